@@ -1,0 +1,19 @@
+/* Command-line entry: dispatches `synth COMMAND` to one file per command. */
+#ifndef SYNTH_CLI_H
+#define SYNTH_CLI_H
+
+/* Exit codes follow the Nagios plugin convention (monitoring keys on them). */
+enum synth_exit {
+    EXIT_OK = 0,
+    EXIT_WARNING = 1,
+    EXIT_CRITICAL = 2,
+    EXIT_UNKNOWN = 3,
+};
+
+int cli_main(int argc, char **argv);
+
+int cli_run(int argc, char **argv);
+int cli_lab(int argc, char **argv);
+int cli_version(int argc, char **argv);
+
+#endif
