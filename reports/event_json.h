@@ -1,0 +1,41 @@
+/* events.jsonl: one JSON object per step result, written as the run goes so a
+ * run that dies still leaves its evidence. The keys are a contract with
+ * monitoring tools (see docs/results.md): add, never rename. */
+#ifndef SYNTH_REPORTS_EVENT_JSON_H
+#define SYNTH_REPORTS_EVENT_JSON_H
+
+#include "synth/engine/step_result.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* "2024-05-01T10:00:00.123Z" and its NUL. */
+#define EVENT_JSON_TS_MAX 32
+
+/* Formats r as one JSON object, without a trailing newline, into *line
+ * (malloc'd; caller frees). user_uri is the user's SIP URI, or NULL / "" to
+ * write only the index. Keys: ts, user, user_uri, step, step_index, journey,
+ * outcome, duration_ms, start_lag_ms, class (failed steps), sip_status,
+ * sip_reason, ms_diagnostics, ms_diagnostics_public, reason, warning, detail,
+ * call_id, pdd_ms, setup_ms, answered and bye_by_peer (call steps); empty texts
+ * and unreached times are left out. Returns 0, SYNTH_EINVAL or SYNTH_ENOMEM. */
+int event_json_line(const struct step_result *r, const char *user_uri, char **line);
+
+/* The same object, for callers that embed it (caller json_decref's); NULL on ENOMEM. */
+json_t *event_json_object(const struct step_result *r, const char *user_uri);
+
+/* A JSON string of the text s, read up to its NUL or max bytes. Bytes that
+ * are not valid UTF-8 become U+FFFD: peers put anything in reason phrases and
+ * jansson refuses invalid UTF-8, and one odd byte must not lose a whole event.
+ * New reference; NULL only on ENOMEM. */
+json_t *event_json_text(const char *s, size_t max);
+
+/* ISO 8601 UTC with milliseconds of a wall-clock time in ms since the epoch.
+ * Returns 0, or SYNTH_EINVAL when the time cannot be represented or size is short. */
+int event_json_timestamp(int64_t wall_ms, char *buf, size_t size);
+
+/* Milliseconds of a µs duration, as a JSON number with at most 3 decimals. */
+double event_json_ms(int64_t us);
+
+#endif

@@ -1,0 +1,328 @@
+/* The end-of-run table, from summary.json (the keys of docs/results.md). */
+#include "terminal.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ECMA-48 section 8.3.117 (SGR). */
+#define SGR_RESET "\033[0m"
+#define SGR_BOLD "\033[1m"
+#define SGR_RED "\033[31m"
+#define SGR_GREEN "\033[32m"
+#define SGR_YELLOW "\033[33m"
+#define SGR_MAGENTA "\033[35m"
+#define SGR_DIM "\033[2m"
+
+/* The failures column lists this many classes, then "...": a wider row wraps. */
+#define TERMINAL_FAILURE_CLASSES_MAX 4
+
+static const char *const percentiles[] = {"p50", "p90", "p95", "p99", "max"};
+#define PERCENTILE_COUNT (sizeof(percentiles) / sizeof(percentiles[0]))
+
+struct term {
+    FILE *out;
+    bool color;
+};
+
+static const char *sgr(const struct term *t, const char *code)
+{
+    return t->color ? code : "";
+}
+
+/* Text from the summary may hold what a peer sent (reason phrases, details):
+ * control characters would let it move the cursor or recolor the terminal. */
+static void put_text(FILE *out, const char *s)
+{
+    for (; *s; s++)
+        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+}
+
+/* Spaces after a name to fill a column of width (at least one). */
+static int name_pad(const char *name, int width)
+{
+    int n = (int)strnlen(name, (size_t)width);
+    return n < width ? width - n : 1;
+}
+
+static const char *str_of(const json_t *o, const char *key, const char *dflt)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : dflt;
+}
+
+static bool num_of(const json_t *o, const char *key, double *v)
+{
+    const json_t *j = json_object_get(o, key);
+    if (!json_is_number(j))
+        return false;
+    *v = json_number_value(j);
+    return isfinite(*v);
+}
+
+/* Counts are integers in the summary; an older or hand-edited file may hold reals. */
+static void put_count(const struct term *t, const json_t *o, const char *key, int width)
+{
+    double v;
+    if (num_of(o, key, &v))
+        fprintf(t->out, "%*.0f", width, v);
+    else
+        fprintf(t->out, "%*s", width, "-");
+}
+
+/* The color of a verdict or severity name. */
+static const char *level_color(const struct term *t, const char *name)
+{
+    if (strcmp(name, "ok") == 0 || strcmp(name, "info") == 0)
+        return sgr(t, SGR_GREEN);
+    if (strcmp(name, "warning") == 0)
+        return sgr(t, SGR_YELLOW);
+    if (strcmp(name, "critical") == 0)
+        return sgr(t, SGR_RED);
+    return sgr(t, SGR_MAGENTA);
+}
+
+static void put_upper(FILE *out, const char *s, int width)
+{
+    int n = 0;
+    for (; s[n] && n < 16; n++)
+        fputc(s[n] >= 'a' && s[n] <= 'z' ? s[n] - 'a' + 'A'
+              : (unsigned char)s[n] < 0x20 || s[n] == 0x7f ? '?' : s[n], out);
+    for (; n < width; n++)
+        fputc(' ', out);
+}
+
+static void put_level(const struct term *t, const char *name, int width)
+{
+    fputs(level_color(t, name), t->out);
+    put_upper(t->out, name, width);
+    fputs(sgr(t, SGR_RESET), t->out);
+}
+
+static void header(const struct term *t, const json_t *s)
+{
+    const char *kind = str_of(s, "target_kind", "");
+    double v;
+
+    /* The target first and alone on its line: a result from the lab must never
+     * be mistaken for one from production. */
+    fprintf(t->out, "%starget: ", sgr(t, SGR_BOLD));
+    put_text(t->out, str_of(s, "target", "?"));
+    fprintf(t->out, "%s%s\n", strcmp(kind, "lab") == 0 ? " (embedded lab)" : "",
+            sgr(t, SGR_RESET));
+    fputs("scenario: ", t->out);
+    put_text(t->out, str_of(s, "scenario", "-"));
+    fputs("   started ", t->out);
+    put_text(t->out, str_of(s, "started_at", "-"));
+    if (num_of(s, "duration_s", &v))
+        fprintf(t->out, "   %.1f s", v);
+    if (num_of(s, "workers", &v))
+        fprintf(t->out, "   %.0f worker%s", v, v == 1 ? "" : "s");
+    fputs("   synth ", t->out);
+    put_text(t->out, str_of(s, "version", "-"));
+    fputc('\n', t->out);
+
+    fprintf(t->out, "%sverdict: ", sgr(t, SGR_BOLD));
+    put_level(t, str_of(s, "verdict", "unknown"), 0);
+    const char *reason = str_of(s, "reason", "");
+    if (reason[0]) {
+        fprintf(t->out, "%s - ", sgr(t, SGR_BOLD));
+        put_text(t->out, reason);
+    }
+    fprintf(t->out, "%s\n\n", sgr(t, SGR_RESET));
+}
+
+static void counts(const struct term *t, const json_t *s)
+{
+    const json_t *calls = json_object_get(s, "calls");
+    const json_t *journeys = json_object_get(s, "journeys");
+
+    fputs("calls:   ", t->out);
+    put_count(t, calls, "attempted", 0);
+    fputs(" attempted, ", t->out);
+    put_count(t, calls, "answered", 0);
+    fputs(" answered, ", t->out);
+    put_count(t, calls, "failed", 0);
+    fputs(" failed, ", t->out);
+    put_count(t, calls, "skipped", 0);
+    fputs(" skipped\n", t->out);
+    if (journeys) {
+        fputs("journeys: ", t->out);
+        put_count(t, journeys, "started", 0);
+        fputs(" started, ", t->out);
+        put_count(t, journeys, "completed", 0);
+        fputs(" completed, ", t->out);
+        put_count(t, journeys, "skipped", 0);
+        fputs(" skipped\n", t->out);
+    }
+    fputc('\n', t->out);
+}
+
+static void percentile_cells(const struct term *t, const json_t *lat)
+{
+    for (size_t i = 0; i < PERCENTILE_COUNT; i++) {
+        double v;
+        if (num_of(lat, percentiles[i], &v))
+            fprintf(t->out, " %9.1f", v);
+        else
+            fprintf(t->out, " %9s", "-");
+    }
+}
+
+static void latencies(const struct term *t, const json_t *s)
+{
+    const json_t *calls = json_object_get(s, "calls");
+    const json_t *gen = json_object_get(s, "generator");
+    const struct {
+        const char *label;
+        const json_t *lat;
+    } rows[] = {
+        {"call setup ms", json_object_get(calls, "setup_ms")},
+        {"post-dial delay ms", json_object_get(calls, "pdd_ms")},
+        {"generator lag ms", json_object_get(gen, "lag_ms")},
+    };
+
+    fprintf(t->out, "%-20s", "");
+    for (size_t i = 0; i < PERCENTILE_COUNT; i++)
+        fprintf(t->out, " %9s", percentiles[i]);
+    fputc('\n', t->out);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        fprintf(t->out, "%-20s", rows[i].label);
+        percentile_cells(t, rows[i].lat);
+        fputc('\n', t->out);
+    }
+    fputc('\n', t->out);
+}
+
+static void failure_cell(const struct term *t, const json_t *failures)
+{
+    const char *cls;
+    const json_t *n;
+    int shown = 0;
+
+    json_object_foreach((json_t *)failures, cls, n) {
+        if (shown == TERMINAL_FAILURE_CLASSES_MAX) {
+            fputs(", ...", t->out);
+            break;
+        }
+        fputs(shown ? ", " : "", t->out);
+        put_text(t->out, cls);
+        fprintf(t->out, " %.0f", json_number_value(n));
+        shown++;
+    }
+    if (!shown)
+        fputs("-", t->out);
+}
+
+static void steps(const struct term *t, const json_t *s)
+{
+    const json_t *all = json_object_get(s, "steps");
+    const char *name;
+    const json_t *st;
+
+    if (!json_is_object(all) || json_object_size(all) == 0)
+        return;
+    fprintf(t->out, "%-12s %9s %9s %9s %9s %9s %9s  %s\n", "step", "attempts", "ok", "failed",
+            "p50 ms", "p95 ms", "p99 ms", "failures");
+    json_object_foreach((json_t *)all, name, st) {
+        const json_t *lat = json_object_get(st, "latency_ms");
+        put_text(t->out, name);
+        fprintf(t->out, "%*s", name_pad(name, 12), "");
+        put_count(t, st, "attempts", 10);
+        put_count(t, st, "ok", 10);
+        put_count(t, st, "failed", 10);
+        static const char *const cols[] = {"p50", "p95", "p99"};
+        for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+            double v;
+            if (num_of(lat, cols[i], &v))
+                fprintf(t->out, " %9.1f", v);
+            else
+                fprintf(t->out, " %9s", "-");
+        }
+        fputs("  ", t->out);
+        failure_cell(t, json_object_get(st, "failures"));
+        fputc('\n', t->out);
+    }
+    fputc('\n', t->out);
+}
+
+static const char *unit_of(const char *metric)
+{
+    size_t n = strlen(metric);
+    return n >= 4 && strcmp(metric + n - 4, "_pct") == 0 ? "%" : "ms";
+}
+
+static void thresholds(const struct term *t, const json_t *s)
+{
+    const json_t *all = json_object_get(s, "thresholds");
+    size_t i;
+    const json_t *th;
+
+    if (!json_is_array(all) || json_array_size(all) == 0)
+        return;
+    fputs("thresholds\n", t->out);
+    json_array_foreach(all, i, th) {
+        const char *metric = str_of(th, "metric", "?");
+        double v, warn, crit;
+        fputs("  ", t->out);
+        put_level(t, str_of(th, "level", "unknown"), 10);
+        put_text(t->out, metric);
+        fprintf(t->out, "%*s", name_pad(metric, 32), "");
+        if (num_of(th, "value", &v))
+            fprintf(t->out, " %10.1f %-2s", v, unit_of(metric));
+        else
+            fprintf(t->out, " %10s %-2s", "no data", "");
+        if (num_of(th, "warn", &warn) && num_of(th, "crit", &crit))
+            fprintf(t->out, "  (warn %g, crit %g)", warn, crit);
+        fputc('\n', t->out);
+    }
+    fputc('\n', t->out);
+}
+
+static void findings(const struct term *t, const json_t *s)
+{
+    const json_t *all = json_object_get(s, "findings");
+    size_t i;
+    const json_t *f;
+
+    if (!json_is_array(all) || json_array_size(all) == 0) {
+        fputs("findings: none\n", t->out);
+        return;
+    }
+    fputs("findings\n", t->out);
+    json_array_foreach(all, i, f) {
+        const char *evidence = str_of(f, "evidence", "");
+        const char *remedy = str_of(f, "remedy", "");
+        fputs("  ", t->out);
+        put_level(t, str_of(f, "severity", "warning"), 10);
+        fputs(sgr(t, SGR_BOLD), t->out);
+        put_text(t->out, str_of(f, "id", "?"));
+        fprintf(t->out, "%s  ", sgr(t, SGR_RESET));
+        put_text(t->out, str_of(f, "summary", ""));
+        fputc('\n', t->out);
+        if (evidence[0]) {
+            fprintf(t->out, "%12s%sevidence: ", "", sgr(t, SGR_DIM));
+            put_text(t->out, evidence);
+            fprintf(t->out, "%s\n", sgr(t, SGR_RESET));
+        }
+        if (remedy[0]) {
+            fprintf(t->out, "%12sremedy:   ", "");
+            put_text(t->out, remedy);
+            fputc('\n', t->out);
+        }
+    }
+    double dropped;
+    if (num_of(s, "findings_dropped", &dropped) && dropped > 0)
+        fprintf(t->out, "  ... and %.0f less severe findings not kept\n", dropped);
+}
+
+void terminal_summary(FILE *out, const json_t *summary, bool color)
+{
+    const struct term t = {out, color};
+
+    header(&t, summary);
+    counts(&t, summary);
+    latencies(&t, summary);
+    steps(&t, summary);
+    thresholds(&t, summary);
+    findings(&t, summary);
+}

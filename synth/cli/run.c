@@ -1,0 +1,415 @@
+/* `synth run SCENARIO.yaml [--lab | --target TARGET.yaml] [--out DIR] [--workers N]`:
+ * loads the files, starts the lab when asked, runs the workers, shows
+ * progress, writes the results and exits with the verdict's code. */
+#include "cli.h"
+
+#include "reports/progress.h"
+#include "reports/summary.h"
+#include "reports/terminal.h"
+#include "reports/verdict.h"
+#include "synth/cli/cli_common.h"
+#include "synth/config/scenario.h"
+#include "synth/config/target.h"
+#include "synth/engine/collector.h"
+#include "synth/engine/worker.h"
+#include "synth/lab/lab.h"
+#include "synth/lab/lab_config.h"
+#include "synth/lab/lab_target.h"
+#include "synth/tls/tls_ctx.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A generator whose journeys start this late (p99) cannot judge latency:
+ * the verdict becomes unknown rather than blaming the target. */
+#define GENERATOR_LAG_LIMIT_MS 250.0
+#define WORKERS_MAX 256
+
+struct run_args {
+    const char *scenario_path;
+    const char *target_path;
+    bool lab;
+    const char *lab_config_path;
+    const char *faults[32];
+    size_t fault_count;
+    char out_dir[1024];
+    uint32_t workers;
+    bool quiet;
+};
+
+static void run_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: synth run SCENARIO.yaml [--lab | --target TARGET.yaml] [options]\n\n"
+            "Runs the scenario's synthetic users against the target and judges the result.\n"
+            "Without --target the embedded lab is started on loopback and targeted.\n\n"
+            "options:\n"
+            "  --target FILE      the deployment to test (see docs/configuration.md)\n"
+            "  --lab              start and target the embedded lab (the default)\n"
+            "  --lab-config FILE  the lab's configuration (with --lab)\n"
+            "  --fault KEY=VALUE  a lab fault knob, repeatable (see docs/lab.md)\n"
+            "  --out DIR          results directory (default results/run-<UTC time>)\n"
+            "  --workers N        worker threads (default: the number of CPUs)\n"
+            "  --quiet            no progress line\n"
+            "  -h, --help         this text\n\n"
+            "Writes DIR/events.jsonl (one line per step, as it goes), DIR/summary.json and\n"
+            "DIR/traces/ (the SIP of failed calls, credentials redacted).\n"
+            "Exit codes: 0 ok, 1 warning, 2 critical (a threshold failed or the target is\n"
+            "unreachable), 3 unknown (bad input, internal fault, saturated generator).\n");
+}
+
+static int parse_args(struct run_args *a, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"target", required_argument, NULL, 't'}, {"lab", no_argument, NULL, 'l'},
+        {"lab-config", required_argument, NULL, 'c'}, {"fault", required_argument, NULL, 'f'},
+        {"out", required_argument, NULL, 'o'},    {"workers", required_argument, NULL, 'w'},
+        {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(a, 0, sizeof(*a));
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 't': a->target_path = optarg; break;
+        case 'l': a->lab = true; break;
+        case 'c': a->lab_config_path = optarg; break;
+        case 'f':
+            if (a->fault_count == sizeof(a->faults) / sizeof(a->faults[0])) {
+                fprintf(stderr, "synth run: too many --fault options\n");
+                return EXIT_UNKNOWN;
+            }
+            a->faults[a->fault_count++] = optarg;
+            break;
+        case 'o': snprintf(a->out_dir, sizeof(a->out_dir), "%s", optarg); break;
+        case 'w':
+            if (cli_parse_u32(optarg, 1, WORKERS_MAX, &a->workers) != 0) {
+                fprintf(stderr, "synth run: --workers: expected 1..%d, got '%s'\n",
+                        WORKERS_MAX, optarg);
+                return EXIT_UNKNOWN;
+            }
+            break;
+        case 'q': a->quiet = true; break;
+        case 'h': run_usage(stdout); return EXIT_OK;
+        default: run_usage(stderr); return EXIT_UNKNOWN;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "synth run: expected one SCENARIO.yaml\n\n");
+        run_usage(stderr);
+        return EXIT_UNKNOWN;
+    }
+    a->scenario_path = argv[optind];
+    if (a->target_path && (a->lab || a->lab_config_path || a->fault_count)) {
+        fprintf(stderr, "synth run: --target and --lab/--lab-config/--fault exclude each other\n");
+        return EXIT_UNKNOWN;
+    }
+    if (!a->target_path)
+        a->lab = true;
+    if (!a->out_dir[0]) {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(a->out_dir, sizeof(a->out_dir), "results/run-%Y%m%d-%H%M%S", &tm);
+    }
+    if (!a->workers) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        a->workers = n > 0 && n <= WORKERS_MAX ? (uint32_t)n : 1;
+    }
+    return -1; /* go on */
+}
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+/* Everything a run holds, released in one place. */
+struct run_ctx {
+    struct run_args args;
+    struct scenario scenario;
+    struct target target;
+    struct lab *lab;
+    SSL_CTX *ssl_ctx;
+    struct collector *collector;
+    struct run_plan plan;
+    struct worker *workers;
+    uint32_t worker_count;
+    uint32_t workers_started;
+    struct run_stats total;
+};
+
+static int start_lab(struct run_ctx *rc, struct synth_error *err)
+{
+    struct lab_config cfg;
+    lab_config_defaults(&cfg);
+    if (rc->args.lab_config_path) {
+        int r = lab_config_load(&cfg, rc->args.lab_config_path, err);
+        if (r != 0)
+            return r;
+    }
+    for (size_t i = 0; i < rc->args.fault_count; i++) {
+        int r = lab_config_set_fault(&cfg, rc->args.faults[i], err);
+        if (r != 0)
+            return r;
+    }
+    /* The lab must have the users the scenario asks for. */
+    if (cfg.user_count < rc->scenario.load.users)
+        cfg.user_count = rc->scenario.load.users;
+    char state_dir[1100];
+    snprintf(state_dir, sizeof(state_dir), "%s/lab", rc->args.out_dir);
+    if (cli_mkdirs(state_dir, err) != 0)
+        return SYNTH_EIO;
+    int r = lab_start(&rc->lab, &cfg, state_dir, err);
+    if (r != 0)
+        return r;
+    return lab_target_fill(rc->lab, &rc->target, err);
+}
+
+static int prepare(struct run_ctx *rc, struct synth_error *err)
+{
+    int r = scenario_load(&rc->scenario, rc->args.scenario_path, err);
+    if (r != 0)
+        return r;
+    if (cli_mkdirs(rc->args.out_dir, err) != 0)
+        return SYNTH_EIO;
+    r = rc->args.lab ? start_lab(rc, err) : target_load(&rc->target, rc->args.target_path, err);
+    if (r != 0)
+        return r;
+    if (rc->scenario.load.users > rc->target.user_count)
+        return synth_error_set(err, SYNTH_ECONFIG,
+                               "%s: load.users is %u but the target %s has %zu users",
+                               rc->scenario.path, rc->scenario.load.users, rc->target.name,
+                               rc->target.user_count);
+    const struct target_endpoint *reg = &rc->target.registrar;
+    if (reg->transport == SIP_TRANSPORT_TLS) {
+        struct tls_client_opts o = {
+            .ca_file = reg->tls.ca_file,
+            .client_cert = reg->tls.client_cert,
+            .client_key = reg->tls.client_key,
+            .verify = reg->tls.verify,
+        };
+        r = tls_ctx_client_new(&rc->ssl_ctx, &o, err);
+        if (r != 0)
+            return r;
+    }
+    r = sip_addr_resolve(&rc->plan.registrar, reg->host, reg->port, err);
+    if (r != 0)
+        return r;
+    return collector_open(&rc->collector, rc->args.out_dir, err);
+}
+
+static int start_workers(struct run_ctx *rc, struct synth_error *err)
+{
+    const struct scenario_load *l = &rc->scenario.load;
+    uint32_t n = rc->args.workers < l->users ? rc->args.workers : l->users;
+    rc->worker_count = n;
+    rc->workers = calloc(n, sizeof(*rc->workers));
+    if (!rc->workers)
+        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
+    rc->plan.target = &rc->target;
+    rc->plan.scenario = &rc->scenario;
+    rc->plan.ssl_ctx = rc->ssl_ctx;
+    rc->plan.collector = rc->collector;
+    rc->plan.workers = n;
+    rc->plan.start_us = mono_us();
+    rc->plan.start_wall_ms = wall_ms();
+    uint32_t cap = l->max_concurrent ? l->max_concurrent : l->users;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t first = (uint32_t)((uint64_t)l->users * k / n);
+        uint32_t last = (uint32_t)((uint64_t)l->users * (k + 1) / n);
+        uint64_t arrivals = l->iterations ? l->iterations / n + (k < l->iterations % n) : 0;
+        uint32_t wcap = cap / n + (k < cap % n);
+        int r = worker_init(&rc->workers[k], k, &rc->plan, first, last - first, l->rate / n,
+                            arrivals, wcap, err);
+        if (r != 0)
+            return r;
+        if (l->iterations && arrivals == 0) {
+            rc->workers[k].arrivals_total = 0;
+            rc->workers[k].stopping = true;
+        }
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        if (worker_start(&rc->workers[k]) != 0)
+            return synth_error_set(err, SYNTH_EINTERNAL, "cannot start worker thread %u", k);
+        rc->workers_started++;
+    }
+    return 0;
+}
+
+static void progress(struct run_ctx *rc, double elapsed, uint64_t *last_started,
+                     double *last_t, bool tty)
+{
+    struct progress_snapshot p = {.elapsed_s = elapsed, .setup_p95_ms = -1};
+    struct hist live;
+    hist_init(&live);
+    for (uint32_t k = 0; k < rc->worker_count; k++) {
+        struct worker_counters *c = &rc->workers[k].counters;
+        p.calls_started += atomic_load(&c->calls_started);
+        p.calls_ok += atomic_load(&c->calls_ok);
+        p.calls_failed += atomic_load(&c->calls_failed);
+        p.journeys_skipped += atomic_load(&c->skipped);
+        worker_live_setup(&rc->workers[k], &live);
+    }
+    if (live.count)
+        p.setup_p95_ms = (double)hist_percentile(&live, 95) / 1000.0;
+    double dt = elapsed - *last_t;
+    p.rate = dt > 0 ? (double)(p.calls_started - *last_started) / dt : 0;
+    *last_started = p.calls_started;
+    *last_t = elapsed;
+    char line[PROGRESS_LINE_MAX];
+    progress_line(line, sizeof(line), &p);
+    fprintf(stderr, tty ? "\r%s\033[K" : "%s\n", line);
+}
+
+static bool all_finished(const struct run_ctx *rc)
+{
+    for (uint32_t k = 0; k < rc->worker_count; k++)
+        if (!atomic_load(&rc->workers[k].finished))
+            return false;
+    return true;
+}
+
+/* Waits for the workers, flushing results and showing progress. */
+static void supervise(struct run_ctx *rc)
+{
+    bool tty = isatty(STDERR_FILENO);
+    double interval = tty ? 1.0 : 10.0;
+    double next_progress = interval, last_t = 0;
+    uint64_t last_started = 0;
+    bool stop_sent = false;
+    while (!all_finished(rc)) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        collector_flush(rc->collector);
+        if (stop_signal && !stop_sent) {
+            stop_sent = true;
+            fprintf(stderr, "\nsynth: signal %d: no new calls; hanging up and unregistering\n",
+                    (int)stop_signal);
+            for (uint32_t k = 0; k < rc->worker_count; k++)
+                worker_request_stop(&rc->workers[k]);
+        }
+        double elapsed = (double)(mono_us() - rc->plan.start_us) / 1e6;
+        if (!rc->args.quiet && elapsed >= next_progress) {
+            progress(rc, elapsed, &last_started, &last_t, tty);
+            next_progress += interval;
+        }
+    }
+    if (!rc->args.quiet && tty)
+        fputc('\n', stderr);
+}
+
+static int finish(struct run_ctx *rc, struct synth_error *err)
+{
+    for (uint32_t k = 0; k < rc->worker_count; k++) {
+        worker_join(&rc->workers[k]);
+        rc->workers_started--;
+    }
+    run_stats_init(&rc->total);
+    for (uint32_t k = 0; k < rc->worker_count; k++)
+        run_stats_merge(&rc->total, &rc->workers[k].stats);
+    rc->total.duration_us = mono_us() - rc->plan.start_us;
+    collector_flush(rc->collector);
+
+    struct verdict v;
+    verdict_init(&v);
+    verdict_evaluate(&v, &rc->scenario, &rc->total);
+    double lag_p99 = (double)hist_percentile(&rc->total.lag, 99) / 1000.0;
+    if (rc->total.lag.count && lag_p99 > GENERATOR_LAG_LIMIT_MS)
+        verdict_add_findingf(&v, VERDICT_UNKNOWN, "generator.saturated",
+                             "the generator itself fell behind: results cannot be judged",
+                             "use more --workers, a lower rate, or more machines",
+                             "journeys started %.1f ms late (p99 > %.0f ms)", lag_p99,
+                             GENERATOR_LAG_LIMIT_MS);
+    if (stop_signal)
+        verdict_add_findingf(&v, VERDICT_OK, "run.interrupted", "the run was stopped early",
+                             "", "signal %d after %.1f s", (int)stop_signal,
+                             (double)rc->total.duration_us / 1e6);
+
+    struct summary_input in = {
+        .target_name = rc->target.name,
+        .target_is_lab = rc->args.lab,
+        .scenario_name = rc->scenario.name,
+        .version = SYNTH_VERSION,
+        .started_ms = rc->plan.start_wall_ms,
+        .workers = rc->worker_count,
+        .stats = &rc->total,
+        .scenario = &rc->scenario,
+        .verdict = &v,
+    };
+    json_t *summary = summary_build(&in);
+    int code = (int)v.level;
+    char path[1200];
+    snprintf(path, sizeof(path), "%s/summary.json", rc->args.out_dir);
+    if (!summary || summary_write(path, summary, err) != 0) {
+        fprintf(stderr, "synth run: cannot write %s: %s\n", path,
+                summary ? err->msg : "out of memory");
+        code = EXIT_UNKNOWN;
+    }
+    if (summary) {
+        terminal_summary(stdout, summary, isatty(STDOUT_FILENO));
+        json_decref(summary);
+    }
+    printf("results: %s (summary.json, events.jsonl, traces/)\n", rc->args.out_dir);
+    verdict_free(&v);
+    return code;
+}
+
+static void release(struct run_ctx *rc)
+{
+    for (uint32_t k = 0; k < rc->worker_count; k++)
+        worker_cleanup(&rc->workers[k]);
+    free(rc->workers);
+    run_stats_free(&rc->total);
+    collector_close(rc->collector);
+    if (rc->lab)
+        lab_stop(rc->lab);
+    if (rc->ssl_ctx)
+        SSL_CTX_free(rc->ssl_ctx);
+    target_free(&rc->target);
+}
+
+int cli_run(int argc, char **argv)
+{
+    struct run_ctx *rc = calloc(1, sizeof(*rc));
+    if (!rc)
+        return EXIT_UNKNOWN;
+    int code = parse_args(&rc->args, argc, argv);
+    if (code >= 0) {
+        free(rc);
+        return code;
+    }
+    cli_init_process();
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    struct synth_error err = {{0}};
+    if (prepare(rc, &err) != 0 || start_workers(rc, &err) != 0) {
+        fprintf(stderr, "synth run: %s\n", err.msg);
+        for (uint32_t k = 0; k < rc->workers_started; k++)
+            worker_request_stop(&rc->workers[k]);
+        for (uint32_t k = 0; k < rc->workers_started; k++)
+            worker_join(&rc->workers[k]);
+        release(rc);
+        free(rc);
+        return EXIT_UNKNOWN;
+    }
+    if (!rc->args.quiet)
+        fprintf(stderr, "synth run: %s against target %s%s, %u users, %.1f/s, %u workers\n",
+                rc->scenario.name, rc->target.name, rc->args.lab ? " (embedded lab)" : "",
+                rc->scenario.load.users, rc->scenario.load.rate, rc->worker_count);
+    supervise(rc);
+    code = finish(rc, &err);
+    release(rc);
+    free(rc);
+    return code;
+}

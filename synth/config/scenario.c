@@ -1,0 +1,329 @@
+/* Loading a scenario file: steps, load and thresholds (scenario.h). The
+ * format is documented in docs/configuration.md. */
+#include "synth/config/scenario.h"
+
+#include "synth/config/yaml_doc.h"
+#include "synth/engine/run_stats.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Defaults chosen so that a monitoring run against a healthy deployment
+ * never trips them, and a dead one is judged within seconds. */
+#define DEFAULT_TIMEOUT_MS 10000
+#define DEFAULT_CALL_TIMEOUT_MS 30000
+#define DEFAULT_HOLD_MS 5000
+#define DEFAULT_EXPIRES_S 3600
+#define DEFAULT_T1_MS 500
+#define DEFAULT_T2_MS 4000
+#define DEFAULT_KEEPALIVE_MS 30000
+#define DEFAULT_MAX_REDIRECTS 3
+/* A rate beyond this is a typo, not a test: one machine does tens of thousands. */
+#define RATE_MAX 100000.0
+
+static const char *const step_names[STEP_KIND_COUNT] = {
+    [STEP_OPTIONS] = "options",   [STEP_REGISTER] = "register", [STEP_CALL] = "call",
+    [STEP_HANGUP] = "hangup",     [STEP_UNREGISTER] = "unregister", [STEP_WAIT] = "wait",
+};
+
+/* The keys each step accepts, NULL-terminated. */
+static const char *const *step_keys(enum step_kind k)
+{
+    static const char *const timeout_only[] = {"timeout", NULL};
+    static const char *const reg[] = {"expires", "timeout", NULL};
+    static const char *const call[] = {"hold", "timeout", "uri", NULL};
+    static const char *const wait[] = {"duration", NULL};
+    switch (k) {
+    case STEP_REGISTER: return reg;
+    case STEP_CALL: return call;
+    case STEP_WAIT: return wait;
+    default: return timeout_only;
+    }
+}
+
+const char *step_kind_name(enum step_kind k)
+{
+    return (unsigned)k < STEP_KIND_COUNT ? step_names[k] : "?";
+}
+
+static int step_kind_of(const char *name, enum step_kind *out)
+{
+    for (int k = 0; k < STEP_KIND_COUNT; k++) {
+        if (strcmp(name, step_names[k]) == 0) {
+            *out = (enum step_kind)k;
+            return 0;
+        }
+    }
+    return SYNTH_ENOTFOUND;
+}
+
+static void step_defaults(struct scenario_step *st, enum step_kind k, unsigned line)
+{
+    memset(st, 0, sizeof(*st));
+    st->kind = k;
+    st->line = line;
+    st->timeout_ms = k == STEP_CALL ? DEFAULT_CALL_TIMEOUT_MS : DEFAULT_TIMEOUT_MS;
+    st->hold_ms = DEFAULT_HOLD_MS;
+    st->expires_s = DEFAULT_EXPIRES_S;
+}
+
+static int opt_duration(const struct ynode *map, const char *key, enum ydoc_unit store,
+                        uint32_t *out, struct synth_error *err)
+{
+    struct ynode n;
+    if (!ydoc_get(map, key, &n))
+        return 0;
+    return ydoc_duration(&n, store, out, err);
+}
+
+static int step_params(const struct ynode *params, struct scenario_step *st,
+                       struct synth_error *err)
+{
+    struct ynode n;
+    int rc = ydoc_map_check(params, step_keys(st->kind), err);
+    if (rc == 0)
+        rc = opt_duration(params, "timeout", YDOC_UNIT_MS, &st->timeout_ms, err);
+    if (rc == 0)
+        rc = opt_duration(params, "hold", YDOC_UNIT_MS, &st->hold_ms, err);
+    if (rc == 0)
+        rc = opt_duration(params, "expires", YDOC_UNIT_S, &st->expires_s, err);
+    if (rc == 0 && st->kind == STEP_WAIT) {
+        rc = ydoc_require(params, "duration", &n, err);
+        if (rc == 0)
+            rc = ydoc_duration(&n, YDOC_UNIT_MS, &st->duration_ms, err);
+    }
+    if (rc == 0 && ydoc_get(params, "uri", &n)) {
+        rc = ydoc_str(&n, st->uri, sizeof(st->uri), err);
+        if (rc == 0 && strncmp(st->uri, "sip", 3) != 0)
+            rc = ydoc_error(&n, err, "must be a sip: or sips: URI pattern");
+    }
+    if (rc == 0 && ydoc_get(params, "timeout", &n) && st->timeout_ms == 0)
+        rc = ydoc_error(&n, err, "must be more than 0 (every wait has a deadline)");
+    if (rc == 0 && ydoc_get(params, "expires", &n) && st->expires_s < 60)
+        rc = ydoc_error(&n, err, "at least 60s (RFC 3261 10.2.1.1 lets registrars refuse less)");
+    return rc;
+}
+
+/* A step is "name", "name:" (null) or {name: {params}}. */
+static int load_step(const struct ynode *item, struct scenario_step *st,
+                     struct synth_error *err)
+{
+    static const char hint[] =
+        "expected a step: options, register, call, hangup, unregister or wait";
+    char name[32];
+    struct ynode params = {0};
+    enum step_kind k;
+
+    if (ydoc_is_scalar(item)) {
+        if (ydoc_str(item, name, sizeof(name), err) != 0 || step_kind_of(name, &k) != 0)
+            return ydoc_error(item, err, "%s", hint);
+        step_defaults(st, k, item->line);
+        if (k == STEP_WAIT)
+            return ydoc_error(item, err, "wait needs a duration: - wait: {duration: 5s}");
+        return 0;
+    }
+    if (!ydoc_is_map(item) || ydoc_len(item) != 1)
+        return ydoc_error(item, err, "%s (one key per list item)", hint);
+    int rc = ydoc_map_check(item, NULL, err);
+    if (rc != 0)
+        return rc;
+    const char *key = ydoc_map_at(item, 0, &params);
+    if (step_kind_of(key, &k) != 0)
+        return ydoc_error(item, err, "unknown step '%.32s'; %s", key, hint);
+    step_defaults(st, k, item->line);
+    if (ydoc_is_null(&params)) {
+        if (k == STEP_WAIT)
+            return ydoc_error(&params, err, "wait needs a duration: - wait: {duration: 5s}");
+        return 0;
+    }
+    return step_params(&params, st, err);
+}
+
+static int load_steps(struct scenario *s, const struct ynode *root, struct synth_error *err)
+{
+    struct ynode steps, item;
+    int rc = ydoc_require(root, "steps", &steps, err);
+    if (rc != 0)
+        return rc;
+    if (!ydoc_is_seq(&steps) || ydoc_len(&steps) == 0)
+        return ydoc_error(&steps, err, "expected a list of steps");
+    if (ydoc_len(&steps) > SCENARIO_STEPS_MAX)
+        return ydoc_error(&steps, err, "at most %d steps", SCENARIO_STEPS_MAX);
+    for (size_t i = 0; i < ydoc_len(&steps); i++) {
+        ydoc_seq_at(&steps, i, &item);
+        rc = load_step(&item, &s->steps[i], err);
+        if (rc != 0)
+            return rc;
+        s->step_count = i + 1;
+    }
+    return 0;
+}
+
+static int load_load(struct scenario *s, const struct ynode *root, struct synth_error *err)
+{
+    static const char *const keys[] = {"users", "rate", "max_concurrent", "duration",
+                                       "iterations", NULL};
+    struct scenario_load *l = &s->load;
+    struct ynode n, v;
+    int rc = ydoc_require(root, "load", &n, err);
+    if (rc == 0)
+        rc = ydoc_map_check(&n, keys, err);
+    if (rc == 0)
+        rc = ydoc_require(&n, "users", &v, err);
+    if (rc == 0)
+        rc = ydoc_u32(&v, 1, 1000000, &l->users, err);
+    if (rc == 0)
+        rc = ydoc_require(&n, "rate", &v, err);
+    if (rc == 0)
+        rc = ydoc_double(&v, 0.001, RATE_MAX, &l->rate, err);
+    if (rc == 0 && ydoc_get(&n, "max_concurrent", &v))
+        rc = ydoc_u32(&v, 1, 10000000, &l->max_concurrent, err);
+    if (rc == 0)
+        rc = opt_duration(&n, "duration", YDOC_UNIT_MS, &l->duration_ms, err);
+    if (rc == 0 && ydoc_get(&n, "iterations", &v))
+        rc = ydoc_u32(&v, 1, UINT32_MAX, &l->iterations, err);
+    if (rc == 0 && !l->duration_ms && !l->iterations)
+        rc = ydoc_error(&n, err, "give duration, iterations or both (a run must end)");
+    return rc;
+}
+
+static bool metric_known(const char *metric)
+{
+    char name[RUN_METRIC_NAME_MAX];
+    for (size_t i = 0; run_stats_metric_name(i, name, sizeof(name)) == 0; i++)
+        if (strcmp(name, metric) == 0)
+            return true;
+    return false;
+}
+
+static bool is_pct(const char *metric)
+{
+    size_t n = strlen(metric);
+    return n > 4 && strcmp(metric + n - 4, "_pct") == 0;
+}
+
+static int load_threshold(const struct ynode *value, const char *metric,
+                          struct scenario_threshold *th, struct synth_error *err)
+{
+    static const char *const keys[] = {"warn", "crit", NULL};
+    struct ynode n;
+    if (!metric_known(metric))
+        return ydoc_error(value, err,
+                          "unknown metric (e.g. setup_ms.p95, pdd_ms.p99, call_success_pct, "
+                          "steps.register.latency_ms.p95; docs/configuration.md lists all)");
+    snprintf(th->metric, sizeof(th->metric), "%s", metric);
+    th->line = value->line;
+    double max = is_pct(metric) ? 100.0 : 1e9;
+    int rc = ydoc_map_check(value, keys, err);
+    if (rc == 0)
+        rc = ydoc_require(value, "warn", &n, err);
+    if (rc == 0)
+        rc = ydoc_double(&n, 0, max, &th->warn, err);
+    if (rc == 0)
+        rc = ydoc_require(value, "crit", &n, err);
+    if (rc == 0)
+        rc = ydoc_double(&n, 0, max, &th->crit, err);
+    if (rc == 0 && is_pct(metric) && th->warn <= th->crit)
+        rc = ydoc_error(value, err, "a percentage is bad when low: warn must be above crit");
+    if (rc == 0 && !is_pct(metric) && th->warn > th->crit)
+        rc = ydoc_error(value, err, "a latency is bad when high: warn must not be above crit");
+    return rc;
+}
+
+static int load_thresholds(struct scenario *s, const struct ynode *root,
+                           struct synth_error *err)
+{
+    struct ynode n, v;
+    if (!ydoc_get(root, "thresholds", &n))
+        return 0;
+    int rc = ydoc_map_check(&n, NULL, err);
+    if (rc != 0)
+        return rc;
+    if (ydoc_len(&n) > SCENARIO_THRESHOLDS_MAX)
+        return ydoc_error(&n, err, "at most %d thresholds", SCENARIO_THRESHOLDS_MAX);
+    for (size_t i = 0; i < ydoc_len(&n); i++) {
+        const char *metric = ydoc_map_at(&n, i, &v);
+        rc = load_threshold(&v, metric, &s->thresholds[i], err);
+        if (rc != 0)
+            return rc;
+        s->threshold_count = i + 1;
+    }
+    return 0;
+}
+
+static int load_sip(struct scenario *s, const struct ynode *root, struct synth_error *err)
+{
+    static const char *const keys[] = {"t1", "t2", "keepalive", "max_redirects", NULL};
+    struct scenario_sip *sip = &s->sip;
+    struct ynode n, v;
+    sip->t1_ms = DEFAULT_T1_MS;
+    sip->t2_ms = DEFAULT_T2_MS;
+    sip->keepalive_ms = DEFAULT_KEEPALIVE_MS;
+    sip->max_redirects = DEFAULT_MAX_REDIRECTS;
+    if (!ydoc_get(root, "sip", &n))
+        return 0;
+    int rc = ydoc_map_check(&n, keys, err);
+    if (rc == 0)
+        rc = opt_duration(&n, "t1", YDOC_UNIT_MS, &sip->t1_ms, err);
+    if (rc == 0)
+        rc = opt_duration(&n, "t2", YDOC_UNIT_MS, &sip->t2_ms, err);
+    if (rc == 0)
+        rc = opt_duration(&n, "keepalive", YDOC_UNIT_MS, &sip->keepalive_ms, err);
+    if (rc == 0 && ydoc_get(&n, "max_redirects", &v))
+        rc = ydoc_u32(&v, 0, 10, &sip->max_redirects, err);
+    if (rc == 0 && (sip->t1_ms == 0 || sip->t2_ms < sip->t1_ms)) {
+        ydoc_get(&n, sip->t1_ms == 0 ? "t1" : "t2", &v);
+        rc = ydoc_error(&v, err, "T1 must be above 0 and T2 at least T1 (RFC 3261 17.1.2.2)");
+    }
+    return rc;
+}
+
+static int scenario_from_doc(struct scenario *s, struct ydoc *d, struct synth_error *err)
+{
+    static const char *const keys[] = {"name", "description", "steps", "load", "thresholds",
+                                       "sip", NULL};
+    struct ynode root, n;
+    int rc = ydoc_root(d, &root, err);
+    if (rc == 0)
+        rc = ydoc_map_check(&root, keys, err);
+    if (rc == 0)
+        rc = ydoc_require(&root, "name", &n, err);
+    if (rc == 0)
+        rc = ydoc_str(&n, s->name, sizeof(s->name), err);
+    if (rc == 0 && ydoc_get(&root, "description", &n) && !ydoc_is_scalar(&n))
+        rc = ydoc_error(&n, err, "expected text");
+    if (rc == 0)
+        rc = load_steps(s, &root, err);
+    if (rc == 0)
+        rc = load_load(s, &root, err);
+    if (rc == 0)
+        rc = load_thresholds(s, &root, err);
+    if (rc == 0)
+        rc = load_sip(s, &root, err);
+    return rc;
+}
+
+int scenario_load_buffer(struct scenario *s, const char *name, const char *buf, size_t len,
+                         struct synth_error *err)
+{
+    struct ydoc d;
+    memset(s, 0, sizeof(*s));
+    snprintf(s->path, sizeof(s->path), "%s", name);
+    int rc = ydoc_load_buffer(&d, name, buf, len, err);
+    if (rc == 0)
+        rc = scenario_from_doc(s, &d, err);
+    ydoc_free(&d);
+    return rc;
+}
+
+int scenario_load(struct scenario *s, const char *path, struct synth_error *err)
+{
+    struct ydoc d;
+    memset(s, 0, sizeof(*s));
+    snprintf(s->path, sizeof(s->path), "%s", path);
+    int rc = ydoc_load_file(&d, path, err);
+    if (rc == 0)
+        rc = scenario_from_doc(s, &d, err);
+    ydoc_free(&d);
+    return rc;
+}

@@ -1,0 +1,81 @@
+/* The scenario: what each synthetic user does (steps), how much load, and the
+ * thresholds that decide the verdict. Loaded from YAML; see docs/configuration.md. */
+#ifndef SYNTH_CONFIG_SCENARIO_H
+#define SYNTH_CONFIG_SCENARIO_H
+
+#include "synth/base/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCENARIO_STEPS_MAX 64
+#define SCENARIO_THRESHOLDS_MAX 32
+#define SCENARIO_NAME_MAX 128
+
+enum step_kind {
+    STEP_OPTIONS,    /* SIP OPTIONS ping to the registrar */
+    STEP_REGISTER,   /* REGISTER with Digest; keeps re-registering until unregister */
+    STEP_CALL,       /* INVITE the voicemail URI, wait for 200, ACK, hold */
+    STEP_HANGUP,     /* BYE the active call */
+    STEP_UNREGISTER, /* REGISTER Expires: 0 */
+    STEP_WAIT,       /* idle for a duration */
+    STEP_KIND_COUNT,
+};
+
+const char *step_kind_name(enum step_kind k); /* "options", "register", ... */
+
+struct scenario_step {
+    enum step_kind kind;
+    uint32_t timeout_ms;  /* deadline of the step (call: until answered) */
+    uint32_t hold_ms;     /* call: time in the call after 200 OK */
+    uint32_t duration_ms; /* wait */
+    uint32_t expires_s;   /* register: requested expiry */
+    char uri[256];        /* call: Request-URI pattern; "" = the target's voicemail URI */
+    uint32_t line;        /* line in the scenario file, for messages */
+};
+
+struct scenario_load {
+    uint32_t users;          /* synthetic users taking part (<= target users) */
+    double rate;             /* journeys started per second, open model */
+    uint32_t max_concurrent; /* cap on journeys in flight; 0 = users */
+    uint32_t duration_ms;    /* stop starting journeys after this; 0 = no limit */
+    uint32_t iterations;     /* journeys in all; 0 = no limit (duration must be set) */
+};
+
+/* A threshold on a summary metric. warn < crit means "above is bad" (latency);
+ * warn > crit means "below is bad" (success percentage). */
+struct scenario_threshold {
+    char metric[64]; /* e.g. "setup_ms.p95", "call_success_pct", "steps.register.latency_ms.p95" */
+    double warn;
+    double crit;
+    uint32_t line;
+};
+
+/* SIP timing; every field-scale timeout is configurable so tests run in seconds. */
+struct scenario_sip {
+    uint32_t t1_ms;          /* RFC 3261 T1, default 500 */
+    uint32_t t2_ms;          /* default 4000 */
+    uint32_t keepalive_ms;   /* double-CRLF interval on TCP/TLS, default 30000; 0 = off */
+    uint32_t max_redirects;  /* 3xx followed at most this many times, default 3 */
+};
+
+struct scenario {
+    char name[SCENARIO_NAME_MAX];
+    struct scenario_step steps[SCENARIO_STEPS_MAX];
+    size_t step_count;
+    struct scenario_load load;
+    struct scenario_threshold thresholds[SCENARIO_THRESHOLDS_MAX];
+    size_t threshold_count;
+    struct scenario_sip sip;
+    char path[1024];
+};
+
+/* Loads and validates; errors as "file:line: key: what is wrong". */
+int scenario_load(struct scenario *s, const char *path, struct synth_error *err);
+
+/* The same from memory (tests, fuzzing); name stands for the file in messages. */
+int scenario_load_buffer(struct scenario *s, const char *name, const char *buf, size_t len,
+                         struct synth_error *err);
+
+#endif

@@ -1,0 +1,346 @@
+/* Loading a target file: the deployment under test (target.h). The format is
+ * documented in docs/configuration.md; `synth lab --write-target` writes it. */
+#include "synth/config/target.h"
+
+#include "synth/base/sbuf.h"
+#include "synth/config/config_file.h"
+#include "synth/config/users.h"
+#include "synth/config/yaml_doc.h"
+
+#include <openssl/crypto.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_VOICEMAIL_URI "sip:{user}@{domain};opaque=app:voicemail"
+
+const char *sip_transport_name(enum sip_transport t)
+{
+    switch (t) {
+    case SIP_TRANSPORT_UDP: return "udp";
+    case SIP_TRANSPORT_TCP: return "tcp";
+    case SIP_TRANSPORT_TLS: return "tls";
+    }
+    return "?";
+}
+
+/* Everything one load needs to resolve relative paths and name errors. */
+struct target_loader {
+    struct target *t;
+    size_t max_users;
+    char dir[CONFIG_PATH_MAX];
+    struct synth_error *err;
+};
+
+static int get_str(const struct ynode *map, const char *key, bool required, char *out,
+                   size_t size, struct synth_error *err)
+{
+    struct ynode n;
+    if (!ydoc_get(map, key, &n))
+        return required ? ydoc_error(&n, err, "missing (required)") : 0;
+    return ydoc_str(&n, out, size, err);
+}
+
+/* A path key, resolved against the target file's directory. */
+static int get_path(struct target_loader *l, const struct ynode *map, const char *key, char *out,
+                    size_t size)
+{
+    char rel[TARGET_PATH_MAX];
+    struct ynode n;
+    if (!ydoc_get(map, key, &n))
+        return 0;
+    int rc = ydoc_str(&n, rel, sizeof(rel), l->err);
+    if (rc != 0)
+        return rc;
+    if (config_path_resolve(l->dir, rel, out, size) != 0)
+        return ydoc_error(&n, l->err, "path too long once resolved");
+    return 0;
+}
+
+static int load_tls(struct target_loader *l, const struct ynode *ep, struct target_tls *tls)
+{
+    static const char *const keys[] = {"server_name", "ca_file", "client_cert", "client_key",
+                                       "verify", NULL};
+    struct ynode n, v;
+    tls->verify = true;
+    if (!ydoc_get(ep, "tls", &n))
+        return 0;
+    int rc = ydoc_map_check(&n, keys, l->err);
+    if (rc == 0)
+        rc = get_str(&n, "server_name", false, tls->server_name, sizeof(tls->server_name), l->err);
+    if (rc == 0)
+        rc = get_path(l, &n, "ca_file", tls->ca_file, sizeof(tls->ca_file));
+    if (rc == 0)
+        rc = get_path(l, &n, "client_cert", tls->client_cert, sizeof(tls->client_cert));
+    if (rc == 0)
+        rc = get_path(l, &n, "client_key", tls->client_key, sizeof(tls->client_key));
+    if (rc == 0 && ydoc_get(&n, "verify", &v))
+        rc = ydoc_bool(&v, &tls->verify, l->err);
+    if (rc == 0 && !tls->client_cert[0] != !tls->client_key[0])
+        rc = ydoc_error(&n, l->err, "client_cert and client_key go together");
+    return rc;
+}
+
+static int load_transport(const struct ynode *ep, enum sip_transport *out,
+                          struct synth_error *err)
+{
+    char name[8];
+    struct ynode n;
+    *out = SIP_TRANSPORT_TLS;
+    if (!ydoc_get(ep, "transport", &n))
+        return 0;
+    if (ydoc_str(&n, name, sizeof(name), err) != 0)
+        return ydoc_error(&n, err, "expected udp, tcp or tls");
+    for (int t = SIP_TRANSPORT_UDP; t <= SIP_TRANSPORT_TLS; t++) {
+        if (strcmp(name, sip_transport_name((enum sip_transport)t)) == 0) {
+            *out = (enum sip_transport)t;
+            return 0;
+        }
+    }
+    return ydoc_error(&n, err, "expected udp, tcp or tls");
+}
+
+static int load_endpoint(struct target_loader *l, const struct ynode *root, const char *key,
+                         struct target_endpoint *ep)
+{
+    static const char *const keys[] = {"host", "port", "transport", "tls", NULL};
+    struct ynode n, v;
+    int rc = ydoc_require(root, key, &n, l->err);
+    if (rc == 0)
+        rc = ydoc_map_check(&n, keys, l->err);
+    if (rc == 0)
+        rc = get_str(&n, "host", true, ep->host, sizeof(ep->host), l->err);
+    if (rc == 0)
+        rc = load_transport(&n, &ep->transport, l->err);
+    ep->port = ep->transport == SIP_TRANSPORT_TLS ? 5061 : 5060;
+    if (rc == 0 && ydoc_get(&n, "port", &v)) {
+        uint32_t port;
+        rc = ydoc_u32(&v, 1, 65535, &port, l->err);
+        ep->port = (uint16_t)port;
+    }
+    if (rc == 0)
+        rc = load_tls(l, &n, &ep->tls);
+    if (rc == 0 && ydoc_get(&n, "tls", &v) && ep->transport != SIP_TRANSPORT_TLS)
+        rc = ydoc_error(&v, l->err, "only with transport: tls");
+    return rc;
+}
+
+/* users: {pattern, count, password, auth_user?, start?} */
+static int load_pattern_users(struct target_loader *l, const struct ynode *n)
+{
+    char pattern[TARGET_URI_MAX], auth[TARGET_NAME_MAX] = "", spec[USERS_SECRET_MAX + 8];
+    char where[CONFIG_PATH_MAX + 64];
+    struct ynode v;
+    uint32_t count = 0, start = 1;
+    char *secret = NULL;
+
+    int rc = get_str(n, "pattern", true, pattern, sizeof(pattern), l->err);
+    if (rc == 0 && users_pattern_check(pattern)) {
+        ydoc_get(n, "pattern", &v);
+        rc = ydoc_error(&v, l->err, "%s", users_pattern_check(pattern));
+    }
+    if (rc == 0)
+        rc = ydoc_require(n, "count", &v, l->err);
+    if (rc == 0)
+        rc = ydoc_u32(&v, 1, (uint32_t)l->max_users, &count, l->err);
+    if (rc == 0 && ydoc_get(n, "start", &v))
+        rc = ydoc_u32(&v, 0, UINT32_MAX - count, &start, l->err);
+    if (rc == 0 && ydoc_get(n, "auth_user", &v)) {
+        rc = ydoc_str(&v, auth, sizeof(auth), l->err);
+        if (rc == 0 && users_pattern_check(auth))
+            rc = ydoc_error(&v, l->err, "%s", users_pattern_check(auth));
+    }
+    if (rc == 0)
+        rc = ydoc_require(n, "password", &v, l->err);
+    if (rc == 0)
+        rc = ydoc_str(&v, spec, sizeof(spec), l->err);
+    snprintf(where, sizeof(where), "%s:%u: %s", v.doc->name, v.line, v.path);
+    if (rc == 0)
+        rc = users_secret_resolve(spec, l->dir, where, &secret, l->err);
+    OPENSSL_cleanse(spec, sizeof(spec));
+    if (rc != 0)
+        goto out;
+
+    struct target *t = l->t;
+    t->users = calloc(count, sizeof(*t->users));
+    if (!t->users) {
+        rc = synth_error_set(l->err, SYNTH_ENOMEM, "%s: out of memory for %u users", t->path, count);
+        goto out;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        struct target_user *u = &t->users[i];
+        t->user_count = i + 1;
+        if (users_pattern_expand(pattern, start + i, u->uri, sizeof(u->uri)) != 0 ||
+            users_uri_check(u->uri)) {
+            ydoc_get(n, "pattern", &v);
+            rc = ydoc_error(&v, l->err, "user %u: '%.80s' is not a SIP URI (%s)", start + i,
+                            u->uri, users_uri_check(u->uri) ? users_uri_check(u->uri) : "too long");
+            goto out;
+        }
+        rc = auth[0] ? users_pattern_expand(auth, start + i, u->auth_user, sizeof(u->auth_user))
+                     : users_uri_user(u->uri, u->auth_user, sizeof(u->auth_user));
+        u->password = strdup(secret);
+        if (rc != 0 || !u->password) {
+            rc = synth_error_set(l->err, rc ? SYNTH_ECONFIG : SYNTH_ENOMEM,
+                                 "%s: user %u: %s", t->path, start + i,
+                                 rc ? "auth_user too long" : "out of memory");
+            goto out;
+        }
+    }
+out:
+    users_secret_free(secret);
+    return rc;
+}
+
+/* users: {csv: FILE} */
+static int load_csv_users(struct target_loader *l, const struct ynode *n)
+{
+    char path[TARGET_PATH_MAX], dir[TARGET_PATH_MAX];
+    char *buf = NULL;
+    size_t len = 0;
+    struct ynode v;
+
+    int rc = get_path(l, n, "csv", path, sizeof(path));
+    if (rc != 0)
+        return rc;
+    ydoc_get(n, "csv", &v);
+    char where[CONFIG_PATH_MAX + 64];
+    snprintf(where, sizeof(where), "%s:%u: %s", v.doc->name, v.line, v.path);
+    rc = config_file_read(path, USERS_CSV_MAX, where, &buf, &len, l->err);
+    if (rc != 0)
+        return rc == SYNTH_ETOOBIG ? SYNTH_ECONFIG : rc;
+    config_dirname(path, dir, sizeof(dir));
+    rc = users_csv_parse(path, buf, len, dir, l->max_users, &l->t->users, &l->t->user_count,
+                         l->err);
+    OPENSSL_cleanse(buf, len);
+    free(buf);
+    return rc;
+}
+
+static int load_users(struct target_loader *l, const struct ynode *root)
+{
+    static const char *const keys[] = {"csv", "pattern", "count", "password", "auth_user",
+                                       "start", NULL};
+    struct ynode n, v;
+    int rc = ydoc_require(root, "users", &n, l->err);
+    if (rc == 0)
+        rc = ydoc_map_check(&n, keys, l->err);
+    if (rc != 0)
+        return rc;
+    bool csv = ydoc_get(&n, "csv", &v);
+    bool pattern = ydoc_get(&n, "pattern", &v);
+    if (csv == pattern)
+        return ydoc_error(&n, l->err, "give either csv: FILE or pattern: with count and password");
+    if (csv) {
+        for (size_t i = 1; keys[i]; i++)
+            if (ydoc_get(&n, keys[i], &v))
+                return ydoc_error(&v, l->err, "not with csv: (the CSV holds the users)");
+        return load_csv_users(l, &n);
+    }
+    return load_pattern_users(l, &n);
+}
+
+static int load_root(struct target_loader *l, const struct ynode *root)
+{
+    /* `lab:` is what `synth lab --write-target` adds for peers; not ours. */
+    static const char *const keys[] = {"name", "sip_domain", "registrar", "voicemail_uri",
+                                       "users", "lab", NULL};
+    struct target *t = l->t;
+    struct ynode v;
+    int rc = ydoc_map_check(root, keys, l->err);
+    if (rc == 0)
+        rc = get_str(root, "name", true, t->name, sizeof(t->name), l->err);
+    if (rc == 0)
+        rc = get_str(root, "sip_domain", true, t->sip_domain, sizeof(t->sip_domain), l->err);
+    if (rc == 0)
+        rc = load_endpoint(l, root, "registrar", &t->registrar);
+    snprintf(t->voicemail_uri, sizeof(t->voicemail_uri), "%s", DEFAULT_VOICEMAIL_URI);
+    if (rc == 0)
+        rc = get_str(root, "voicemail_uri", false, t->voicemail_uri, sizeof(t->voicemail_uri),
+                     l->err);
+    if (rc == 0 && ydoc_get(root, "voicemail_uri", &v) &&
+        strncmp(t->voicemail_uri, "sip", 3) != 0)
+        rc = ydoc_error(&v, l->err, "must be a sip: or sips: URI pattern");
+    if (rc == 0)
+        rc = load_users(l, root);
+    return rc;
+}
+
+static int target_from_doc(struct target *t, struct ydoc *d, const char *path,
+                           size_t max_users, struct synth_error *err)
+{
+    struct target_loader l = {.t = t, .err = err, .max_users = max_users};
+    struct ynode root;
+
+    snprintf(t->path, sizeof(t->path), "%s", path);
+    config_dirname(path, l.dir, sizeof(l.dir));
+    int rc = ydoc_root(d, &root, err);
+    if (rc == 0)
+        rc = load_root(&l, &root);
+    return rc;
+}
+
+int target_load_buffer(struct target *t, const char *name, const char *buf, size_t len,
+                       size_t max_users, struct synth_error *err)
+{
+    struct ydoc d;
+    memset(t, 0, sizeof(*t));
+    if (max_users == 0 || max_users > TARGET_USERS_MAX)
+        max_users = TARGET_USERS_MAX;
+    int rc = ydoc_load_buffer(&d, name, buf, len, err);
+    if (rc == 0)
+        rc = target_from_doc(t, &d, name, max_users, err);
+    ydoc_free(&d);
+    if (rc != 0)
+        target_free(t);
+    return rc;
+}
+
+int target_load(struct target *t, const char *path, struct synth_error *err)
+{
+    struct ydoc d;
+    memset(t, 0, sizeof(*t));
+    int rc = ydoc_load_file(&d, path, err);
+    if (rc == 0)
+        rc = target_from_doc(t, &d, path, TARGET_USERS_MAX, err);
+    ydoc_free(&d);
+    if (rc != 0)
+        target_free(t);
+    return rc;
+}
+
+void target_free(struct target *t)
+{
+    users_free(t->users, t->user_count);
+    t->users = NULL;
+    t->user_count = 0;
+}
+
+int target_expand_uri(const struct target *t, const char *pattern, const struct target_user *u,
+                      char *out, size_t size)
+{
+    char user[TARGET_URI_MAX];
+    struct sbuf sb;
+    if (users_uri_user(u->uri, user, sizeof(user)) != 0)
+        return SYNTH_ETOOBIG;
+    sbuf_init(&sb, out, size);
+    for (const char *p = pattern; *p; p++) {
+        if (strncmp(p, "{user}", 6) == 0) {
+            sbuf_puts(&sb, user);
+            p += 5;
+        } else if (strncmp(p, "{domain}", 8) == 0) {
+            sbuf_puts(&sb, t->sip_domain);
+            p += 7;
+        } else {
+            sbuf_put(&sb, p, 1);
+        }
+    }
+    return sbuf_result(&sb);
+}
+
+int target_voicemail_uri(const struct target *t, const struct target_user *u, char *out,
+                         size_t size)
+{
+    return target_expand_uri(t, t->voicemail_uri, u, out, size);
+}

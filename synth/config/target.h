@@ -1,0 +1,83 @@
+/* The target: a deployment as synth sees it (SIP domain, registrar, voicemail
+ * URI, users). Loaded from YAML; see docs/configuration.md. */
+#ifndef SYNTH_CONFIG_TARGET_H
+#define SYNTH_CONFIG_TARGET_H
+
+#include "synth/base/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TARGET_NAME_MAX 128
+#define TARGET_HOST_MAX 256
+#define TARGET_URI_MAX 256
+#define TARGET_PATH_MAX 1024
+/* Largest user list one target may hold; a capacity test beyond it splits across machines. */
+#define TARGET_USERS_MAX 1000000
+
+enum sip_transport {
+    SIP_TRANSPORT_UDP,
+    SIP_TRANSPORT_TCP,
+    SIP_TRANSPORT_TLS,
+};
+
+const char *sip_transport_name(enum sip_transport t); /* "udp", "tcp", "tls" */
+
+struct target_tls {
+    char server_name[TARGET_HOST_MAX]; /* SNI and hostname check; "" = the host */
+    char ca_file[TARGET_PATH_MAX];     /* "" = the system trust store */
+    char client_cert[TARGET_PATH_MAX]; /* PEM, for mutual TLS; "" = none */
+    char client_key[TARGET_PATH_MAX];
+    bool verify; /* default true; false only when the file says `verify: false` */
+};
+
+struct target_endpoint {
+    char host[TARGET_HOST_MAX];
+    uint16_t port; /* default 5060 udp/tcp, 5061 tls */
+    enum sip_transport transport;
+    struct target_tls tls;
+};
+
+struct target_user {
+    char uri[TARGET_URI_MAX];   /* sip:alice@contoso.com */
+    char auth_user[TARGET_NAME_MAX];
+    char *password;             /* resolved secret; never logged */
+};
+
+struct target {
+    char name[TARGET_NAME_MAX]; /* shown in every output; "lab" for the embedded lab */
+    char sip_domain[TARGET_HOST_MAX];
+    struct target_endpoint registrar;
+    /* Request-URI of the voicemail call; {user} is the caller's user part,
+     * {domain} the SIP domain. Default "sip:{user}@{domain};opaque=app:voicemail". */
+    char voicemail_uri[TARGET_URI_MAX];
+    struct target_user *users;
+    size_t user_count;
+    char path[TARGET_PATH_MAX]; /* the file it came from, for messages */
+};
+
+/* Loads and validates a target file. On error returns SYNTH_ECONFIG (or
+ * ENOMEM/EIO) with "file:line: key: what is wrong" in err; never prints a
+ * secret. Caller frees with target_free. Relative paths in the file (CA, CSV,
+ * file: secrets) are resolved against the file's directory. */
+int target_load(struct target *t, const char *path, struct synth_error *err);
+
+/* The same from memory (tests, fuzzing); name stands for the file in
+ * messages and relative paths. At most max_users users (0: TARGET_USERS_MAX). */
+int target_load_buffer(struct target *t, const char *name, const char *buf, size_t len,
+                       size_t max_users, struct synth_error *err);
+
+/* Frees users and wipes passwords. Safe on a zeroed struct. */
+void target_free(struct target *t);
+
+/* Expands {user} (the user part of u's URI) and {domain} (the SIP domain)
+ * in pattern into out; SYNTH_ETOOBIG when it does not fit. */
+int target_expand_uri(const struct target *t, const char *pattern, const struct target_user *u,
+                      char *out, size_t size);
+
+/* Expands the voicemail URI pattern for one user into out. */
+int target_voicemail_uri(const struct target *t, const struct target_user *u,
+                         char *out, size_t size);
+
+#endif

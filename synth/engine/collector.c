@@ -1,0 +1,196 @@
+/* The results queue and its writer. */
+#include "collector.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+/* Traces beyond this many are not written: a total outage fails every call
+ * and the first thousand say all there is to say. */
+#define COLLECTOR_TRACES_MAX 1000
+
+struct item {
+    struct item *next;
+    char *line;      /* an event line, or NULL for a trace */
+    char *trace;
+    size_t trace_len;
+    char call_id[128];
+};
+
+struct collector {
+    pthread_mutex_t lock;
+    struct item *head, *tail;
+    FILE *events;
+    char dir[1024];
+    size_t lines;
+    size_t traces;
+};
+
+int collector_open(struct collector **out, const char *dir, struct synth_error *err)
+{
+    char path[1200];
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return synth_error_set(err, SYNTH_EIO, "cannot create results directory %s: %s", dir,
+                               strerror(errno));
+    snprintf(path, sizeof(path), "%s/traces", dir);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return synth_error_set(err, SYNTH_EIO, "cannot create %s: %s", path, strerror(errno));
+    struct collector *c = calloc(1, sizeof(*c));
+    if (!c)
+        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
+    snprintf(c->dir, sizeof(c->dir), "%s", dir);
+    snprintf(path, sizeof(path), "%s/events.jsonl", dir);
+    c->events = fopen(path, "w");
+    if (!c->events) {
+        free(c);
+        return synth_error_set(err, SYNTH_EIO, "cannot write %s: %s", path, strerror(errno));
+    }
+    pthread_mutex_init(&c->lock, NULL);
+    *out = c;
+    return 0;
+}
+
+static void enqueue(struct collector *c, struct item *it)
+{
+    pthread_mutex_lock(&c->lock);
+    if (c->tail)
+        c->tail->next = it;
+    else
+        c->head = it;
+    c->tail = it;
+    pthread_mutex_unlock(&c->lock);
+}
+
+void collector_push_line(struct collector *c, char *line)
+{
+    struct item *it = calloc(1, sizeof(*it));
+    if (!it) {
+        free(line);
+        return;
+    }
+    it->line = line;
+    enqueue(c, it);
+}
+
+void collector_push_trace(struct collector *c, const char *call_id, const char *buf, size_t len)
+{
+    struct item *it = calloc(1, sizeof(*it));
+    if (!it)
+        return;
+    it->trace = malloc(len ? len : 1);
+    if (!it->trace) {
+        free(it);
+        return;
+    }
+    memcpy(it->trace, buf, len);
+    it->trace_len = len;
+    snprintf(it->call_id, sizeof(it->call_id), "%s", call_id);
+    enqueue(c, it);
+}
+
+static bool starts_line_with(const char *p, const char *end, const char *name)
+{
+    size_t n = strlen(name);
+    return (size_t)(end - p) > n && strncasecmp(p, name, n) == 0 && p[n] == ':';
+}
+
+size_t collector_redact(char *buf, size_t len)
+{
+    static const char *const secret_headers[] = {"Authorization", "Proxy-Authorization"};
+    static const char redacted[] = " [redacted]";
+    char *end = buf + len;
+    char *line = buf;
+    while (line < end) {
+        char *eol = memchr(line, '\n', (size_t)(end - line));
+        char *line_end = eol ? eol : end;
+        for (size_t i = 0; i < 2; i++) {
+            if (!starts_line_with(line, line_end, secret_headers[i]))
+                continue;
+            char *value = line + strlen(secret_headers[i]) + 1;
+            char *value_end = line_end;
+            if (value_end > value && value_end[-1] == '\r')
+                value_end--;
+            size_t old = (size_t)(value_end - value);
+            size_t rn = sizeof(redacted) - 1;
+            if (rn <= old) {
+                memcpy(value, redacted, rn);
+                memmove(value + rn, value_end, (size_t)(end - value_end));
+                size_t cut = old - rn;
+                end -= cut;
+                line_end -= cut;
+            }
+        }
+        line = line_end < end ? line_end + 1 : end;
+    }
+    return (size_t)(end - buf);
+}
+
+static void write_trace(struct collector *c, struct item *it)
+{
+    if (c->traces >= COLLECTOR_TRACES_MAX)
+        return;
+    char name[200];
+    size_t j = 0;
+    /* Call-IDs may hold any character; keep a safe file name. */
+    for (size_t i = 0; it->call_id[i] && j < sizeof(name) - 5; i++) {
+        char ch = it->call_id[i];
+        name[j++] = (isalnum((unsigned char)ch) || ch == '-' || ch == '.') ? ch : '_';
+    }
+    name[j] = '\0';
+    char path[1500];
+    snprintf(path, sizeof(path), "%s/traces/%s.txt", c->dir, name[0] ? name : "call");
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    size_t n = collector_redact(it->trace, it->trace_len);
+    fwrite(it->trace, 1, n, f);
+    fclose(f);
+    c->traces++;
+}
+
+int collector_flush(struct collector *c)
+{
+    pthread_mutex_lock(&c->lock);
+    struct item *list = c->head;
+    c->head = c->tail = NULL;
+    pthread_mutex_unlock(&c->lock);
+    int rc = 0;
+    while (list) {
+        struct item *it = list;
+        list = it->next;
+        if (it->line) {
+            if (fputs(it->line, c->events) < 0 || fputc('\n', c->events) < 0)
+                rc = SYNTH_EIO;
+            c->lines++;
+        } else {
+            write_trace(c, it);
+        }
+        free(it->line);
+        free(it->trace);
+        free(it);
+    }
+    if (fflush(c->events) != 0)
+        rc = SYNTH_EIO;
+    return rc;
+}
+
+size_t collector_lines(const struct collector *c)
+{
+    return c->lines;
+}
+
+void collector_close(struct collector *c)
+{
+    if (!c)
+        return;
+    collector_flush(c);
+    fclose(c->events);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}

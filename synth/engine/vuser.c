@@ -1,0 +1,222 @@
+/* A synthetic user and its connection to the registrar. */
+#include "vuser.h"
+
+#include "synth/engine/worker.h"
+#include "synth/sip/dialog.h"
+#include "synth/steps/call.h"
+#include "synth/steps/step.h"
+#include "synth/tls/tls_ctx.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int vuser_init(struct vuser *u, struct worker *w, uint32_t index, const struct target_user *id)
+{
+    memset(u, 0, sizeof(*u));
+    u->index = index;
+    u->id = id;
+    u->w = w;
+    const char *p = strchr(id->uri, ':');
+    p = p ? p + 1 : id->uri;
+    size_t n = strcspn(p, "@;>");
+    if (n >= sizeof(u->user_part))
+        n = sizeof(u->user_part) - 1;
+    memcpy(u->user_part, p, n);
+    u->user_part[n] = '\0';
+    sip_random_token(u->from_tag, sizeof(u->from_tag));
+    char token[33];
+    sip_random_token(token, sizeof(token));
+    snprintf(u->reg_call_id, sizeof(u->reg_call_id), "%s-reg", token);
+    u->reg_cseq = 0;
+    return 0;
+}
+
+static void drop_ua(struct vuser *u)
+{
+    if (u->ua) {
+        sip_ua_free(u->ua);
+        u->ua = NULL;
+    }
+}
+
+void vuser_cleanup(struct vuser *u)
+{
+    if (u->refresh) {
+        step_run_abort(u->refresh);
+    }
+    if (u->call) {
+        dialog_free(u->call);
+        u->call = NULL;
+    }
+    if (u->reregister)
+        event_free(u->reregister);
+    if (u->ready_ev)
+        event_free(u->ready_ev);
+    u->reregister = u->ready_ev = NULL;
+    drop_ua(u);
+    free(u->trace);
+    u->trace = NULL;
+}
+
+/* Hands the outcome to every waiter; each may start new work, so take the
+ * list first. */
+static void notify_waiters(struct vuser *u, int err)
+{
+    unsigned n = u->waiter_count;
+    struct vuser_waiter list[VUSER_WAITERS_MAX];
+    memcpy(list, u->waiters, sizeof(list));
+    u->waiter_count = 0;
+    for (unsigned i = 0; i < n; i++)
+        list[i].h(err, u->conn_detail, list[i].arg);
+}
+
+static void describe_failure(struct vuser *u, int err)
+{
+    const struct run_plan *plan = u->w->plan;
+    const struct target_endpoint *r = &plan->target->registrar;
+    char where[96];
+    sip_addr_format(&plan->registrar, where, sizeof(where));
+    if (err == SYNTH_ETLS && u->ua) {
+        char why[200] = "";
+        SSL *ssl = sip_conn_ssl(sip_ua_conn(u->ua));
+        if (ssl)
+            tls_describe_verify_error(ssl, why, sizeof(why));
+        snprintf(u->conn_detail, sizeof(u->conn_detail), "TLS to %s (%s) failed: %s", r->host,
+                 where, why[0] ? why : "handshake failed");
+        return;
+    }
+    snprintf(u->conn_detail, sizeof(u->conn_detail), "%s to %s (%s, %s): %s",
+             err == SYNTH_ETIMEDOUT ? "connect timed out" : "cannot connect", r->host, where,
+             sip_transport_name(r->transport), synth_strerror(err));
+}
+
+static void ua_connected(int err, void *arg)
+{
+    struct vuser *u = arg;
+    if (err) {
+        describe_failure(u, err);
+        drop_ua(u);
+    }
+    notify_waiters(u, err);
+}
+
+static void ua_closed(int err, void *arg)
+{
+    struct vuser *u = arg;
+    u->registered = false;
+    if (u->reregister)
+        event_del(u->reregister);
+    describe_failure(u, err ? err : SYNTH_ECLOSED);
+    /* Free the UA from the loop, not inside its own handler. */
+    struct sip_ua *ua = u->ua;
+    u->ua = NULL;
+    if (u->run && !u->run->finished)
+        step_finish_fail(u->run, step_class_of_err(err ? err : SYNTH_ECLOSED),
+                         "connection lost: %s", synth_strerror(err ? err : SYNTH_ECLOSED));
+    if (u->refresh && !u->refresh->finished)
+        step_finish_fail(u->refresh, FAIL_TRANSPORT, "connection lost");
+    sip_ua_free(ua);
+}
+
+static void ready_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct vuser *u = arg;
+    if (u->ua && sip_ua_is_connected(u->ua))
+        notify_waiters(u, 0);
+}
+
+/* Keeps the SIP of the current call for the trace of a failed call. */
+static void trace_append(bool sent, const char *buf, size_t len, void *arg)
+{
+    struct vuser *u = arg;
+    if (!u->trace) {
+        u->trace = malloc(VUSER_TRACE_MAX);
+        if (!u->trace)
+            return;
+    }
+    char head[64];
+    int n = snprintf(head, sizeof(head), "%s at %.3f s\n", sent ? "--> sent" : "<-- received",
+                     (double)(mono_us() - u->w->plan->start_us) / 1e6);
+    if (n < 0 || u->trace_len + (size_t)n + len + 2 > VUSER_TRACE_MAX)
+        return;
+    memcpy(u->trace + u->trace_len, head, (size_t)n);
+    u->trace_len += (size_t)n;
+    memcpy(u->trace + u->trace_len, buf, len);
+    u->trace_len += len;
+    u->trace[u->trace_len++] = '\n';
+}
+
+static int connect_ua(struct vuser *u)
+{
+    const struct run_plan *plan = u->w->plan;
+    const struct target_endpoint *r = &plan->target->registrar;
+    struct sip_ua_opts o = {
+        .conn =
+            {
+                .transport = r->transport,
+                .remote = plan->registrar,
+                .ssl_ctx = plan->ssl_ctx,
+                .server_name = r->tls.server_name[0] ? r->tls.server_name : r->host,
+                .connect_timeout_ms = 10000,
+                .keepalive_ms = plan->scenario->sip.keepalive_ms,
+                .dscp = -1,
+            },
+        .timers = {plan->scenario->sip.t1_ms, plan->scenario->sip.t2_ms},
+        .contact_user = u->user_part,
+    };
+    struct synth_error err;
+    int rc = sip_ua_new(&u->ua, u->w->base, &o, ua_connected, ua_closed, u, &err);
+    if (rc != 0) {
+        snprintf(u->conn_detail, sizeof(u->conn_detail), "%s", err.msg);
+        u->ua = NULL;
+        return rc;
+    }
+    sip_ua_set_request_handler(u->ua, call_on_request, u);
+    sip_ua_set_trace(u->ua, trace_append, u);
+    return 0;
+}
+
+int vuser_ensure_connected(struct vuser *u, vuser_ready_h *done, void *arg)
+{
+    if (u->waiter_count >= VUSER_WAITERS_MAX)
+        return SYNTH_ETOOBIG;
+    u->waiters[u->waiter_count].h = done;
+    u->waiters[u->waiter_count].arg = arg;
+    u->waiter_count++;
+    if (u->ua && sip_ua_is_connected(u->ua)) {
+        if (!u->ready_ev)
+            u->ready_ev = evtimer_new(u->w->base, ready_cb, u);
+        if (!u->ready_ev)
+            return SYNTH_ENOMEM;
+        struct timeval zero = {0, 0};
+        evtimer_add(u->ready_ev, &zero);
+        return 0;
+    }
+    if (u->ua)
+        return 0; /* connecting: this waiter joins the others */
+    int rc = connect_ua(u);
+    if (rc != 0) {
+        u->waiter_count--;
+        return rc;
+    }
+    return 0;
+}
+
+void vuser_cancel_wait(struct vuser *u, void *arg)
+{
+    for (unsigned i = 0; i < u->waiter_count; i++) {
+        if (u->waiters[i].arg != arg)
+            continue;
+        memmove(&u->waiters[i], &u->waiters[i + 1],
+                (u->waiter_count - i - 1) * sizeof(u->waiters[0]));
+        u->waiter_count--;
+        return;
+    }
+}
+
+void vuser_trace_reset(struct vuser *u)
+{
+    u->trace_len = 0;
+}

@@ -1,0 +1,76 @@
+/* A synthetic user: its identity from the target, its SIP user agent, its
+ * registration and its call. Owned by one worker; steps act on it. */
+#ifndef SYNTH_ENGINE_VUSER_H
+#define SYNTH_ENGINE_VUSER_H
+
+#include "synth/config/scenario.h"
+#include "synth/config/target.h"
+#include "synth/sip/ua.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct worker;
+struct step_run;
+
+typedef void(vuser_ready_h)(int err, const char *detail, void *arg);
+
+struct vuser_waiter {
+    vuser_ready_h *h;
+    void *arg;
+};
+struct dialog;
+
+/* Bytes of SIP kept per call for the trace of a failed call. */
+#define VUSER_TRACE_MAX (64 * 1024)
+
+struct vuser {
+    uint32_t index;
+    const struct target_user *id;
+    struct worker *w;
+    struct sip_ua *ua;
+    char user_part[128];      /* "alice" of sip:alice@contoso.com */
+    char from_tag[20];
+
+    /* Registration (RFC 3261 10.2). */
+    bool registered;
+    bool credentials_refused; /* never retried: real accounts lock out */
+    char reg_call_id[64];
+    uint32_t reg_cseq;
+    uint32_t reg_expires_s;   /* granted */
+    struct event *reregister;
+    uint32_t nonce_count;     /* Digest nc for the current nonce */
+    char last_nonce[128];
+
+    /* Steps waiting for the connection (a step and a registration refresh at most). */
+#define VUSER_WAITERS_MAX 4
+    struct vuser_waiter waiters[VUSER_WAITERS_MAX];
+    unsigned waiter_count;
+    struct event *ready_ev;   /* delivers "already connected" from the loop */
+    char conn_detail[256];    /* why the last connect failed */
+
+    uint32_t reg_requested_s; /* expiry asked for, reused by refreshes */
+    struct step_run *refresh; /* a background re-REGISTER in flight */
+
+    struct dialog *call;      /* the active call, if any */
+    struct step_run *run;     /* the step in progress, if any */
+    bool busy;                /* in a journey */
+
+    char *trace;              /* SIP messages of the current call */
+    size_t trace_len;
+};
+
+int vuser_init(struct vuser *u, struct worker *w, uint32_t index, const struct target_user *id);
+void vuser_cleanup(struct vuser *u);
+
+/* Calls done(0) when the UA is connected (from the loop, never inside the
+ * caller's frame); connects first when needed. err and a detail (the TLS
+ * verification explanation, the address refused) when it cannot. */
+int vuser_ensure_connected(struct vuser *u, vuser_ready_h *done, void *arg);
+/* Forgets a waiter (its step ended first). */
+void vuser_cancel_wait(struct vuser *u, void *arg);
+
+/* Trace of the current call. */
+void vuser_trace_reset(struct vuser *u);
+
+#endif

@@ -1,0 +1,311 @@
+/* A worker thread: its loop, its open-model arrivals and its users. */
+#include "worker.h"
+
+#include "reports/event_json.h"
+#include "synth/engine/collector.h"
+#include "synth/engine/journey.h"
+#include "synth/steps/call.h"
+#include "synth/steps/step.h"
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Arrivals handled per timer wake-up when the loop fell behind: enough to
+ * catch up, few enough that responses keep flowing. */
+#define ARRIVALS_PER_WAKE 256
+/* How long the drain (hang up, unregister) may take before the loop ends. */
+#define DRAIN_MS 3000
+
+int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t run_now_us(const struct worker *w)
+{
+    return mono_us() - w->plan->start_us;
+}
+
+static bool scenario_has_call(const struct scenario *sc)
+{
+    for (size_t i = 0; i < sc->step_count; i++)
+        if (sc->steps[i].kind == STEP_CALL)
+            return true;
+    return false;
+}
+
+void worker_step_result(struct worker *w, struct vuser *u, const struct step_result *r)
+{
+    run_stats_add_result(&w->stats, r);
+    if (r->kind == STEP_CALL) {
+        atomic_fetch_add(&w->counters.calls_started, 1);
+        atomic_fetch_add(r->ok ? &w->counters.calls_ok : &w->counters.calls_failed, 1);
+        if (r->setup_us >= 0) {
+            pthread_mutex_lock(&w->live_lock);
+            hist_record(&w->live_setup, (uint64_t)r->setup_us);
+            pthread_mutex_unlock(&w->live_lock);
+        }
+        if (!r->ok && u->trace_len && r->call_id[0])
+            collector_push_trace(w->plan->collector, r->call_id, u->trace, u->trace_len);
+    }
+    char *line = NULL;
+    if (event_json_line(r, u->id->uri, &line) == 0 && line)
+        collector_push_line(w->plan->collector, line);
+}
+
+/* --- drain: hang up, unregister, then end the loop --- */
+
+static void drain_finish(struct worker *w)
+{
+    event_base_loopbreak(w->base);
+}
+
+static void unregister_done(struct step_run *run)
+{
+    struct vuser *u = run->u;
+    struct worker *w = u->w;
+    run->result.step_index = UINT32_MAX;
+    worker_step_result(w, u, &run->result);
+    step_run_cleanup(run);
+    free((void *)run->cfg);
+    free(run);
+    u->run = NULL;
+    if (--w->active == 0)
+        drain_finish(w);
+}
+
+static void drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+    drain_finish(arg);
+}
+
+static void start_drain(struct worker *w)
+{
+    if (w->draining)
+        return;
+    w->draining = true;
+    for (uint32_t i = 0; i < w->user_count; i++) {
+        struct vuser *u = &w->users[i];
+        call_end_silently(u);
+        if (!u->registered || !u->ua)
+            continue;
+        struct scenario_step *cfg = calloc(1, sizeof(*cfg));
+        struct step_run *run = calloc(1, sizeof(*run));
+        if (!cfg || !run) {
+            free(cfg);
+            free(run);
+            continue;
+        }
+        cfg->kind = STEP_UNREGISTER;
+        cfg->timeout_ms = DRAIN_MS;
+        u->run = run;
+        if (step_run_start(run, u, cfg, UINT32_MAX, run_now_us(w), unregister_done, NULL) != 0) {
+            step_run_cleanup(run);
+            free(cfg);
+            free(run);
+            u->run = NULL;
+            continue;
+        }
+        w->active++;
+    }
+    if (w->active == 0) {
+        drain_finish(w);
+        return;
+    }
+    struct timeval tv = {DRAIN_MS / 1000 + 1, 0};
+    event_base_once(w->base, -1, EV_TIMEOUT, drain_timeout_cb, w, &tv);
+}
+
+void worker_journey_done(struct worker *w, struct vuser *u)
+{
+    w->active--;
+    atomic_fetch_sub(&w->counters.journeys_active, 1);
+    run_stats_add_completed(&w->stats);
+    if (w->stopping && w->active == 0)
+        start_drain(w);
+}
+
+/* --- arrivals (open model: intended times never move) --- */
+
+static struct vuser *pick_idle_user(struct worker *w)
+{
+    for (uint32_t k = 0; k < w->user_count; k++) {
+        uint32_t i = (w->next_user + k) % w->user_count;
+        if (!w->users[i].busy) {
+            w->next_user = (i + 1) % w->user_count;
+            return &w->users[i];
+        }
+    }
+    return NULL;
+}
+
+static int64_t intended_of(const struct worker *w, uint64_t k)
+{
+    return w->first_arrival_us + (int64_t)((double)k * 1e6 / w->rate);
+}
+
+static bool arrivals_over(const struct worker *w, int64_t intended)
+{
+    const struct scenario_load *l = &w->plan->scenario->load;
+    if (w->arrivals_total && w->arrivals >= w->arrivals_total)
+        return true;
+    return l->duration_ms && intended >= (int64_t)l->duration_ms * 1000;
+}
+
+static void begin_stop(struct worker *w)
+{
+    if (w->stopping)
+        return;
+    w->stopping = true;
+    event_del(w->arrival_timer);
+    if (w->active == 0)
+        start_drain(w);
+}
+
+static void arrival_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    int64_t now = run_now_us(w);
+    bool has_call = scenario_has_call(w->plan->scenario);
+    for (int n = 0; n < ARRIVALS_PER_WAKE && !w->stopping; n++) {
+        int64_t due = intended_of(w, w->arrivals);
+        if (arrivals_over(w, due)) {
+            begin_stop(w);
+            return;
+        }
+        if (due > now)
+            break;
+        w->arrivals++;
+        struct vuser *u = w->active < w->max_concurrent ? pick_idle_user(w) : NULL;
+        if (!u) {
+            /* The cap is full: count it, never delay it (no coordinated omission). */
+            run_stats_add_skip(&w->stats, due, has_call);
+            atomic_fetch_add(&w->counters.skipped, 1);
+            continue;
+        }
+        w->active++;
+        atomic_fetch_add(&w->counters.journeys_active, 1);
+        run_stats_add_start(&w->stats, due, now - due);
+        if (journey_start(u, due, w->journey_seq++) != 0)
+            worker_journey_done(w, u);
+    }
+    if (w->stopping)
+        return;
+    int64_t wait = intended_of(w, w->arrivals) - run_now_us(w);
+    if (wait < 0)
+        wait = 0;
+    struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
+    evtimer_add(w->arrival_timer, &tv);
+}
+
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    if (w->aborting)
+        return;
+    w->stopping = true;
+    w->aborting = true;
+    event_del(w->arrival_timer);
+    for (uint32_t i = 0; i < w->user_count; i++)
+        if (w->users[i].busy)
+            journey_abort(&w->users[i]);
+    if (w->active == 0)
+        start_drain(w);
+}
+
+int worker_init(struct worker *w, uint32_t id, const struct run_plan *plan,
+                uint32_t first_user, uint32_t user_count, double rate, uint64_t arrivals,
+                uint32_t max_concurrent, struct synth_error *err)
+{
+    memset(w, 0, sizeof(*w));
+    w->id = id;
+    w->plan = plan;
+    w->rate = rate;
+    w->arrivals_total = arrivals;
+    w->max_concurrent = max_concurrent ? max_concurrent : 1;
+    run_stats_init(&w->stats);
+    pthread_mutex_init(&w->live_lock, NULL);
+    hist_init(&w->live_setup);
+    w->base = event_base_new();
+    if (!w->base)
+        return synth_error_set(err, SYNTH_ENOMEM, "event_base_new failed");
+    w->users = calloc(user_count ? user_count : 1, sizeof(*w->users));
+    w->arrival_timer = evtimer_new(w->base, arrival_cb, w);
+    w->stop_ev = event_new(w->base, -1, 0, stop_cb, w);
+    if (!w->users || !w->arrival_timer || !w->stop_ev)
+        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
+    w->user_count = user_count;
+    for (uint32_t i = 0; i < user_count; i++)
+        vuser_init(&w->users[i], w, first_user + i, &plan->target->users[first_user + i]);
+    /* Workers start a fraction of an interval apart so arrivals interleave. */
+    w->first_arrival_us = (int64_t)(1e6 / (rate * plan->workers) * id);
+    return 0;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    int64_t wait = w->first_arrival_us - run_now_us(w);
+    if (wait < 0)
+        wait = 0;
+    struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
+    evtimer_add(w->arrival_timer, &tv);
+    event_base_dispatch(w->base);
+    atomic_store(&w->finished, true);
+    return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+    return pthread_create(&w->thread, NULL, worker_main, w) == 0 ? 0 : SYNTH_EINTERNAL;
+}
+
+void worker_request_stop(struct worker *w)
+{
+    event_active(w->stop_ev, EV_TIMEOUT, 0);
+}
+
+void worker_live_setup(struct worker *w, struct hist *h)
+{
+    pthread_mutex_lock(&w->live_lock);
+    hist_merge(h, &w->live_setup);
+    pthread_mutex_unlock(&w->live_lock);
+}
+
+void worker_join(struct worker *w)
+{
+    pthread_join(w->thread, NULL);
+}
+
+void worker_cleanup(struct worker *w)
+{
+    for (uint32_t i = 0; i < w->user_count; i++) {
+        struct vuser *u = &w->users[i];
+        /* The loop ended with a drain step in flight (its deadline passed). */
+        if (u->run)
+            step_run_abort(u->run);
+        vuser_cleanup(u);
+    }
+    free(w->users);
+    if (w->arrival_timer)
+        event_free(w->arrival_timer);
+    if (w->stop_ev)
+        event_free(w->stop_ev);
+    if (w->base)
+        event_base_free(w->base);
+    run_stats_free(&w->stats);
+    pthread_mutex_destroy(&w->live_lock);
+}

@@ -1,0 +1,86 @@
+/* A worker: one thread, one libevent loop, its own share of the users and
+ * of the arrival rate, its own statistics. Nothing on its hot path is shared;
+ * results leave through the collector's queue. */
+#ifndef SYNTH_ENGINE_WORKER_H
+#define SYNTH_ENGINE_WORKER_H
+
+#include "synth/config/scenario.h"
+#include "synth/config/target.h"
+#include "synth/engine/run_stats.h"
+#include "synth/engine/vuser.h"
+#include "synth/sip/transport.h"
+
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+struct collector;
+
+/* What every worker shares, read-only, for the whole run. */
+struct run_plan {
+    const struct target *target;
+    const struct scenario *scenario;
+    SSL_CTX *ssl_ctx;                  /* client context (TLS targets) */
+    struct sip_addr_storage registrar; /* resolved once at start-up */
+    int64_t start_us;                  /* CLOCK_MONOTONIC µs of run start */
+    int64_t start_wall_ms;
+    struct collector *collector;
+    uint32_t workers;
+};
+
+/* Live counters the progress line reads from another thread. */
+struct worker_counters {
+    atomic_uint_fast64_t calls_started, calls_ok, calls_failed, skipped;
+    atomic_uint_fast64_t journeys_active;
+};
+
+struct worker {
+    uint32_t id;
+    const struct run_plan *plan;
+    struct event_base *base;
+    pthread_t thread;
+    struct vuser *users;
+    uint32_t user_count;
+    uint32_t next_user;       /* round-robin start for picking an idle user */
+    double rate;              /* this worker's share of journeys/s */
+    uint64_t arrivals_total;  /* this worker's share of iterations; 0 = unlimited */
+    uint64_t arrivals;        /* arrivals so far */
+    uint32_t max_concurrent;
+    uint32_t active;          /* journeys in flight */
+    int64_t first_arrival_us; /* intended time of arrival 0 */
+    struct event *arrival_timer;
+    struct event *stop_ev;    /* activated from another thread */
+    bool stopping;            /* no new journeys; the active ones run to their end */
+    bool aborting;            /* a signal: the active journeys end now (hang up, unregister) */
+    bool draining;            /* hanging up, unregistering */
+    struct run_stats stats;
+    struct worker_counters counters;
+    atomic_bool finished;     /* the loop has ended */
+    pthread_mutex_t live_lock;
+    struct hist live_setup;   /* setup times so far, for the progress line */
+    uint64_t journey_seq;
+};
+
+int worker_init(struct worker *w, uint32_t id, const struct run_plan *plan,
+                uint32_t first_user, uint32_t user_count, double rate, uint64_t arrivals,
+                uint32_t max_concurrent, struct synth_error *err);
+int worker_start(struct worker *w);
+/* Asks the worker to stop starting journeys (thread-safe). */
+void worker_request_stop(struct worker *w);
+void worker_join(struct worker *w);
+void worker_cleanup(struct worker *w);
+
+/* Merges this worker's setup times so far into h (thread-safe). */
+void worker_live_setup(struct worker *w, struct hist *h);
+
+/* Monotonic clock in µs. */
+int64_t mono_us(void);
+int64_t wall_ms(void);
+
+/* A step finished: account it and queue its event line. */
+void worker_step_result(struct worker *w, struct vuser *u, const struct step_result *r);
+/* A journey ended (called by the journey). */
+void worker_journey_done(struct worker *w, struct vuser *u);
+
+#endif

@@ -1,0 +1,383 @@
+/* The embedded lab: certificates, one thread with its event loop, and the
+ * components on it (Front End, UM; later Edge, TURN, UCWA). Everything the
+ * components touch lives on the lab thread; other threads see only the
+ * atomic counters and the stop pipe. */
+#include "lab.h"
+
+#include "synth/lab/certs.h"
+#include "synth/lab/registrar.h"
+#include "synth/lab/um.h"
+#include "synth/tls/tls_ctx.h"
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LAB_PATH_MAX 1024
+#define LAB_CA_CN "synth lab CA"
+/* Five minutes, as Kamailio's auth module and most registrars use: long
+ * enough for a slow client, short enough that a stolen nonce ages out. */
+#define LAB_NONCE_LIFETIME_MS (5 * 60 * 1000)
+/* Certificate key type: ECDSA handshakes are cheap enough for load tests. */
+#define LAB_KEY LAB_KEY_EC_P256
+
+enum lab_state { LAB_STARTING, LAB_READY, LAB_FAILED };
+
+struct lab {
+    struct lab_config cfg;
+    struct lab_options opts;
+    char state_dir[LAB_PATH_MAX];
+    char ca_path[LAB_PATH_MAX];
+    char fe_name[LAB_NAME_MAX]; /* the names peers verify: first SAN, else CN */
+    char um_name[LAB_NAME_MAX];
+    struct lab_ca *ca;
+    struct lab_cert *fe_cert, *um_cert;
+    SSL_CTX *fe_server_ctx, *fe_client_ctx, *um_server_ctx;
+    struct lab_stats stats;
+    struct lab_endpoints ep;
+    int stop_pipe[2];
+
+    pthread_t thread;
+    bool thread_started;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    enum lab_state state;
+    int start_rc;
+    struct synth_error start_err;
+
+    /* Lab thread only. */
+    struct event_base *base;
+    struct event *stop_ev;
+    struct registrar *fe;
+    struct um *um;
+};
+
+uint64_t lab_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const char *advertised_host(const struct lab_config *cfg)
+{
+    const char *h = cfg->listen_host;
+    if (!*h || strcmp(h, "0.0.0.0") == 0)
+        return "127.0.0.1";
+    if (strcmp(h, "::") == 0)
+        return "::1";
+    return h;
+}
+
+void lab_uri_host(const struct lab_config *cfg, char *out, size_t size)
+{
+    const char *h = advertised_host(cfg);
+    snprintf(out, size, strchr(h, ':') ? "[%s]" : "%s", h);
+}
+
+void lab_options_defaults(struct lab_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->nonce_lifetime_ms = LAB_NONCE_LIFETIME_MS;
+    o->challenge_invites = false;
+}
+
+/* The name a peer checks a certificate against: the FQDN, which a real
+ * deployment lists in the SAN (the CN may be anything, a field failure). */
+static void cert_name(const struct lab_cert_spec *s, char *out, size_t size)
+{
+    snprintf(out, size, "%s", s->san_count ? s->san[0] : s->cn);
+}
+
+static int issue(struct lab_cert **out, const struct lab_ca *ca, const struct lab_cert_spec *s,
+                 struct synth_error *err)
+{
+    const char *sans[LAB_SAN_MAX];
+    unsigned n = s->san_count < LAB_SAN_MAX ? s->san_count : LAB_SAN_MAX;
+    for (unsigned i = 0; i < n; i++)
+        sans[i] = s->san[i];
+    return lab_cert_issue(out, ca, s->cn, sans, n, LAB_KEY, err);
+}
+
+static int make_certs(struct lab *lab, struct synth_error *err)
+{
+    int rc = lab_ca_create(&lab->ca, LAB_CA_CN, LAB_KEY, err);
+    if (rc == 0)
+        rc = issue(&lab->fe_cert, lab->ca, &lab->cfg.fe_cert, err);
+    if (rc == 0)
+        rc = issue(&lab->um_cert, lab->ca, &lab->cfg.um_cert, err);
+    if (rc == 0)
+        rc = lab_ca_write_pem(lab->ca, lab->ca_path, err);
+    if (rc != 0)
+        return rc;
+
+    rc = tls_ctx_server_new(&lab->fe_server_ctx, lab_cert_x509(lab->fe_cert),
+                            lab_cert_pkey(lab->fe_cert), NULL, false, err);
+    if (rc != 0)
+        return rc;
+    /* The UM asks for the FE's certificate and checks it against the lab CA. */
+    rc = tls_ctx_server_new(&lab->um_server_ctx, lab_cert_x509(lab->um_cert),
+                            lab_cert_pkey(lab->um_cert), lab_ca_x509(lab->ca), true, err);
+    if (rc != 0)
+        return rc;
+    struct tls_client_opts co;
+    tls_client_opts_defaults(&co);
+    co.ca_cert = lab_ca_x509(lab->ca);
+    co.client_x509 = lab_cert_x509(lab->fe_cert);
+    co.client_pkey = lab_cert_pkey(lab->fe_cert);
+    return tls_ctx_client_new(&lab->fe_client_ctx, &co, err);
+}
+
+static void set_state(struct lab *lab, enum lab_state st, int rc, const char *msg)
+{
+    pthread_mutex_lock(&lab->mu);
+    if (lab->state == LAB_STARTING) {
+        lab->state = st;
+        lab->start_rc = rc;
+        if (msg)
+            snprintf(lab->start_err.msg, sizeof(lab->start_err.msg), "%s", msg);
+        pthread_cond_broadcast(&lab->cond);
+    }
+    pthread_mutex_unlock(&lab->mu);
+}
+
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct lab *lab = arg;
+    char b[16];
+    while (read(fd, b, sizeof(b)) > 0)
+        ;
+    event_base_loopbreak(lab->base);
+}
+
+static void link_ready(int err, const char *detail, void *arg)
+{
+    struct lab *lab = arg;
+    char msg[SYNTH_ERROR_MSG_MAX];
+    if (err == 0) {
+        set_state(lab, LAB_READY, 0, NULL);
+        return;
+    }
+    snprintf(msg, sizeof(msg), "front end cannot reach the UM (%s): %s", synth_strerror(err),
+             detail && *detail ? detail : "connection failed");
+    set_state(lab, LAB_FAILED, err, msg);
+    event_base_loopbreak(lab->base);
+}
+
+static int components_start(struct lab *lab, struct synth_error *err)
+{
+    lab->base = event_base_new();
+    if (!lab->base)
+        return synth_error_set(err, SYNTH_ENOMEM, "lab: event_base_new failed");
+    lab->stop_ev = event_new(lab->base, lab->stop_pipe[0], EV_READ | EV_PERSIST, stop_cb, lab);
+    if (!lab->stop_ev || event_add(lab->stop_ev, NULL) != 0)
+        return synth_error_set(err, SYNTH_ENOMEM, "lab: stop event");
+
+    struct um_opts uo = {
+        .cfg = &lab->cfg,
+        .stats = &lab->stats,
+        .server_ctx = lab->um_server_ctx,
+        .fqdn = lab->um_name,
+        .peer_name = lab->fe_name,
+    };
+    int rc = um_start(&lab->um, lab->base, &uo, err);
+    if (rc != 0)
+        return rc;
+    struct registrar_opts ro = {
+        .cfg = &lab->cfg,
+        .stats = &lab->stats,
+        .server_ctx = lab->fe_server_ctx,
+        .um_client_ctx = lab->fe_client_ctx,
+        .fqdn = lab->fe_name,
+        .um_server_name = lab->um_name,
+        .um_port = um_port(lab->um),
+        .nonce_lifetime_ms = lab->opts.nonce_lifetime_ms,
+        .challenge_invites = lab->opts.challenge_invites,
+        .link_ready = link_ready,
+        .arg = lab,
+    };
+    rc = registrar_start(&lab->fe, lab->base, &ro, err);
+    if (rc != 0)
+        return rc;
+    snprintf(lab->ep.host, sizeof(lab->ep.host), "%s", advertised_host(&lab->cfg));
+    registrar_ports(lab->fe, &lab->ep.udp_port, &lab->ep.tcp_port, &lab->ep.tls_port);
+    lab->ep.um_port = um_port(lab->um);
+    return 0;
+}
+
+static void components_free(struct lab *lab)
+{
+    /* The FE first: its link to the UM closes before the UM goes. */
+    registrar_free(lab->fe);
+    lab->fe = NULL;
+    um_free(lab->um);
+    lab->um = NULL;
+    if (lab->stop_ev)
+        event_free(lab->stop_ev);
+    lab->stop_ev = NULL;
+    if (lab->base)
+        event_base_free(lab->base);
+    lab->base = NULL;
+}
+
+static void *lab_thread(void *arg)
+{
+    struct lab *lab = arg;
+    struct synth_error err = {{0}};
+    int rc = components_start(lab, &err);
+    if (rc != 0)
+        set_state(lab, LAB_FAILED, rc, err.msg);
+    else
+        event_base_dispatch(lab->base);
+    components_free(lab);
+    return NULL;
+}
+
+static void lab_free(struct lab *lab)
+{
+    if (lab->fe_server_ctx)
+        SSL_CTX_free(lab->fe_server_ctx);
+    if (lab->fe_client_ctx)
+        SSL_CTX_free(lab->fe_client_ctx);
+    if (lab->um_server_ctx)
+        SSL_CTX_free(lab->um_server_ctx);
+    lab_cert_free(lab->fe_cert);
+    lab_cert_free(lab->um_cert);
+    lab_ca_free(lab->ca);
+    for (int i = 0; i < 2; i++)
+        if (lab->stop_pipe[i] >= 0)
+            close(lab->stop_pipe[i]);
+    pthread_mutex_destroy(&lab->mu);
+    pthread_cond_destroy(&lab->cond);
+    OPENSSL_cleanse(lab->cfg.password, sizeof(lab->cfg.password));
+    free(lab);
+}
+
+int lab_start(struct lab **out, const struct lab_config *cfg, const char *state_dir,
+              struct synth_error *err)
+{
+    return lab_start_opts(out, cfg, NULL, state_dir, err);
+}
+
+int lab_start_opts(struct lab **out, const struct lab_config *cfg,
+                   const struct lab_options *opts, const char *state_dir,
+                   struct synth_error *err)
+{
+    int rc;
+    if (!out || !cfg || !state_dir || !*state_dir)
+        return synth_error_set(err, SYNTH_EINVAL, "lab: configuration and state directory needed");
+    if (cfg->user_count == 0)
+        return synth_error_set(err, SYNTH_ECONFIG, "lab: user_count must be at least 1");
+    struct lab *lab = calloc(1, sizeof(*lab));
+    if (!lab)
+        return synth_error_set(err, SYNTH_ENOMEM, "lab: out of memory");
+    lab->stop_pipe[0] = lab->stop_pipe[1] = -1;
+    pthread_mutex_init(&lab->mu, NULL);
+    pthread_cond_init(&lab->cond, NULL);
+    lab->cfg = *cfg;
+    if (opts)
+        lab->opts = *opts;
+    else
+        lab_options_defaults(&lab->opts);
+    if ((size_t)snprintf(lab->state_dir, sizeof(lab->state_dir), "%s", state_dir) >=
+            sizeof(lab->state_dir) ||
+        (size_t)snprintf(lab->ca_path, sizeof(lab->ca_path), "%s/ca.pem", state_dir) >=
+            sizeof(lab->ca_path)) {
+        rc = synth_error_set(err, SYNTH_ECONFIG, "lab: state directory path too long");
+        goto fail;
+    }
+    cert_name(&lab->cfg.fe_cert, lab->fe_name, sizeof(lab->fe_name));
+    cert_name(&lab->cfg.um_cert, lab->um_name, sizeof(lab->um_name));
+
+    rc = make_certs(lab, err);
+    if (rc != 0)
+        goto fail;
+    if (pipe2(lab->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        rc = synth_error_set(err, SYNTH_EIO, "lab: pipe: %s", strerror(errno));
+        goto fail;
+    }
+
+    /* The lab thread takes no signals: SIGTERM and SIGINT are the CLI's. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int prc = pthread_create(&lab->thread, NULL, lab_thread, lab);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (prc != 0) {
+        rc = synth_error_set(err, SYNTH_EINTERNAL, "lab: pthread_create: %s", strerror(prc));
+        goto fail;
+    }
+    lab->thread_started = true;
+
+    pthread_mutex_lock(&lab->mu);
+    while (lab->state == LAB_STARTING)
+        pthread_cond_wait(&lab->cond, &lab->mu);
+    pthread_mutex_unlock(&lab->mu);
+    if (lab->state == LAB_FAILED) {
+        rc = lab->start_rc ? lab->start_rc : SYNTH_EINTERNAL;
+        synth_error_set(err, rc, "%s", lab->start_err.msg);
+        pthread_join(lab->thread, NULL);
+        goto fail;
+    }
+    *out = lab;
+    return 0;
+fail:
+    lab_free(lab);
+    return rc;
+}
+
+void lab_stop(struct lab *lab)
+{
+    if (!lab)
+        return;
+    if (lab->thread_started) {
+        /* A byte in the pipe wakes the loop; event_base_loopbreak itself is
+         * not safe from another thread without libevent's locking. */
+        ssize_t n;
+        do {
+            n = write(lab->stop_pipe[1], "x", 1);
+        } while (n < 0 && errno == EINTR);
+        pthread_join(lab->thread, NULL);
+    }
+    lab_free(lab);
+}
+
+void lab_endpoints(const struct lab *lab, struct lab_endpoints *out)
+{
+    *out = lab->ep;
+}
+
+void lab_counters(const struct lab *lab, struct lab_counters *out)
+{
+    struct lab_stats *s = (struct lab_stats *)&lab->stats;
+    out->reg_ok = atomic_load(&s->reg_ok);
+    out->reg_rejected = atomic_load(&s->reg_rejected);
+    out->invites = atomic_load(&s->invites);
+    out->answered = atomic_load(&s->answered);
+    out->byes = atomic_load(&s->byes);
+    out->active_dialogs = atomic_load(&s->active_dialogs);
+}
+
+const struct lab_config *lab_get_config(const struct lab *lab)
+{
+    return &lab->cfg;
+}
+
+const char *lab_state_dir(const struct lab *lab)
+{
+    return lab->state_dir;
+}
+
+const char *lab_ca_file(const struct lab *lab)
+{
+    return lab->ca_path;
+}

@@ -1,0 +1,254 @@
+/* The lab's configuration: defaults, the YAML file and the --fault knobs
+ * (lab_config.h, docs/lab.md). One table of fault knobs serves the file's
+ * `faults:` section and the command line, so both accept the same values. */
+#include "synth/lab/lab_config.h"
+
+#include "synth/config/yaml_doc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LAB_DEFAULT_DOMAIN "lab.synth.test"
+#define LAB_DEFAULT_USERS 100
+#define LAB_DEFAULT_PASSWORD "synth-lab"
+#define LAB_DEFAULT_MAX_MESSAGE_MS 60000
+/* The lab registrar keeps an array per user; a million is the target's cap. */
+#define LAB_USERS_MAX 1000000
+
+/* ---- fault knobs ---- */
+
+typedef const char *(*fault_parse_fn)(struct lab_faults *f, const char *v, size_t len);
+
+static const char *parse_reject(struct lab_faults *f, const char *v, size_t len)
+{
+    uint32_t code;
+    if (ydoc_parse_u32(v, len, 0, 999, &code) || (code != 0 && code != 403 && code != 503))
+        return "expected 403 or 503 (0 turns it off)";
+    f->register_reject = (uint16_t)code;
+    return NULL;
+}
+
+static const char *parse_retry_after(struct lab_faults *f, const char *v, size_t len)
+{
+    return ydoc_parse_duration(v, len, YDOC_UNIT_S, YDOC_UNIT_S, &f->register_retry_after_s);
+}
+
+static const char *parse_answer_delay(struct lab_faults *f, const char *v, size_t len)
+{
+    return ydoc_parse_duration(v, len, YDOC_UNIT_MS, YDOC_UNIT_MS, &f->answer_delay_ms);
+}
+
+static const char *parse_never_answer(struct lab_faults *f, const char *v, size_t len)
+{
+    return ydoc_parse_bool(v, len, &f->never_answer);
+}
+
+static const char *parse_bye_after(struct lab_faults *f, const char *v, size_t len)
+{
+    return ydoc_parse_duration(v, len, YDOC_UNIT_MS, YDOC_UNIT_MS, &f->bye_after_ms);
+}
+
+static const struct fault_knob {
+    const char *key;
+    fault_parse_fn parse;
+    const char *doc;
+} fault_knobs[] = {
+    {"register_reject", parse_reject, "403|503"},
+    {"register_retry_after_s", parse_retry_after, "seconds"},
+    {"answer_delay_ms", parse_answer_delay, "milliseconds"},
+    {"never_answer", parse_never_answer, "true|false"},
+    {"bye_after_ms", parse_bye_after, "milliseconds"},
+};
+#define FAULT_KNOB_COUNT (sizeof(fault_knobs) / sizeof(fault_knobs[0]))
+
+static const struct fault_knob *knob_find(const char *key, size_t len)
+{
+    for (size_t i = 0; i < FAULT_KNOB_COUNT; i++)
+        if (strlen(fault_knobs[i].key) == len && strncmp(fault_knobs[i].key, key, len) == 0)
+            return &fault_knobs[i];
+    return NULL;
+}
+
+static void knob_list(char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < FAULT_KNOB_COUNT && used < size; i++) {
+        int n = snprintf(out + used, size - used, "%s%s=%s", i ? ", " : "", fault_knobs[i].key,
+                         fault_knobs[i].doc);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+int lab_config_set_fault(struct lab_config *c, const char *key_value, struct synth_error *err)
+{
+    char list[512];
+    const char *eq = strchr(key_value, '=');
+    knob_list(list, sizeof(list));
+    if (!eq)
+        return synth_error_set(err, SYNTH_ECONFIG, "expected KEY=VALUE, one of: %s", list);
+    const struct fault_knob *k = knob_find(key_value, (size_t)(eq - key_value));
+    if (!k)
+        return synth_error_set(err, SYNTH_ECONFIG, "unknown fault '%.*s'; known: %s",
+                               (int)(eq - key_value > 64 ? 64 : eq - key_value), key_value, list);
+    const char *why = k->parse(&c->faults, eq + 1, strlen(eq + 1));
+    if (why)
+        return synth_error_set(err, SYNTH_ECONFIG, "%s: %s", k->key, why);
+    return 0;
+}
+
+/* ---- defaults ---- */
+
+static void cert_default(struct lab_cert_spec *s, const char *host, const char *domain)
+{
+    memset(s, 0, sizeof(*s));
+    snprintf(s->cn, sizeof(s->cn), "%s.%s", host, domain);
+    snprintf(s->san[0], sizeof(s->san[0]), "%s.%s", host, domain);
+    s->san_count = 1;
+}
+
+void lab_config_defaults(struct lab_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    snprintf(c->domain, sizeof(c->domain), "%s", LAB_DEFAULT_DOMAIN);
+    snprintf(c->listen_host, sizeof(c->listen_host), "127.0.0.1");
+    c->user_count = LAB_DEFAULT_USERS;
+    snprintf(c->password, sizeof(c->password), "%s", LAB_DEFAULT_PASSWORD);
+    cert_default(&c->fe_cert, "fe", c->domain);
+    cert_default(&c->um_cert, "um", c->domain);
+    c->um_max_message_ms = LAB_DEFAULT_MAX_MESSAGE_MS;
+}
+
+/* ---- the file ---- */
+
+static int load_port(const struct ynode *root, const char *key, uint16_t *out,
+                     struct synth_error *err)
+{
+    struct ynode n;
+    uint32_t v;
+    if (!ydoc_get(root, key, &n))
+        return 0;
+    int rc = ydoc_u32(&n, 0, 65535, &v, err);
+    *out = (uint16_t)v;
+    return rc;
+}
+
+/* A certificate: {cn: NAME, san: [NAMES]}; an absent cn keeps the default,
+ * an absent san means none (so the CN-only case can be built). */
+static int load_cert(const struct ynode *root, const char *key, struct lab_cert_spec *s,
+                     struct synth_error *err)
+{
+    static const char *const keys[] = {"cn", "san", NULL};
+    struct ynode n, v, item;
+    if (!ydoc_get(root, key, &n))
+        return 0;
+    int rc = ydoc_map_check(&n, keys, err);
+    if (rc == 0 && ydoc_get(&n, "cn", &v))
+        rc = ydoc_str(&v, s->cn, sizeof(s->cn), err);
+    if (rc != 0 || !ydoc_get(&n, "san", &v))
+        return rc;
+    if (!ydoc_is_seq(&v))
+        return ydoc_error(&v, err, "expected a list of DNS names");
+    if (ydoc_len(&v) > LAB_SAN_MAX)
+        return ydoc_error(&v, err, "at most %d names", LAB_SAN_MAX);
+    s->san_count = 0;
+    for (size_t i = 0; i < ydoc_len(&v); i++) {
+        ydoc_seq_at(&v, i, &item);
+        rc = ydoc_str(&item, s->san[i], sizeof(s->san[i]), err);
+        if (rc != 0)
+            return rc;
+        s->san_count = (unsigned)i + 1;
+    }
+    return 0;
+}
+
+static int load_faults(struct lab_config *c, const struct ynode *root, struct synth_error *err)
+{
+    struct ynode n, v;
+    if (!ydoc_get(root, "faults", &n))
+        return 0;
+    int rc = ydoc_map_check(&n, NULL, err);
+    for (size_t i = 0; rc == 0 && i < ydoc_len(&n); i++) {
+        const char *key = ydoc_map_at(&n, i, &v);
+        const struct fault_knob *k = knob_find(key, strlen(key));
+        char list[512];
+        knob_list(list, sizeof(list));
+        if (!k)
+            return ydoc_error(&v, err, "unknown fault; known: %s", list);
+        if (!ydoc_is_scalar(&v))
+            return ydoc_error(&v, err, "expected %s", k->doc);
+        const yaml_node_t *node = v.node;
+        const char *why = k->parse(&c->faults, (const char *)node->data.scalar.value,
+                                   node->data.scalar.length);
+        if (why)
+            rc = ydoc_error(&v, err, "%s", why);
+    }
+    return rc;
+}
+
+static int load_root(struct lab_config *c, const struct ynode *root, struct synth_error *err)
+{
+    static const char *const keys[] = {"domain", "listen_host", "udp_port", "tcp_port",
+                                       "tls_port", "um_port", "users", "password", "fe_cert",
+                                       "um_cert", "um_max_message", "faults", NULL};
+    struct ynode n;
+    int rc = ydoc_map_check(root, keys, err);
+    if (rc == 0 && ydoc_get(root, "domain", &n)) {
+        rc = ydoc_str(&n, c->domain, sizeof(c->domain), err);
+        /* Certificates follow the domain unless the file names them. */
+        cert_default(&c->fe_cert, "fe", c->domain);
+        cert_default(&c->um_cert, "um", c->domain);
+    }
+    if (rc == 0 && ydoc_get(root, "listen_host", &n))
+        rc = ydoc_str(&n, c->listen_host, sizeof(c->listen_host), err);
+    if (rc == 0)
+        rc = load_port(root, "udp_port", &c->udp_port, err);
+    if (rc == 0)
+        rc = load_port(root, "tcp_port", &c->tcp_port, err);
+    if (rc == 0)
+        rc = load_port(root, "tls_port", &c->tls_port, err);
+    if (rc == 0)
+        rc = load_port(root, "um_port", &c->um_port, err);
+    if (rc == 0 && ydoc_get(root, "users", &n))
+        rc = ydoc_u32(&n, 1, LAB_USERS_MAX, &c->user_count, err);
+    if (rc == 0 && ydoc_get(root, "password", &n))
+        rc = ydoc_str(&n, c->password, sizeof(c->password), err);
+    if (rc == 0)
+        rc = load_cert(root, "fe_cert", &c->fe_cert, err);
+    if (rc == 0)
+        rc = load_cert(root, "um_cert", &c->um_cert, err);
+    if (rc == 0 && ydoc_get(root, "um_max_message", &n))
+        rc = ydoc_duration(&n, YDOC_UNIT_MS, &c->um_max_message_ms, err);
+    if (rc == 0)
+        rc = load_faults(c, root, err);
+    return rc;
+}
+
+static int from_doc(struct lab_config *c, struct ydoc *d, int rc, struct synth_error *err)
+{
+    struct ynode root;
+    if (rc == 0)
+        rc = ydoc_root(d, &root, err);
+    if (rc == 0)
+        rc = load_root(c, &root, err);
+    ydoc_free(d);
+    return rc;
+}
+
+int lab_config_load(struct lab_config *c, const char *path, struct synth_error *err)
+{
+    struct ydoc d;
+    int rc = ydoc_load_file(&d, path, err);
+    return from_doc(c, &d, rc, err);
+}
+
+int lab_config_load_buffer(struct lab_config *c, const char *name, const char *buf, size_t len,
+                           struct synth_error *err)
+{
+    struct ydoc d;
+    int rc = ydoc_load_buffer(&d, name, buf, len, err);
+    return from_doc(c, &d, rc, err);
+}

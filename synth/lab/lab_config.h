@@ -1,0 +1,58 @@
+/* Configuration of the embedded lab: its listeners, users, certificates and
+ * the fault knobs that reproduce field failures. From YAML (`synth lab
+ * --config`) and from `--fault KEY=VALUE`; see docs/lab.md. */
+#ifndef SYNTH_LAB_CONFIG_H
+#define SYNTH_LAB_CONFIG_H
+
+#include "synth/base/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LAB_SAN_MAX 8
+#define LAB_NAME_MAX 256
+
+struct lab_cert_spec {
+    char cn[LAB_NAME_MAX];           /* Subject CN */
+    char san[LAB_SAN_MAX][LAB_NAME_MAX]; /* DNS names in subjectAltName */
+    unsigned san_count;
+};
+
+/* Fault knobs. Zero means "no fault". */
+struct lab_faults {
+    uint16_t register_reject;     /* 403 or 503: reject every REGISTER with it */
+    uint32_t register_retry_after_s; /* Retry-After on a 503 */
+    uint32_t answer_delay_ms;     /* UM: ring this long before 200 OK */
+    bool never_answer;            /* UM: ring forever (caller must CANCEL) */
+    uint32_t bye_after_ms;        /* UM: send BYE this long after answering */
+};
+
+struct lab_config {
+    char domain[LAB_NAME_MAX];       /* SIP domain, default "lab.synth.test" */
+    char listen_host[64];            /* default "127.0.0.1" */
+    uint16_t udp_port, tcp_port, tls_port; /* Front End; 0 = ephemeral */
+    uint16_t um_port;                /* UM TLS port; 0 = ephemeral */
+    uint32_t user_count;             /* users user0001..userNNNN, default 100 */
+    char password[128];              /* every lab user's password, default "synth-lab" */
+    struct lab_cert_spec fe_cert;    /* default CN=fe.<domain>, SAN fe.<domain> */
+    struct lab_cert_spec um_cert;    /* default CN=um.<domain>, SAN um.<domain> */
+    uint32_t um_max_message_ms;      /* UM hangs up after this, default 60000 */
+    struct lab_faults faults;
+};
+
+/* Fills the defaults. */
+void lab_config_defaults(struct lab_config *c);
+
+/* Reads a lab YAML file over the defaults; "file:line: key: what" on error. */
+int lab_config_load(struct lab_config *c, const char *path, struct synth_error *err);
+/* The same from memory (tests, fuzzing); name stands for the file in messages. */
+int lab_config_load_buffer(struct lab_config *c, const char *name, const char *buf, size_t len,
+                           struct synth_error *err);
+
+/* Applies one "KEY=VALUE" fault knob (the keys of the `faults:` section:
+ * register_reject, register_retry_after_s, answer_delay_ms, never_answer,
+ * bye_after_ms). Errors name the key and the accepted values. */
+int lab_config_set_fault(struct lab_config *c, const char *key_value, struct synth_error *err);
+
+#endif

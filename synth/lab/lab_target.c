@@ -1,0 +1,151 @@
+/* The lab as a target: a struct target for synth run --lab, and the same as
+ * YAML (the format of synth/config/target.h) for peers and later runs. */
+#include "lab_target.h"
+
+#include "synth/config/users.h"
+
+#include <openssl/crypto.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* What the lab's users are called: user0001..userNNNN (lab_config.h). The
+ * YAML form is the loader's pattern syntax for the same names. */
+#define LAB_USER_FMT "user%04" PRIu32
+#define LAB_USER_PATTERN "user{n:04}"
+#define LAB_VOICEMAIL_URI "sip:{user}@{domain};opaque=app:voicemail"
+#define LAB_TARGET_PATH_NOTE "(embedded lab)"
+
+int lab_target_fill(const struct lab *lab, struct target *t, struct synth_error *err)
+{
+    const struct lab_config *cfg = lab_get_config(lab);
+    struct lab_endpoints ep;
+    lab_endpoints(lab, &ep);
+
+    memset(t, 0, sizeof(*t));
+    if (cfg->user_count > TARGET_USERS_MAX)
+        return synth_error_set(err, SYNTH_ECONFIG, "lab: %" PRIu32 " users, a target holds at most %d",
+                               cfg->user_count, TARGET_USERS_MAX);
+    snprintf(t->name, sizeof(t->name), "lab");
+    snprintf(t->sip_domain, sizeof(t->sip_domain), "%s", cfg->domain);
+    snprintf(t->registrar.host, sizeof(t->registrar.host), "%s", ep.host);
+    t->registrar.port = ep.tls_port;
+    t->registrar.transport = SIP_TRANSPORT_TLS;
+    t->registrar.tls.verify = true;
+    snprintf(t->registrar.tls.server_name, sizeof(t->registrar.tls.server_name), "%s",
+             cfg->fe_cert.cn);
+    if ((size_t)snprintf(t->registrar.tls.ca_file, sizeof(t->registrar.tls.ca_file), "%s",
+                         lab_ca_file(lab)) >= sizeof(t->registrar.tls.ca_file))
+        return synth_error_set(err, SYNTH_ECONFIG, "lab: CA path too long for a target");
+    snprintf(t->voicemail_uri, sizeof(t->voicemail_uri), "%s", LAB_VOICEMAIL_URI);
+    snprintf(t->path, sizeof(t->path), "%s", LAB_TARGET_PATH_NOTE);
+
+    struct target_user *u = calloc(cfg->user_count, sizeof(*u));
+    if (!u)
+        return synth_error_set(err, SYNTH_ENOMEM, "lab: out of memory for %" PRIu32 " users",
+                               cfg->user_count);
+    for (uint32_t i = 0; i < cfg->user_count; i++) {
+        snprintf(u[i].auth_user, sizeof(u[i].auth_user), LAB_USER_FMT, i + 1);
+        snprintf(u[i].uri, sizeof(u[i].uri), "sip:%s@%s", u[i].auth_user, cfg->domain);
+        u[i].password = strdup(cfg->password);
+        if (!u[i].password) {
+            users_free(u, i);
+            return synth_error_set(err, SYNTH_ENOMEM, "lab: out of memory for users");
+        }
+    }
+    t->users = u;
+    t->user_count = cfg->user_count;
+    return 0;
+}
+
+/* A YAML double-quoted scalar (YAML 1.2 5.7: \" \\ and \xNN escapes). */
+static void yaml_quoted(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(f, "\\x%02x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+static void write_yaml(FILE *f, const struct lab *lab)
+{
+    const struct lab_config *cfg = lab_get_config(lab);
+    struct lab_endpoints ep;
+    char pattern[LAB_NAME_MAX + 32];
+    lab_endpoints(lab, &ep);
+
+    fputs("# The embedded lab as a synth target, written by `synth lab`. Valid while\n"
+          "# that lab runs: its CA and certificates are made anew at each start.\n", f);
+    fputs("name: lab\nsip_domain: ", f);
+    yaml_quoted(f, cfg->domain);
+    fputs("\nregistrar:\n  host: ", f);
+    yaml_quoted(f, ep.host);
+    fprintf(f, "\n  port: %u\n  transport: tls\n  tls:\n    ca_file: ", ep.tls_port);
+    yaml_quoted(f, lab_ca_file(lab));
+    fputs("\n    server_name: ", f);
+    yaml_quoted(f, cfg->fe_cert.cn);
+    fputs("\nvoicemail_uri: ", f);
+    yaml_quoted(f, LAB_VOICEMAIL_URI);
+    snprintf(pattern, sizeof(pattern), "sip:" LAB_USER_PATTERN "@%s", cfg->domain);
+    fputs("\nusers:\n  pattern: ", f);
+    yaml_quoted(f, pattern);
+    fputs("\n  password: ", f);
+    yaml_quoted(f, cfg->password);
+    fprintf(f, "\n  count: %" PRIu32 "\n", cfg->user_count);
+    /* Not part of the target format: what tests and peers (SIPp) need to
+     * reach every listener. target_load skips this section. */
+    fputs("lab:\n  host: ", f);
+    yaml_quoted(f, ep.host);
+    fprintf(f, "\n  udp_port: %u\n  tcp_port: %u\n  tls_port: %u\n  um_port: %u\n",
+            ep.udp_port, ep.tcp_port, ep.tls_port, ep.um_port);
+    fputs("  fe_server_name: ", f);
+    yaml_quoted(f, cfg->fe_cert.cn);
+    fputs("\n  um_server_name: ", f);
+    yaml_quoted(f, cfg->um_cert.cn);
+    fputs("\n  state_dir: ", f);
+    yaml_quoted(f, lab_state_dir(lab));
+    fputc('\n', f);
+}
+
+/* Written beside the destination and renamed, so a reader polling for the
+ * file never sees half of it. */
+int lab_target_write(const struct lab *lab, const char *path, struct synth_error *err)
+{
+    char tmp[TARGET_PATH_MAX + 8];
+    if (!path || !*path || (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+        return synth_error_set(err, SYNTH_EINVAL, "lab: bad target path");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return synth_error_set(err, SYNTH_EIO, "%s: %s", tmp, strerror(errno));
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        return synth_error_set(err, SYNTH_EIO, "%s: %s", tmp, strerror(e));
+    }
+    write_yaml(f, lab);
+    bool bad = ferror(f) != 0;
+    if (fclose(f) != 0 || bad) {
+        unlink(tmp);
+        return synth_error_set(err, SYNTH_EIO, "%s: write failed", tmp);
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return synth_error_set(err, SYNTH_EIO, "%s: %s", path, strerror(e));
+    }
+    return 0;
+}

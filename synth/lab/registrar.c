@@ -1,0 +1,1622 @@
+/* The lab's Front End: registrar (RFC 3261 10) with Digest (RFC 3261 22,
+ * RFC 7616, SHA-256 first per RFC 8760) and a transaction-stateful,
+ * record-routing proxy (RFC 3261 16) in front of the UM. Responses carry
+ * ms-diagnostics the way an SfB pool writes them: code;reason;source. */
+#include "registrar.h"
+
+#include "synth/base/sbuf.h"
+#include "synth/sip/build.h"
+#include "synth/sip/digest.h"
+#include "synth/sip/msg.h"
+#include "synth/sip/transport.h"
+#include "synth/tls/tls_ctx.h"
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Connections and UDP peers the FE keeps apart. A stream refused past this
+ * is closed at once; the least recently used UDP peer is forgotten. */
+#define FE_FLOWS_MAX 65536
+#define FE_FLOW_BUCKETS 4096
+/* A UDP peer silent this long is forgotten: longer than a registration
+ * (FE_EXPIRES_MAX) so a re-REGISTER finds its flow, and than a call. */
+#define FE_UDP_FLOW_IDLE_MS (2 * 3600 * 1000)
+/* INVITE transactions in flight: what CANCEL and late ACKs are matched against. */
+#define FE_TXNS_MAX 65536
+#define FE_TXN_BUCKETS 4096
+/* RFC 3261 16.6 step 11: Timer C, reset by each provisional response, must
+ * exceed 3 minutes. A never-answered call is forgotten after it. */
+#define FE_TIMER_C_MS 181000
+/* After the final response, 64*T1 (RFC 3261 17.2.1 Timer H) so the ACK of a
+ * non-2xx and a late CANCEL still find the transaction. */
+#define FE_TXN_LINGER_MS 32000
+/* Housekeeping period for transactions and UDP flows. */
+#define FE_SWEEP_MS 1000
+/* Largest request the FE forwards; above it 513 (RFC 3261 21.5.14). Real
+ * SfB INVITEs with ICE candidates and crypto lines stay under 8 KB. */
+#define FE_REQUEST_MAX 16384
+/* A forwarded message: the request plus our Via, Record-Route, received/rport. */
+#define FE_FWD_MAX (FE_REQUEST_MAX + 2048)
+/* Extra header lines of a response we build (challenges, bindings). */
+#define FE_EXTRA_MAX 4096
+/* RFC 3261 10.2.1.1: the registrar may shorten the expiry; SfB grants at most an hour. */
+#define FE_EXPIRES_MAX 3600
+#define FE_EXPIRES_DEFAULT 3600
+/* Contacts one user may hold: a desktop, a phone, a mobile and a spare. */
+#define FE_BINDINGS_PER_USER 4
+#define FE_CONTACT_MAX 256
+/* A nonce: 64-bit issue time, 64 random bits, and a 128-bit HMAC of both,
+ * in hex: 64 characters, inside the lengths real servers use. */
+#define FE_NONCE_SECRET_BYTES 32
+#define FE_NONCE_TS_HEX 16
+#define FE_NONCE_RAND_BYTES 8
+#define FE_NONCE_BODY_HEX (FE_NONCE_TS_HEX + 2 * FE_NONCE_RAND_BYTES)
+#define FE_NONCE_MAC_BYTES 16
+#define FE_NONCE_LEN (FE_NONCE_BODY_HEX + 2 * FE_NONCE_MAC_BYTES)
+#define FE_BRANCH_MAX 64
+#define FE_METHOD_MAX 32
+#define FE_UM_CONNECT_TIMEOUT_MS 5000
+#define FE_LISTEN_BACKLOG 512
+#define FE_HOST_MAX 80
+/* Our Via branches: the magic cookie (RFC 3261 8.1.1.7), "fe", the flow the
+ * request came from, 'x' and a hash of the client transaction. */
+#define FE_BRANCH_PREFIX "z9hG4bKfe"
+
+/* ms-diagnostics codes the lab writes. The format is SfB's; the codes are
+ * the lab's own, stable so tests and findings can match them. */
+enum fe_diag {
+    DIAG_AUTH_FAILED = 1000,
+    DIAG_USER_NOT_FOUND = 1003,
+    DIAG_REGISTER_REFUSED = 1008,
+    DIAG_UNAVAILABLE = 1009,
+    DIAG_AOR_MISMATCH = 1010,
+    DIAG_NOT_ROUTABLE = 1011,
+};
+
+enum flow_kind {
+    FLOW_STREAM, /* an accepted TCP or TLS connection */
+    FLOW_UDP,    /* one source address on the UDP socket */
+    FLOW_UM,     /* the FE→UM link */
+};
+
+/* Where a message came from and where a reply goes: the unit the
+ * Record-Route cid names, so in-dialog requests from the UM find the caller. */
+struct flow {
+    struct registrar *fe;
+    uint64_t id;
+    enum flow_kind kind;
+    enum sip_transport transport;
+    struct sip_conn *conn; /* stream or UM link; UDP flows use fe->udp */
+    struct sip_addr_storage addr;
+    uint64_t last_used_ms;
+    struct flow *next_id, *next_addr; /* hash chains */
+    struct flow *prev, *next;         /* all flows, least recently used first */
+};
+
+/* An INVITE the FE forwarded or answered itself (RFC 3261 16.10 "response context"). */
+struct fe_txn {
+    char branch[FE_BRANCH_MAX]; /* ours, toward the UM */
+    uint64_t flow_id;
+    bool local;     /* answered by the FE (407, 503...): absorb the ACK */
+    bool final;     /* a final response went back to the client */
+    bool cancelled; /* we answered a CANCEL: absorb the UM's 200 to ours */
+    uint64_t expire_ms;
+    struct fe_txn *next_hash;
+    struct fe_txn *prev, *next;
+};
+
+struct binding {
+    char uri[FE_CONTACT_MAX];
+    uint64_t flow_id; /* the connection or source it registered over */
+    uint64_t expire_ms;
+};
+
+struct aor {
+    struct binding b[FE_BINDINGS_PER_USER];
+    unsigned count;
+};
+
+enum um_link_state { UM_LINK_DOWN, UM_LINK_CONNECTING, UM_LINK_UP };
+
+struct fe_listener {
+    struct registrar *fe;
+    enum sip_transport transport;
+    struct evconnlistener *l;
+};
+
+struct registrar {
+    struct event_base *base;
+    const struct lab_config *cfg;
+    struct lab_stats *stats;
+    SSL_CTX *server_ctx, *um_ctx;
+    char host[FE_HOST_MAX]; /* for Via and Record-Route */
+    char fqdn[LAB_NAME_MAX];
+    char um_name[LAB_NAME_MAX];
+    struct sip_addr_storage um_addr;
+    uint32_t nonce_lifetime_ms;
+    bool challenge_invites;
+    void (*link_ready)(int err, const char *detail, void *arg);
+    void *arg;
+    bool link_reported;
+
+    struct sip_conn *udp;
+    struct fe_listener tcp, tls;
+    uint16_t port[3]; /* by enum sip_transport */
+
+    struct flow *flow_by_id[FE_FLOW_BUCKETS];
+    struct flow *flow_by_addr[FE_FLOW_BUCKETS];
+    struct flow *flows_head, *flows_tail;
+    size_t flow_count;
+    uint64_t next_flow_id;
+    struct flow *um;
+    enum um_link_state um_state;
+
+    struct fe_txn *txn_by_branch[FE_TXN_BUCKETS];
+    struct fe_txn *txns_head, *txns_tail;
+    size_t txn_count;
+
+    struct aor **aors; /* by user index, allocated on first REGISTER */
+    uint32_t user_count;
+
+    unsigned char secret[FE_NONCE_SECRET_BYTES];
+    uint64_t hash_salt;
+    struct event *sweep;
+};
+
+static const char ALLOW[] =
+    "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, MESSAGE, SUBSCRIBE, NOTIFY\r\n";
+
+/* ---- hashing ------------------------------------------------------------ */
+
+/* FNV-1a, 64-bit: spreads buckets and names client transactions. Not a
+ * defence against a hostile peer; the lab is on loopback. */
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+#define FNV_INIT 0xcbf29ce484222325ull
+
+static uint64_t addr_hash(const struct sip_addr_storage *a)
+{
+    if (a->ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&a->ss;
+        uint64_t h = fnv(FNV_INIT, &s6->sin6_addr, sizeof(s6->sin6_addr));
+        return fnv(h, &s6->sin6_port, sizeof(s6->sin6_port));
+    }
+    const struct sockaddr_in *s4 = (const struct sockaddr_in *)&a->ss;
+    uint64_t h = fnv(FNV_INIT, &s4->sin_addr, sizeof(s4->sin_addr));
+    return fnv(h, &s4->sin_port, sizeof(s4->sin_port));
+}
+
+static void addr_set_port(struct sip_addr_storage *a, uint16_t port)
+{
+    if (a->ss.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)&a->ss)->sin6_port = htons(port);
+    else
+        ((struct sockaddr_in *)&a->ss)->sin_port = htons(port);
+}
+
+static void addr_ip(const struct sip_addr_storage *a, char *out, size_t size, uint16_t *port)
+{
+    if (a->ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&a->ss;
+        inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)size);
+        *port = ntohs(s6->sin6_port);
+    } else {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)&a->ss;
+        inet_ntop(AF_INET, &s4->sin_addr, out, (socklen_t)size);
+        *port = ntohs(s4->sin_port);
+    }
+}
+
+/* ---- flows ---------------------------------------------------------------- */
+
+static void flow_list_remove(struct registrar *fe, struct flow *f)
+{
+    if (f->prev)
+        f->prev->next = f->next;
+    else
+        fe->flows_head = f->next;
+    if (f->next)
+        f->next->prev = f->prev;
+    else
+        fe->flows_tail = f->prev;
+    f->prev = f->next = NULL;
+}
+
+static void flow_list_append(struct registrar *fe, struct flow *f)
+{
+    f->prev = fe->flows_tail;
+    f->next = NULL;
+    if (fe->flows_tail)
+        fe->flows_tail->next = f;
+    else
+        fe->flows_head = f;
+    fe->flows_tail = f;
+}
+
+static void flow_touch(struct registrar *fe, struct flow *f)
+{
+    f->last_used_ms = lab_now_ms();
+    if (f->kind != FLOW_UM && fe->flows_tail != f) {
+        flow_list_remove(fe, f);
+        flow_list_append(fe, f);
+    }
+}
+
+static struct flow *flow_by_id(const struct registrar *fe, uint64_t id)
+{
+    for (struct flow *f = fe->flow_by_id[id % FE_FLOW_BUCKETS]; f; f = f->next_id)
+        if (f->id == id)
+            return f;
+    return NULL;
+}
+
+static void flow_unchain(struct flow **head, struct flow *f, bool by_addr)
+{
+    for (struct flow **pp = head; *pp; pp = by_addr ? &(*pp)->next_addr : &(*pp)->next_id) {
+        if (*pp == f) {
+            *pp = by_addr ? f->next_addr : f->next_id;
+            return;
+        }
+    }
+}
+
+/* Forgets a flow. A stream's conn is freed by the caller (it may be inside
+ * the conn's own handler, where sip_conn_free defers). */
+static void flow_free(struct registrar *fe, struct flow *f)
+{
+    flow_unchain(&fe->flow_by_id[f->id % FE_FLOW_BUCKETS], f, false);
+    if (f->kind == FLOW_UDP)
+        flow_unchain(&fe->flow_by_addr[addr_hash(&f->addr) % FE_FLOW_BUCKETS], f, true);
+    flow_list_remove(fe, f);
+    fe->flow_count--;
+    free(f);
+}
+
+static struct flow *flow_new(struct registrar *fe, enum flow_kind kind, enum sip_transport t)
+{
+    struct flow *f = calloc(1, sizeof(*f));
+    if (!f)
+        return NULL;
+    f->fe = fe;
+    f->id = fe->next_flow_id++;
+    f->kind = kind;
+    f->transport = t;
+    f->last_used_ms = lab_now_ms();
+    f->next_id = fe->flow_by_id[f->id % FE_FLOW_BUCKETS];
+    fe->flow_by_id[f->id % FE_FLOW_BUCKETS] = f;
+    flow_list_append(fe, f);
+    fe->flow_count++;
+    return f;
+}
+
+/* The oldest UDP flow, to make room; streams are never evicted (they end
+ * with their connection). */
+static bool flow_evict_udp(struct registrar *fe)
+{
+    for (struct flow *f = fe->flows_head; f; f = f->next) {
+        if (f->kind == FLOW_UDP) {
+            flow_free(fe, f);
+            return true;
+        }
+    }
+    return false;
+}
+
+static struct flow *flow_udp_get(struct registrar *fe, const struct sip_addr_storage *src)
+{
+    size_t b = addr_hash(src) % FE_FLOW_BUCKETS;
+    for (struct flow *f = fe->flow_by_addr[b]; f; f = f->next_addr) {
+        if (sip_addr_equal(&f->addr, src)) {
+            flow_touch(fe, f);
+            return f;
+        }
+    }
+    if (fe->flow_count >= FE_FLOWS_MAX && !flow_evict_udp(fe))
+        return NULL;
+    struct flow *f = flow_new(fe, FLOW_UDP, SIP_TRANSPORT_UDP);
+    if (!f)
+        return NULL;
+    f->addr = *src;
+    f->next_addr = fe->flow_by_addr[b];
+    fe->flow_by_addr[b] = f;
+    return f;
+}
+
+/* Sends on a flow. For UDP the destination follows RFC 3261 18.2.2 and RFC
+ * 3581 4: the source address, and the source port when the Via asked for
+ * rport, else the Via's port. via is NULL for requests (the source address). */
+static int flow_send(struct registrar *fe, struct flow *f, const char *buf, size_t len,
+                     const struct sip_via *via)
+{
+    if (f->kind == FLOW_UDP) {
+        struct sip_addr_storage to = f->addr;
+        if (via && !via->has_rport)
+            addr_set_port(&to, via->port ? via->port : 5060);
+        return sip_conn_send(fe->udp, buf, len, &to);
+    }
+    if (!f->conn)
+        return SYNTH_ECLOSED;
+    return sip_conn_send(f->conn, buf, len, NULL);
+}
+
+/* ---- message rewriting ---------------------------------------------------- */
+
+#define REWRITE_EDITS_MAX 4
+
+/* A forwarded message is the received one with a few changes: lines added
+ * after the start line, one element of a header replaced or removed, lines
+ * added before the blank line. Everything else is copied byte for byte, so
+ * headers the lab does not know pass through untouched (RFC 3261 16.6). */
+struct rewrite {
+    const char *insert;
+    const char *append;
+    struct rewrite_edit {
+        struct strv at;   /* a header value view into the message */
+        const char *repl; /* NULL: remove that element */
+    } edit[REWRITE_EDITS_MAX];
+    size_t edits;
+};
+
+static void rewrite_edit(struct rewrite *rw, struct strv at, const char *repl)
+{
+    if (at.p && rw->edits < REWRITE_EDITS_MAX)
+        rw->edit[rw->edits++] = (struct rewrite_edit){at, repl};
+}
+
+static bool is_lws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static void emit_line(struct sbuf *sb, const char *s, const char *e, const struct rewrite_edit *ed)
+{
+    if (!ed) {
+        sbuf_put(sb, s, (size_t)(e - s));
+        sbuf_puts(sb, "\r\n");
+        return;
+    }
+    const char *a = ed->at.p, *b = ed->at.p + ed->at.l;
+    if (ed->repl) {
+        sbuf_put(sb, s, (size_t)(a - s));
+        sbuf_puts(sb, ed->repl);
+        sbuf_put(sb, b, (size_t)(e - b));
+        sbuf_puts(sb, "\r\n");
+        return;
+    }
+    /* Remove one element of a comma list (RFC 3261 7.3.1). */
+    const char *q = b;
+    while (q < e && is_lws(*q))
+        q++;
+    if (q < e && *q == ',') {
+        q++;
+        while (q < e && is_lws(*q))
+            q++;
+        sbuf_put(sb, s, (size_t)(a - s));
+        sbuf_put(sb, q, (size_t)(e - q));
+        sbuf_puts(sb, "\r\n");
+        return;
+    }
+    const char *colon = memchr(s, ':', (size_t)(a - s));
+    const char *r = a;
+    while (colon && r > colon + 1 && is_lws(r[-1]))
+        r--;
+    if (colon && r > colon + 1 && r[-1] == ',') {
+        sbuf_put(sb, s, (size_t)(r - 1 - s));
+        sbuf_put(sb, b, (size_t)(e - b));
+        sbuf_puts(sb, "\r\n");
+    }
+    /* else the element was alone on its line: the line goes */
+}
+
+static int msg_rewrite(struct sbuf *sb, const struct sip_msg *m, const struct rewrite *rw)
+{
+    const char *p = m->raw.p, *end = m->raw.p + m->raw.l;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (!nl)
+        return SYNTH_EPARSE;
+    const char *le = (nl > p && nl[-1] == '\r') ? nl - 1 : nl;
+    sbuf_put(sb, p, (size_t)(le - p));
+    sbuf_puts(sb, "\r\n");
+    if (rw->insert)
+        sbuf_puts(sb, rw->insert);
+    p = nl + 1;
+    while (p < end) {
+        /* One logical header line, folded continuations included. */
+        const char *q = p;
+        for (;;) {
+            nl = memchr(q, '\n', (size_t)(end - q));
+            if (!nl) {
+                nl = end;
+                break;
+            }
+            if (nl + 1 < end && (nl[1] == ' ' || nl[1] == '\t')) {
+                q = nl + 1;
+                continue;
+            }
+            break;
+        }
+        le = (nl > p && nl[-1] == '\r') ? nl - 1 : nl;
+        if (le == p)
+            break; /* the blank line */
+        const struct rewrite_edit *ed = NULL;
+        for (size_t i = 0; i < rw->edits; i++)
+            if (rw->edit[i].at.p >= p && rw->edit[i].at.p < le)
+                ed = &rw->edit[i];
+        emit_line(sb, p, le, ed);
+        p = nl + 1;
+    }
+    if (rw->append)
+        sbuf_puts(sb, rw->append);
+    sbuf_puts(sb, "\r\n");
+    if (m->body.l)
+        sbuf_put_strv(sb, m->body);
+    return sbuf_result(sb);
+}
+
+/* The n-th (0-based) value of a header, or NULL. */
+static const struct sip_hdr *hdr_nth(const struct sip_msg *m, enum sip_hdr_id id, unsigned n)
+{
+    const struct sip_hdr *h = sip_msg_hdr(m, id, NULL);
+    while (h && n--)
+        h = sip_msg_hdr(m, id, h);
+    return h;
+}
+
+/* The client's Via with received and rport filled in (RFC 3261 18.2.1, RFC
+ * 3581 4), so the UM and any later hop see where the request really came from. */
+static void via_received(struct sbuf *sb, const struct sip_hdr *via, const struct sip_via *v,
+                         const struct sip_addr_storage *src)
+{
+    struct strv val = via->value;
+    size_t head = v->params.p ? (size_t)(v->params.p - val.p) : val.l;
+    sbuf_put(sb, val.p, head);
+    const char *p = v->params.p, *e = v->params.p ? v->params.p + v->params.l : NULL;
+    while (p && p < e) {
+        const char *s = p + 1; /* past ';' */
+        const char *n = memchr(s, ';', (size_t)(e - s));
+        if (!n)
+            n = e;
+        struct strv param = strv_trim(strv_make(s, (size_t)(n - s)));
+        size_t nl = 0;
+        while (nl < param.l && param.p[nl] != '=')
+            nl++;
+        struct strv name = strv_trim(strv_make(param.p, nl));
+        if (param.l && !strv_caseeq(name, "received") && !strv_caseeq(name, "rport")) {
+            sbuf_puts(sb, ";");
+            sbuf_put_strv(sb, param);
+        }
+        p = n;
+    }
+    char ip[INET6_ADDRSTRLEN];
+    uint16_t port;
+    addr_ip(src, ip, sizeof(ip), &port);
+    sbuf_printf(sb, ";received=%s", ip);
+    if (v->has_rport)
+        sbuf_printf(sb, ";rport=%u", port);
+}
+
+/* ---- replies ---------------------------------------------------------------- */
+
+static void fe_respond(struct registrar *fe, struct flow *f, const struct sip_msg *req,
+                       uint16_t status, const char *reason, const char *extra)
+{
+    char buf[SIP_BUILD_MAX + FE_EXTRA_MAX];
+    struct sbuf sb;
+    char tag[17];
+    sbuf_init(&sb, buf, sizeof(buf));
+    /* RFC 3261 8.2.6.2: a To tag on everything but 100. */
+    sip_random_token(tag, sizeof(tag));
+    if (sip_build_response(&sb, req, status, reason, status == 100 ? NULL : tag, extra, NULL,
+                           NULL, 0) != 0)
+        return;
+    flow_send(fe, f, sb.buf, sb.len, &req->via);
+}
+
+static void diag_line(struct sbuf *x, const struct registrar *fe, enum fe_diag code,
+                      const char *reason)
+{
+    sbuf_printf(x, "ms-diagnostics: %d;reason=\"%s\";source=\"%s\"\r\n", (int)code, reason,
+                fe->fqdn);
+}
+
+static void fe_respond_diag(struct registrar *fe, struct flow *f, const struct sip_msg *req,
+                            uint16_t status, enum fe_diag code, const char *reason,
+                            uint32_t retry_after_s)
+{
+    char extra[FE_EXTRA_MAX];
+    struct sbuf x;
+    sbuf_init(&x, extra, sizeof(extra));
+    if (retry_after_s)
+        sbuf_printf(&x, "Retry-After: %" PRIu32 "\r\n", retry_after_s);
+    diag_line(&x, fe, code, reason);
+    fe_respond(fe, f, req, status, NULL, extra);
+}
+
+/* ---- Digest ----------------------------------------------------------------- */
+
+/* Nonces are stateless: issue time and random bits, signed with an HMAC
+ * under a secret made at start, so any number of clients can hold one and a
+ * stale nonce is told from a forged one without a table. Replay of a (nonce,
+ * nc) pair within the lifetime is not detected: the lab trusts its loopback
+ * clients. */
+static int nonce_mac(const struct registrar *fe, const char *body, char *hex)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (!HMAC(EVP_sha256(), fe->secret, sizeof(fe->secret), (const unsigned char *)body,
+              FE_NONCE_BODY_HEX, mac, &len) ||
+        len < FE_NONCE_MAC_BYTES)
+        return SYNTH_EINTERNAL;
+    for (size_t i = 0; i < FE_NONCE_MAC_BYTES; i++)
+        snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+    return 0;
+}
+
+static int nonce_make(const struct registrar *fe, char out[FE_NONCE_LEN + 1])
+{
+    snprintf(out, FE_NONCE_TS_HEX + 1, "%016" PRIx64, lab_now_ms());
+    int rc = digest_random_hex(out + FE_NONCE_TS_HEX, 2 * FE_NONCE_RAND_BYTES + 1,
+                               FE_NONCE_RAND_BYTES);
+    if (rc != 0)
+        return rc;
+    return nonce_mac(fe, out, out + FE_NONCE_BODY_HEX);
+}
+
+enum nonce_state { NONCE_FOREIGN, NONCE_FRESH, NONCE_STALE };
+
+static enum nonce_state nonce_check(const struct registrar *fe, struct strv nonce)
+{
+    char ts[FE_NONCE_TS_HEX + 1], mac[2 * FE_NONCE_MAC_BYTES + 1];
+    if (nonce.l != FE_NONCE_LEN)
+        return NONCE_FOREIGN;
+    if (nonce_mac(fe, nonce.p, mac) != 0 ||
+        CRYPTO_memcmp(mac, nonce.p + FE_NONCE_BODY_HEX, 2 * FE_NONCE_MAC_BYTES) != 0)
+        return NONCE_FOREIGN;
+    memcpy(ts, nonce.p, FE_NONCE_TS_HEX);
+    ts[FE_NONCE_TS_HEX] = '\0';
+    char *end = NULL;
+    uint64_t issued = strtoull(ts, &end, 16);
+    uint64_t now = lab_now_ms();
+    if (!end || *end || issued > now)
+        return NONCE_FOREIGN;
+    return now - issued > fe->nonce_lifetime_ms ? NONCE_STALE : NONCE_FRESH;
+}
+
+/* Two challenges, SHA-256 first (RFC 8760 2.4: in order of preference), MD5
+ * for the clients that know nothing else. */
+static int challenge_lines(const struct registrar *fe, struct sbuf *x, const char *hdr, bool stale)
+{
+    char nonce[FE_NONCE_LEN + 1];
+    int rc = nonce_make(fe, nonce);
+    if (rc != 0)
+        return rc;
+    const enum digest_algo algos[] = {DIGEST_SHA256, DIGEST_MD5};
+    for (size_t i = 0; i < sizeof(algos) / sizeof(algos[0]); i++) {
+        sbuf_printf(x, "%s: ", hdr);
+        rc = digest_challenge_write(x, algos[i], fe->cfg->domain, nonce, NULL);
+        if (rc != 0)
+            return rc;
+        if (stale)
+            sbuf_puts(x, ", stale=true");
+        sbuf_puts(x, "\r\n");
+    }
+    return sbuf_result(x);
+}
+
+/* user0001..userNNNN (lab_config.h); anything else is not a lab user. */
+static bool user_index(const struct registrar *fe, struct strv name, uint32_t *idx)
+{
+    uint32_t n;
+    char canon[32];
+    if (name.l < 5 || memcmp(name.p, "user", 4) != 0)
+        return false;
+    if (strv_to_u32(strv_make(name.p + 4, name.l - 4), &n) != 0 || n == 0 || n > fe->user_count)
+        return false;
+    snprintf(canon, sizeof(canon), "user%04" PRIu32, n);
+    if (!strv_eq(name, canon))
+        return false;
+    *idx = n - 1;
+    return true;
+}
+
+enum auth_result {
+    AUTH_OK,
+    AUTH_MISSING,   /* no credentials for our realm, or a nonce we did not issue: challenge */
+    AUTH_STALE,     /* right password, old nonce: challenge with stale=true (RFC 7616 3.3) */
+    AUTH_FAILED,    /* wrong password: 403 */
+    AUTH_NO_USER,   /* 404 */
+    AUTH_MALFORMED, /* 400 */
+};
+
+static enum auth_result auth_check(const struct registrar *fe, const struct sip_msg *m,
+                                   enum sip_hdr_id id, uint32_t *user)
+{
+    struct digest_credentials c;
+    bool found = false;
+    char method[FE_METHOD_MAX];
+
+    for (const struct sip_hdr *h = sip_msg_hdr(m, id, NULL); h; h = sip_msg_hdr(m, id, h)) {
+        int rc = digest_credentials_parse(&c, h->value);
+        if (rc == SYNTH_EUNSUPPORTED)
+            continue; /* NTLM, Kerberos, TLS-DSK: real clients offer them; not ours */
+        if (rc != 0)
+            return AUTH_MALFORMED;
+        if (strv_eq(c.realm, fe->cfg->domain)) {
+            found = true;
+            break;
+        }
+    }
+    if (!found)
+        return AUTH_MISSING;
+    if (!user_index(fe, c.username, user))
+        return AUTH_NO_USER;
+    enum nonce_state ns = nonce_check(fe, c.nonce);
+    if (ns == NONCE_FOREIGN)
+        return AUTH_MISSING;
+    /* RFC 7616 3.4.6 (RFC 2617 3.2.2.5): the digest-uri must be the request's. */
+    if (c.uri.l != m->ruri.l || memcmp(c.uri.p, m->ruri.p, c.uri.l) != 0)
+        return AUTH_MALFORMED;
+    if (strv_copy(m->method, method, sizeof(method)) != 0)
+        return AUTH_MALFORMED;
+    if (!digest_verify(&c, method, fe->cfg->password))
+        return AUTH_FAILED;
+    return ns == NONCE_STALE ? AUTH_STALE : AUTH_OK;
+}
+
+/* Answers a request whose credentials were not AUTH_OK; proxy selects 407
+ * and Proxy-Authenticate (RFC 3261 22.3) over 401 and WWW-Authenticate. */
+static void auth_refuse(struct registrar *fe, struct flow *f, const struct sip_msg *m,
+                        enum auth_result ar, bool proxy)
+{
+    char extra[FE_EXTRA_MAX];
+    struct sbuf x;
+    sbuf_init(&x, extra, sizeof(extra));
+    switch (ar) {
+    case AUTH_MISSING:
+    case AUTH_STALE:
+        if (challenge_lines(fe, &x, proxy ? "Proxy-Authenticate" : "WWW-Authenticate",
+                            ar == AUTH_STALE) != 0) {
+            fe_respond(fe, f, m, 500, NULL, NULL);
+            return;
+        }
+        fe_respond(fe, f, m, proxy ? 407 : 401, NULL, extra);
+        return;
+    case AUTH_FAILED:
+        atomic_fetch_add(&fe->stats->reg_rejected, proxy ? 0 : 1);
+        fe_respond_diag(fe, f, m, 403, DIAG_AUTH_FAILED, "Authentication failed", 0);
+        return;
+    case AUTH_NO_USER:
+        atomic_fetch_add(&fe->stats->reg_rejected, proxy ? 0 : 1);
+        fe_respond_diag(fe, f, m, 404, DIAG_USER_NOT_FOUND, "User does not exist", 0);
+        return;
+    case AUTH_MALFORMED:
+        fe_respond(fe, f, m, 400, "Bad Authorization header", NULL);
+        return;
+    case AUTH_OK:
+        return;
+    }
+}
+
+/* ---- registrar ---------------------------------------------------------- */
+
+static void aor_purge(struct aor *a, uint64_t now)
+{
+    for (unsigned i = 0; i < a->count;) {
+        if (a->b[i].expire_ms <= now)
+            a->b[i] = a->b[--a->count];
+        else
+            i++;
+    }
+}
+
+/* One Contact of a REGISTER (RFC 3261 10.3 step 7). 0, or a SIP status. */
+static uint16_t aor_apply(struct aor *a, struct strv uri, uint32_t expires, uint64_t flow_id,
+                          uint64_t now)
+{
+    if (uri.l >= FE_CONTACT_MAX)
+        return 400;
+    for (unsigned i = 0; i < a->count; i++) {
+        if (strv_eq(uri, a->b[i].uri)) {
+            if (expires == 0) {
+                a->b[i] = a->b[--a->count];
+            } else {
+                a->b[i].expire_ms = now + (uint64_t)expires * 1000;
+                a->b[i].flow_id = flow_id;
+            }
+            return 0;
+        }
+    }
+    if (expires == 0)
+        return 0;
+    unsigned slot = a->count;
+    if (a->count == FE_BINDINGS_PER_USER) {
+        /* Full: the binding closest to expiry makes room, as a client that
+         * re-registers from a new address has usually left the old one. */
+        slot = 0;
+        for (unsigned i = 1; i < a->count; i++)
+            if (a->b[i].expire_ms < a->b[slot].expire_ms)
+                slot = i;
+    } else {
+        a->count++;
+    }
+    strv_copy(uri, a->b[slot].uri, sizeof(a->b[slot].uri));
+    a->b[slot].expire_ms = now + (uint64_t)expires * 1000;
+    a->b[slot].flow_id = flow_id;
+    return 0;
+}
+
+static uint16_t register_contacts(struct aor *a, const struct sip_msg *m, uint64_t flow_id)
+{
+    uint64_t now = lab_now_ms();
+    uint32_t dflt = m->has_expires ? m->expires : FE_EXPIRES_DEFAULT;
+    const struct sip_hdr *h;
+    size_t n = 0;
+
+    aor_purge(a, now);
+    for (h = sip_msg_hdr(m, SIP_HDR_CONTACT, NULL); h; h = sip_msg_hdr(m, SIP_HDR_CONTACT, h))
+        n++;
+    for (h = sip_msg_hdr(m, SIP_HDR_CONTACT, NULL); h; h = sip_msg_hdr(m, SIP_HDR_CONTACT, h)) {
+        if (strv_eq(h->value, "*")) {
+            /* RFC 3261 10.3 step 6: "*" only alone and with Expires: 0. */
+            if (n != 1 || !m->has_expires || m->expires != 0)
+                return 400;
+            a->count = 0;
+            return 0;
+        }
+        struct sip_addr addr;
+        struct strv v;
+        uint32_t exp = dflt;
+        if (sip_addr_parse(&addr, h->value) != 0)
+            return 400;
+        if (sip_param_get(addr.params, "expires", &v) && strv_to_u32(v, &exp) != 0)
+            return 400;
+        if (exp > FE_EXPIRES_MAX)
+            exp = FE_EXPIRES_MAX;
+        uint16_t st = aor_apply(a, addr.uri, exp, flow_id, now);
+        if (st)
+            return st;
+    }
+    return 0;
+}
+
+static void fe_register(struct registrar *fe, struct flow *f, const struct sip_msg *m)
+{
+    const struct lab_faults *faults = &fe->cfg->faults;
+    uint32_t user;
+
+    if (faults->register_reject == 503) {
+        atomic_fetch_add(&fe->stats->reg_rejected, 1);
+        fe_respond_diag(fe, f, m, 503, DIAG_UNAVAILABLE, "Service temporarily unavailable",
+                        faults->register_retry_after_s ? faults->register_retry_after_s : 30);
+        return;
+    }
+    if (faults->register_reject == 403) {
+        atomic_fetch_add(&fe->stats->reg_rejected, 1);
+        fe_respond_diag(fe, f, m, 403, DIAG_REGISTER_REFUSED, "Registration refused by policy", 0);
+        return;
+    }
+    enum auth_result ar = auth_check(fe, m, SIP_HDR_AUTHORIZATION, &user);
+    if (ar != AUTH_OK) {
+        auth_refuse(fe, f, m, ar, false);
+        return;
+    }
+    /* RFC 3261 10.3 step 3: the authenticated user must own the address-of-record. */
+    struct sip_uri to;
+    char canon[32];
+    snprintf(canon, sizeof(canon), "user%04" PRIu32, user + 1);
+    if (sip_uri_parse(&to, m->to.uri) != 0 || !strv_eq(to.user, canon)) {
+        atomic_fetch_add(&fe->stats->reg_rejected, 1);
+        fe_respond_diag(fe, f, m, 403, DIAG_AOR_MISMATCH,
+                        "Authenticated user does not own the address-of-record", 0);
+        return;
+    }
+    if (!fe->aors[user]) {
+        fe->aors[user] = calloc(1, sizeof(struct aor));
+        if (!fe->aors[user]) {
+            fe_respond(fe, f, m, 500, NULL, NULL);
+            return;
+        }
+    }
+    struct aor *a = fe->aors[user];
+    uint16_t st = register_contacts(a, m, f->id);
+    if (st) {
+        fe_respond(fe, f, m, st, NULL, NULL);
+        return;
+    }
+    /* RFC 3261 10.3 step 8: the 200 lists every current binding. */
+    char extra[FE_EXTRA_MAX];
+    struct sbuf x;
+    uint64_t now = lab_now_ms();
+    sbuf_init(&x, extra, sizeof(extra));
+    for (unsigned i = 0; i < a->count; i++)
+        sbuf_printf(&x, "Contact: <%s>;expires=%" PRIu64 "\r\n", a->b[i].uri,
+                    (a->b[i].expire_ms - now + 999) / 1000);
+    atomic_fetch_add(&fe->stats->reg_ok, 1);
+    fe_respond(fe, f, m, 200, NULL, extra);
+}
+
+/* ---- transactions ------------------------------------------------------- */
+
+static size_t txn_bucket(const char *branch)
+{
+    return fnv(FNV_INIT, branch, strlen(branch)) % FE_TXN_BUCKETS;
+}
+
+static struct fe_txn *txn_find(const struct registrar *fe, struct strv branch)
+{
+    if (branch.l >= FE_BRANCH_MAX)
+        return NULL;
+    size_t b = fnv(FNV_INIT, branch.p, branch.l) % FE_TXN_BUCKETS;
+    for (struct fe_txn *t = fe->txn_by_branch[b]; t; t = t->next_hash)
+        if (strv_eq(branch, t->branch))
+            return t;
+    return NULL;
+}
+
+static void txn_free(struct registrar *fe, struct fe_txn *t)
+{
+    for (struct fe_txn **pp = &fe->txn_by_branch[txn_bucket(t->branch)]; *pp;
+         pp = &(*pp)->next_hash) {
+        if (*pp == t) {
+            *pp = t->next_hash;
+            break;
+        }
+    }
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        fe->txns_head = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    else
+        fe->txns_tail = t->prev;
+    fe->txn_count--;
+    free(t);
+}
+
+/* NULL when the table is full: the caller answers 503 (an overloaded pool). */
+static struct fe_txn *txn_new(struct registrar *fe, const char *branch, uint64_t flow_id)
+{
+    if (fe->txn_count >= FE_TXNS_MAX)
+        return NULL;
+    struct fe_txn *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    snprintf(t->branch, sizeof(t->branch), "%s", branch);
+    t->flow_id = flow_id;
+    t->expire_ms = lab_now_ms() + FE_TIMER_C_MS;
+    size_t b = txn_bucket(branch);
+    t->next_hash = fe->txn_by_branch[b];
+    fe->txn_by_branch[b] = t;
+    t->prev = fe->txns_tail;
+    if (fe->txns_tail)
+        fe->txns_tail->next = t;
+    else
+        fe->txns_head = t;
+    fe->txns_tail = t;
+    fe->txn_count++;
+    return t;
+}
+
+/* ---- proxy -------------------------------------------------------------- */
+
+/* Our branch for a request from flow `from`: a function of the client
+ * transaction (top Via branch and sent-by, Call-ID, CSeq number), so a
+ * retransmission, its CANCEL and the ACK of a non-2xx get the same branch as
+ * the INVITE without a lookup (RFC 3261 16.11 does the same for stateless
+ * proxies), and the response finds its way back by the flow id in it. */
+static void fe_branch(const struct registrar *fe, uint64_t from, const struct sip_msg *m,
+                      char *out, size_t size)
+{
+    uint64_t h = fnv(FNV_INIT, &fe->hash_salt, sizeof(fe->hash_salt));
+    h = fnv(h, m->via.branch.p, m->via.branch.l);
+    h = fnv(h, "|", 1);
+    h = fnv(h, m->via.host.p, m->via.host.l);
+    h = fnv(h, &m->via.port, sizeof(m->via.port));
+    h = fnv(h, m->call_id.p, m->call_id.l);
+    h = fnv(h, &m->cseq, sizeof(m->cseq));
+    snprintf(out, size, FE_BRANCH_PREFIX "%" PRIu64 "x%016" PRIx64, from, h);
+}
+
+static bool branch_flow(struct strv branch, uint64_t *flow_id)
+{
+    size_t n = sizeof(FE_BRANCH_PREFIX) - 1;
+    if (branch.l <= n || memcmp(branch.p, FE_BRANCH_PREFIX, n) != 0)
+        return false;
+    const char *x = memchr(branch.p + n, 'x', branch.l - n);
+    if (!x)
+        return false;
+    uint32_t hi;
+    struct strv digits = strv_make(branch.p + n, (size_t)(x - branch.p) - n);
+    /* Flow ids stay far below 2^32 in a lab run. */
+    if (strv_to_u32(digits, &hi) != 0)
+        return false;
+    *flow_id = hi;
+    return true;
+}
+
+/* The first Route, when it is one of ours (RFC 3261 16.4): host and a port
+ * of ours. cid is the flow named in it, 0 for a pre-loaded route. */
+static bool route_is_ours(const struct registrar *fe, const struct sip_msg *m, struct strv *at,
+                          uint64_t *cid)
+{
+    const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_ROUTE, NULL);
+    struct sip_addr a;
+    struct sip_uri u;
+    struct strv v;
+    uint32_t n;
+    char host[FE_HOST_MAX];
+
+    *cid = 0;
+    if (!h || sip_addr_parse(&a, h->value) != 0 || sip_uri_parse(&u, a.uri) != 0)
+        return false;
+    /* fe->host is bracketed for IPv6; the URI parser strips brackets. */
+    snprintf(host, sizeof(host), "%s", fe->host[0] == '[' ? fe->host + 1 : fe->host);
+    char *rb = strchr(host, ']');
+    if (rb)
+        *rb = '\0';
+    if (!strv_caseeq(u.host, host) && !strv_caseeq(u.host, fe->fqdn))
+        return false;
+    if (u.port && u.port != fe->port[SIP_TRANSPORT_UDP] && u.port != fe->port[SIP_TRANSPORT_TCP] &&
+        u.port != fe->port[SIP_TRANSPORT_TLS])
+        return false;
+    if (sip_param_get(u.params, "cid", &v) && strv_to_u32(v, &n) == 0)
+        *cid = n;
+    *at = h->value;
+    return true;
+}
+
+static const char *transport_upper(enum sip_transport t)
+{
+    switch (t) {
+    case SIP_TRANSPORT_UDP: return "UDP";
+    case SIP_TRANSPORT_TCP: return "TCP";
+    case SIP_TRANSPORT_TLS: return "TLS";
+    }
+    return "TLS";
+}
+
+/* Forwards a request from `from` to `to` (RFC 3261 16.6): our Via on top,
+ * received/rport on the client's, Max-Forwards minus one, our Route popped,
+ * Record-Route when asked. Returns 0, or a status for the caller to answer. */
+static uint16_t fe_forward_request(struct registrar *fe, struct flow *from,
+                                   const struct sip_msg *m, struct flow *to,
+                                   const char *branch, struct strv pop_route, bool record_route)
+{
+    char insert[1024], append[64], mf_val[16], via_val[1024];
+    char buf[FE_FWD_MAX];
+    struct sbuf ins, sb, vs;
+    struct rewrite rw = {0};
+    uint32_t mf = 70;
+
+    const struct sip_hdr *mfh = sip_msg_hdr(m, SIP_HDR_MAX_FORWARDS, NULL);
+    if (mfh && strv_to_u32(mfh->value, &mf) != 0)
+        return 400;
+    /* RFC 3261 16.3 step 3 */
+    if (mfh && mf == 0)
+        return 483;
+
+    sbuf_init(&ins, insert, sizeof(insert));
+    sbuf_printf(&ins, "Via: SIP/2.0/%s %s:%u;branch=%s\r\n", transport_upper(to->transport),
+                fe->host, fe->port[to->kind == FLOW_UM ? SIP_TRANSPORT_TLS : to->transport],
+                branch);
+    if (record_route)
+        sbuf_printf(&ins, "Record-Route: <sip:%s:%u;transport=%s;lr;cid=%" PRIu64 ">\r\n",
+                    fe->host, fe->port[from->transport], sip_transport_name(from->transport),
+                    from->id);
+    if (!mfh)
+        sbuf_puts(&ins, "Max-Forwards: 70\r\n");
+    if (sbuf_result(&ins) != 0)
+        return 500;
+    rw.insert = insert;
+
+    if (mfh) {
+        snprintf(mf_val, sizeof(mf_val), "%" PRIu32, mf - 1);
+        rewrite_edit(&rw, mfh->value, mf_val);
+    }
+    rewrite_edit(&rw, pop_route, NULL);
+    if (from->kind != FLOW_UM) {
+        const struct sip_hdr *via = sip_msg_hdr(m, SIP_HDR_VIA, NULL);
+        sbuf_init(&vs, via_val, sizeof(via_val));
+        via_received(&vs, via, &m->via, &from->addr);
+        if (sbuf_result(&vs) != 0)
+            return 400;
+        rewrite_edit(&rw, via->value, via_val);
+    }
+    if (!sip_msg_hdr(m, SIP_HDR_CONTENT_LENGTH, NULL)) {
+        /* A datagram may omit it (RFC 3261 18.3); a stream may not. */
+        snprintf(append, sizeof(append), "Content-Length: %zu\r\n", m->body.l);
+        rw.append = append;
+    }
+    sbuf_init(&sb, buf, sizeof(buf));
+    if (msg_rewrite(&sb, m, &rw) != 0)
+        return 513;
+    if (flow_send(fe, to, sb.buf, sb.len, NULL) != 0)
+        return to->kind == FLOW_UM ? 503 : 430;
+    return 0;
+}
+
+static void um_link_connect(struct registrar *fe);
+
+/* The UM link if it is up; else starts reconnecting and returns NULL. */
+static struct flow *um_flow(struct registrar *fe)
+{
+    if (fe->um_state == UM_LINK_UP)
+        return fe->um;
+    if (fe->um_state == UM_LINK_DOWN)
+        um_link_connect(fe);
+    return NULL;
+}
+
+static void fe_respond_status(struct registrar *fe, struct flow *f, const struct sip_msg *m,
+                              uint16_t status)
+{
+    if (status == 430)
+        fe_respond(fe, f, m, 430, "Flow Failed", NULL); /* RFC 5626 11.6 */
+    else if (status == 503)
+        fe_respond_diag(fe, f, m, 503, DIAG_UNAVAILABLE, "Voice mail server is unreachable", 1);
+    else
+        fe_respond(fe, f, m, status, NULL, NULL);
+}
+
+/* An in-dialog request with our Record-Route in its route set (RFC 3261
+ * 16.4, 16.12): from the UM it goes to the flow the cid names, from anyone
+ * else to the UM. */
+static void fe_route_dialog(struct registrar *fe, struct flow *from, const struct sip_msg *m,
+                            struct strv route, uint64_t cid)
+{
+    bool ack = strv_eq(m->method, "ACK");
+    struct flow *to;
+    char branch[FE_BRANCH_MAX];
+
+    if (from->kind == FLOW_UM) {
+        to = flow_by_id(fe, cid);
+        if (!to || to->kind == FLOW_UM) {
+            if (!ack)
+                fe_respond_status(fe, from, m, 430);
+            return;
+        }
+    } else {
+        to = um_flow(fe);
+        if (!to) {
+            if (!ack)
+                fe_respond_status(fe, from, m, 503);
+            return;
+        }
+    }
+    fe_branch(fe, from->id, m, branch, sizeof(branch));
+    uint16_t st = fe_forward_request(fe, from, m, to, branch, route, false);
+    if (st && !ack)
+        fe_respond_status(fe, from, m, st);
+}
+
+/* Voicemail (opaque=app:voicemail, how SfB names a user's mailbox) or any
+ * user (SIPp's sip:service@host) goes to the UM. */
+static bool routes_to_um(const struct sip_msg *m)
+{
+    struct sip_uri u;
+    struct strv v;
+    if (sip_uri_parse(&u, m->ruri) != 0)
+        return false;
+    if (sip_param_get(u.params, "opaque", &v) && strv_eq(v, "app:voicemail"))
+        return true;
+    return u.user.l > 0;
+}
+
+static void txn_note_local(struct registrar *fe, const char *branch, uint64_t flow_id)
+{
+    struct fe_txn *t = txn_find(fe, strv_from_cstr(branch));
+    if (!t)
+        t = txn_new(fe, branch, flow_id);
+    if (t) {
+        t->local = true;
+        t->final = true;
+        t->expire_ms = lab_now_ms() + FE_TXN_LINGER_MS;
+    }
+}
+
+static void fe_invite(struct registrar *fe, struct flow *f, const struct sip_msg *m,
+                      struct strv pop_route)
+{
+    char branch[FE_BRANCH_MAX];
+    fe_branch(fe, f->id, m, branch, sizeof(branch));
+
+    if (!routes_to_um(m)) {
+        txn_note_local(fe, branch, f->id);
+        fe_respond_diag(fe, f, m, 404, DIAG_NOT_ROUTABLE, "Destination URI is not routable", 0);
+        return;
+    }
+    if (fe->challenge_invites) {
+        uint32_t user;
+        enum auth_result ar = auth_check(fe, m, SIP_HDR_PROXY_AUTHORIZATION, &user);
+        if (ar != AUTH_OK) {
+            txn_note_local(fe, branch, f->id);
+            auth_refuse(fe, f, m, ar, true);
+            return;
+        }
+    }
+    struct flow *um = um_flow(fe);
+    struct fe_txn *t = txn_find(fe, strv_from_cstr(branch));
+    if (t && t->local) {
+        /* A retransmission of an INVITE we refused: refuse it again. */
+        t = NULL;
+    } else if (!t) {
+        t = um ? txn_new(fe, branch, f->id) : NULL;
+    }
+    if (!um || !t) {
+        txn_note_local(fe, branch, f->id);
+        fe_respond_status(fe, f, m, 503);
+        return;
+    }
+    /* RFC 3261 16.2: a stateful proxy answers an INVITE with 100 at once,
+     * retransmissions included, so the client stops retransmitting. */
+    fe_respond(fe, f, m, 100, NULL, NULL);
+    uint16_t st = fe_forward_request(fe, f, m, um, branch, pop_route, true);
+    if (st) {
+        t->local = true;
+        t->final = true;
+        t->expire_ms = lab_now_ms() + FE_TXN_LINGER_MS;
+        fe_respond_status(fe, f, m, st);
+    }
+}
+
+/* RFC 3261 16.10: with a response context, 200 here and CANCEL the pending
+ * branch; without one, forward statelessly and let the UM answer. */
+static void fe_cancel(struct registrar *fe, struct flow *f, const struct sip_msg *m,
+                      struct strv pop_route)
+{
+    char branch[FE_BRANCH_MAX];
+    fe_branch(fe, f->id, m, branch, sizeof(branch));
+    struct fe_txn *t = txn_find(fe, strv_from_cstr(branch));
+    struct flow *um = um_flow(fe);
+
+    if (t)
+        fe_respond(fe, f, m, 200, NULL, NULL);
+    if (t && (t->final || t->local || t->cancelled))
+        return;
+    if (!um) {
+        if (!t)
+            fe_respond_status(fe, f, m, 503);
+        return;
+    }
+    if (t)
+        t->cancelled = true;
+    uint16_t st = fe_forward_request(fe, f, m, um, branch, pop_route, false);
+    if (st && !t)
+        fe_respond_status(fe, f, m, st);
+}
+
+static void fe_request(struct registrar *fe, struct flow *f, const struct sip_msg *m)
+{
+    bool ack = strv_eq(m->method, "ACK");
+    struct strv route = STRV_NULL;
+    uint64_t cid;
+
+    if (!strv_isset(m->via.branch) && !strv_isset(m->via.host))
+        return; /* no Via: nowhere to answer */
+    if (!strv_isset(m->call_id) || !strv_isset(m->from.uri) || !strv_isset(m->to.uri) ||
+        !strv_isset(m->cseq_method)) {
+        if (!ack)
+            fe_respond(fe, f, m, 400, "Missing Mandatory Header", NULL);
+        return;
+    }
+    if (m->raw.l > FE_REQUEST_MAX) {
+        if (!ack)
+            fe_respond(fe, f, m, 513, NULL, NULL);
+        return;
+    }
+    if (route_is_ours(fe, m, &route, &cid) && cid != 0) {
+        fe_route_dialog(fe, f, m, route, cid);
+        return;
+    }
+    if (f->kind == FLOW_UM) {
+        /* The UM always sends within a dialog we record-routed. */
+        if (!ack)
+            fe_respond(fe, f, m, 404, NULL, NULL);
+        return;
+    }
+    bool in_dialog = strv_isset(m->to.tag);
+    if (strv_eq(m->method, "REGISTER")) {
+        fe_register(fe, f, m);
+    } else if (strv_eq(m->method, "OPTIONS") && !in_dialog) {
+        fe_respond(fe, f, m, 200, NULL,
+                   "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, MESSAGE, "
+                   "SUBSCRIBE, NOTIFY\r\n"
+                   "Accept: application/sdp\r\n"
+                   "Supported: path, outbound, gruu\r\n");
+    } else if (strv_eq(m->method, "INVITE") && !in_dialog) {
+        fe_invite(fe, f, m, route);
+    } else if (strv_eq(m->method, "CANCEL")) {
+        fe_cancel(fe, f, m, route);
+    } else if (ack) {
+        char branch[FE_BRANCH_MAX];
+        fe_branch(fe, f->id, m, branch, sizeof(branch));
+        struct fe_txn *t = txn_find(fe, strv_from_cstr(branch));
+        struct flow *um = um_flow(fe);
+        /* The ACK of a response we generated stops here (RFC 3261 17.2.1). */
+        if ((t && t->local) || !um)
+            return;
+        fe_forward_request(fe, f, m, um, branch, route, false);
+    } else if (in_dialog) {
+        /* A client that ignored our Record-Route: the only dialogs are with the UM. */
+        struct flow *um = um_flow(fe);
+        char branch[FE_BRANCH_MAX];
+        if (!um) {
+            fe_respond_status(fe, f, m, 503);
+            return;
+        }
+        fe_branch(fe, f->id, m, branch, sizeof(branch));
+        uint16_t st = fe_forward_request(fe, f, m, um, branch, route, false);
+        if (st)
+            fe_respond_status(fe, f, m, st);
+    } else {
+        char extra[sizeof(ALLOW)];
+        snprintf(extra, sizeof(extra), "%s", ALLOW);
+        fe_respond(fe, f, m, 501, NULL, extra);
+    }
+}
+
+/* A response: our Via on top names the flow it goes back to (RFC 3261 16.7). */
+static void fe_response(struct registrar *fe, struct flow *f, const struct sip_msg *m)
+{
+    uint64_t fid;
+    if (!branch_flow(m->via.branch, &fid))
+        return; /* not a request we forwarded: discard (RFC 3261 16.7 step 1... 18.1.2) */
+    struct flow *to = flow_by_id(fe, fid);
+    if (!to || m->status == 100)
+        return; /* 100 is hop-by-hop (RFC 3261 16.7 step 3) */
+
+    struct fe_txn *t = txn_find(fe, m->via.branch);
+    if (t && strv_eq(m->cseq_method, "CANCEL") && t->cancelled)
+        return; /* the client already has our 200 to its CANCEL */
+    if (t && strv_eq(m->cseq_method, "INVITE")) {
+        uint64_t now = lab_now_ms();
+        if (m->status >= 200) {
+            t->final = true;
+            t->expire_ms = now + FE_TXN_LINGER_MS;
+        } else if (!t->final) {
+            t->expire_ms = now + FE_TIMER_C_MS; /* RFC 3261 16.7 step 2 */
+        }
+    }
+    const struct sip_hdr *ours = sip_msg_hdr(m, SIP_HDR_VIA, NULL);
+    const struct sip_hdr *next = hdr_nth(m, SIP_HDR_VIA, 1);
+    struct sip_via nv;
+    if (!next || sip_via_parse(&nv, next->value) != 0)
+        return;
+    struct rewrite rw = {0};
+    char buf[FE_FWD_MAX];
+    struct sbuf sb;
+    rewrite_edit(&rw, ours->value, NULL);
+    sbuf_init(&sb, buf, sizeof(buf));
+    if (msg_rewrite(&sb, m, &rw) != 0)
+        return;
+    flow_send(fe, to, sb.buf, sb.len, &nv);
+}
+
+static void fe_recv(struct registrar *fe, struct flow *f, const struct sip_msg *m)
+{
+    flow_touch(fe, f);
+    if (m->is_request)
+        fe_request(fe, f, m);
+    else
+        fe_response(fe, f, m);
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+static void stream_recv(struct sip_conn *c, const struct sip_msg *m,
+                        const struct sip_addr_storage *src, void *arg)
+{
+    struct flow *f = arg;
+    fe_recv(f->fe, f, m);
+}
+
+static void stream_closed(struct sip_conn *c, int err, void *arg)
+{
+    struct flow *f = arg;
+    sip_conn_free(c);
+    flow_free(f->fe, f);
+}
+
+static void udp_recv(struct sip_conn *c, const struct sip_msg *m,
+                     const struct sip_addr_storage *src, void *arg)
+{
+    struct registrar *fe = arg;
+    struct flow *f = flow_udp_get(fe, src);
+    if (f)
+        fe_recv(fe, f, m);
+}
+
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                      int socklen, void *arg)
+{
+    struct fe_listener *fl = arg;
+    struct registrar *fe = fl->fe;
+    static const struct sip_conn_handlers h = {NULL, stream_recv, stream_closed};
+
+    if (fe->flow_count >= FE_FLOWS_MAX && !flow_evict_udp(fe)) {
+        close(fd);
+        return;
+    }
+    struct flow *f = flow_new(fe, FLOW_STREAM, fl->transport);
+    if (!f) {
+        close(fd);
+        return;
+    }
+    if (sip_conn_accept(&f->conn, fe->base, fd, fl->transport,
+                        fl->transport == SIP_TRANSPORT_TLS ? fe->server_ctx : NULL, &h, f) != 0) {
+        flow_free(fe, f);
+        return;
+    }
+    if (sa && (size_t)socklen <= sizeof(f->addr.ss)) {
+        memcpy(&f->addr.ss, sa, (size_t)socklen);
+        f->addr.len = (socklen_t)socklen;
+    }
+}
+
+static void um_link_report(struct registrar *fe, int err, const char *detail)
+{
+    if (fe->link_reported || !fe->link_ready)
+        return;
+    fe->link_reported = true;
+    fe->link_ready(err, detail, fe->arg);
+}
+
+static void um_connected(struct sip_conn *c, int err, void *arg)
+{
+    struct flow *f = arg;
+    struct registrar *fe = f->fe;
+    if (err != 0) {
+        char detail[TLS_DESCRIBE_MAX];
+        detail[0] = '\0';
+        if (err == SYNTH_ETLS && sip_conn_ssl(c))
+            tls_describe_verify_error(sip_conn_ssl(c), detail, sizeof(detail));
+        sip_conn_free(c);
+        f->conn = NULL;
+        fe->um_state = UM_LINK_DOWN;
+        um_link_report(fe, err, detail);
+        return;
+    }
+    fe->um_state = UM_LINK_UP;
+    um_link_report(fe, 0, NULL);
+}
+
+static void um_recv(struct sip_conn *c, const struct sip_msg *m,
+                    const struct sip_addr_storage *src, void *arg)
+{
+    struct flow *f = arg;
+    fe_recv(f->fe, f, m);
+}
+
+static void um_closed(struct sip_conn *c, int err, void *arg)
+{
+    struct flow *f = arg;
+    sip_conn_free(c);
+    f->conn = NULL;
+    f->fe->um_state = UM_LINK_DOWN;
+}
+
+static void um_link_connect(struct registrar *fe)
+{
+    static const struct sip_conn_handlers h = {um_connected, um_recv, um_closed};
+    struct sip_conn_opts o = {0};
+    struct synth_error err;
+
+    o.transport = SIP_TRANSPORT_TLS;
+    o.remote = fe->um_addr;
+    o.ssl_ctx = fe->um_ctx;
+    o.server_name = fe->um_name;
+    o.connect_timeout_ms = FE_UM_CONNECT_TIMEOUT_MS;
+    o.dscp = -1;
+    fe->um_state = UM_LINK_CONNECTING;
+    if (sip_conn_connect(&fe->um->conn, fe->base, &o, &h, fe->um, &err) != 0) {
+        fe->um->conn = NULL;
+        fe->um_state = UM_LINK_DOWN;
+        um_link_report(fe, SYNTH_EIO, err.msg);
+    }
+}
+
+/* ---- housekeeping ------------------------------------------------------- */
+
+static void sweep_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct registrar *fe = arg;
+    uint64_t now = lab_now_ms();
+    for (struct fe_txn *t = fe->txns_head, *n; t; t = n) {
+        n = t->next;
+        if (t->expire_ms <= now)
+            txn_free(fe, t);
+    }
+    /* Flows are in least-recently-used order: stop at the first fresh one. */
+    for (struct flow *f = fe->flows_head, *n; f; f = n) {
+        n = f->next;
+        if (f->last_used_ms + FE_UDP_FLOW_IDLE_MS > now)
+            break;
+        if (f->kind == FLOW_UDP)
+            flow_free(fe, f);
+    }
+}
+
+/* ---- start and stop ------------------------------------------------------- */
+
+static int listen_stream(struct registrar *fe, struct fe_listener *fl, enum sip_transport t,
+                         const struct sip_addr_storage *local, struct synth_error *err)
+{
+    fl->fe = fe;
+    fl->transport = t;
+    fl->l = evconnlistener_new_bind(fe->base, accept_cb, fl,
+                                    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+                                        LEV_OPT_CLOSE_ON_EXEC,
+                                    FE_LISTEN_BACKLOG, (const struct sockaddr *)&local->ss,
+                                    (int)local->len);
+    if (!fl->l) {
+        char a[80];
+        sip_addr_format(local, a, sizeof(a));
+        return synth_error_set(err, SYNTH_EIO, "front end: cannot listen on %s/%s: %s", a,
+                               sip_transport_name(t), strerror(errno));
+    }
+    struct sip_addr_storage bound;
+    bound.len = sizeof(bound.ss);
+    if (getsockname(evconnlistener_get_fd(fl->l), (struct sockaddr *)&bound.ss, &bound.len) != 0)
+        return synth_error_set(err, SYNTH_EIO, "front end: getsockname: %s", strerror(errno));
+    char ip[INET6_ADDRSTRLEN];
+    addr_ip(&bound, ip, sizeof(ip), &fe->port[t]);
+    return 0;
+}
+
+static int bind_all(struct registrar *fe, const struct registrar_opts *o, struct synth_error *err)
+{
+    static const struct sip_conn_handlers uh = {NULL, udp_recv, NULL};
+    const struct lab_config *cfg = o->cfg;
+    struct sip_addr_storage local;
+    int rc;
+
+    rc = sip_addr_resolve(&local, cfg->listen_host, cfg->udp_port, err);
+    if (rc != 0)
+        return rc;
+    rc = sip_conn_udp_bind(&fe->udp, fe->base, &local, &uh, fe, err);
+    if (rc != 0)
+        return rc;
+    char ip[INET6_ADDRSTRLEN];
+    sip_conn_local(fe->udp, ip, sizeof(ip), &fe->port[SIP_TRANSPORT_UDP]);
+
+    addr_set_port(&local, cfg->tcp_port);
+    rc = listen_stream(fe, &fe->tcp, SIP_TRANSPORT_TCP, &local, err);
+    if (rc != 0)
+        return rc;
+    addr_set_port(&local, cfg->tls_port);
+    rc = listen_stream(fe, &fe->tls, SIP_TRANSPORT_TLS, &local, err);
+    if (rc != 0)
+        return rc;
+    fe->um_addr = local;
+    addr_set_port(&fe->um_addr, o->um_port);
+    return 0;
+}
+
+int registrar_start(struct registrar **out, struct event_base *base,
+                    const struct registrar_opts *o, struct synth_error *err)
+{
+    int rc;
+    struct registrar *fe = calloc(1, sizeof(*fe));
+    if (!fe)
+        return synth_error_set(err, SYNTH_ENOMEM, "front end: out of memory");
+    fe->base = base;
+    fe->cfg = o->cfg;
+    fe->stats = o->stats;
+    fe->server_ctx = o->server_ctx;
+    fe->um_ctx = o->um_client_ctx;
+    fe->nonce_lifetime_ms = o->nonce_lifetime_ms;
+    fe->challenge_invites = o->challenge_invites;
+    fe->link_ready = o->link_ready;
+    fe->arg = o->arg;
+    fe->next_flow_id = 1;
+    fe->user_count = o->cfg->user_count;
+    lab_uri_host(o->cfg, fe->host, sizeof(fe->host));
+    snprintf(fe->fqdn, sizeof(fe->fqdn), "%s", o->fqdn);
+    snprintf(fe->um_name, sizeof(fe->um_name), "%s", o->um_server_name);
+    if (RAND_bytes(fe->secret, sizeof(fe->secret)) != 1 ||
+        RAND_bytes((unsigned char *)&fe->hash_salt, sizeof(fe->hash_salt)) != 1) {
+        rc = synth_error_set(err, SYNTH_EINTERNAL, "front end: no random bytes for nonces");
+        goto fail;
+    }
+    fe->aors = calloc(fe->user_count ? fe->user_count : 1, sizeof(*fe->aors));
+    fe->um = calloc(1, sizeof(*fe->um));
+    fe->sweep = event_new(base, -1, EV_PERSIST, sweep_cb, fe);
+    if (!fe->aors || !fe->um || !fe->sweep) {
+        rc = synth_error_set(err, SYNTH_ENOMEM, "front end: out of memory");
+        goto fail;
+    }
+    fe->um->fe = fe;
+    fe->um->id = fe->next_flow_id++;
+    fe->um->kind = FLOW_UM;
+    fe->um->transport = SIP_TRANSPORT_TLS;
+    fe->um->next_id = fe->flow_by_id[fe->um->id % FE_FLOW_BUCKETS];
+    fe->flow_by_id[fe->um->id % FE_FLOW_BUCKETS] = fe->um;
+
+    rc = bind_all(fe, o, err);
+    if (rc != 0)
+        goto fail;
+    struct timeval tv = {FE_SWEEP_MS / 1000, (FE_SWEEP_MS % 1000) * 1000};
+    event_add(fe->sweep, &tv);
+    um_link_connect(fe);
+    *out = fe;
+    return 0;
+fail:
+    registrar_free(fe);
+    return rc;
+}
+
+void registrar_ports(const struct registrar *r, uint16_t *udp, uint16_t *tcp, uint16_t *tls)
+{
+    *udp = r->port[SIP_TRANSPORT_UDP];
+    *tcp = r->port[SIP_TRANSPORT_TCP];
+    *tls = r->port[SIP_TRANSPORT_TLS];
+}
+
+size_t registrar_binding_count(const struct registrar *r)
+{
+    size_t n = 0;
+    uint64_t now = lab_now_ms();
+    for (uint32_t i = 0; i < r->user_count; i++) {
+        if (!r->aors[i])
+            continue;
+        for (unsigned j = 0; j < r->aors[i]->count; j++)
+            n += r->aors[i]->b[j].expire_ms > now;
+    }
+    return n;
+}
+
+void registrar_free(struct registrar *fe)
+{
+    if (!fe)
+        return;
+    if (fe->sweep)
+        event_free(fe->sweep);
+    if (fe->tcp.l)
+        evconnlistener_free(fe->tcp.l);
+    if (fe->tls.l)
+        evconnlistener_free(fe->tls.l);
+    if (fe->udp)
+        sip_conn_free(fe->udp);
+    while (fe->flows_head) {
+        struct flow *f = fe->flows_head;
+        if (f->conn)
+            sip_conn_free(f->conn);
+        flow_free(fe, f);
+    }
+    if (fe->um) {
+        if (fe->um->conn)
+            sip_conn_free(fe->um->conn);
+        free(fe->um);
+    }
+    while (fe->txns_head)
+        txn_free(fe, fe->txns_head);
+    if (fe->aors) {
+        for (uint32_t i = 0; i < fe->user_count; i++)
+            free(fe->aors[i]);
+        free(fe->aors);
+    }
+    OPENSSL_cleanse(fe->secret, sizeof(fe->secret));
+    free(fe);
+}

@@ -1,0 +1,745 @@
+/* The lab's Exchange UM: a voicemail UAS (RFC 3261 13.3 answering, 13.3.1.4
+ * 2xx retransmission, 15 BYE, 9.2 CANCEL) on a mutual-TLS listener that only
+ * the Front End may use, as UM servers accept only pool servers. */
+#include "um.h"
+
+#include "synth/base/sbuf.h"
+#include "synth/sip/build.h"
+#include "synth/sip/msg.h"
+#include "synth/sip/transport.h"
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/x509v3.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Calls the UM holds at once; past it new INVITEs get 486, as a UM server
+ * whose ports are all in use does. */
+#define UM_CALLS_MAX 10000
+#define UM_CALL_BUCKETS 1024
+/* Server connections (the FE's link, later the Edge's). */
+#define UM_LINKS_MAX 64
+#define UM_LISTEN_BACKLOG 128
+/* RFC 3261 17.1.1.1 timer values. */
+#define UM_T1_MS 500
+#define UM_T2_MS 4000
+/* Timer H (64*T1): how long we wait for an ACK, and linger after a final
+ * non-2xx or a BYE we sent (Timer F) before forgetting the call. */
+#define UM_TIMER_H_MS (64 * UM_T1_MS)
+/* A call nobody answers or cancels (never_answer) is dropped with 480 after
+ * this; the FE's Timer C (3 minutes) has given up on it by then. */
+#define UM_RING_MAX_MS (10 * 60 * 1000)
+#define UM_CALL_ID_MAX 256
+#define UM_TAG_MAX 64
+#define UM_BRANCH_MAX 128
+#define UM_SDP_MAX 512
+#define UM_HOST_MAX 80
+/* Ports named in our SDP answer. No media flows yet (the SRTP issue binds
+ * real sockets); even ports per RFC 3550 11. */
+#define UM_RTP_PORT_MIN 40000
+#define UM_RTP_PORT_PAIRS 5000
+
+enum um_call_state {
+    UM_CALL_RINGING,   /* 180 sent; 200 after answer_delay_ms, never with never_answer */
+    UM_CALL_ANSWERED,  /* 200 sent and retransmitted until the ACK (RFC 3261 13.3.1.4) */
+    UM_CALL_CONFIRMED, /* ACK received: the greeting would play */
+    UM_CALL_REJECTED,  /* a final non-2xx (487, 480) sent; waiting for its ACK */
+    UM_CALL_BYE_SENT,  /* we hung up; waiting for the 200 to our BYE */
+};
+
+struct um_link {
+    struct um *um;
+    struct sip_conn *conn;
+    bool verified;
+    struct um_link *prev, *next;
+};
+
+struct um_call {
+    struct um *um;
+    enum um_call_state state;
+    struct um_link *link;           /* where the INVITE came from; NULL once closed */
+    char *invite;                   /* copy of the INVITE: re-parsed to build responses and the BYE */
+    size_t invite_len;
+    char *last_resp;                /* for retransmitted INVITEs and 2xx retransmission */
+    size_t last_resp_len;
+    char call_id[UM_CALL_ID_MAX];
+    char remote_tag[UM_TAG_MAX];    /* the caller's From tag */
+    char local_tag[UM_TAG_MAX];     /* our To tag */
+    char branch[UM_BRANCH_MAX];     /* the INVITE's top Via branch (CANCEL matching, RFC 3261 9.2) */
+    uint32_t local_cseq;
+    uint16_t rtp_port;
+    bool active;                    /* counted in active_dialogs */
+    uint64_t answered_ms;
+    uint32_t retrans_ms;
+    struct event *timer;            /* answer, hang-up or forget, by state */
+    struct event *retrans;          /* 2xx retransmission */
+    struct um_call *next_hash;
+    struct um_call *prev, *next;
+};
+
+struct um {
+    struct event_base *base;
+    const struct lab_config *cfg;
+    struct lab_stats *stats;
+    SSL_CTX *server_ctx;
+    char fqdn[LAB_NAME_MAX];
+    char peer_name[LAB_NAME_MAX];
+    char host[UM_HOST_MAX];
+    struct evconnlistener *listener;
+    uint16_t port;
+    struct um_link *links;
+    size_t link_count;
+    struct um_call *by_call_id[UM_CALL_BUCKETS];
+    struct um_call *calls;
+    size_t call_count;
+    uint32_t rtp_seq;
+};
+
+static const char UM_ALLOW[] = "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n";
+
+static void timer_arm(struct event *ev, uint32_t ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(ev, &tv);
+}
+
+static size_t call_bucket(struct strv call_id)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < call_id.l; i++) {
+        h ^= (unsigned char)call_id.p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h % UM_CALL_BUCKETS;
+}
+
+static void link_send(struct um_link *l, const char *buf, size_t len)
+{
+    if (l && l->conn)
+        sip_conn_send(l->conn, buf, len, NULL);
+}
+
+/* ---- the call table ------------------------------------------------------ */
+
+/* Dialog matching (RFC 3261 12.2.2): Call-ID and the caller's tag; our tag
+ * too when local_tag is set. */
+static struct um_call *call_find(struct um *um, struct strv call_id, struct strv remote_tag,
+                                 struct strv local_tag)
+{
+    for (struct um_call *c = um->by_call_id[call_bucket(call_id)]; c; c = c->next_hash) {
+        if (!strv_eq(call_id, c->call_id) || !strv_eq(remote_tag, c->remote_tag))
+            continue;
+        if (strv_isset(local_tag) && !strv_eq(local_tag, c->local_tag))
+            continue;
+        return c;
+    }
+    return NULL;
+}
+
+static void call_leave_active(struct um_call *c)
+{
+    if (c->active) {
+        c->active = false;
+        atomic_fetch_sub(&c->um->stats->active_dialogs, 1);
+    }
+}
+
+static void call_free(struct um_call *c)
+{
+    struct um *um = c->um;
+    for (struct um_call **pp = &um->by_call_id[call_bucket(strv_from_cstr(c->call_id))]; *pp;
+         pp = &(*pp)->next_hash) {
+        if (*pp == c) {
+            *pp = c->next_hash;
+            break;
+        }
+    }
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        um->calls = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    um->call_count--;
+    call_leave_active(c);
+    if (c->timer)
+        event_free(c->timer);
+    if (c->retrans)
+        event_free(c->retrans);
+    free(c->invite);
+    free(c->last_resp);
+    free(c);
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg);
+static void retrans_cb(evutil_socket_t fd, short what, void *arg);
+
+static struct um_call *call_new(struct um *um, struct um_link *l, const struct sip_msg *m)
+{
+    if (m->call_id.l >= UM_CALL_ID_MAX || m->from.tag.l >= UM_TAG_MAX ||
+        m->via.branch.l >= UM_BRANCH_MAX)
+        return NULL;
+    struct um_call *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->um = um;
+    c->link = l;
+    c->state = UM_CALL_RINGING;
+    c->invite = malloc(m->raw.l);
+    c->timer = evtimer_new(um->base, timer_cb, c);
+    c->retrans = evtimer_new(um->base, retrans_cb, c);
+    if (!c->invite || !c->timer || !c->retrans) {
+        if (c->timer)
+            event_free(c->timer);
+        if (c->retrans)
+            event_free(c->retrans);
+        free(c->invite);
+        free(c);
+        return NULL;
+    }
+    memcpy(c->invite, m->raw.p, m->raw.l);
+    c->invite_len = m->raw.l;
+    strv_copy(m->call_id, c->call_id, sizeof(c->call_id));
+    strv_copy(m->from.tag, c->remote_tag, sizeof(c->remote_tag));
+    strv_copy(m->via.branch, c->branch, sizeof(c->branch));
+    sip_random_token(c->local_tag, 17);
+    c->rtp_port = (uint16_t)(UM_RTP_PORT_MIN + 2 * (um->rtp_seq++ % UM_RTP_PORT_PAIRS));
+
+    size_t b = call_bucket(m->call_id);
+    c->next_hash = um->by_call_id[b];
+    um->by_call_id[b] = c;
+    c->next = um->calls;
+    if (um->calls)
+        um->calls->prev = c;
+    um->calls = c;
+    um->call_count++;
+    return c;
+}
+
+/* ---- responses ----------------------------------------------------------- */
+
+static void sdp_answer(const struct um *um, const struct um_call *c, struct sbuf *sb)
+{
+    /* c= is where media would go: the listen host, loopback for a wildcard. */
+    char ip[UM_HOST_MAX];
+    snprintf(ip, sizeof(ip), "%s", um->host[0] == '[' ? um->host + 1 : um->host);
+    char *rb = strchr(ip, ']');
+    if (rb)
+        *rb = '\0';
+    const char *fam = strchr(ip, ':') ? "IP6" : "IP4";
+    uint64_t sess = lab_now_ms();
+    sbuf_printf(sb,
+                "v=0\r\n"
+                "o=- %" PRIu64 " 1 IN %s %s\r\n"
+                "s=Exchange Unified Messaging\r\n"
+                "c=IN %s %s\r\n"
+                "t=0 0\r\n"
+                "m=audio %u RTP/AVP 0 101\r\n"
+                "a=rtpmap:0 PCMU/8000\r\n"
+                "a=rtpmap:101 telephone-event/8000\r\n"
+                "a=fmtp:101 0-16\r\n"
+                "a=sendrecv\r\n",
+                sess, fam, ip, fam, ip, c->rtp_port);
+}
+
+/* Builds a response to the stored INVITE and sends it; keeps it as the one
+ * a retransmitted INVITE gets when store is set. */
+static int call_respond(struct um_call *c, uint16_t status, bool store)
+{
+    struct um *um = c->um;
+    struct sip_msg inv;
+    size_t used;
+    char buf[SIP_BUILD_MAX], extra[512], sdp[UM_SDP_MAX];
+    struct sbuf sb, x, body;
+
+    if (sip_msg_parse(&inv, c->invite, c->invite_len, false, &used) != 0)
+        return SYNTH_EINTERNAL;
+    sbuf_init(&x, extra, sizeof(extra));
+    sbuf_init(&body, sdp, sizeof(sdp));
+    if (status > 100 && status < 300) {
+        /* RFC 3261 12.1.1: the Contact is the remote target of the dialog. */
+        sbuf_printf(&x, "Contact: <sip:%s:%u;transport=tls>\r\n", um->fqdn, um->port);
+    }
+    if (status == 200) {
+        sbuf_puts(&x, UM_ALLOW);
+        sdp_answer(um, c, &body);
+    }
+    if (sbuf_result(&x) != 0 || sbuf_result(&body) != 0)
+        return SYNTH_ETOOBIG;
+    sbuf_init(&sb, buf, sizeof(buf));
+    int rc = sip_build_response(&sb, &inv, status, NULL, status == 100 ? NULL : c->local_tag,
+                                extra, status == 200 ? "application/sdp" : NULL, body.buf,
+                                status == 200 ? body.len : 0);
+    if (rc != 0)
+        return rc;
+    if (store) {
+        char *copy = malloc(sb.len);
+        if (!copy)
+            return SYNTH_ENOMEM;
+        memcpy(copy, sb.buf, sb.len);
+        free(c->last_resp);
+        c->last_resp = copy;
+        c->last_resp_len = sb.len;
+    }
+    link_send(c->link, sb.buf, sb.len);
+    return 0;
+}
+
+/* A response to a request that is not the stored INVITE. */
+static void um_respond(struct um_link *l, const struct sip_msg *req, uint16_t status,
+                       const char *to_tag, const char *extra)
+{
+    char buf[SIP_BUILD_MAX];
+    char tag[17];
+    struct sbuf sb;
+    if (!to_tag && status != 100) {
+        sip_random_token(tag, sizeof(tag));
+        to_tag = tag;
+    }
+    sbuf_init(&sb, buf, sizeof(buf));
+    if (sip_build_response(&sb, req, status, NULL, to_tag, extra, NULL, NULL, 0) == 0)
+        link_send(l, sb.buf, sb.len);
+}
+
+/* ---- the call's life ------------------------------------------------------ */
+
+static void call_reject(struct um_call *c, uint16_t status)
+{
+    evtimer_del(c->retrans);
+    if (call_respond(c, status, true) != 0) {
+        call_free(c);
+        return;
+    }
+    c->state = UM_CALL_REJECTED;
+    timer_arm(c->timer, UM_TIMER_H_MS);
+}
+
+static void call_answer(struct um_call *c)
+{
+    struct um *um = c->um;
+    if (call_respond(c, 200, true) != 0) {
+        call_reject(c, 500);
+        return;
+    }
+    c->state = UM_CALL_ANSWERED;
+    c->active = true;
+    atomic_fetch_add(&um->stats->answered, 1);
+    atomic_fetch_add(&um->stats->active_dialogs, 1);
+    c->answered_ms = lab_now_ms();
+    c->retrans_ms = UM_T1_MS;
+    timer_arm(c->retrans, c->retrans_ms);
+    /* The fault hangs up early; otherwise the mailbox's maximum message length. */
+    uint32_t hangup = um->cfg->faults.bye_after_ms ? um->cfg->faults.bye_after_ms
+                                                   : um->cfg->um_max_message_ms;
+    if (hangup)
+        timer_arm(c->timer, hangup);
+    else
+        evtimer_del(c->timer);
+}
+
+/* Our BYE (RFC 3261 12.2.1.1, 15.1.1): Request-URI the caller's Contact, Route
+ * the Record-Route set in order (we are the UAS, 12.1.1), From/To swapped. */
+static int call_build_bye(struct um_call *c, struct sbuf *sb)
+{
+    struct um *um = c->um;
+    struct sip_msg inv;
+    size_t used;
+    char target[512], routes[2048], from[512], to[512], via[256], branch[33];
+    struct sbuf rs;
+    struct sip_addr a;
+
+    if (sip_msg_parse(&inv, c->invite, c->invite_len, false, &used) != 0)
+        return SYNTH_EINTERNAL;
+    const struct sip_hdr *ct = sip_msg_hdr(&inv, SIP_HDR_CONTACT, NULL);
+    struct strv t = inv.from.uri;
+    if (ct && sip_addr_parse(&a, ct->value) == 0)
+        t = a.uri;
+    if (strv_copy(t, target, sizeof(target)) != 0)
+        return SYNTH_ETOOBIG;
+    sbuf_init(&rs, routes, sizeof(routes));
+    for (const struct sip_hdr *h = sip_msg_hdr(&inv, SIP_HDR_RECORD_ROUTE, NULL); h;
+         h = sip_msg_hdr(&inv, SIP_HDR_RECORD_ROUTE, h)) {
+        if (rs.len)
+            sbuf_puts(&rs, ", ");
+        sbuf_put_strv(&rs, h->value);
+    }
+    const struct sip_hdr *toh = sip_msg_hdr(&inv, SIP_HDR_TO, NULL);
+    if (sbuf_result(&rs) != 0 || !toh || strv_copy(toh->value, from, sizeof(from)) != 0)
+        return SYNTH_ETOOBIG;
+    if ((size_t)snprintf(to, sizeof(to), "<%.*s>", (int)inv.from.uri.l, inv.from.uri.p) >=
+        sizeof(to))
+        return SYNTH_ETOOBIG;
+    sip_random_token(branch, sizeof(branch));
+    snprintf(via, sizeof(via), "SIP/2.0/TLS %s:%u;branch=z9hG4bK%s", um->host, um->port, branch);
+
+    char contact[UM_HOST_MAX + LAB_NAME_MAX];
+    snprintf(contact, sizeof(contact), "<sip:%s:%u;transport=tls>", um->fqdn, um->port);
+    struct sip_request_spec r = {
+        .method = "BYE",
+        .ruri = target,
+        .via = via,
+        .from = from,
+        .from_tag = c->local_tag,
+        .to = to,
+        .to_tag = c->remote_tag,
+        .call_id = c->call_id,
+        .cseq = ++c->local_cseq,
+        .contact = contact,
+        .routes = rs.len ? routes : NULL,
+        .expires = -1,
+    };
+    return sip_build_request(sb, &r);
+}
+
+static void call_hangup(struct um_call *c)
+{
+    char buf[SIP_BUILD_MAX];
+    struct sbuf sb;
+    evtimer_del(c->retrans);
+    call_leave_active(c);
+    sbuf_init(&sb, buf, sizeof(buf));
+    if (call_build_bye(c, &sb) != 0 || !c->link) {
+        call_free(c);
+        return;
+    }
+    link_send(c->link, sb.buf, sb.len);
+    c->state = UM_CALL_BYE_SENT;
+    timer_arm(c->timer, UM_TIMER_H_MS); /* Timer F: give up on the 200 */
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct um_call *c = arg;
+    switch (c->state) {
+    case UM_CALL_RINGING:
+        if (c->um->cfg->faults.never_answer)
+            call_reject(c, 480);
+        else
+            call_answer(c);
+        return;
+    case UM_CALL_ANSWERED:
+    case UM_CALL_CONFIRMED:
+        call_hangup(c);
+        return;
+    case UM_CALL_REJECTED:
+    case UM_CALL_BYE_SENT:
+        call_free(c);
+        return;
+    }
+}
+
+/* RFC 3261 13.3.1.4: the 2xx goes again at T1, doubling to T2, until the ACK;
+ * after 64*T1 without one the session ends with a BYE. */
+static void retrans_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct um_call *c = arg;
+    if (c->state != UM_CALL_ANSWERED)
+        return;
+    if (lab_now_ms() - c->answered_ms >= UM_TIMER_H_MS) {
+        call_hangup(c);
+        return;
+    }
+    link_send(c->link, c->last_resp, c->last_resp_len);
+    c->retrans_ms = c->retrans_ms * 2 < UM_T2_MS ? c->retrans_ms * 2 : UM_T2_MS;
+    timer_arm(c->retrans, c->retrans_ms);
+}
+
+/* ---- requests ------------------------------------------------------------- */
+
+static void um_invite(struct um *um, struct um_link *l, const struct sip_msg *m)
+{
+    if (!strv_isset(m->from.tag)) {
+        um_respond(l, m, 400, NULL, NULL); /* RFC 3261 8.1.1.3: From tag is mandatory */
+        return;
+    }
+    if (strv_isset(m->to.tag)) {
+        /* A re-INVITE (session refresh): the same answer, no new state. */
+        struct um_call *c = call_find(um, m->call_id, m->from.tag, m->to.tag);
+        if (!c) {
+            um_respond(l, m, 481, NULL, NULL);
+            return;
+        }
+        char buf[SIP_BUILD_MAX], sdp[UM_SDP_MAX];
+        struct sbuf sb, body;
+        sbuf_init(&body, sdp, sizeof(sdp));
+        sdp_answer(um, c, &body);
+        sbuf_init(&sb, buf, sizeof(buf));
+        if (sip_build_response(&sb, m, 200, NULL, c->local_tag, UM_ALLOW, "application/sdp",
+                               body.buf, body.len) == 0)
+            link_send(l, sb.buf, sb.len);
+        return;
+    }
+    struct um_call *c = call_find(um, m->call_id, m->from.tag, STRV_NULL);
+    if (c) {
+        if (strv_eq(m->via.branch, c->branch)) {
+            /* RFC 3261 17.2.1: a retransmission gets the last response again. */
+            c->link = l;
+            if (c->last_resp)
+                link_send(l, c->last_resp, c->last_resp_len);
+            return;
+        }
+        if (c->state != UM_CALL_REJECTED) {
+            um_respond(l, m, 482, NULL, NULL); /* RFC 3261 8.2.2.2: merged request */
+            return;
+        }
+        call_free(c);
+    }
+    if (um->call_count >= UM_CALLS_MAX) {
+        um_respond(l, m, 486, NULL, NULL);
+        return;
+    }
+    c = call_new(um, l, m);
+    if (!c) {
+        um_respond(l, m, 500, NULL, NULL);
+        return;
+    }
+    atomic_fetch_add(&um->stats->invites, 1);
+    if (call_respond(c, 100, false) != 0 || call_respond(c, 180, true) != 0) {
+        call_free(c);
+        return;
+    }
+    const struct lab_faults *f = &um->cfg->faults;
+    if (f->never_answer)
+        timer_arm(c->timer, UM_RING_MAX_MS);
+    else if (f->answer_delay_ms)
+        timer_arm(c->timer, f->answer_delay_ms);
+    else
+        call_answer(c);
+}
+
+static void um_ack(struct um *um, const struct sip_msg *m)
+{
+    struct um_call *c = call_find(um, m->call_id, m->from.tag, m->to.tag);
+    if (!c)
+        return; /* an ACK is never answered */
+    if (c->state == UM_CALL_ANSWERED) {
+        c->state = UM_CALL_CONFIRMED;
+        evtimer_del(c->retrans);
+    } else if (c->state == UM_CALL_REJECTED) {
+        call_free(c); /* Timer I is 0 on reliable transports (RFC 3261 17.2.2) */
+    }
+}
+
+static void um_bye(struct um *um, struct um_link *l, const struct sip_msg *m)
+{
+    struct um_call *c = NULL;
+    if (strv_isset(m->to.tag))
+        c = call_find(um, m->call_id, m->from.tag, m->to.tag);
+    if (!c) {
+        um_respond(l, m, 481, NULL, NULL);
+        return;
+    }
+    um_respond(l, m, 200, NULL, NULL);
+    atomic_fetch_add(&um->stats->byes, 1);
+    if (c->state == UM_CALL_RINGING)
+        call_respond(c, 487, false); /* RFC 3261 15.1.2: the INVITE ends too */
+    call_free(c);
+}
+
+/* RFC 3261 9.2: the CANCEL matches the INVITE's transaction by its branch. */
+static void um_cancel(struct um *um, struct um_link *l, const struct sip_msg *m)
+{
+    struct um_call *c = call_find(um, m->call_id, m->from.tag, STRV_NULL);
+    if (!c || !strv_eq(m->via.branch, c->branch)) {
+        um_respond(l, m, 481, NULL, NULL);
+        return;
+    }
+    um_respond(l, m, 200, c->local_tag, NULL);
+    if (c->state == UM_CALL_RINGING)
+        call_reject(c, 487);
+}
+
+static void um_request(struct um *um, struct um_link *l, const struct sip_msg *m)
+{
+    bool ack = strv_eq(m->method, "ACK");
+    if (!strv_isset(m->call_id) || !strv_isset(m->cseq_method)) {
+        if (!ack)
+            um_respond(l, m, 400, NULL, NULL);
+        return;
+    }
+    if (strv_eq(m->method, "INVITE"))
+        um_invite(um, l, m);
+    else if (ack)
+        um_ack(um, m);
+    else if (strv_eq(m->method, "BYE"))
+        um_bye(um, l, m);
+    else if (strv_eq(m->method, "CANCEL"))
+        um_cancel(um, l, m);
+    else if (strv_eq(m->method, "OPTIONS"))
+        um_respond(l, m, 200, NULL,
+                   "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\nAccept: application/sdp\r\n");
+    else
+        um_respond(l, m, 501, NULL, UM_ALLOW);
+}
+
+/* Responses to our BYE: From carries our tag, To the caller's. */
+static void um_response(struct um *um, const struct sip_msg *m)
+{
+    if (m->status < 200 || !strv_eq(m->cseq_method, "BYE"))
+        return;
+    struct um_call *c = call_find(um, m->call_id, m->to.tag, m->from.tag);
+    if (!c || c->state != UM_CALL_BYE_SENT)
+        return;
+    if (m->status < 300)
+        atomic_fetch_add(&um->stats->byes, 1);
+    call_free(c);
+}
+
+/* ---- connections ---------------------------------------------------------- */
+
+static void link_free(struct um_link *l)
+{
+    struct um *um = l->um;
+    for (struct um_call *c = um->calls; c; c = c->next)
+        if (c->link == l)
+            c->link = NULL;
+    if (l->prev)
+        l->prev->next = l->next;
+    else
+        um->links = l->next;
+    if (l->next)
+        l->next->prev = l->prev;
+    um->link_count--;
+    sip_conn_free(l->conn);
+    free(l);
+}
+
+/* Server-to-server mutual TLS: the peer must present a certificate from the
+ * lab CA naming the Front End, as a UM server trusts only its pool. */
+static bool link_verify(const struct um *um, struct um_link *l)
+{
+    SSL *ssl = sip_conn_ssl(l->conn);
+    X509 *peer = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
+    if (!peer || SSL_get_verify_result(ssl) != X509_V_OK)
+        return false;
+    return X509_check_host(peer, um->peer_name, 0, 0, NULL) == 1;
+}
+
+static void link_recv(struct sip_conn *conn, const struct sip_msg *m,
+                      const struct sip_addr_storage *src, void *arg)
+{
+    struct um_link *l = arg;
+    if (!l->verified) {
+        if (!link_verify(l->um, l)) {
+            link_free(l);
+            return;
+        }
+        l->verified = true;
+    }
+    if (m->is_request)
+        um_request(l->um, l, m);
+    else
+        um_response(l->um, m);
+}
+
+static void link_closed(struct sip_conn *conn, int err, void *arg)
+{
+    link_free(arg);
+}
+
+static void accept_cb(struct evconnlistener *lst, evutil_socket_t fd, struct sockaddr *sa,
+                      int socklen, void *arg)
+{
+    static const struct sip_conn_handlers h = {NULL, link_recv, link_closed};
+    struct um *um = arg;
+    if (um->link_count >= UM_LINKS_MAX) {
+        close(fd);
+        return;
+    }
+    struct um_link *l = calloc(1, sizeof(*l));
+    if (!l) {
+        close(fd);
+        return;
+    }
+    l->um = um;
+    if (sip_conn_accept(&l->conn, um->base, fd, SIP_TRANSPORT_TLS, um->server_ctx, &h, l) != 0) {
+        free(l);
+        return;
+    }
+    l->next = um->links;
+    if (um->links)
+        um->links->prev = l;
+    um->links = l;
+    um->link_count++;
+}
+
+/* ---- start and stop ------------------------------------------------------- */
+
+int um_start(struct um **out, struct event_base *base, const struct um_opts *o,
+             struct synth_error *err)
+{
+    int rc;
+    struct sip_addr_storage local;
+    struct um *um = calloc(1, sizeof(*um));
+    if (!um)
+        return synth_error_set(err, SYNTH_ENOMEM, "um: out of memory");
+    um->base = base;
+    um->cfg = o->cfg;
+    um->stats = o->stats;
+    um->server_ctx = o->server_ctx;
+    snprintf(um->fqdn, sizeof(um->fqdn), "%s", o->fqdn);
+    snprintf(um->peer_name, sizeof(um->peer_name), "%s", o->peer_name);
+    lab_uri_host(o->cfg, um->host, sizeof(um->host));
+
+    rc = sip_addr_resolve(&local, o->cfg->listen_host, o->cfg->um_port, err);
+    if (rc != 0)
+        goto fail;
+    um->listener = evconnlistener_new_bind(base, accept_cb, um,
+                                           LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+                                               LEV_OPT_CLOSE_ON_EXEC,
+                                           UM_LISTEN_BACKLOG, (const struct sockaddr *)&local.ss,
+                                           (int)local.len);
+    if (!um->listener) {
+        char a[80];
+        sip_addr_format(&local, a, sizeof(a));
+        rc = synth_error_set(err, SYNTH_EIO, "um: cannot listen on %s/tls: %s", a,
+                             strerror(errno));
+        goto fail;
+    }
+    struct sip_addr_storage bound;
+    bound.len = sizeof(bound.ss);
+    if (getsockname(evconnlistener_get_fd(um->listener), (struct sockaddr *)&bound.ss,
+                    &bound.len) != 0) {
+        rc = synth_error_set(err, SYNTH_EIO, "um: getsockname: %s", strerror(errno));
+        goto fail;
+    }
+    um->port = bound.ss.ss_family == AF_INET6
+                   ? ntohs(((struct sockaddr_in6 *)&bound.ss)->sin6_port)
+                   : ntohs(((struct sockaddr_in *)&bound.ss)->sin_port);
+    *out = um;
+    return 0;
+fail:
+    um_free(um);
+    return rc;
+}
+
+uint16_t um_port(const struct um *um)
+{
+    return um->port;
+}
+
+size_t um_call_count(const struct um *um)
+{
+    return um->call_count;
+}
+
+void um_free(struct um *um)
+{
+    if (!um)
+        return;
+    if (um->listener)
+        evconnlistener_free(um->listener);
+    while (um->calls)
+        call_free(um->calls);
+    while (um->links)
+        link_free(um->links);
+    free(um);
+}

@@ -1,0 +1,429 @@
+/* The call and hangup steps: INVITE voicemail, measure post-dial delay and
+ * setup time, ACK, hold, BYE (RFC 3261 13, 15; CANCEL 9; redirects 8.1.3.4). */
+#include "step.h"
+
+#include "synth/engine/worker.h"
+#include "synth/sip/dialog.h"
+#include "synth/steps/auth.h"
+#include "synth/steps/call.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Credentials at most twice per call (once, once more for a stale nonce). */
+#define CALL_AUTH_MAX 2
+/* After CANCEL, how long we wait for the 487 before giving up on it. */
+#define CALL_CANCEL_WAIT_MS 4000
+
+enum call_state {
+    CALL_CONNECTING,
+    CALL_INVITING,   /* INVITE sent, nothing back yet */
+    CALL_EARLY,      /* a provisional response arrived */
+    CALL_CANCELING,  /* deadline passed, CANCEL sent, waiting for 487 */
+    CALL_HOLDING,    /* answered, ACKed, holding for hold_ms */
+};
+
+/* The SDP offer. Media (SRTP, ports, DSCP) is the next issue; until then the
+ * offer names the discard port so nothing is sent to us. */
+static int build_offer(const struct vuser *u, char *out, size_t size)
+{
+    char host[64];
+    uint16_t port;
+    sip_conn_local(sip_ua_conn(u->ua), host, sizeof(host), &port);
+    bool v6 = strchr(host, ':') != NULL;
+    int n = snprintf(out, size,
+                     "v=0\r\n"
+                     "o=synth %u 1 IN %s %s\r\n"
+                     "s=synth\r\n"
+                     "c=IN %s %s\r\n"
+                     "t=0 0\r\n"
+                     "m=audio 9 RTP/AVP 0 8 101\r\n"
+                     "a=rtpmap:0 PCMU/8000\r\n"
+                     "a=rtpmap:8 PCMA/8000\r\n"
+                     "a=rtpmap:101 telephone-event/8000\r\n"
+                     "a=fmtp:101 0-16\r\n"
+                     "a=ptime:20\r\n"
+                     "a=sendrecv\r\n",
+                     u->index, v6 ? "IP6" : "IP4", host, v6 ? "IP6" : "IP4", host);
+    return n > 0 && (size_t)n < size ? n : -1;
+}
+
+static void send_invite(struct step_run *run, const char *auth_line);
+
+static void fail_call(struct step_run *run, enum failure_class cls, const char *detail)
+{
+    struct vuser *u = run->u;
+    if (u->call && !u->call->confirmed) {
+        dialog_free(u->call);
+        u->call = NULL;
+    }
+    step_finish_fail(run, cls, "%s", detail);
+}
+
+static void send_ack_and_maybe_bye(struct step_run *run, bool bye)
+{
+    struct vuser *u = run->u;
+    struct sip_request_spec spec;
+    dialog_request(u->call, "ACK", &spec);
+    sip_ua_send_stateless(u->ua, &spec);
+    if (bye) {
+        dialog_request(u->call, "BYE", &spec);
+        sip_ua_request(u->ua, &spec, NULL, NULL, NULL);
+        u->call->terminated = true;
+    }
+}
+
+static void on_answer(struct step_run *run, const struct sip_msg *msg)
+{
+    struct vuser *u = run->u;
+    struct step_result *r = &run->result;
+    r->setup_us = step_now_us(run) - r->start_us;
+    r->answered = true;
+    step_note_response(run, msg);
+    if (dialog_confirm(u->call, msg) != 0) {
+        fail_call(run, FAIL_PROTOCOL, "200 OK without a To tag or Contact");
+        return;
+    }
+    bool late = run->state == CALL_CANCELING;
+    send_ack_and_maybe_bye(run, late);
+    if (late) {
+        fail_call(run, FAIL_NO_ANSWER, "answered only after CANCEL; hung up at once");
+        return;
+    }
+    event_del(run->deadline);
+    if (run->cfg->hold_ms == 0) {
+        step_finish_ok(run);
+        return;
+    }
+    run->state = CALL_HOLDING;
+    step_timer_start(run, run->cfg->hold_ms);
+}
+
+static bool follow_redirect(struct step_run *run, const struct sip_msg *msg)
+{
+    uint32_t limit = run->u->w->plan->scenario->sip.max_redirects;
+    const struct sip_hdr *c = sip_msg_hdr(msg, SIP_HDR_CONTACT, NULL);
+    struct sip_addr a;
+    if (!c || sip_addr_parse(&a, c->value) != 0)
+        return false;
+    if (run->attempts >= limit) {
+        fail_call(run, FAIL_REDIRECT_LIMIT, "more redirects than sip.max_redirects");
+        return true;
+    }
+    run->attempts++;
+    /* A new target: the next INVITE goes to the Contact (8.1.3.4). */
+    struct vuser *u = run->u;
+    char *ruri = u->call->remote_target;
+    if (strv_copy(a.uri, ruri, sizeof(u->call->remote_target)) != 0)
+        return false;
+    send_invite(run, NULL);
+    return true;
+}
+
+static void on_invite_response(int err, const struct sip_msg *msg, void *arg)
+{
+    struct step_run *run = arg;
+    struct step_result *r = &run->result;
+    if (err) {
+        run->ctrans = NULL;
+        fail_call(run, step_class_of_err(err),
+                  err == SYNTH_ETIMEDOUT ? "no final answer to INVITE (Timer B)"
+                                         : synth_strerror(err));
+        return;
+    }
+    if (msg->status < 200) {
+        if (msg->status > 100 && r->pdd_us < 0)
+            r->pdd_us = step_now_us(run) - r->start_us;
+        if (run->state == CALL_INVITING)
+            run->state = CALL_EARLY;
+        return;
+    }
+    run->ctrans = NULL;
+    if (msg->status < 300) {
+        on_answer(run, msg);
+        return;
+    }
+    step_note_response(run, msg);
+    if (run->state == CALL_CANCELING) {
+        char d[128];
+        snprintf(d, sizeof(d), "not answered within %u ms; CANCEL sent, %u received",
+                 run->cfg->timeout_ms, msg->status);
+        fail_call(run, FAIL_NO_ANSWER, d);
+        return;
+    }
+    if (msg->status < 400 && follow_redirect(run, msg))
+        return;
+    if (msg->status == 401 || msg->status == 407) {
+        struct vuser *u = run->u;
+        char line[1024];
+        bool stale = false;
+        if (run->attempts < CALL_AUTH_MAX &&
+            auth_answer(u, msg, "INVITE", u->call->remote_target, line, sizeof(line),
+                        &stale) == 0) {
+            run->attempts++;
+            send_invite(run, line);
+            return;
+        }
+        fail_call(run, FAIL_AUTH, "INVITE credentials refused");
+        return;
+    }
+    char d[128];
+    snprintf(d, sizeof(d), "INVITE answered %u", msg->status);
+    fail_call(run, step_class_of_status(msg->status), d);
+}
+
+static void send_invite(struct step_run *run, const char *auth_line)
+{
+    struct vuser *u = run->u;
+    struct dialog *d = u->call;
+    char sdp[1024];
+    if (build_offer(u, sdp, sizeof(sdp)) < 0) {
+        fail_call(run, FAIL_INTERNAL, "SDP offer too long");
+        return;
+    }
+    d->invite_cseq = ++d->local_cseq;
+    struct sip_request_spec spec = {
+        .method = "INVITE",
+        .ruri = d->remote_target,
+        .from = d->local_uri,
+        .from_tag = d->local_tag,
+        .to = d->remote_uri,
+        .call_id = d->call_id,
+        .cseq = d->invite_cseq,
+        .contact = sip_ua_contact(u->ua),
+        .expires = -1,
+        .extra = auth_line,
+        .content_type = "application/sdp",
+        .body = sdp,
+        .body_len = strlen(sdp),
+    };
+    run->state = CALL_INVITING;
+    int rc = sip_ua_request(u->ua, &spec, on_invite_response, run, &run->ctrans);
+    if (rc != 0)
+        fail_call(run, step_class_of_err(rc), synth_strerror(rc));
+}
+
+static void on_ready(int err, const char *detail, void *arg)
+{
+    struct step_run *run = arg;
+    struct vuser *u = run->u;
+    if (err) {
+        fail_call(run, step_class_of_err(err), detail);
+        return;
+    }
+    vuser_trace_reset(u);
+    const struct target *t = u->w->plan->target;
+    char ruri[DIALOG_URI_MAX];
+    int rc = run->cfg->uri[0] ? target_expand_uri(t, run->cfg->uri, u->id, ruri, sizeof(ruri))
+                              : target_voicemail_uri(t, u->id, ruri, sizeof(ruri));
+    if (rc != 0) {
+        fail_call(run, FAIL_INTERNAL, "voicemail URI too long");
+        return;
+    }
+    char call_id[64], tag[20], from[DIALOG_URI_MAX], to[DIALOG_URI_MAX];
+    sip_random_token(call_id, 33);
+    sip_random_token(tag, sizeof(tag));
+    snprintf(from, sizeof(from), "<%s>", u->id->uri);
+    snprintf(to, sizeof(to), "<%s>", ruri);
+    if (u->call)
+        dialog_free(u->call);
+    u->call = dialog_new(call_id, from, tag, to, 0);
+    if (!u->call) {
+        fail_call(run, FAIL_INTERNAL, "out of memory");
+        return;
+    }
+    snprintf(u->call->remote_target, sizeof(u->call->remote_target), "%s", ruri);
+    snprintf(run->result.call_id, sizeof(run->result.call_id), "%s", call_id);
+    send_invite(run, NULL);
+}
+
+static void call_start(struct step_run *run)
+{
+    run->state = CALL_CONNECTING;
+    int rc = vuser_ensure_connected(run->u, on_ready, run);
+    if (rc != 0)
+        fail_call(run, step_class_of_err(rc), run->u->conn_detail);
+}
+
+static void cancel_pending(struct step_run *run)
+{
+    struct vuser *u = run->u;
+    if (run->state == CALL_EARLY && run->ctrans &&
+        sip_ua_cancel(u->ua, run->ctrans, NULL, NULL) == 0) {
+        run->state = CALL_CANCELING;
+        step_timer_start(run, CALL_CANCEL_WAIT_MS);
+        return;
+    }
+    /* No provisional yet: RFC 3261 9.1 forbids CANCEL; give up on the INVITE. */
+    char d[128];
+    snprintf(d, sizeof(d), "no answer to INVITE within %u ms%s", run->cfg->timeout_ms,
+             run->state == CALL_INVITING ? " (not even a provisional response)" : "");
+    fail_call(run, run->state == CALL_INVITING ? FAIL_TIMEOUT : FAIL_NO_ANSWER, d);
+}
+
+static void call_deadline(struct step_run *run)
+{
+    if (run->state == CALL_CONNECTING) {
+        vuser_cancel_wait(run->u, run);
+        fail_call(run, FAIL_TIMEOUT, "not connected before the call's deadline");
+        return;
+    }
+    cancel_pending(run);
+}
+
+static void call_timer(struct step_run *run)
+{
+    if (run->state == CALL_HOLDING) {
+        step_finish_ok(run);
+        return;
+    }
+    if (run->state == CALL_CANCELING) {
+        char d[128];
+        snprintf(d, sizeof(d), "not answered within %u ms; CANCEL sent, no 487",
+                 run->cfg->timeout_ms);
+        fail_call(run, FAIL_NO_ANSWER, d);
+    }
+}
+
+static void call_abort(struct step_run *run)
+{
+    if (run->state == CALL_CONNECTING)
+        vuser_cancel_wait(run->u, run);
+    if (run->state == CALL_HOLDING) {
+        step_finish_ok(run); /* answered; the journey's end hangs up */
+        return;
+    }
+    if (run->state == CALL_EARLY && run->ctrans)
+        sip_ua_cancel(run->u->ua, run->ctrans, NULL, NULL);
+    fail_call(run, FAIL_CANCELED, "the run was stopped");
+}
+
+const struct step_ops step_call_ops = {
+    .start = call_start,
+    .deadline = call_deadline,
+    .abort = call_abort,
+    .timer = call_timer,
+};
+
+/* The far end's BYE (UM hanging up) or a retransmitted 2xx. */
+bool call_on_request(struct sip_ua *ua, const struct sip_msg *msg, void *arg)
+{
+    struct vuser *u = arg;
+    struct dialog *d = u->call;
+    if (!msg->is_request) {
+        /* A retransmitted 2xx means our ACK was lost: send it again (13.2.2.4). */
+        if (d && d->confirmed && msg->status >= 200 && msg->status < 300 &&
+            strv_eq(msg->cseq_method, "INVITE") && dialog_matches(d, msg)) {
+            struct sip_request_spec spec;
+            dialog_request(d, "ACK", &spec);
+            sip_ua_send_stateless(ua, &spec);
+        }
+        return true;
+    }
+    if (!strv_eq(msg->method, "BYE") || !d || !dialog_matches(d, msg))
+        return false;
+    sip_ua_reply(ua, msg, 200, NULL);
+    if (d->terminated)
+        return true;
+    d->terminated = true;
+    d->bye_by_peer = true;
+    const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_REASON, NULL);
+    if (!h)
+        h = sip_msg_hdr(msg, SIP_HDR_MS_DIAGNOSTICS, NULL);
+    if (h)
+        strv_copy(h->value, d->bye_reason, sizeof(d->bye_reason));
+    struct step_run *run = u->run;
+    if (run && !run->finished && run->cfg->kind == STEP_CALL && run->state == CALL_HOLDING) {
+        run->result.bye_by_peer = true;
+        if (d->bye_reason[0])
+            snprintf(run->result.reason_hdr, sizeof(run->result.reason_hdr), "%s",
+                     d->bye_reason);
+        step_finish_fail(run, FAIL_DROPPED, "the far end hung up after %.0f ms of %u ms hold",
+                         (double)(step_now_us(run) - run->result.start_us -
+                                  run->result.setup_us) / 1000.0,
+                         run->cfg->hold_ms);
+    }
+    return true;
+}
+
+static void on_bye_response(int err, const struct sip_msg *msg, void *arg)
+{
+    struct step_run *run = arg;
+    if (!err && msg->status < 200)
+        return;
+    run->ctrans = NULL;
+    struct vuser *u = run->u;
+    if (u->call) {
+        dialog_free(u->call);
+        u->call = NULL;
+    }
+    if (err) {
+        step_finish_fail(run, step_class_of_err(err), "BYE: %s", synth_strerror(err));
+        return;
+    }
+    step_note_response(run, msg);
+    if (msg->status < 300)
+        step_finish_ok(run);
+    else
+        step_finish_fail(run, msg->status == 481 ? FAIL_PROTOCOL : step_class_of_status(msg->status),
+                         "BYE answered %u", msg->status);
+}
+
+static void hangup_start(struct step_run *run)
+{
+    struct vuser *u = run->u;
+    struct dialog *d = u->call;
+    if (!d || !d->confirmed || d->terminated || !u->ua) {
+        bool peer = d && d->bye_by_peer;
+        if (peer) {
+            run->result.bye_by_peer = true;
+            snprintf(run->result.reason_hdr, sizeof(run->result.reason_hdr), "%s",
+                     d->bye_reason);
+        }
+        if (d) {
+            snprintf(run->result.call_id, sizeof(run->result.call_id), "%s", d->call_id);
+            dialog_free(d);
+            u->call = NULL;
+        }
+        step_finish_fail(run, peer ? FAIL_DROPPED : FAIL_NOT_READY,
+                         peer ? "the far end hung up first" : "no call to hang up");
+        return;
+    }
+    snprintf(run->result.call_id, sizeof(run->result.call_id), "%s", d->call_id);
+    struct sip_request_spec spec;
+    dialog_request(d, "BYE", &spec);
+    d->terminated = true;
+    int rc = sip_ua_request(u->ua, &spec, on_bye_response, run, &run->ctrans);
+    if (rc != 0)
+        step_finish_fail(run, step_class_of_err(rc), "cannot send BYE: %s", synth_strerror(rc));
+}
+
+static void hangup_deadline(struct step_run *run)
+{
+    struct vuser *u = run->u;
+    if (u->call) {
+        dialog_free(u->call);
+        u->call = NULL;
+    }
+    step_finish_fail(run, FAIL_TIMEOUT, "no answer to BYE within %u ms", run->cfg->timeout_ms);
+}
+
+const struct step_ops step_hangup_ops = {
+    .start = hangup_start,
+    .deadline = hangup_deadline,
+};
+
+void call_end_silently(struct vuser *u)
+{
+    struct dialog *d = u->call;
+    if (!d)
+        return;
+    if (d->confirmed && !d->terminated && u->ua && sip_ua_is_connected(u->ua)) {
+        struct sip_request_spec spec;
+        dialog_request(d, "BYE", &spec);
+        sip_ua_request(u->ua, &spec, NULL, NULL, NULL);
+    }
+    dialog_free(d);
+    u->call = NULL;
+}

@@ -1,0 +1,232 @@
+/* The register and unregister steps, and the refresh that re-REGISTERs
+ * before the granted expiry runs out (RFC 3261 10.2, 10.3; Digest 22). */
+#include "step.h"
+
+#include "synth/engine/worker.h"
+#include "synth/steps/auth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Credentials are sent at most this many times per step: once, and once
+ * more when the server says the nonce was only stale. */
+#define REGISTER_AUTH_MAX 2
+/* A refresh goes out at half the granted time, never sooner than this. */
+#define REFRESH_MIN_S 5
+
+static void send_register(struct step_run *run, const char *auth_line);
+static void refresh_arm(struct vuser *u);
+
+static uint32_t requested_expires(const struct step_run *run)
+{
+    return run->cfg->kind == STEP_UNREGISTER ? 0 : run->cfg->expires_s;
+}
+
+/* The expiry the registrar granted: our Contact's expires param, else the
+ * Expires header (RFC 3261 10.2.4). */
+static uint32_t granted_expires(const struct sip_msg *msg, uint32_t asked)
+{
+    for (const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_CONTACT, NULL); h;
+         h = sip_msg_hdr(msg, SIP_HDR_CONTACT, h)) {
+        struct sip_addr a;
+        struct strv v;
+        uint32_t n;
+        if (sip_addr_parse(&a, h->value) == 0 && sip_param_get(a.params, "expires", &v) &&
+            strv_to_u32(v, &n) == 0)
+            return n;
+    }
+    if (msg->has_expires)
+        return msg->expires;
+    return asked;
+}
+
+static void on_response(int err, const struct sip_msg *msg, void *arg)
+{
+    struct step_run *run = arg;
+    struct vuser *u = run->u;
+    if (err) {
+        run->ctrans = NULL;
+        step_finish_fail(run, step_class_of_err(err), "REGISTER: %s", synth_strerror(err));
+        return;
+    }
+    if (msg->status < 200)
+        return;
+    run->ctrans = NULL;
+    step_note_response(run, msg);
+    if (msg->status < 300) {
+        uint32_t asked = requested_expires(run);
+        uint32_t granted = asked ? granted_expires(msg, asked) : 0;
+        u->registered = granted > 0;
+        u->reg_expires_s = granted;
+        if (u->registered)
+            refresh_arm(u);
+        else if (u->reregister)
+            event_del(u->reregister);
+        step_finish_ok(run);
+        return;
+    }
+    if (msg->status == 401 || msg->status == 407) {
+        bool stale = false;
+        char line[1024];
+        char ruri[300];
+        snprintf(ruri, sizeof(ruri), "sip:%s", u->w->plan->target->sip_domain);
+        if (run->attempts >= REGISTER_AUTH_MAX) {
+            u->credentials_refused = true;
+            step_finish_fail(run, FAIL_AUTH,
+                             "credentials for %s refused (%u after sending them); not retried",
+                             u->id->auth_user, msg->status);
+            return;
+        }
+        int rc = auth_answer(u, msg, "REGISTER", ruri, line, sizeof(line), &stale);
+        if (rc == SYNTH_EUNSUPPORTED) {
+            step_finish_fail(run, FAIL_AUTH, "the registrar offers no Digest challenge");
+            return;
+        }
+        if (rc != 0) {
+            step_finish_fail(run, FAIL_PROTOCOL, "cannot answer the challenge: %s",
+                             synth_strerror(rc));
+            return;
+        }
+        if (run->attempts > 0 && !stale) {
+            u->credentials_refused = true;
+            step_finish_fail(run, FAIL_AUTH,
+                             "credentials for %s refused (challenged again); not retried",
+                             u->id->auth_user);
+            return;
+        }
+        run->attempts++;
+        send_register(run, line);
+        return;
+    }
+    if (msg->status == 403)
+        u->credentials_refused = true;
+    step_finish_fail(run, step_class_of_status(msg->status), "REGISTER answered %u",
+                     msg->status);
+}
+
+static void send_register(struct step_run *run, const char *auth_line)
+{
+    struct vuser *u = run->u;
+    const struct target *t = u->w->plan->target;
+    char ruri[300];
+    snprintf(ruri, sizeof(ruri), "sip:%s", t->sip_domain);
+    struct sip_request_spec spec = {
+        .method = "REGISTER",
+        .ruri = ruri,
+        .from = u->id->uri,
+        .from_tag = u->from_tag,
+        .to = u->id->uri,
+        .call_id = u->reg_call_id,
+        .cseq = ++u->reg_cseq,
+        .contact = sip_ua_contact(u->ua),
+        .expires = (int)requested_expires(run),
+        .extra = auth_line,
+    };
+    int rc = sip_ua_request(u->ua, &spec, on_response, run, &run->ctrans);
+    if (rc != 0)
+        step_finish_fail(run, step_class_of_err(rc), "cannot send REGISTER: %s",
+                         synth_strerror(rc));
+}
+
+static void on_ready(int err, const char *detail, void *arg)
+{
+    struct step_run *run = arg;
+    if (err) {
+        step_finish_fail(run, step_class_of_err(err), "%s", detail);
+        return;
+    }
+    send_register(run, NULL);
+}
+
+static void register_start(struct step_run *run)
+{
+    struct vuser *u = run->u;
+    if (u->credentials_refused) {
+        step_finish_fail(run, FAIL_AUTH,
+                         "credentials for %s were refused earlier; not retried "
+                         "(real accounts lock out)",
+                         u->id->auth_user);
+        return;
+    }
+    if (run->cfg->kind == STEP_REGISTER)
+        u->reg_requested_s = run->cfg->expires_s;
+    int rc = vuser_ensure_connected(u, on_ready, run);
+    if (rc != 0)
+        step_finish_fail(run, step_class_of_err(rc), "%s", u->conn_detail);
+}
+
+static void register_deadline(struct step_run *run)
+{
+    vuser_cancel_wait(run->u, run);
+    step_finish_fail(run, FAIL_TIMEOUT, "no final answer to REGISTER within %u ms",
+                     run->cfg->timeout_ms);
+}
+
+static void register_abort(struct step_run *run)
+{
+    vuser_cancel_wait(run->u, run);
+    step_finish_fail(run, FAIL_CANCELED, "the run was stopped");
+}
+
+const struct step_ops step_register_ops = {
+    .start = register_start,
+    .deadline = register_deadline,
+    .abort = register_abort,
+};
+
+const struct step_ops step_unregister_ops = {
+    .start = register_start,
+    .deadline = register_deadline,
+    .abort = register_abort,
+};
+
+/* The refresh runs as a register step of its own, recorded like one. */
+static void refresh_done(struct step_run *run)
+{
+    struct vuser *u = run->u;
+    u->refresh = NULL;
+    run->result.step_index = UINT32_MAX;
+    worker_step_result(u->w, u, &run->result);
+    step_run_cleanup(run);
+    free((void *)run->cfg);
+    free(run);
+}
+
+static void refresh_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct vuser *u = arg;
+    if (u->refresh || !u->registered || u->w->draining)
+        return;
+    struct scenario_step *cfg = calloc(1, sizeof(*cfg));
+    struct step_run *run = calloc(1, sizeof(*run));
+    if (!cfg || !run) {
+        free(cfg);
+        free(run);
+        return;
+    }
+    cfg->kind = STEP_REGISTER;
+    cfg->expires_s = u->reg_requested_s;
+    cfg->timeout_ms = 10000;
+    u->refresh = run;
+    int64_t now = mono_us() - u->w->plan->start_us;
+    if (step_run_start(run, u, cfg, UINT32_MAX, now, refresh_done, NULL) != 0) {
+        u->refresh = NULL;
+        step_run_cleanup(run);
+        free(cfg);
+        free(run);
+    }
+}
+
+static void refresh_arm(struct vuser *u)
+{
+    if (!u->reregister)
+        u->reregister = evtimer_new(u->w->base, refresh_cb, u);
+    if (!u->reregister)
+        return;
+    uint32_t s = u->reg_expires_s / 2;
+    if (s < REFRESH_MIN_S)
+        s = REFRESH_MIN_S;
+    struct timeval tv = {s, 0};
+    evtimer_add(u->reregister, &tv);
+}

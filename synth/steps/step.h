@@ -1,0 +1,61 @@
+/* A running step of a journey: the scenario step, its result being filled,
+ * its deadline, and who to tell when it ends. Each step kind is a small
+ * state machine in its own file; this is the part they share. */
+#ifndef SYNTH_STEPS_STEP_H
+#define SYNTH_STEPS_STEP_H
+
+#include "synth/engine/step_result.h"
+#include "synth/engine/vuser.h"
+
+#include <event2/event.h>
+
+struct step_run;
+typedef void(step_done_h)(struct step_run *run);
+
+struct step_ops {
+    void (*start)(struct step_run *run);
+    void (*deadline)(struct step_run *run); /* the step's timeout fired */
+    void (*abort)(struct step_run *run);    /* the run is stopping: end quickly */
+    void (*timer)(struct step_run *run);    /* step_timer_start fired */
+};
+
+struct step_run {
+    struct vuser *u;
+    const struct scenario_step *cfg;
+    const struct step_ops *ops;
+    struct step_result result;
+    struct event *deadline;
+    struct event *timer;        /* a second timer for the step's own use */
+    struct sip_ctrans *ctrans;  /* the transaction in flight, if any */
+    int state;                  /* the kind's own enum */
+    uint32_t attempts;          /* auth retries, redirects */
+    step_done_h *done;
+    void *arg;
+    bool finished;
+};
+
+/* Starts a step; done is called exactly once, from the loop. intended_us is
+ * when it should have started (monotonic µs since run start). */
+int step_run_start(struct step_run *run, struct vuser *u, const struct scenario_step *cfg,
+                   uint32_t step_index, int64_t intended_us, step_done_h *done, void *arg);
+void step_run_abort(struct step_run *run);
+void step_run_cleanup(struct step_run *run);
+
+/* For the kinds: end the step (ok or failed with a class and a detail). */
+void step_finish_ok(struct step_run *run);
+void step_finish_fail(struct step_run *run, enum failure_class cls, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Keeps status, reason and the diagnostics headers of a final response. */
+void step_note_response(struct step_run *run, const struct sip_msg *msg);
+/* The failure class of a final non-2xx status. */
+enum failure_class step_class_of_status(uint16_t status);
+/* The failure class of a transport error code (ETLS → tls, ...). */
+enum failure_class step_class_of_err(int err);
+void step_timer_start(struct step_run *run, uint32_t ms);
+int64_t step_now_us(const struct step_run *run);
+
+/* The kinds. */
+extern const struct step_ops step_options_ops, step_register_ops, step_unregister_ops,
+    step_call_ops, step_hangup_ops, step_wait_ops;
+
+#endif

@@ -1,0 +1,53 @@
+# Shared helpers for the integration tests: temp dirs, assertions, starting
+# and always stopping what a test started, waiting with deadlines.
+set -eu
+
+: "${SYNTH:?SYNTH must point at the synth binary}"
+: "${SYNTH_SOURCE_DIR:?}"
+SRC="$SYNTH_SOURCE_DIR"
+T=$(mktemp -d "${TMPDIR:-/tmp}/synth-it.XXXXXX")
+PIDS=""
+
+cleanup() {
+    for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+    for p in $PIDS; do
+        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$p" 2>/dev/null || true
+    done
+    if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok: $*"; }
+
+# assert_json FILE JQ-EXPR DESCRIPTION: the expression must yield true.
+assert_json() {
+    v=$(jq -e "$2" "$1" 2>/dev/null) || fail "$3 ($2 on $1 gave: ${v:-error}; $(jq -c . "$1" | head -c 600))"
+    ok "$3"
+}
+
+# A free TCP+UDP port on loopback (the kernel picks; we release it at once).
+free_port() {
+    python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null ||
+        echo $(( 20000 + RANDOM % 20000 ))
+}
+
+# wait_for_line FILE PATTERN SECONDS
+wait_for_line() {
+    for _ in $(seq $(( $3 * 10 ))); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    fail "'$2' did not appear in $1 within $3 s: $(tail -5 "$1" 2>/dev/null)"
+}
+
+# wait_for_port PROTO PORT SECONDS (proto tcp or udp)
+wait_for_port() {
+    for _ in $(seq $(( $3 * 10 ))); do
+        if [ "$1" = tcp ]; then ss -ltnH "sport = :$2" | grep -q . && return 0
+        else ss -lunH "sport = :$2" | grep -q . && return 0; fi
+        sleep 0.1
+    done
+    fail "nothing listens on $1 port $2 after $3 s"
+}

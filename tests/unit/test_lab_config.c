@@ -1,0 +1,110 @@
+/* Unit tests: the lab configuration file and the --fault knobs, which accept
+ * the same values by the same code. */
+#include "synth/lab/lab_config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static int parse(struct lab_config *c, const char *text, struct synth_error *err)
+{
+    lab_config_defaults(c);
+    return lab_config_load_buffer(c, "lab.yaml", text, strlen(text), err);
+}
+
+static void defaults_follow_domain(void **state)
+{
+    struct lab_config c;
+    struct synth_error err = {{0}};
+    lab_config_defaults(&c);
+    assert_string_equal(c.domain, "lab.synth.test");
+    assert_string_equal(c.fe_cert.cn, "fe.lab.synth.test");
+    assert_string_equal(c.um_cert.san[0], "um.lab.synth.test");
+    assert_int_equal(c.user_count, 100);
+    assert_int_equal(c.um_max_message_ms, 60000);
+
+    assert_int_equal(parse(&c, "domain: contoso.com\nusers: 12\ntls_port: 15061\n", &err), 0);
+    assert_string_equal(c.fe_cert.cn, "fe.contoso.com");
+    assert_string_equal(c.um_cert.cn, "um.contoso.com");
+    assert_int_equal(c.user_count, 12);
+    assert_int_equal(c.tls_port, 15061);
+}
+
+static void um_cert_without_fqdn_in_cn(void **state)
+{
+    /* The field failure: the UM's FQDN only in the SAN list. */
+    struct lab_config c;
+    struct synth_error err = {{0}};
+    assert_int_equal(parse(&c,
+                           "um_cert:\n  cn: Exchange UM\n  san: [um.lab.synth.test, "
+                           "um01.lab.synth.test]\num_max_message: 2m\n",
+                           &err),
+                     0);
+    assert_string_equal(c.um_cert.cn, "Exchange UM");
+    assert_int_equal(c.um_cert.san_count, 2);
+    assert_string_equal(c.um_cert.san[1], "um01.lab.synth.test");
+    assert_int_equal(c.um_max_message_ms, 120000);
+}
+
+static void faults_in_file_and_flags(void **state)
+{
+    struct lab_config c;
+    struct synth_error err = {{0}};
+    assert_int_equal(parse(&c,
+                           "faults:\n  register_reject: 503\n  register_retry_after_s: 30\n"
+                           "  answer_delay_ms: 1.5s\n  never_answer: true\n",
+                           &err),
+                     0);
+    assert_int_equal(c.faults.register_reject, 503);
+    assert_int_equal(c.faults.register_retry_after_s, 30);
+    assert_int_equal(c.faults.answer_delay_ms, 1500);
+    assert_true(c.faults.never_answer);
+
+    lab_config_defaults(&c);
+    assert_int_equal(lab_config_set_fault(&c, "bye_after_ms=100", &err), 0);
+    assert_int_equal(c.faults.bye_after_ms, 100);
+    assert_int_equal(lab_config_set_fault(&c, "answer_delay_ms=2s", &err), 0);
+    assert_int_equal(c.faults.answer_delay_ms, 2000);
+    assert_int_equal(lab_config_set_fault(&c, "register_reject=403", &err), 0);
+    assert_int_equal(c.faults.register_reject, 403);
+    assert_int_equal(lab_config_set_fault(&c, "never_answer=false", &err), 0);
+    assert_false(c.faults.never_answer);
+}
+
+static void fault_errors(void **state)
+{
+    struct lab_config c;
+    struct synth_error err = {{0}};
+    lab_config_defaults(&c);
+    assert_int_equal(lab_config_set_fault(&c, "register_reject=404", &err), SYNTH_ECONFIG);
+    assert_string_equal(err.msg, "register_reject: expected 403 or 503 (0 turns it off)");
+    assert_int_equal(lab_config_set_fault(&c, "never_answer=yes", &err), SYNTH_ECONFIG);
+    assert_string_equal(err.msg, "never_answer: expected true or false");
+    assert_int_equal(lab_config_set_fault(&c, "explode=1", &err), SYNTH_ECONFIG);
+    assert_non_null(strstr(err.msg, "unknown fault 'explode'; known: register_reject=403|503"));
+    assert_int_equal(lab_config_set_fault(&c, "never_answer", &err), SYNTH_ECONFIG);
+    assert_non_null(strstr(err.msg, "expected KEY=VALUE"));
+
+    assert_int_equal(parse(&c, "faults:\n  answer_delay_ms: soon\n", &err), SYNTH_ECONFIG);
+    assert_string_equal(err.msg, "lab.yaml:2: faults.answer_delay_ms: expected a duration such "
+                                 "as 500ms, 30s or 16m");
+    assert_int_equal(parse(&c, "faults:\n  explode: 1\n", &err), SYNTH_ECONFIG);
+    assert_non_null(strstr(err.msg, "lab.yaml:2: faults.explode: unknown fault"));
+    assert_int_equal(parse(&c, "udp_prot: 5060\n", &err), SYNTH_ECONFIG);
+    assert_non_null(strstr(err.msg, "lab.yaml:1: unknown key 'udp_prot'"));
+    assert_int_equal(parse(&c, "users: 0\n", &err), SYNTH_ECONFIG);
+    assert_string_equal(err.msg, "lab.yaml:1: users: must be between 1 and 1000000");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults_follow_domain), cmocka_unit_test(um_cert_without_fqdn_in_cn),
+        cmocka_unit_test(faults_in_file_and_flags), cmocka_unit_test(fault_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,177 @@
+/* Unit tests: scenario files: steps, load, thresholds, SIP timers, and the
+ * line and key every error names. */
+#include "synth/config/scenario.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static int parse(struct scenario *s, const char *text, struct synth_error *err)
+{
+    return scenario_load_buffer(s, "sc.yaml", text, strlen(text), err);
+}
+
+static void full_scenario(void **state)
+{
+    static struct scenario s;
+    struct synth_error err = {{0}};
+    const char *text = "name: vm\n"
+                       "steps:\n"
+                       "  - options\n"
+                       "  - register: {expires: 10m, timeout: 5s}\n"
+                       "  - call: {hold: 300ms, timeout: 3s, uri: \"sip:+14255550100@{domain}\"}\n"
+                       "  - hangup:\n"
+                       "  - wait: {duration: 1.5s}\n"
+                       "  - unregister\n"
+                       "load: {users: 4, rate: 2.5, max_concurrent: 3, duration: 1m, iterations: 9}\n"
+                       "thresholds:\n"
+                       "  setup_ms.p95: {warn: 1500, crit: 3000}\n"
+                       "  call_success_pct: {warn: 99.5, crit: 98}\n"
+                       "  steps.register.latency_ms.p99: {warn: 100, crit: 200}\n"
+                       "sip: {t1: 100ms, t2: 2s, keepalive: 0, max_redirects: 1}\n";
+    assert_int_equal(parse(&s, text, &err), 0);
+    assert_string_equal(s.name, "vm");
+    assert_int_equal(s.step_count, 6);
+    assert_int_equal(s.steps[0].kind, STEP_OPTIONS);
+    assert_int_equal(s.steps[0].timeout_ms, 10000);
+    assert_int_equal(s.steps[1].kind, STEP_REGISTER);
+    assert_int_equal(s.steps[1].expires_s, 600);
+    assert_int_equal(s.steps[1].timeout_ms, 5000);
+    assert_int_equal(s.steps[1].line, 4);
+    assert_int_equal(s.steps[2].hold_ms, 300);
+    assert_string_equal(s.steps[2].uri, "sip:+14255550100@{domain}");
+    assert_int_equal(s.steps[3].kind, STEP_HANGUP);
+    assert_int_equal(s.steps[4].duration_ms, 1500);
+    assert_int_equal(s.steps[5].kind, STEP_UNREGISTER);
+    assert_int_equal(s.load.users, 4);
+    assert_true(s.load.rate == 2.5);
+    assert_int_equal(s.load.max_concurrent, 3);
+    assert_int_equal(s.load.duration_ms, 60000);
+    assert_int_equal(s.load.iterations, 9);
+    assert_int_equal(s.threshold_count, 3);
+    assert_string_equal(s.thresholds[1].metric, "call_success_pct");
+    assert_true(s.thresholds[1].warn == 99.5 && s.thresholds[1].crit == 98);
+    assert_int_equal(s.sip.t1_ms, 100);
+    assert_int_equal(s.sip.t2_ms, 2000);
+    assert_int_equal(s.sip.keepalive_ms, 0);
+    assert_int_equal(s.sip.max_redirects, 1);
+}
+
+static void defaults(void **state)
+{
+    static struct scenario s;
+    struct synth_error err = {{0}};
+    assert_int_equal(parse(&s, "name: x\nsteps: [call]\nload: {users: 1, rate: 1, iterations: 1}\n",
+                           &err),
+                     0);
+    assert_int_equal(s.steps[0].timeout_ms, 30000);
+    assert_int_equal(s.steps[0].hold_ms, 5000);
+    assert_int_equal(s.sip.t1_ms, 500);
+    assert_int_equal(s.sip.t2_ms, 4000);
+    assert_int_equal(s.sip.keepalive_ms, 30000);
+    assert_int_equal(s.threshold_count, 0);
+}
+
+struct bad_case {
+    const char *text;
+    const char *msg; /* the whole message expected */
+};
+
+static void errors_name_line_and_key(void **state)
+{
+    static const struct bad_case cases[] = {
+        {"name: x\nsteps:\n  - dance\nload: {users: 1, rate: 1, iterations: 1}\n",
+         "sc.yaml:3: steps[0]: expected a step: options, register, call, hangup, unregister or "
+         "wait"},
+        {"name: x\nsteps:\n  - call: {hold: 3}\nload: {users: 1, rate: 1, iterations: 1}\n",
+         "sc.yaml:3: steps[0].call.hold: needs a unit (ms, s, m or h)"},
+        {"name: x\nsteps:\n  - call: {hodl: 3s}\nload: {users: 1, rate: 1, iterations: 1}\n",
+         "sc.yaml:3: steps[0].call: unknown key 'hodl' (accepted: hold, timeout, uri)"},
+        {"name: x\nsteps: [wait]\nload: {users: 1, rate: 1, iterations: 1}\n",
+         "sc.yaml:2: steps[0]: wait needs a duration: - wait: {duration: 5s}"},
+        {"name: x\nsteps: [call]\nload: {users: 1, rate: 1}\n",
+         "sc.yaml:3: load: give duration, iterations or both (a run must end)"},
+        {"name: x\nsteps: [call]\nload: {users: 0, rate: 1, iterations: 1}\n",
+         "sc.yaml:3: load.users: must be between 1 and 1000000"},
+        {"name: x\nsteps: [call]\n",
+         "sc.yaml:1: load: missing (required)"},
+        {"name: x\nsteps: [call]\nload: {users: 1, rate: 1, iterations: 1}\n"
+         "thresholds:\n  setup_ms.p42: {warn: 1, crit: 2}\n",
+         "sc.yaml:5: thresholds.setup_ms.p42: unknown metric (e.g. setup_ms.p95, pdd_ms.p99, "
+         "call_success_pct, steps.register.latency_ms.p95; docs/configuration.md lists all)"},
+        {"name: x\nsteps: [call]\nload: {users: 1, rate: 1, iterations: 1}\n"
+         "thresholds:\n  call_success_pct: {warn: 98, crit: 99}\n",
+         "sc.yaml:5: thresholds.call_success_pct: a percentage is bad when low: warn must be "
+         "above crit"},
+        {"name: x\nsteps: [call]\nload: {users: 1, rate: 1, iterations: 1}\nsip: {t1: 0}\n",
+         "sc.yaml:4: sip.t1: T1 must be above 0 and T2 at least T1 (RFC 3261 17.1.2.2)"},
+        {"name: x\nsteps:\n  - register: {expires: 10s}\nload: {users: 1, rate: 1, iterations: 1}\n",
+         "sc.yaml:3: steps[0].register.expires: at least 60s (RFC 3261 10.2.1.1 lets registrars "
+         "refuse less)"},
+        {"name: x\nsteps:\n  - call: {timeout: 0}\nload: {users: 1, rate: 1, iterations: 1}\n",
+         "sc.yaml:3: steps[0].call.timeout: must be more than 0 (every wait has a deadline)"},
+        {"name: x\nsteps: []\nload: {users: 1, rate: 1, iterations: 1}\n",
+         "sc.yaml:2: steps: expected a list of steps"},
+        {"name: x\nsteps: [call]\nload: {users: 1, rate: \"1\", iterations: 1}\n",
+         "sc.yaml:3: load.rate: expected a number without quotes"},
+        {"nmae: x\n",
+         "sc.yaml:1: unknown key 'nmae' (accepted: name, description, steps, load, thresholds, "
+         "sip)"},
+    };
+    static struct scenario s;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct synth_error err = {{0}};
+        int rc = parse(&s, cases[i].text, &err);
+        if (rc != SYNTH_ECONFIG || strcmp(err.msg, cases[i].msg) != 0)
+            fail_msg("case %zu: rc %d, message\n  got:  %s\n  want: %s", i, rc, err.msg,
+                     cases[i].msg);
+    }
+}
+
+static void shipped_scenarios_load(void **state)
+{
+    static const char *const files[] = {"scenarios/voicemail.yaml",
+                                         "tests/integration/scenarios/short-call.yaml"};
+    const char *src = getenv("SYNTH_SOURCE_DIR");
+    if (!src)
+        skip();
+    static struct scenario s;
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char path[1024];
+        struct synth_error err = {{0}};
+        snprintf(path, sizeof(path), "%s/%s", src, files[i]);
+        if (scenario_load(&s, path, &err) != 0)
+            fail_msg("%s", err.msg);
+        assert_true(s.step_count > 0);
+    }
+}
+
+static void missing_file(void **state)
+{
+    static struct scenario s;
+    struct synth_error err = {{0}};
+    assert_int_not_equal(scenario_load(&s, "/nonexistent/sc.yaml", &err), 0);
+    assert_string_equal(err.msg, "/nonexistent/sc.yaml: No such file or directory");
+}
+
+static void step_names(void **state)
+{
+    assert_string_equal(step_kind_name(STEP_OPTIONS), "options");
+    assert_string_equal(step_kind_name(STEP_WAIT), "wait");
+    assert_string_equal(step_kind_name((enum step_kind)99), "?");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(full_scenario),          cmocka_unit_test(defaults),
+        cmocka_unit_test(errors_name_line_and_key), cmocka_unit_test(shipped_scenarios_load),
+        cmocka_unit_test(missing_file),           cmocka_unit_test(step_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,275 @@
+/* Unit tests: target files and their users (pattern and CSV), password
+ * specs (env:, file:, literal) that never leak into messages. */
+#include "synth/config/target.h"
+#include "synth/config/users.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static char tmpdir[64];
+
+static int setup_dir(void **state)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/synth-target-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_dir(void **state)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_file(const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int load_text(struct target *t, const char *text, struct synth_error *err)
+{
+    char path[256];
+    write_file("t.yaml", text);
+    snprintf(path, sizeof(path), "%s/t.yaml", tmpdir);
+    return target_load(t, path, err);
+}
+
+/* The message with the temp dir replaced by "DIR", for comparisons. */
+static const char *rel(const char *msg)
+{
+    static char out[SYNTH_ERROR_MSG_MAX];
+    const char *p = strstr(msg, tmpdir);
+    if (!p)
+        return msg;
+    snprintf(out, sizeof(out), "%.*sDIR%s", (int)(p - msg), msg, p + strlen(tmpdir));
+    const char *q = strstr(out, tmpdir);
+    if (q) { /* a second occurrence */
+        static char out2[SYNTH_ERROR_MSG_MAX];
+        snprintf(out2, sizeof(out2), "%.*sDIR%s", (int)(q - out), out, q + strlen(tmpdir));
+        return out2;
+    }
+    return out;
+}
+
+static void pattern_target(void **state)
+{
+    struct target t;
+    struct synth_error err = {{0}};
+    setenv("SYNTH_TEST_PW", "s3cret", 1);
+    int rc = load_text(&t,
+                       "name: prod\nsip_domain: contoso.com\n"
+                       "registrar:\n  host: sip.contoso.com\n  tls:\n    ca_file: ca.pem\n"
+                       "    server_name: pool.contoso.com\n"
+                       "users:\n  pattern: \"sip:user{n:03}@contoso.com\"\n  count: 3\n"
+                       "  start: 7\n  password: env:SYNTH_TEST_PW\n",
+                       &err);
+    assert_int_equal(rc, 0);
+    assert_string_equal(t.name, "prod");
+    assert_int_equal(t.registrar.transport, SIP_TRANSPORT_TLS);
+    assert_int_equal(t.registrar.port, 5061);
+    assert_true(t.registrar.tls.verify);
+    char want[256];
+    snprintf(want, sizeof(want), "%s/ca.pem", tmpdir);
+    assert_string_equal(t.registrar.tls.ca_file, want);
+    assert_string_equal(t.registrar.tls.server_name, "pool.contoso.com");
+    assert_int_equal(t.user_count, 3);
+    assert_string_equal(t.users[0].uri, "sip:user007@contoso.com");
+    assert_string_equal(t.users[2].uri, "sip:user009@contoso.com");
+    assert_string_equal(t.users[2].auth_user, "user009");
+    assert_string_equal(t.users[1].password, "s3cret");
+    char vm[256];
+    assert_int_equal(target_voicemail_uri(&t, &t.users[0], vm, sizeof(vm)), 0);
+    assert_string_equal(vm, "sip:user007@contoso.com;opaque=app:voicemail");
+    assert_int_equal(target_expand_uri(&t, "sip:{user}-vm@{domain}", &t.users[1], vm, 12),
+                     SYNTH_ETOOBIG);
+    target_free(&t);
+    assert_null(t.users);
+}
+
+static void csv_target(void **state)
+{
+    struct target t;
+    struct synth_error err = {{0}};
+    write_file("pw.txt", "from-file\n");
+    write_file("users.csv", "uri,auth_user,password\n"
+                            "# a comment\n"
+                            "sip:alice@contoso.com,CONTOSO\\alice,literal\r\n"
+                            "\n"
+                            "\"sip:bob@contoso.com\",,file:pw.txt\n"
+                            "sip:carol@contoso.com,carol,\"with \"\"quotes\"\", and comma\"\n");
+    int rc = load_text(&t,
+                       "name: csv\nsip_domain: contoso.com\n"
+                       "registrar: {host: 127.0.0.1, port: 5060, transport: udp}\n"
+                       "users: {csv: users.csv}\n",
+                       &err);
+    assert_int_equal(rc, 0);
+    assert_int_equal(t.registrar.transport, SIP_TRANSPORT_UDP);
+    assert_int_equal(t.user_count, 3);
+    assert_string_equal(t.users[0].auth_user, "CONTOSO\\alice");
+    assert_string_equal(t.users[0].password, "literal");
+    assert_string_equal(t.users[1].auth_user, "bob");
+    assert_string_equal(t.users[1].password, "from-file");
+    assert_string_equal(t.users[2].password, "with \"quotes\", and comma");
+    target_free(&t);
+}
+
+struct bad_case {
+    const char *yaml;
+    const char *csv; /* written as users.csv when not NULL */
+    const char *msg; /* DIR stands for the temp dir */
+};
+
+static void errors_name_file_line_key(void **state)
+{
+    static const char head[] = "name: x\nsip_domain: d\nregistrar: {host: h}\n";
+    static const struct bad_case cases[] = {
+        {"name: x\nsip_domain: d\nregistrar: {host: h, transport: sctp}\n"
+         "users: {csv: users.csv}\n",
+         NULL, "DIR/t.yaml:3: registrar.transport: expected udp, tcp or tls"},
+        {"name: x\nsip_domain: d\nregistrar: {host: h, port: 99999}\nusers: {csv: u.csv}\n", NULL,
+         "DIR/t.yaml:3: registrar.port: must be between 1 and 65535"},
+        {"name: x\nsip_domain: d\nusers: {csv: u.csv}\n", NULL,
+         "DIR/t.yaml:1: registrar: missing (required)"},
+        {"name: x\nsip_domain: d\nregistrar: {host: h, transport: udp, tls: {verify: false}}\n"
+         "users: {csv: u.csv}\n",
+         NULL, "DIR/t.yaml:3: registrar.tls: only with transport: tls"},
+        {"name: x\nsip_domain: d\nregistrar: {host: h, tls: {client_cert: c.pem}}\n"
+         "users: {csv: u.csv}\n",
+         NULL, "DIR/t.yaml:3: registrar.tls: client_cert and client_key go together"},
+        {"name: x\nsip_domain: d\nregistrar: {host: h}\nusers: {pattern: \"sip:u@d\", count: 2, "
+         "password: p}\n",
+         NULL,
+         "DIR/t.yaml:4: users.pattern: needs {n} where the user number goes (e.g. "
+         "sip:user{n:04}@contoso.com)"},
+        {"name: x\nsip_domain: d\nregistrar: {host: h}\nusers: {pattern: \"u{n}\", count: 2, "
+         "password: p}\n",
+         NULL,
+         "DIR/t.yaml:4: users.pattern: user 1: 'u1' is not a SIP URI (must start with sip: or "
+         "sips:)"},
+        {"name: x\nsip_domain: d\nregistrar: {host: h}\nusers: {pattern: \"sip:u{n}@d\", count: 2, "
+         "password: env:SYNTH_TEST_UNSET_VAR}\n",
+         NULL, "DIR/t.yaml:4: users.password: environment variable SYNTH_TEST_UNSET_VAR is not set"},
+        {"name: x\nsip_domain: d\nregistrar: {host: h}\nusers: {csv: u.csv, count: 3}\n", NULL,
+         "DIR/t.yaml:4: users.count: not with csv: (the CSV holds the users)"},
+        {"name: x\nsip_domain: d\nregistrar: {host: h}\nusers: {count: 3}\n", NULL,
+         "DIR/t.yaml:4: users: give either csv: FILE or pattern: with count and password"},
+        {"name: x\nsip_domain: d\nregistrar: {host: h}\nusers: {csv: users.csv}\n",
+         "sip:a@d,a,pw\nsip:b@d,b\n", "DIR/users.csv:2: password: missing (expected uri,auth_user,password)"},
+        {"name: x\nsip_domain: d\nregistrar: {host: h}\nusers: {csv: users.csv}\n",
+         "sip:a@d,a,pw,extra\n",
+         "DIR/users.csv:1: more than 3 fields (expected uri,auth_user,password)"},
+        {"name: x\nsip_domain: d\nregistrar: {host: h}\nusers: {csv: users.csv}\n",
+         "uri,auth,password\n\nalice@d,a,pw\n",
+         "DIR/users.csv:3: uri: must start with sip: or sips:"},
+        {"name: x\nsip_domain: d\nregistrar: {host: h}\nusers: {csv: users.csv}\n",
+         "sip:a@d,a,\"unclosed\n", "DIR/users.csv:1: password: quote not closed"},
+        {"name: x\nsip_domain: d\nregistrar: {host: h}\nusers: {csv: users.csv}\n",
+         "sip:a@d,a,file:missing.txt\n",
+         "DIR/users.csv:1: password: cannot read DIR/missing.txt: No such file or directory"},
+        {"name: x\nsip_domain: d\nregistrar: {host: h}\nusers: {csv: users.csv}\n", "# none\n",
+         "DIR/users.csv: no users in the file"},
+        {"name: x\nsip_domain: d\nregistrar: {host: h}\nusers: {csv: nothere.csv}\n", NULL,
+         "DIR/t.yaml:4: users.csv: cannot read DIR/nothere.csv: No such file or directory"},
+    };
+    (void)head;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct target t;
+        struct synth_error err = {{0}};
+        if (cases[i].csv)
+            write_file("users.csv", cases[i].csv);
+        int rc = load_text(&t, cases[i].yaml, &err);
+        if (rc == 0 || strcmp(rel(err.msg), cases[i].msg) != 0)
+            fail_msg("case %zu: rc %d\n  got:  %s\n  want: %s", i, rc, rel(err.msg),
+                     cases[i].msg);
+        assert_null(t.users);
+    }
+}
+
+static void secrets_never_in_messages(void **state)
+{
+    struct target t;
+    struct synth_error err = {{0}};
+    /* A literal password that is too long, a bad user URI next to a password:
+     * the messages name the field, never the value. */
+    int rc = load_text(&t,
+                       "name: x\nsip_domain: d\nregistrar: {host: h}\n"
+                       "users: {pattern: \"sip:u{n}@d\", count: 2, password: \"hunter2\\u0001\"}\n",
+                       &err);
+    assert_int_not_equal(rc, 0);
+    assert_null(strstr(err.msg, "hunter2"));
+    write_file("users.csv", "sip:a b@d,a,hunter2\n");
+    rc = load_text(&t, "name: x\nsip_domain: d\nregistrar: {host: h}\nusers: {csv: users.csv}\n",
+                   &err);
+    assert_int_not_equal(rc, 0);
+    assert_null(strstr(err.msg, "hunter2"));
+    write_file("empty.txt", "\n");
+    write_file("users.csv", "sip:a@d,a,file:empty.txt\n");
+    rc = load_text(&t, "name: x\nsip_domain: d\nregistrar: {host: h}\nusers: {csv: users.csv}\n",
+                   &err);
+    assert_int_equal(rc, SYNTH_ECONFIG);
+    assert_non_null(strstr(err.msg, "the first line is empty"));
+}
+
+static void patterns(void **state)
+{
+    char out[64];
+    assert_int_equal(users_pattern_expand("sip:u{n:04}@d", 42, out, sizeof(out)), 0);
+    assert_string_equal(out, "sip:u0042@d");
+    assert_int_equal(users_pattern_expand("{n}-{n:02}", 7, out, sizeof(out)), 0);
+    assert_string_equal(out, "7-07");
+    assert_null(users_pattern_check("sip:{n}@d"));
+    assert_non_null(users_pattern_check("sip:{x}@d"));
+    assert_non_null(users_pattern_check("sip:{n:4}@d"));
+    assert_non_null(users_pattern_check("sip:{n}}@d"));
+    assert_int_equal(users_uri_user("sip:alice@contoso.com;gruu", out, sizeof(out)), 0);
+    assert_string_equal(out, "alice");
+    assert_null(users_uri_check("sips:alice@contoso.com"));
+    assert_non_null(users_uri_check("sip:@contoso.com"));
+    assert_non_null(users_uri_check("sip:alice"));
+}
+
+static void lab_written_target_loads(void **state)
+{
+    /* The shape `synth lab --write-target` writes, with its extra lab: section. */
+    struct target t;
+    struct synth_error err = {{0}};
+    int rc = load_text(&t,
+                       "name: lab\nsip_domain: \"lab.synth.test\"\nregistrar:\n  host: \"127.0.0.1\"\n"
+                       "  port: 40000\n  transport: tls\n  tls:\n    ca_file: \"/x/ca.pem\"\n"
+                       "    server_name: \"fe.lab.synth.test\"\n"
+                       "voicemail_uri: \"sip:{user}@{domain};opaque=app:voicemail\"\n"
+                       "users:\n  pattern: \"sip:user{n:04}@lab.synth.test\"\n  password: \"synth-lab\"\n"
+                       "  count: 100\nlab:\n  host: \"127.0.0.1\"\n  udp_port: 1\n",
+                       &err);
+    if (rc != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(t.user_count, 100);
+    assert_string_equal(t.users[99].uri, "sip:user0100@lab.synth.test");
+    assert_string_equal(t.registrar.tls.ca_file, "/x/ca.pem");
+    target_free(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(pattern_target),
+        cmocka_unit_test(csv_target),
+        cmocka_unit_test(errors_name_file_line_key),
+        cmocka_unit_test(secrets_never_in_messages),
+        cmocka_unit_test(patterns),
+        cmocka_unit_test(lab_written_target_loads),
+    };
+    return cmocka_run_group_tests(tests, setup_dir, remove_dir);
+}
