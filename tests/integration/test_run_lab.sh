@@ -49,3 +49,39 @@ rc=0; "$SYNTH" run "$T/bad.yaml" --lab --out "$T/bad" --quiet >"$T/bad.out" 2>&1
 [ $rc -eq 3 ] || fail "bad scenario: exit $rc, want 3"
 grep -q "bad.yaml:3" "$T/bad.out" || fail "error does not name file:line: $(cat "$T/bad.out")"
 ok "bad scenario: exit 3 naming bad.yaml:3"
+
+# 6. SIGINT during calls: no new journeys, active calls hung up with BYE,
+#    users unregistered, results written, the interruption said. The lab runs
+#    as its own process here so its counters show what reached it.
+"$SYNTH" lab --state-dir "$T/labsig" --write-target "$T/labsig.yaml" >"$T/labsig.out" 2>&1 &
+LABPID=$!; PIDS="$PIDS $LABPID"
+wait_for_line "$T/labsig.out" "lab ready" 10
+cat >"$T/long.yaml" <<SCN
+name: long
+steps:
+  - register: {expires: 300s, timeout: 5s}
+  - call: {hold: 60s, timeout: 3s}
+  - hangup
+  - unregister
+load: {users: 4, rate: 8, duration: 120s}
+SCN
+"$SYNTH" run "$T/long.yaml" --target "$T/labsig.yaml" --out "$T/sig" --workers 1 >"$T/sig.out" 2>&1 &
+RUNPID=$!; PIDS="$PIDS $RUNPID"
+# Four calls answered: their setup is logged as the call steps start holding.
+for _ in $(seq 100); do
+    [ "$(grep -c '"step":"register"' "$T/sig/events.jsonl" 2>/dev/null || true)" -ge 4 ] && break
+    sleep 0.1
+done
+sleep 0.5
+kill -INT "$RUNPID"
+rc=0; for _ in $(seq 100); do kill -0 "$RUNPID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$RUNPID" 2>/dev/null && fail "synth run still running 10 s after SIGINT"
+wait "$RUNPID" || rc=$?
+[ $rc -eq 0 ] || fail "interrupted run: exit $rc: $(tail -20 "$T/sig.out")"
+assert_json "$T/sig/summary.json" '[.findings[].id] | index("run.interrupted") != null' "SIGINT: run.interrupted finding"
+assert_json "$T/sig/summary.json" '.calls.answered == 4 and .steps.unregister.ok == 4' "SIGINT: 4 calls answered, 4 users unregistered"
+kill -TERM "$LABPID"
+for _ in $(seq 100); do grep -q "lab stopped" "$T/labsig.out" && break; sleep 0.1; done
+grep -q "8 registrations ok, 0 rejected, 4 invites, 4 answered, 4 byes" "$T/labsig.out" ||
+    fail "the lab did not see 4 BYEs and 4 unregisters: $(tail -1 "$T/labsig.out")"
+ok "SIGINT: the lab saw 4 calls hung up and 4 unregisters"
