@@ -1,0 +1,119 @@
+/* DSCP marking and reading (RFC 2474 3). Linux reports the received TOS of
+ * IPv4 as a one-byte IP_TOS control message and the IPv6 Traffic Class as
+ * an int IPV6_TCLASS message (ip(7), ipv6(7)). */
+#include "dscp.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <string.h>
+
+/* Room for one IP_TOS or IPV6_TCLASS message; the kernel may add others
+ * we did not ask for only if another option enables them. */
+#define DSCP_CMSG_SPACE (CMSG_SPACE(sizeof(int)) * 2)
+
+static int socket_family(int fd, struct synth_error *err)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return synth_error_set(err, SYNTH_EIO, "dscp: getsockname: %s", strerror(errno));
+    return ss.ss_family;
+}
+
+static int set_int(int fd, int level, int name, int value, const char *what,
+                   struct synth_error *err)
+{
+    if (setsockopt(fd, level, name, &value, sizeof(value)) != 0)
+        return synth_error_set(err, SYNTH_EIO, "dscp: setsockopt %s: %s", what, strerror(errno));
+    return 0;
+}
+
+int dscp_set(int fd, uint8_t dscp, struct synth_error *err)
+{
+    if (dscp > DSCP_MAX)
+        return synth_error_set(err, SYNTH_EINVAL, "dscp: %u is over %d", dscp, DSCP_MAX);
+    int tos = dscp << 2;
+    int family = socket_family(fd, err);
+    if (family < 0)
+        return family;
+    if (family == AF_INET6) {
+        int rc = set_int(fd, IPPROTO_IPV6, IPV6_TCLASS, tos, "IPV6_TCLASS", err);
+        if (rc)
+            return rc;
+        /* Best effort: a v6-only socket may refuse it, and has no v4 peers. */
+        (void)setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+        return 0;
+    }
+    return set_int(fd, IPPROTO_IP, IP_TOS, tos, "IP_TOS", err);
+}
+
+int dscp_enable_recv(int fd, struct synth_error *err)
+{
+    int family = socket_family(fd, err);
+    if (family < 0)
+        return family;
+    if (family == AF_INET6) {
+        int rc = set_int(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1, "IPV6_RECVTCLASS", err);
+        if (rc)
+            return rc;
+        (void)set_int(fd, IPPROTO_IP, IP_RECVTOS, 1, "IP_RECVTOS", NULL);
+        return 0;
+    }
+    return set_int(fd, IPPROTO_IP, IP_RECVTOS, 1, "IP_RECVTOS", err);
+}
+
+static void read_cmsgs(struct msghdr *msg, struct dscp_packet *out)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS &&
+            c->cmsg_len >= CMSG_LEN(sizeof(uint8_t))) {
+            uint8_t tos;
+            memcpy(&tos, CMSG_DATA(c), sizeof(tos));
+            out->tos = tos;
+            out->have_tos = true;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_TCLASS &&
+                   c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+            int tclass;
+            memcpy(&tclass, CMSG_DATA(c), sizeof(tclass));
+            out->tos = (uint8_t)tclass;
+            out->have_tos = true;
+        }
+    }
+    out->dscp = (uint8_t)(out->tos >> 2);
+}
+
+int dscp_recvmsg(int fd, void *buf, size_t size, struct dscp_packet *out,
+                 struct synth_error *err)
+{
+    /* Aligned for struct cmsghdr, as CMSG_FIRSTHDR expects. */
+    union {
+        char buf[DSCP_CMSG_SPACE];
+        struct cmsghdr align;
+    } control;
+    struct iovec iov = {.iov_base = buf, .iov_len = size};
+    memset(out, 0, sizeof(*out));
+    struct msghdr msg = {
+        .msg_name = &out->from,
+        .msg_namelen = sizeof(out->from),
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+        .msg_control = control.buf,
+        .msg_controllen = sizeof(control.buf),
+    };
+    ssize_t n;
+    do {
+        n = recvmsg(fd, &msg, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return SYNTH_EINCOMPLETE;
+        return synth_error_set(err, SYNTH_EIO, "dscp: recvmsg: %s", strerror(errno));
+    }
+    out->len = (size_t)n;
+    out->from_len = msg.msg_namelen;
+    read_cmsgs(&msg, out);
+    if (msg.msg_flags & MSG_TRUNC)
+        return synth_error_set(err, SYNTH_ETOOBIG, "dscp: datagram larger than %zu bytes", size);
+    return 0;
+}

@@ -1,0 +1,47 @@
+/* DSCP marking of UDP media sockets and reading the mark of received
+ * packets (RFC 2474 3: DSCP is the upper 6 bits of the IPv4 TOS / IPv6
+ * Traffic Class octet; the lower 2 are ECN, RFC 3168, left 0 here). */
+#ifndef MEDIA_DSCP_H
+#define MEDIA_DSCP_H
+
+#include "synth/base/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define DSCP_MAX 63
+/* The marks SfB QoS policies use per modality (audio EF, video AF41,
+ * application sharing CS3). */
+#define DSCP_EF 46
+#define DSCP_AF41 34
+#define DSCP_CS3 24
+
+/* What dscp_recvmsg got: the datagram length, the sender, and the TOS /
+ * Traffic Class octet if the kernel reported it. */
+struct dscp_packet {
+    size_t len;
+    struct sockaddr_storage from;
+    socklen_t from_len;
+    bool have_tos;
+    uint8_t tos;   /* whole octet, ECN included */
+    uint8_t dscp;  /* tos >> 2 */
+};
+
+/* Marks what fd sends with dscp (TOS = dscp << 2): IP_TOS on IPv4,
+ * IPV6_TCLASS on IPv6 (and IP_TOS too, for IPv4-mapped peers of a
+ * dual-stack socket). Returns 0, SYNTH_EINVAL (dscp > 63) or SYNTH_EIO. */
+int dscp_set(int fd, uint8_t dscp, struct synth_error *err);
+
+/* Asks the kernel to report each packet's TOS / Traffic Class
+ * (IP_RECVTOS, IPV6_RECVTCLASS). Returns 0 or SYNTH_EIO. */
+int dscp_enable_recv(int fd, struct synth_error *err);
+
+/* One recvmsg into buf; fills out. Returns 0, SYNTH_EINCOMPLETE (nothing
+ * to read on a non-blocking socket), SYNTH_ETOOBIG (datagram longer than
+ * size, truncated) or SYNTH_EIO. */
+int dscp_recvmsg(int fd, void *buf, size_t size, struct dscp_packet *out,
+                 struct synth_error *err);
+
+#endif

@@ -1,0 +1,172 @@
+/* Unit tests of media/dscp.c on loopback: a sender marked DSCP 46 (EF) is
+ * read as 46 / TOS 0xb8 by the receiver, over IPv4 and (when the host has
+ * ::1) IPv6; an unmarked sender reads 0; bad values, empty sockets and
+ * truncated datagrams give their codes. Every wait is a poll with a
+ * deadline. */
+#include "media/dscp.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define WAIT_MS 2000
+
+struct link {
+    int tx, rx;
+    struct sockaddr_storage to;
+    socklen_t to_len;
+};
+
+/* Receiver bound to an ephemeral loopback port, sender unbound. Returns
+ * false if the family is not available on this host. */
+static bool open_link(struct link *l, int family)
+{
+    memset(l, 0, sizeof(*l));
+    l->rx = socket(family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    l->tx = socket(family, SOCK_DGRAM, 0);
+    if (l->rx < 0 || l->tx < 0)
+        goto fail;
+    if (family == AF_INET) {
+        struct sockaddr_in *a = (struct sockaddr_in *)&l->to;
+        a->sin_family = AF_INET;
+        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        l->to_len = sizeof(*a);
+    } else {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&l->to;
+        a->sin6_family = AF_INET6;
+        a->sin6_addr = in6addr_loopback;
+        l->to_len = sizeof(*a);
+    }
+    if (bind(l->rx, (struct sockaddr *)&l->to, l->to_len) != 0)
+        goto fail;
+    if (getsockname(l->rx, (struct sockaddr *)&l->to, &l->to_len) != 0)
+        goto fail;
+    /* The sender needs a local address for dscp_set's family lookup. */
+    struct sockaddr_storage any = l->to;
+    if (family == AF_INET)
+        ((struct sockaddr_in *)&any)->sin_port = 0;
+    else
+        ((struct sockaddr_in6 *)&any)->sin6_port = 0;
+    if (bind(l->tx, (struct sockaddr *)&any, l->to_len) != 0)
+        goto fail;
+    return true;
+fail:
+    if (l->rx >= 0)
+        close(l->rx);
+    if (l->tx >= 0)
+        close(l->tx);
+    return false;
+}
+
+static void close_link(struct link *l)
+{
+    close(l->rx);
+    close(l->tx);
+}
+
+static void send_and_receive(struct link *l, const char *msg, size_t cap, int want_rc,
+                             struct dscp_packet *pkt)
+{
+    assert_int_equal(sendto(l->tx, msg, strlen(msg), 0, (struct sockaddr *)&l->to, l->to_len),
+                     (ssize_t)strlen(msg));
+    struct pollfd pfd = {.fd = l->rx, .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, WAIT_MS), 1);
+    char buf[64];
+    assert_true(cap <= sizeof(buf));
+    assert_int_equal(dscp_recvmsg(l->rx, buf, cap, pkt, NULL), want_rc);
+    if (want_rc == 0)
+        assert_memory_equal(buf, msg, strlen(msg));
+}
+
+static void marks_and_reads(int family)
+{
+    struct link l;
+    if (!open_link(&l, family)) {
+        assert_int_equal(family, AF_INET6); /* IPv4 loopback must exist */
+        skip();
+    }
+    struct synth_error err;
+    assert_int_equal(dscp_enable_recv(l.rx, &err), 0);
+
+    struct dscp_packet pkt;
+    send_and_receive(&l, "unmarked", 64, 0, &pkt);
+    assert_true(pkt.have_tos);
+    assert_int_equal(pkt.dscp, 0);
+    assert_int_equal(pkt.len, 8);
+
+    assert_int_equal(dscp_set(l.tx, DSCP_EF, &err), 0);
+    send_and_receive(&l, "rtp", 64, 0, &pkt);
+    assert_true(pkt.have_tos);
+    assert_int_equal(pkt.tos, 0xb8);
+    assert_int_equal(pkt.dscp, 46);
+    assert_int_equal(pkt.len, 3);
+    assert_int_equal(pkt.from.ss_family, family);
+
+    assert_int_equal(dscp_set(l.tx, DSCP_AF41, &err), 0);
+    send_and_receive(&l, "video", 64, 0, &pkt);
+    assert_int_equal(pkt.dscp, 34);
+    assert_int_equal(pkt.tos, 0x88);
+    close_link(&l);
+}
+
+static void ipv4_loopback(void **state)
+{
+    marks_and_reads(AF_INET);
+}
+
+static void ipv6_loopback(void **state)
+{
+    marks_and_reads(AF_INET6);
+}
+
+static void sender_option_is_set(void **state)
+{
+    struct link l;
+    assert_true(open_link(&l, AF_INET));
+    assert_int_equal(dscp_set(l.tx, DSCP_CS3, NULL), 0);
+    int tos = 0;
+    socklen_t len = sizeof(tos);
+    assert_int_equal(getsockopt(l.tx, IPPROTO_IP, IP_TOS, &tos, &len), 0);
+    assert_int_equal(tos, 24 << 2);
+    struct synth_error err;
+    assert_int_equal(dscp_set(l.tx, 64, &err), SYNTH_EINVAL);
+    assert_string_equal(err.msg, "dscp: 64 is over 63");
+    assert_int_equal(dscp_set(-1, 46, NULL), SYNTH_EIO);
+    close_link(&l);
+}
+
+static void empty_and_truncated(void **state)
+{
+    struct link l;
+    assert_true(open_link(&l, AF_INET));
+    assert_int_equal(dscp_enable_recv(l.rx, NULL), 0);
+    struct dscp_packet pkt;
+    char buf[8];
+    assert_int_equal(dscp_recvmsg(l.rx, buf, sizeof(buf), &pkt, NULL), SYNTH_EINCOMPLETE);
+    assert_int_equal(dscp_set(l.tx, DSCP_EF, NULL), 0);
+    send_and_receive(&l, "a datagram longer than eight bytes", 8, SYNTH_ETOOBIG, &pkt);
+    /* The mark still comes with a truncated datagram. */
+    assert_int_equal(pkt.dscp, 46);
+    close_link(&l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ipv4_loopback),
+        cmocka_unit_test(ipv6_loopback),
+        cmocka_unit_test(sender_option_is_set),
+        cmocka_unit_test(empty_and_truncated),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
