@@ -2,10 +2,11 @@
  * client is added, so an idle worker does not wake 50 times a second. */
 #include "media/media_tick.h"
 
+#include "synth/base/clock.h"
+
 #include <event2/event.h>
 
 #include <stdlib.h>
-#include <time.h>
 
 struct media_tick {
     struct event_base *base;
@@ -17,13 +18,6 @@ struct media_tick {
     int64_t next_us;                  /* intended time of the next tick */
     struct media_tick_lag lag;
 };
-
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void arm(struct media_tick *t, int64_t now)
 {
@@ -37,7 +31,7 @@ static void arm(struct media_tick *t, int64_t now)
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct media_tick *t = arg;
-    int64_t now = now_us();
+    int64_t now = clock_mono_us();
     int64_t due = t->next_us;
     uint64_t late = now > due ? (uint64_t)(now - due) : 0;
     t->lag.ticks++;
@@ -96,7 +90,7 @@ void media_tick_add(struct media_tick *t, struct media_tick_client *c)
 {
     if (c->linked)
         return;
-    int64_t now = now_us();
+    int64_t now = clock_mono_us();
     if (!t->head) {
         t->next_us = now + t->period_us;
         arm(t, now);

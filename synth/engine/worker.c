@@ -1,6 +1,8 @@
 /* A worker thread: its loop, its open-model arrivals and its users. */
 #include "worker.h"
 
+#include "synth/base/clock.h"
+
 #include "reports/event_json.h"
 #include "synth/engine/collector.h"
 #include "synth/engine/journey.h"
@@ -22,16 +24,12 @@
 
 int64_t mono_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return clock_mono_us();
 }
 
 int64_t wall_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return clock_wall_ms();
 }
 
 static int64_t run_now_us(const struct worker *w)

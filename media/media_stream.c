@@ -1,0 +1,542 @@
+/* One audio stream (media_stream.h): RTP/SRTP out on the media clock, RTP
+ * and RTCP in on socket events, everything counted (RFC 3550, RFC 3711). */
+#include "media/media_stream.h"
+
+#include "media/dscp.h"
+#include "media/media_tick.h"
+#include "media/quality.h"
+#include "media/rtp.h"
+#include "media/rtp_stats.h"
+#include "synth/base/clock.h"
+
+#include <event2/event.h>
+#include <openssl/rand.h>
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Datagrams read per wake-up before yielding to the rest of the loop. */
+#define RECV_BATCH 32
+/* After a stall, at most this many frames are sent at once; the rest are
+ * skipped (their timestamps advance) rather than bursting a second of audio. */
+#define CATCH_UP_MAX 5
+/* The first RTCP report goes out this soon, so short calls send one too. */
+#define RTCP_FIRST_MS 1000
+#define PACKET_BUF (RTP_PACKET_MAX + SRTPSESS_OVERHEAD_MAX)
+
+enum stream_state { STREAM_OPEN, STREAM_RUNNING, STREAM_STOPPED };
+
+struct media_stream {
+    struct media_stream_opts o;
+    struct media_stream_params p;
+    enum stream_state state;
+    struct port_range_binding bind;
+    struct event *rtp_ev, *rtcp_ev;
+    struct media_tick_client tick;
+    struct srtpsess *tx, *rx;
+    /* sending */
+    uint32_t ssrc;
+    uint16_t seq;
+    uint32_t ts;
+    size_t prompt_pos;
+    bool prompt_done;
+    bool sending;
+    int64_t start_us;
+    int64_t next_rtcp_us;
+    uint32_t tx_packets, tx_octets; /* RTCP sender info counts (RFC 3550 6.4.1) */
+    /* receiving */
+    struct rtp_stats rx_stats;
+    struct greeting greet;
+    int16_t frame[MEDIA_FRAME_SAMPLES];
+    size_t frame_fill;
+    struct recording rec;
+    struct rtcp_session rtcp;
+    struct media_report r;
+    uint64_t frames_skipped;
+};
+
+/* ---- helpers ---- */
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return false;
+    if (a->ss_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    if (a->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+        return x->sin6_port == y->sin6_port &&
+               memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+    }
+    return false;
+}
+
+static uint16_t port_of(const struct sockaddr_storage *a)
+{
+    if (a->ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)(const void *)a)->sin_port);
+    if (a->ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)(const void *)a)->sin6_port);
+    return 0;
+}
+
+static uint32_t random_u32(void)
+{
+    uint32_t v = 0;
+    if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
+        v = (uint32_t)clock_mono_us() * 2654435761u;
+    return v;
+}
+
+static enum g711law law_of(uint8_t pt)
+{
+    enum g711law law = G711LAW_MU;
+    g711law_from_pt(pt, &law);
+    return law;
+}
+
+/* ---- RTCP ---- */
+
+static void send_rtcp(struct media_stream *ms, bool bye, int64_t now)
+{
+    uint8_t buf[PACKET_BUF];
+    size_t len = 0;
+    struct rtcp_sender_info si = {
+        .ntp = clock_ntp_now(),
+        .rtp_ts = ms->ts,
+        .packet_count = ms->tx_packets,
+        .octet_count = ms->tx_octets,
+    };
+    bool sender = ms->tx_packets > 0;
+    if (rtcp_session_build(&ms->rtcp, sender ? &si : NULL, &ms->rx_stats, bye, now, buf,
+                           RTP_PACKET_MAX, &len) != 0)
+        return;
+    if (ms->tx && srtpsess_protect_rtcp(ms->tx, buf, &len, sizeof(buf), NULL) != 0) {
+        ms->r.send_errors++;
+        return;
+    }
+    const struct sockaddr_storage *to = ms->p.rtcp_mux ? &ms->p.peer_rtp : &ms->p.peer_rtcp;
+    socklen_t tolen = ms->p.rtcp_mux ? ms->p.peer_rtp_len : ms->p.peer_rtcp_len;
+    int fd = ms->p.rtcp_mux ? ms->bind.fd[0] : ms->bind.fd[1];
+    if (sendto(fd, buf, len, 0, (const struct sockaddr *)to, tolen) < 0)
+        ms->r.send_errors++;
+    else
+        ms->r.rtcp_sent++;
+}
+
+static void on_rtcp(struct media_stream *ms, uint8_t *buf, size_t len, int64_t now)
+{
+    struct rtcp_compound c;
+    if (ms->rx) {
+        enum srtpsess_result res;
+        if (srtpsess_unprotect_rtcp(ms->rx, buf, &len, &res, NULL) != 0) {
+            ms->rtcp.compounds_bad++;
+            return;
+        }
+    }
+    if (rtcp_parse(&c, buf, len, NULL) != 0) {
+        ms->rtcp.compounds_bad++;
+        return;
+    }
+    rtcp_session_receive(&ms->rtcp, &c, clock_ntp_now(), now);
+    ms->r.rtcp_received++;
+}
+
+/* ---- sending ---- */
+
+static void next_samples(struct media_stream *ms, int16_t *pcm)
+{
+    const struct prompt *pr = ms->p.prompt;
+    size_t n = 0;
+    while (pr && pr->samples && n < MEDIA_FRAME_SAMPLES && !ms->prompt_done) {
+        size_t take = pr->samples - ms->prompt_pos;
+        if (take > MEDIA_FRAME_SAMPLES - n)
+            take = MEDIA_FRAME_SAMPLES - n;
+        memcpy(pcm + n, pr->pcm + ms->prompt_pos, take * sizeof(*pcm));
+        n += take;
+        ms->prompt_pos += take;
+        if (ms->prompt_pos == pr->samples) {
+            ms->prompt_pos = 0;
+            ms->prompt_done = !ms->p.loop_prompt;
+        }
+    }
+    memset(pcm + n, 0, (MEDIA_FRAME_SAMPLES - n) * sizeof(*pcm));
+}
+
+static void send_frame(struct media_stream *ms)
+{
+    int16_t pcm[MEDIA_FRAME_SAMPLES];
+    uint8_t payload[MEDIA_FRAME_SAMPLES], buf[PACKET_BUF];
+    size_t len = 0;
+
+    next_samples(ms, pcm);
+    g711law_encode(law_of(ms->p.pt), pcm, MEDIA_FRAME_SAMPLES, payload);
+    struct rtp_header h = {
+        .marker = ms->r.sent_packets == 0, /* RFC 3551 4.1: first packet of a talkspurt */
+        .pt = ms->p.pt,
+        .seq = ms->seq,
+        .ts = ms->ts,
+        .ssrc = ms->ssrc,
+    };
+    ms->seq++;
+    ms->ts += MEDIA_FRAME_SAMPLES;
+    if (rtp_build(&h, payload, sizeof(payload), buf, sizeof(buf), &len) != 0)
+        return;
+    if (ms->tx && srtpsess_protect_rtp(ms->tx, buf, &len, sizeof(buf), NULL) != 0) {
+        ms->r.send_errors++;
+        return;
+    }
+    if (sendto(ms->bind.fd[0], buf, len, 0, (const struct sockaddr *)&ms->p.peer_rtp,
+               ms->p.peer_rtp_len) < 0) {
+        ms->r.send_errors++;
+        return;
+    }
+    ms->r.sent_packets++;
+    ms->r.sent_bytes += len;
+    ms->tx_packets++;
+    ms->tx_octets += MEDIA_FRAME_SAMPLES;
+}
+
+static void on_tick(struct media_tick_client *c, int64_t due_us, uint32_t periods)
+{
+    struct media_stream *ms = c->arg;
+    int64_t now = clock_mono_us();
+    bool was_done = ms->prompt_done;
+    if (ms->sending && ms->p.stop_after_ms &&
+        now - ms->start_us >= (int64_t)ms->p.stop_after_ms * 1000)
+        ms->sending = false;
+    if (ms->sending) {
+        uint32_t skip = periods > CATCH_UP_MAX ? periods - CATCH_UP_MAX : 0;
+        ms->ts += skip * MEDIA_FRAME_SAMPLES;
+        ms->frames_skipped += skip;
+        for (uint32_t i = skip; i < periods; i++)
+            send_frame(ms);
+    }
+    if (now >= ms->next_rtcp_us) {
+        uint32_t every = ms->p.rtcp_interval_ms ? ms->p.rtcp_interval_ms : MEDIA_RTCP_INTERVAL_MS;
+        ms->next_rtcp_us = now + (int64_t)every * 1000;
+        send_rtcp(ms, false, now);
+    }
+    /* Last: the owner may free the stream from its handler. */
+    if (!was_done && ms->prompt_done && ms->p.on_event)
+        ms->p.on_event(ms, MEDIA_EVENT_PROMPT_DONE, ms->p.arg);
+}
+
+/* ---- receiving ---- */
+
+static void feed_audio(struct media_stream *ms, const uint8_t *payload, size_t n)
+{
+    int16_t pcm[RTP_PACKET_MAX];
+    g711law_decode(law_of(ms->p.pt), payload, n, pcm);
+    if (ms->p.record_ms)
+        recording_append(&ms->rec, pcm, n);
+    if (!ms->p.detect_greeting)
+        return;
+    for (size_t i = 0; i < n;) {
+        size_t take = MEDIA_FRAME_SAMPLES - ms->frame_fill;
+        if (take > n - i)
+            take = n - i;
+        memcpy(ms->frame + ms->frame_fill, pcm + i, take * sizeof(*pcm));
+        ms->frame_fill += take;
+        i += take;
+        if (ms->frame_fill == MEDIA_FRAME_SAMPLES) {
+            greeting_feed(&ms->greet, ms->frame, MEDIA_FRAME_SAMPLES);
+            ms->frame_fill = 0;
+        }
+    }
+}
+
+/* Unprotects and checks one RTP datagram; false when it does not count. */
+static bool accept_rtp(struct media_stream *ms, uint8_t *buf, size_t *len, struct rtp_packet *pkt)
+{
+    if (ms->rx) {
+        enum srtpsess_result res = SRTPSESS_OK;
+        if (srtpsess_unprotect_rtp(ms->rx, buf, len, &res, NULL) != 0) {
+            if (res == SRTPSESS_AUTH_FAIL)
+                ms->r.recv_unauthenticated++;
+            else if (res == SRTPSESS_REPLAY)
+                ms->r.recv_replayed++;
+            else
+                ms->r.recv_other_bad++;
+            return false;
+        }
+    }
+    if (rtp_parse(pkt, buf, *len, NULL) != 0 || pkt->hdr.pt != ms->p.pt) {
+        /* telephone-event and comfort noise are not audio to judge. */
+        if (pkt->hdr.pt < 96 || pkt->hdr.pt > 127)
+            ms->r.recv_other_bad++;
+        return false;
+    }
+    return true;
+}
+
+/* Returns true when an event was raised: the caller must return at once. */
+static bool on_rtp(struct media_stream *ms, uint8_t *buf, size_t len,
+                   const struct dscp_packet *dp, int64_t now)
+{
+    struct rtp_packet pkt;
+    if (!accept_rtp(ms, buf, &len, &pkt))
+        return false;
+    if (!same_addr(&dp->from, &ms->p.peer_rtp))
+        ms->r.recv_foreign++;
+    rtp_stats_update(&ms->rx_stats, pkt.hdr.ssrc, pkt.hdr.seq, pkt.hdr.ts, now, pkt.payload_len);
+    ms->r.recv_packets++;
+    ms->r.recv_bytes += len;
+    int dscp = dp->have_tos ? dp->dscp : -1;
+    if (ms->p.expect_dscp >= 0 && dscp != ms->p.expect_dscp)
+        ms->r.dscp_mismatches++;
+    feed_audio(ms, pkt.payload, pkt.payload_len);
+    if (ms->r.first_packet_us < 0) {
+        ms->r.first_packet_us = now - ms->start_us;
+        ms->r.peer_port_seen = port_of(&dp->from);
+        ms->r.dscp_seen = dscp;
+        if (ms->p.on_event) {
+            ms->p.on_event(ms, MEDIA_EVENT_FIRST_PACKET, ms->p.arg);
+            return true;
+        }
+    }
+    if (ms->p.detect_greeting && !ms->r.greeting_heard) {
+        struct greeting_result g;
+        greeting_result(&ms->greet, &g);
+        if (g.detected) {
+            ms->r.greeting_heard = true;
+            ms->r.greeting_onset_us = ms->r.first_packet_us + g.onset_ms * 1000;
+            if (ms->p.on_event) {
+                ms->p.on_event(ms, MEDIA_EVENT_GREETING, ms->p.arg);
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static void on_readable(struct media_stream *ms, int fd, bool rtcp_port)
+{
+    uint8_t buf[PACKET_BUF];
+    for (int i = 0; i < RECV_BATCH && ms->state == STREAM_RUNNING; i++) {
+        struct dscp_packet dp;
+        int rc = dscp_recvmsg(fd, buf, sizeof(buf), &dp, NULL);
+        if (rc == SYNTH_EINCOMPLETE || rc == SYNTH_EIO)
+            return;
+        if (rc != 0) {
+            ms->r.recv_other_bad++;
+            continue;
+        }
+        int64_t now = clock_mono_us();
+        if (rtcp_port || (ms->p.rtcp_mux && rtcp_is_rtcp(buf, dp.len))) {
+            on_rtcp(ms, buf, dp.len, now);
+            continue;
+        }
+        if (on_rtp(ms, buf, dp.len, &dp, now))
+            return;
+    }
+}
+
+static void rtp_cb(evutil_socket_t fd, short what, void *arg)
+{
+    on_readable(arg, (int)fd, false);
+}
+
+static void rtcp_cb(evutil_socket_t fd, short what, void *arg)
+{
+    on_readable(arg, (int)fd, true);
+}
+
+/* Sockets opened before start are drained and ignored: nothing is expected yet. */
+static void drain(int fd)
+{
+    uint8_t buf[PACKET_BUF];
+    for (int i = 0; i < RECV_BATCH && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0; i++)
+        ;
+}
+
+static void idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+    drain((int)fd);
+}
+
+/* ---- life cycle ---- */
+
+static void report_init(struct media_report *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->first_packet_us = -1;
+    r->greeting_onset_us = -1;
+    r->dscp_seen = -1;
+}
+
+static int mark_socket(int fd, int dscp, struct synth_error *err)
+{
+    int rc = dscp >= 0 ? dscp_set(fd, (uint8_t)dscp, err) : 0;
+    return rc ? rc : dscp_enable_recv(fd, err);
+}
+
+int media_stream_open(struct media_stream **out, const struct media_stream_opts *o,
+                      struct synth_error *err)
+{
+    struct media_stream *ms = calloc(1, sizeof(*ms));
+    int rc;
+    *out = NULL;
+    if (!ms)
+        return synth_error_set(err, SYNTH_ENOMEM, "media: out of memory");
+    ms->o = *o;
+    ms->bind.fd[0] = ms->bind.fd[1] = -1;
+    report_init(&ms->r);
+    rc = port_range_pool_bind(o->ports, o->modality, o->local, o->local_len, true, &ms->bind,
+                              err);
+    if (rc == 0)
+        rc = mark_socket(ms->bind.fd[0], o->dscp, err);
+    if (rc == 0)
+        rc = mark_socket(ms->bind.fd[1], o->dscp, err);
+    if (rc != 0)
+        goto fail;
+    ms->rtp_ev = event_new(o->base, ms->bind.fd[0], EV_READ | EV_PERSIST, idle_cb, ms);
+    ms->rtcp_ev = event_new(o->base, ms->bind.fd[1], EV_READ | EV_PERSIST, idle_cb, ms);
+    if (!ms->rtp_ev || !ms->rtcp_ev) {
+        rc = synth_error_set(err, SYNTH_ENOMEM, "media: out of memory");
+        goto fail;
+    }
+    event_add(ms->rtp_ev, NULL);
+    event_add(ms->rtcp_ev, NULL);
+    ms->tick.on_tick = on_tick;
+    ms->tick.arg = ms;
+    *out = ms;
+    return 0;
+fail:
+    media_stream_free(ms);
+    return rc;
+}
+
+uint16_t media_stream_port(const struct media_stream *ms)
+{
+    return ms->bind.port;
+}
+
+static int make_srtp(struct media_stream *ms, struct synth_error *err)
+{
+    int rc = srtpsess_global_init(err);
+    if (rc == 0)
+        rc = srtpsess_create(&ms->tx, ms->p.suite, SRTPSESS_SEND, &ms->p.tx_key, err);
+    if (rc == 0)
+        rc = srtpsess_create(&ms->rx, ms->p.suite, SRTPSESS_RECV, &ms->p.rx_key, err);
+    return rc;
+}
+
+static void listen_with(struct media_stream *ms, struct event **ev, int fd,
+                        event_callback_fn cb)
+{
+    event_free(*ev);
+    *ev = event_new(ms->o.base, fd, EV_READ | EV_PERSIST, cb, ms);
+    if (*ev)
+        event_add(*ev, NULL);
+}
+
+int media_stream_start(struct media_stream *ms, const struct media_stream_params *p,
+                       struct synth_error *err)
+{
+    if (ms->state != STREAM_OPEN)
+        return synth_error_set(err, SYNTH_EINVAL, "media: stream already started");
+    ms->p = *p;
+    if (p->srtp) {
+        int rc = make_srtp(ms, err);
+        if (rc != 0)
+            return rc;
+    }
+    int64_t now = clock_mono_us();
+    ms->ssrc = random_u32();
+    ms->seq = (uint16_t)random_u32();
+    ms->ts = random_u32();
+    ms->start_us = now;
+    ms->next_rtcp_us = now + RTCP_FIRST_MS * 1000;
+    ms->sending = p->send;
+    rtp_stats_init(&ms->rx_stats, PROMPT_RATE);
+    rtp_stats_mark_start(&ms->rx_stats, now);
+    greeting_init(&ms->greet, &p->greeting);
+    recording_init(&ms->rec, p->record_ms);
+    rtcp_session_init(&ms->rtcp, ms->ssrc, p->cname, PROMPT_RATE, ms->seq);
+    ms->r.started = true;
+    ms->state = STREAM_RUNNING;
+    listen_with(ms, &ms->rtp_ev, ms->bind.fd[0], rtp_cb);
+    listen_with(ms, &ms->rtcp_ev, ms->bind.fd[1], rtcp_cb);
+    if (!ms->rtp_ev || !ms->rtcp_ev)
+        return synth_error_set(err, SYNTH_ENOMEM, "media: out of memory");
+    media_tick_add(ms->o.tick, &ms->tick);
+    return 0;
+}
+
+void media_stream_stop(struct media_stream *ms)
+{
+    if (ms->state != STREAM_RUNNING)
+        return;
+    send_rtcp(ms, true, clock_mono_us());
+    ms->state = STREAM_STOPPED;
+    media_tick_remove(ms->o.tick, &ms->tick);
+    if (ms->rtp_ev)
+        event_del(ms->rtp_ev);
+    if (ms->rtcp_ev)
+        event_del(ms->rtcp_ev);
+}
+
+static void finish_report(const struct media_stream *ms, struct media_report *out)
+{
+    struct rtp_stats st = ms->rx_stats;
+    out->loss_pct = out->recv_packets ? rtp_stats_loss_percent(&st) : 0;
+    out->lost = out->recv_packets ? rtp_stats_lost(&st) : 0;
+    out->jitter_ms = out->recv_packets ? rtp_stats_jitter_ms(&st) : 0;
+    out->peer = ms->rtcp.peer;
+    struct greeting_result g;
+    greeting_result(&ms->greet, &g);
+    out->speech_ms = g.speech_ms;
+    if (out->peer_port_seen)
+        out->peer_port_in_range =
+            port_range_contains(ms->o.ports->range[ms->o.modality], out->peer_port_seen);
+    if (out->recv_packets) {
+        struct quality_input in = {
+            .loss_percent = out->loss_pct,
+            .jitter_ms = out->jitter_ms,
+            .delay_ms = out->peer.have_rtt ? out->peer.rtt_ms / 2 : 0,
+            .plc = true,
+        };
+        struct quality_result q;
+        quality_estimate(&in, &q);
+        out->mos = q.mos;
+    }
+}
+
+void media_stream_report(const struct media_stream *ms, struct media_report *out)
+{
+    *out = ms->r;
+    if (ms->r.started)
+        finish_report(ms, out);
+}
+
+const struct recording *media_stream_recording(const struct media_stream *ms)
+{
+    return &ms->rec;
+}
+
+void media_stream_free(struct media_stream *ms)
+{
+    if (!ms)
+        return;
+    if (ms->state == STREAM_RUNNING) {
+        ms->state = STREAM_STOPPED;
+        media_tick_remove(ms->o.tick, &ms->tick);
+    }
+    if (ms->rtp_ev)
+        event_free(ms->rtp_ev);
+    if (ms->rtcp_ev)
+        event_free(ms->rtcp_ev);
+    for (int i = 0; i < 2; i++)
+        if (ms->bind.fd[i] >= 0)
+            close(ms->bind.fd[i]);
+    srtpsess_free(ms->tx);
+    srtpsess_free(ms->rx);
+    recording_free(&ms->rec);
+    free(ms);
+}

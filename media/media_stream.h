@@ -1,0 +1,128 @@
+/* One audio stream of a call on a worker's loop: RTP/RTCP sockets bound in
+ * the modality's port range and marked with its DSCP, SRTP both ways
+ * (libsrtp2), the prompt sent every 20 ms from the worker's media clock,
+ * and everything measured of what arrives: time to first authenticated
+ * packet, loss and jitter (RFC 3550), SRTP failures, the DSCP marks and the
+ * source port of the peer's media, the greeting (speech) heard, and the
+ * peer's own view from its RTCP reports. Both synth's callers and the lab's
+ * UM use it. */
+#ifndef MEDIA_STREAM_H
+#define MEDIA_STREAM_H
+
+#include "media/greeting.h"
+#include "media/g711.h"
+#include "media/port_range.h"
+#include "media/prompt.h"
+#include "media/recording.h"
+#include "media/rtcp_session.h"
+#include "media/sdes_key.h"
+#include "media/srtp_session.h"
+#include "synth/base/err.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct event_base;
+struct media_tick;
+struct media_stream;
+
+/* 20 ms of 8 kHz G.711: RFC 3551 4.5 default packetisation. */
+#define MEDIA_FRAME_SAMPLES 160
+#define MEDIA_PTIME_MS 20
+/* RFC 3550 6.2: 5 s is the minimum RTCP interval for a two-party session. */
+#define MEDIA_RTCP_INTERVAL_MS 5000
+
+struct media_stream_opts {
+    struct event_base *base;
+    struct media_tick *tick;          /* the worker's (or the lab's) media clock */
+    struct port_range_pool *ports;    /* the worker's pool; its ranges are the policy */
+    enum port_range_modality modality;
+    const struct sockaddr *local;     /* the address to bind (its port is ignored) */
+    socklen_t local_len;
+    int dscp;                         /* mark what we send; -1 = leave unmarked */
+};
+
+/* Something worth telling the owner as it happens. */
+enum media_event {
+    MEDIA_EVENT_FIRST_PACKET,  /* the first authenticated RTP packet arrived */
+    MEDIA_EVENT_GREETING,      /* the greeting detector says: speech heard */
+    MEDIA_EVENT_PROMPT_DONE,   /* a non-looping prompt has been sent whole */
+};
+typedef void(media_event_h)(struct media_stream *ms, enum media_event ev, void *arg);
+
+struct media_stream_params {
+    struct sockaddr_storage peer_rtp;
+    socklen_t peer_rtp_len;
+    struct sockaddr_storage peer_rtcp;  /* ignored with rtcp_mux */
+    socklen_t peer_rtcp_len;
+    bool rtcp_mux;
+    uint8_t pt;                         /* 0 PCMU or 8 PCMA */
+    bool srtp;
+    enum srtpsess_suite suite;
+    struct sdes_key tx_key;             /* protects what we send (the key we put in our SDP) */
+    struct sdes_key rx_key;             /* the peer's key, for what it sends */
+    const struct prompt *prompt;        /* borrowed, must outlive the stream; NULL = silence */
+    bool loop_prompt;                   /* start over at its end (the lab's UM does not) */
+    bool send;                          /* false: receive only (a fault: UM sends no media) */
+    bool detect_greeting;
+    struct greeting_config greeting;    /* used when detect_greeting */
+    uint32_t record_ms;                 /* keep up to this much received audio; 0 = none */
+    int expect_dscp;                    /* what received packets should carry; -1 = no judgement */
+    uint32_t stop_after_ms;             /* stop sending after this (a fault knob); 0 = never */
+    uint32_t rtcp_interval_ms;          /* 0 = MEDIA_RTCP_INTERVAL_MS */
+    const char *cname;                  /* RTCP SDES CNAME */
+    media_event_h *on_event;
+    void *arg;
+};
+
+/* What a stream measured; times in µs from media_stream_start, -1 when the
+ * thing did not happen. */
+struct media_report {
+    bool started;
+    int64_t first_packet_us;     /* first authenticated RTP packet */
+    int64_t greeting_onset_us;   /* start of the speech the detector heard */
+    uint64_t sent_packets, sent_bytes;
+    uint64_t recv_packets, recv_bytes;  /* authenticated RTP */
+    uint64_t recv_unauthenticated;      /* SRTP auth failures */
+    uint64_t recv_replayed;
+    uint64_t recv_other_bad;            /* bad MKI, malformed, not RTP, wrong PT */
+    uint64_t recv_foreign;              /* from an address other than the negotiated one */
+    double loss_pct;
+    int32_t lost;
+    double jitter_ms;
+    double mos;                         /* E-model estimate of what we received; 0 without media */
+    uint16_t peer_port_seen;            /* source port of the peer's first good packet; 0 none */
+    bool peer_port_in_range;            /* within the modality's configured range */
+    int dscp_seen;                      /* DSCP of the first good packet, -1 none */
+    uint64_t dscp_mismatches;           /* good packets whose DSCP != expect_dscp */
+    bool greeting_heard;
+    uint32_t speech_ms;
+    struct rtcp_peer_report peer;       /* the far end's view of our stream */
+    uint64_t rtcp_sent, rtcp_received;
+    uint64_t send_errors;
+};
+
+/* Binds the RTP socket (and RTCP, the next port) in the modality's range,
+ * marks them, and starts listening; nothing is sent before start. Caller
+ * frees with media_stream_free. */
+int media_stream_open(struct media_stream **out, const struct media_stream_opts *o,
+                      struct synth_error *err);
+
+uint16_t media_stream_port(const struct media_stream *ms); /* RTP; RTCP is port + 1 */
+
+/* Starts the media with the negotiated parameters (copied). */
+int media_stream_start(struct media_stream *ms, const struct media_stream_params *p,
+                       struct synth_error *err);
+
+/* Stops sending (with an RTCP BYE) and receiving; the report stays. */
+void media_stream_stop(struct media_stream *ms);
+
+void media_stream_report(const struct media_stream *ms, struct media_report *out);
+
+/* The received audio (empty unless record_ms was set). */
+const struct recording *media_stream_recording(const struct media_stream *ms);
+
+void media_stream_free(struct media_stream *ms);
+
+#endif

@@ -1,0 +1,218 @@
+/* Unit tests: two media streams on loopback, one playing a generated
+ * greeting like the lab's UM, one listening like a synthetic caller: SRTP
+ * both ways, the greeting heard, DSCP and ports checked, RTCP reports and
+ * the wrong-key and no-media cases. */
+#include "media/media_stream.h"
+#include "media/media_tick.h"
+
+#include <event2/event.h>
+#include <netinet/in.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+struct pair {
+    struct event_base *base;
+    struct media_tick *tick;
+    struct port_range_pool caller_ports, um_ports;
+    struct media_stream *caller, *um;
+    struct prompt greeting;
+    struct sdes_key caller_key, um_key;
+    bool greeting_event, first_event;
+};
+
+static const struct sockaddr_in loopback = {.sin_family = AF_INET,
+                                            .sin_addr.s_addr = 0x0100007f};
+
+static void on_event(struct media_stream *ms, enum media_event ev, void *arg)
+{
+    struct pair *p = arg;
+    if (ev == MEDIA_EVENT_GREETING) {
+        p->greeting_event = true;
+        event_base_loopbreak(p->base);
+    }
+    if (ev == MEDIA_EVENT_FIRST_PACKET)
+        p->first_event = true;
+}
+
+static int setup(void **state)
+{
+    struct pair *p = calloc(1, sizeof(*p));
+    struct synth_error err;
+    p->base = event_base_new();
+    if (media_tick_new(&p->tick, p->base, 20000, &err) != 0)
+        return -1;
+    /* The caller uses the client audio range, the UM the server range. */
+    struct port_range caller[PORT_RANGE_MODALITY_COUNT] = {{50040, 50079}, {58000, 58039},
+                                                           {42000, 42039}};
+    struct port_range um[PORT_RANGE_MODALITY_COUNT] = {{49152, 57500}, {57501, 65535},
+                                                       {40803, 49151}};
+    port_range_pool_init(&p->caller_ports, caller, 1);
+    port_range_pool_init(&p->um_ports, um, 2);
+    if (prompt_generate_speech(&p->greeting, 8000, 42, &err) != 0 ||
+        sdes_key_generate(&p->caller_key, &err) != 0 || sdes_key_generate(&p->um_key, &err) != 0)
+        return -1;
+    *state = p;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct pair *p = *state;
+    media_stream_free(p->caller);
+    media_stream_free(p->um);
+    prompt_free(&p->greeting);
+    media_tick_free(p->tick);
+    event_base_free(p->base);
+    free(p);
+    return 0;
+}
+
+static struct media_stream *open_stream(struct pair *p, struct port_range_pool *pool, int dscp)
+{
+    struct media_stream *ms;
+    struct synth_error err;
+    struct media_stream_opts o = {
+        .base = p->base, .tick = p->tick, .ports = pool, .modality = PORT_RANGE_AUDIO,
+        .local = (const struct sockaddr *)&loopback, .local_len = sizeof(loopback), .dscp = dscp,
+    };
+    if (media_stream_open(&ms, &o, &err) != 0)
+        fail_msg("open: %s", err.msg);
+    return ms;
+}
+
+static void address(struct media_stream_params *mp, uint16_t port)
+{
+    struct sockaddr_in *a = (struct sockaddr_in *)&mp->peer_rtp;
+    *a = loopback;
+    a->sin_port = htons(port);
+    mp->peer_rtp_len = sizeof(*a);
+    a = (struct sockaddr_in *)&mp->peer_rtcp;
+    *a = loopback;
+    a->sin_port = htons((uint16_t)(port + 1));
+    mp->peer_rtcp_len = sizeof(*a);
+}
+
+/* Starts both ends; um_tx is the key the UM really uses (a fault when it
+ * is not the one it announced). */
+static void start_both(struct pair *p, const struct sdes_key *um_tx, bool um_sends)
+{
+    struct synth_error err;
+    struct media_stream_params c = {.pt = 0, .srtp = true, .suite = SRTPSESS_AES_CM_128_HMAC_SHA1_80,
+                                    .tx_key = p->caller_key, .rx_key = p->um_key,
+                                    .send = true, .detect_greeting = true, .record_ms = 5000,
+                                    .expect_dscp = 46, .rtcp_interval_ms = 500,
+                                    .on_event = on_event, .arg = p};
+    greeting_config_default(&c.greeting);
+    address(&c, media_stream_port(p->um));
+    struct media_stream_params u = {.pt = 0, .srtp = true, .suite = SRTPSESS_AES_CM_128_HMAC_SHA1_80,
+                                    .tx_key = *um_tx, .rx_key = p->caller_key,
+                                    .prompt = &p->greeting, .send = um_sends,
+                                    .expect_dscp = -1, .rtcp_interval_ms = 500};
+    address(&u, media_stream_port(p->caller));
+    if (media_stream_start(p->um, &u, &err) != 0 || media_stream_start(p->caller, &c, &err) != 0)
+        fail_msg("start: %s", err.msg);
+}
+
+static void run_for(struct pair *p, int ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    event_base_loopexit(p->base, &tv);
+    event_base_dispatch(p->base);
+}
+
+static void greeting_heard_over_srtp(void **state)
+{
+    struct pair *p = *state;
+    p->caller = open_stream(p, &p->caller_ports, 46);
+    p->um = open_stream(p, &p->um_ports, 46);
+    assert_in_range(media_stream_port(p->caller), 50040, 50079);
+    assert_in_range(media_stream_port(p->um), 49152, 57500);
+    assert_int_equal(media_stream_port(p->um) % 2, 0);
+    start_both(p, &p->um_key, true);
+    run_for(p, 6000); /* ends early at the greeting */
+    assert_true(p->first_event);
+    assert_true(p->greeting_event);
+    /* A little longer so RTCP reports cross. */
+    run_for(p, 700);
+
+    struct media_report c, u;
+    media_stream_report(p->caller, &c);
+    media_stream_report(p->um, &u);
+    assert_true(c.greeting_heard);
+    assert_in_range(c.first_packet_us, 0, 200000);
+    assert_in_range(c.greeting_onset_us, 100000, 1000000); /* the prompt's 300 ms lead-in */
+    assert_true(c.recv_packets > 50);
+    assert_int_equal(c.recv_unauthenticated, 0);
+    assert_true(c.loss_pct < 1.0);
+    assert_true(c.jitter_ms < 20.0);
+    assert_true(c.mos > 4.0);
+    assert_int_equal(c.dscp_seen, 46);
+    assert_int_equal(c.dscp_mismatches, 0);
+    assert_int_equal(c.peer_port_seen, media_stream_port(p->um));
+    assert_false(c.peer_port_in_range); /* the server's port is not in the client range */
+    assert_int_equal(c.recv_foreign, 0);
+    /* Both directions flowed: the UM received the caller's packets too. */
+    assert_true(u.recv_packets > 50);
+    assert_int_equal(u.recv_unauthenticated, 0);
+    /* The UM's RTCP says what it received from us; ours what we got. */
+    assert_true(c.rtcp_received >= 1);
+    assert_true(c.peer.have);
+    assert_true(c.peer.loss_pct < 1.0);
+    assert_true(u.peer.have);
+    assert_true(media_stream_recording(p->caller)->samples > 8000);
+    media_stream_stop(p->caller);
+    media_stream_stop(p->caller); /* twice is safe */
+}
+
+static void wrong_key_is_unauthenticated(void **state)
+{
+    struct pair *p = *state;
+    struct sdes_key other;
+    struct synth_error err;
+    assert_int_equal(sdes_key_generate(&other, &err), 0);
+    p->caller = open_stream(p, &p->caller_ports, -1);
+    p->um = open_stream(p, &p->um_ports, -1);
+    start_both(p, &other, true);
+    run_for(p, 600);
+    struct media_report c;
+    media_stream_report(p->caller, &c);
+    assert_false(p->first_event);
+    assert_int_equal(c.recv_packets, 0);
+    assert_true(c.recv_unauthenticated > 20);
+    assert_int_equal(c.first_packet_us, -1);
+    assert_false(c.greeting_heard);
+    assert_true(c.mos == 0);
+}
+
+static void no_media_from_the_peer(void **state)
+{
+    struct pair *p = *state;
+    p->caller = open_stream(p, &p->caller_ports, -1);
+    p->um = open_stream(p, &p->um_ports, -1);
+    start_both(p, &p->um_key, false);
+    run_for(p, 400);
+    struct media_report c, u;
+    media_stream_report(p->caller, &c);
+    media_stream_report(p->um, &u);
+    assert_int_equal(c.recv_packets, 0);
+    assert_int_equal(c.recv_unauthenticated, 0);
+    assert_true(c.sent_packets >= 15);
+    assert_true(u.recv_packets >= 15); /* one-way audio: the UM hears us */
+    assert_int_equal(u.sent_packets, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(greeting_heard_over_srtp, setup, teardown),
+        cmocka_unit_test_setup_teardown(wrong_key_is_unauthenticated, setup, teardown),
+        cmocka_unit_test_setup_teardown(no_media_from_the_peer, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
