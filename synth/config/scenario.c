@@ -18,6 +18,10 @@
 #define DEFAULT_T2_MS 4000
 #define DEFAULT_KEEPALIVE_MS 30000
 #define DEFAULT_MAX_REDIRECTS 3
+/* An answering UM sends its first packet within tens of ms; 5 s of nothing
+ * after 200 OK is the field's "connected, no media". */
+#define DEFAULT_FIRST_MEDIA_MS 5000
+#define DEFAULT_RECORD_MAX_MS 60000
 /* A rate beyond this is a typo, not a test: one machine does tens of thousands. */
 #define RATE_MAX 100000.0
 
@@ -31,7 +35,8 @@ static const char *const *step_keys(enum step_kind k)
 {
     static const char *const timeout_only[] = {"timeout", NULL};
     static const char *const reg[] = {"expires", "timeout", NULL};
-    static const char *const call[] = {"hold", "timeout", "uri", NULL};
+    static const char *const call[] = {"hold", "timeout", "uri", "media", "greeting",
+                                       "first_media_timeout", "hangup_on_greeting", NULL};
     static const char *const wait[] = {"duration", NULL};
     switch (k) {
     case STEP_REGISTER: return reg;
@@ -39,6 +44,14 @@ static const char *const *step_keys(enum step_kind k)
     case STEP_WAIT: return wait;
     default: return timeout_only;
     }
+}
+
+static const char *const greeting_names[] = {
+    [GREETING_REQUIRED] = "required", [GREETING_OPTIONAL] = "optional", [GREETING_OFF] = "off"};
+
+const char *scenario_greeting_name(enum scenario_greeting g)
+{
+    return (unsigned)g <= GREETING_OFF ? greeting_names[g] : "?";
 }
 
 const char *step_kind_name(enum step_kind k)
@@ -65,6 +78,32 @@ static void step_defaults(struct scenario_step *st, enum step_kind k, unsigned l
     st->timeout_ms = k == STEP_CALL ? DEFAULT_CALL_TIMEOUT_MS : DEFAULT_TIMEOUT_MS;
     st->hold_ms = DEFAULT_HOLD_MS;
     st->expires_s = DEFAULT_EXPIRES_S;
+    st->media = true;
+    st->greeting = GREETING_REQUIRED;
+    st->first_media_ms = DEFAULT_FIRST_MEDIA_MS;
+    st->hangup_on_greeting = true;
+}
+
+static int load_greeting(const struct ynode *params, enum scenario_greeting *out,
+                         struct synth_error *err)
+{
+    char name[16];
+    struct ynode n;
+    if (!ydoc_get(params, "greeting", &n))
+        return 0;
+    if (ydoc_str(&n, name, sizeof(name), err) == 0)
+        for (int g = 0; g <= GREETING_OFF; g++)
+            if (strcmp(name, greeting_names[g]) == 0) {
+                *out = (enum scenario_greeting)g;
+                return 0;
+            }
+    return ydoc_error(&n, err, "expected required, optional or off");
+}
+
+static int opt_bool(const struct ynode *map, const char *key, bool *out, struct synth_error *err)
+{
+    struct ynode n;
+    return ydoc_get(map, key, &n) ? ydoc_bool(&n, out, err) : 0;
 }
 
 static int opt_duration(const struct ynode *map, const char *key, enum ydoc_unit store,
@@ -96,6 +135,20 @@ static int step_params(const struct ynode *params, struct scenario_step *st,
         rc = ydoc_str(&n, st->uri, sizeof(st->uri), err);
         if (rc == 0 && strncmp(st->uri, "sip", 3) != 0)
             rc = ydoc_error(&n, err, "must be a sip: or sips: URI pattern");
+    }
+    if (rc == 0)
+        rc = opt_bool(params, "media", &st->media, err);
+    if (rc == 0)
+        rc = load_greeting(params, &st->greeting, err);
+    if (rc == 0)
+        rc = opt_duration(params, "first_media_timeout", YDOC_UNIT_MS, &st->first_media_ms, err);
+    if (rc == 0)
+        rc = opt_bool(params, "hangup_on_greeting", &st->hangup_on_greeting, err);
+    if (rc == 0 && !st->media && st->greeting == GREETING_REQUIRED) {
+        /* Without media nothing can be heard: the greeting is not asked. */
+        if (ydoc_get(params, "greeting", &n))
+            rc = ydoc_error(&n, err, "a greeting needs media: true");
+        st->greeting = GREETING_OFF;
     }
     if (rc == 0 && ydoc_get(params, "timeout", &n) && st->timeout_ms == 0)
         rc = ydoc_error(&n, err, "must be more than 0 (every wait has a deadline)");
@@ -278,10 +331,41 @@ static int load_sip(struct scenario *s, const struct ynode *root, struct synth_e
     return rc;
 }
 
+static int load_audio(struct scenario *s, const struct ynode *root, struct synth_error *err)
+{
+    static const char *const keys[] = {"record", "max", NULL};
+    static const char *const record_names[] = {"none", "failed", "all"};
+    struct ynode n, v;
+    s->audio.record = RECORD_FAILED;
+    s->audio.max_ms = DEFAULT_RECORD_MAX_MS;
+    if (!ydoc_get(root, "audio", &n))
+        return 0;
+    int rc = ydoc_map_check(&n, keys, err);
+    if (rc == 0 && ydoc_get(&n, "record", &v)) {
+        char name[16];
+        rc = ydoc_str(&v, name, sizeof(name), err);
+        int found = -1;
+        for (int r = 0; rc == 0 && r <= RECORD_ALL; r++)
+            if (strcmp(name, record_names[r]) == 0)
+                found = r;
+        if (rc == 0 && found < 0)
+            rc = ydoc_error(&v, err, "expected none, failed or all");
+        if (rc == 0)
+            s->audio.record = (enum scenario_record)found;
+    }
+    if (rc == 0)
+        rc = opt_duration(&n, "max", YDOC_UNIT_MS, &s->audio.max_ms, err);
+    if (rc == 0 && s->audio.max_ms > 10 * 60 * 1000) {
+        ydoc_get(&n, "max", &v);
+        rc = ydoc_error(&v, err, "at most 10m (a minute of audio is 960 KB)");
+    }
+    return rc;
+}
+
 static int scenario_from_doc(struct scenario *s, struct ydoc *d, struct synth_error *err)
 {
     static const char *const keys[] = {"name", "description", "steps", "load", "thresholds",
-                                       "sip", NULL};
+                                       "sip", "audio", NULL};
     struct ynode root, n;
     int rc = ydoc_root(d, &root, err);
     if (rc == 0)
@@ -300,6 +384,8 @@ static int scenario_from_doc(struct scenario *s, struct ydoc *d, struct synth_er
         rc = load_thresholds(s, &root, err);
     if (rc == 0)
         rc = load_sip(s, &root, err);
+    if (rc == 0)
+        rc = load_audio(s, &root, err);
     return rc;
 }
 

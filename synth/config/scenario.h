@@ -25,6 +25,15 @@ enum step_kind {
 
 const char *step_kind_name(enum step_kind k); /* "options", "register", ... */
 
+/* What a call expects of the answering side's audio. */
+enum scenario_greeting {
+    GREETING_REQUIRED, /* no greeting heard is a failure (no-greeting) */
+    GREETING_OPTIONAL, /* listened for and reported, not judged */
+    GREETING_OFF,      /* not listened for */
+};
+
+const char *scenario_greeting_name(enum scenario_greeting g);
+
 struct scenario_step {
     enum step_kind kind;
     uint32_t timeout_ms;  /* deadline of the step (call: until answered) */
@@ -32,6 +41,12 @@ struct scenario_step {
     uint32_t duration_ms; /* wait */
     uint32_t expires_s;   /* register: requested expiry */
     char uri[256];        /* call: Request-URI pattern; "" = the target's voicemail URI */
+    /* call: media (issue #3). hold_ms is the longest the call stays; it
+     * ends sooner once the greeting is heard when hangup_on_greeting. */
+    bool media;                      /* SDP with audio, RTP/SRTP both ways (default true) */
+    enum scenario_greeting greeting; /* default required */
+    uint32_t first_media_ms;         /* no authenticated packet by then: connected-no-media */
+    bool hangup_on_greeting;         /* default true: leave no message in a real mailbox */
     uint32_t line;        /* line in the scenario file, for messages */
 };
 
@@ -60,6 +75,14 @@ struct scenario_sip {
     uint32_t max_redirects;  /* 3xx followed at most this many times, default 3 */
 };
 
+/* Which calls' received audio is kept as WAV in DIR/audio/. */
+enum scenario_record { RECORD_NONE, RECORD_FAILED, RECORD_ALL };
+
+struct scenario_audio {
+    enum scenario_record record; /* default failed */
+    uint32_t max_ms;             /* per call, default 60 s */
+};
+
 struct scenario {
     char name[SCENARIO_NAME_MAX];
     struct scenario_step steps[SCENARIO_STEPS_MAX];
@@ -68,6 +91,7 @@ struct scenario {
     struct scenario_threshold thresholds[SCENARIO_THRESHOLDS_MAX];
     size_t threshold_count;
     struct scenario_sip sip;
+    struct scenario_audio audio;
     char path[1024];
 };
 

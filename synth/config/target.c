@@ -4,6 +4,7 @@
 
 #include "synth/base/sbuf.h"
 #include "synth/config/config_file.h"
+#include "synth/config/target_media.h"
 #include "synth/config/users.h"
 #include "synth/config/yaml_doc.h"
 
@@ -245,7 +246,7 @@ static int load_root(struct target_loader *l, const struct ynode *root)
 {
     /* `lab:` is what `synth lab --write-target` adds for peers; not ours. */
     static const char *const keys[] = {"name", "sip_domain", "registrar", "voicemail_uri",
-                                       "users", "lab", NULL};
+                                       "users", "media", "lab", NULL};
     struct target *t = l->t;
     struct ynode v;
     int rc = ydoc_map_check(root, keys, l->err);
@@ -262,6 +263,8 @@ static int load_root(struct target_loader *l, const struct ynode *root)
     if (rc == 0 && ydoc_get(root, "voicemail_uri", &v) &&
         strncmp(t->voicemail_uri, "sip", 3) != 0)
         rc = ydoc_error(&v, l->err, "must be a sip: or sips: URI pattern");
+    if (rc == 0)
+        rc = target_media_load(&t->media, root, l->dir, l->err);
     if (rc == 0)
         rc = load_users(l, root);
     return rc;

@@ -3,6 +3,7 @@
 #ifndef SYNTH_CONFIG_TARGET_H
 #define SYNTH_CONFIG_TARGET_H
 
+#include "media/port_range.h"
 #include "synth/base/err.h"
 
 #include <stdbool.h>
@@ -39,6 +40,32 @@ struct target_endpoint {
     struct target_tls tls;
 };
 
+/* Whether calls use SRTP (SDES, RFC 4568): SfB's default is required. */
+enum target_srtp {
+    TARGET_SRTP_REQUIRED, /* offer RTP/SAVP; an answer without SRTP fails the call */
+    TARGET_SRTP_OPTIONAL, /* offer RTP/AVP with a=crypto; accept either */
+    TARGET_SRTP_OFF,      /* plain RTP (RTP/AVP, no keys) */
+};
+
+const char *target_srtp_name(enum target_srtp s); /* "required", "optional", "off" */
+
+/* The deployment's media policy (PROTOCOLS.md, "Default QoS port ranges"):
+ * the ranges synth's own media binds in (client), the ranges the servers
+ * should answer from (server), and the DSCP of each modality. */
+struct target_media {
+    enum target_srtp srtp;
+    char local_address[64];   /* bound and put in SDP; "" = the SIP connection's address */
+    struct port_range client_ports[PORT_RANGE_MODALITY_COUNT];
+    struct port_range server_ports[PORT_RANGE_MODALITY_COUNT];
+    uint8_t dscp[PORT_RANGE_MODALITY_COUNT];
+    char prompt_wav[TARGET_PATH_MAX]; /* what synth sends; "" = a generated voice */
+};
+
+/* The defaults of a Skype for Business deployment (audio 50040-50079 /
+ * 49152-57500 / 46, video 58000-58039 / 57501-65535 / 34, application
+ * sharing 42000-42039 / 40803-49151 / 24), SRTP required. */
+void target_media_defaults(struct target_media *m);
+
 struct target_user {
     char uri[TARGET_URI_MAX];   /* sip:alice@contoso.com */
     char auth_user[TARGET_NAME_MAX];
@@ -52,6 +79,7 @@ struct target {
     /* Request-URI of the voicemail call; {user} is the caller's user part,
      * {domain} the SIP domain. Default "sip:{user}@{domain};opaque=app:voicemail". */
     char voicemail_uri[TARGET_URI_MAX];
+    struct target_media media;
     struct target_user *users;
     size_t user_count;
     char path[TARGET_PATH_MAX]; /* the file it came from, for messages */

@@ -21,6 +21,18 @@
 #define LAB_USER_PATTERN "user{n:04}"
 #define LAB_VOICEMAIL_URI "sip:{user}@{domain};opaque=app:voicemail"
 #define LAB_TARGET_PATH_NOTE "(embedded lab)"
+/* Below the server ranges (40803-65535), above the usual ephemeral ports' start. */
+#define LAB_CLIENT_AUDIO_FIRST 20000
+#define LAB_CLIENT_AUDIO_LAST 32767
+
+/* The SfB policy, but with wide client ranges: one machine plays many
+ * clients, and a load test must not run out of ports at 20 calls. */
+static void lab_target_media(struct target_media *m)
+{
+    target_media_defaults(m);
+    m->client_ports[PORT_RANGE_AUDIO] = (struct port_range){LAB_CLIENT_AUDIO_FIRST,
+                                                            LAB_CLIENT_AUDIO_LAST};
+}
 
 int lab_target_fill(const struct lab *lab, struct target *t, struct synth_error *err)
 {
@@ -33,6 +45,7 @@ int lab_target_fill(const struct lab *lab, struct target *t, struct synth_error 
         return synth_error_set(err, SYNTH_ECONFIG, "lab: %" PRIu32 " users, a target holds at most %d",
                                cfg->user_count, TARGET_USERS_MAX);
     snprintf(t->name, sizeof(t->name), "lab");
+    lab_target_media(&t->media);
     snprintf(t->sip_domain, sizeof(t->sip_domain), "%s", cfg->domain);
     snprintf(t->registrar.host, sizeof(t->registrar.host), "%s", ep.host);
     t->registrar.port = ep.tls_port;
@@ -104,6 +117,8 @@ static void write_yaml(FILE *f, const struct lab *lab)
     fputs("\n  password: ", f);
     yaml_quoted(f, cfg->password);
     fprintf(f, "\n  count: %" PRIu32 "\n", cfg->user_count);
+    fprintf(f, "media:\n  srtp: required\n  client_ports: {audio: %d-%d}\n",
+            LAB_CLIENT_AUDIO_FIRST, LAB_CLIENT_AUDIO_LAST);
     /* Not part of the target format: what tests and peers (SIPp) need to
      * reach every listener. target_load skips this section. */
     fputs("lab:\n  host: ", f);

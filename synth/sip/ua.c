@@ -108,12 +108,12 @@ static void retrans_cb(evutil_socket_t fd, short what, void *arg)
     struct sip_ua *ua = t->ua;
     if (t->state == CTRANS_COMPLETED)
         return;
+    if (t->invite && t->state == CTRANS_PROCEEDING)
+        return; /* Timer A is stopped on the provisional; defensive */
     ua_send(ua, t->req, t->req_len);
     /* 17.1.1.2: INVITE doubles without cap; 17.1.2.2: non-INVITE caps at T2,
      * and retransmits every T2 once proceeding. */
     if (t->invite) {
-        if (t->state == CTRANS_PROCEEDING)
-            return;
         t->interval_ms *= 2;
     } else {
         t->interval_ms = t->state == CTRANS_PROCEEDING ? ua->timers.t2_ms
@@ -199,6 +199,13 @@ static void handle_response(struct sip_ua *ua, const struct sip_msg *msg)
         return;
     }
     if (msg->status < 200) {
+        if (t->invite && t->state == CTRANS_CALLING) {
+            /* RFC 3261 17.1.1.2: Proceeding stops Timer A at once (not after
+             * one more copy) and Timer B, which runs in Calling only: a
+             * ringing INVITE waits for its final or for the TU's CANCEL. */
+            evtimer_del(t->retrans);
+            evtimer_del(t->timeout);
+        }
         t->state = CTRANS_PROCEEDING;
         if (t->h)
             t->h(0, msg, t->arg);

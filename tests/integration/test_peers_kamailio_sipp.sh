@@ -29,7 +29,7 @@ users:
   count: 12
 TGT
 export KAM_PASSWORD=$PASS
-SC="$SRC/tests/integration/scenarios/short-call.yaml"
+SC="$SRC/tests/integration/scenarios/short-call-signaling.yaml"
 rc=0; "$SYNTH" run "$SC" --target "$T/kamailio-target.yaml" --out "$T/k" --workers 2 --quiet >"$T/k.out" 2>&1 || rc=$?
 [ $rc -eq 0 ] || fail "against Kamailio: exit $rc: $(tail -30 "$T/k.out"; tail -20 "$T/kam/kamailio.log")"
 S="$T/k/summary.json"
@@ -50,7 +50,7 @@ assert_json "$T/w/summary.json" '.steps.register.failures["auth-refused"] >= 1' 
 cat >"$T/call-only.yaml" <<SCN
 name: call-only
 steps:
-  - call: {hold: 100ms, timeout: 3s}
+  - call: {hold: 100ms, timeout: 3s, media: false}
   - hangup
 load: {users: 4, rate: 20, iterations: 20}
 sip: {t1: 100ms}

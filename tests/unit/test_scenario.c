@@ -75,6 +75,33 @@ static void defaults(void **state)
     assert_int_equal(s.sip.t2_ms, 4000);
     assert_int_equal(s.sip.keepalive_ms, 30000);
     assert_int_equal(s.threshold_count, 0);
+    assert_true(s.steps[0].media);
+    assert_int_equal(s.steps[0].greeting, GREETING_REQUIRED);
+    assert_int_equal(s.steps[0].first_media_ms, 5000);
+    assert_true(s.steps[0].hangup_on_greeting);
+    assert_int_equal(s.audio.record, RECORD_FAILED);
+    assert_int_equal(s.audio.max_ms, 60000);
+}
+
+static void call_media_keys(void **state)
+{
+    static struct scenario s;
+    struct synth_error err = {{0}};
+    assert_int_equal(parse(&s,
+                           "name: x\nsteps:\n  - call: {media: false}\n"
+                           "  - call: {greeting: optional, first_media_timeout: 2s, "
+                           "hangup_on_greeting: false}\n"
+                           "load: {users: 1, rate: 1, iterations: 1}\naudio: {record: all, max: 10s}\n",
+                           &err),
+                     0);
+    assert_false(s.steps[0].media);
+    assert_int_equal(s.steps[0].greeting, GREETING_OFF);
+    assert_int_equal(s.steps[1].greeting, GREETING_OPTIONAL);
+    assert_int_equal(s.steps[1].first_media_ms, 2000);
+    assert_false(s.steps[1].hangup_on_greeting);
+    assert_int_equal(s.audio.record, RECORD_ALL);
+    assert_int_equal(s.audio.max_ms, 10000);
+    assert_string_equal(scenario_greeting_name(GREETING_OPTIONAL), "optional");
 }
 
 struct bad_case {
@@ -91,7 +118,13 @@ static void errors_name_line_and_key(void **state)
         {"name: x\nsteps:\n  - call: {hold: 3}\nload: {users: 1, rate: 1, iterations: 1}\n",
          "sc.yaml:3: steps[0].call.hold: needs a unit (ms, s, m or h)"},
         {"name: x\nsteps:\n  - call: {hodl: 3s}\nload: {users: 1, rate: 1, iterations: 1}\n",
-         "sc.yaml:3: steps[0].call: unknown key 'hodl' (accepted: hold, timeout, uri)"},
+         "sc.yaml:3: steps[0].call: unknown key 'hodl' (accepted: hold, timeout, uri, media, "
+         "greeting, first_media_timeout, hangup_on_greeting)"},
+        {"name: x\nsteps:\n  - call: {media: false, greeting: required}\n"
+         "load: {users: 1, rate: 1, iterations: 1}\n",
+         "sc.yaml:3: steps[0].call.greeting: a greeting needs media: true"},
+        {"name: x\nsteps: [call]\nload: {users: 1, rate: 1, iterations: 1}\naudio: {record: some}\n",
+         "sc.yaml:4: audio.record: expected none, failed or all"},
         {"name: x\nsteps: [wait]\nload: {users: 1, rate: 1, iterations: 1}\n",
          "sc.yaml:2: steps[0]: wait needs a duration: - wait: {duration: 5s}"},
         {"name: x\nsteps: [call]\nload: {users: 1, rate: 1}\n",
@@ -121,7 +154,7 @@ static void errors_name_line_and_key(void **state)
          "sc.yaml:3: load.rate: expected a number without quotes"},
         {"nmae: x\n",
          "sc.yaml:1: unknown key 'nmae' (accepted: name, description, steps, load, thresholds, "
-         "sip)"},
+         "sip, audio)"},
     };
     static struct scenario s;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -170,6 +203,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(full_scenario),          cmocka_unit_test(defaults),
+        cmocka_unit_test(call_media_keys),
         cmocka_unit_test(errors_name_line_and_key), cmocka_unit_test(shipped_scenarios_load),
         cmocka_unit_test(missing_file),           cmocka_unit_test(step_names),
     };

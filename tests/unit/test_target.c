@@ -261,6 +261,53 @@ static void lab_written_target_loads(void **state)
     target_free(&t);
 }
 
+static void media_policy(void **state)
+{
+    struct target t;
+    struct synth_error err = {{0}};
+    int rc = load_text(&t,
+                       "name: x\nsip_domain: d\nregistrar: {host: h}\n"
+                       "users: {pattern: \"sip:u{n}@d\", count: 1, password: p}\n"
+                       "media:\n  srtp: optional\n  client_ports: {audio: 20000-20999}\n"
+                       "  server_ports: {video: 57000-65535}\n  dscp: {appsharing: 26}\n"
+                       "  prompt: hello.wav\n",
+                       &err);
+    if (rc != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(t.media.srtp, TARGET_SRTP_OPTIONAL);
+    assert_int_equal(t.media.client_ports[PORT_RANGE_AUDIO].first, 20000);
+    assert_int_equal(t.media.client_ports[PORT_RANGE_VIDEO].first, 58000); /* default kept */
+    assert_int_equal(t.media.server_ports[PORT_RANGE_VIDEO].first, 57000);
+    assert_int_equal(t.media.server_ports[PORT_RANGE_AUDIO].last, 57500);
+    assert_int_equal(t.media.dscp[PORT_RANGE_AUDIO], 46);
+    assert_int_equal(t.media.dscp[PORT_RANGE_APPSHARING], 26);
+    assert_non_null(strstr(t.media.prompt_wav, "/hello.wav"));
+    target_free(&t);
+
+    rc = load_text(&t,
+                   "name: x\nsip_domain: d\nregistrar: {host: h}\n"
+                   "users: {pattern: \"sip:u{n}@d\", count: 1, password: p}\n"
+                   "media:\n  client_ports: {audio: 50079-50040}\n",
+                   &err);
+    assert_int_equal(rc, SYNTH_ECONFIG);
+    assert_string_equal(rel(err.msg), "DIR/t.yaml:6: media.client_ports.audio: expected a port "
+                                      "range such as 50040-50079");
+    rc = load_text(&t,
+                   "name: x\nsip_domain: d\nregistrar: {host: h}\n"
+                   "users: {pattern: \"sip:u{n}@d\", count: 1, password: p}\n"
+                   "media: {srtp: maybe}\n",
+                   &err);
+    assert_string_equal(rel(err.msg), "DIR/t.yaml:5: media.srtp: expected required, optional or off");
+    rc = load_text(&t,
+                   "name: x\nsip_domain: d\nregistrar: {host: h}\n"
+                   "users: {pattern: \"sip:u{n}@d\", count: 1, password: p}\n",
+                   &err);
+    assert_int_equal(rc, 0);
+    assert_int_equal(t.media.srtp, TARGET_SRTP_REQUIRED);
+    assert_int_equal(t.media.dscp[PORT_RANGE_VIDEO], 34);
+    target_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -270,6 +317,7 @@ int main(void)
         cmocka_unit_test(secrets_never_in_messages),
         cmocka_unit_test(patterns),
         cmocka_unit_test(lab_written_target_loads),
+        cmocka_unit_test(media_policy),
     };
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }

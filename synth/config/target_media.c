@@ -1,0 +1,121 @@
+/* The `media:` section of a target: SRTP policy, port ranges per modality
+ * for synth (client) and for the servers, DSCP marks, the prompt synth
+ * plays (target.h, docs/configuration.md). */
+#include "synth/config/target_media.h"
+
+#include "synth/config/config_file.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const srtp_names[] = {
+    [TARGET_SRTP_REQUIRED] = "required",
+    [TARGET_SRTP_OPTIONAL] = "optional",
+    [TARGET_SRTP_OFF] = "off",
+};
+
+const char *target_srtp_name(enum target_srtp s)
+{
+    return (unsigned)s <= TARGET_SRTP_OFF ? srtp_names[s] : "?";
+}
+
+void target_media_defaults(struct target_media *m)
+{
+    static const struct port_range client[PORT_RANGE_MODALITY_COUNT] = {
+        [PORT_RANGE_AUDIO] = {50040, 50079},
+        [PORT_RANGE_VIDEO] = {58000, 58039},
+        [PORT_RANGE_APPSHARING] = {42000, 42039},
+    };
+    static const struct port_range server[PORT_RANGE_MODALITY_COUNT] = {
+        [PORT_RANGE_AUDIO] = {49152, 57500},
+        [PORT_RANGE_VIDEO] = {57501, 65535},
+        [PORT_RANGE_APPSHARING] = {40803, 49151},
+    };
+    static const uint8_t dscp[PORT_RANGE_MODALITY_COUNT] = {46, 34, 24};
+    memset(m, 0, sizeof(*m));
+    m->srtp = TARGET_SRTP_REQUIRED;
+    memcpy(m->client_ports, client, sizeof(client));
+    memcpy(m->server_ports, server, sizeof(server));
+    memcpy(m->dscp, dscp, sizeof(dscp));
+}
+
+static int load_srtp(const struct ynode *media, enum target_srtp *out, struct synth_error *err)
+{
+    char name[16];
+    struct ynode n;
+    if (!ydoc_get(media, "srtp", &n))
+        return 0;
+    if (ydoc_str(&n, name, sizeof(name), err) == 0)
+        for (int s = 0; s <= TARGET_SRTP_OFF; s++)
+            if (strcmp(name, srtp_names[s]) == 0) {
+                *out = (enum target_srtp)s;
+                return 0;
+            }
+    return ydoc_error(&n, err, "expected required, optional or off");
+}
+
+/* {audio: 50040-50079, video: ..., appsharing: ...} */
+static int load_ranges(const struct ynode *media, const char *key, struct port_range *out,
+                       struct synth_error *err)
+{
+    static const char *const keys[] = {"audio", "video", "appsharing", NULL};
+    struct ynode n, v;
+    if (!ydoc_get(media, key, &n))
+        return 0;
+    int rc = ydoc_map_check(&n, keys, err);
+    for (int m = 0; rc == 0 && m < PORT_RANGE_MODALITY_COUNT; m++) {
+        char text[32];
+        if (!ydoc_get(&n, keys[m], &v))
+            continue;
+        rc = ydoc_str(&v, text, sizeof(text), err);
+        if (rc == 0 && port_range_parse(text, strlen(text), &out[m], NULL) != 0)
+            rc = ydoc_error(&v, err, "expected a port range such as 50040-50079");
+    }
+    return rc;
+}
+
+static int load_dscp(const struct ynode *media, uint8_t *out, struct synth_error *err)
+{
+    static const char *const keys[] = {"audio", "video", "appsharing", NULL};
+    struct ynode n, v;
+    if (!ydoc_get(media, "dscp", &n))
+        return 0;
+    int rc = ydoc_map_check(&n, keys, err);
+    for (int m = 0; rc == 0 && m < PORT_RANGE_MODALITY_COUNT; m++) {
+        uint32_t d;
+        if (!ydoc_get(&n, keys[m], &v))
+            continue;
+        rc = ydoc_u32(&v, 0, 63, &d, err);
+        out[m] = (uint8_t)d;
+    }
+    return rc;
+}
+
+int target_media_load(struct target_media *m, const struct ynode *root, const char *base_dir,
+                      struct synth_error *err)
+{
+    static const char *const keys[] = {"srtp", "local_address", "client_ports", "server_ports",
+                                       "dscp", "prompt", NULL};
+    struct ynode n, v;
+    target_media_defaults(m);
+    if (!ydoc_get(root, "media", &n))
+        return 0;
+    int rc = ydoc_map_check(&n, keys, err);
+    if (rc == 0)
+        rc = load_srtp(&n, &m->srtp, err);
+    if (rc == 0 && ydoc_get(&n, "local_address", &v))
+        rc = ydoc_str(&v, m->local_address, sizeof(m->local_address), err);
+    if (rc == 0)
+        rc = load_ranges(&n, "client_ports", m->client_ports, err);
+    if (rc == 0)
+        rc = load_ranges(&n, "server_ports", m->server_ports, err);
+    if (rc == 0)
+        rc = load_dscp(&n, m->dscp, err);
+    if (rc == 0 && ydoc_get(&n, "prompt", &v)) {
+        char rel[TARGET_PATH_MAX];
+        rc = ydoc_str(&v, rel, sizeof(rel), err);
+        if (rc == 0 && config_path_resolve(base_dir, rel, m->prompt_wav, sizeof(m->prompt_wav)))
+            rc = ydoc_error(&v, err, "path too long once resolved");
+    }
+    return rc;
+}

@@ -1,0 +1,75 @@
+#!/bin/bash
+# synth's call step and 3xx (RFC 3261 8.1.3.4): a redirect loop from a
+# redirect server (SIPp) ends after sip.max_redirects with class
+# redirect-limit, every 302 ACKed. (A 302 to another server is the next
+# step: the redirected INVITE must go to the Contact's host.)
+. "$(dirname "$0")/lib.sh"
+SIPP_DIR="$SRC/tests/integration/sipp"
+# The redirector's pause before each 302 (uas-redirect.xml).
+REDIRECT_PAUSE_MS=300
+
+# start_sipp NAME PORT ARGS...: a SIPp UAS in the background on UDP, its
+# messages traced to $T/NAME.msg; stopped by lib.sh's trap.
+start_sipp() {
+    name=$1; port=$2; shift 2
+    # -bg prints the PID of the background process; the parent exits 99.
+    sipp "$@" -i 127.0.0.1 -p "$port" -t u1 -bg -trace_msg -message_file "$T/$name.msg" \
+        -trace_err -error_file "$T/$name.err" >"$T/$name.out" 2>&1 </dev/null || true
+    pid=$(grep -o 'PID=\[[0-9]*\]' "$T/$name.out" | tr -dc 0-9)
+    [ -n "$pid" ] || fail "no sipp PID in $(cat "$T/$name.out")"
+    PIDS="$PIDS $pid"
+    for _ in $(seq 100); do
+        ss -lunH "sport = :$port" | grep -q . && return 0
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    fail "SIPp $name does not listen on udp $port: $(cat "$T/$name.out" "$T/$name.err" 2>/dev/null | tail -5)"
+}
+
+# count NAME REGEX: lines of SIPp NAME's message trace that match.
+count() { grep -cE "$2" "$T/$1.msg" 2>/dev/null || true; }
+
+# write_target FILE NAME PORT: a target whose registrar (where synth sends
+# every request) is the SIPp on PORT; no registration.
+write_target() {
+    cat >"$1" <<TGT
+name: $2
+sip_domain: 127.0.0.1
+registrar: {host: 127.0.0.1, port: $3, transport: udp}
+voicemail_uri: "sip:service@127.0.0.1:$3"
+users: {pattern: "sip:caller{n}@127.0.0.1", password: unused, count: 4}
+TGT
+}
+
+# 1. A redirect loop: the 302's Contact is the redirector itself. With
+#    max_redirects 2 each call sends three INVITEs, gets three 302s (each
+#    ACKed), and fails as redirect-limit: critical, exit 2.
+LOOP=$(free_port)
+# -deadcall_wait 0: the redirected INVITE keeps its Call-ID (8.1.3.4), which
+# SIPp would otherwise ignore as a message for a call it just finished.
+start_sipp loop "$LOOP" -sf "$SIPP_DIR/uas-redirect.xml" -key contact "sip:vm@127.0.0.1:$LOOP" -deadcall_wait 0
+write_target "$T/loop-target.yaml" redirect-loop "$LOOP"
+cat >"$T/loop.yaml" <<SCN
+name: redirect-loop
+steps:
+  - call: {hold: 100ms, timeout: 5s, media: false}
+load: {users: 4, rate: 10, iterations: 4}
+sip: {t1: 100ms, max_redirects: 2}
+SCN
+rc=0; "$SYNTH" run "$T/loop.yaml" --target "$T/loop-target.yaml" --out "$T/loop" --workers 1 --quiet >"$T/loop.out" 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "redirect loop: exit $rc, want 2: $(tail -20 "$T/loop.out")"
+S="$T/loop/summary.json"
+assert_json "$S" '.verdict == "critical" and .calls.attempted == 4 and .calls.answered == 0' "redirect loop: critical, nothing answered"
+assert_json "$S" '.steps.call.failures["redirect-limit"] == 4 and .steps.call.failed == 4' "redirect loop: 4 calls end as redirect-limit"
+# Three legs of REDIRECT_PAUSE_MS each: the limit is hit after the third 302, not before.
+assert_json "$S" ".steps.call.latency_ms.p50 >= $((3 * REDIRECT_PAUSE_MS)) and .steps.call.latency_ms.max < 3000" "redirect loop: each call took its three legs"
+n=$(grep '"step":"call"' "$T/loop/events.jsonl" | jq -s '[.[] | select(.class == "redirect-limit" and .sip_status == 302)] | length')
+[ "$n" -eq 4 ] || fail "events.jsonl: $n call events with class redirect-limit and status 302, want 4"
+ok "events name class redirect-limit and the last 302"
+acks=$(count loop '^ACK ')
+invites=$(awk '/^Call-ID:/{c=$2} /^CSeq: [0-9]+ INVITE/{print c, $2}' "$T/loop.msg" | sort -u | wc -l)
+calls=$(awk '/^Call-ID:/{print $2}' "$T/loop.msg" | sort -u | wc -l)
+[ "$acks" -eq 12 ] || fail "the redirector got $acks ACKs, want 12 (3 per call: max_redirects 2 + the first)"
+[ "$invites" -eq 12 ] || fail "the redirector got $invites INVITE transactions (Call-ID, CSeq), want 12"
+[ "$calls" -eq 4 ] || fail "the redirector saw $calls Call-IDs, want 4 (a redirected INVITE keeps its Call-ID)"
+ok "redirector: 3 INVITEs (same Call-ID, new CSeq) and 3 ACKs per call, then synth stopped"
