@@ -3,6 +3,7 @@
  * progress, writes the results and exits with the verdict's code. */
 #include "cli.h"
 
+#include "media/prompt.h"
 #include "reports/progress.h"
 #include "reports/summary.h"
 #include "reports/terminal.h"
@@ -145,6 +146,7 @@ struct run_ctx {
     uint32_t worker_count;
     uint32_t workers_started;
     struct run_stats total;
+    struct prompt prompt;
 };
 
 static int start_lab(struct run_ctx *rc, struct synth_error *err)
@@ -172,6 +174,19 @@ static int start_lab(struct run_ctx *rc, struct synth_error *err)
     if (r != 0)
         return r;
     return lab_target_fill(rc->lab, &rc->target, err);
+}
+
+/* Length of the generated voice synthetic users speak; it loops. */
+#define CALLER_PROMPT_MS 20000
+#define CALLER_PROMPT_SEED 20261201
+
+static int load_prompt(struct run_ctx *rc, struct synth_error *err)
+{
+    const char *wav = rc->target.media.prompt_wav;
+    rc->plan.prompt = &rc->prompt;
+    if (wav[0])
+        return prompt_load_wav(&rc->prompt, wav, err);
+    return prompt_generate_speech(&rc->prompt, CALLER_PROMPT_MS, CALLER_PROMPT_SEED, err);
 }
 
 static int prepare(struct run_ctx *rc, struct synth_error *err)
@@ -202,6 +217,9 @@ static int prepare(struct run_ctx *rc, struct synth_error *err)
             return r;
     }
     r = sip_addr_resolve(&rc->plan.registrar, reg->host, reg->port, err);
+    if (r != 0)
+        return r;
+    r = load_prompt(rc, err);
     if (r != 0)
         return r;
     return collector_open(&rc->collector, rc->args.out_dir, err);
@@ -375,6 +393,7 @@ static void release(struct run_ctx *rc)
     if (rc->ssl_ctx)
         SSL_CTX_free(rc->ssl_ctx);
     target_free(&rc->target);
+    prompt_free(&rc->prompt);
 }
 
 int cli_run(int argc, char **argv)

@@ -2,6 +2,8 @@
 #include "worker.h"
 
 #include "synth/base/clock.h"
+#include "media/media_stream.h"
+#include "media/media_tick.h"
 
 #include "reports/event_json.h"
 #include "synth/engine/collector.h"
@@ -240,6 +242,9 @@ int worker_init(struct worker *w, uint32_t id, const struct run_plan *plan,
     w->base = event_base_new();
     if (!w->base)
         return synth_error_set(err, SYNTH_ENOMEM, "event_base_new failed");
+    if (media_tick_new(&w->media_tick, w->base, MEDIA_PTIME_MS * 1000, err) != 0)
+        return SYNTH_ENOMEM;
+    port_range_pool_init(&w->media_ports, plan->target->media.client_ports, id);
     w->users = calloc(user_count ? user_count : 1, sizeof(*w->users));
     w->arrival_timer = evtimer_new(w->base, arrival_cb, w);
     w->stop_ev = event_new(w->base, -1, 0, stop_cb, w);
@@ -300,6 +305,7 @@ void worker_cleanup(struct worker *w)
     free(w->users);
     if (w->arrival_timer)
         event_free(w->arrival_timer);
+    media_tick_free(w->media_tick);
     if (w->stop_ev)
         event_free(w->stop_ev);
     if (w->base)

@@ -4,6 +4,7 @@
 #ifndef SYNTH_ENGINE_WORKER_H
 #define SYNTH_ENGINE_WORKER_H
 
+#include "media/port_range.h"
 #include "synth/config/scenario.h"
 #include "synth/config/target.h"
 #include "synth/engine/run_stats.h"
@@ -11,11 +12,14 @@
 #include "synth/sip/transport.h"
 
 #include <openssl/ssl.h>
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
 struct collector;
+struct media_tick;
+struct prompt;
 
 /* What every worker shares, read-only, for the whole run. */
 struct run_plan {
@@ -27,6 +31,7 @@ struct run_plan {
     int64_t start_wall_ms;
     struct collector *collector;
     uint32_t workers;
+    const struct prompt *prompt;       /* what synthetic users say in calls */
 };
 
 /* Live counters the progress line reads from another thread. */
@@ -50,6 +55,8 @@ struct worker {
     uint32_t active;          /* journeys in flight */
     int64_t first_arrival_us; /* intended time of arrival 0 */
     struct event *arrival_timer;
+    struct media_tick *media_tick;    /* drives every stream of this worker */
+    struct port_range_pool media_ports; /* the target's client ranges */
     struct event *stop_ev;    /* activated from another thread */
     bool stopping;            /* no new journeys; the active ones run to their end */
     bool aborting;            /* a signal: the active journeys end now (hang up, unregister) */
