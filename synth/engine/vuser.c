@@ -1,6 +1,7 @@
 /* A synthetic user and its connection to the registrar. */
 #include "vuser.h"
 
+#include "synth/engine/call_link.h"
 #include "synth/engine/worker.h"
 #include "synth/sip/dialog.h"
 #include "synth/steps/call.h"
@@ -55,6 +56,8 @@ void vuser_cleanup(struct vuser *u)
     if (u->ready_ev)
         event_free(u->ready_ev);
     u->reregister = u->ready_ev = NULL;
+    call_link_release(u);
+    call_link_reap(u);
     drop_ua(u);
     free(u->trace);
     u->trace = NULL;
@@ -128,7 +131,7 @@ static void ready_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Keeps the SIP of the current call for the trace of a failed call. */
-static void trace_append(bool sent, const char *buf, size_t len, void *arg)
+void vuser_trace_append(bool sent, const char *buf, size_t len, void *arg)
 {
     struct vuser *u = arg;
     if (!u->trace) {
@@ -174,7 +177,7 @@ static int connect_ua(struct vuser *u)
         return rc;
     }
     sip_ua_set_request_handler(u->ua, call_on_request, u);
-    sip_ua_set_trace(u->ua, trace_append, u);
+    sip_ua_set_trace(u->ua, vuser_trace_append, u);
     return 0;
 }
 

@@ -53,6 +53,16 @@ struct vuser {
     struct step_run *refresh; /* a background re-REGISTER in flight */
 
     struct dialog *call;      /* the active call, if any */
+    /* The call's own connection when a redirect (3xx) sent it to another
+     * server than the registrar; NULL: the call uses ua. A link no longer
+     * used is retired and freed at the next safe point, never inside its
+     * own callbacks (call_link.c). */
+    struct sip_ua *call_ua;
+    struct sip_addr_storage call_dest;
+    enum sip_transport call_transport;
+    struct sip_ua *retired_ua;
+    vuser_ready_h *call_ready;
+    void *call_ready_arg;
     struct step_run *run;     /* the step in progress, if any */
     bool busy;                /* in a journey */
 
@@ -72,5 +82,7 @@ void vuser_cancel_wait(struct vuser *u, void *arg);
 
 /* Trace of the current call. */
 void vuser_trace_reset(struct vuser *u);
+/* The UA trace hook that keeps the current call's SIP (sip_ua_set_trace). */
+void vuser_trace_append(bool sent, const char *buf, size_t len, void *arg);
 
 #endif

@@ -2,11 +2,13 @@
  * setup time, ACK, hold, BYE (RFC 3261 13, 15; CANCEL 9; redirects 8.1.3.4). */
 #include "step.h"
 
+#include "synth/engine/call_link.h"
 #include "synth/engine/worker.h"
 #include "synth/sip/dialog.h"
 #include "synth/steps/auth.h"
 #include "synth/steps/call.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +59,7 @@ static void fail_call(struct step_run *run, enum failure_class cls, const char *
     if (u->call && !u->call->confirmed) {
         dialog_free(u->call);
         u->call = NULL;
+        call_link_release(u);
     }
     step_finish_fail(run, cls, "%s", detail);
 }
@@ -66,10 +69,10 @@ static void send_ack_and_maybe_bye(struct step_run *run, bool bye)
     struct vuser *u = run->u;
     struct sip_request_spec spec;
     dialog_request(u->call, "ACK", &spec);
-    sip_ua_send_stateless(u->ua, &spec);
+    sip_ua_send_stateless(call_link_ua(u), &spec);
     if (bye) {
         dialog_request(u->call, "BYE", &spec);
-        sip_ua_request(u->ua, &spec, NULL, NULL, NULL);
+        sip_ua_request(call_link_ua(u), &spec, NULL, NULL, NULL);
         u->call->terminated = true;
     }
 }
@@ -100,6 +103,50 @@ static void on_answer(struct step_run *run, const struct sip_msg *msg)
     step_timer_start(run, run->cfg->hold_ms);
 }
 
+static void on_redirect_ready(int err, const char *detail, void *arg)
+{
+    struct step_run *run = arg;
+    if (err) {
+        fail_call(run, step_class_of_err(err), detail);
+        return;
+    }
+    send_invite(run, NULL);
+}
+
+/* Where a Contact sends the call: its host (an address: a name would need
+ * a DNS lookup the worker cannot block on), port and transport (its
+ * transport parameter, sips: for TLS, else the one in use). */
+static int redirect_dest(struct vuser *u, struct strv contact, struct sip_addr_storage *dest,
+                         enum sip_transport *tp, char *host, size_t host_size,
+                         const char **why)
+{
+    struct sip_uri uri;
+    struct sip_addr_storage cur;
+    enum sip_transport cur_tp;
+    call_link_dest(u, &cur, &cur_tp);
+    *why = "the Contact of the redirect is not a SIP URI";
+    if (sip_uri_parse(&uri, contact) != 0 || strv_copy(uri.host, host, host_size) != 0)
+        return SYNTH_EPARSE;
+    struct strv v;
+    *tp = strv_caseeq(uri.scheme, "sips") ? SIP_TRANSPORT_TLS : cur_tp;
+    if (sip_param_get(uri.params, "transport", &v)) {
+        if (strv_caseeq(v, "udp"))
+            *tp = SIP_TRANSPORT_UDP;
+        else if (strv_caseeq(v, "tcp"))
+            *tp = SIP_TRANSPORT_TCP;
+        else if (strv_caseeq(v, "tls"))
+            *tp = SIP_TRANSPORT_TLS;
+    }
+    uint16_t port = uri.port ? uri.port : *tp == SIP_TRANSPORT_TLS ? 5061 : 5060;
+    struct in6_addr probe;
+    if (inet_pton(AF_INET, host, &probe) != 1 && inet_pton(AF_INET6, host, &probe) != 1) {
+        *why = "the redirect names a host name; redirects are followed to addresses only "
+               "until DNS lookups run on the worker loop";
+        return SYNTH_EUNSUPPORTED;
+    }
+    return sip_addr_resolve(dest, host, port, NULL);
+}
+
 static bool follow_redirect(struct step_run *run, const struct sip_msg *msg)
 {
     uint32_t limit = run->u->w->plan->scenario->sip.max_redirects;
@@ -117,7 +164,23 @@ static bool follow_redirect(struct step_run *run, const struct sip_msg *msg)
     char *ruri = u->call->remote_target;
     if (strv_copy(a.uri, ruri, sizeof(u->call->remote_target)) != 0)
         return false;
-    send_invite(run, NULL);
+    struct sip_addr_storage dest, cur;
+    enum sip_transport tp, cur_tp;
+    char host[TARGET_HOST_MAX];
+    const char *why;
+    if (redirect_dest(u, a.uri, &dest, &tp, host, sizeof(host), &why) != 0) {
+        fail_call(run, FAIL_PROTOCOL, why);
+        return true;
+    }
+    call_link_dest(u, &cur, &cur_tp);
+    if (sip_addr_equal(&dest, &cur) && tp == cur_tp) {
+        send_invite(run, NULL);
+        return true;
+    }
+    run->state = CALL_CONNECTING;
+    int rc = call_link_open(u, &dest, tp, host, on_redirect_ready, run);
+    if (rc != 0)
+        fail_call(run, step_class_of_err(rc), "cannot connect to the server the redirect named");
     return true;
 }
 
@@ -191,7 +254,7 @@ static void send_invite(struct step_run *run, const char *auth_line)
         .to = d->remote_uri,
         .call_id = d->call_id,
         .cseq = d->invite_cseq,
-        .contact = sip_ua_contact(u->ua),
+        .contact = sip_ua_contact(call_link_ua(u)),
         .expires = -1,
         .extra = auth_line,
         .content_type = "application/sdp",
@@ -199,7 +262,7 @@ static void send_invite(struct step_run *run, const char *auth_line)
         .body_len = strlen(sdp),
     };
     run->state = CALL_INVITING;
-    int rc = sip_ua_request(u->ua, &spec, on_invite_response, run, &run->ctrans);
+    int rc = sip_ua_request(call_link_ua(u), &spec, on_invite_response, run, &run->ctrans);
     if (rc != 0)
         fail_call(run, step_class_of_err(rc), synth_strerror(rc));
 }
@@ -240,6 +303,8 @@ static void on_ready(int err, const char *detail, void *arg)
 
 static void call_start(struct step_run *run)
 {
+    call_link_release(run->u); /* a link left from an earlier call */
+    call_link_reap(run->u);
     run->state = CALL_CONNECTING;
     int rc = vuser_ensure_connected(run->u, on_ready, run);
     if (rc != 0)
@@ -250,7 +315,7 @@ static void cancel_pending(struct step_run *run)
 {
     struct vuser *u = run->u;
     if (run->state == CALL_EARLY && run->ctrans &&
-        sip_ua_cancel(u->ua, run->ctrans, NULL, NULL) == 0) {
+        sip_ua_cancel(call_link_ua(u), run->ctrans, NULL, NULL) == 0) {
         run->state = CALL_CANCELING;
         step_timer_start(run, CALL_CANCEL_WAIT_MS);
         return;
@@ -266,6 +331,7 @@ static void call_deadline(struct step_run *run)
 {
     if (run->state == CALL_CONNECTING) {
         vuser_cancel_wait(run->u, run);
+        call_link_cancel_wait(run->u, run);
         fail_call(run, FAIL_TIMEOUT, "not connected before the call's deadline");
         return;
     }
@@ -288,14 +354,16 @@ static void call_timer(struct step_run *run)
 
 static void call_abort(struct step_run *run)
 {
-    if (run->state == CALL_CONNECTING)
+    if (run->state == CALL_CONNECTING) {
         vuser_cancel_wait(run->u, run);
+        call_link_cancel_wait(run->u, run);
+    }
     if (run->state == CALL_HOLDING) {
         step_finish_ok(run); /* answered; the journey's end hangs up */
         return;
     }
     if (run->state == CALL_EARLY && run->ctrans)
-        sip_ua_cancel(run->u->ua, run->ctrans, NULL, NULL);
+        sip_ua_cancel(call_link_ua(run->u), run->ctrans, NULL, NULL);
     fail_call(run, FAIL_CANCELED, "the run was stopped");
 }
 
@@ -358,6 +426,7 @@ static void on_bye_response(int err, const struct sip_msg *msg, void *arg)
         dialog_free(u->call);
         u->call = NULL;
     }
+    call_link_release(u);
     if (err) {
         step_finish_fail(run, step_class_of_err(err), "BYE: %s", synth_strerror(err));
         return;
@@ -374,7 +443,7 @@ static void hangup_start(struct step_run *run)
 {
     struct vuser *u = run->u;
     struct dialog *d = u->call;
-    if (!d || !d->confirmed || d->terminated || !u->ua) {
+    if (!d || !d->confirmed || d->terminated || !call_link_ua(u)) {
         bool peer = d && d->bye_by_peer;
         if (peer) {
             run->result.bye_by_peer = true;
@@ -386,6 +455,7 @@ static void hangup_start(struct step_run *run)
             dialog_free(d);
             u->call = NULL;
         }
+        call_link_release(u);
         step_finish_fail(run, peer ? FAIL_DROPPED : FAIL_NOT_READY,
                          peer ? "the far end hung up first" : "no call to hang up");
         return;
@@ -394,7 +464,7 @@ static void hangup_start(struct step_run *run)
     struct sip_request_spec spec;
     dialog_request(d, "BYE", &spec);
     d->terminated = true;
-    int rc = sip_ua_request(u->ua, &spec, on_bye_response, run, &run->ctrans);
+    int rc = sip_ua_request(call_link_ua(u), &spec, on_bye_response, run, &run->ctrans);
     if (rc != 0)
         step_finish_fail(run, step_class_of_err(rc), "cannot send BYE: %s", synth_strerror(rc));
 }
@@ -406,6 +476,7 @@ static void hangup_deadline(struct step_run *run)
         dialog_free(u->call);
         u->call = NULL;
     }
+    call_link_release(u);
     step_finish_fail(run, FAIL_TIMEOUT, "no answer to BYE within %u ms", run->cfg->timeout_ms);
 }
 
@@ -422,7 +493,7 @@ void call_end_silently(struct vuser *u)
     if (d->confirmed && !d->terminated && u->ua && sip_ua_is_connected(u->ua)) {
         struct sip_request_spec spec;
         dialog_request(d, "BYE", &spec);
-        sip_ua_request(u->ua, &spec, NULL, NULL, NULL);
+        sip_ua_request(call_link_ua(u), &spec, NULL, NULL, NULL);
     }
     dialog_free(d);
     u->call = NULL;

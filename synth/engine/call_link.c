@@ -1,0 +1,111 @@
+/* A call's own connection after a redirect (call_link.h). */
+#include "synth/engine/call_link.h"
+
+#include "synth/engine/worker.h"
+#include "synth/steps/call.h"
+#include "synth/steps/step.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* As for the registrar: a server that does not answer in 10 s is down. */
+#define CALL_LINK_CONNECT_MS 10000
+
+struct sip_ua *call_link_ua(struct vuser *u)
+{
+    return u->call_ua ? u->call_ua : u->ua;
+}
+
+void call_link_dest(const struct vuser *u, struct sip_addr_storage *dest,
+                    enum sip_transport *transport)
+{
+    if (u->call_ua) {
+        *dest = u->call_dest;
+        *transport = u->call_transport;
+        return;
+    }
+    *dest = u->w->plan->registrar;
+    *transport = u->w->plan->target->registrar.transport;
+}
+
+void call_link_cancel_wait(struct vuser *u, void *arg)
+{
+    if (u->call_ready && u->call_ready_arg == arg)
+        u->call_ready = NULL;
+}
+
+void call_link_release(struct vuser *u)
+{
+    if (!u->call_ua)
+        return;
+    call_link_reap(u); /* an older one, not the one whose callback may be running */
+    u->retired_ua = u->call_ua;
+    u->call_ua = NULL;
+}
+
+void call_link_reap(struct vuser *u)
+{
+    if (u->retired_ua) {
+        sip_ua_free(u->retired_ua);
+        u->retired_ua = NULL;
+    }
+}
+
+static void link_connected(int err, void *arg)
+{
+    struct vuser *u = arg;
+    vuser_ready_h *h = u->call_ready;
+    u->call_ready = NULL;
+    if (err)
+        call_link_release(u);
+    if (h)
+        h(err, err ? "cannot connect to the server the redirect named" : "", u->call_ready_arg);
+}
+
+static void link_closed(int err, void *arg)
+{
+    struct vuser *u = arg;
+    call_link_release(u);
+    if (u->run && !u->run->finished && u->run->cfg->kind == STEP_CALL)
+        step_finish_fail(u->run, step_class_of_err(err ? err : SYNTH_ECLOSED),
+                         "the redirected call's connection was lost: %s",
+                         synth_strerror(err ? err : SYNTH_ECLOSED));
+}
+
+int call_link_open(struct vuser *u, const struct sip_addr_storage *dest,
+                   enum sip_transport transport, const char *server_name, vuser_ready_h *done,
+                   void *arg)
+{
+    const struct run_plan *plan = u->w->plan;
+    struct sip_ua_opts o = {
+        .conn =
+            {
+                .transport = transport,
+                .remote = *dest,
+                .ssl_ctx = plan->ssl_ctx,
+                .server_name = server_name,
+                .connect_timeout_ms = CALL_LINK_CONNECT_MS,
+                .keepalive_ms = plan->scenario->sip.keepalive_ms,
+                .dscp = -1,
+            },
+        .timers = {plan->scenario->sip.t1_ms, plan->scenario->sip.t2_ms},
+        .contact_user = u->user_part,
+    };
+    struct synth_error err;
+    if (transport == SIP_TRANSPORT_TLS && !plan->ssl_ctx)
+        return SYNTH_EUNSUPPORTED; /* a TLS context exists only for TLS targets */
+    call_link_release(u);
+    u->call_ready = done;
+    u->call_ready_arg = arg;
+    int rc = sip_ua_new(&u->call_ua, u->w->base, &o, link_connected, link_closed, u, &err);
+    if (rc != 0) {
+        u->call_ua = NULL;
+        u->call_ready = NULL;
+        return rc;
+    }
+    u->call_dest = *dest;
+    u->call_transport = transport;
+    sip_ua_set_request_handler(u->call_ua, call_on_request, u);
+    sip_ua_set_trace(u->call_ua, vuser_trace_append, u);
+    return 0;
+}
