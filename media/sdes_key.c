@@ -1,7 +1,9 @@
 /* SDES key parameters, RFC 4568 6.1 and 9.2 (grammar), 6.2.1 (AES_CM_128
  * key sizes), with the lifetime and 1-byte MKI that Microsoft endpoints send
- * ("inline:KEY|2^31|1:1"). Base64 is RFC 4648 4, strict. */
+ * ("inline:KEY|2^31|1:1"). Base64 is synth/base/base64 (RFC 4648 4, strict). */
 #include "sdes_key.h"
+
+#include "synth/base/base64.h"
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -13,54 +15,21 @@
 #define INLINE_PREFIX_LEN 7
 /* 2^48 has 15 decimal digits; anything longer is out of range anyway. */
 #define DECIMAL_DIGITS_MAX 15
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+_Static_assert(BASE64_ENCODED_LEN(SDES_KEY_SALT_LEN) == SDES_KEY_B64_LEN,
+               "key||salt is a whole number of base64 quanta, no padding");
 
-static int b64_value(char c)
+/* A refusal: the static reason for *why (callers that must not log peer
+ * bytes: the SDP parser's reasons are static), while the code comes from
+ * synth_error_set writing the detail, with the offending field, into err.
+ * Either pointer may be NULL. */
+static int fail(const char **why, const char *reason, int code)
 {
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Exactly SDES_KEY_B64_LEN characters to SDES_KEY_SALT_LEN bytes; four
- * characters make three bytes and 40 divides evenly, so no padding. */
-static int b64_decode_key(const char *s, uint8_t out[SDES_KEY_SALT_LEN])
-{
-    for (size_t i = 0, o = 0; i < SDES_KEY_B64_LEN; i += 4, o += 3) {
-        uint32_t v = 0;
-        for (size_t j = 0; j < 4; j++) {
-            int d = b64_value(s[i + j]);
-            if (d < 0)
-                return SYNTH_EPARSE;
-            v = v << 6 | (uint32_t)d;
-        }
-        out[o] = (uint8_t)(v >> 16);
-        out[o + 1] = (uint8_t)(v >> 8);
-        out[o + 2] = (uint8_t)v;
-    }
-    return 0;
-}
-
-static void b64_encode_key(const uint8_t in[SDES_KEY_SALT_LEN], char out[SDES_KEY_B64_LEN + 1])
-{
-    for (size_t i = 0, o = 0; i < SDES_KEY_SALT_LEN; i += 3, o += 4) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o] = b64_alphabet[v >> 18 & 63];
-        out[o + 1] = b64_alphabet[v >> 12 & 63];
-        out[o + 2] = b64_alphabet[v >> 6 & 63];
-        out[o + 3] = b64_alphabet[v & 63];
-    }
-    out[SDES_KEY_B64_LEN] = '\0';
+    if (why)
+        *why = reason;
+    return code;
 }
 
 /* 1*DIGIT filling [p, p+n), bounded so it cannot overflow. */
@@ -79,15 +48,19 @@ static int parse_decimal(const char *p, size_t n, uint64_t *out)
 }
 
 /* RFC 4568 9.2: lifetime = ["2^"] 1*(DIGIT). */
-static int parse_lifetime(struct sdes_key *k, const char *p, size_t n, struct synth_error *err)
+static int parse_lifetime(struct sdes_key *k, const char *p, size_t n, struct synth_error *err,
+                          const char **why)
 {
     uint64_t v;
     bool pow2 = n >= 2 && p[0] == '2' && p[1] == '^';
     if (pow2 ? parse_decimal(p + 2, n - 2, &v) : parse_decimal(p, n, &v))
-        return synth_error_set(err, SYNTH_EPARSE, "sdes key: bad lifetime \"%.*s\"", (int)n, p);
+        return fail(why, "sdes key: lifetime is not [2^]digits",
+                    synth_error_set(err, SYNTH_EPARSE, "sdes key: bad lifetime \"%.*s\"",
+                                    (int)n, p));
     if (pow2 ? v > SDES_LIFETIME_LOG2_MAX : (v == 0 || v > (1ull << SDES_LIFETIME_LOG2_MAX)))
-        return synth_error_set(err, SYNTH_EPARSE, "sdes key: lifetime \"%.*s\" out of range",
-                               (int)n, p);
+        return fail(why, "sdes key: lifetime is not 1 to 2^48 packets",
+                    synth_error_set(err, SYNTH_EPARSE,
+                                    "sdes key: lifetime \"%.*s\" out of range", (int)n, p));
     k->has_lifetime = true;
     k->lifetime_pow2 = pow2;
     k->lifetime = pow2 ? 1ull << v : v;
@@ -96,20 +69,25 @@ static int parse_lifetime(struct sdes_key *k, const char *p, size_t n, struct sy
 
 /* RFC 4568 9.2: mki = mki-value ":" mki-length, mki-length = 1*3DIGIT
  * (1..128 bytes). */
-static int parse_mki(struct sdes_key *k, const char *p, size_t n, struct synth_error *err)
+static int parse_mki(struct sdes_key *k, const char *p, size_t n, struct synth_error *err,
+                     const char **why)
 {
     const char *colon = memchr(p, ':', n);
     size_t vlen = (size_t)(colon - p), llen = n - vlen - 1;
     uint64_t value, len;
     if (parse_decimal(p, vlen, &value) || llen > 3 || parse_decimal(colon + 1, llen, &len) ||
         len == 0 || len > 128)
-        return synth_error_set(err, SYNTH_EPARSE, "sdes key: bad MKI \"%.*s\"", (int)n, p);
+        return fail(why, "sdes key: MKI is not value:length (1-128 bytes)",
+                    synth_error_set(err, SYNTH_EPARSE, "sdes key: bad MKI \"%.*s\"", (int)n, p));
     if (len > SDES_MKI_LEN_MAX)
-        return synth_error_set(err, SYNTH_EUNSUPPORTED, "sdes key: MKI of %u bytes (max %d)",
-                               (unsigned)len, SDES_MKI_LEN_MAX);
+        return fail(why, "sdes key: MKI longer than " STR(SDES_MKI_LEN_MAX) " bytes",
+                    synth_error_set(err, SYNTH_EUNSUPPORTED, "sdes key: MKI of %u bytes (max %d)",
+                                    (unsigned)len, SDES_MKI_LEN_MAX));
     if (len < 8 && value >> (8 * len))
-        return synth_error_set(err, SYNTH_EPARSE, "sdes key: MKI %llu does not fit %u byte(s)",
-                               (unsigned long long)value, (unsigned)len);
+        return fail(why, "sdes key: MKI value does not fit its length",
+                    synth_error_set(err, SYNTH_EPARSE,
+                                    "sdes key: MKI %llu does not fit %u byte(s)",
+                                    (unsigned long long)value, (unsigned)len));
     k->has_mki = true;
     k->mki_value = (uint32_t)value;
     k->mki_len = (uint8_t)len;
@@ -118,19 +96,22 @@ static int parse_mki(struct sdes_key *k, const char *p, size_t n, struct synth_e
 
 /* The "|"-separated fields after the key: at most a lifetime then an MKI,
  * in that order. An MKI is the one with a ':'. */
-static int parse_fields(struct sdes_key *k, const char *p, size_t n, struct synth_error *err)
+static int parse_fields(struct sdes_key *k, const char *p, size_t n, struct synth_error *err,
+                        const char **why)
 {
     while (n > 0) {
         if (p[0] != '|')
-            return synth_error_set(err, SYNTH_EPARSE, "sdes key: junk after the key");
+            return fail(why, "sdes key: junk after the key",
+                        synth_error_set(err, SYNTH_EPARSE, "sdes key: junk after the key"));
         p++, n--;
         const char *bar = memchr(p, '|', n);
         size_t flen = bar ? (size_t)(bar - p) : n;
         bool is_mki = memchr(p, ':', flen) != NULL;
         if (k->has_mki || (!is_mki && k->has_lifetime))
-            return synth_error_set(err, SYNTH_EPARSE, "sdes key: field \"%.*s\" out of order",
-                                   (int)flen, p);
-        int rc = is_mki ? parse_mki(k, p, flen, err) : parse_lifetime(k, p, flen, err);
+            return fail(why, "sdes key: more than a lifetime then an MKI",
+                        synth_error_set(err, SYNTH_EPARSE,
+                                        "sdes key: field \"%.*s\" out of order", (int)flen, p));
+        int rc = is_mki ? parse_mki(k, p, flen, err, why) : parse_lifetime(k, p, flen, err, why);
         if (rc)
             return rc;
         p += flen, n -= flen;
@@ -138,22 +119,44 @@ static int parse_fields(struct sdes_key *k, const char *p, size_t n, struct synt
     return 0;
 }
 
-int sdes_key_parse(struct sdes_key *k, const char *buf, size_t len, struct synth_error *err)
+static int parse_key(struct sdes_key *k, const char *buf, size_t len, struct synth_error *err,
+                     const char **why)
 {
+    int rc;
+    size_t got = 0;
     memset(k, 0, sizeof(*k));
     if (len < INLINE_PREFIX_LEN || strncasecmp(buf, INLINE_PREFIX, INLINE_PREFIX_LEN) != 0)
-        return synth_error_set(err, SYNTH_EPARSE, "sdes key: not an inline: key");
+        return fail(why, "sdes key: not an inline: key",
+                    synth_error_set(err, SYNTH_EPARSE, "sdes key: not an inline: key"));
     const char *p = buf + INLINE_PREFIX_LEN;
     size_t n = len - INLINE_PREFIX_LEN;
     if (n < SDES_KEY_B64_LEN || (n > SDES_KEY_B64_LEN && p[SDES_KEY_B64_LEN] != '|'))
-        return synth_error_set(err, SYNTH_EPARSE, "sdes key: key||salt is not %d base64 chars",
-                               SDES_KEY_B64_LEN);
-    if (b64_decode_key(p, k->key_salt))
-        return synth_error_set(err, SYNTH_EPARSE, "sdes key: bad base64 in key||salt");
-    int rc = parse_fields(k, p + SDES_KEY_B64_LEN, n - SDES_KEY_B64_LEN, err);
+        return fail(why, "sdes key: key||salt is not " STR(SDES_KEY_B64_LEN) " base64 characters",
+                    synth_error_set(err, SYNTH_EPARSE,
+                                    "sdes key: key||salt is not %d base64 chars",
+                                    SDES_KEY_B64_LEN));
+    /* 40 characters without '=' are 30 bytes; padding makes fewer. */
+    if (base64_decode(p, SDES_KEY_B64_LEN, k->key_salt, sizeof(k->key_salt), &got) != 0 ||
+        got != SDES_KEY_SALT_LEN) {
+        rc = fail(why, "sdes key: bad base64 in key||salt",
+                  synth_error_set(err, SYNTH_EPARSE, "sdes key: bad base64 in key||salt"));
+        goto out;
+    }
+    rc = parse_fields(k, p + SDES_KEY_B64_LEN, n - SDES_KEY_B64_LEN, err, why);
+out:
     if (rc)
         OPENSSL_cleanse(k->key_salt, sizeof(k->key_salt));
     return rc;
+}
+
+int sdes_key_parse(struct sdes_key *k, const char *buf, size_t len, struct synth_error *err)
+{
+    return parse_key(k, buf, len, err, NULL);
+}
+
+int sdes_key_parse_why(struct sdes_key *k, const char *buf, size_t len, const char **why)
+{
+    return parse_key(k, buf, len, NULL, why);
 }
 
 static unsigned log2_exact(uint64_t v)
@@ -189,7 +192,8 @@ int sdes_key_format(const struct sdes_key *k, char *buf, size_t size)
     if (rc)
         return rc;
     char b64[SDES_KEY_B64_LEN + 1], life[24] = "", mki[24] = "";
-    b64_encode_key(k->key_salt, b64);
+    if (base64_encode(k->key_salt, sizeof(k->key_salt), b64, sizeof(b64)) != 0)
+        return SYNTH_EINTERNAL; /* cannot happen: 30 bytes are 40 characters */
     if (k->has_lifetime && k->lifetime_pow2)
         snprintf(life, sizeof(life), "|2^%u", log2_exact(k->lifetime));
     else if (k->has_lifetime)

@@ -41,6 +41,10 @@ struct sdes_key {
  * not 0, MKI value fitting its length. Returns 0, SYNTH_EPARSE or
  * SYNTH_EUNSUPPORTED (MKI longer than SDES_MKI_LEN_MAX), detail in err. */
 int sdes_key_parse(struct sdes_key *k, const char *buf, size_t len, struct synth_error *err);
+/* The same, with a static reason in *why (may be NULL) instead of a
+ * message that quotes the peer's bytes: for parsers whose errors promise
+ * static text (synth/sdp's struct sdp_error). */
+int sdes_key_parse_why(struct sdes_key *k, const char *buf, size_t len, const char **why);
 
 /* Writes the NUL-terminated key parameter into buf. Returns 0, SYNTH_EINVAL
  * (a field out of range) or SYNTH_ETOOBIG (buf too small). */

@@ -83,6 +83,33 @@ static json_t *pct_json(uint64_t part, uint64_t whole)
     return json_real(round(100000.0 * (double)part / (double)whole) / 1000.0);
 }
 
+/* The calls' audio (issue #3 contract: media_ok, greeting_heard,
+ * connected_no_media, first_media_ms, loss_pct, jitter_ms, mos). The
+ * distributions are kept in thousandths, so latency_json's ms serve. */
+static int media_json(json_t *o, const struct media_stats *m)
+{
+    int rc = 0;
+    json_t *policy = json_object();
+    if (!policy)
+        return -1;
+    rc |= set(o, "media_calls", count_json(m->calls));
+    rc |= set(o, "media_ok", count_json(m->media_ok));
+    rc |= set(o, "greeting_heard", count_json(m->greeting_heard));
+    rc |= set(o, "connected_no_media", count_json(m->connected_no_media));
+    rc |= set(o, "first_media_ms", latency_json(&m->first_media));
+    rc |= set(o, "greeting_onset_ms", latency_json(&m->greeting_onset));
+    rc |= set(o, "loss_pct", latency_json(&m->loss));
+    rc |= set(o, "jitter_ms", latency_json(&m->jitter));
+    rc |= set(o, "mos", latency_json(&m->mos));
+    rc |= set(policy, "port_checked", count_json(m->port_checked));
+    rc |= set(policy, "port_out_of_range", count_json(m->port_out_of_range));
+    rc |= set(policy, "dscp_checked", count_json(m->dscp_checked));
+    rc |= set(policy, "dscp_mismatch", count_json(m->dscp_mismatch));
+    rc |= set(policy, "srtp_unauthenticated_packets", count_json(m->unauthenticated));
+    rc |= set(o, "media_policy", policy);
+    return rc;
+}
+
 static json_t *calls_json(const struct run_stats *s)
 {
     json_t *o = json_object();
@@ -98,6 +125,7 @@ static json_t *calls_json(const struct run_stats *s)
     rc |= set(o, "success_pct", pct_json(s->calls_ok, s->calls_attempted));
     rc |= set(o, "setup_ms", latency_json(&s->setup));
     rc |= set(o, "pdd_ms", latency_json(&s->pdd));
+    rc |= media_json(o, &s->media);
     if (rc) {
         json_decref(o);
         return NULL;

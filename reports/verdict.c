@@ -370,6 +370,27 @@ static struct class_text class_text(enum step_kind kind, enum failure_class c)
         return (struct class_text){"internal error in synth",
                                    "the result cannot be trusted: report a bug to synth with "
                                    "events.jsonl attached"};
+    case FAIL_NO_MEDIA:
+        return (struct class_text){"answered, but no media arrived (connected-no-media)",
+                                   "the call connected (200, ACK) but no authenticated RTP came: "
+                                   "through an Edge check the UM certificate's subject name is "
+                                   "the UM server's FQDN (not only in the SAN list) and the A/V "
+                                   "Edge path; also the SRTP keys and the firewall for the "
+                                   "media ports"};
+    case FAIL_NO_GREETING:
+        return (struct class_text){"media flowed, but no greeting was heard",
+                                   "listen to the received audio in the results' audio/ folder: "
+                                   "silence or a tone instead of speech points at the UM's "
+                                   "prompts or a media path that carries no audio"};
+    case FAIL_SDP:
+        return (struct class_text){"the answer's SDP cannot be used",
+                                   "compare the codecs and encryption the target answers with "
+                                   "the target's media settings (the evidence names the "
+                                   "problem)"};
+    case FAIL_LOCAL:
+        return (struct class_text){"synth ran out of its own resources",
+                                   "widen media.client_ports in the target or lower the "
+                                   "concurrency: the target was not at fault"};
     case FAIL_NONE:
     case FAIL_CLASS_COUNT:
         break;
@@ -508,6 +529,8 @@ static enum verdict_level class_level(enum failure_class c, const struct step_st
         /* Consequences, not causes: the cause has its own finding. */
         return VERDICT_OK;
     case FAIL_INTERNAL:
+    case FAIL_LOCAL:
+        /* synth's own fault: the target cannot be judged by it. */
         return VERDICT_UNKNOWN;
     default:
         break;
@@ -527,7 +550,11 @@ static int add_class_finding(struct verdict *v, const struct scenario *sc,
     struct class_text txt = class_text(kind, c);
     const char *kname = step_kind_name(kind);
 
-    snprintf(id, sizeof(id), "%s.%s", kname, failure_class_name(c));
+    /* The field's name for it, kept as the finding id (issue #3 contract). */
+    if (kind == STEP_CALL && c == FAIL_NO_MEDIA)
+        snprintf(id, sizeof(id), "connected-no-media");
+    else
+        snprintf(id, sizeof(id), "%s.%s", kname, failure_class_name(c));
     snprintf(summary, sizeof(summary), "%s: %s on %" PRIu64 " of %" PRIu64 " attempts", kname,
              txt.what, st->failures[c], st->attempts);
     sbuf_init(&sb, evidence, sizeof(evidence));

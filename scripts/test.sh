@@ -8,7 +8,7 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYNTH_WERROR=ON >/dev/null
 cmake --build build -j"$JOBS"
-ctest --test-dir build --output-on-failure -j"$JOBS"
+ctest --test-dir build --output-on-failure -j"$JOBS" -LE bench
 
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSYNTH_SANITIZE=ON -DSYNTH_WERROR=ON >/dev/null
 cmake --build build-asan -j"$JOBS"

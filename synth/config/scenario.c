@@ -249,10 +249,12 @@ static bool metric_known(const char *metric)
     return false;
 }
 
+/* Percentages of success and MOS are bad when low; everything else
+ * (latencies, loss, jitter) when high. */
 static bool is_pct(const char *metric)
 {
     size_t n = strlen(metric);
-    return n > 4 && strcmp(metric + n - 4, "_pct") == 0;
+    return (n > 4 && strcmp(metric + n - 4, "_pct") == 0) || strncmp(metric, "mos.", 4) == 0;
 }
 
 static int load_threshold(const struct ynode *value, const char *metric,
@@ -266,7 +268,7 @@ static int load_threshold(const struct ynode *value, const char *metric,
                           "steps.register.latency_ms.p95; docs/configuration.md lists all)");
     snprintf(th->metric, sizeof(th->metric), "%s", metric);
     th->line = value->line;
-    double max = is_pct(metric) ? 100.0 : 1e9;
+    double max = is_pct(metric) || strncmp(metric, "loss_pct.", 9) == 0 ? 100.0 : 1e9;
     int rc = ydoc_map_check(value, keys, err);
     if (rc == 0)
         rc = ydoc_require(value, "warn", &n, err);
@@ -277,7 +279,8 @@ static int load_threshold(const struct ynode *value, const char *metric,
     if (rc == 0)
         rc = ydoc_double(&n, 0, max, &th->crit, err);
     if (rc == 0 && is_pct(metric) && th->warn <= th->crit)
-        rc = ydoc_error(value, err, "a percentage is bad when low: warn must be above crit");
+        rc = ydoc_error(value, err, "%s is bad when low: warn must be above crit",
+                        strncmp(metric, "mos.", 4) == 0 ? "a MOS" : "a percentage");
     if (rc == 0 && !is_pct(metric) && th->warn > th->crit)
         rc = ydoc_error(value, err, "a latency is bad when high: warn must not be above crit");
     return rc;

@@ -9,8 +9,7 @@
 #include <string.h>
 
 /* The statistics a latency metric can ask of a histogram (".p95", ".max"). */
-static const char *const hist_stats[] = {"p50", "p90", "p95", "p99", "max", "mean"};
-#define HIST_STAT_COUNT (sizeof(hist_stats) / sizeof(hist_stats[0]))
+#define HIST_STAT_COUNT HIST_STAT_NAMES
 
 /* Run-wide latency metrics, in the order run_stats_metric_name lists them. */
 enum run_hist { RUN_HIST_SETUP, RUN_HIST_PDD, RUN_HIST_LAG, RUN_HIST_COUNT };
@@ -52,6 +51,7 @@ void run_stats_init(struct run_stats *s)
     hist_init(&s->setup);
     hist_init(&s->pdd);
     hist_init(&s->lag);
+    media_stats_init(&s->media);
 }
 
 void run_stats_free(struct run_stats *s)
@@ -164,6 +164,7 @@ int run_stats_add_result(struct run_stats *s, const struct step_result *r)
             hist_record(&s->setup, (uint64_t)r->setup_us);
         if (r->pdd_us >= 0)
             hist_record(&s->pdd, (uint64_t)r->pdd_us);
+        media_stats_add(&s->media, r);
         if (sec) {
             sec->calls++;
             if (r->answered)
@@ -244,6 +245,7 @@ int run_stats_merge(struct run_stats *dst, const struct run_stats *src)
     hist_merge(&dst->setup, &src->setup);
     hist_merge(&dst->pdd, &src->pdd);
     hist_merge(&dst->lag, &src->lag);
+    media_stats_merge(&dst->media, &src->media);
     for (size_t i = 0; i < src->timeline_len; i++) {
         struct timeline_sec *d = &dst->timeline[i];
         const struct timeline_sec *o = &src->timeline[i];
@@ -270,29 +272,6 @@ uint64_t run_stats_attempts(const struct run_stats *s)
 
 /* ---- threshold metrics ---- */
 
-static int hist_stat(const struct hist *h, const char *stat, double *out)
-{
-    size_t i;
-
-    for (i = 0; i < HIST_STAT_COUNT; i++) {
-        if (strcmp(stat, hist_stats[i]) == 0)
-            break;
-    }
-    if (i == HIST_STAT_COUNT)
-        return SYNTH_ENOTFOUND;
-    if (h->count == 0)
-        return SYNTH_EINVAL;
-    double us;
-    if (strcmp(stat, "mean") == 0)
-        us = hist_mean_us(h);
-    else if (strcmp(stat, "max") == 0)
-        us = (double)h->max_us; /* exact, not the bucket bound */
-    else
-        us = (double)hist_percentile(h, strtod(stat + 1, NULL));
-    *out = us / 1000.0;
-    return 0;
-}
-
 static int pct(uint64_t part, uint64_t whole, double *out)
 {
     if (whole == 0)
@@ -315,7 +294,7 @@ static int step_metric(const struct run_stats *s, const char *rest, double *out)
         if (strcmp(dot + 1, "success_pct") == 0)
             return pct(st->ok, st->attempts, out);
         if (strncmp(dot + 1, "latency_ms.", 11) == 0)
-            return hist_stat(&st->latency, dot + 12, out);
+            return hist_stat(&st->latency, dot + 12, 1000.0, out);
         return SYNTH_ENOTFOUND;
     }
     return SYNTH_ENOTFOUND;
@@ -330,11 +309,11 @@ int run_stats_metric(const struct run_stats *s, const char *metric, double *out)
     for (int h = 0; h < RUN_HIST_COUNT; h++) {
         size_t n = strlen(run_hist_prefix[h]);
         if (strncmp(metric, run_hist_prefix[h], n) == 0)
-            return hist_stat(run_hist(s, (enum run_hist)h), metric + n, out);
+            return hist_stat(run_hist(s, (enum run_hist)h), metric + n, 1000.0, out);
     }
     if (strncmp(metric, "steps.", 6) == 0)
         return step_metric(s, metric + 6, out);
-    return SYNTH_ENOTFOUND;
+    return media_stats_metric(&s->media, metric, out);
 }
 
 int run_stats_metric_name(size_t i, char *buf, size_t size)
@@ -343,7 +322,7 @@ int run_stats_metric_name(size_t i, char *buf, size_t size)
 
     if (i < RUN_HIST_COUNT * HIST_STAT_COUNT) {
         n = snprintf(buf, size, "%s%s", run_hist_prefix[i / HIST_STAT_COUNT],
-                     hist_stats[i % HIST_STAT_COUNT]);
+                     hist_stat_name(i % HIST_STAT_COUNT));
         goto out;
     }
     i -= RUN_HIST_COUNT * HIST_STAT_COUNT;
@@ -353,11 +332,11 @@ int run_stats_metric_name(size_t i, char *buf, size_t size)
     }
     i -= RUN_PCT_COUNT;
     if (i >= (size_t)STEP_KIND_COUNT * STEP_METRIC_COUNT)
-        return SYNTH_ENOTFOUND;
+        return media_stats_metric_name(i - (size_t)STEP_KIND_COUNT * STEP_METRIC_COUNT, buf, size);
     const char *kind = step_kind_name((enum step_kind)(i / STEP_METRIC_COUNT));
     size_t m = i % STEP_METRIC_COUNT;
     if (m < HIST_STAT_COUNT)
-        n = snprintf(buf, size, "steps.%s.latency_ms.%s", kind, hist_stats[m]);
+        n = snprintf(buf, size, "steps.%s.latency_ms.%s", kind, hist_stat_name(m));
     else
         n = snprintf(buf, size, "steps.%s.success_pct", kind);
 out:

@@ -4,6 +4,7 @@
 #ifndef SYNTH_ENGINE_RUN_STATS_H
 #define SYNTH_ENGINE_RUN_STATS_H
 
+#include "synth/engine/media_stats.h"
 #include "synth/engine/step_result.h"
 #include "synth/metrics/histogram.h"
 
@@ -54,6 +55,7 @@ struct run_stats {
     struct hist setup; /* INVITE → 200, µs */
     struct hist pdd;   /* INVITE → first 18x, µs */
     struct hist lag;   /* generator lag: actual - intended journey start, µs */
+    struct media_stats media; /* the calls' audio */
     struct timeline_sec *timeline; /* index = second since run start */
     size_t timeline_len;
     size_t timeline_cap; /* seconds allocated; grows by RUN_TIMELINE_CHUNK_SECONDS */

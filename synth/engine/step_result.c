@@ -20,6 +20,10 @@ const char *failure_class_name(enum failure_class c)
         [FAIL_PROTOCOL] = "protocol",
         [FAIL_CANCELED] = "canceled",
         [FAIL_INTERNAL] = "internal",
+        [FAIL_NO_MEDIA] = "connected-no-media",
+        [FAIL_NO_GREETING] = "no-greeting",
+        [FAIL_SDP] = "sdp-unusable",
+        [FAIL_LOCAL] = "local-resources",
     };
     if ((unsigned)c >= FAIL_CLASS_COUNT)
         return "unknown";
@@ -35,4 +39,8 @@ void step_result_init(struct step_result *r, enum step_kind kind, uint32_t step_
     r->user_index = user_index;
     r->pdd_us = -1;
     r->setup_us = -1;
+    r->media.first_media_us = -1;
+    r->media.greeting_onset_us = -1;
+    r->media.dscp_seen = -1;
+    r->media.dscp_expected = -1;
 }

@@ -25,6 +25,10 @@ enum failure_class {
     FAIL_PROTOCOL,       /* the peer broke the protocol (unparseable answer, missing To tag) */
     FAIL_CANCELED,       /* the run was stopped */
     FAIL_INTERNAL,
+    FAIL_NO_MEDIA,       /* call: answered, but no authenticated media arrived ("connected-no-media") */
+    FAIL_NO_GREETING,    /* call: media flowed, but no greeting (speech) was heard */
+    FAIL_SDP,            /* call: the answer's SDP cannot be used (no codec, no SRTP, bad key) */
+    FAIL_LOCAL,          /* synth's own resources ran out (media ports) */
     FAIL_CLASS_COUNT,
 };
 
@@ -32,6 +36,32 @@ const char *failure_class_name(enum failure_class c); /* "timeout", "transport",
 
 #define RESULT_TEXT_MAX 256
 #define RESULT_CALL_ID_MAX 128
+
+/* What a call's audio did (the media issue); the call step fills it. */
+struct media_result {
+    bool enabled;               /* the call offered media */
+    bool negotiated;            /* the answer was usable and the stream started */
+    char sdp_problem[48];       /* why it was not ("no-common-codec", ...) */
+    bool srtp;
+    bool flowed;                /* authenticated RTP arrived */
+    bool greeting_heard;
+    int64_t first_media_us;     /* 200 OK → first authenticated packet, -1 none */
+    int64_t greeting_onset_us;  /* 200 OK → start of the greeting, -1 none */
+    uint64_t sent, received, unauthenticated, replayed;
+    double loss_pct, jitter_ms, mos;
+    uint16_t peer_port;         /* the port the peer's SDP answered with */
+    bool peer_port_in_range;    /* within the target's server range for the modality */
+    uint16_t range_first, range_last; /* that range, for the evidence */
+    uint16_t peer_src_port;     /* the source port of its packets, 0 none */
+    int dscp_seen;              /* -1 none */
+    int dscp_expected;
+    uint64_t dscp_mismatches;
+    bool peer_report;           /* the peer's RTCP said what it received from us */
+    double peer_loss_pct, peer_jitter_ms;
+    bool has_rtt;
+    double rtt_ms;
+    char audio_file[128];       /* received audio kept, relative to the results dir */
+};
 
 struct step_result {
     enum step_kind kind;
@@ -57,6 +87,7 @@ struct step_result {
     int64_t setup_us;          /* INVITE sent → 200 */
     bool answered;
     bool bye_by_peer;          /* the far end hung up */
+    struct media_result media;
 };
 
 /* Latency as users see it: from the intended start (no coordinated omission). */

@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 _Static_assert(sizeof(struct hist) <= 16 * 1024,
@@ -168,5 +169,33 @@ int hist_set_totals(struct hist *h, uint64_t count, uint64_t overflow, uint64_t 
     h->min_us = min_us;
     h->max_us = max_us;
     h->sum_us = sum_us;
+    return 0;
+}
+
+static const char *const stat_names[HIST_STAT_NAMES] = {"p50", "p90", "p95", "p99", "max", "mean"};
+
+const char *hist_stat_name(size_t i)
+{
+    return i < HIST_STAT_NAMES ? stat_names[i] : NULL;
+}
+
+int hist_stat(const struct hist *h, const char *stat, double divisor, double *out)
+{
+    size_t i;
+    for (i = 0; i < HIST_STAT_NAMES; i++)
+        if (strcmp(stat, stat_names[i]) == 0)
+            break;
+    if (i == HIST_STAT_NAMES)
+        return SYNTH_ENOTFOUND;
+    if (h->count == 0)
+        return SYNTH_EINVAL;
+    double v;
+    if (strcmp(stat, "mean") == 0)
+        v = hist_mean_us(h);
+    else if (strcmp(stat, "max") == 0)
+        v = (double)h->max_us; /* exact, not the bucket bound */
+    else
+        v = (double)hist_percentile(h, strtod(stat + 1, NULL));
+    *out = v / divisor;
     return 0;
 }

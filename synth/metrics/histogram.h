@@ -80,4 +80,12 @@ int hist_add_bucket(struct hist *h, size_t index, uint32_t count);
 int hist_set_totals(struct hist *h, uint64_t count, uint64_t overflow, uint64_t min_us,
                     uint64_t max_us, double sum_us);
 
+/* Named statistics for thresholds and reports: "p50", "p90", "p95", "p99",
+ * "max" (exact) and "mean". hist_stat_name gives the i-th (NULL past the
+ * last); hist_stat the value divided by divisor (1000: µs to ms), or
+ * SYNTH_ENOTFOUND for an unknown name, SYNTH_EINVAL for an empty histogram. */
+#define HIST_STAT_NAMES 6
+const char *hist_stat_name(size_t i);
+int hist_stat(const struct hist *h, const char *stat, double divisor, double *out);
+
 #endif

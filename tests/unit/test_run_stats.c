@@ -381,11 +381,19 @@ static void test_metric_names(void **state)
     (void)state;
     run_stats_init(&full);
     run_stats_init(&empty);
-    /* One successful result of every kind, a call, a journey start. */
+    /* One successful result of every kind, a call with media, a journey start. */
     for (int k = 0; k < STEP_KIND_COUNT; k++) {
         struct step_result r = k == STEP_CALL ? call(0, 0, true, true, 150 * MS, FAIL_NONE)
                                               : result((enum step_kind)k, 0, 0, 20 * MS, true,
                                                        FAIL_NONE);
+        if (k == STEP_CALL) {
+            r.media.enabled = r.media.flowed = r.media.greeting_heard = true;
+            r.media.first_media_us = 30 * MS;
+            r.media.greeting_onset_us = 400 * MS;
+            r.media.loss_pct = 0.5;
+            r.media.jitter_ms = 1.5;
+            r.media.mos = 4.3;
+        }
         assert_int_equal(run_stats_add_result(&full, &r), 0);
     }
     assert_int_equal(run_stats_add_start(&full, 0, 3 * MS), 0);
@@ -402,8 +410,17 @@ static void test_metric_names(void **state)
         if (run_stats_metric(&empty, name, &v) != SYNTH_EINVAL)
             fail_msg("metric %s: a value without data", name);
     }
-    /* 3 run-wide latencies x 6, 2 percentages, per kind 6 latencies + success. */
-    assert_int_equal(n, 3 * 6 + 2 + STEP_KIND_COUNT * 7);
+    /* 3 run-wide latencies x 6, 2 percentages, per kind 6 latencies + success,
+     * then media: 2 percentages and 5 distributions x 6. */
+    assert_int_equal(n, 3 * 6 + 2 + STEP_KIND_COUNT * 7 + 2 + 5 * 6);
+    assert_int_equal(run_stats_metric(&full, "mos.p50", &v), 0);
+    assert_true(v > 4.25 && v < 4.35);
+    assert_int_equal(run_stats_metric(&full, "loss_pct.max", &v), 0);
+    assert_true(v > 0.49 && v < 0.51);
+    assert_int_equal(run_stats_metric(&full, "jitter_ms.max", &v), 0);
+    assert_true(v > 1.49 && v < 1.51);
+    assert_int_equal(run_stats_metric(&full, "media_ok_pct", &v), 0);
+    assert_true(v == 100.0);
     assert_int_equal(run_stats_metric_name(n, name, sizeof(name)), SYNTH_ENOTFOUND);
     assert_int_equal(run_stats_metric_name(0, name, 5), SYNTH_ETOOBIG);
 

@@ -1,7 +1,7 @@
 /* Unit tests of media/sdes_key.c: the RFC 4568 example key (decoded
  * independently with Python's base64 module), the SfB form with 2^31 and
- * MKI 1:1, format round trips, strictness, random keys. Inputs sit right
- * before an unreadable page. */
+ * MKI 1:1, format round trips, strictness and its static reasons, random
+ * keys. Inputs sit right before an unreadable page. */
 #include "media/sdes_key.h"
 
 #include <setjmp.h>
@@ -137,6 +137,51 @@ static void rejects_malformed(void **state)
     assert_string_equal(err.msg, "sdes key: MKI of 5 bytes (max 4)");
 }
 
+static int parse_why(struct sdes_key *k, const char *s, const char **why)
+{
+    size_t n = strlen(s);
+    char *p = g.base + g.page - n;
+    memcpy(p, s, n);
+    return sdes_key_parse_why(k, p, n, why);
+}
+
+/* The reasons for the SDP parser are static texts that name the field and
+ * never quote the peer's bytes; the key of a refused parameter is wiped. */
+static void reasons_are_static(void **state)
+{
+    static const struct {
+        const char *in;
+        int rc;
+        const char *why;
+    } cases[] = {
+        {"uri:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd", SYNTH_EPARSE, "inline"},
+        {"inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxw", SYNTH_EPARSE, "40 base64"},
+        {"inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGx==", SYNTH_EPARSE, "bad base64"},
+        {"inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd|2^49", SYNTH_EPARSE, "lifetime"},
+        {"inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd|2^x", SYNTH_EPARSE, "lifetime"},
+        {"inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd|1:0", SYNTH_EPARSE, "MKI"},
+        {"inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd|256:1", SYNTH_EPARSE, "does not fit"},
+        {"inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd|1:1|2^31", SYNTH_EPARSE, "an MKI"},
+        {"inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd|1:5", SYNTH_EUNSUPPORTED, "MKI longer"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sdes_key k;
+        const char *why = NULL;
+        int rc = parse_why(&k, cases[i].in, &why);
+        if (rc != cases[i].rc || !why || !strstr(why, cases[i].why) || strchr(why, '"'))
+            fail_msg("\"%s\": rc %d, why \"%s\"", cases[i].in, rc, why ? why : "(null)");
+        static const uint8_t zero[SDES_KEY_SALT_LEN];
+        assert_memory_equal(k.key_salt, zero, sizeof(zero));
+    }
+    struct sdes_key k;
+    const char *why = "untouched";
+    assert_int_equal(
+        parse_why(&k, "inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:4", &why), 0);
+    assert_string_equal(why, "untouched");
+    assert_memory_equal(k.key_salt, rfc_key, 30);
+    assert_int_equal(parse_why(&k, "inline:", NULL), SYNTH_EPARSE);
+}
+
 static void formats_and_roundtrips(void **state)
 {
     struct sdes_key k;
@@ -200,6 +245,7 @@ int main(void)
         cmocka_unit_test(parses_rfc4568_example),
         cmocka_unit_test(parses_sfb_forms),
         cmocka_unit_test(rejects_malformed),
+        cmocka_unit_test(reasons_are_static),
         cmocka_unit_test(formats_and_roundtrips),
         cmocka_unit_test(generates_distinct_keys),
     };

@@ -1,0 +1,152 @@
+/* Media statistics of a run's calls (media_stats.h). */
+#include "synth/engine/media_stats.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Distributions, in the order media_stats_metric_name lists them. */
+enum media_hist { MH_FIRST_MEDIA, MH_GREETING_ONSET, MH_LOSS, MH_JITTER, MH_MOS, MH_COUNT };
+static const char *const hist_prefix[MH_COUNT] = {
+    [MH_FIRST_MEDIA] = "first_media_ms.", [MH_GREETING_ONSET] = "greeting_onset_ms.",
+    [MH_LOSS] = "loss_pct.",               [MH_JITTER] = "jitter_ms.",
+    [MH_MOS] = "mos.",
+};
+static const char *const pct_names[] = {"media_ok_pct", "greeting_heard_pct"};
+#define PCT_COUNT (sizeof(pct_names) / sizeof(pct_names[0]))
+
+static const struct hist *hist_of(const struct media_stats *m, enum media_hist h)
+{
+    switch (h) {
+    case MH_FIRST_MEDIA: return &m->first_media;
+    case MH_GREETING_ONSET: return &m->greeting_onset;
+    case MH_LOSS: return &m->loss;
+    case MH_JITTER: return &m->jitter;
+    case MH_MOS:
+    case MH_COUNT: break;
+    }
+    return &m->mos;
+}
+
+void media_stats_init(struct media_stats *m)
+{
+    memset(m, 0, sizeof(*m));
+    hist_init(&m->first_media);
+    hist_init(&m->greeting_onset);
+    hist_init(&m->loss);
+    hist_init(&m->jitter);
+    hist_init(&m->mos);
+}
+
+static void example(struct media_policy_example *e, const struct step_result *r)
+{
+    if (e->have && e->at_us <= r->start_us)
+        return;
+    e->have = true;
+    e->at_us = r->start_us;
+    e->user_index = r->user_index;
+    e->port = r->media.peer_port;
+    e->range_first = r->media.range_first;
+    e->range_last = r->media.range_last;
+    e->dscp = r->media.dscp_seen;
+    e->expected = r->media.dscp_expected;
+}
+
+static uint64_t scaled(double v)
+{
+    return v <= 0 ? 0 : (uint64_t)(v * MEDIA_STATS_SCALE + 0.5);
+}
+
+void media_stats_add(struct media_stats *m, const struct step_result *r)
+{
+    const struct media_result *x = &r->media;
+    if (r->kind != STEP_CALL || !x->enabled || !r->answered)
+        return;
+    m->calls++;
+    m->unauthenticated += x->unauthenticated;
+    if (r->cls == FAIL_NO_MEDIA)
+        m->connected_no_media++;
+    if (x->peer_port) {
+        m->port_checked++;
+        if (!x->peer_port_in_range) {
+            m->port_out_of_range++;
+            example(&m->first_bad_port, r);
+        }
+    }
+    if (!x->flowed)
+        return;
+    m->media_ok++;
+    hist_record(&m->first_media, (uint64_t)x->first_media_us);
+    hist_record(&m->loss, scaled(x->loss_pct));
+    hist_record(&m->jitter, scaled(x->jitter_ms)); /* ms × 1000 = µs */
+    hist_record(&m->mos, scaled(x->mos));
+    if (x->greeting_heard) {
+        m->greeting_heard++;
+        if (x->greeting_onset_us >= 0)
+            hist_record(&m->greeting_onset, (uint64_t)x->greeting_onset_us);
+    }
+    if (x->dscp_expected >= 0 && x->dscp_seen >= 0) {
+        m->dscp_checked++;
+        if (x->dscp_mismatches) {
+            m->dscp_mismatch++;
+            example(&m->first_bad_dscp, r);
+        }
+    }
+}
+
+static void merge_example(struct media_policy_example *d, const struct media_policy_example *s)
+{
+    if (s->have && (!d->have || s->at_us < d->at_us))
+        *d = *s;
+}
+
+void media_stats_merge(struct media_stats *d, const struct media_stats *s)
+{
+    d->calls += s->calls;
+    d->media_ok += s->media_ok;
+    d->greeting_heard += s->greeting_heard;
+    d->connected_no_media += s->connected_no_media;
+    d->unauthenticated += s->unauthenticated;
+    d->port_checked += s->port_checked;
+    d->port_out_of_range += s->port_out_of_range;
+    d->dscp_checked += s->dscp_checked;
+    d->dscp_mismatch += s->dscp_mismatch;
+    merge_example(&d->first_bad_port, &s->first_bad_port);
+    merge_example(&d->first_bad_dscp, &s->first_bad_dscp);
+    hist_merge(&d->first_media, &s->first_media);
+    hist_merge(&d->greeting_onset, &s->greeting_onset);
+    hist_merge(&d->loss, &s->loss);
+    hist_merge(&d->jitter, &s->jitter);
+    hist_merge(&d->mos, &s->mos);
+}
+
+int media_stats_metric(const struct media_stats *m, const char *metric, double *out)
+{
+    if (strcmp(metric, "media_ok_pct") == 0 || strcmp(metric, "greeting_heard_pct") == 0) {
+        if (m->calls == 0)
+            return SYNTH_EINVAL;
+        uint64_t part = metric[0] == 'm' ? m->media_ok : m->greeting_heard;
+        *out = 100.0 * (double)part / (double)m->calls;
+        return 0;
+    }
+    for (int h = 0; h < MH_COUNT; h++) {
+        size_t n = strlen(hist_prefix[h]);
+        if (strncmp(metric, hist_prefix[h], n) == 0)
+            return hist_stat(hist_of(m, (enum media_hist)h), metric + n, 1000.0, out);
+    }
+    return SYNTH_ENOTFOUND;
+}
+
+int media_stats_metric_name(size_t i, char *buf, size_t size)
+{
+    int n;
+    if (i < PCT_COUNT) {
+        n = snprintf(buf, size, "%s", pct_names[i]);
+    } else {
+        i -= PCT_COUNT;
+        if (i >= (size_t)MH_COUNT * HIST_STAT_NAMES)
+            return SYNTH_ENOTFOUND;
+        n = snprintf(buf, size, "%s%s", hist_prefix[i / HIST_STAT_NAMES],
+                     hist_stat_name(i % HIST_STAT_NAMES));
+    }
+    return n < 0 || (size_t)n >= size ? SYNTH_ETOOBIG : 0;
+}
