@@ -3,6 +3,8 @@
  * Monitoring Plugins Development Guidelines ("Plugin Return Codes"). */
 #include "verdict.h"
 
+#include "reports/media_findings.h"
+
 #include "synth/base/err.h"
 #include "synth/base/sbuf.h"
 
@@ -613,6 +615,9 @@ int verdict_evaluate(struct verdict *v, const struct scenario *sc, const struct 
     if (err)
         return err;
     err = evaluate_failures(v, sc, s);
+    if (err)
+        return err;
+    err = media_findings_evaluate(v, s);
     if (err)
         return err;
     if (s->journeys_skipped) {

@@ -237,6 +237,7 @@ static int start_workers(struct run_ctx *rc, struct synth_error *err)
     rc->plan.scenario = &rc->scenario;
     rc->plan.ssl_ctx = rc->ssl_ctx;
     rc->plan.collector = rc->collector;
+    rc->plan.results_dir = rc->args.out_dir;
     rc->plan.workers = n;
     rc->plan.start_us = mono_us();
     rc->plan.start_wall_ms = wall_ms();

@@ -5,6 +5,7 @@
 #include "synth/engine/worker.h"
 #include "synth/sip/dialog.h"
 #include "synth/steps/call.h"
+#include "synth/steps/call_media.h"
 #include "synth/steps/step.h"
 #include "synth/tls/tls_ctx.h"
 
@@ -56,6 +57,7 @@ void vuser_cleanup(struct vuser *u)
     if (u->ready_ev)
         event_free(u->ready_ev);
     u->reregister = u->ready_ev = NULL;
+    call_media_end(u);
     call_link_release(u);
     call_link_reap(u);
     drop_ua(u);

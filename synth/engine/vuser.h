@@ -20,6 +20,7 @@ struct vuser_waiter {
     void *arg;
 };
 struct dialog;
+struct call_media;
 
 /* Bytes of SIP kept per call for the trace of a failed call. */
 #define VUSER_TRACE_MAX (64 * 1024)
@@ -53,6 +54,7 @@ struct vuser {
     struct step_run *refresh; /* a background re-REGISTER in flight */
 
     struct dialog *call;      /* the active call, if any */
+    struct call_media *media; /* its audio (call_media.c), until the dialog ends */
     /* The call's own connection when a redirect (3xx) sent it to another
      * server than the registrar; NULL: the call uses ua. A link no longer
      * used is retired and freed at the next safe point, never inside its

@@ -32,6 +32,7 @@ struct run_plan {
     struct collector *collector;
     uint32_t workers;
     const struct prompt *prompt;       /* what synthetic users say in calls */
+    const char *results_dir;           /* --out: audio evidence goes below it */
 };
 
 /* Live counters the progress line reads from another thread. */

@@ -3,6 +3,8 @@
  * `faults:` section and the command line, so both accept the same values. */
 #include "synth/lab/lab_config.h"
 
+#include "media/port_range.h"
+#include "synth/config/config_file.h"
 #include "synth/config/yaml_doc.h"
 
 #include <stdio.h>
@@ -13,6 +15,9 @@
 #define LAB_DEFAULT_USERS 100
 #define LAB_DEFAULT_PASSWORD "synth-lab"
 #define LAB_DEFAULT_MAX_MESSAGE_MS 60000
+/* SfB's server audio range: what a healthy UM answers from. */
+#define LAB_UM_MEDIA_FIRST 49152
+#define LAB_UM_MEDIA_LAST 57500
 /* The lab registrar keeps an array per user; a million is the target's cap. */
 #define LAB_USERS_MAX 1000000
 
@@ -49,6 +54,41 @@ static const char *parse_bye_after(struct lab_faults *f, const char *v, size_t l
     return ydoc_parse_duration(v, len, YDOC_UNIT_MS, YDOC_UNIT_MS, &f->bye_after_ms);
 }
 
+static const char *parse_bool_field(bool *out, const char *v, size_t len)
+{
+    return ydoc_parse_bool(v, len, out);
+}
+
+static const char *parse_no_media(struct lab_faults *f, const char *v, size_t len)
+{
+    return parse_bool_field(&f->um_no_media, v, len);
+}
+
+static const char *parse_wrong_key(struct lab_faults *f, const char *v, size_t len)
+{
+    return parse_bool_field(&f->um_wrong_key, v, len);
+}
+
+static const char *parse_outside(struct lab_faults *f, const char *v, size_t len)
+{
+    return parse_bool_field(&f->um_port_outside_range, v, len);
+}
+
+static const char *parse_dscp(struct lab_faults *f, const char *v, size_t len)
+{
+    uint32_t d;
+    if (ydoc_parse_u32(v, len, 0, 63, &d))
+        return "expected a DSCP value 0-63";
+    f->um_dscp = (uint8_t)d;
+    f->um_dscp_set = true;
+    return NULL;
+}
+
+static const char *parse_stop_media(struct lab_faults *f, const char *v, size_t len)
+{
+    return ydoc_parse_duration(v, len, YDOC_UNIT_MS, YDOC_UNIT_MS, &f->um_stop_media_after_ms);
+}
+
 static const struct fault_knob {
     const char *key;
     fault_parse_fn parse;
@@ -59,6 +99,11 @@ static const struct fault_knob {
     {"answer_delay_ms", parse_answer_delay, "milliseconds"},
     {"never_answer", parse_never_answer, "true|false"},
     {"bye_after_ms", parse_bye_after, "milliseconds"},
+    {"um_no_media", parse_no_media, "true|false"},
+    {"um_wrong_key", parse_wrong_key, "true|false"},
+    {"um_port_outside_range", parse_outside, "true|false"},
+    {"um_dscp", parse_dscp, "0-63"},
+    {"um_stop_media_after_ms", parse_stop_media, "milliseconds"},
 };
 #define FAULT_KNOB_COUNT (sizeof(fault_knobs) / sizeof(fault_knobs[0]))
 
@@ -120,6 +165,8 @@ void lab_config_defaults(struct lab_config *c)
     cert_default(&c->fe_cert, "fe", c->domain);
     cert_default(&c->um_cert, "um", c->domain);
     c->um_max_message_ms = LAB_DEFAULT_MAX_MESSAGE_MS;
+    c->um_media_first = LAB_UM_MEDIA_FIRST;
+    c->um_media_last = LAB_UM_MEDIA_LAST;
 }
 
 /* ---- the file ---- */
@@ -193,7 +240,8 @@ static int load_root(struct lab_config *c, const struct ynode *root, struct synt
 {
     static const char *const keys[] = {"domain", "listen_host", "udp_port", "tcp_port",
                                        "tls_port", "um_port", "users", "password", "fe_cert",
-                                       "um_cert", "um_max_message", "faults", NULL};
+                                       "um_cert", "um_max_message", "um_media_ports",
+                                       "um_greeting", "faults", NULL};
     struct ynode n;
     int rc = ydoc_map_check(root, keys, err);
     if (rc == 0 && ydoc_get(root, "domain", &n)) {
@@ -222,6 +270,24 @@ static int load_root(struct lab_config *c, const struct ynode *root, struct synt
         rc = load_cert(root, "um_cert", &c->um_cert, err);
     if (rc == 0 && ydoc_get(root, "um_max_message", &n))
         rc = ydoc_duration(&n, YDOC_UNIT_MS, &c->um_max_message_ms, err);
+    if (rc == 0 && ydoc_get(root, "um_media_ports", &n)) {
+        char text[32];
+        struct port_range r = {0, 0};
+        rc = ydoc_str(&n, text, sizeof(text), err);
+        if (rc == 0 && port_range_parse(text, strlen(text), &r, NULL) != 0)
+            rc = ydoc_error(&n, err, "expected a port range such as 49152-57500");
+        if (rc == 0) {
+            c->um_media_first = r.first;
+            c->um_media_last = r.last;
+        }
+    }
+    if (rc == 0 && ydoc_get(root, "um_greeting", &n)) {
+        char rel[sizeof(c->um_greeting)], dir[sizeof(c->um_greeting)];
+        rc = ydoc_str(&n, rel, sizeof(rel), err);
+        config_dirname(n.doc->name, dir, sizeof(dir));
+        if (rc == 0 && config_path_resolve(dir, rel, c->um_greeting, sizeof(c->um_greeting)))
+            rc = ydoc_error(&n, err, "path too long once resolved");
+    }
     if (rc == 0)
         rc = load_faults(c, root, err);
     return rc;

@@ -26,6 +26,13 @@ struct lab_faults {
     uint32_t answer_delay_ms;     /* UM: ring this long before 200 OK */
     bool never_answer;            /* UM: ring forever (caller must CANCEL) */
     uint32_t bye_after_ms;        /* UM: send BYE this long after answering */
+    /* UM media (issue #3), each reproducing a field failure: */
+    bool um_no_media;             /* answer with SDP but send no RTP */
+    bool um_wrong_key;            /* send SRTP with another key than the answer gave */
+    bool um_port_outside_range;   /* answer from a port outside the server audio range */
+    bool um_dscp_set;             /* mark the UM's media with um_dscp instead of 46 */
+    uint8_t um_dscp;
+    uint32_t um_stop_media_after_ms; /* stop sending media this long after answering */
 };
 
 struct lab_config {
@@ -38,6 +45,8 @@ struct lab_config {
     struct lab_cert_spec fe_cert;    /* default CN=fe.<domain>, SAN fe.<domain> */
     struct lab_cert_spec um_cert;    /* default CN=um.<domain>, SAN um.<domain> */
     uint32_t um_max_message_ms;      /* UM hangs up after this, default 60000 */
+    uint16_t um_media_first, um_media_last; /* UM media ports, default 49152-57500 (SfB audio) */
+    char um_greeting[1024];          /* WAV the UM plays; "" = a generated voice */
     struct lab_faults faults;
 };
 
@@ -52,7 +61,8 @@ int lab_config_load_buffer(struct lab_config *c, const char *name, const char *b
 
 /* Applies one "KEY=VALUE" fault knob (the keys of the `faults:` section:
  * register_reject, register_retry_after_s, answer_delay_ms, never_answer,
- * bye_after_ms). Errors name the key and the accepted values. */
+ * bye_after_ms, um_no_media, um_wrong_key, um_port_outside_range, um_dscp,
+ * um_stop_media_after_ms). Errors name the key and the accepted values. */
 int lab_config_set_fault(struct lab_config *c, const char *key_value, struct synth_error *err);
 
 #endif

@@ -4,6 +4,7 @@
 #include "um.h"
 
 #include "synth/base/sbuf.h"
+#include "synth/lab/um_media.h"
 #include "synth/sip/build.h"
 #include "synth/sip/msg.h"
 #include "synth/sip/transport.h"
@@ -40,12 +41,9 @@
 #define UM_CALL_ID_MAX 256
 #define UM_TAG_MAX 64
 #define UM_BRANCH_MAX 128
-#define UM_SDP_MAX 512
 #define UM_HOST_MAX 80
-/* Ports named in our SDP answer. No media flows yet (the SRTP issue binds
- * real sockets); even ports per RFC 3550 11. */
-#define UM_RTP_PORT_MIN 40000
-#define UM_RTP_PORT_PAIRS 5000
+/* Our SDP answer: one audio section with a crypto line fits easily. */
+#define UM_ANSWER_MAX 2048
 
 enum um_call_state {
     UM_CALL_RINGING,   /* 180 sent; 200 after answer_delay_ms, never with never_answer */
@@ -75,7 +73,10 @@ struct um_call {
     char local_tag[UM_TAG_MAX];     /* our To tag */
     char branch[UM_BRANCH_MAX];     /* the INVITE's top Via branch (CANCEL matching, RFC 3261 9.2) */
     uint32_t local_cseq;
-    uint16_t rtp_port;
+    struct um_call_media *media;    /* the greeting's stream (um_media.c) */
+    const char *reject_why;         /* a static reason for the 488's Warning */
+    char *answer;                   /* our SDP answer, the same in every 200 */
+    size_t answer_len;
     bool active;                    /* counted in active_dialogs */
     uint64_t answered_ms;
     uint32_t retrans_ms;
@@ -100,7 +101,7 @@ struct um {
     struct um_call *by_call_id[UM_CALL_BUCKETS];
     struct um_call *calls;
     size_t call_count;
-    uint32_t rtp_seq;
+    struct um_media *media;
 };
 
 static const char UM_ALLOW[] = "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n";
@@ -174,6 +175,8 @@ static void call_free(struct um_call *c)
         event_free(c->timer);
     if (c->retrans)
         event_free(c->retrans);
+    um_call_media_free(c->media);
+    free(c->answer);
     free(c->invite);
     free(c->last_resp);
     free(c);
@@ -211,7 +214,6 @@ static struct um_call *call_new(struct um *um, struct um_link *l, const struct s
     strv_copy(m->from.tag, c->remote_tag, sizeof(c->remote_tag));
     strv_copy(m->via.branch, c->branch, sizeof(c->branch));
     sip_random_token(c->local_tag, 17);
-    c->rtp_port = (uint16_t)(UM_RTP_PORT_MIN + 2 * (um->rtp_seq++ % UM_RTP_PORT_PAIRS));
 
     size_t b = call_bucket(m->call_id);
     c->next_hash = um->by_call_id[b];
@@ -226,30 +228,6 @@ static struct um_call *call_new(struct um *um, struct um_link *l, const struct s
 
 /* ---- responses ----------------------------------------------------------- */
 
-static void sdp_answer(const struct um *um, const struct um_call *c, struct sbuf *sb)
-{
-    /* c= is where media would go: the listen host, loopback for a wildcard. */
-    char ip[UM_HOST_MAX];
-    snprintf(ip, sizeof(ip), "%s", um->host[0] == '[' ? um->host + 1 : um->host);
-    char *rb = strchr(ip, ']');
-    if (rb)
-        *rb = '\0';
-    const char *fam = strchr(ip, ':') ? "IP6" : "IP4";
-    uint64_t sess = lab_now_ms();
-    sbuf_printf(sb,
-                "v=0\r\n"
-                "o=- %" PRIu64 " 1 IN %s %s\r\n"
-                "s=Exchange Unified Messaging\r\n"
-                "c=IN %s %s\r\n"
-                "t=0 0\r\n"
-                "m=audio %u RTP/AVP 0 101\r\n"
-                "a=rtpmap:0 PCMU/8000\r\n"
-                "a=rtpmap:101 telephone-event/8000\r\n"
-                "a=fmtp:101 0-16\r\n"
-                "a=sendrecv\r\n",
-                sess, fam, ip, fam, ip, c->rtp_port);
-}
-
 /* Builds a response to the stored INVITE and sends it; keeps it as the one
  * a retransmitted INVITE gets when store is set. */
 static int call_respond(struct um_call *c, uint16_t status, bool store)
@@ -257,27 +235,27 @@ static int call_respond(struct um_call *c, uint16_t status, bool store)
     struct um *um = c->um;
     struct sip_msg inv;
     size_t used;
-    char buf[SIP_BUILD_MAX], extra[512], sdp[UM_SDP_MAX];
-    struct sbuf sb, x, body;
+    char buf[SIP_BUILD_MAX], extra[512];
+    struct sbuf sb, x;
 
     if (sip_msg_parse(&inv, c->invite, c->invite_len, false, &used) != 0)
         return SYNTH_EINTERNAL;
     sbuf_init(&x, extra, sizeof(extra));
-    sbuf_init(&body, sdp, sizeof(sdp));
     if (status > 100 && status < 300) {
         /* RFC 3261 12.1.1: the Contact is the remote target of the dialog. */
         sbuf_printf(&x, "Contact: <sip:%s:%u;transport=tls>\r\n", um->fqdn, um->port);
     }
-    if (status == 200) {
+    if (status == 200)
         sbuf_puts(&x, UM_ALLOW);
-        sdp_answer(um, c, &body);
-    }
-    if (sbuf_result(&x) != 0 || sbuf_result(&body) != 0)
+    if (status == 488) /* RFC 3261 21.4.26, Warning 305 "Incompatible media format" */
+        sbuf_printf(&x, "Warning: 305 %s \"%s\"\r\n", um->fqdn, c->reject_why);
+    if (sbuf_result(&x) != 0)
         return SYNTH_ETOOBIG;
     sbuf_init(&sb, buf, sizeof(buf));
+    bool sdp = status == 200 && c->answer;
     int rc = sip_build_response(&sb, &inv, status, NULL, status == 100 ? NULL : c->local_tag,
-                                extra, status == 200 ? "application/sdp" : NULL, body.buf,
-                                status == 200 ? body.len : 0);
+                                extra, sdp ? "application/sdp" : NULL, sdp ? c->answer : NULL,
+                                sdp ? c->answer_len : 0);
     if (rc != 0)
         return rc;
     if (store) {
@@ -331,6 +309,8 @@ static void call_answer(struct um_call *c)
     }
     c->state = UM_CALL_ANSWERED;
     c->active = true;
+    if (c->media)
+        um_call_media_start(c->media);
     atomic_fetch_add(&um->stats->answered, 1);
     atomic_fetch_add(&um->stats->active_dialogs, 1);
     c->answered_ms = lab_now_ms();
@@ -452,6 +432,23 @@ static void retrans_cb(evutil_socket_t fd, short what, void *arg)
     timer_arm(c->retrans, c->retrans_ms);
 }
 
+/* The answer to the INVITE's offer, made once, and the stream behind it. */
+static int call_prepare_media(struct um_call *c, const struct sip_msg *m)
+{
+    char answer[UM_ANSWER_MAX];
+    size_t len = 0;
+    int rc = um_call_media_prepare(c->um->media, m->body, &c->media, answer, sizeof(answer),
+                                   &len, &c->reject_why);
+    if (rc != 0)
+        return rc;
+    c->answer = malloc(len);
+    if (!c->answer)
+        return SYNTH_ENOMEM;
+    memcpy(c->answer, answer, len);
+    c->answer_len = len;
+    return 0;
+}
+
 /* ---- requests ------------------------------------------------------------- */
 
 static void um_invite(struct um *um, struct um_link *l, const struct sip_msg *m)
@@ -467,13 +464,12 @@ static void um_invite(struct um *um, struct um_link *l, const struct sip_msg *m)
             um_respond(l, m, 481, NULL, NULL);
             return;
         }
-        char buf[SIP_BUILD_MAX], sdp[UM_SDP_MAX];
-        struct sbuf sb, body;
-        sbuf_init(&body, sdp, sizeof(sdp));
-        sdp_answer(um, c, &body);
+        char buf[SIP_BUILD_MAX];
+        struct sbuf sb;
         sbuf_init(&sb, buf, sizeof(buf));
-        if (sip_build_response(&sb, m, 200, NULL, c->local_tag, UM_ALLOW, "application/sdp",
-                               body.buf, body.len) == 0)
+        if (sip_build_response(&sb, m, 200, NULL, c->local_tag, UM_ALLOW,
+                               c->answer ? "application/sdp" : NULL, c->answer,
+                               c->answer ? c->answer_len : 0) == 0)
             link_send(l, sb.buf, sb.len);
         return;
     }
@@ -502,7 +498,15 @@ static void um_invite(struct um *um, struct um_link *l, const struct sip_msg *m)
         return;
     }
     atomic_fetch_add(&um->stats->invites, 1);
-    if (call_respond(c, 100, false) != 0 || call_respond(c, 180, true) != 0) {
+    if (call_respond(c, 100, false) != 0) {
+        call_free(c);
+        return;
+    }
+    if (call_prepare_media(c, m) != 0) {
+        call_reject(c, 488);
+        return;
+    }
+    if (call_respond(c, 180, true) != 0) {
         call_free(c);
         return;
     }
@@ -688,6 +692,15 @@ int um_start(struct um **out, struct event_base *base, const struct um_opts *o,
     snprintf(um->fqdn, sizeof(um->fqdn), "%s", o->fqdn);
     snprintf(um->peer_name, sizeof(um->peer_name), "%s", o->peer_name);
     lab_uri_host(o->cfg, um->host, sizeof(um->host));
+    /* Media goes where the URI host points, without IPv6 brackets. */
+    char ip[UM_HOST_MAX];
+    snprintf(ip, sizeof(ip), "%s", um->host[0] == '[' ? um->host + 1 : um->host);
+    char *rb = strchr(ip, ']');
+    if (rb)
+        *rb = '\0';
+    rc = um_media_new(&um->media, base, o->cfg, ip, err);
+    if (rc != 0)
+        goto fail;
 
     rc = sip_addr_resolve(&local, o->cfg->listen_host, o->cfg->um_port, err);
     if (rc != 0)
@@ -741,5 +754,6 @@ void um_free(struct um *um)
         call_free(um->calls);
     while (um->links)
         link_free(um->links);
+    um_media_free(um->media);
     free(um);
 }

@@ -1,5 +1,6 @@
-/* The call and hangup steps: INVITE voicemail, measure post-dial delay and
- * setup time, ACK, hold, BYE (RFC 3261 13, 15; CANCEL 9; redirects 8.1.3.4). */
+/* The call step: INVITE voicemail, measure post-dial delay and setup time,
+ * ACK, then hold while the media is judged (RFC 3261 13, CANCEL 9,
+ * redirects 8.1.3.4; media in call_media.c; BYE in hangup.c). */
 #include "step.h"
 
 #include "synth/engine/call_link.h"
@@ -7,6 +8,7 @@
 #include "synth/sip/dialog.h"
 #include "synth/steps/auth.h"
 #include "synth/steps/call.h"
+#include "synth/steps/call_media.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -15,6 +17,8 @@
 
 /* Credentials at most twice per call (once, once more for a stale nonce). */
 #define CALL_AUTH_MAX 2
+/* Our offer: one audio section with two crypto lines is about 500 bytes. */
+#define CALL_SDP_MAX 2048
 /* After CANCEL, how long we wait for the 487 before giving up on it. */
 #define CALL_CANCEL_WAIT_MS 4000
 
@@ -26,41 +30,13 @@ enum call_state {
     CALL_HOLDING,    /* answered, ACKed, holding for hold_ms */
 };
 
-/* The SDP offer. Media (SRTP, ports, DSCP) is the next issue; until then the
- * offer names the discard port so nothing is sent to us. */
-static int build_offer(const struct vuser *u, char *out, size_t size)
-{
-    char host[64];
-    uint16_t port;
-    sip_conn_local(sip_ua_conn(u->ua), host, sizeof(host), &port);
-    bool v6 = strchr(host, ':') != NULL;
-    int n = snprintf(out, size,
-                     "v=0\r\n"
-                     "o=synth %u 1 IN %s %s\r\n"
-                     "s=synth\r\n"
-                     "c=IN %s %s\r\n"
-                     "t=0 0\r\n"
-                     "m=audio 9 RTP/AVP 0 8 101\r\n"
-                     "a=rtpmap:0 PCMU/8000\r\n"
-                     "a=rtpmap:8 PCMA/8000\r\n"
-                     "a=rtpmap:101 telephone-event/8000\r\n"
-                     "a=fmtp:101 0-16\r\n"
-                     "a=ptime:20\r\n"
-                     "a=sendrecv\r\n",
-                     u->index, v6 ? "IP6" : "IP4", host, v6 ? "IP6" : "IP4", host);
-    return n > 0 && (size_t)n < size ? n : -1;
-}
-
 static void send_invite(struct step_run *run, const char *auth_line);
 
 static void fail_call(struct step_run *run, enum failure_class cls, const char *detail)
 {
     struct vuser *u = run->u;
-    if (u->call && !u->call->confirmed) {
-        dialog_free(u->call);
-        u->call = NULL;
-        call_link_release(u);
-    }
+    if (u->call && !u->call->confirmed)
+        call_end_dialog(u);
     step_finish_fail(run, cls, "%s", detail);
 }
 
@@ -75,6 +51,76 @@ static void send_ack_and_maybe_bye(struct step_run *run, bool bye)
         sip_ua_request(call_link_ua(u), &spec, NULL, NULL, NULL);
         u->call->terminated = true;
     }
+}
+
+/* What the call's audio says of it: FAIL_NONE, or why it failed. */
+static enum failure_class judge_media(const struct step_run *run, char *detail, size_t size)
+{
+    const struct media_result *m = &run->result.media;
+    const struct scenario_step *cfg = run->cfg;
+    if (!m->enabled || !m->negotiated)
+        return FAIL_NONE;
+    if (!m->flowed) {
+        snprintf(detail, size,
+                 "answered, but no authenticated media came (%llu packets failed SRTP "
+                 "authentication; %llu sent)",
+                 (unsigned long long)m->unauthenticated, (unsigned long long)m->sent);
+        return FAIL_NO_MEDIA;
+    }
+    if (cfg->greeting == GREETING_REQUIRED && !m->greeting_heard) {
+        snprintf(detail, size, "media flowed (%llu packets, first after %.0f ms) but no greeting "
+                 "was heard", (unsigned long long)m->received, (double)m->first_media_us / 1000.0);
+        return FAIL_NO_GREETING;
+    }
+    return FAIL_NONE;
+}
+
+/* The answered call ends its step: the media verdict, the audio evidence
+ * kept as the scenario asks, and a call without media hung up at once. */
+static void hold_end(struct step_run *run, enum failure_class cls, const char *why)
+{
+    struct vuser *u = run->u;
+    char detail[RESULT_TEXT_MAX];
+    call_media_snapshot(u, &run->result.media);
+    if (cls == FAIL_NONE)
+        cls = judge_media(run, detail, sizeof(detail));
+    else
+        snprintf(detail, sizeof(detail), "%s", why);
+    /* A call that connected without media is dead air: no media at all is
+     * named as such even when the far end hung up first. */
+    if (cls == FAIL_DROPPED && run->result.media.negotiated && !run->result.media.flowed)
+        cls = judge_media(run, detail, sizeof(detail));
+    enum scenario_record rec = u->w->plan->scenario->audio.record;
+    if (rec == RECORD_ALL || (rec == RECORD_FAILED && cls != FAIL_NONE))
+        call_media_keep_audio(u, run->result.call_id, &run->result.media);
+    if (cls == FAIL_NONE) {
+        step_finish_ok(run);
+        return;
+    }
+    if (cls == FAIL_NO_MEDIA && !run->result.bye_by_peer)
+        call_end_silently(u);
+    step_finish_fail(run, cls, "%s", detail);
+}
+
+static void on_media_event(struct media_stream *ms, enum media_event ev, void *arg)
+{
+    struct vuser *u = arg;
+    struct step_run *run = u->run;
+    if (ev != MEDIA_EVENT_GREETING || !run || run->finished || run->cfg->kind != STEP_CALL ||
+        run->state != CALL_HOLDING || !run->cfg->hangup_on_greeting)
+        return;
+    hold_end(run, FAIL_NONE, NULL);
+}
+
+static int start_media(struct step_run *run, const struct sip_msg *ok)
+{
+    struct synth_error err;
+    struct vuser *u = run->u;
+    if (call_media_answer(u, ok, on_media_event, u, &run->result.media, &err) == 0)
+        return 0;
+    call_end_silently(u);
+    fail_call(run, FAIL_SDP, err.msg);
+    return -1;
 }
 
 static void on_answer(struct step_run *run, const struct sip_msg *msg)
@@ -99,8 +145,16 @@ static void on_answer(struct step_run *run, const struct sip_msg *msg)
         step_finish_ok(run);
         return;
     }
+    if (run->cfg->media && start_media(run, msg) != 0)
+        return;
     run->state = CALL_HOLDING;
     step_timer_start(run, run->cfg->hold_ms);
+    /* The deadline now watches for the first media packet. */
+    uint32_t first = run->cfg->first_media_ms;
+    if (run->cfg->media && first && first < run->cfg->hold_ms) {
+        struct timeval tv = {first / 1000, (first % 1000) * 1000};
+        evtimer_add(run->deadline, &tv);
+    }
 }
 
 static void on_redirect_ready(int err, const char *detail, void *arg)
@@ -240,9 +294,13 @@ static void send_invite(struct step_run *run, const char *auth_line)
 {
     struct vuser *u = run->u;
     struct dialog *d = u->call;
-    char sdp[1024];
-    if (build_offer(u, sdp, sizeof(sdp)) < 0) {
-        fail_call(run, FAIL_INTERNAL, "SDP offer too long");
+    char sdp[CALL_SDP_MAX];
+    struct sbuf sb;
+    struct synth_error err;
+    sbuf_init(&sb, sdp, sizeof(sdp));
+    int orc = call_media_offer(u, run->cfg->media, &sb, &err);
+    if (orc != 0) {
+        fail_call(run, orc == SYNTH_ENOTFOUND ? FAIL_LOCAL : FAIL_INTERNAL, err.msg);
         return;
     }
     d->invite_cseq = ++d->local_cseq;
@@ -290,7 +348,7 @@ static void on_ready(int err, const char *detail, void *arg)
     snprintf(from, sizeof(from), "<%s>", u->id->uri);
     snprintf(to, sizeof(to), "<%s>", ruri);
     if (u->call)
-        dialog_free(u->call);
+        call_end_silently(u);
     u->call = dialog_new(call_id, from, tag, to, 0);
     if (!u->call) {
         fail_call(run, FAIL_INTERNAL, "out of memory");
@@ -329,6 +387,12 @@ static void cancel_pending(struct step_run *run)
 
 static void call_deadline(struct step_run *run)
 {
+    if (run->state == CALL_HOLDING) { /* the first-media deadline */
+        call_media_snapshot(run->u, &run->result.media);
+        if (!run->result.media.flowed)
+            hold_end(run, FAIL_NONE, NULL);
+        return;
+    }
     if (run->state == CALL_CONNECTING) {
         vuser_cancel_wait(run->u, run);
         call_link_cancel_wait(run->u, run);
@@ -341,7 +405,7 @@ static void call_deadline(struct step_run *run)
 static void call_timer(struct step_run *run)
 {
     if (run->state == CALL_HOLDING) {
-        step_finish_ok(run);
+        hold_end(run, FAIL_NONE, NULL);
         return;
     }
     if (run->state == CALL_CANCELING) {
@@ -359,7 +423,9 @@ static void call_abort(struct step_run *run)
         call_link_cancel_wait(run->u, run);
     }
     if (run->state == CALL_HOLDING) {
-        step_finish_ok(run); /* answered; the journey's end hangs up */
+        /* Answered; the journey's end hangs up. Our stop is not the target's fault. */
+        call_media_snapshot(run->u, &run->result.media);
+        step_finish_ok(run);
         return;
     }
     if (run->state == CALL_EARLY && run->ctrans)
@@ -407,94 +473,39 @@ bool call_on_request(struct sip_ua *ua, const struct sip_msg *msg, void *arg)
         if (d->bye_reason[0])
             snprintf(run->result.reason_hdr, sizeof(run->result.reason_hdr), "%s",
                      d->bye_reason);
-        step_finish_fail(run, FAIL_DROPPED, "the far end hung up after %.0f ms of %u ms hold",
-                         (double)(step_now_us(run) - run->result.start_us -
-                                  run->result.setup_us) / 1000.0,
-                         run->cfg->hold_ms);
+        char why[RESULT_TEXT_MAX];
+        snprintf(why, sizeof(why), "the far end hung up after %.0f ms of %u ms hold",
+                 (double)(step_now_us(run) - run->result.start_us - run->result.setup_us) /
+                     1000.0,
+                 run->cfg->hold_ms);
+        /* The greeting was heard: the far end ending the call is then fine. */
+        call_media_snapshot(u, &run->result.media);
+        bool heard = run->result.media.greeting_heard;
+        hold_end(run, heard ? FAIL_NONE : FAIL_DROPPED, why);
     }
     return true;
 }
 
-static void on_bye_response(int err, const struct sip_msg *msg, void *arg)
+
+void call_end_dialog(struct vuser *u)
 {
-    struct step_run *run = arg;
-    if (!err && msg->status < 200)
-        return;
-    run->ctrans = NULL;
-    struct vuser *u = run->u;
     if (u->call) {
         dialog_free(u->call);
         u->call = NULL;
     }
+    call_media_end(u);
     call_link_release(u);
-    if (err) {
-        step_finish_fail(run, step_class_of_err(err), "BYE: %s", synth_strerror(err));
-        return;
-    }
-    step_note_response(run, msg);
-    if (msg->status < 300)
-        step_finish_ok(run);
-    else
-        step_finish_fail(run, msg->status == 481 ? FAIL_PROTOCOL : step_class_of_status(msg->status),
-                         "BYE answered %u", msg->status);
 }
-
-static void hangup_start(struct step_run *run)
-{
-    struct vuser *u = run->u;
-    struct dialog *d = u->call;
-    if (!d || !d->confirmed || d->terminated || !call_link_ua(u)) {
-        bool peer = d && d->bye_by_peer;
-        if (peer) {
-            run->result.bye_by_peer = true;
-            snprintf(run->result.reason_hdr, sizeof(run->result.reason_hdr), "%s",
-                     d->bye_reason);
-        }
-        if (d) {
-            snprintf(run->result.call_id, sizeof(run->result.call_id), "%s", d->call_id);
-            dialog_free(d);
-            u->call = NULL;
-        }
-        call_link_release(u);
-        step_finish_fail(run, peer ? FAIL_DROPPED : FAIL_NOT_READY,
-                         peer ? "the far end hung up first" : "no call to hang up");
-        return;
-    }
-    snprintf(run->result.call_id, sizeof(run->result.call_id), "%s", d->call_id);
-    struct sip_request_spec spec;
-    dialog_request(d, "BYE", &spec);
-    d->terminated = true;
-    int rc = sip_ua_request(call_link_ua(u), &spec, on_bye_response, run, &run->ctrans);
-    if (rc != 0)
-        step_finish_fail(run, step_class_of_err(rc), "cannot send BYE: %s", synth_strerror(rc));
-}
-
-static void hangup_deadline(struct step_run *run)
-{
-    struct vuser *u = run->u;
-    if (u->call) {
-        dialog_free(u->call);
-        u->call = NULL;
-    }
-    call_link_release(u);
-    step_finish_fail(run, FAIL_TIMEOUT, "no answer to BYE within %u ms", run->cfg->timeout_ms);
-}
-
-const struct step_ops step_hangup_ops = {
-    .start = hangup_start,
-    .deadline = hangup_deadline,
-};
 
 void call_end_silently(struct vuser *u)
 {
     struct dialog *d = u->call;
-    if (!d)
-        return;
-    if (d->confirmed && !d->terminated && u->ua && sip_ua_is_connected(u->ua)) {
+    struct sip_ua *ua = call_link_ua(u);
+    if (d && d->confirmed && !d->terminated && ua && sip_ua_is_connected(ua)) {
         struct sip_request_spec spec;
         dialog_request(d, "BYE", &spec);
-        sip_ua_request(call_link_ua(u), &spec, NULL, NULL, NULL);
+        sip_ua_request(ua, &spec, NULL, NULL, NULL);
+        d->terminated = true;
     }
-    dialog_free(d);
-    u->call = NULL;
+    call_end_dialog(u);
 }

@@ -8,5 +8,7 @@
 bool call_on_request(struct sip_ua *ua, const struct sip_msg *msg, void *arg);
 /* Ends the user's call without a step (journey end, shutdown): BYE, no wait. */
 void call_end_silently(struct vuser *u);
+/* Forgets the call: dialog, media and its own connection (no BYE). */
+void call_end_dialog(struct vuser *u);
 
 #endif

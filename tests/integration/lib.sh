@@ -27,10 +27,26 @@ assert_json() {
     ok "$3"
 }
 
-# A free TCP+UDP port on loopback (the kernel picks; we release it at once).
+# A free TCP+UDP port on loopback, drawn from 10000-19999: below the lab's
+# media ranges (20000-32767 for synth, 49152-57500 for the UM) and below the
+# kernel's ephemeral ports (32768-60999), so that no connection or media
+# socket of another test takes it between this check and the bind.
 free_port() {
-    python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null ||
-        echo $(( 20000 + RANDOM % 20000 ))
+    python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    p = random.randint(10000, 19999)
+    try:
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            s = socket.socket(socket.AF_INET, kind)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", p))
+            s.close()
+        print(p)
+        break
+    except OSError:
+        continue
+PY
 }
 
 # wait_for_line FILE PATTERN SECONDS

@@ -60,7 +60,7 @@ cat >"$T/long.yaml" <<SCN
 name: long
 steps:
   - register: {expires: 300s, timeout: 5s}
-  - call: {hold: 60s, timeout: 3s}
+  - call: {hold: 60s, timeout: 3s, hangup_on_greeting: false}
   - hangup
   - unregister
 load: {users: 4, rate: 8, duration: 120s}

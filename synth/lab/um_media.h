@@ -1,0 +1,37 @@
+/* The lab UM's media: the SDP answer to a caller's offer (RFC 3264, SDES
+ * SRTP), and a stream that plays the greeting from the server audio range
+ * with DSCP 46, with the fault knobs that reproduce field failures (no
+ * media, the wrong key, a port outside the range, the wrong DSCP, media
+ * that stops). */
+#ifndef SYNTH_LAB_UM_MEDIA_H
+#define SYNTH_LAB_UM_MEDIA_H
+
+#include "synth/base/err.h"
+#include "synth/base/strv.h"
+#include "synth/lab/lab_config.h"
+
+#include <stddef.h>
+
+struct event_base;
+struct um_media;
+struct um_call_media;
+
+/* The UM's clock, port pool and greeting, for the UM's loop; host is the
+ * address media binds to and the answer names. */
+int um_media_new(struct um_media **out, struct event_base *base, const struct lab_config *cfg,
+                 const char *host, struct synth_error *err);
+void um_media_free(struct um_media *m);
+
+/* From an INVITE's SDP: negotiates, opens the call's stream and writes the
+ * answer into answer (size bytes, *len written). An offer the UM cannot
+ * take returns SYNTH_EPARSE with a short static reason in *why (for a 488
+ * Warning). Free with um_call_media_free. */
+int um_call_media_prepare(struct um_media *m, struct strv offer, struct um_call_media **out,
+                          char *answer, size_t size, size_t *len, const char **why);
+
+/* The 200 OK went out: the greeting starts. */
+int um_call_media_start(struct um_call_media *cm);
+
+void um_call_media_free(struct um_call_media *cm);
+
+#endif

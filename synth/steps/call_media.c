@@ -1,0 +1,310 @@
+/* The audio of a call (call_media.h): offer, answer, stream, verdict data. */
+#include "synth/steps/call_media.h"
+
+#include "media/media_tick.h"
+#include "synth/engine/call_link.h"
+#include "synth/engine/worker.h"
+#include "synth/sdp/sdp_negotiate.h"
+#include "synth/steps/step.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Crypto tags of our offer: the 80-bit tag first (SfB's default), then 32. */
+#define TAG_SHA1_80 1
+#define TAG_SHA1_32 2
+
+struct call_media {
+    struct media_stream *stream;
+    struct sdp_desc offer;      /* kept: the answer is negotiated against it */
+    char addr[INET6_ADDRSTRLEN];
+    struct sdes_key key;        /* ours: protects what we send */
+    struct sdp_session *answer; /* ~48 KB, so on the heap */
+};
+
+static struct call_media *media_of(struct vuser *u)
+{
+    if (!u->media)
+        u->media = calloc(1, sizeof(struct call_media));
+    return u->media;
+}
+
+static void local_address(struct vuser *u, char *out, size_t size)
+{
+    const char *cfg = u->w->plan->target->media.local_address;
+    uint16_t port;
+    if (cfg[0])
+        snprintf(out, size, "%s", cfg);
+    else
+        sip_conn_local(sip_ua_conn(call_link_ua(u)), out, size, &port);
+}
+
+static int to_sockaddr(const char *host, uint16_t port, struct sockaddr_storage *ss,
+                       socklen_t *len)
+{
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+    memset(ss, 0, sizeof(*ss));
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        *len = sizeof(*v4);
+        return 0;
+    }
+    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        *len = sizeof(*v6);
+        return 0;
+    }
+    return SYNTH_EPARSE;
+}
+
+static int open_stream(struct vuser *u, struct call_media *cm, struct synth_error *err)
+{
+    const struct target_media *tm = &u->w->plan->target->media;
+    struct sockaddr_storage local;
+    socklen_t len;
+    local_address(u, cm->addr, sizeof(cm->addr));
+    if (to_sockaddr(cm->addr, 0, &local, &len) != 0)
+        return synth_error_set(err, SYNTH_ECONFIG, "media: local address %s is not an address",
+                               cm->addr);
+    struct media_stream_opts o = {
+        .base = u->w->base,
+        .tick = u->w->media_tick,
+        .ports = &u->w->media_ports,
+        .modality = PORT_RANGE_AUDIO,
+        .local = (const struct sockaddr *)&local,
+        .local_len = len,
+        .dscp = tm->dscp[PORT_RANGE_AUDIO],
+    };
+    int rc = media_stream_open(&cm->stream, &o, err);
+    if (rc == 0 && tm->srtp != TARGET_SRTP_OFF)
+        rc = sdes_key_generate(&cm->key, err);
+    return rc;
+}
+
+static void add_crypto(struct sdp_desc *d, uint32_t tag, enum srtpsess_suite suite,
+                       const struct sdes_key *key)
+{
+    struct sdp_crypto *c = &d->crypto[d->crypto_count++];
+    memset(c, 0, sizeof(*c));
+    c->tag = tag;
+    c->suite_known = true;
+    c->suite = suite;
+    c->keys[0].key = *key;
+    c->key_count = 1;
+}
+
+static void describe_offer(struct vuser *u, struct call_media *cm, bool media)
+{
+    enum target_srtp srtp = u->w->plan->target->media.srtp;
+    struct sdp_desc *d = &cm->offer;
+    uint64_t id = 0;
+    RAND_bytes((unsigned char *)&id, sizeof(id));
+    memset(d, 0, sizeof(*d));
+    d->username = strv_from_cstr("synth");
+    d->sess_id = id >> 1; /* RFC 8866 5.2: a number that fits NTP's 63 bits */
+    d->sess_version = 1;
+    d->session_name = strv_from_cstr("synth");
+    d->addr = strv_from_cstr(cm->addr);
+    /* Without media, the discard port (RFC 863): nothing comes back to us. */
+    d->port = media ? media_stream_port(cm->stream) : 9;
+    d->codecs[d->codec_count++] = SDP_CODEC_PCMU;
+    d->codecs[d->codec_count++] = SDP_CODEC_PCMA;
+    d->codecs[d->codec_count++] = SDP_CODEC_TELEPHONE_EVENT;
+    d->ptime = MEDIA_PTIME_MS;
+    d->dir = SDP_DIR_SENDRECV;
+    d->proto = media && srtp == TARGET_SRTP_REQUIRED ? SDP_PROTO_RTP_SAVP : SDP_PROTO_RTP_AVP;
+    if (!media || srtp == TARGET_SRTP_OFF)
+        return;
+    add_crypto(d, TAG_SHA1_80, SRTPSESS_AES_CM_128_HMAC_SHA1_80, &cm->key);
+    add_crypto(d, TAG_SHA1_32, SRTPSESS_AES_CM_128_HMAC_SHA1_32, &cm->key);
+    /* [MS-SDPEXT]: SfB peers read it; others ignore an unknown attribute. */
+    d->encryption = srtp == TARGET_SRTP_REQUIRED ? SDP_ENC_REQUIRED : SDP_ENC_OPTIONAL;
+}
+
+int call_media_offer(struct vuser *u, bool media, struct sbuf *sb, struct synth_error *err)
+{
+    struct call_media *cm = media_of(u);
+    if (!cm)
+        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
+    if (!cm->addr[0] || (media && !cm->stream)) {
+        if (media) {
+            int rc = open_stream(u, cm, err);
+            if (rc != 0)
+                return rc;
+        } else {
+            local_address(u, cm->addr, sizeof(cm->addr));
+        }
+        describe_offer(u, cm, media);
+    }
+    int rc = sdp_build(sb, &cm->offer);
+    return rc ? synth_error_set(err, rc, "SDP offer: cannot be written") : 0;
+}
+
+static int problem(struct media_result *out, struct synth_error *err, const char *what,
+                   const char *detail)
+{
+    snprintf(out->sdp_problem, sizeof(out->sdp_problem), "%s", what);
+    return synth_error_set(err, SYNTH_EPARSE, "the answer's SDP cannot be used: %s", detail);
+}
+
+/* Fills the stream's parameters from the negotiation; 0 or a problem. */
+static int params_of(struct vuser *u, struct call_media *cm, const struct sdp_neg *neg,
+                     struct media_stream_params *p, struct media_result *out,
+                     struct synth_error *err)
+{
+    char host[INET6_ADDRSTRLEN];
+    const struct scenario_step *cfg = u->run->cfg;
+    const struct target_media *tm = &u->w->plan->target->media;
+    const struct scenario *sc = u->w->plan->scenario;
+    memset(p, 0, sizeof(*p));
+    if (strv_copy(neg->addr, host, sizeof(host)) != 0 ||
+        to_sockaddr(host, neg->rtp_port, &p->peer_rtp, &p->peer_rtp_len) != 0)
+        return problem(out, err, "host-name-in-c-line", "c= names a host, not an address");
+    struct strv raddr = strv_isset(neg->rtcp_addr) ? neg->rtcp_addr : neg->addr;
+    if (strv_copy(raddr, host, sizeof(host)) != 0 ||
+        to_sockaddr(host, neg->rtcp_port, &p->peer_rtcp, &p->peer_rtcp_len) != 0)
+        return problem(out, err, "host-name-in-rtcp", "a=rtcp names a host, not an address");
+    if (neg->peer_pt != 0 && neg->peer_pt != 8)
+        return problem(out, err, "no-common-codec", "the codec chosen is not G.711");
+    p->rtcp_mux = neg->rtcp_mux;
+    p->pt = neg->peer_pt;
+    p->srtp = neg->srtp;
+    p->suite = neg->suite;
+    p->tx_key = cm->key;
+    p->rx_key = neg->peer_key;
+    p->prompt = u->w->plan->prompt;
+    p->loop_prompt = true;
+    p->send = true;
+    p->detect_greeting = cfg->greeting != GREETING_OFF;
+    greeting_config_default(&p->greeting);
+    p->record_ms = sc->audio.record == RECORD_NONE ? 0 : sc->audio.max_ms;
+    p->expect_dscp = tm->dscp[PORT_RANGE_AUDIO];
+    p->cname = u->id->uri;
+    return 0;
+}
+
+int call_media_answer(struct vuser *u, const struct sip_msg *ok, media_event_h *h, void *arg,
+                      struct media_result *out, struct synth_error *err)
+{
+    struct call_media *cm = u->media;
+    struct sdp_error se;
+    struct sdp_neg neg;
+    struct media_stream_params p;
+    const struct target_media *tm = &u->w->plan->target->media;
+
+    out->enabled = true;
+    out->dscp_expected = tm->dscp[PORT_RANGE_AUDIO];
+    if (!cm || !cm->stream)
+        return problem(out, err, "no-stream", "no media stream was opened");
+    if (!cm->answer && !(cm->answer = malloc(sizeof(*cm->answer))))
+        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
+    if (ok->body.l == 0)
+        return problem(out, err, "no-sdp", "the 200 OK has no SDP");
+    if (sdp_parse(cm->answer, ok->body.p, ok->body.l, &se) != 0) {
+        struct synth_error why;
+        sdp_error_format(&se, SYNTH_EPARSE, &why);
+        return problem(out, err, "malformed", why.msg);
+    }
+    enum sdp_neg_reason r = sdp_negotiate_answer(&cm->offer, cm->answer, &neg);
+    if (r != SDP_NEG_OK)
+        return problem(out, err, sdp_neg_reason_str(r), sdp_neg_reason_str(r));
+    out->srtp = neg.srtp;
+    out->peer_port = neg.rtp_port;
+    struct port_range server = tm->server_ports[PORT_RANGE_AUDIO];
+    out->range_first = server.first;
+    out->range_last = server.last;
+    out->peer_port_in_range = port_range_contains(server, neg.rtp_port);
+    int rc = params_of(u, cm, &neg, &p, out, err);
+    if (rc != 0)
+        return rc;
+    p.on_event = h;
+    p.arg = arg;
+    rc = media_stream_start(cm->stream, &p, err);
+    if (rc != 0)
+        return rc;
+    out->negotiated = true;
+    return 0;
+}
+
+void call_media_snapshot(struct vuser *u, struct media_result *out)
+{
+    struct call_media *cm = u->media;
+    struct media_report r;
+    if (!cm || !cm->stream || !out->negotiated)
+        return;
+    media_stream_report(cm->stream, &r);
+    out->flowed = r.recv_packets > 0;
+    out->greeting_heard = r.greeting_heard;
+    out->first_media_us = r.first_packet_us;
+    out->greeting_onset_us = r.greeting_onset_us;
+    out->sent = r.sent_packets;
+    out->received = r.recv_packets;
+    out->unauthenticated = r.recv_unauthenticated;
+    out->replayed = r.recv_replayed;
+    out->loss_pct = r.loss_pct;
+    out->jitter_ms = r.jitter_ms;
+    out->mos = r.mos;
+    out->peer_src_port = r.peer_port_seen;
+    out->dscp_seen = r.dscp_seen;
+    out->dscp_mismatches = r.dscp_mismatches;
+    out->peer_report = r.peer.have;
+    out->peer_loss_pct = r.peer.loss_pct;
+    out->peer_jitter_ms = r.peer.jitter_ms;
+    out->has_rtt = r.peer.have_rtt;
+    out->rtt_ms = r.peer.rtt_ms;
+}
+
+/* A Call-ID as a file name: letters, digits and - _ . kept, the rest '_'. */
+static void file_name_of(const char *call_id, char *out, size_t size)
+{
+    size_t n = 0;
+    for (const char *p = call_id; *p && n + 1 < size; p++, n++) {
+        char c = *p;
+        bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+        out[n] = keep ? c : '_';
+    }
+    out[n] = '\0';
+}
+
+void call_media_keep_audio(struct vuser *u, const char *call_id, struct media_result *out)
+{
+    struct call_media *cm = u->media;
+    const char *dir = u->w->plan->results_dir;
+    if (!cm || !cm->stream || !dir)
+        return;
+    const struct recording *rec = media_stream_recording(cm->stream);
+    if (!rec->samples)
+        return;
+    char name[96], path[1200];
+    file_name_of(call_id, name, sizeof(name));
+    snprintf(path, sizeof(path), "%s/audio", dir);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return;
+    snprintf(out->audio_file, sizeof(out->audio_file), "audio/%s.wav", name);
+    snprintf(path, sizeof(path), "%s/%s", dir, out->audio_file);
+    /* A few hundred KB, and only for the calls the policy keeps (failed
+     * ones by default): written here rather than copied to the collector. */
+    if (recording_write_wav(rec, path, NULL) != 0)
+        out->audio_file[0] = '\0';
+}
+
+void call_media_end(struct vuser *u)
+{
+    struct call_media *cm = u->media;
+    if (!cm)
+        return;
+    media_stream_free(cm->stream);
+    free(cm->answer);
+    free(cm);
+    u->media = NULL;
+}

@@ -1,0 +1,37 @@
+/* The audio of a synthetic user's call (issue #3): the SDP offer with an
+ * SDES key and a port in the target's client range, the answer negotiated
+ * (RFC 3264), the media stream started on 200 OK, and what it measured
+ * copied into the call's result, judged against the target's policy (the
+ * server port range and the DSCP of the modality). */
+#ifndef SYNTH_STEPS_CALL_MEDIA_H
+#define SYNTH_STEPS_CALL_MEDIA_H
+
+#include "media/media_stream.h"
+#include "synth/base/sbuf.h"
+#include "synth/engine/step_result.h"
+#include "synth/engine/vuser.h"
+
+struct call_media;
+
+/* Writes our offer into sb. With media, opens the stream (the port, the
+ * key) the first time and reuses it for re-sent INVITEs (credentials,
+ * redirects); without, an offer that names the discard port so nothing is
+ * sent to us. SYNTH_ENOTFOUND when the client port range is exhausted. */
+int call_media_offer(struct vuser *u, bool media, struct sbuf *sb, struct synth_error *err);
+
+/* Takes the 200 OK's SDP: negotiates and starts the stream; events go to
+ * h(arg). 0, or SYNTH_EPARSE with the problem in out->sdp_problem and err
+ * (the call is then unusable: sdp-unusable). */
+int call_media_answer(struct vuser *u, const struct sip_msg *ok, media_event_h *h, void *arg,
+                      struct media_result *out, struct synth_error *err);
+
+/* Copies what the stream measured so far into out (a call step's result). */
+void call_media_snapshot(struct vuser *u, struct media_result *out);
+
+/* Writes the received audio as DIR/audio/<call-id>.wav; its name goes in out. */
+void call_media_keep_audio(struct vuser *u, const char *call_id, struct media_result *out);
+
+/* The dialog is over: stops and frees the stream. Safe without one. */
+void call_media_end(struct vuser *u);
+
+#endif
