@@ -1,0 +1,75 @@
+#!/bin/bash
+# Media against the embedded lab: SRTP both ways with the greeting heard,
+# each UM media fault knob classified, the received audio of failed calls
+# kept as WAV, and on the wire (tshark) SRTP, not RTP, marked DSCP 46.
+. "$(dirname "$0")/lib.sh"
+SC="$SRC/tests/integration/scenarios/short-call.yaml"
+
+run() { # NAME EXPECTED_EXIT ARGS...: a run of the short call against the lab
+    name=$1; want=$2; shift 2
+    rc=0; "$SYNTH" run "$SC" --lab --out "$T/$name" --workers 2 --quiet "$@" >"$T/$name.out" 2>&1 || rc=$?
+    [ $rc -eq "$want" ] || fail "$name: exit $rc, want $want: $(tail -20 "$T/$name.out")"
+}
+
+# 1. Healthy: every call heard the greeting over SRTP, policy checks pass.
+run ok 0
+S="$T/ok/summary.json"
+assert_json "$S" '.calls.media_ok == 12 and .calls.greeting_heard == 12 and .calls.connected_no_media == 0' "12 calls with media, greeting heard in all"
+assert_json "$S" '.calls.first_media_ms.p95 < 1000 and .calls.greeting_onset_ms.p50 > 100' "first media within a second, greeting onset measured"
+assert_json "$S" '.calls.loss_pct.max < 1 and .calls.mos.p50 > 4.0 and .calls.jitter_ms.p95 < 30' "loss, jitter and MOS measured"
+assert_json "$S" '.calls.media_policy.port_out_of_range == 0 and .calls.media_policy.dscp_mismatch == 0 and .calls.media_policy.dscp_checked == 12' "port range and DSCP as the policy says"
+assert_json "$S" '[.findings[].id] | (index("connected-no-media") == null and index("dscp-mismatch") == null)' "no media findings"
+[ ! -d "$T/ok/audio" ] || [ -z "$(ls "$T/ok/audio")" ] || fail "audio kept for calls that did not fail"
+ok "no audio kept for good calls"
+
+# 2. The UM answers but sends nothing: connected-no-media, critical.
+run nomedia 2 --fault um_no_media=true
+S="$T/nomedia/summary.json"
+assert_json "$S" '.calls.connected_no_media == 12 and .steps.call.failures["connected-no-media"] == 12' "um_no_media: 12 connected-no-media"
+assert_json "$S" '[.findings[] | select(.id == "connected-no-media" and .severity == "critical")] | length == 1' "connected-no-media finding, critical"
+
+# 3. The UM sends SRTP with another key: nothing authenticates.
+run wrongkey 2 --fault um_wrong_key=true
+S="$T/wrongkey/summary.json"
+assert_json "$S" '.steps.call.failures["connected-no-media"] == 12 and .calls.media_policy.srtp_unauthenticated_packets > 100' "um_wrong_key: connected-no-media, SRTP authentication failures counted"
+grep -q "failed SRTP authentication" "$T/wrongkey.out" || fail "the evidence does not say SRTP authentication failed"
+ok "um_wrong_key: evidence names the SRTP failures"
+
+# 4. The UM answers from a port outside the server audio range: a warning.
+run outside 1 --fault um_port_outside_range=true
+S="$T/outside/summary.json"
+assert_json "$S" '.verdict == "warning" and .calls.media_policy.port_out_of_range == 12' "um_port_outside_range: warning, 12 calls out of range"
+assert_json "$S" '[.findings[] | select(.id == "media-port-out-of-range") | .evidence] | .[0] | contains("49152-57500")' "finding quotes the server range"
+
+# 5. The UM marks its media with DSCP 0: a warning naming both marks.
+run dscp 1 --fault um_dscp=0
+S="$T/dscp/summary.json"
+assert_json "$S" '.calls.media_policy.dscp_mismatch == 12' "um_dscp=0: 12 calls mismatched"
+assert_json "$S" '[.findings[] | select(.id == "dscp-mismatch") | .evidence] | .[0] | (contains("DSCP 0") and contains("46"))' "finding says DSCP 0 against 46"
+
+# 6. Media stops before the greeting is whole: no-greeting, audio kept.
+run stop 2 --fault um_stop_media_after_ms=400
+S="$T/stop/summary.json"
+assert_json "$S" '.steps.call.failures["no-greeting"] == 12 and .calls.media_ok == 12' "um_stop_media_after_ms: media flowed, no greeting"
+n=$(ls "$T/stop/audio/"*.wav 2>/dev/null | wc -l)
+[ "$n" -eq 12 ] || fail "want 12 WAV files of the failed calls, got $n"
+grep '"step":"call"' "$T/stop/events.jsonl" | head -1 | jq -e '.class == "no-greeting"' >/dev/null || fail "event lacks class no-greeting"
+ok "12 WAV files of the failed calls in audio/"
+
+# 7. On the wire: SRTP (not RTP) payloads, DSCP 46 both ways.
+if command -v tshark >/dev/null 2>&1; then
+    tshark -i lo -f "udp portrange 20000-32767" -w "$T/media.pcap" -q >"$T/tshark.out" 2>&1 &
+    TPID=$!; PIDS="$PIDS $TPID"
+    for _ in $(seq 50); do grep -q "Capturing on" "$T/tshark.out" && break; sleep 0.1; done
+    run wire 0
+    sleep 0.5; kill -INT "$TPID"; wait "$TPID" 2>/dev/null || true
+    dscps=$(tshark -r "$T/media.pcap" -Y "udp.length > 100" -T fields -e ip.dsfield.dscp 2>/dev/null | sort | uniq -c)
+    echo "$dscps" | grep -qE '^ *[0-9]+ 46$' || fail "media on the wire not marked 46: $dscps"
+    [ "$(echo "$dscps" | grep -vcE ' 46$|^$')" -eq 0 ] || fail "other DSCP marks on the wire: $dscps"
+    # 172-byte RTP with PCMU would be 180 bytes of UDP payload + 10 bytes of SRTP tag.
+    sizes=$(tshark -r "$T/media.pcap" -Y "udp.length > 100" -T fields -e udp.length 2>/dev/null | sort | uniq -c | sort -rn | head -1)
+    echo "$sizes" | grep -qE ' 190$' || fail "most media packets are not 182-byte SRTP (UDP length 190): $sizes"
+    ok "on the wire: SRTP packets (182 bytes: 12 header + 160 PCMU + 10 tag), all DSCP 46"
+else
+    echo "skip: tshark not installed"
+fi
