@@ -1,6 +1,8 @@
 /* The end-of-run table, from summary.json (the keys of docs/results.md). */
 #include "terminal.h"
 
+#include "synth/engine/run_stats.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -145,6 +147,16 @@ static void counts(const struct term *t, const json_t *s)
     fputs(" failed, ", t->out);
     put_count(t, calls, "skipped", 0);
     fputs(" skipped\n", t->out);
+    double media = 0;
+    if (num_of(calls, "media_calls", &media) && media > 0) {
+        fputs("media:   ", t->out);
+        put_count(t, calls, "media_ok", 0);
+        fputs(" with media, ", t->out);
+        put_count(t, calls, "greeting_heard", 0);
+        fputs(" greeting heard, ", t->out);
+        put_count(t, calls, "connected_no_media", 0);
+        fputs(" connected-no-media\n", t->out);
+    }
     if (journeys) {
         fputs("journeys: ", t->out);
         put_count(t, journeys, "started", 0);
@@ -165,6 +177,26 @@ static void percentile_cells(const struct term *t, const json_t *lat)
             fprintf(t->out, " %9.1f", v);
         else
             fprintf(t->out, " %9s", "-");
+    }
+}
+
+/* The calls' audio, where any was measured (summary.json calls.*). */
+static void media_rows(const struct term *t, const json_t *calls)
+{
+    static const struct {
+        const char *label, *key;
+    } rows[] = {
+        {"first media ms", "first_media_ms"}, {"greeting onset ms", "greeting_onset_ms"},
+        {"loss %", "loss_pct"},               {"jitter ms", "jitter_ms"},
+        {"MOS", "mos"},
+    };
+    double n;
+    if (!num_of(json_object_get(calls, "first_media_ms"), "count", &n) || n == 0)
+        return;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        fprintf(t->out, "%-20s", rows[i].label);
+        percentile_cells(t, json_object_get(calls, rows[i].key));
+        fputc('\n', t->out);
     }
 }
 
@@ -190,6 +222,7 @@ static void latencies(const struct term *t, const json_t *s)
         percentile_cells(t, rows[i].lat);
         fputc('\n', t->out);
     }
+    media_rows(t, calls);
     fputc('\n', t->out);
 }
 
@@ -245,12 +278,6 @@ static void steps(const struct term *t, const json_t *s)
     fputc('\n', t->out);
 }
 
-static const char *unit_of(const char *metric)
-{
-    size_t n = strlen(metric);
-    return n >= 4 && strcmp(metric + n - 4, "_pct") == 0 ? "%" : "ms";
-}
-
 static void thresholds(const struct term *t, const json_t *s)
 {
     const json_t *all = json_object_get(s, "thresholds");
@@ -268,7 +295,7 @@ static void thresholds(const struct term *t, const json_t *s)
         put_text(t->out, metric);
         fprintf(t->out, "%*s", name_pad(metric, 32), "");
         if (num_of(th, "value", &v))
-            fprintf(t->out, " %10.1f %-2s", v, unit_of(metric));
+            fprintf(t->out, " %10.1f %-2s", v, run_stats_metric_unit(metric));
         else
             fprintf(t->out, " %10s %-2s", "no data", "");
         if (num_of(th, "warn", &warn) && num_of(th, "crit", &crit))

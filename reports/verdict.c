@@ -227,9 +227,8 @@ static bool ends_with(const char *s, const char *suffix)
 
 static const char *metric_unit(const char *metric)
 {
-    if (ends_with(metric, "_pct"))
-        return " %";
-    return " ms"; /* every other metric is a latency percentile */
+    const char *u = run_stats_metric_unit(metric);
+    return u[0] == '%' ? " %" : u[0] ? " ms" : "";
 }
 
 /* What to look at when a threshold breaks, by the family of its metric. */

@@ -344,3 +344,13 @@ out:
         return SYNTH_ETOOBIG;
     return 0;
 }
+
+const char *run_stats_metric_unit(const char *metric)
+{
+    size_t n = strlen(metric);
+    if ((n > 4 && strcmp(metric + n - 4, "_pct") == 0) || strncmp(metric, "loss_pct.", 9) == 0)
+        return "%";
+    if (strncmp(metric, "mos.", 4) == 0)
+        return "";
+    return "ms"; /* every other metric is a latency or jitter in ms */
+}

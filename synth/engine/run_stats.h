@@ -92,6 +92,9 @@ int run_stats_metric(const struct run_stats *s, const char *metric, double *out)
 #define RUN_METRIC_NAME_MAX 64
 int run_stats_metric_name(size_t i, char *buf, size_t size);
 
+/* The unit a metric is given in: "%", "ms", or "" (MOS has none). */
+const char *run_stats_metric_unit(const char *metric);
+
 /* Steps attempted in all; 0 means the run measured nothing. */
 uint64_t run_stats_attempts(const struct run_stats *s);
 
