@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,6 +57,11 @@ struct media_stream {
     struct rtcp_session rtcp;
     struct media_report r;
     uint64_t frames_skipped;
+    struct dtmf_sender dtmf_tx;
+    bool dtmf_sending;
+    uint32_t dtmf_ts_base;  /* RTP timestamp at the first key's start */
+    struct dtmf_receiver dtmf_rx;
+    char last_key;          /* a key that just arrived, for the event */
 };
 
 /* ---- helpers ---- */
@@ -168,24 +174,12 @@ static void next_samples(struct media_stream *ms, int16_t *pcm)
     memset(pcm + n, 0, (MEDIA_FRAME_SAMPLES - n) * sizeof(*pcm));
 }
 
-static void send_frame(struct media_stream *ms)
+static void send_packet(struct media_stream *ms, const struct rtp_header *h,
+                        const uint8_t *payload, size_t payload_len)
 {
-    int16_t pcm[MEDIA_FRAME_SAMPLES];
-    uint8_t payload[MEDIA_FRAME_SAMPLES], buf[PACKET_BUF];
+    uint8_t buf[PACKET_BUF];
     size_t len = 0;
-
-    next_samples(ms, pcm);
-    g711law_encode(law_of(ms->p.pt), pcm, MEDIA_FRAME_SAMPLES, payload);
-    struct rtp_header h = {
-        .marker = ms->r.sent_packets == 0, /* RFC 3551 4.1: first packet of a talkspurt */
-        .pt = ms->p.pt,
-        .seq = ms->seq,
-        .ts = ms->ts,
-        .ssrc = ms->ssrc,
-    };
-    ms->seq++;
-    ms->ts += MEDIA_FRAME_SAMPLES;
-    if (rtp_build(&h, payload, sizeof(payload), buf, sizeof(buf), &len) != 0)
+    if (rtp_build(h, payload, payload_len, buf, sizeof(buf), &len) != 0)
         return;
     if (ms->tx && srtpsess_protect_rtp(ms->tx, buf, &len, sizeof(buf), NULL) != 0) {
         ms->r.send_errors++;
@@ -199,7 +193,47 @@ static void send_frame(struct media_stream *ms)
     ms->r.sent_packets++;
     ms->r.sent_bytes += len;
     ms->tx_packets++;
-    ms->tx_octets += MEDIA_FRAME_SAMPLES;
+    ms->tx_octets += (uint32_t)payload_len;
+}
+
+/* One telephone-event packet instead of audio; false in a pause between keys. */
+static bool send_dtmf_frame(struct media_stream *ms)
+{
+    struct dtmf_packet dp;
+    uint8_t payload[DTMF_PAYLOAD_LEN];
+    if (!dtmf_sender_tick(&ms->dtmf_tx, &dp))
+        return false;
+    dtmf_build(&dp.ev, payload);
+    struct rtp_header h = {
+        .marker = dp.marker,
+        .pt = ms->p.dtmf_pt,
+        .seq = ms->seq++,
+        .ts = ms->dtmf_ts_base + dp.ts_offset, /* one timestamp per key (RFC 4733 2.5.1.2) */
+        .ssrc = ms->ssrc,
+    };
+    send_packet(ms, &h, payload, sizeof(payload));
+    return true;
+}
+
+static void send_frame(struct media_stream *ms)
+{
+    int16_t pcm[MEDIA_FRAME_SAMPLES];
+    uint8_t payload[MEDIA_FRAME_SAMPLES];
+
+    bool event = ms->dtmf_sending && send_dtmf_frame(ms);
+    next_samples(ms, pcm); /* the prompt keeps its pace under the keys */
+    if (!event) {
+        g711law_encode(law_of(ms->p.pt), pcm, MEDIA_FRAME_SAMPLES, payload);
+        struct rtp_header h = {
+            .marker = ms->r.sent_packets == 0, /* RFC 3551 4.1: first packet of a talkspurt */
+            .pt = ms->p.pt,
+            .seq = ms->seq++,
+            .ts = ms->ts,
+            .ssrc = ms->ssrc,
+        };
+        send_packet(ms, &h, payload, sizeof(payload));
+    }
+    ms->ts += MEDIA_FRAME_SAMPLES;
 }
 
 static void on_tick(struct media_tick_client *c, int64_t due_us, uint32_t periods)
@@ -222,7 +256,16 @@ static void on_tick(struct media_tick_client *c, int64_t due_us, uint32_t period
         ms->next_rtcp_us = now + (int64_t)every * 1000;
         send_rtcp(ms, false, now);
     }
+    bool dtmf_done = ms->dtmf_sending && dtmf_sender_done(&ms->dtmf_tx);
+    if (dtmf_done) {
+        ms->dtmf_sending = false;
+        ms->r.dtmf_sent = (uint32_t)ms->dtmf_tx.count;
+    }
     /* Last: the owner may free the stream from its handler. */
+    if (dtmf_done && ms->p.on_event) {
+        ms->p.on_event(ms, MEDIA_EVENT_DTMF_SENT, ms->p.arg);
+        return;
+    }
     if (!was_done && ms->prompt_done && ms->p.on_event)
         ms->p.on_event(ms, MEDIA_EVENT_PROMPT_DONE, ms->p.arg);
 }
@@ -252,7 +295,8 @@ static void feed_audio(struct media_stream *ms, const uint8_t *payload, size_t n
 }
 
 /* Unprotects and checks one RTP datagram; false when it does not count. */
-static bool accept_rtp(struct media_stream *ms, uint8_t *buf, size_t *len, struct rtp_packet *pkt)
+static bool accept_rtp(struct media_stream *ms, uint8_t *buf, size_t *len, struct rtp_packet *pkt,
+                       int64_t now)
 {
     if (ms->rx) {
         enum srtpsess_result res = SRTPSESS_OK;
@@ -265,6 +309,15 @@ static bool accept_rtp(struct media_stream *ms, uint8_t *buf, size_t *len, struc
                 ms->r.recv_other_bad++;
             return false;
         }
+    }
+    if (rtp_parse(pkt, buf, *len, NULL) == 0 && ms->p.dtmf && pkt->hdr.pt == ms->p.dtmf_pt) {
+        struct dtmf_event e;
+        if (dtmf_parse(pkt->payload, pkt->payload_len, &e) == 0)
+            ms->last_key = dtmf_receiver_feed(&ms->dtmf_rx, pkt->hdr.ts, &e);
+        /* One sequence space per source (RFC 3550 5.1): events count in it,
+         * or every key would look like lost audio. */
+        rtp_stats_update(&ms->rx_stats, pkt->hdr.ssrc, pkt->hdr.seq, pkt->hdr.ts, now, 0);
+        return false;
     }
     if (rtp_parse(pkt, buf, *len, NULL) != 0 || pkt->hdr.pt != ms->p.pt) {
         /* telephone-event and comfort noise are not audio to judge. */
@@ -280,8 +333,14 @@ static bool on_rtp(struct media_stream *ms, uint8_t *buf, size_t len,
                    const struct dscp_packet *dp, int64_t now)
 {
     struct rtp_packet pkt;
-    if (!accept_rtp(ms, buf, &len, &pkt))
+    ms->last_key = 0;
+    if (!accept_rtp(ms, buf, &len, &pkt, now)) {
+        if (ms->last_key && ms->p.on_event) {
+            ms->p.on_event(ms, MEDIA_EVENT_DTMF, ms->p.arg);
+            return true;
+        }
         return false;
+    }
     if (!same_addr(&dp->from, &ms->p.peer_rtp))
         ms->r.recv_foreign++;
     rtp_stats_update(&ms->rx_stats, pkt.hdr.ssrc, pkt.hdr.seq, pkt.hdr.ts, now, pkt.payload_len);
@@ -459,6 +518,7 @@ int media_stream_start(struct media_stream *ms, const struct media_stream_params
     greeting_init(&ms->greet, &p->greeting);
     recording_init(&ms->rec, p->record_ms);
     rtcp_session_init(&ms->rtcp, ms->ssrc, p->cname, PROMPT_RATE, ms->seq);
+    dtmf_receiver_init(&ms->dtmf_rx);
     ms->r.started = true;
     ms->state = STREAM_RUNNING;
     listen_with(ms, &ms->rtp_ev, ms->bind.fd[0], rtp_cb);
@@ -466,6 +526,20 @@ int media_stream_start(struct media_stream *ms, const struct media_stream_params
     if (!ms->rtp_ev || !ms->rtcp_ev)
         return synth_error_set(err, SYNTH_ENOMEM, "media: out of memory");
     media_tick_add(ms->o.tick, &ms->tick);
+    return 0;
+}
+
+int media_stream_send_dtmf(struct media_stream *ms, const char *keys, uint32_t tone_ms,
+                           uint32_t pause_ms)
+{
+    if (!ms->p.dtmf)
+        return SYNTH_EUNSUPPORTED;
+    if (ms->dtmf_sending)
+        return SYNTH_EINCOMPLETE;
+    if (ms->state != STREAM_RUNNING || dtmf_sender_start(&ms->dtmf_tx, keys, tone_ms, pause_ms))
+        return SYNTH_EINVAL;
+    ms->dtmf_ts_base = ms->ts;
+    ms->dtmf_sending = true;
     return 0;
 }
 
@@ -489,6 +563,7 @@ static void finish_report(const struct media_stream *ms, struct media_report *ou
     out->lost = out->recv_packets ? rtp_stats_lost(&st) : 0;
     out->jitter_ms = out->recv_packets ? rtp_stats_jitter_ms(&st) : 0;
     out->peer = ms->rtcp.peer;
+    snprintf(out->dtmf_received, sizeof(out->dtmf_received), "%s", ms->dtmf_rx.keys);
     struct greeting_result g;
     greeting_result(&ms->greet, &g);
     out->speech_ms = g.speech_ms;

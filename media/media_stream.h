@@ -9,6 +9,7 @@
 #ifndef MEDIA_STREAM_H
 #define MEDIA_STREAM_H
 
+#include "media/dtmf.h"
 #include "media/greeting.h"
 #include "media/g711.h"
 #include "media/port_range.h"
@@ -48,6 +49,8 @@ enum media_event {
     MEDIA_EVENT_FIRST_PACKET,  /* the first authenticated RTP packet arrived */
     MEDIA_EVENT_GREETING,      /* the greeting detector says: speech heard */
     MEDIA_EVENT_PROMPT_DONE,   /* a non-looping prompt has been sent whole */
+    MEDIA_EVENT_DTMF,          /* a DTMF key arrived (media_report.dtmf_received) */
+    MEDIA_EVENT_DTMF_SENT,     /* the keys of media_stream_send_dtmf are all out */
 };
 typedef void(media_event_h)(struct media_stream *ms, enum media_event ev, void *arg);
 
@@ -58,6 +61,8 @@ struct media_stream_params {
     socklen_t peer_rtcp_len;
     bool rtcp_mux;
     uint8_t pt;                         /* 0 PCMU or 8 PCMA */
+    bool dtmf;                          /* telephone-event agreed (RFC 4733) */
+    uint8_t dtmf_pt;                    /* its payload type */
     bool srtp;
     enum srtpsess_suite suite;
     struct sdes_key tx_key;             /* protects what we send (the key we put in our SDP) */
@@ -101,6 +106,8 @@ struct media_report {
     struct rtcp_peer_report peer;       /* the far end's view of our stream */
     uint64_t rtcp_sent, rtcp_received;
     uint64_t send_errors;
+    char dtmf_received[DTMF_DIGITS_MAX * 2 + 1]; /* keys the peer sent (RFC 4733) */
+    uint32_t dtmf_sent;                 /* keys we sent */
 };
 
 /* Binds the RTP socket (and RTCP, the next port) in the modality's range,
@@ -114,6 +121,13 @@ uint16_t media_stream_port(const struct media_stream *ms); /* RTP; RTCP is port 
 /* Starts the media with the negotiated parameters (copied). */
 int media_stream_start(struct media_stream *ms, const struct media_stream_params *p,
                        struct synth_error *err);
+
+/* Sends keys as RFC 4733 events (tone_ms each, pause_ms between) in place
+ * of audio; MEDIA_EVENT_DTMF_SENT when done. SYNTH_EINVAL for keys that are
+ * not DTMF, SYNTH_EUNSUPPORTED when no telephone-event was agreed, and
+ * SYNTH_EINCOMPLETE while earlier keys are still going out. */
+int media_stream_send_dtmf(struct media_stream *ms, const char *keys, uint32_t tone_ms,
+                           uint32_t pause_ms);
 
 /* Stops sending (with an RTCP BYE) and receiving; the report stays. */
 void media_stream_stop(struct media_stream *ms);

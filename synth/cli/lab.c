@@ -121,5 +121,6 @@ int cli_lab(int argc, char **argv)
            (int)lab_signal, (unsigned long long)c.reg_ok, (unsigned long long)c.reg_rejected,
            (unsigned long long)c.invites, (unsigned long long)c.answered,
            (unsigned long long)c.byes);
+    printf("lab media: %llu dtmf keys received\n", (unsigned long long)c.dtmf_keys);
     return EXIT_OK;
 }

@@ -22,12 +22,17 @@
  * after 200 OK is the field's "connected, no media". */
 #define DEFAULT_FIRST_MEDIA_MS 5000
 #define DEFAULT_RECORD_MAX_MS 60000
+/* RFC 4733 leaves it to the sender; 100 ms tones with 100 ms gaps are what
+ * phones send and what every DTMF detector takes. */
+#define DEFAULT_DTMF_TONE_MS 100
+#define DEFAULT_DTMF_PAUSE_MS 100
 /* A rate beyond this is a typo, not a test: one machine does tens of thousands. */
 #define RATE_MAX 100000.0
 
 static const char *const step_names[STEP_KIND_COUNT] = {
     [STEP_OPTIONS] = "options",   [STEP_REGISTER] = "register", [STEP_CALL] = "call",
     [STEP_HANGUP] = "hangup",     [STEP_UNREGISTER] = "unregister", [STEP_WAIT] = "wait",
+    [STEP_DTMF] = "dtmf",
 };
 
 /* The keys each step accepts, NULL-terminated. */
@@ -38,7 +43,9 @@ static const char *const *step_keys(enum step_kind k)
     static const char *const call[] = {"hold", "timeout", "uri", "media", "greeting",
                                        "first_media_timeout", "hangup_on_greeting", NULL};
     static const char *const wait[] = {"duration", NULL};
+    static const char *const dtmf[] = {"keys", "tone", "pause", "timeout", NULL};
     switch (k) {
+    case STEP_DTMF: return dtmf;
     case STEP_REGISTER: return reg;
     case STEP_CALL: return call;
     case STEP_WAIT: return wait;
@@ -82,6 +89,8 @@ static void step_defaults(struct scenario_step *st, enum step_kind k, unsigned l
     st->greeting = GREETING_REQUIRED;
     st->first_media_ms = DEFAULT_FIRST_MEDIA_MS;
     st->hangup_on_greeting = true;
+    st->tone_ms = DEFAULT_DTMF_TONE_MS;
+    st->pause_ms = DEFAULT_DTMF_PAUSE_MS;
 }
 
 static int load_greeting(const struct ynode *params, enum scenario_greeting *out,
@@ -115,6 +124,21 @@ static int opt_duration(const struct ynode *map, const char *key, enum ydoc_unit
     return ydoc_duration(&n, store, out, err);
 }
 
+static int load_keys(const struct ynode *params, struct scenario_step *st,
+                     struct synth_error *err)
+{
+    struct ynode n;
+    if (st->kind != STEP_DTMF)
+        return 0;
+    int rc = ydoc_require(params, "keys", &n, err);
+    if (rc == 0 && (!ydoc_is_scalar(&n) || ydoc_str(&n, st->keys, sizeof(st->keys), err) != 0))
+        return ydoc_error(&n, err, "expected up to 32 DTMF keys in quotes, e.g. \"1234#\"");
+    for (const char *k = st->keys; rc == 0 && *k; k++)
+        if (!strchr("0123456789*#ABCDabcd", *k))
+            rc = ydoc_error(&n, err, "'%c' is not a DTMF key (0-9, *, #, A-D)", *k);
+    return rc;
+}
+
 static int step_params(const struct ynode *params, struct scenario_step *st,
                        struct synth_error *err)
 {
@@ -136,6 +160,12 @@ static int step_params(const struct ynode *params, struct scenario_step *st,
         if (rc == 0 && strncmp(st->uri, "sip", 3) != 0)
             rc = ydoc_error(&n, err, "must be a sip: or sips: URI pattern");
     }
+    if (rc == 0)
+        rc = load_keys(params, st, err);
+    if (rc == 0)
+        rc = opt_duration(params, "tone", YDOC_UNIT_MS, &st->tone_ms, err);
+    if (rc == 0)
+        rc = opt_duration(params, "pause", YDOC_UNIT_MS, &st->pause_ms, err);
     if (rc == 0)
         rc = opt_bool(params, "media", &st->media, err);
     if (rc == 0)
@@ -162,7 +192,7 @@ static int load_step(const struct ynode *item, struct scenario_step *st,
                      struct synth_error *err)
 {
     static const char hint[] =
-        "expected a step: options, register, call, hangup, unregister or wait";
+        "expected a step: options, register, call, hangup, unregister, wait or dtmf";
     char name[32];
     struct ynode params = {0};
     enum step_kind k;
@@ -173,6 +203,8 @@ static int load_step(const struct ynode *item, struct scenario_step *st,
         step_defaults(st, k, item->line);
         if (k == STEP_WAIT)
             return ydoc_error(item, err, "wait needs a duration: - wait: {duration: 5s}");
+        if (k == STEP_DTMF)
+            return ydoc_error(item, err, "dtmf needs keys: - dtmf: {keys: \"1234#\"}");
         return 0;
     }
     if (!ydoc_is_map(item) || ydoc_len(item) != 1)
@@ -187,6 +219,8 @@ static int load_step(const struct ynode *item, struct scenario_step *st,
     if (ydoc_is_null(&params)) {
         if (k == STEP_WAIT)
             return ydoc_error(&params, err, "wait needs a duration: - wait: {duration: 5s}");
+        if (k == STEP_DTMF)
+            return ydoc_error(&params, err, "dtmf needs keys: - dtmf: {keys: \"1234#\"}");
         return 0;
     }
     return step_params(&params, st, err);

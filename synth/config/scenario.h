@@ -20,6 +20,7 @@ enum step_kind {
     STEP_HANGUP,     /* BYE the active call */
     STEP_UNREGISTER, /* REGISTER Expires: 0 */
     STEP_WAIT,       /* idle for a duration */
+    STEP_DTMF,       /* send keys (RFC 4733) in the active call: a PIN, menu choices */
     STEP_KIND_COUNT,
 };
 
@@ -47,6 +48,10 @@ struct scenario_step {
     enum scenario_greeting greeting; /* default required */
     uint32_t first_media_ms;         /* no authenticated packet by then: connected-no-media */
     bool hangup_on_greeting;         /* default true: leave no message in a real mailbox */
+    /* dtmf */
+    char keys[33];                   /* "1234#" */
+    uint32_t tone_ms;                /* each key, default 100 */
+    uint32_t pause_ms;               /* between keys, default 100 */
     uint32_t line;        /* line in the scenario file, for messages */
 };
 

@@ -364,6 +364,7 @@ void lab_counters(const struct lab *lab, struct lab_counters *out)
     out->invites = atomic_load(&s->invites);
     out->answered = atomic_load(&s->answered);
     out->byes = atomic_load(&s->byes);
+    out->dtmf_keys = atomic_load(&s->dtmf_keys);
     out->active_dialogs = atomic_load(&s->active_dialogs);
 }
 

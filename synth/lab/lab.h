@@ -30,13 +30,14 @@ struct lab_counters {
     uint64_t invites;        /* new INVITEs the UM received (retransmissions not counted) */
     uint64_t answered;       /* calls the UM answered with 200 */
     uint64_t byes;           /* BYE transactions completed at the UM, either direction */
+    uint64_t dtmf_keys;      /* DTMF keys (RFC 4733) the UM received */
     int64_t active_dialogs;  /* UM calls answered and not yet ended */
 };
 
 /* The live counters; the components bump them on the lab thread, other
  * threads read them with lab_counters. */
 struct lab_stats {
-    atomic_uint_fast64_t reg_ok, reg_rejected, invites, answered, byes;
+    atomic_uint_fast64_t reg_ok, reg_rejected, invites, answered, byes, dtmf_keys;
     atomic_int_fast64_t active_dialogs;
 };
 

@@ -698,7 +698,7 @@ int um_start(struct um **out, struct event_base *base, const struct um_opts *o,
     char *rb = strchr(ip, ']');
     if (rb)
         *rb = '\0';
-    rc = um_media_new(&um->media, base, o->cfg, ip, err);
+    rc = um_media_new(&um->media, base, o->cfg, o->stats, ip, err);
     if (rc != 0)
         goto fail;
 

@@ -24,6 +24,7 @@
 struct um_media {
     struct event_base *base;
     const struct lab_config *cfg;
+    struct lab_stats *stats;
     struct media_tick *tick;
     struct port_range_pool ports;
     struct prompt greeting;
@@ -39,7 +40,7 @@ struct um_call_media {
 };
 
 int um_media_new(struct um_media **out, struct event_base *base, const struct lab_config *cfg,
-                 const char *host, struct synth_error *err)
+                 struct lab_stats *stats, const char *host, struct synth_error *err)
 {
     struct um_media *m = calloc(1, sizeof(*m));
     int rc;
@@ -47,6 +48,7 @@ int um_media_new(struct um_media **out, struct event_base *base, const struct la
         return synth_error_set(err, SYNTH_ENOMEM, "lab: out of memory");
     m->base = base;
     m->cfg = cfg;
+    m->stats = stats;
     snprintf(m->host, sizeof(m->host), "%s", host);
     struct sockaddr_in *v4 = (struct sockaddr_in *)&m->local;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&m->local;
@@ -131,6 +133,14 @@ static void local_of(struct um_media *m, struct um_call_media *cm, struct sdp_lo
     l->dir = SDP_DIR_SENDRECV;
 }
 
+/* The mailbox menu hears the caller's keys: counted for the lab's report. */
+static void on_stream_event(struct media_stream *ms, enum media_event ev, void *arg)
+{
+    struct um_media *m = arg;
+    if (ev == MEDIA_EVENT_DTMF)
+        atomic_fetch_add(&m->stats->dtmf_keys, 1);
+}
+
 /* The stream's parameters from the negotiation and the fault knobs. */
 static int params_of(struct um_call_media *cm, const struct sdp_neg *neg, const struct sdes_key *ours)
 {
@@ -143,6 +153,8 @@ static int params_of(struct um_call_media *cm, const struct sdp_neg *neg, const 
         return SYNTH_EPARSE;
     p->rtcp_mux = neg->rtcp_mux;
     p->pt = neg->peer_pt;
+    p->dtmf = neg->peer_te_pt >= 0;
+    p->dtmf_pt = p->dtmf ? (uint8_t)neg->peer_te_pt : 0;
     p->srtp = neg->srtp;
     p->suite = neg->suite;
     p->tx_key = *ours;
@@ -155,6 +167,8 @@ static int params_of(struct um_call_media *cm, const struct sdp_neg *neg, const 
     p->expect_dscp = -1;
     p->stop_after_ms = f->um_stop_media_after_ms;
     p->cname = "um";
+    p->on_event = on_stream_event;
+    p->arg = cm->m;
     return 0;
 }
 

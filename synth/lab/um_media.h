@@ -8,6 +8,7 @@
 
 #include "synth/base/err.h"
 #include "synth/base/strv.h"
+#include "synth/lab/lab.h"
 #include "synth/lab/lab_config.h"
 
 #include <stddef.h>
@@ -19,7 +20,7 @@ struct um_call_media;
 /* The UM's clock, port pool and greeting, for the UM's loop; host is the
  * address media binds to and the answer names. */
 int um_media_new(struct um_media **out, struct event_base *base, const struct lab_config *cfg,
-                 const char *host, struct synth_error *err);
+                 struct lab_stats *stats, const char *host, struct synth_error *err);
 void um_media_free(struct um_media *m);
 
 /* From an INVITE's SDP: negotiates, opens the call's stream and writes the

@@ -106,6 +106,10 @@ static void on_media_event(struct media_stream *ms, enum media_event ev, void *a
 {
     struct vuser *u = arg;
     struct step_run *run = u->run;
+    if (ev == MEDIA_EVENT_DTMF_SENT && run && !run->finished && run->cfg->kind == STEP_DTMF) {
+        step_finish_ok(run);
+        return;
+    }
     if (ev != MEDIA_EVENT_GREETING || !run || run->finished || run->cfg->kind != STEP_CALL ||
         run->state != CALL_HOLDING || !run->cfg->hangup_on_greeting)
         return;

@@ -177,6 +177,8 @@ static int params_of(struct vuser *u, struct call_media *cm, const struct sdp_ne
         return problem(out, err, "no-common-codec", "the codec chosen is not G.711");
     p->rtcp_mux = neg->rtcp_mux;
     p->pt = neg->peer_pt;
+    p->dtmf = neg->peer_te_pt >= 0;
+    p->dtmf_pt = p->dtmf ? (uint8_t)neg->peer_te_pt : 0;
     p->srtp = neg->srtp;
     p->suite = neg->suite;
     p->tx_key = cm->key;
@@ -296,6 +298,14 @@ void call_media_keep_audio(struct vuser *u, const char *call_id, struct media_re
      * ones by default): written here rather than copied to the collector. */
     if (recording_write_wav(rec, path, NULL) != 0)
         out->audio_file[0] = '\0';
+}
+
+int call_media_send_dtmf(struct vuser *u, const char *keys, uint32_t tone_ms, uint32_t pause_ms)
+{
+    struct call_media *cm = u->media;
+    if (!cm || !cm->stream)
+        return SYNTH_ENOTFOUND;
+    return media_stream_send_dtmf(cm->stream, keys, tone_ms, pause_ms);
 }
 
 void call_media_end(struct vuser *u)

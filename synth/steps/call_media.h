@@ -31,6 +31,10 @@ void call_media_snapshot(struct vuser *u, struct media_result *out);
 /* Writes the received audio as DIR/audio/<call-id>.wav; its name goes in out. */
 void call_media_keep_audio(struct vuser *u, const char *call_id, struct media_result *out);
 
+/* Sends keys in the call's stream (media_stream_send_dtmf's codes;
+ * SYNTH_ENOTFOUND without a running stream). */
+int call_media_send_dtmf(struct vuser *u, const char *keys, uint32_t tone_ms, uint32_t pause_ms);
+
 /* The dialog is over: stops and frees the stream. Safe without one. */
 void call_media_end(struct vuser *u);
 

@@ -16,6 +16,7 @@ static const struct step_ops *ops_of(enum step_kind k)
     case STEP_HANGUP: return &step_hangup_ops;
     case STEP_UNREGISTER: return &step_unregister_ops;
     case STEP_WAIT: return &step_wait_ops;
+    case STEP_DTMF: return &step_dtmf_ops;
     case STEP_KIND_COUNT: break;
     }
     return NULL;

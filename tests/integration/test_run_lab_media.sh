@@ -73,3 +73,26 @@ if command -v tshark >/dev/null 2>&1; then
 else
     echo "skip: tshark not installed"
 fi
+
+# 8. DTMF: a PIN and # sent as RFC 4733 events in the call; the lab's UM
+#    (its own process, so its counters speak) received every key.
+"$SYNTH" lab --state-dir "$T/labdtmf" --write-target "$T/labdtmf.yaml" >"$T/labdtmf.out" 2>&1 &
+LABPID=$!; PIDS="$PIDS $LABPID"
+wait_for_line "$T/labdtmf.out" "lab ready" 10
+cat >"$T/pin.yaml" <<SCN
+name: pin
+steps:
+  - register
+  - call: {hold: 15s}
+  - dtmf: {keys: "1234#", tone: 100ms, pause: 80ms}
+  - hangup
+  - unregister
+load: {users: 2, rate: 2, iterations: 2}
+SCN
+rc=0; "$SYNTH" run "$T/pin.yaml" --target "$T/labdtmf.yaml" --out "$T/pin" --workers 1 --quiet >"$T/pin.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "dtmf: exit $rc: $(tail -20 "$T/pin.out")"
+assert_json "$T/pin/summary.json" '.steps.dtmf.ok == 2 and .steps.dtmf.latency_ms.p50 > 700' "dtmf: 2 steps sent their 5 keys (about 0.8 s each)"
+kill -TERM "$LABPID"
+for _ in $(seq 100); do grep -q "lab media" "$T/labdtmf.out" && break; sleep 0.1; done
+grep -q "^lab media: 10 dtmf keys received" "$T/labdtmf.out" || fail "the UM did not get 10 keys: $(tail -2 "$T/labdtmf.out")"
+ok "dtmf: the UM received all 10 keys"

@@ -23,7 +23,8 @@ struct pair {
     struct media_stream *caller, *um;
     struct prompt greeting;
     struct sdes_key caller_key, um_key;
-    bool greeting_event, first_event;
+    bool greeting_event, first_event, dtmf_sent_event;
+    int dtmf_keys_seen;
 };
 
 static const struct sockaddr_in loopback = {.sin_family = AF_INET,
@@ -38,6 +39,15 @@ static void on_event(struct media_stream *ms, enum media_event ev, void *arg)
     }
     if (ev == MEDIA_EVENT_FIRST_PACKET)
         p->first_event = true;
+    if (ev == MEDIA_EVENT_DTMF_SENT)
+        p->dtmf_sent_event = true;
+}
+
+static void on_um_event(struct media_stream *ms, enum media_event ev, void *arg)
+{
+    struct pair *p = arg;
+    if (ev == MEDIA_EVENT_DTMF)
+        p->dtmf_keys_seen++;
 }
 
 static int setup(void **state)
@@ -103,17 +113,18 @@ static void address(struct media_stream_params *mp, uint16_t port)
 static void start_both(struct pair *p, const struct sdes_key *um_tx, bool um_sends)
 {
     struct synth_error err;
-    struct media_stream_params c = {.pt = 0, .srtp = true, .suite = SRTPSESS_AES_CM_128_HMAC_SHA1_80,
+    struct media_stream_params c = {.pt = 0, .dtmf = true, .dtmf_pt = 101, .srtp = true, .suite = SRTPSESS_AES_CM_128_HMAC_SHA1_80,
                                     .tx_key = p->caller_key, .rx_key = p->um_key,
                                     .send = true, .detect_greeting = true, .record_ms = 5000,
                                     .expect_dscp = 46, .rtcp_interval_ms = 500,
                                     .on_event = on_event, .arg = p};
     greeting_config_default(&c.greeting);
     address(&c, media_stream_port(p->um));
-    struct media_stream_params u = {.pt = 0, .srtp = true, .suite = SRTPSESS_AES_CM_128_HMAC_SHA1_80,
+    struct media_stream_params u = {.pt = 0, .dtmf = true, .dtmf_pt = 101, .srtp = true, .suite = SRTPSESS_AES_CM_128_HMAC_SHA1_80,
                                     .tx_key = *um_tx, .rx_key = p->caller_key,
                                     .prompt = &p->greeting, .send = um_sends,
-                                    .expect_dscp = -1, .rtcp_interval_ms = 500};
+                                    .expect_dscp = -1, .rtcp_interval_ms = 500,
+                                    .on_event = on_um_event, .arg = p};
     address(&u, media_stream_port(p->caller));
     if (media_stream_start(p->um, &u, &err) != 0 || media_stream_start(p->caller, &c, &err) != 0)
         fail_msg("start: %s", err.msg);
@@ -207,12 +218,35 @@ static void no_media_from_the_peer(void **state)
     assert_int_equal(u.sent_packets, 0);
 }
 
+static void dtmf_keys_cross(void **state)
+{
+    struct pair *p = *state;
+    p->caller = open_stream(p, &p->caller_ports, -1);
+    p->um = open_stream(p, &p->um_ports, -1);
+    start_both(p, &p->um_key, true);
+    assert_int_equal(media_stream_send_dtmf(p->caller, "12x", 100, 100), SYNTH_EINVAL);
+    assert_int_equal(media_stream_send_dtmf(p->caller, "1234#", 100, 60), 0);
+    assert_int_equal(media_stream_send_dtmf(p->caller, "9", 100, 60), SYNTH_EINCOMPLETE);
+    /* 5 keys of 100 ms (+2 end repeats) and 4 pauses: about 1 s. */
+    run_for(p, 1500);
+    assert_true(p->dtmf_sent_event);
+    struct media_report c, u;
+    media_stream_report(p->caller, &c);
+    media_stream_report(p->um, &u);
+    assert_int_equal(c.dtmf_sent, 5);
+    assert_string_equal(u.dtmf_received, "1234#");
+    assert_int_equal(p->dtmf_keys_seen, 5);
+    /* The audio went on around the keys: the UM's stats lost nothing. */
+    assert_true(u.loss_pct < 1.0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(greeting_heard_over_srtp, setup, teardown),
         cmocka_unit_test_setup_teardown(wrong_key_is_unauthenticated, setup, teardown),
         cmocka_unit_test_setup_teardown(no_media_from_the_peer, setup, teardown),
+        cmocka_unit_test_setup_teardown(dtmf_keys_cross, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

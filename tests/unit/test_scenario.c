@@ -113,8 +113,8 @@ static void errors_name_line_and_key(void **state)
 {
     static const struct bad_case cases[] = {
         {"name: x\nsteps:\n  - dance\nload: {users: 1, rate: 1, iterations: 1}\n",
-         "sc.yaml:3: steps[0]: expected a step: options, register, call, hangup, unregister or "
-         "wait"},
+         "sc.yaml:3: steps[0]: expected a step: options, register, call, hangup, unregister, wait "
+         "or dtmf"},
         {"name: x\nsteps:\n  - call: {hold: 3}\nload: {users: 1, rate: 1, iterations: 1}\n",
          "sc.yaml:3: steps[0].call.hold: needs a unit (ms, s, m or h)"},
         {"name: x\nsteps:\n  - call: {hodl: 3s}\nload: {users: 1, rate: 1, iterations: 1}\n",
@@ -152,6 +152,10 @@ static void errors_name_line_and_key(void **state)
          "sc.yaml:2: steps: expected a list of steps"},
         {"name: x\nsteps: [call]\nload: {users: 1, rate: \"1\", iterations: 1}\n",
          "sc.yaml:3: load.rate: expected a number without quotes"},
+        {"name: x\nsteps:\n  - dtmf: {keys: \"12x\"}\nload: {users: 1, rate: 1, iterations: 1}\n",
+         "sc.yaml:3: steps[0].dtmf.keys: 'x' is not a DTMF key (0-9, *, #, A-D)"},
+        {"name: x\nsteps: [dtmf]\nload: {users: 1, rate: 1, iterations: 1}\n",
+         "sc.yaml:2: steps[0]: dtmf needs keys: - dtmf: {keys: \"1234#\"}"},
         {"nmae: x\n",
          "sc.yaml:1: unknown key 'nmae' (accepted: name, description, steps, load, thresholds, "
          "sip, audio)"},
