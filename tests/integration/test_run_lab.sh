@@ -36,8 +36,9 @@ rc=0; "$SYNTH" run "$SC" --lab --fault register_reject=403 --out "$T/rj" --worke
 assert_json "$T/rj/summary.json" '.steps.register.failures["auth-refused"] >= 12' "403: auth-refused"
 assert_json "$T/rj/summary.json" '[.findings[].id] | any(startswith("register."))' "403: a register finding"
 
-# 4. The UM hangs up 100 ms after answering: the call is dropped, the BYE was the far end's.
-rc=0; "$SYNTH" run "$SC" --lab --fault bye_after_ms=100 --out "$T/bye" --workers 1 --quiet >"$T/bye.out" 2>&1 || rc=$?
+# 4. The UM hangs up 1 s after answering, before the greeting is whole: the
+#    call is dropped, the BYE was the far end's.
+rc=0; "$SYNTH" run "$SC" --lab --fault bye_after_ms=1000 --out "$T/bye" --workers 1 --quiet >"$T/bye.out" 2>&1 || rc=$?
 [ $rc -eq 2 ] || fail "bye_after: exit $rc, want 2"
 assert_json "$T/bye/summary.json" '.steps.call.failures.dropped == 12' "bye_after: 12 dropped calls"
 grep '"step":"call"' "$T/bye/events.jsonl" | head -1 | jq -e '.bye_by_peer == true and .class == "dropped"' >/dev/null || fail "event lacks bye_by_peer"

@@ -96,3 +96,10 @@ kill -TERM "$LABPID"
 for _ in $(seq 100); do grep -q "lab media" "$T/labdtmf.out" && break; sleep 0.1; done
 grep -q "^lab media: 10 dtmf keys received" "$T/labdtmf.out" || fail "the UM did not get 10 keys: $(tail -2 "$T/labdtmf.out")"
 ok "dtmf: the UM received all 10 keys"
+
+# 9. The field failure: 200 OK and ACK, no media, a delay, then the far end's
+#    BYE: connected-no-media (not "dropped"), with who hung up.
+run fieldcase 2 --fault um_no_media=true --fault bye_after_ms=1500
+grep '"step":"call"' "$T/fieldcase/events.jsonl" | head -1 | jq -e '.class == "connected-no-media" and .bye_by_peer == true' >/dev/null ||
+    fail "no media then the far end's BYE: $(grep '"step":"call"' "$T/fieldcase/events.jsonl" | head -1)"
+ok "no media, then the far end's BYE: connected-no-media, bye_by_peer"
