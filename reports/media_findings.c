@@ -34,10 +34,28 @@ static int dscp_finding(struct verdict *v, const struct media_stats *m)
         e->expected);
 }
 
+static int one_way_finding(struct verdict *v, const struct media_stats *m)
+{
+    const struct media_policy_example *e = &m->first_one_way;
+    return verdict_add_findingf(
+        v, VERDICT_WARNING, "one-way-audio",
+        "synth heard the far end, but the far end's RTCP says it did not hear synth",
+        "the path from the caller to the server drops media (a firewall or NAT that lets "
+        "replies in but not new flows out, or the server's media port range closed "
+        "inbound): a caller could not enter a PIN or leave a message",
+        "%" PRIu64 " of %" PRIu64 " calls with the far end's RTCP reported no block about "
+        "synth's stream or lost over 90%% of it; first: user %" PRIu32 " at %.3f s",
+        m->one_way_to_us, m->peer_reports, e->user_index, (double)e->at_us / 1e6);
+}
+
 int media_findings_evaluate(struct verdict *v, const struct run_stats *s)
 {
     const struct media_stats *m = &s->media;
     int err = 0;
+    if (m->one_way_to_us && m->first_one_way.have)
+        err = one_way_finding(v, m);
+    if (err)
+        return err;
     if (m->port_out_of_range && m->first_bad_port.have)
         err = port_finding(v, m);
     if (!err && m->dscp_mismatch && m->first_bad_dscp.have)

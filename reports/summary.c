@@ -106,6 +106,8 @@ static int media_json(json_t *o, const struct media_stats *m)
     rc |= set(policy, "dscp_checked", count_json(m->dscp_checked));
     rc |= set(policy, "dscp_mismatch", count_json(m->dscp_mismatch));
     rc |= set(policy, "srtp_unauthenticated_packets", count_json(m->unauthenticated));
+    rc |= set(policy, "peer_reports", count_json(m->peer_reports));
+    rc |= set(policy, "one_way_to_us", count_json(m->one_way_to_us));
     rc |= set(o, "media_policy", policy);
     return rc;
 }

@@ -11,6 +11,9 @@ static const char *const hist_prefix[MH_COUNT] = {
     [MH_LOSS] = "loss_pct.",               [MH_JITTER] = "jitter_ms.",
     [MH_MOS] = "mos.",
 };
+/* The far end lost this much of our audio: it does not hear us. */
+#define ONE_WAY_LOSS_PCT 90.0
+
 static const char *const pct_names[] = {"media_ok_pct", "greeting_heard_pct"};
 #define PCT_COUNT (sizeof(pct_names) / sizeof(pct_names[0]))
 
@@ -75,6 +78,16 @@ void media_stats_add(struct media_stats *m, const struct step_result *r)
     if (!x->flowed)
         return;
     m->media_ok++;
+    if (x->peer_rtcp) {
+        m->peer_reports++;
+        /* RFC 3550 6.4.1: a receiver reports on each source it hears; no
+         * block about us, or most of ours lost, is a far end that does not
+         * hear us. */
+        if (!x->peer_report || x->peer_loss_pct >= ONE_WAY_LOSS_PCT) {
+            m->one_way_to_us++;
+            example(&m->first_one_way, r);
+        }
+    }
     hist_record(&m->first_media, (uint64_t)x->first_media_us);
     hist_record(&m->loss, scaled(x->loss_pct));
     hist_record(&m->jitter, scaled(x->jitter_ms)); /* ms × 1000 = µs */
@@ -106,6 +119,9 @@ void media_stats_merge(struct media_stats *d, const struct media_stats *s)
     d->greeting_heard += s->greeting_heard;
     d->connected_no_media += s->connected_no_media;
     d->unauthenticated += s->unauthenticated;
+    d->peer_reports += s->peer_reports;
+    d->one_way_to_us += s->one_way_to_us;
+    merge_example(&d->first_one_way, &s->first_one_way);
     d->port_checked += s->port_checked;
     d->port_out_of_range += s->port_out_of_range;
     d->dscp_checked += s->dscp_checked;

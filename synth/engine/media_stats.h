@@ -31,6 +31,9 @@ struct media_stats {
     uint64_t greeting_heard;
     uint64_t connected_no_media;
     uint64_t unauthenticated;    /* SRTP packets that failed authentication, all calls */
+    uint64_t peer_reports;       /* calls whose far end reported (RTCP) on our audio */
+    uint64_t one_way_to_us;      /* we heard the far end, its RTCP says it did not hear us */
+    struct media_policy_example first_one_way;
     uint64_t port_checked, port_out_of_range;
     uint64_t dscp_checked, dscp_mismatch;
     struct media_policy_example first_bad_port, first_bad_dscp;

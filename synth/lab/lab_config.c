@@ -69,6 +69,11 @@ static const char *parse_wrong_key(struct lab_faults *f, const char *v, size_t l
     return parse_bool_field(&f->um_wrong_key, v, len);
 }
 
+static const char *parse_deaf(struct lab_faults *f, const char *v, size_t len)
+{
+    return parse_bool_field(&f->um_deaf, v, len);
+}
+
 static const char *parse_outside(struct lab_faults *f, const char *v, size_t len)
 {
     return parse_bool_field(&f->um_port_outside_range, v, len);
@@ -101,6 +106,7 @@ static const struct fault_knob {
     {"bye_after_ms", parse_bye_after, "milliseconds"},
     {"um_no_media", parse_no_media, "true|false"},
     {"um_wrong_key", parse_wrong_key, "true|false"},
+    {"um_deaf", parse_deaf, "true|false"},
     {"um_port_outside_range", parse_outside, "true|false"},
     {"um_dscp", parse_dscp, "0-63"},
     {"um_stop_media_after_ms", parse_stop_media, "milliseconds"},

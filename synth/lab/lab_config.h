@@ -29,6 +29,7 @@ struct lab_faults {
     /* UM media (issue #3), each reproducing a field failure: */
     bool um_no_media;             /* answer with SDP but send no RTP */
     bool um_wrong_key;            /* send SRTP with another key than the answer gave */
+    bool um_deaf;                 /* cannot decrypt what the caller sends (one-way audio) */
     bool um_port_outside_range;   /* answer from a port outside the server audio range */
     bool um_dscp_set;             /* mark the UM's media with um_dscp instead of 46 */
     uint8_t um_dscp;
@@ -61,7 +62,7 @@ int lab_config_load_buffer(struct lab_config *c, const char *name, const char *b
 
 /* Applies one "KEY=VALUE" fault knob (the keys of the `faults:` section:
  * register_reject, register_retry_after_s, answer_delay_ms, never_answer,
- * bye_after_ms, um_no_media, um_wrong_key, um_port_outside_range, um_dscp,
+ * bye_after_ms, um_no_media, um_wrong_key, um_deaf, um_port_outside_range, um_dscp,
  * um_stop_media_after_ms). Errors name the key and the accepted values. */
 int lab_config_set_fault(struct lab_config *c, const char *key_value, struct synth_error *err);
 

@@ -161,6 +161,8 @@ static int params_of(struct um_call_media *cm, const struct sdp_neg *neg, const 
     p->rx_key = neg->peer_key;
     if (f->um_wrong_key && sdes_key_generate(&p->tx_key, NULL) != 0)
         return SYNTH_EINTERNAL;
+    if (f->um_deaf && sdes_key_generate(&p->rx_key, NULL) != 0)
+        return SYNTH_EINTERNAL;
     p->prompt = &cm->m->greeting;
     p->loop_prompt = false; /* the greeting once, then the silence of a mailbox listening */
     p->send = !f->um_no_media;

@@ -61,10 +61,14 @@ static enum failure_class judge_media(const struct step_run *run, char *detail, 
     if (!m->enabled || !m->negotiated)
         return FAIL_NONE;
     if (!m->flowed) {
+        /* The far end's RTCP tells whether our half made it: one-way audio. */
+        bool heard_us = m->peer_report && m->peer_loss_pct < 50.0;
         snprintf(detail, size,
                  "answered, but no authenticated media came (%llu packets failed SRTP "
-                 "authentication; %llu sent)",
-                 (unsigned long long)m->unauthenticated, (unsigned long long)m->sent);
+                 "authentication; %llu sent)%s",
+                 (unsigned long long)m->unauthenticated, (unsigned long long)m->sent,
+                 heard_us ? "; the far end's RTCP says it receives ours: the audio is one-way"
+                          : "");
         return FAIL_NO_MEDIA;
     }
     if (cfg->greeting == GREETING_REQUIRED && !m->greeting_heard) {

@@ -103,3 +103,10 @@ run fieldcase 2 --fault um_no_media=true --fault bye_after_ms=1500
 grep '"step":"call"' "$T/fieldcase/events.jsonl" | head -1 | jq -e '.class == "connected-no-media" and .bye_by_peer == true' >/dev/null ||
     fail "no media then the far end's BYE: $(grep '"step":"call"' "$T/fieldcase/events.jsonl" | head -1)"
 ok "no media, then the far end's BYE: connected-no-media, bye_by_peer"
+
+# 10. One-way audio: the UM cannot decrypt what synth sends; synth hears the
+#     greeting, and the UM's own RTCP says it heard nothing.
+run deaf 1 --fault um_deaf=true
+S="$T/deaf/summary.json"
+assert_json "$S" '.calls.greeting_heard == 12 and .calls.media_policy.one_way_to_us == 12' "um_deaf: greeting heard, the far end's RTCP says it heard nothing"
+assert_json "$S" '[.findings[].id] | index("one-way-audio") != null' "um_deaf: one-way-audio finding"
