@@ -101,6 +101,8 @@ static int media_json(json_t *o, const struct media_stats *m)
     rc |= set(o, "loss_pct", latency_json(&m->loss));
     rc |= set(o, "jitter_ms", latency_json(&m->jitter));
     rc |= set(o, "mos", latency_json(&m->mos));
+    rc |= set(o, "peer_loss_pct", latency_json(&m->peer_loss));
+    rc |= set(o, "peer_jitter_ms", latency_json(&m->peer_jitter));
     rc |= set(policy, "port_checked", count_json(m->port_checked));
     rc |= set(policy, "port_out_of_range", count_json(m->port_out_of_range));
     rc |= set(policy, "dscp_checked", count_json(m->dscp_checked));

@@ -302,7 +302,10 @@ static int load_threshold(const struct ynode *value, const char *metric,
                           "steps.register.latency_ms.p95; docs/configuration.md lists all)");
     snprintf(th->metric, sizeof(th->metric), "%s", metric);
     th->line = value->line;
-    double max = is_pct(metric) || strncmp(metric, "loss_pct.", 9) == 0 ? 100.0 : 1e9;
+    double max = is_pct(metric) || strstr(metric, "loss_pct.") == metric ||
+                         strstr(metric, "peer_loss_pct.") == metric
+                     ? 100.0
+                     : 1e9;
     int rc = ydoc_map_check(value, keys, err);
     if (rc == 0)
         rc = ydoc_require(value, "warn", &n, err);

@@ -5,11 +5,21 @@
 #include <string.h>
 
 /* Distributions, in the order media_stats_metric_name lists them. */
-enum media_hist { MH_FIRST_MEDIA, MH_GREETING_ONSET, MH_LOSS, MH_JITTER, MH_MOS, MH_COUNT };
+enum media_hist {
+    MH_FIRST_MEDIA,
+    MH_GREETING_ONSET,
+    MH_LOSS,
+    MH_JITTER,
+    MH_MOS,
+    MH_PEER_LOSS,
+    MH_PEER_JITTER,
+    MH_COUNT
+};
 static const char *const hist_prefix[MH_COUNT] = {
     [MH_FIRST_MEDIA] = "first_media_ms.", [MH_GREETING_ONSET] = "greeting_onset_ms.",
     [MH_LOSS] = "loss_pct.",               [MH_JITTER] = "jitter_ms.",
-    [MH_MOS] = "mos.",
+    [MH_MOS] = "mos.",                     [MH_PEER_LOSS] = "peer_loss_pct.",
+    [MH_PEER_JITTER] = "peer_jitter_ms.",
 };
 /* The far end lost this much of our audio: it does not hear us. */
 #define ONE_WAY_LOSS_PCT 90.0
@@ -24,6 +34,8 @@ static const struct hist *hist_of(const struct media_stats *m, enum media_hist h
     case MH_GREETING_ONSET: return &m->greeting_onset;
     case MH_LOSS: return &m->loss;
     case MH_JITTER: return &m->jitter;
+    case MH_PEER_LOSS: return &m->peer_loss;
+    case MH_PEER_JITTER: return &m->peer_jitter;
     case MH_MOS:
     case MH_COUNT: break;
     }
@@ -38,6 +50,8 @@ void media_stats_init(struct media_stats *m)
     hist_init(&m->loss);
     hist_init(&m->jitter);
     hist_init(&m->mos);
+    hist_init(&m->peer_loss);
+    hist_init(&m->peer_jitter);
 }
 
 static void example(struct media_policy_example *e, const struct step_result *r)
@@ -78,6 +92,10 @@ void media_stats_add(struct media_stats *m, const struct step_result *r)
     if (!x->flowed)
         return;
     m->media_ok++;
+    if (x->peer_report) {
+        hist_record(&m->peer_loss, scaled(x->peer_loss_pct));
+        hist_record(&m->peer_jitter, scaled(x->peer_jitter_ms));
+    }
     if (x->peer_rtcp) {
         m->peer_reports++;
         /* RFC 3550 6.4.1: a receiver reports on each source it hears; no
@@ -133,6 +151,8 @@ void media_stats_merge(struct media_stats *d, const struct media_stats *s)
     hist_merge(&d->loss, &s->loss);
     hist_merge(&d->jitter, &s->jitter);
     hist_merge(&d->mos, &s->mos);
+    hist_merge(&d->peer_loss, &s->peer_loss);
+    hist_merge(&d->peer_jitter, &s->peer_jitter);
 }
 
 int media_stats_metric(const struct media_stats *m, const char *metric, double *out)

@@ -42,6 +42,10 @@ struct media_stats {
     struct hist loss;            /* % × MEDIA_STATS_SCALE */
     struct hist jitter;          /* µs */
     struct hist mos;             /* × MEDIA_STATS_SCALE */
+    /* The far end's view of synth's stream, from its RTCP reports: the
+     * loss and jitter of what synth sent, as it arrived. */
+    struct hist peer_loss;       /* % × MEDIA_STATS_SCALE */
+    struct hist peer_jitter;     /* µs */
 };
 
 void media_stats_init(struct media_stats *m);
@@ -51,7 +55,7 @@ void media_stats_merge(struct media_stats *dst, const struct media_stats *src);
 
 /* Metrics for thresholds: media_ok_pct, greeting_heard_pct,
  * first_media_ms.<stat>, greeting_onset_ms.<stat>, loss_pct.<stat>,
- * jitter_ms.<stat>, mos.<stat>. 0, SYNTH_ENOTFOUND, or SYNTH_EINVAL (no data). */
+ * jitter_ms.<stat>, mos.<stat>, peer_loss_pct.<stat>, peer_jitter_ms.<stat>. 0, SYNTH_ENOTFOUND, or SYNTH_EINVAL (no data). */
 int media_stats_metric(const struct media_stats *m, const char *metric, double *out);
 /* The i-th metric name, as run_stats_metric_name. */
 int media_stats_metric_name(size_t i, char *buf, size_t size);

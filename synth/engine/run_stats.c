@@ -348,7 +348,8 @@ out:
 const char *run_stats_metric_unit(const char *metric)
 {
     size_t n = strlen(metric);
-    if ((n > 4 && strcmp(metric + n - 4, "_pct") == 0) || strncmp(metric, "loss_pct.", 9) == 0)
+    if ((n > 4 && strcmp(metric + n - 4, "_pct") == 0) || strncmp(metric, "loss_pct.", 9) == 0 ||
+        strncmp(metric, "peer_loss_pct.", 14) == 0)
         return "%";
     if (strncmp(metric, "mos.", 4) == 0)
         return "";

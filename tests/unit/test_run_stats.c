@@ -374,7 +374,7 @@ static void test_metric_names(void **state)
 {
     struct run_stats full, empty;
     char name[RUN_METRIC_NAME_MAX];
-    char seen[128][RUN_METRIC_NAME_MAX];
+    char seen[160][RUN_METRIC_NAME_MAX];
     size_t n = 0;
     double v;
 
@@ -393,13 +393,16 @@ static void test_metric_names(void **state)
             r.media.loss_pct = 0.5;
             r.media.jitter_ms = 1.5;
             r.media.mos = 4.3;
+            r.media.peer_rtcp = r.media.peer_report = true;
+            r.media.peer_loss_pct = 0.2;
+            r.media.peer_jitter_ms = 0.8;
         }
         assert_int_equal(run_stats_add_result(&full, &r), 0);
     }
     assert_int_equal(run_stats_add_start(&full, 0, 3 * MS), 0);
 
     for (size_t i = 0; run_stats_metric_name(i, name, sizeof(name)) == 0; i++) {
-        assert_true(n < 128);
+        assert_true(n < 160);
         for (size_t j = 0; j < n; j++)
             assert_string_not_equal(seen[j], name);
         strcpy(seen[n++], name);
@@ -411,8 +414,8 @@ static void test_metric_names(void **state)
             fail_msg("metric %s: a value without data", name);
     }
     /* 3 run-wide latencies x 6, 2 percentages, per kind 6 latencies + success,
-     * then media: 2 percentages and 5 distributions x 6. */
-    assert_int_equal(n, 3 * 6 + 2 + STEP_KIND_COUNT * 7 + 2 + 5 * 6);
+     * then media: 2 percentages and 7 distributions x 6. */
+    assert_int_equal(n, 3 * 6 + 2 + STEP_KIND_COUNT * 7 + 2 + 7 * 6);
     assert_int_equal(run_stats_metric(&full, "mos.p50", &v), 0);
     assert_true(v > 4.25 && v < 4.35);
     assert_int_equal(run_stats_metric(&full, "loss_pct.max", &v), 0);
