@@ -8,6 +8,7 @@
 #include "media/rtp.h"
 #include "media/rtp_stats.h"
 #include "synth/base/clock.h"
+#include "synth/base/net_addr.h"
 
 #include <event2/event.h>
 #include <openssl/rand.h>
@@ -65,31 +66,6 @@ struct media_stream {
 };
 
 /* ---- helpers ---- */
-
-static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-    if (a->ss_family != b->ss_family)
-        return false;
-    if (a->ss_family == AF_INET) {
-        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-    }
-    if (a->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-        return x->sin6_port == y->sin6_port &&
-               memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
-    }
-    return false;
-}
-
-static uint16_t port_of(const struct sockaddr_storage *a)
-{
-    if (a->ss_family == AF_INET)
-        return ntohs(((const struct sockaddr_in *)(const void *)a)->sin_port);
-    if (a->ss_family == AF_INET6)
-        return ntohs(((const struct sockaddr_in6 *)(const void *)a)->sin6_port);
-    return 0;
-}
 
 static uint32_t random_u32(void)
 {
@@ -341,7 +317,7 @@ static bool on_rtp(struct media_stream *ms, uint8_t *buf, size_t len,
         }
         return false;
     }
-    if (!same_addr(&dp->from, &ms->p.peer_rtp))
+    if (!net_addr_equal(&dp->from, &ms->p.peer_rtp))
         ms->r.recv_foreign++;
     rtp_stats_update(&ms->rx_stats, pkt.hdr.ssrc, pkt.hdr.seq, pkt.hdr.ts, now, pkt.payload_len);
     ms->r.recv_packets++;
@@ -352,7 +328,7 @@ static bool on_rtp(struct media_stream *ms, uint8_t *buf, size_t len,
     feed_audio(ms, pkt.payload, pkt.payload_len);
     if (ms->r.first_packet_us < 0) {
         ms->r.first_packet_us = now - ms->start_us;
-        ms->r.peer_port_seen = port_of(&dp->from);
+        ms->r.peer_port_seen = net_addr_port(&dp->from);
         ms->r.dscp_seen = dscp;
         if (ms->p.on_event) {
             ms->p.on_event(ms, MEDIA_EVENT_FIRST_PACKET, ms->p.arg);

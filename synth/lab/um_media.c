@@ -4,6 +4,7 @@
 #include "media/media_stream.h"
 #include "media/media_tick.h"
 #include "media/prompt.h"
+#include "synth/base/net_addr.h"
 #include "synth/sdp/sdp_build.h"
 #include "synth/sdp/sdp_negotiate.h"
 
@@ -50,15 +51,7 @@ int um_media_new(struct um_media **out, struct event_base *base, const struct la
     m->cfg = cfg;
     m->stats = stats;
     snprintf(m->host, sizeof(m->host), "%s", host);
-    struct sockaddr_in *v4 = (struct sockaddr_in *)&m->local;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&m->local;
-    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        m->local_len = sizeof(*v4);
-    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        m->local_len = sizeof(*v6);
-    } else {
+    if (net_addr_from_ip(strv_from_cstr(host), 0, &m->local, &m->local_len) != 0) {
         rc = synth_error_set(err, SYNTH_ECONFIG, "lab: UM media needs an address, not %s", host);
         goto fail;
     }
@@ -90,29 +83,6 @@ void um_media_free(struct um_media *m)
     free(m);
 }
 
-static int address_of(struct strv addr, uint16_t port, struct sockaddr_storage *ss,
-                      socklen_t *len)
-{
-    char host[INET6_ADDRSTRLEN];
-    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-    memset(ss, 0, sizeof(*ss));
-    if (strv_copy(addr, host, sizeof(host)) != 0)
-        return SYNTH_EPARSE;
-    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port);
-        *len = sizeof(*v4);
-        return 0;
-    }
-    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(port);
-        *len = sizeof(*v6);
-        return 0;
-    }
-    return SYNTH_EPARSE;
-}
 
 static void local_of(struct um_media *m, struct um_call_media *cm, struct sdp_local *l)
 {
@@ -147,8 +117,8 @@ static int params_of(struct um_call_media *cm, const struct sdp_neg *neg, const 
     const struct lab_faults *f = &cm->m->cfg->faults;
     struct media_stream_params *p = &cm->params;
     memset(p, 0, sizeof(*p));
-    if (address_of(neg->addr, neg->rtp_port, &p->peer_rtp, &p->peer_rtp_len) != 0 ||
-        address_of(strv_isset(neg->rtcp_addr) ? neg->rtcp_addr : neg->addr, neg->rtcp_port,
+    if (net_addr_from_ip(neg->addr, neg->rtp_port, &p->peer_rtp, &p->peer_rtp_len) != 0 ||
+        net_addr_from_ip(strv_isset(neg->rtcp_addr) ? neg->rtcp_addr : neg->addr, neg->rtcp_port,
                    &p->peer_rtcp, &p->peer_rtcp_len) != 0)
         return SYNTH_EPARSE;
     p->rtcp_mux = neg->rtcp_mux;

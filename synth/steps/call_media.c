@@ -2,6 +2,7 @@
 #include "synth/steps/call_media.h"
 
 #include "media/media_tick.h"
+#include "synth/base/net_addr.h"
 #include "synth/engine/call_link.h"
 #include "synth/engine/worker.h"
 #include "synth/sdp/sdp_negotiate.h"
@@ -45,26 +46,6 @@ static void local_address(struct vuser *u, char *out, size_t size)
         sip_conn_local(sip_ua_conn(call_link_ua(u)), out, size, &port);
 }
 
-static int to_sockaddr(const char *host, uint16_t port, struct sockaddr_storage *ss,
-                       socklen_t *len)
-{
-    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-    memset(ss, 0, sizeof(*ss));
-    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port);
-        *len = sizeof(*v4);
-        return 0;
-    }
-    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(port);
-        *len = sizeof(*v6);
-        return 0;
-    }
-    return SYNTH_EPARSE;
-}
 
 static int open_stream(struct vuser *u, struct call_media *cm, struct synth_error *err)
 {
@@ -72,7 +53,7 @@ static int open_stream(struct vuser *u, struct call_media *cm, struct synth_erro
     struct sockaddr_storage local;
     socklen_t len;
     local_address(u, cm->addr, sizeof(cm->addr));
-    if (to_sockaddr(cm->addr, 0, &local, &len) != 0)
+    if (net_addr_from_ip(strv_from_cstr(cm->addr), 0, &local, &len) != 0)
         return synth_error_set(err, SYNTH_ECONFIG, "media: local address %s is not an address",
                                cm->addr);
     struct media_stream_opts o = {
@@ -161,17 +142,14 @@ static int params_of(struct vuser *u, struct call_media *cm, const struct sdp_ne
                      struct media_stream_params *p, struct media_result *out,
                      struct synth_error *err)
 {
-    char host[INET6_ADDRSTRLEN];
     const struct scenario_step *cfg = u->run->cfg;
     const struct target_media *tm = &u->w->plan->target->media;
     const struct scenario *sc = u->w->plan->scenario;
     memset(p, 0, sizeof(*p));
-    if (strv_copy(neg->addr, host, sizeof(host)) != 0 ||
-        to_sockaddr(host, neg->rtp_port, &p->peer_rtp, &p->peer_rtp_len) != 0)
+    if (net_addr_from_ip(neg->addr, neg->rtp_port, &p->peer_rtp, &p->peer_rtp_len) != 0)
         return problem(out, err, "host-name-in-c-line", "c= names a host, not an address");
     struct strv raddr = strv_isset(neg->rtcp_addr) ? neg->rtcp_addr : neg->addr;
-    if (strv_copy(raddr, host, sizeof(host)) != 0 ||
-        to_sockaddr(host, neg->rtcp_port, &p->peer_rtcp, &p->peer_rtcp_len) != 0)
+    if (net_addr_from_ip(raddr, neg->rtcp_port, &p->peer_rtcp, &p->peer_rtcp_len) != 0)
         return problem(out, err, "host-name-in-rtcp", "a=rtcp names a host, not an address");
     if (neg->peer_pt != 0 && neg->peer_pt != 8)
         return problem(out, err, "no-common-codec", "the codec chosen is not G.711");

@@ -15,36 +15,14 @@
 
 #include <cmocka.h>
 
-/* Two pages, the second PROT_NONE: guarded() copies a string to the end of
- * the first, so a read one byte past the input faults at once. */
-struct guard {
-    char *base;
-    size_t page;
-};
-
-static struct guard g;
-
-static int guard_setup(void **state)
-{
-    g.page = (size_t)sysconf(_SC_PAGESIZE);
-    g.base = mmap(NULL, 2 * g.page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (g.base == MAP_FAILED)
-        return -1;
-    return mprotect(g.base + g.page, g.page, PROT_NONE);
-}
-
-static int guard_teardown(void **state)
-{
-    return munmap(g.base, 2 * g.page);
-}
+/* Inputs end right before an unreadable page (guard_arena.h). */
+#define ARENA_DATA 4096
+#include "guard_arena.h"
 
 static struct strv guarded(const char *s)
 {
     size_t n = strlen(s);
-    assert_true(n <= g.page);
-    char *p = g.base + g.page - n;
-    memcpy(p, s, n);
-    return strv_make(p, n);
+    return strv_make(place(s, n), n);
 }
 
 static void assert_strv(struct strv v, const char *want)
@@ -601,5 +579,5 @@ int main(void)
         cmocka_unit_test(test_random_hex),
         cmocka_unit_test(test_algo_names),
     };
-    return cmocka_run_group_tests(tests, guard_setup, guard_teardown);
+    return cmocka_run_group_tests(tests, arena_setup, arena_teardown);
 }

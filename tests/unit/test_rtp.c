@@ -14,34 +14,14 @@
 
 #include <cmocka.h>
 
-struct guard {
-    uint8_t *base;
-    size_t page;
-};
-
-static struct guard g;
-
-static int guard_setup(void **state)
-{
-    g.page = (size_t)sysconf(_SC_PAGESIZE);
-    g.base = mmap(NULL, 2 * g.page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (g.base == MAP_FAILED)
-        return -1;
-    return mprotect(g.base + g.page, g.page, PROT_NONE);
-}
-
-static int guard_teardown(void **state)
-{
-    return munmap(g.base, 2 * g.page);
-}
+/* Inputs end right before an unreadable page (guard_arena.h). */
+#define ARENA_DATA 4096
+#include "guard_arena.h"
 
 /* Copies n bytes so that the last one is the last readable byte. */
 static const uint8_t *guarded(const uint8_t *p, size_t n)
 {
-    assert_true(n <= g.page);
-    uint8_t *dst = g.base + g.page - n;
-    memcpy(dst, p, n);
-    return dst;
+    return (const uint8_t *)place(p, n);
 }
 
 /* V=2, PT 0 (PCMU), seq 0x1234, ts 0xdeadbeef, SSRC 0x01020304, 160 bytes
@@ -232,5 +212,5 @@ int main(void)
         cmocka_unit_test(truncations_never_over_read),
         cmocka_unit_test(build_rejects_bad_fields),
     };
-    return cmocka_run_group_tests(tests, guard_setup, guard_teardown);
+    return cmocka_run_group_tests(tests, arena_setup, arena_teardown);
 }

@@ -14,33 +14,14 @@
 
 #include <cmocka.h>
 
-struct guard {
-    char *base;
-    size_t page;
-};
-
-static struct guard g;
-
-static int guard_setup(void **state)
-{
-    g.page = (size_t)sysconf(_SC_PAGESIZE);
-    g.base = mmap(NULL, 2 * g.page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (g.base == MAP_FAILED)
-        return -1;
-    return mprotect(g.base + g.page, g.page, PROT_NONE);
-}
-
-static int guard_teardown(void **state)
-{
-    return munmap(g.base, 2 * g.page);
-}
+/* Inputs end right before an unreadable page (guard_arena.h). */
+#define ARENA_DATA 4096
+#include "guard_arena.h"
 
 static int parse(struct sdes_key *k, const char *s, struct synth_error *err)
 {
     size_t n = strlen(s);
-    char *p = g.base + g.page - n;
-    memcpy(p, s, n);
-    return sdes_key_parse(k, p, n, err);
+    return sdes_key_parse(k, place(s, n), n, err);
 }
 
 /* The example key of the RFC 4568 offer/answer examples:
@@ -140,9 +121,7 @@ static void rejects_malformed(void **state)
 static int parse_why(struct sdes_key *k, const char *s, const char **why)
 {
     size_t n = strlen(s);
-    char *p = g.base + g.page - n;
-    memcpy(p, s, n);
-    return sdes_key_parse_why(k, p, n, why);
+    return sdes_key_parse_why(k, place(s, n), n, why);
 }
 
 /* The reasons for the SDP parser are static texts that name the field and
@@ -249,5 +228,5 @@ int main(void)
         cmocka_unit_test(formats_and_roundtrips),
         cmocka_unit_test(generates_distinct_keys),
     };
-    return cmocka_run_group_tests(tests, guard_setup, guard_teardown);
+    return cmocka_run_group_tests(tests, arena_setup, arena_teardown);
 }
