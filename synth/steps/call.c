@@ -17,6 +17,9 @@
 
 /* Credentials at most twice per call (once, once more for a stale nonce). */
 #define CALL_AUTH_MAX 2
+/* Below this MOS (ITU-T G.107 "many users dissatisfied") a call's audio is
+ * kept as evidence like a failed call's. */
+#define CALL_POOR_MOS 3.6
 /* Our offer: one audio section with two crypto lines is about 500 bytes. */
 #define CALL_SDP_MAX 2048
 /* After CANCEL, how long we wait for the 487 before giving up on it. */
@@ -95,7 +98,9 @@ static void hold_end(struct step_run *run, enum failure_class cls, const char *w
     if (cls == FAIL_DROPPED && run->result.media.negotiated && !run->result.media.flowed)
         cls = judge_media(run, detail, sizeof(detail));
     enum scenario_record rec = u->w->plan->scenario->audio.record;
-    if (rec == RECORD_ALL || (rec == RECORD_FAILED && cls != FAIL_NONE))
+    const struct media_result *m = &run->result.media;
+    bool poor = m->flowed && m->mos > 0 && m->mos < CALL_POOR_MOS;
+    if (rec == RECORD_ALL || (rec == RECORD_FAILED && (cls != FAIL_NONE || poor)))
         call_media_keep_audio(u, run->result.call_id, &run->result.media);
     if (cls == FAIL_NONE) {
         step_finish_ok(run);
