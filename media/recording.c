@@ -73,3 +73,16 @@ void recording_free(struct recording *r)
     free(r->pcm);
     memset(r, 0, sizeof(*r));
 }
+
+void recording_file_name(const char *call_id, char *out, size_t size)
+{
+    size_t n = 0;
+    for (const char *p = call_id; *p && n + 1 < size; p++, n++) {
+        char c = *p;
+        bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || (c == '.' && n > 0);
+        out[n] = keep ? c : '_';
+    }
+    if (size)
+        out[n] = '\0';
+}

@@ -37,4 +37,8 @@ int recording_write_wav(const struct recording *r, const char *path, struct synt
 
 void recording_free(struct recording *r);
 
+/* A file name for the recording of a call: its Call-ID with anything but
+ * letters, digits and - _ . replaced by '_' (no path can be smuggled in). */
+void recording_file_name(const char *call_id, char *out, size_t size);
+
 #endif

@@ -242,12 +242,27 @@ static int load_faults(struct lab_config *c, const struct ynode *root, struct sy
     return rc;
 }
 
+/* A path key, taken relative to the configuration file's directory. */
+static int load_path(const struct ynode *root, const char *key, char *out, size_t size,
+                     struct synth_error *err)
+{
+    char rel[1024], dir[1024];
+    struct ynode n;
+    if (!ydoc_get(root, key, &n))
+        return 0;
+    int rc = ydoc_str(&n, rel, sizeof(rel), err);
+    config_dirname(n.doc->name, dir, sizeof(dir));
+    if (rc == 0 && config_path_resolve(dir, rel, out, size))
+        rc = ydoc_error(&n, err, "path too long once resolved");
+    return rc;
+}
+
 static int load_root(struct lab_config *c, const struct ynode *root, struct synth_error *err)
 {
     static const char *const keys[] = {"domain", "listen_host", "udp_port", "tcp_port",
                                        "tls_port", "um_port", "users", "password", "fe_cert",
                                        "um_cert", "um_max_message", "um_media_ports",
-                                       "um_greeting", "faults", NULL};
+                                       "um_greeting", "um_record_dir", "faults", NULL};
     struct ynode n;
     int rc = ydoc_map_check(root, keys, err);
     if (rc == 0 && ydoc_get(root, "domain", &n)) {
@@ -287,13 +302,10 @@ static int load_root(struct lab_config *c, const struct ynode *root, struct synt
             c->um_media_last = r.last;
         }
     }
-    if (rc == 0 && ydoc_get(root, "um_greeting", &n)) {
-        char rel[sizeof(c->um_greeting)], dir[sizeof(c->um_greeting)];
-        rc = ydoc_str(&n, rel, sizeof(rel), err);
-        config_dirname(n.doc->name, dir, sizeof(dir));
-        if (rc == 0 && config_path_resolve(dir, rel, c->um_greeting, sizeof(c->um_greeting)))
-            rc = ydoc_error(&n, err, "path too long once resolved");
-    }
+    if (rc == 0)
+        rc = load_path(root, "um_greeting", c->um_greeting, sizeof(c->um_greeting), err);
+    if (rc == 0)
+        rc = load_path(root, "um_record_dir", c->um_record_dir, sizeof(c->um_record_dir), err);
     if (rc == 0)
         rc = load_faults(c, root, err);
     return rc;

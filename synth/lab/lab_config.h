@@ -48,6 +48,7 @@ struct lab_config {
     uint32_t um_max_message_ms;      /* UM hangs up after this, default 60000 */
     uint16_t um_media_first, um_media_last; /* UM media ports, default 49152-57500 (SfB audio) */
     char um_greeting[1024];          /* WAV the UM plays; "" = a generated voice */
+    char um_record_dir[1024];        /* the UM keeps what callers say here as WAV; "" = not */
     struct lab_faults faults;
 };
 

@@ -175,7 +175,7 @@ static void call_free(struct um_call *c)
         event_free(c->timer);
     if (c->retrans)
         event_free(c->retrans);
-    um_call_media_free(c->media);
+    um_call_media_free(c->media, c->call_id);
     free(c->answer);
     free(c->invite);
     free(c->last_resp);

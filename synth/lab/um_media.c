@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,6 +140,7 @@ static int params_of(struct um_call_media *cm, const struct sdp_neg *neg, const 
     p->expect_dscp = -1;
     p->stop_after_ms = f->um_stop_media_after_ms;
     p->cname = "um";
+    p->record_ms = cm->m->cfg->um_record_dir[0] ? RECORDING_DEFAULT_MS : 0;
     p->on_event = on_stream_event;
     p->arg = cm->m;
     return 0;
@@ -195,7 +197,7 @@ int um_call_media_prepare(struct um_media *m, struct strv offer, struct um_call_
     return 0;
 fail:
     free(sdp);
-    um_call_media_free(cm);
+    um_call_media_free(cm, NULL);
     return rc ? rc : SYNTH_EPARSE;
 }
 
@@ -204,10 +206,24 @@ int um_call_media_start(struct um_call_media *cm)
     return media_stream_start(cm->stream, &cm->params, NULL);
 }
 
-void um_call_media_free(struct um_call_media *cm)
+static void keep_recording(struct um_call_media *cm, const char *name)
+{
+    const char *dir = cm->m->cfg->um_record_dir;
+    const struct recording *rec = media_stream_recording(cm->stream);
+    char path[1200], safe[96];
+    if (!dir[0] || !name || !rec->samples)
+        return;
+    recording_file_name(name, safe, sizeof(safe));
+    snprintf(path, sizeof(path), "%s/%s.wav", dir, safe);
+    recording_write_wav(rec, path, NULL);
+}
+
+void um_call_media_free(struct um_call_media *cm, const char *name)
 {
     if (!cm)
         return;
+    if (cm->stream)
+        keep_recording(cm, name);
     media_stream_free(cm->stream);
     free(cm);
 }

@@ -33,6 +33,8 @@ int um_call_media_prepare(struct um_media *m, struct strv offer, struct um_call_
 /* The 200 OK went out: the greeting starts. */
 int um_call_media_start(struct um_call_media *cm);
 
-void um_call_media_free(struct um_call_media *cm);
+/* Frees the call's media; with um_record_dir set, what the caller said is
+ * written there first as <name>.wav. */
+void um_call_media_free(struct um_call_media *cm, const char *name);
 
 #endif

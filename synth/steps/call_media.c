@@ -244,19 +244,6 @@ void call_media_snapshot(struct vuser *u, struct media_result *out)
     out->rtt_ms = r.peer.rtt_ms;
 }
 
-/* A Call-ID as a file name: letters, digits and - _ . kept, the rest '_'. */
-static void file_name_of(const char *call_id, char *out, size_t size)
-{
-    size_t n = 0;
-    for (const char *p = call_id; *p && n + 1 < size; p++, n++) {
-        char c = *p;
-        bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.';
-        out[n] = keep ? c : '_';
-    }
-    out[n] = '\0';
-}
-
 void call_media_keep_audio(struct vuser *u, const char *call_id, struct media_result *out)
 {
     struct call_media *cm = u->media;
@@ -267,7 +254,7 @@ void call_media_keep_audio(struct vuser *u, const char *call_id, struct media_re
     if (!rec->samples)
         return;
     char name[96], path[1200];
-    file_name_of(call_id, name, sizeof(name));
+    recording_file_name(call_id, name, sizeof(name));
     snprintf(path, sizeof(path), "%s/audio", dir);
     if (mkdir(path, 0755) != 0 && errno != EEXIST)
         return;

@@ -110,3 +110,14 @@ run deaf 1 --fault um_deaf=true
 S="$T/deaf/summary.json"
 assert_json "$S" '.calls.greeting_heard == 12 and .calls.media_policy.one_way_to_us == 12' "um_deaf: greeting heard, the far end's RTCP says it heard nothing"
 assert_json "$S" '[.findings[].id] | index("one-way-audio") != null' "um_deaf: one-way-audio finding"
+
+# 11. The UM records what callers say: one WAV per call, with audio in it
+#     (synth's voice, not silence).
+mkdir -p "$T/umrec"
+printf 'um_record_dir: %s\n' "$T/umrec" >"$T/labrec.yaml"
+run rec 0 --lab-config "$T/labrec.yaml"
+n=$(ls "$T/umrec/"*.wav 2>/dev/null | wc -l)
+[ "$n" -eq 12 ] || fail "the UM kept $n recordings, want 12"
+rms=$(python3 -c 'import sys,wave,audioop; w=wave.open(sys.argv[1]); print(audioop.rms(w.readframes(w.getnframes()), 2))' "$(ls "$T/umrec/"*.wav | head -1)")
+[ "$rms" -gt 300 ] || fail "the UM's recording is nearly silent (RMS $rms)"
+ok "the UM recorded 12 calls with synth's voice in them (RMS $rms)"
