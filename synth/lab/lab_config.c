@@ -262,7 +262,8 @@ static int load_root(struct lab_config *c, const struct ynode *root, struct synt
     static const char *const keys[] = {"domain", "listen_host", "udp_port", "tcp_port",
                                        "tls_port", "um_port", "users", "password", "fe_cert",
                                        "um_cert", "um_max_message", "um_media_ports",
-                                       "um_greeting", "um_record_dir", "faults", NULL};
+                                       "um_greeting", "um_record_dir", "register_max_expires",
+                                       "faults", NULL};
     struct ynode n;
     int rc = ydoc_map_check(root, keys, err);
     if (rc == 0 && ydoc_get(root, "domain", &n)) {
@@ -289,6 +290,8 @@ static int load_root(struct lab_config *c, const struct ynode *root, struct synt
         rc = load_cert(root, "fe_cert", &c->fe_cert, err);
     if (rc == 0)
         rc = load_cert(root, "um_cert", &c->um_cert, err);
+    if (rc == 0 && ydoc_get(root, "register_max_expires", &n))
+        rc = ydoc_duration(&n, YDOC_UNIT_S, &c->register_max_expires_s, err);
     if (rc == 0 && ydoc_get(root, "um_max_message", &n))
         rc = ydoc_duration(&n, YDOC_UNIT_MS, &c->um_max_message_ms, err);
     if (rc == 0 && ydoc_get(root, "um_media_ports", &n)) {

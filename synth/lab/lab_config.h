@@ -46,6 +46,7 @@ struct lab_config {
     struct lab_cert_spec fe_cert;    /* default CN=fe.<domain>, SAN fe.<domain> */
     struct lab_cert_spec um_cert;    /* default CN=um.<domain>, SAN um.<domain> */
     uint32_t um_max_message_ms;      /* UM hangs up after this, default 60000 */
+    uint32_t register_max_expires_s; /* the registrar grants at most this; 0 = 3600 */
     uint16_t um_media_first, um_media_last; /* UM media ports, default 49152-57500 (SfB audio) */
     char um_greeting[1024];          /* WAV the UM plays; "" = a generated voice */
     char um_record_dir[1024];        /* the UM keeps what callers say here as WAV; "" = not */

@@ -766,7 +766,8 @@ static uint16_t aor_apply(struct aor *a, struct strv uri, uint32_t expires, uint
     return 0;
 }
 
-static uint16_t register_contacts(struct aor *a, const struct sip_msg *m, uint64_t flow_id)
+static uint16_t register_contacts(struct aor *a, const struct sip_msg *m, uint64_t flow_id,
+                                  uint32_t max_expires)
 {
     uint64_t now = lab_now_ms();
     uint32_t dflt = m->has_expires ? m->expires : FE_EXPIRES_DEFAULT;
@@ -791,8 +792,8 @@ static uint16_t register_contacts(struct aor *a, const struct sip_msg *m, uint64
             return 400;
         if (sip_param_get(addr.params, "expires", &v) && strv_to_u32(v, &exp) != 0)
             return 400;
-        if (exp > FE_EXPIRES_MAX)
-            exp = FE_EXPIRES_MAX;
+        if (exp > max_expires)
+            exp = max_expires;
         uint16_t st = aor_apply(a, addr.uri, exp, flow_id, now);
         if (st)
             return st;
@@ -839,7 +840,9 @@ static void fe_register(struct registrar *fe, struct flow *f, const struct sip_m
         }
     }
     struct aor *a = fe->aors[user];
-    uint16_t st = register_contacts(a, m, f->id);
+    uint32_t max = fe->cfg->register_max_expires_s ? fe->cfg->register_max_expires_s
+                                                   : FE_EXPIRES_MAX;
+    uint16_t st = register_contacts(a, m, f->id, max);
     if (st) {
         fe_respond(fe, f, m, st, NULL, NULL);
         return;

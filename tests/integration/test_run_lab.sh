@@ -86,3 +86,19 @@ for _ in $(seq 100); do grep -q "lab stopped" "$T/labsig.out" && break; sleep 0.
 grep -q "8 registrations ok, 0 rejected, 4 invites, 4 answered, 4 byes" "$T/labsig.out" ||
     fail "the lab did not see 4 BYEs and 4 unregisters: $(tail -1 "$T/labsig.out")"
 ok "SIGINT: the lab saw 4 calls hung up and 4 unregisters"
+
+# 7. Re-REGISTER before expiry: the lab grants 10 s whatever is asked, so a
+#    user idle for 11 s refreshes at 5 s and 10 s (half the grant) and stays
+#    registered.
+printf 'register_max_expires: 10s\n' >"$T/labexp.yaml"
+cat >"$T/rereg.yaml" <<SCN
+name: reregister
+steps:
+  - register: {expires: 600s}
+  - wait: {duration: 11s}
+  - unregister
+load: {users: 1, rate: 1, iterations: 1}
+SCN
+rc=0; "$SYNTH" run "$T/rereg.yaml" --lab --lab-config "$T/labexp.yaml" --out "$T/rr" --workers 1 --quiet >"$T/rr.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "re-register: exit $rc: $(tail -20 "$T/rr.out")"
+assert_json "$T/rr/summary.json" '.steps.register.attempts == 3 and .steps.register.ok == 3 and .steps.unregister.ok == 1' "re-register: two refreshes at half the granted 10 s"
