@@ -39,11 +39,15 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     if (late > t->lag.late_max_us)
         t->lag.late_max_us = late;
 
+    /* A timer may fire a little early: judge clients against the tick's
+     * intended time then, or each would skip this period and send two
+     * packets back to back at the next. */
+    int64_t ref = now > due ? now : due;
     for (struct media_tick_client *c = t->head; c; c = t->cursor) {
         t->cursor = c->next;
-        if (c->next_due_us > now)
+        if (c->next_due_us > ref)
             continue;
-        uint32_t periods = (uint32_t)((now - c->next_due_us) / t->period_us) + 1;
+        uint32_t periods = (uint32_t)((ref - c->next_due_us) / t->period_us) + 1;
         c->next_due_us += (int64_t)periods * t->period_us;
         c->on_tick(c, due, periods);
     }

@@ -2,6 +2,7 @@
 #include "worker.h"
 
 #include "synth/base/clock.h"
+#include "synth/base/loop.h"
 #include "media/media_stream.h"
 #include "media/media_tick.h"
 
@@ -239,7 +240,7 @@ int worker_init(struct worker *w, uint32_t id, const struct run_plan *plan,
     run_stats_init(&w->stats);
     pthread_mutex_init(&w->live_lock, NULL);
     hist_init(&w->live_setup);
-    w->base = event_base_new();
+    w->base = loop_new();
     if (!w->base)
         return synth_error_set(err, SYNTH_ENOMEM, "event_base_new failed");
     if (media_tick_new(&w->media_tick, w->base, MEDIA_PTIME_MS * 1000, err) != 0)

@@ -1,0 +1,13 @@
+/* The event loops of workers and the lab: libevent bases with its precise
+ * timer, because media is paced by 20 ms timers and libevent's default
+ * coarse clock fired them 1-5 ms late on 43% of ticks here
+ * (docs/PERFORMANCE.md, "Media"). */
+#ifndef SYNTH_LOOP_H
+#define SYNTH_LOOP_H
+
+struct event_base;
+
+/* NULL when out of memory. Free with event_base_free. */
+struct event_base *loop_new(void);
+
+#endif
