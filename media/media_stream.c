@@ -8,6 +8,7 @@
 #include "media/rtp.h"
 #include "media/rtp_stats.h"
 #include "synth/base/clock.h"
+#include "synth/base/loop.h"
 #include "synth/base/net_addr.h"
 
 #include <event2/event.h>
@@ -397,6 +398,14 @@ static void idle_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- life cycle ---- */
 
+/* Below signalling when the loop has priorities (loop.h); a plain base
+ * (tests) has one priority and keeps it. */
+static void media_priority(struct event *ev)
+{
+    if (event_base_get_npriorities(event_get_base(ev)) >= LOOP_PRIORITIES)
+        event_priority_set(ev, LOOP_PRIORITY_MEDIA);
+}
+
 static void report_init(struct media_report *r)
 {
     memset(r, 0, sizeof(*r));
@@ -436,6 +445,8 @@ int media_stream_open(struct media_stream **out, const struct media_stream_opts 
         rc = synth_error_set(err, SYNTH_ENOMEM, "media: out of memory");
         goto fail;
     }
+    media_priority(ms->rtp_ev);
+    media_priority(ms->rtcp_ev);
     event_add(ms->rtp_ev, NULL);
     event_add(ms->rtcp_ev, NULL);
     ms->tick.on_tick = on_tick;
@@ -467,8 +478,10 @@ static void listen_with(struct media_stream *ms, struct event **ev, int fd,
 {
     event_free(*ev);
     *ev = event_new(ms->o.base, fd, EV_READ | EV_PERSIST, cb, ms);
-    if (*ev)
+    if (*ev) {
+        media_priority(*ev);
         event_add(*ev, NULL);
+    }
 }
 
 int media_stream_start(struct media_stream *ms, const struct media_stream_params *p,

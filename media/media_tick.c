@@ -3,6 +3,7 @@
 #include "media/media_tick.h"
 
 #include "synth/base/clock.h"
+#include "synth/base/loop.h"
 
 #include <event2/event.h>
 
@@ -72,6 +73,8 @@ int media_tick_new(struct media_tick **out, struct event_base *base, uint32_t pe
     t->base = base;
     t->period_us = period_us;
     t->timer = evtimer_new(base, tick_cb, t);
+    if (t->timer && event_base_get_npriorities(base) >= LOOP_PRIORITIES)
+        event_priority_set(t->timer, LOOP_PRIORITY_MEDIA);
     if (!t->timer) {
         free(t);
         return synth_error_set(err, SYNTH_ENOMEM, "media tick: out of memory");

@@ -7,6 +7,13 @@
 
 struct event_base;
 
+/* Priorities: signalling (and everything else) runs at the default; media
+ * sockets and the media clock below it, so that a loop busy with thousands
+ * of packets a second still answers an INVITE at once. */
+#define LOOP_PRIORITIES 3
+#define LOOP_PRIORITY_DEFAULT 1
+#define LOOP_PRIORITY_MEDIA 2
+
 /* NULL when out of memory. Free with event_base_free. */
 struct event_base *loop_new(void);
 
