@@ -7,12 +7,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-/* jansson prints reals with 17 significant digits by default, which turns
- * 212.345 into 212.34500000000000597. 15 digits round-trip every value we
- * write (µs counts / 1000, below 2^53) and print as written. */
-#define EVENT_JSON_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
 /* Length of the valid UTF-8 sequence at s (RFC 3629 section 4), 0 if invalid. */
 static size_t utf8_seq_len(const unsigned char *s, size_t left)
@@ -89,27 +83,60 @@ json_t *event_json_text(const char *s, size_t max)
     return j;
 }
 
+/* Civil date of a day count since 1970-01-01 in the proleptic Gregorian
+ * calendar (H. Hinnant's days_from_civil inverse, public domain): integer
+ * arithmetic, no gmtime_r (which takes glibc's time zone lock) and no
+ * strftime on the worker thread, once per step result. */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);                          /* [0, 146096] */
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);              /* [0, 365] */
+    unsigned mp = (5 * doy + 2) / 153;                                    /* [0, 11] */
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static void put_digits(char *p, unsigned v, int n)
+{
+    while (n-- > 0) {
+        p[n] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
 int event_json_timestamp(int64_t wall_ms, char *buf, size_t size)
 {
-    struct tm tm;
-    char date[24];
-
+    /* Years 0000-9999 only: ISO 8601 without expanded years. */
+    static const int64_t min_ms = INT64_C(-62167219200000);  /* 0000-01-01T00:00:00Z */
+    static const int64_t max_ms = INT64_C(253402300799999);  /* 9999-12-31T23:59:59.999Z */
+    if (wall_ms < min_ms || wall_ms > max_ms || size < sizeof("0000-00-00T00:00:00.000Z"))
+        return SYNTH_EINVAL;
     /* Floor division so times before the epoch keep a positive millisecond part. */
     int64_t sec = wall_ms / 1000, ms = wall_ms % 1000;
     if (ms < 0) {
         ms += 1000;
         sec--;
     }
-    time_t t = (time_t)sec;
-    if ((int64_t)t != sec || !gmtime_r(&t, &tm))
-        return SYNTH_EINVAL;
-    if (tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
-        return SYNTH_EINVAL; /* ISO 8601 without expanded years */
-    if (strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-        return SYNTH_EINVAL;
-    int n = snprintf(buf, size, "%s.%03dZ", date, (int)ms);
-    if (n < 0 || (size_t)n >= size)
-        return SYNTH_EINVAL;
+    int64_t days = sec / 86400, tod = sec % 86400;
+    if (tod < 0) {
+        tod += 86400;
+        days--;
+    }
+    int64_t year;
+    unsigned month, day;
+    civil_from_days(days, &year, &month, &day);
+    memcpy(buf, "0000-00-00T00:00:00.000Z", sizeof("0000-00-00T00:00:00.000Z"));
+    put_digits(buf, (unsigned)year, 4);
+    put_digits(buf + 5, month, 2);
+    put_digits(buf + 8, day, 2);
+    put_digits(buf + 11, (unsigned)(tod / 3600), 2);
+    put_digits(buf + 14, (unsigned)(tod / 60 % 60), 2);
+    put_digits(buf + 17, (unsigned)(tod % 60), 2);
+    put_digits(buf + 20, (unsigned)ms, 3);
     return 0;
 }
 
@@ -176,23 +203,256 @@ json_t *event_json_object(const struct step_result *r, const char *user_uri)
     return o;
 }
 
+/* The line is written directly rather than through a jansson tree: building
+ * the tree and json_dumps'ing it on the worker thread, once per step result,
+ * was 17-20 % of synth's CPU at 2000 calls/s (docs/PERFORMANCE.md). The bytes
+ * are exactly those of json_dumps(event_json_object(r, uri), EVENT_JSON_DUMP_FLAGS);
+ * tests/unit/test_event_json.c compares the two on random results. */
+
+/* Longest line: about 400 bytes of keys, numbers and names, plus the texts
+ * (user_uri, six RESULT_TEXT_MAX texts, call_id), each byte of which may
+ * become six ("\u0001"). */
+#define EVENT_JSON_LINE_MAX (512 + 6 * (TARGET_URI_MAX + 6 * RESULT_TEXT_MAX + RESULT_CALL_ID_MAX))
+
+struct line_writer {
+    char *p, *end;
+    bool overflow;
+};
+
+static bool lw_room(struct line_writer *w, size_t n)
+{
+    if (w->overflow || (size_t)(w->end - w->p) < n) {
+        w->overflow = true;
+        return false;
+    }
+    return true;
+}
+
+static void lw_raw(struct line_writer *w, const char *s, size_t n)
+{
+    if (!lw_room(w, n))
+        return;
+    memcpy(w->p, s, n);
+    w->p += n;
+}
+
+/* ,"key": (the first key of the object is written with its brace) */
+static void lw_key(struct line_writer *w, const char *key)
+{
+    size_t n = strlen(key);
+    if (!lw_room(w, n + 4))
+        return;
+    *w->p++ = ',';
+    *w->p++ = '"';
+    memcpy(w->p, key, n);
+    w->p += n;
+    *w->p++ = '"';
+    *w->p++ = ':';
+}
+
+/* A JSON string as jansson writes it (dump.c, no flags): '"', '\\' and
+ * control characters escaped, everything else as is; invalid UTF-8 becomes
+ * U+FFFD as in event_json_text. */
+static void lw_text(struct line_writer *w, const char *s, size_t max)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *u = (const unsigned char *)s;
+    size_t len = s ? strnlen(s, max) : 0;
+
+    if (!lw_room(w, 6 * len + 2))
+        return;
+    char *o = w->p;
+    *o++ = '"';
+    for (size_t i = 0; i < len;) {
+        unsigned char c = u[i];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            *o++ = (char)c;
+            i++;
+            continue;
+        }
+        if (c >= 0x80) {
+            size_t n = utf8_seq_len(u + i, len - i);
+            if (n == 0) {
+                memcpy(o, "\xEF\xBF\xBD", 3); /* U+FFFD */
+                o += 3;
+                i++;
+            } else {
+                memcpy(o, s + i, n);
+                o += n;
+                i += n;
+            }
+            continue;
+        }
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        default:
+            memcpy(o, "u00", 3);
+            o[3] = hex[c >> 4];
+            o[4] = hex[c & 15];
+            o += 5;
+        }
+        i++;
+    }
+    *o++ = '"';
+    w->p = o;
+}
+
+static void lw_key_text(struct line_writer *w, const char *key, const char *s, size_t max)
+{
+    if (!s || s[0] == '\0')
+        return;
+    lw_key(w, key);
+    lw_text(w, s, max);
+}
+
+static void lw_int(struct line_writer *w, long long v)
+{
+    char tmp[24];
+    char *t = tmp + sizeof(tmp);
+    unsigned long long m = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--t = (char)('0' + m % 10);
+        m /= 10;
+    } while (m);
+    if (v < 0)
+        *--t = '-';
+    lw_raw(w, t, (size_t)(tmp + sizeof(tmp) - t));
+}
+
+/* Milliseconds of a µs count as jansson prints the real us / 1000.0 with
+ * JSON_REAL_PRECISION(15): "%.15g", ".0" added when there is no point or
+ * exponent, the exponent without '+' and leading zeros. Below 10^12 µs the
+ * value has at most 12 significant digits, so "%.15g" gives exactly the
+ * decimal: integer milliseconds, then up to 3 decimals without trailing
+ * zeros. That is written with integer arithmetic (printf's floating point was
+ * half the cost of a line); larger values take printf's path. */
+static void lw_ms(struct line_writer *w, int64_t us)
+{
+    char tmp[40];
+    if (us > -INT64_C(1000000000000) && us < INT64_C(1000000000000)) {
+        uint64_t a = us < 0 ? (uint64_t)-us : (uint64_t)us;
+        unsigned frac = (unsigned)(a % 1000);
+        if (us < 0)
+            lw_raw(w, "-", 1);
+        lw_int(w, (long long)(a / 1000));
+        if (frac == 0) {
+            lw_raw(w, ".0", 2);
+            return;
+        }
+        char d[4] = {'.', (char)('0' + frac / 100), (char)('0' + frac / 10 % 10),
+                     (char)('0' + frac % 10)};
+        size_t n = 4;
+        while (d[n - 1] == '0')
+            n--;
+        lw_raw(w, d, n);
+        return;
+    }
+    int n = snprintf(tmp, sizeof(tmp), "%.15g", event_json_ms(us));
+    if (n < 0 || (size_t)n >= sizeof(tmp) - 3) {
+        w->overflow = true;
+        return;
+    }
+    if (!strchr(tmp, '.') && !strchr(tmp, 'e')) {
+        memcpy(tmp + n, ".0", 3);
+        n += 2;
+    }
+    char *e = strchr(tmp, 'e');
+    if (e) {
+        char *start = e + 1, *digits = e + 2;
+        if (*start == '-')
+            start++;
+        while (*digits == '0')
+            digits++;
+        if (digits != start)
+            memmove(start, digits, strlen(digits) + 1);
+        n = (int)strlen(tmp);
+    }
+    lw_raw(w, tmp, (size_t)n);
+}
+
+static void lw_bool(struct line_writer *w, bool v)
+{
+    if (v)
+        lw_raw(w, "true", 4);
+    else
+        lw_raw(w, "false", 5);
+}
+
 int event_json_line(const struct step_result *r, const char *user_uri, char **line)
 {
-    int err = 0;
-    json_t *o = NULL;
+    char buf[EVENT_JSON_LINE_MAX];
+    char ts[EVENT_JSON_TS_MAX];
+    struct line_writer w = {buf, buf + sizeof(buf), false};
 
     *line = NULL;
     if ((unsigned)r->kind >= STEP_KIND_COUNT)
         return SYNTH_EINVAL;
-    o = event_json_object(r, user_uri);
-    if (!o) {
-        err = SYNTH_ENOMEM;
-        goto out;
+    if (event_json_timestamp(r->wall_start_ms, ts, sizeof(ts)) != 0)
+        snprintf(ts, sizeof(ts), "1970-01-01T00:00:00.000Z");
+
+    /* Keys in the order of event_json_object. */
+    lw_raw(&w, "{\"ts\":", 6);
+    lw_text(&w, ts, sizeof(ts));
+    lw_key(&w, "user");
+    lw_int(&w, r->user_index);
+    lw_key_text(&w, "user_uri", user_uri, TARGET_URI_MAX);
+    lw_key(&w, "step");
+    lw_text(&w, step_kind_name(r->kind), 64);
+    lw_key(&w, "step_index");
+    lw_int(&w, r->step_index);
+    lw_key(&w, "journey");
+    lw_int(&w, (long long)r->journey);
+    lw_key(&w, "outcome");
+    lw_raw(&w, r->ok ? "\"ok\"" : "\"failed\"", r->ok ? 4 : 8);
+    lw_key(&w, "duration_ms");
+    lw_ms(&w, step_result_latency_us(r));
+    lw_key(&w, "start_lag_ms");
+    lw_ms(&w, r->start_us - r->intended_us);
+    if (!r->ok) {
+        lw_key(&w, "class");
+        lw_text(&w, failure_class_name(r->cls), 64);
     }
-    *line = json_dumps(o, EVENT_JSON_DUMP_FLAGS);
+    if (r->sip_status > 0) {
+        lw_key(&w, "sip_status");
+        lw_int(&w, r->sip_status);
+    }
+    lw_key_text(&w, "sip_reason", r->sip_reason, sizeof(r->sip_reason));
+    lw_key_text(&w, "ms_diagnostics", r->ms_diagnostics, sizeof(r->ms_diagnostics));
+    lw_key_text(&w, "ms_diagnostics_public", r->ms_diagnostics_public,
+                sizeof(r->ms_diagnostics_public));
+    lw_key_text(&w, "reason", r->reason_hdr, sizeof(r->reason_hdr));
+    lw_key_text(&w, "warning", r->warning_hdr, sizeof(r->warning_hdr));
+    lw_key_text(&w, "detail", r->detail, sizeof(r->detail));
+    lw_key_text(&w, "call_id", r->call_id, sizeof(r->call_id));
+    if (r->pdd_us >= 0) {
+        lw_key(&w, "pdd_ms");
+        lw_ms(&w, r->pdd_us);
+    }
+    if (r->setup_us >= 0) {
+        lw_key(&w, "setup_ms");
+        lw_ms(&w, r->setup_us);
+    }
+    if (r->kind == STEP_CALL) {
+        lw_key(&w, "answered");
+        lw_bool(&w, r->answered);
+        lw_key(&w, "bye_by_peer");
+        lw_bool(&w, r->bye_by_peer);
+    }
+    lw_raw(&w, "}", 1);
+    if (w.overflow)
+        return SYNTH_EINVAL; /* cannot happen: EVENT_JSON_LINE_MAX is the bound */
+    size_t n = (size_t)(w.p - buf);
+    *line = malloc(n + 1);
     if (!*line)
-        err = SYNTH_ENOMEM;
-out:
-    json_decref(o);
-    return err;
+        return SYNTH_ENOMEM;
+    memcpy(*line, buf, n);
+    (*line)[n] = '\0';
+    return 0;
 }

@@ -10,6 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* jansson prints reals with 17 significant digits by default, which turns
+ * 212.345 into 212.34500000000000597. 15 digits round-trip every value we
+ * write (µs counts / 1000, below 2^53) and print as written. */
+#define EVENT_JSON_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+
 /* "2024-05-01T10:00:00.123Z" and its NUL. */
 #define EVENT_JSON_TS_MAX 32
 
@@ -22,7 +27,9 @@
  * and unreached times are left out. Returns 0, SYNTH_EINVAL or SYNTH_ENOMEM. */
 int event_json_line(const struct step_result *r, const char *user_uri, char **line);
 
-/* The same object, for callers that embed it (caller json_decref's); NULL on ENOMEM. */
+/* The same object as a jansson tree, for callers that embed it (caller
+ * json_decref's); NULL on ENOMEM. json_dumps(o, EVENT_JSON_DUMP_FLAGS) gives
+ * the bytes of event_json_line, which writes them without the tree. */
 json_t *event_json_object(const struct step_result *r, const char *user_uri);
 
 /* A JSON string of the text s, read up to its NUL or max bytes. Bytes that

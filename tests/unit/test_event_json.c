@@ -1,6 +1,7 @@
 /* events.jsonl lines: parse back with jansson, contract keys, omitted empties,
  * odd bytes from the wire, timestamps. */
 #include "reports/event_json.h"
+#include "synth/config/target.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -230,6 +232,143 @@ static void test_bad_kind(void **state)
     assert_null(line);
 }
 
+/* A small deterministic PRNG for the comparisons below (xorshift64*). */
+static uint64_t rnd_state = 0x9E3779B97F4A7C15u;
+static uint64_t rnd(void)
+{
+    rnd_state ^= rnd_state >> 12;
+    rnd_state ^= rnd_state << 25;
+    rnd_state ^= rnd_state >> 27;
+    return rnd_state * 0x2545F4914F6CDD1Du;
+}
+
+/* A text of random length from an alphabet with every kind of byte the
+ * escaper treats apart: plain ASCII, quote, backslash, slash, control
+ * characters, DEL, valid and invalid UTF-8. */
+static void random_text(char *out, size_t size)
+{
+    static const char *const pieces[] = {
+        "a", "Z", "0", " ", "\"", "\\", "/", "\n", "\r", "\t", "\b", "\f", "\x01", "\x1f",
+        "\x7f", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x93\x9E", "\xE9", "\x80", "\xC0\xAF",
+        "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE2\x82", ";tag=", "=\"x\"",
+    };
+    size_t len = 0;
+    size_t want = rnd() % 4 == 0 ? 0 : rnd() % (size + 8);
+    while (len < want && len + 4 < size) {
+        const char *p = pieces[rnd() % (sizeof(pieces) / sizeof(pieces[0]))];
+        size_t n = strlen(p);
+        memcpy(out + len, p, n);
+        len += n;
+    }
+    out[len] = '\0';
+    if (rnd() % 16 == 0)
+        memset(out, 'x', size); /* full length, no NUL */
+}
+
+static int64_t random_us(void)
+{
+    switch (rnd() % 6) {
+    case 0: return 0;
+    case 1: return (int64_t)(rnd() % 1000);
+    case 2: return (int64_t)(rnd() % 100000000) - 50000000;
+    case 3: return (int64_t)(rnd() % 1000) * 1000;
+    case 4: return (int64_t)(rnd() >> 2) - INT64_C(0x1FFFFFFFFFFFFFFF); /* exponent forms */
+    default: return (int64_t)(rnd() % INT64_C(2000000000000)) - INT64_C(1000000000000);
+    }
+}
+
+/* event_json_line writes without a jansson tree; its bytes must be those of
+ * json_dumps of event_json_object, which the format was defined by. */
+static void test_line_equals_jansson_dump(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 20000; i++) {
+        struct step_result r;
+        char uri[TARGET_URI_MAX];
+        step_result_init(&r, (enum step_kind)(rnd() % STEP_KIND_COUNT), (uint32_t)rnd(),
+                         (uint32_t)rnd());
+        r.journey = rnd() >> (rnd() % 64);
+        r.intended_us = random_us();
+        r.start_us = r.intended_us + random_us() / 2;
+        r.end_us = r.intended_us + random_us() / 2;
+        r.wall_start_ms = (int64_t)(rnd() % INT64_C(300000000000000)) - INT64_C(62000000000000);
+        if (rnd() % 50 == 0)
+            r.wall_start_ms = (int64_t)rnd(); /* unrepresentable: the epoch is written */
+        r.ok = rnd() % 2;
+        r.cls = (enum failure_class)(rnd() % (FAIL_CLASS_COUNT + 1));
+        r.sip_status = rnd() % 3 ? (uint16_t)(rnd() % 700) : 0;
+        random_text(r.sip_reason, sizeof(r.sip_reason));
+        random_text(r.ms_diagnostics, sizeof(r.ms_diagnostics));
+        random_text(r.ms_diagnostics_public, sizeof(r.ms_diagnostics_public));
+        random_text(r.reason_hdr, sizeof(r.reason_hdr));
+        random_text(r.warning_hdr, sizeof(r.warning_hdr));
+        random_text(r.detail, sizeof(r.detail));
+        random_text(r.call_id, sizeof(r.call_id));
+        r.pdd_us = rnd() % 3 ? random_us() : -1;
+        r.setup_us = rnd() % 3 ? random_us() : -1;
+        r.answered = rnd() % 2;
+        r.bye_by_peer = rnd() % 2;
+        random_text(uri, sizeof(uri) - 1);
+        uri[sizeof(uri) - 1] = '\0';
+        const char *user_uri = rnd() % 8 == 0 ? NULL : uri;
+
+        char *line = NULL;
+        assert_int_equal(event_json_line(&r, user_uri, &line), 0);
+        json_t *o = event_json_object(&r, user_uri);
+        assert_non_null(o);
+        char *want = json_dumps(o, EVENT_JSON_DUMP_FLAGS);
+        assert_non_null(want);
+        if (strcmp(line, want) != 0)
+            fail_msg("case %d differs:\n got  %s\n want %s", i, line, want);
+        free(want);
+        json_decref(o);
+        free(line);
+    }
+}
+
+/* The integer calendar against gmtime_r and strftime, which it replaced.
+ * Years 0-999: glibc's %Y does not pad them; ISO 8601 wants four digits. */
+static void test_timestamps_equal_gmtime(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 200000; i++) {
+        int64_t ms = (int64_t)(rnd() % INT64_C(315537897600000)) - INT64_C(62167219200000);
+        if (i < 1000)
+            ms = INT64_C(951782400000) + (int64_t)(rnd() % 1000) * 86400000 - 500 * 86400000LL;
+        char got[EVENT_JSON_TS_MAX], want[EVENT_JSON_TS_MAX], date[24];
+        struct tm tm;
+        int64_t sec = ms / 1000, frac = ms % 1000;
+        if (frac < 0) {
+            frac += 1000;
+            sec--;
+        }
+        time_t t = (time_t)sec;
+        assert_non_null(gmtime_r(&t, &tm));
+        if (tm.tm_year + 1900 > 9999) {
+            assert_int_equal(event_json_timestamp(ms, got, sizeof(got)), SYNTH_EINVAL);
+            continue;
+        }
+        if (tm.tm_year + 1900 < 1000)
+            continue;
+        assert_true(strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) > 0);
+        snprintf(want, sizeof(want), "%s.%03dZ", date, (int)frac);
+        assert_int_equal(event_json_timestamp(ms, got, sizeof(got)), 0);
+        assert_string_equal(got, want);
+    }
+    char buf[EVENT_JSON_TS_MAX];
+    assert_int_equal(event_json_timestamp(INT64_C(-62167219200000), buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "0000-01-01T00:00:00.000Z");
+    assert_int_equal(event_json_timestamp(INT64_C(-48000000000000), buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "0448-12-09T10:40:00.000Z");
+    assert_int_equal(event_json_timestamp(INT64_C(-62167219200001), buf, sizeof(buf)),
+                     SYNTH_EINVAL);
+    assert_int_equal(event_json_timestamp(INT64_C(253402300799999), buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "9999-12-31T23:59:59.999Z");
+    assert_int_equal(event_json_timestamp(INT64_C(253402300800000), buf, sizeof(buf)),
+                     SYNTH_EINVAL);
+    assert_int_equal(event_json_timestamp(INT64_MIN, buf, sizeof(buf)), SYNTH_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +379,8 @@ int main(void)
         cmocka_unit_test(test_text_helper),
         cmocka_unit_test(test_timestamps),
         cmocka_unit_test(test_bad_kind),
+        cmocka_unit_test(test_line_equals_jansson_dump),
+        cmocka_unit_test(test_timestamps_equal_gmtime),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
