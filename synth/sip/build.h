@@ -43,7 +43,10 @@ int sip_build_response(struct sbuf *sb, const struct sip_msg *req, uint16_t stat
 /* Reason phrase for a status code ("OK", "Ringing", "Unauthorized"...). */
 const char *sip_reason_phrase(uint16_t status);
 
-/* Random token (hex) for tags, branches after the magic cookie, Call-IDs. */
+/* Random token for tags, branches after the magic cookie, Call-IDs:
+ * (size - 1) / 2 bytes (32 at most) as lowercase hex, NUL-terminated. Unique,
+ * not secret (a per-thread PRNG seeded from RAND_bytes): never use it for
+ * nonces, cnonces or keys. Thread-safe. */
 void sip_random_token(char *out, size_t size);
 
 #endif
