@@ -25,6 +25,8 @@ static const char KEEPALIVE_PONG[] = "\r\n";
 /* Bytes the peer may queue in our output before we call it stuck: a load
  * generator must not buffer without bound for a server that stopped reading. */
 #define CONN_OUTPUT_MAX (1024 * 1024)
+/* Datagrams a server socket reads per wake-up before the loop serves others. */
+#define UDP_SERVER_BATCH 64
 
 enum conn_state {
     CONN_CONNECTING,
@@ -253,8 +255,13 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
     struct sip_conn *c = arg;
     char buf[SIP_MSG_MAX];
 
-    /* Drain a bounded batch per wake-up so one busy socket cannot starve the loop. */
-    for (int i = 0; i < 64 && c->state == CONN_OPEN; i++) {
+    /* A server socket carries every peer's datagrams: drain a bounded batch
+     * per wake-up, so one busy socket cannot starve the loop either. A
+     * client's socket is one user's: it mostly holds one datagram, and
+     * reading until EAGAIN cost a wasted recvfrom per wake-up (2 per call);
+     * the loop is level-triggered, so whatever is left wakes it again. */
+    int batch = c->server_role ? UDP_SERVER_BATCH : 1;
+    for (int i = 0; i < batch && c->state == CONN_OPEN; i++) {
         struct sip_addr_storage src;
         src.len = sizeof(src.ss);
         ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&src.ss,
