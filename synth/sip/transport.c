@@ -50,6 +50,12 @@ struct sip_conn {
     uint64_t id;
     int in_handler;              /* depth of handler calls on the stack */
     bool free_pending;           /* sip_conn_free called inside a handler */
+    /* Our address, read once when the connection opens: callers ask for it
+     * on every call (Via, Contact, SDP) and a getsockname per call showed up
+     * in the profile. A connected socket's local address does not change. */
+    bool local_known;
+    uint16_t local_port;
+    char local_host[INET6_ADDRSTRLEN];
 };
 
 static _Thread_local uint64_t next_conn_id = 1;
@@ -102,8 +108,36 @@ static bool handler_leave(struct sip_conn *c)
     return !c->free_pending;
 }
 
+static void read_local(int fd, char *host, size_t size, uint16_t *port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    host[0] = '\0';
+    *port = 0;
+    if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return;
+    if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &s6->sin6_addr, host, (socklen_t)size);
+        *port = ntohs(s6->sin6_port);
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &s4->sin_addr, host, (socklen_t)size);
+        *port = ntohs(s4->sin_port);
+    }
+}
+
+static int conn_fd(const struct sip_conn *c)
+{
+    return c->fd >= 0 ? c->fd : (c->bev ? bufferevent_getfd(c->bev) : -1);
+}
+
 static void notify_connected(struct sip_conn *c, int err)
 {
+    if (err == 0 && !c->local_known) {
+        read_local(conn_fd(c), c->local_host, sizeof(c->local_host), &c->local_port);
+        c->local_known = c->local_host[0] != '\0';
+    }
     if (!c->h.connected)
         return;
     handler_enter(c);
@@ -510,22 +544,12 @@ enum sip_transport sip_conn_transport(const struct sip_conn *c)
 
 void sip_conn_local(const struct sip_conn *c, char *host, size_t size, uint16_t *port)
 {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    int fd = c->fd >= 0 ? c->fd : (c->bev ? bufferevent_getfd(c->bev) : -1);
-    host[0] = '\0';
-    *port = 0;
-    if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+    if (c->local_known) {
+        snprintf(host, size, "%s", c->local_host);
+        *port = c->local_port;
         return;
-    if (ss.ss_family == AF_INET6) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-        inet_ntop(AF_INET6, &s6->sin6_addr, host, (socklen_t)size);
-        *port = ntohs(s6->sin6_port);
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-        inet_ntop(AF_INET, &s4->sin_addr, host, (socklen_t)size);
-        *port = ntohs(s4->sin_port);
     }
+    read_local(conn_fd(c), host, size, port);
 }
 
 uint64_t sip_conn_id(const struct sip_conn *c)

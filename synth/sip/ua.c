@@ -332,6 +332,13 @@ const char *sip_ua_contact(const struct sip_ua *ua)
     return ua->contact;
 }
 
+const char *sip_ua_local(const struct sip_ua *ua, uint16_t *port)
+{
+    if (port)
+        *port = ua->local_port;
+    return ua->local_host;
+}
+
 void sip_ua_set_request_handler(struct sip_ua *ua, sip_req_h *h, void *arg)
 {
     ua->req_h = h;

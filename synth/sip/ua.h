@@ -47,6 +47,9 @@ bool sip_ua_is_connected(const struct sip_ua *ua);
 struct sip_conn *sip_ua_conn(struct sip_ua *ua);
 /* Our Contact URI ("<sip:user@host:port;transport=tls>"). */
 const char *sip_ua_contact(const struct sip_ua *ua);
+/* Our address on the connection ("192.0.2.1" or "2001:db8::1", no brackets)
+ * and port, as read once when it opened: no system call. "" and 0 before. */
+const char *sip_ua_local(const struct sip_ua *ua, uint16_t *port);
 
 /* Who gets out-of-transaction requests and stray 2xx retransmissions. */
 void sip_ua_set_request_handler(struct sip_ua *ua, sip_req_h *h, void *arg);
