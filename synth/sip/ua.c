@@ -46,6 +46,8 @@ struct sip_ua {
     char contact_user[128];
     char local_host[64];
     uint16_t local_port;
+    char via_prefix[128];   /* "SIP/2.0/UDP host:port;branch=", made once on connect */
+    size_t via_prefix_len;
     void (*connected_h)(int err, void *arg);
     sip_ua_closed_h *closed_h;
     void *arg;
@@ -259,6 +261,37 @@ static void conn_closed(struct sip_conn *c, int err, void *arg)
         closed_h(err, uarg);
 }
 
+static void make_via_prefix(struct sip_ua *ua)
+{
+    const char *tp = sip_transport_name(sip_conn_transport(ua->conn));
+    bool v6 = strchr(ua->local_host, ':') != NULL;
+    char upper[8];
+    size_t i;
+    for (i = 0; tp[i] && i < sizeof(upper) - 1; i++)
+        upper[i] = (char)(tp[i] - 'a' + 'A');
+    upper[i] = '\0';
+    int n = snprintf(ua->via_prefix, sizeof(ua->via_prefix), "SIP/2.0/%s %s%s%s:%u;branch=",
+                     upper, v6 ? "[" : "", ua->local_host, v6 ? "]" : "", ua->local_port);
+    ua->via_prefix_len = n > 0 && (size_t)n < sizeof(ua->via_prefix) ? (size_t)n : 0;
+}
+
+/* The Via of each request: the prefix made when the connection opened,
+ * the branch, rport (RFC 3581: answers find us behind NAT and on UDP). */
+static void format_via(struct sip_ua *ua, const char *branch, char *out, size_t size)
+{
+    if (!ua->via_prefix_len)
+        make_via_prefix(ua); /* not connected yet: what we know so far */
+    size_t b = strlen(branch);
+    static const char rport[] = ";rport";
+    if (ua->via_prefix_len + b + sizeof(rport) > size) {
+        out[0] = '\0';
+        return;
+    }
+    memcpy(out, ua->via_prefix, ua->via_prefix_len);
+    memcpy(out + ua->via_prefix_len, branch, b);
+    memcpy(out + ua->via_prefix_len + b, rport, sizeof(rport));
+}
+
 static void conn_connected(struct sip_conn *c, int err, void *arg)
 {
     struct sip_ua *ua = arg;
@@ -269,6 +302,7 @@ static void conn_connected(struct sip_conn *c, int err, void *arg)
         snprintf(ua->contact, sizeof(ua->contact), "<sip:%s@%s%s%s:%u;transport=%s>",
                  ua->contact_user, v6 ? "[" : "", ua->local_host, v6 ? "]" : "",
                  ua->local_port, sip_transport_name(sip_conn_transport(c)));
+        make_via_prefix(ua);
     }
     if (ua->connected_h)
         ua->connected_h(err, ua->arg);
@@ -349,20 +383,6 @@ void sip_ua_set_trace(struct sip_ua *ua, sip_trace_h *h, void *arg)
 {
     ua->trace_h = h;
     ua->trace_arg = arg;
-}
-
-static void format_via(struct sip_ua *ua, const char *branch, char *out, size_t size)
-{
-    const char *tp = sip_transport_name(sip_conn_transport(ua->conn));
-    bool v6 = strchr(ua->local_host, ':') != NULL;
-    char upper[8];
-    size_t i;
-    for (i = 0; tp[i] && i < sizeof(upper) - 1; i++)
-        upper[i] = (char)(tp[i] - 'a' + 'A');
-    upper[i] = '\0';
-    /* rport (RFC 3581) so answers find us behind NAT and on UDP. */
-    snprintf(out, size, "SIP/2.0/%s %s%s%s:%u;branch=%s;rport", upper, v6 ? "[" : "",
-             ua->local_host, v6 ? "]" : "", ua->local_port, branch);
 }
 
 static int build_into(struct sip_ua *ua, struct sip_request_spec *spec, char *branch,

@@ -1,7 +1,8 @@
-/* Unit tests: SIP message building (synth/sip/build.c): the random tokens of
- * tags, branches and Call-IDs, which must be unique across calls, threads
- * and forked processes. */
+/* Unit tests: SIP message building (synth/sip/build.c): the exact bytes of
+ * requests and responses, and the random tokens of tags, branches and
+ * Call-IDs, which must be unique across calls, threads and forked processes. */
 #include "synth/sip/build.h"
+#include "synth/base/err.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -130,9 +131,133 @@ static void tokens_unique_across_fork(void **state)
     free(t);
 }
 
+static void request_bytes(void **state)
+{
+    (void)state;
+    char buf[SIP_BUILD_MAX];
+    struct sbuf sb;
+    struct sip_request_spec r = {
+        .method = "INVITE",
+        .ruri = "sip:service@127.0.0.1:5060",
+        .via = "SIP/2.0/UDP 127.0.0.1:40000;branch=z9hG4bKabc;rport",
+        .from = "<sip:caller1@127.0.0.1>",
+        .from_tag = "f1",
+        .to = "<sip:service@127.0.0.1>",
+        .to_tag = "t2",
+        .call_id = "cid@h",
+        .cseq = 4294967295u,
+        .contact = "<sip:caller1@127.0.0.1:40000;transport=udp>",
+        .routes = "<sip:p1;lr>,<sip:p2;lr>",
+        .expires = 0,
+        .extra = "Supported: timer\r\n",
+        .content_type = "application/sdp",
+        .body = "v=0\r\n",
+        .body_len = 5,
+    };
+    sbuf_init(&sb, buf, sizeof(buf));
+    assert_int_equal(sip_build_request(&sb, &r), 0);
+    assert_string_equal(buf, "INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n"
+                             "Via: SIP/2.0/UDP 127.0.0.1:40000;branch=z9hG4bKabc;rport\r\n"
+                             "Max-Forwards: 70\r\n"
+                             "Route: <sip:p1;lr>,<sip:p2;lr>\r\n"
+                             "From: <sip:caller1@127.0.0.1>;tag=f1\r\n"
+                             "To: <sip:service@127.0.0.1>;tag=t2\r\n"
+                             "Call-ID: cid@h\r\n"
+                             "CSeq: 4294967295 INVITE\r\n"
+                             "Contact: <sip:caller1@127.0.0.1:40000;transport=udp>\r\n"
+                             "Expires: 0\r\n"
+                             "User-Agent: synth/" SYNTH_VERSION "\r\n"
+                             "Supported: timer\r\n"
+                             "Content-Type: application/sdp\r\n"
+                             "Content-Length: 5\r\n\r\n"
+                             "v=0\r\n");
+    assert_int_equal(sb.len, strlen(buf));
+
+    /* The optional parts left out. */
+    r.method = "BYE";
+    r.to_tag = NULL;
+    r.contact = r.routes = r.extra = NULL;
+    r.expires = -1;
+    r.cseq = 2;
+    r.body_len = 0;
+    sbuf_init(&sb, buf, sizeof(buf));
+    assert_int_equal(sip_build_request(&sb, &r), 0);
+    assert_string_equal(buf, "BYE sip:service@127.0.0.1:5060 SIP/2.0\r\n"
+                             "Via: SIP/2.0/UDP 127.0.0.1:40000;branch=z9hG4bKabc;rport\r\n"
+                             "Max-Forwards: 70\r\n"
+                             "From: <sip:caller1@127.0.0.1>;tag=f1\r\n"
+                             "To: <sip:service@127.0.0.1>\r\n"
+                             "Call-ID: cid@h\r\n"
+                             "CSeq: 2 BYE\r\n"
+                             "User-Agent: synth/" SYNTH_VERSION "\r\n"
+                             "Content-Length: 0\r\n\r\n");
+
+    /* Every buffer too short by any amount fails, NUL-terminated, in bounds. */
+    size_t full = strlen(buf);
+    for (size_t cap = 1; cap <= full; cap++) {
+        char small[512];
+        memset(small, '#', sizeof(small));
+        sbuf_init(&sb, small, cap);
+        assert_int_equal(sip_build_request(&sb, &r), SYNTH_ETOOBIG);
+        assert_true(memchr(small, '\0', cap) != NULL);
+        assert_int_equal(small[cap], '#');
+    }
+}
+
+static void response_bytes(void **state)
+{
+    (void)state;
+    static const char req_text[] =
+        "BYE sip:caller1@127.0.0.1:40000 SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\n"
+        "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK2\r\n"
+        "Record-Route: <sip:p1;lr>\r\n"
+        "From: <sip:service@127.0.0.1>;tag=t2\r\n"
+        "To: <sip:caller1@127.0.0.1>\r\n"
+        "Call-ID: cid@h\r\n"
+        "CSeq: 7 BYE\r\n"
+        "Content-Length: 0\r\n\r\n";
+    struct sip_msg req;
+    size_t used = 0;
+    assert_int_equal(sip_msg_parse(&req, req_text, strlen(req_text), true, &used), 0);
+    char buf[SIP_BUILD_MAX];
+    struct sbuf sb;
+    sbuf_init(&sb, buf, sizeof(buf));
+    assert_int_equal(sip_build_response(&sb, &req, 200, NULL, "f1", "Allow: BYE\r\n", "text/plain",
+                                        "hi", 2),
+                     0);
+    assert_string_equal(buf, "SIP/2.0 200 OK\r\n"
+                             "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\n"
+                             "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK2\r\n"
+                             "Record-Route: <sip:p1;lr>\r\n"
+                             "From: <sip:service@127.0.0.1>;tag=t2\r\n"
+                             "To: <sip:caller1@127.0.0.1>;tag=f1\r\n"
+                             "Call-ID: cid@h\r\n"
+                             "CSeq: 7 BYE\r\n"
+                             "Server: synth/" SYNTH_VERSION "\r\n"
+                             "Allow: BYE\r\n"
+                             "Content-Type: text/plain\r\n"
+                             "Content-Length: 2\r\n\r\n"
+                             "hi");
+    /* A final error: no Record-Route; the reason given wins. */
+    sbuf_init(&sb, buf, sizeof(buf));
+    assert_int_equal(sip_build_response(&sb, &req, 486, "Busy", NULL, NULL, NULL, NULL, 0), 0);
+    assert_string_equal(buf, "SIP/2.0 486 Busy\r\n"
+                             "Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\n"
+                             "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK2\r\n"
+                             "From: <sip:service@127.0.0.1>;tag=t2\r\n"
+                             "To: <sip:caller1@127.0.0.1>\r\n"
+                             "Call-ID: cid@h\r\n"
+                             "CSeq: 7 BYE\r\n"
+                             "Server: synth/" SYNTH_VERSION "\r\n"
+                             "Content-Length: 0\r\n\r\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(request_bytes),
+        cmocka_unit_test(response_bytes),
         cmocka_unit_test(token_format),
         cmocka_unit_test(tokens_unique_across_threads),
         cmocka_unit_test(tokens_unique_across_fork),
