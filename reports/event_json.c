@@ -209,10 +209,7 @@ json_t *event_json_object(const struct step_result *r, const char *user_uri)
  * are exactly those of json_dumps(event_json_object(r, uri), EVENT_JSON_DUMP_FLAGS);
  * tests/unit/test_event_json.c compares the two on random results. */
 
-/* Longest line: about 400 bytes of keys, numbers and names, plus the texts
- * (user_uri, six RESULT_TEXT_MAX texts, call_id), each byte of which may
- * become six ("\u0001"). */
-#define EVENT_JSON_LINE_MAX (512 + 6 * (TARGET_URI_MAX + 6 * RESULT_TEXT_MAX + RESULT_CALL_ID_MAX))
+_Static_assert(EVENT_JSON_URI_MAX == TARGET_URI_MAX, "event_json.h: URI bound");
 
 struct line_writer {
     char *p, *end;
@@ -385,13 +382,16 @@ static void lw_bool(struct line_writer *w, bool v)
         lw_raw(w, "false", 5);
 }
 
-int event_json_line(const struct step_result *r, const char *user_uri, char **line)
+int event_json_write(const struct step_result *r, const char *user_uri, char *buf, size_t size,
+                     size_t *len)
 {
-    char buf[EVENT_JSON_LINE_MAX];
     char ts[EVENT_JSON_TS_MAX];
-    struct line_writer w = {buf, buf + sizeof(buf), false};
+    struct line_writer w = {buf, buf + size, false};
 
-    *line = NULL;
+    *len = 0;
+    if (size == 0)
+        return SYNTH_ETOOBIG;
+    buf[0] = '\0';
     if ((unsigned)r->kind >= STEP_KIND_COUNT)
         return SYNTH_EINVAL;
     if (event_json_timestamp(r->wall_start_ms, ts, sizeof(ts)) != 0)
@@ -446,13 +446,27 @@ int event_json_line(const struct step_result *r, const char *user_uri, char **li
         lw_bool(&w, r->bye_by_peer);
     }
     lw_raw(&w, "}", 1);
-    if (w.overflow)
-        return SYNTH_EINVAL; /* cannot happen: EVENT_JSON_LINE_MAX is the bound */
-    size_t n = (size_t)(w.p - buf);
+    if (w.overflow || w.p == w.end) {
+        buf[0] = '\0';
+        return SYNTH_ETOOBIG;
+    }
+    *w.p = '\0';
+    *len = (size_t)(w.p - buf);
+    return 0;
+}
+
+int event_json_line(const struct step_result *r, const char *user_uri, char **line)
+{
+    char buf[EVENT_JSON_LINE_MAX];
+    size_t n;
+
+    *line = NULL;
+    int rc = event_json_write(r, user_uri, buf, sizeof(buf), &n);
+    if (rc != 0)
+        return rc == SYNTH_ETOOBIG ? SYNTH_EINVAL : rc; /* cannot happen: the bound holds */
     *line = malloc(n + 1);
     if (!*line)
         return SYNTH_ENOMEM;
-    memcpy(*line, buf, n);
-    (*line)[n] = '\0';
+    memcpy(*line, buf, n + 1);
     return 0;
 }

@@ -27,6 +27,20 @@
  * and unreached times are left out. Returns 0, SYNTH_EINVAL or SYNTH_ENOMEM. */
 int event_json_line(const struct step_result *r, const char *user_uri, char **line);
 
+/* Bytes of the longest line and its NUL: about 400 of keys, numbers and
+ * names, plus the texts (user_uri, six RESULT_TEXT_MAX texts, call_id), each
+ * byte of which may become six ("\u0001"). */
+#define EVENT_JSON_URI_MAX 256 /* TARGET_URI_MAX */
+#define EVENT_JSON_LINE_MAX \
+    (512 + 6 * (EVENT_JSON_URI_MAX + 6 * RESULT_TEXT_MAX + RESULT_CALL_ID_MAX))
+
+/* The same line into buf (NUL-terminated; its length in *len), without an
+ * allocation: the worker's path. Returns 0, SYNTH_EINVAL (bad kind) or
+ * SYNTH_ETOOBIG (size below what the line needs; EVENT_JSON_LINE_MAX is
+ * always enough). */
+int event_json_write(const struct step_result *r, const char *user_uri, char *buf, size_t size,
+                     size_t *len);
+
 /* The same object as a jansson tree, for callers that embed it (caller
  * json_decref's); NULL on ENOMEM. json_dumps(o, EVENT_JSON_DUMP_FLAGS) gives
  * the bytes of event_json_line, which writes them without the tree. */

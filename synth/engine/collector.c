@@ -15,12 +15,14 @@
  * and the first thousand say all there is to say. */
 #define COLLECTOR_TRACES_MAX 1000
 
+/* One allocation per item, its text after it: two step results per call
+ * pass through here. */
 struct item {
     struct item *next;
-    char *line;      /* an event line, or NULL for a trace */
-    char *trace;
-    size_t trace_len;
-    char call_id[128];
+    bool is_trace;
+    size_t len;
+    char call_id[128]; /* traces only */
+    char text[];       /* the event line (NUL-terminated) or the trace */
 };
 
 struct collector {
@@ -67,30 +69,31 @@ static void enqueue(struct collector *c, struct item *it)
     pthread_mutex_unlock(&c->lock);
 }
 
-void collector_push_line(struct collector *c, char *line)
+void collector_push_line(struct collector *c, const char *line, size_t len)
 {
-    struct item *it = calloc(1, sizeof(*it));
-    if (!it) {
-        free(line);
+    struct item *it = malloc(sizeof(*it) + len + 1);
+    if (!it)
         return;
-    }
-    it->line = line;
+    it->next = NULL;
+    it->is_trace = false;
+    it->len = len;
+    it->call_id[0] = '\0';
+    memcpy(it->text, line, len);
+    it->text[len] = '\0';
     enqueue(c, it);
 }
 
 void collector_push_trace(struct collector *c, const char *call_id, const char *buf, size_t len)
 {
-    struct item *it = calloc(1, sizeof(*it));
+    struct item *it = malloc(sizeof(*it) + len + 1);
     if (!it)
         return;
-    it->trace = malloc(len ? len : 1);
-    if (!it->trace) {
-        free(it);
-        return;
-    }
-    memcpy(it->trace, buf, len);
-    it->trace_len = len;
+    it->next = NULL;
+    it->is_trace = true;
+    it->len = len;
     snprintf(it->call_id, sizeof(it->call_id), "%s", call_id);
+    memcpy(it->text, buf, len);
+    it->text[len] = '\0';
     enqueue(c, it);
 }
 
@@ -148,8 +151,8 @@ static void write_trace(struct collector *c, struct item *it)
     FILE *f = fopen(path, "w");
     if (!f)
         return;
-    size_t n = collector_redact(it->trace, it->trace_len);
-    fwrite(it->trace, 1, n, f);
+    size_t n = collector_redact(it->text, it->len);
+    fwrite(it->text, 1, n, f);
     fclose(f);
     c->traces++;
 }
@@ -164,15 +167,14 @@ int collector_flush(struct collector *c)
     while (list) {
         struct item *it = list;
         list = it->next;
-        if (it->line) {
-            if (fputs(it->line, c->events) < 0 || fputc('\n', c->events) < 0)
+        if (!it->is_trace) {
+            if (fwrite(it->text, 1, it->len, c->events) != it->len ||
+                fputc('\n', c->events) < 0)
                 rc = SYNTH_EIO;
             c->lines++;
         } else {
             write_trace(c, it);
         }
-        free(it->line);
-        free(it->trace);
         free(it);
     }
     if (fflush(c->events) != 0)

@@ -12,8 +12,8 @@ struct collector;
 
 /* Opens DIR/events.jsonl (truncating) and creates DIR/traces/. */
 int collector_open(struct collector **out, const char *dir, struct synth_error *err);
-/* Queues one JSON line (ownership passes to the collector). Thread-safe. */
-void collector_push_line(struct collector *c, char *line);
+/* Queues one JSON line of len bytes, without its newline (copied). Thread-safe. */
+void collector_push_line(struct collector *c, const char *line, size_t len);
 /* Queues the SIP trace of a failed call (copied; credentials redacted on write). */
 void collector_push_trace(struct collector *c, const char *call_id, const char *buf, size_t len);
 /* Writes what is queued. Called from the main thread. */

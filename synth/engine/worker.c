@@ -62,9 +62,10 @@ void worker_step_result(struct worker *w, struct vuser *u, const struct step_res
         if (!r->ok && u->trace_len && r->call_id[0])
             collector_push_trace(w->plan->collector, r->call_id, u->trace, u->trace_len);
     }
-    char *line = NULL;
-    if (event_json_line(r, u->id->uri, &line) == 0 && line)
-        collector_push_line(w->plan->collector, line);
+    char line[EVENT_JSON_LINE_MAX];
+    size_t len;
+    if (event_json_write(r, u->id->uri, line, sizeof(line), &len) == 0)
+        collector_push_line(w->plan->collector, line, len);
 }
 
 /* --- drain: hang up, unregister, then end the loop --- */

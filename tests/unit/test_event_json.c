@@ -369,6 +369,51 @@ static void test_timestamps_equal_gmtime(void **state)
     assert_int_equal(event_json_timestamp(INT64_MIN, buf, sizeof(buf)), SYNTH_EINVAL);
 }
 
+/* The worker's path: the same bytes into a caller's buffer; a short buffer
+ * fails whole, never a cut line. */
+static void test_write_into_buffer(void **state)
+{
+    struct step_result r;
+    char *line = NULL;
+    char buf[EVENT_JSON_LINE_MAX];
+    size_t len = 99;
+
+    (void)state;
+    step_result_init(&r, STEP_CALL, 1, 2);
+    r.wall_start_ms = WALL_MS;
+    r.end_us = 12345;
+    strcpy(r.call_id, "c1");
+    assert_int_equal(event_json_line(&r, "sip:a@b", &line), 0);
+    assert_int_equal(event_json_write(&r, "sip:a@b", buf, sizeof(buf), &len), 0);
+    assert_string_equal(buf, line);
+    assert_int_equal(len, strlen(line));
+    size_t need = len + 1;
+    assert_int_equal(event_json_write(&r, "sip:a@b", buf, need, &len), 0);
+    assert_int_equal(event_json_write(&r, "sip:a@b", buf, need - 1, &len), SYNTH_ETOOBIG);
+    assert_int_equal(len, 0);
+    assert_string_equal(buf, "");
+    assert_int_equal(event_json_write(&r, "sip:a@b", buf, 0, &len), SYNTH_ETOOBIG);
+    free(line);
+
+    /* The bound holds for the worst line: every text full of control bytes. */
+    memset(r.sip_reason, 1, sizeof(r.sip_reason));
+    memset(r.ms_diagnostics, 1, sizeof(r.ms_diagnostics));
+    memset(r.ms_diagnostics_public, 1, sizeof(r.ms_diagnostics_public));
+    memset(r.reason_hdr, 1, sizeof(r.reason_hdr));
+    memset(r.warning_hdr, 1, sizeof(r.warning_hdr));
+    memset(r.detail, 1, sizeof(r.detail));
+    memset(r.call_id, 1, sizeof(r.call_id));
+    char uri[TARGET_URI_MAX];
+    memset(uri, 1, sizeof(uri));
+    r.ok = false;
+    r.cls = FAIL_REDIRECT_LIMIT;
+    r.sip_status = 699;
+    r.pdd_us = r.setup_us = INT64_MAX / 2;
+    r.journey = UINT64_MAX;
+    assert_int_equal(event_json_write(&r, uri, buf, sizeof(buf), &len), 0);
+    assert_true(len > 6 * (6 * RESULT_TEXT_MAX + RESULT_CALL_ID_MAX));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +424,7 @@ int main(void)
         cmocka_unit_test(test_text_helper),
         cmocka_unit_test(test_timestamps),
         cmocka_unit_test(test_bad_kind),
+        cmocka_unit_test(test_write_into_buffer),
         cmocka_unit_test(test_line_equals_jansson_dump),
         cmocka_unit_test(test_timestamps_equal_gmtime),
     };
