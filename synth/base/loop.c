@@ -3,12 +3,13 @@
 
 #include <event2/event.h>
 
-struct event_base *loop_new(void)
+struct event_base *loop_new(bool precise)
 {
     struct event_config *cfg = event_config_new();
     if (!cfg)
         return NULL;
-    event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+    if (precise)
+        event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
     struct event_base *base = event_base_new_with_config(cfg);
     event_config_free(cfg);
     if (base && event_base_priority_init(base, LOOP_PRIORITIES) != 0) {

@@ -5,6 +5,8 @@
 #ifndef SYNTH_LOOP_H
 #define SYNTH_LOOP_H
 
+#include <stdbool.h>
+
 struct event_base;
 
 /* Priorities: signalling (and everything else) runs at the default; media
@@ -14,7 +16,10 @@ struct event_base;
 #define LOOP_PRIORITY_DEFAULT 1
 #define LOOP_PRIORITY_MEDIA 2
 
-/* NULL when out of memory. Free with event_base_free. */
-struct event_base *loop_new(void);
+/* precise: libevent's precise timer, for loops that pace media; it costs
+ * a wake-up per timer (twice the CPU per call in a signalling-only load),
+ * so signalling-only loops go without. NULL when out of memory. Free with
+ * event_base_free. */
+struct event_base *loop_new(bool precise);
 
 #endif

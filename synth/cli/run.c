@@ -184,6 +184,8 @@ static int load_prompt(struct run_ctx *rc, struct synth_error *err)
 {
     const char *wav = rc->target.media.prompt_wav;
     rc->plan.prompt = &rc->prompt;
+    if (!scenario_has_media(&rc->scenario))
+        return 0; /* nothing will be said: skip the ~70 ms of synthesis */
     if (wav[0])
         return prompt_load_wav(&rc->prompt, wav, err);
     return prompt_generate_speech(&rc->prompt, CALLER_PROMPT_MS, CALLER_PROMPT_SEED, err);

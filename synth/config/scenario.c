@@ -453,3 +453,11 @@ int scenario_load(struct scenario *s, const char *path, struct synth_error *err)
     ydoc_free(&d);
     return rc;
 }
+
+bool scenario_has_media(const struct scenario *s)
+{
+    for (size_t i = 0; i < s->step_count; i++)
+        if (s->steps[i].kind == STEP_CALL && s->steps[i].media)
+            return true;
+    return false;
+}

@@ -100,6 +100,9 @@ struct scenario {
     char path[1024];
 };
 
+/* Whether any call step carries media (the prompt, precise timers). */
+bool scenario_has_media(const struct scenario *s);
+
 /* Loads and validates; errors as "file:line: key: what is wrong". */
 int scenario_load(struct scenario *s, const char *path, struct synth_error *err);
 

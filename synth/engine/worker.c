@@ -241,7 +241,7 @@ int worker_init(struct worker *w, uint32_t id, const struct run_plan *plan,
     run_stats_init(&w->stats);
     pthread_mutex_init(&w->live_lock, NULL);
     hist_init(&w->live_setup);
-    w->base = loop_new();
+    w->base = loop_new(scenario_has_media(plan->scenario));
     if (!w->base)
         return synth_error_set(err, SYNTH_ENOMEM, "event_base_new failed");
     if (media_tick_new(&w->media_tick, w->base, MEDIA_PTIME_MS * 1000, err) != 0)

@@ -176,7 +176,7 @@ static void link_ready(int err, const char *detail, void *arg)
 
 static int components_start(struct lab *lab, struct synth_error *err)
 {
-    lab->base = loop_new();
+    lab->base = loop_new(true); /* the UM paces media */
     if (!lab->base)
         return synth_error_set(err, SYNTH_ENOMEM, "lab: event_base_new failed");
     lab->stop_ev = event_new(lab->base, lab->stop_pipe[0], EV_READ | EV_PERSIST, stop_cb, lab);
