@@ -4,6 +4,7 @@
 #include "synth/base/err.h"
 #include "synth/config/target.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,49 @@ static int set_text(json_t *obj, const char *key, const char *s, size_t max)
     return json_object_set_new(obj, key, event_json_text(s, max));
 }
 
+/* A measure kept to 3 decimals, written the same by both writers. */
+static int64_t milli(double v)
+{
+    return (int64_t)llround(v * 1000.0);
+}
+
+/* The call's audio (issue #3): what the media measured. */
+static int media_object(json_t *o, const struct media_result *m)
+{
+    json_t *x = json_object();
+    int rc = x ? 0 : -1;
+    if (!x)
+        return rc;
+    rc |= json_object_set_new(x, "srtp", json_boolean(m->srtp));
+    rc |= json_object_set_new(x, "flowed", json_boolean(m->flowed));
+    rc |= json_object_set_new(x, "greeting_heard", json_boolean(m->greeting_heard));
+    if (m->first_media_us >= 0)
+        rc |= json_object_set_new(x, "first_media_ms", json_real(event_json_ms(m->first_media_us)));
+    if (m->greeting_onset_us >= 0)
+        rc |= json_object_set_new(x, "greeting_onset_ms",
+                                  json_real(event_json_ms(m->greeting_onset_us)));
+    rc |= json_object_set_new(x, "sent", json_integer((json_int_t)m->sent));
+    rc |= json_object_set_new(x, "received", json_integer((json_int_t)m->received));
+    rc |= json_object_set_new(x, "unauthenticated", json_integer((json_int_t)m->unauthenticated));
+    rc |= json_object_set_new(x, "loss_pct", json_real(event_json_ms(milli(m->loss_pct))));
+    rc |= json_object_set_new(x, "jitter_ms", json_real(event_json_ms(milli(m->jitter_ms))));
+    rc |= json_object_set_new(x, "mos", json_real(event_json_ms(milli(m->mos))));
+    rc |= json_object_set_new(x, "peer_port", json_integer(m->peer_port));
+    rc |= json_object_set_new(x, "peer_port_in_range", json_boolean(m->peer_port_in_range));
+    if (m->dscp_seen >= 0)
+        rc |= json_object_set_new(x, "dscp", json_integer(m->dscp_seen));
+    if (m->peer_report) {
+        rc |= json_object_set_new(x, "peer_loss_pct",
+                                  json_real(event_json_ms(milli(m->peer_loss_pct))));
+        rc |= json_object_set_new(x, "peer_jitter_ms",
+                                  json_real(event_json_ms(milli(m->peer_jitter_ms))));
+    }
+    rc |= set_text(x, "sdp_problem", m->sdp_problem, sizeof(m->sdp_problem));
+    rc |= set_text(x, "audio_file", m->audio_file, sizeof(m->audio_file));
+    rc |= json_object_set_new(o, "media", x);
+    return rc;
+}
+
 json_t *event_json_object(const struct step_result *r, const char *user_uri)
 {
     char ts[EVENT_JSON_TS_MAX];
@@ -196,6 +240,8 @@ json_t *event_json_object(const struct step_result *r, const char *user_uri)
         rc |= json_object_set_new(o, "answered", json_boolean(r->answered));
         rc |= json_object_set_new(o, "bye_by_peer", json_boolean(r->bye_by_peer));
     }
+    if (r->kind == STEP_CALL && r->media.enabled)
+        rc |= media_object(o, &r->media);
     if (rc != 0) {
         json_decref(o);
         return NULL;
@@ -382,6 +428,55 @@ static void lw_bool(struct line_writer *w, bool v)
         lw_raw(w, "false", 5);
 }
 
+static void lw_key_bool(struct line_writer *w, const char *key, bool v)
+{
+    lw_key(w, key);
+    lw_bool(w, v);
+}
+
+static void lw_key_int(struct line_writer *w, const char *key, long long v)
+{
+    lw_key(w, key);
+    lw_int(w, v);
+}
+
+static void lw_key_ms(struct line_writer *w, const char *key, int64_t us)
+{
+    lw_key(w, key);
+    lw_ms(w, us);
+}
+
+/* The same object as media_object, key for key. */
+static void lw_media(struct line_writer *w, const struct media_result *m)
+{
+    static const char open[] = ",\"media\":{\"srtp\":";
+    lw_raw(w, open, sizeof(open) - 1);
+    lw_bool(w, m->srtp);
+    lw_key_bool(w, "flowed", m->flowed);
+    lw_key_bool(w, "greeting_heard", m->greeting_heard);
+    if (m->first_media_us >= 0)
+        lw_key_ms(w, "first_media_ms", m->first_media_us);
+    if (m->greeting_onset_us >= 0)
+        lw_key_ms(w, "greeting_onset_ms", m->greeting_onset_us);
+    lw_key_int(w, "sent", (long long)m->sent);
+    lw_key_int(w, "received", (long long)m->received);
+    lw_key_int(w, "unauthenticated", (long long)m->unauthenticated);
+    lw_key_ms(w, "loss_pct", milli(m->loss_pct));
+    lw_key_ms(w, "jitter_ms", milli(m->jitter_ms));
+    lw_key_ms(w, "mos", milli(m->mos));
+    lw_key_int(w, "peer_port", m->peer_port);
+    lw_key_bool(w, "peer_port_in_range", m->peer_port_in_range);
+    if (m->dscp_seen >= 0)
+        lw_key_int(w, "dscp", m->dscp_seen);
+    if (m->peer_report) {
+        lw_key_ms(w, "peer_loss_pct", milli(m->peer_loss_pct));
+        lw_key_ms(w, "peer_jitter_ms", milli(m->peer_jitter_ms));
+    }
+    lw_key_text(w, "sdp_problem", m->sdp_problem, sizeof(m->sdp_problem));
+    lw_key_text(w, "audio_file", m->audio_file, sizeof(m->audio_file));
+    lw_raw(w, "}", 1);
+}
+
 int event_json_write(const struct step_result *r, const char *user_uri, char *buf, size_t size,
                      size_t *len)
 {
@@ -445,6 +540,8 @@ int event_json_write(const struct step_result *r, const char *user_uri, char *bu
         lw_key(&w, "bye_by_peer");
         lw_bool(&w, r->bye_by_peer);
     }
+    if (r->kind == STEP_CALL && r->media.enabled)
+        lw_media(&w, &r->media);
     lw_raw(&w, "}", 1);
     if (w.overflow || w.p == w.end) {
         buf[0] = '\0';

@@ -19,6 +19,9 @@ assert_json "$S" '.calls.first_media_ms.p95 < 1000 and .calls.greeting_onset_ms.
 assert_json "$S" '.calls.loss_pct.max < 1 and .calls.mos.p50 > 4.0 and .calls.jitter_ms.p95 < 30' "loss, jitter and MOS measured"
 assert_json "$S" '.calls.media_policy.port_out_of_range == 0 and .calls.media_policy.dscp_mismatch == 0 and .calls.media_policy.dscp_checked == 12' "port range and DSCP as the policy says"
 assert_json "$S" '[.findings[].id] | (index("connected-no-media") == null and index("dscp-mismatch") == null)' "no media findings"
+grep '"step":"call"' "$T/ok/events.jsonl" | head -1 | jq -e '.media.srtp and .media.flowed and .media.greeting_heard and .media.dscp == 46 and .media.peer_port_in_range and .media.mos > 4' >/dev/null ||
+    fail "call event lacks its media: $(grep '"step":"call"' "$T/ok/events.jsonl" | head -1)"
+ok "each call event carries its media (SRTP, flowed, greeting, DSCP 46, MOS)"
 [ ! -d "$T/ok/audio" ] || [ -z "$(ls "$T/ok/audio")" ] || fail "audio kept for calls that did not fail"
 ok "no audio kept for good calls"
 

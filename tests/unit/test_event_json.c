@@ -279,6 +279,42 @@ static int64_t random_us(void)
 
 /* event_json_line writes without a jansson tree; its bytes must be those of
  * json_dumps of event_json_object, which the format was defined by. */
+/* A call with its media: the direct writer and jansson agree key for key. */
+static void test_media_equals_jansson_dump(void **state)
+{
+    struct step_result r;
+    step_result_init(&r, STEP_CALL, 1, 3);
+    r.ok = true;
+    r.answered = true;
+    r.wall_start_ms = 1796161483096;
+    struct media_result *m = &r.media;
+    m->enabled = m->negotiated = m->srtp = m->flowed = m->greeting_heard = true;
+    m->first_media_us = 18047;
+    m->greeting_onset_us = 337919;
+    m->sent = 160;
+    m->received = 158;
+    m->loss_pct = 1.25;
+    m->jitter_ms = 0.5954;
+    m->mos = 4.409;
+    m->peer_port = 49152;
+    m->peer_port_in_range = true;
+    m->dscp_seen = 46;
+    m->peer_report = true;
+    m->peer_loss_pct = 0;
+    m->peer_jitter_ms = 2.125;
+    snprintf(m->audio_file, sizeof(m->audio_file), "audio/x.wav");
+    json_t *o = event_json_object(&r, "sip:a@b");
+    char *want = json_dumps(o, EVENT_JSON_DUMP_FLAGS);
+    char buf[EVENT_JSON_LINE_MAX];
+    size_t len;
+    assert_int_equal(event_json_write(&r, "sip:a@b", buf, sizeof(buf), &len), 0);
+    assert_string_equal(buf, want);
+    assert_non_null(strstr(buf, "\"media\":{\"srtp\":true,\"flowed\":true"));
+    assert_non_null(strstr(buf, "\"jitter_ms\":0.595,\"mos\":4.409"));
+    free(want);
+    json_decref(o);
+}
+
 static void test_line_equals_jansson_dump(void **state)
 {
     (void)state;
@@ -426,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_bad_kind),
         cmocka_unit_test(test_write_into_buffer),
         cmocka_unit_test(test_line_equals_jansson_dump),
+        cmocka_unit_test(test_media_equals_jansson_dump),
         cmocka_unit_test(test_timestamps_equal_gmtime),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
