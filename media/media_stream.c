@@ -29,6 +29,8 @@
 /* The first RTCP report goes out this soon, so short calls send one too. */
 #define RTCP_FIRST_MS 1000
 #define PACKET_BUF (RTP_PACKET_MAX + SRTPSESS_OVERHEAD_MAX)
+/* A peer report this long after our start can speak of our media. */
+#define REPORT_AFTER_US 500000
 
 enum stream_state { STREAM_OPEN, STREAM_RUNNING, STREAM_STOPPED };
 
@@ -128,6 +130,12 @@ static void on_rtcp(struct media_stream *ms, uint8_t *buf, size_t len, int64_t n
     }
     rtcp_session_receive(&ms->rtcp, &c, clock_ntp_now(), now);
     ms->r.rtcp_received++;
+    /* Only a report (SR or RR) says what the peer heard, and only one made
+     * after our first packets could arrive: an APP ping at answer time (as
+     * baresip sends) says nothing. */
+    bool report = rtcp_find(&c, RTCP_SR) || rtcp_find(&c, RTCP_RR);
+    if (report && now - ms->start_us >= REPORT_AFTER_US)
+        ms->r.peer_reports_late++;
 }
 
 /* ---- sending ---- */

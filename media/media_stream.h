@@ -105,6 +105,7 @@ struct media_report {
     uint32_t speech_ms;
     struct rtcp_peer_report peer;       /* the far end's view of our stream */
     uint64_t rtcp_sent, rtcp_received;
+    uint64_t peer_reports_late;         /* SR/RR from the peer sent after our media could reach it */
     uint64_t send_errors;
     char dtmf_received[DTMF_DIGITS_MAX * 2 + 1]; /* keys the peer sent (RFC 4733) */
     uint32_t dtmf_sent;                 /* keys we sent */

@@ -130,7 +130,7 @@ static int load_endpoint(struct target_loader *l, const struct ynode *root, cons
 /* users: {pattern, count, password, auth_user?, start?} */
 static int load_pattern_users(struct target_loader *l, const struct ynode *n)
 {
-    char pattern[TARGET_URI_MAX], auth[TARGET_NAME_MAX] = "", spec[USERS_SECRET_MAX + 8];
+    char pattern[TARGET_URI_MAX], auth[TARGET_NAME_MAX] = "", spec[USERS_SECRET_MAX + 8] = "";
     char where[CONFIG_PATH_MAX + 64];
     struct ynode v;
     uint32_t count = 0, start = 1;
@@ -156,9 +156,10 @@ static int load_pattern_users(struct target_loader *l, const struct ynode *n)
         rc = ydoc_require(n, "password", &v, l->err);
     if (rc == 0)
         rc = ydoc_str(&v, spec, sizeof(spec), l->err);
-    snprintf(where, sizeof(where), "%s:%u: %s", v.doc->name, v.line, v.path);
-    if (rc == 0)
+    if (rc == 0) {
+        snprintf(where, sizeof(where), "%s:%u: %s", v.doc->name, v.line, v.path);
         rc = users_secret_resolve(spec, l->dir, where, &secret, l->err);
+    }
     OPENSSL_cleanse(spec, sizeof(spec));
     if (rc != 0)
         goto out;

@@ -56,7 +56,7 @@ struct media_result {
     int dscp_seen;              /* -1 none */
     int dscp_expected;
     uint64_t dscp_mismatches;
-    bool peer_rtcp;             /* the peer sent RTCP at all */
+    bool peer_rtcp;             /* the peer sent a report (SR/RR) after our media began */
     bool peer_report;           /* the peer's RTCP said what it received from us */
     double peer_loss_pct, peer_jitter_ms;
     bool has_rtt;

@@ -236,7 +236,7 @@ void call_media_snapshot(struct vuser *u, struct media_result *out)
     out->peer_src_port = r.peer_port_seen;
     out->dscp_seen = r.dscp_seen;
     out->dscp_mismatches = r.dscp_mismatches;
-    out->peer_rtcp = r.rtcp_received > 0;
+    out->peer_rtcp = r.peer_reports_late > 0;
     out->peer_report = r.peer.have;
     out->peer_loss_pct = r.peer.loss_pct;
     out->peer_jitter_ms = r.peer.jitter_ms;
