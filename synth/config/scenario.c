@@ -96,17 +96,14 @@ static void step_defaults(struct scenario_step *st, enum step_kind k, unsigned l
 static int load_greeting(const struct ynode *params, enum scenario_greeting *out,
                          struct synth_error *err)
 {
-    char name[16];
     struct ynode n;
+    int g;
     if (!ydoc_get(params, "greeting", &n))
         return 0;
-    if (ydoc_str(&n, name, sizeof(name), err) == 0)
-        for (int g = 0; g <= GREETING_OFF; g++)
-            if (strcmp(name, greeting_names[g]) == 0) {
-                *out = (enum scenario_greeting)g;
-                return 0;
-            }
-    return ydoc_error(&n, err, "expected required, optional or off");
+    int rc = ydoc_enum(&n, greeting_names, GREETING_OFF + 1, &g, err);
+    if (rc == 0)
+        *out = (enum scenario_greeting)g;
+    return rc;
 }
 
 static int opt_bool(const struct ynode *map, const char *key, bool *out, struct synth_error *err)
@@ -382,16 +379,10 @@ static int load_audio(struct scenario *s, const struct ynode *root, struct synth
         return 0;
     int rc = ydoc_map_check(&n, keys, err);
     if (rc == 0 && ydoc_get(&n, "record", &v)) {
-        char name[16];
-        rc = ydoc_str(&v, name, sizeof(name), err);
-        int found = -1;
-        for (int r = 0; rc == 0 && r <= RECORD_ALL; r++)
-            if (strcmp(name, record_names[r]) == 0)
-                found = r;
-        if (rc == 0 && found < 0)
-            rc = ydoc_error(&v, err, "expected none, failed or all");
+        int r;
+        rc = ydoc_enum(&v, record_names, RECORD_ALL + 1, &r, err);
         if (rc == 0)
-            s->audio.record = (enum scenario_record)found;
+            s->audio.record = (enum scenario_record)r;
     }
     if (rc == 0)
         rc = opt_duration(&n, "max", YDOC_UNIT_MS, &s->audio.max_ms, err);

@@ -16,14 +16,12 @@
 
 #define DEFAULT_VOICEMAIL_URI "sip:{user}@{domain};opaque=app:voicemail"
 
+static const char *const transport_names[] = {
+    [SIP_TRANSPORT_UDP] = "udp", [SIP_TRANSPORT_TCP] = "tcp", [SIP_TRANSPORT_TLS] = "tls"};
+
 const char *sip_transport_name(enum sip_transport t)
 {
-    switch (t) {
-    case SIP_TRANSPORT_UDP: return "udp";
-    case SIP_TRANSPORT_TCP: return "tcp";
-    case SIP_TRANSPORT_TLS: return "tls";
-    }
-    return "?";
+    return (unsigned)t <= SIP_TRANSPORT_TLS ? transport_names[t] : "?";
 }
 
 /* Everything one load needs to resolve relative paths and name errors. */
@@ -86,20 +84,15 @@ static int load_tls(struct target_loader *l, const struct ynode *ep, struct targ
 static int load_transport(const struct ynode *ep, enum sip_transport *out,
                           struct synth_error *err)
 {
-    char name[8];
     struct ynode n;
+    int t;
     *out = SIP_TRANSPORT_TLS;
     if (!ydoc_get(ep, "transport", &n))
         return 0;
-    if (ydoc_str(&n, name, sizeof(name), err) != 0)
-        return ydoc_error(&n, err, "expected udp, tcp or tls");
-    for (int t = SIP_TRANSPORT_UDP; t <= SIP_TRANSPORT_TLS; t++) {
-        if (strcmp(name, sip_transport_name((enum sip_transport)t)) == 0) {
-            *out = (enum sip_transport)t;
-            return 0;
-        }
-    }
-    return ydoc_error(&n, err, "expected udp, tcp or tls");
+    int rc = ydoc_enum(&n, transport_names, SIP_TRANSPORT_TLS + 1, &t, err);
+    if (rc == 0)
+        *out = (enum sip_transport)t;
+    return rc;
 }
 
 static int load_endpoint(struct target_loader *l, const struct ynode *root, const char *key,

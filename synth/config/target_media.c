@@ -41,17 +41,14 @@ void target_media_defaults(struct target_media *m)
 
 static int load_srtp(const struct ynode *media, enum target_srtp *out, struct synth_error *err)
 {
-    char name[16];
     struct ynode n;
+    int v;
     if (!ydoc_get(media, "srtp", &n))
         return 0;
-    if (ydoc_str(&n, name, sizeof(name), err) == 0)
-        for (int s = 0; s <= TARGET_SRTP_OFF; s++)
-            if (strcmp(name, srtp_names[s]) == 0) {
-                *out = (enum target_srtp)s;
-                return 0;
-            }
-    return ydoc_error(&n, err, "expected required, optional or off");
+    int rc = ydoc_enum(&n, srtp_names, TARGET_SRTP_OFF + 1, &v, err);
+    if (rc == 0)
+        *out = (enum target_srtp)v;
+    return rc;
 }
 
 /* {audio: 50040-50079, video: ..., appsharing: ...} */

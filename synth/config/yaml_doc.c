@@ -350,6 +350,25 @@ int ydoc_bool(const struct ynode *n, bool *out, struct synth_error *err)
     return why ? ydoc_error(n, err, "%s", why) : 0;
 }
 
+int ydoc_enum(const struct ynode *n, const char *const *names, size_t count, int *out,
+              struct synth_error *err)
+{
+    char word[32], list[256];
+    struct sbuf sb;
+    if (ydoc_is_scalar(n) && ydoc_str(n, word, sizeof(word), NULL) == 0) {
+        for (size_t i = 0; i < count; i++) {
+            if (strcmp(word, names[i]) == 0) {
+                *out = (int)i;
+                return 0;
+            }
+        }
+    }
+    sbuf_init(&sb, list, sizeof(list));
+    for (size_t i = 0; i < count; i++)
+        sbuf_printf(&sb, "%s%s", i == 0 ? "" : i + 1 == count ? " or " : ", ", names[i]);
+    return ydoc_error(n, err, "expected %s", list);
+}
+
 static const char *last_key(const char *path)
 {
     const char *dot = strrchr(path, '.');

@@ -106,6 +106,10 @@ int ydoc_double(const struct ynode *n, double min, double max, double *out,
                 struct synth_error *err);
 /* true or false (YAML 1.1's yes/no/on/off are refused: too easy to misread). */
 int ydoc_bool(const struct ynode *n, bool *out, struct synth_error *err);
+/* One of count words (names[i] becomes i in *out); otherwise the error
+ * "expected a, b or c". */
+int ydoc_enum(const struct ynode *n, const char *const *names, size_t count, int *out,
+              struct synth_error *err);
 /* A duration ("500ms", "3s", "16m", "1h"); a plain integer means ms when the
  * key ends in "_ms", s when it ends in "_s", and is refused otherwise (0 is
  * accepted everywhere). Stored in unit store; overflow is an error. */
