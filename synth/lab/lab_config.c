@@ -7,6 +7,7 @@
 #include "synth/config/config_file.h"
 #include "synth/config/yaml_doc.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,11 @@
 
 /* ---- fault knobs ---- */
 
+/* Most knobs are a flag or a duration in a field of struct lab_faults; the
+ * two with their own rules (the reject code, the DSCP) have a function. */
 typedef const char *(*fault_parse_fn)(struct lab_faults *f, const char *v, size_t len);
+
+enum knob_kind { KNOB_FLAG, KNOB_MS, KNOB_S, KNOB_CUSTOM };
 
 static const char *parse_reject(struct lab_faults *f, const char *v, size_t len)
 {
@@ -32,51 +37,6 @@ static const char *parse_reject(struct lab_faults *f, const char *v, size_t len)
         return "expected 403 or 503 (0 turns it off)";
     f->register_reject = (uint16_t)code;
     return NULL;
-}
-
-static const char *parse_retry_after(struct lab_faults *f, const char *v, size_t len)
-{
-    return ydoc_parse_duration(v, len, YDOC_UNIT_S, YDOC_UNIT_S, &f->register_retry_after_s);
-}
-
-static const char *parse_answer_delay(struct lab_faults *f, const char *v, size_t len)
-{
-    return ydoc_parse_duration(v, len, YDOC_UNIT_MS, YDOC_UNIT_MS, &f->answer_delay_ms);
-}
-
-static const char *parse_never_answer(struct lab_faults *f, const char *v, size_t len)
-{
-    return ydoc_parse_bool(v, len, &f->never_answer);
-}
-
-static const char *parse_bye_after(struct lab_faults *f, const char *v, size_t len)
-{
-    return ydoc_parse_duration(v, len, YDOC_UNIT_MS, YDOC_UNIT_MS, &f->bye_after_ms);
-}
-
-static const char *parse_bool_field(bool *out, const char *v, size_t len)
-{
-    return ydoc_parse_bool(v, len, out);
-}
-
-static const char *parse_no_media(struct lab_faults *f, const char *v, size_t len)
-{
-    return parse_bool_field(&f->um_no_media, v, len);
-}
-
-static const char *parse_wrong_key(struct lab_faults *f, const char *v, size_t len)
-{
-    return parse_bool_field(&f->um_wrong_key, v, len);
-}
-
-static const char *parse_deaf(struct lab_faults *f, const char *v, size_t len)
-{
-    return parse_bool_field(&f->um_deaf, v, len);
-}
-
-static const char *parse_outside(struct lab_faults *f, const char *v, size_t len)
-{
-    return parse_bool_field(&f->um_port_outside_range, v, len);
 }
 
 static const char *parse_dscp(struct lab_faults *f, const char *v, size_t len)
@@ -89,28 +49,48 @@ static const char *parse_dscp(struct lab_faults *f, const char *v, size_t len)
     return NULL;
 }
 
-static const char *parse_stop_media(struct lab_faults *f, const char *v, size_t len)
-{
-    return ydoc_parse_duration(v, len, YDOC_UNIT_MS, YDOC_UNIT_MS, &f->um_stop_media_after_ms);
-}
+#define FLAG(key, field) {key, KNOB_FLAG, offsetof(struct lab_faults, field), NULL, "true|false"}
+#define MS(key, field) {key, KNOB_MS, offsetof(struct lab_faults, field), NULL, "milliseconds"}
 
 static const struct fault_knob {
     const char *key;
-    fault_parse_fn parse;
+    enum knob_kind kind;
+    size_t offset;       /* of the bool or uint32_t field */
+    fault_parse_fn parse; /* KNOB_CUSTOM */
     const char *doc;
 } fault_knobs[] = {
-    {"register_reject", parse_reject, "403|503"},
-    {"register_retry_after_s", parse_retry_after, "seconds"},
-    {"answer_delay_ms", parse_answer_delay, "milliseconds"},
-    {"never_answer", parse_never_answer, "true|false"},
-    {"bye_after_ms", parse_bye_after, "milliseconds"},
-    {"um_no_media", parse_no_media, "true|false"},
-    {"um_wrong_key", parse_wrong_key, "true|false"},
-    {"um_deaf", parse_deaf, "true|false"},
-    {"um_port_outside_range", parse_outside, "true|false"},
-    {"um_dscp", parse_dscp, "0-63"},
-    {"um_stop_media_after_ms", parse_stop_media, "milliseconds"},
+    {"register_reject", KNOB_CUSTOM, 0, parse_reject, "403|503"},
+    {"register_retry_after_s", KNOB_S, offsetof(struct lab_faults, register_retry_after_s), NULL,
+     "seconds"},
+    MS("answer_delay_ms", answer_delay_ms),
+    FLAG("never_answer", never_answer),
+    MS("bye_after_ms", bye_after_ms),
+    FLAG("um_no_media", um_no_media),
+    FLAG("um_wrong_key", um_wrong_key),
+    FLAG("um_deaf", um_deaf),
+    FLAG("um_port_outside_range", um_port_outside_range),
+    {"um_dscp", KNOB_CUSTOM, 0, parse_dscp, "0-63"},
+    MS("um_stop_media_after_ms", um_stop_media_after_ms),
 };
+#undef FLAG
+#undef MS
+
+static const char *knob_apply(const struct fault_knob *k, struct lab_faults *f, const char *v,
+                              size_t len)
+{
+    char *field = (char *)f + k->offset;
+    switch (k->kind) {
+    case KNOB_FLAG:
+        return ydoc_parse_bool(v, len, (bool *)(void *)field);
+    case KNOB_MS:
+        return ydoc_parse_duration(v, len, YDOC_UNIT_MS, YDOC_UNIT_MS, (uint32_t *)(void *)field);
+    case KNOB_S:
+        return ydoc_parse_duration(v, len, YDOC_UNIT_S, YDOC_UNIT_S, (uint32_t *)(void *)field);
+    case KNOB_CUSTOM:
+        break;
+    }
+    return k->parse(f, v, len);
+}
 #define FAULT_KNOB_COUNT (sizeof(fault_knobs) / sizeof(fault_knobs[0]))
 
 static const struct fault_knob *knob_find(const char *key, size_t len)
@@ -145,7 +125,7 @@ int lab_config_set_fault(struct lab_config *c, const char *key_value, struct syn
     if (!k)
         return synth_error_set(err, SYNTH_ECONFIG, "unknown fault '%.*s'; known: %s",
                                (int)(eq - key_value > 64 ? 64 : eq - key_value), key_value, list);
-    const char *why = k->parse(&c->faults, eq + 1, strlen(eq + 1));
+    const char *why = knob_apply(k, &c->faults, eq + 1, strlen(eq + 1));
     if (why)
         return synth_error_set(err, SYNTH_ECONFIG, "%s: %s", k->key, why);
     return 0;
@@ -234,8 +214,8 @@ static int load_faults(struct lab_config *c, const struct ynode *root, struct sy
         if (!ydoc_is_scalar(&v))
             return ydoc_error(&v, err, "expected %s", k->doc);
         const yaml_node_t *node = v.node;
-        const char *why = k->parse(&c->faults, (const char *)node->data.scalar.value,
-                                   node->data.scalar.length);
+        const char *why = knob_apply(k, &c->faults, (const char *)node->data.scalar.value,
+                                     node->data.scalar.length);
         if (why)
             rc = ydoc_error(&v, err, "%s", why);
     }
