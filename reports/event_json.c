@@ -214,6 +214,7 @@ json_t *event_json_object(const struct step_result *r, const char *user_uri)
     rc |= json_object_set_new(o, "ts", json_string(ts));
     rc |= json_object_set_new(o, "user", json_integer(r->user_index));
     rc |= set_text(o, "user_uri", user_uri, TARGET_URI_MAX);
+    rc |= json_object_set_new(o, "via", json_string(access_path_name(r->via)));
     rc |= json_object_set_new(o, "step", json_string(step_kind_name(r->kind)));
     rc |= json_object_set_new(o, "step_index", json_integer(r->step_index));
     rc |= json_object_set_new(o, "journey", json_integer((json_int_t)r->journey));
@@ -498,6 +499,8 @@ int event_json_write(const struct step_result *r, const char *user_uri, char *bu
     lw_key(&w, "user");
     lw_int(&w, r->user_index);
     lw_key_text(&w, "user_uri", user_uri, TARGET_URI_MAX);
+    lw_key(&w, "via");
+    lw_text(&w, access_path_name(r->via), 16);
     lw_key(&w, "step");
     lw_text(&w, step_kind_name(r->kind), 64);
     lw_key(&w, "step_index");

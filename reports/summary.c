@@ -402,6 +402,41 @@ static json_t *reason_json(const struct verdict *v)
     return json_string(verdict_name(v->level));
 }
 
+/* "via": the access paths the scenario's users took. */
+static json_t *via_json(const struct scenario *sc)
+{
+    json_t *a = json_array();
+    uint32_t n = sc ? sc->load.via_count : 0;
+    if (a && n == 0)
+        json_array_append_new(a, json_string(access_path_name(ACCESS_INTERNAL)));
+    for (uint32_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_string(access_path_name(sc->load.via[i])));
+    return a;
+}
+
+/* "paths": calls and steps per access path, so internal and external
+ * users are compared side by side; null when all took one path. */
+static json_t *paths_json(const struct summary_input *in)
+{
+    if (!in->path_stats || !in->scenario)
+        return json_null();
+    json_t *o = json_object();
+    for (uint32_t i = 0; o && i < in->scenario->load.via_count; i++) {
+        enum access_path p = in->scenario->load.via[i];
+        const struct run_stats *s = &in->path_stats[p];
+        json_t *one = json_object();
+        int rc = !one;
+        rc |= set(one, "calls", calls_json(s));
+        rc |= set(one, "journeys", journeys_json(s));
+        rc |= set(one, "steps", steps_json(s));
+        if (rc || set(o, access_path_name(p), one)) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
 json_t *summary_build(const struct summary_input *in)
 {
     char started[EVENT_JSON_TS_MAX];
@@ -431,9 +466,11 @@ json_t *summary_build(const struct summary_input *in)
     rc |= set(o, "verdict", json_string(verdict_name(v->level)));
     rc |= set(o, "exit_code", json_integer(v->level));
     rc |= set(o, "reason", reason_json(v));
+    rc |= set(o, "via", via_json(in->scenario));
     rc |= set(o, "calls", calls_json(s));
     rc |= set(o, "journeys", journeys_json(s));
     rc |= set(o, "steps", steps_json(s));
+    rc |= set(o, "paths", paths_json(in));
     rc |= set(o, "generator", generator_json(s));
     rc |= set(o, "thresholds", thresholds_json(in->scenario, s));
     rc |= set(o, "findings", findings_json(v));

@@ -29,6 +29,9 @@ struct summary_input {
     int64_t duration_us;           /* how long the run took; 0 = the stats' duration_us */
     uint32_t workers;
     const struct run_stats *stats; /* merged over all workers */
+    /* Per access path (indexed by enum access_path), when the scenario's
+     * users take more than one: summary.json "paths". NULL otherwise. */
+    const struct run_stats *path_stats;
     const struct scenario *scenario; /* for the thresholds; may be NULL */
     const struct verdict *verdict;
 };

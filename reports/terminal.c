@@ -226,6 +226,38 @@ static void latencies(const struct term *t, const json_t *s)
     fputc('\n', t->out);
 }
 
+/* Internal and Edge users side by side (summary.json "paths"). */
+static void paths(const struct term *t, const json_t *s)
+{
+    static const char *const cols[] = {"attempted", "answered", "failed", "connected_no_media",
+                                       "greeting_heard"};
+    const json_t *by = json_object_get(s, "paths");
+    const char *name;
+    const json_t *p;
+    if (!json_is_object(by) || json_object_size(by) == 0)
+        return;
+    fprintf(t->out, "%-10s %9s %9s %9s %9s %9s %9s %9s\n", "calls via", "attempted",
+            "answered", "failed", "no-media", "greeting", "setup p50", "setup p95");
+    json_object_foreach((json_t *)by, name, p) {
+        const json_t *calls = json_object_get(p, "calls");
+        const json_t *setup = json_object_get(calls, "setup_ms");
+        fprintf(t->out, "%-10s", name);
+        for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+            fputc(' ', t->out);
+            put_count(t, calls, cols[i], 9);
+        }
+        for (size_t i = 0; i < 2; i++) {
+            double v;
+            if (num_of(setup, i ? "p95" : "p50", &v))
+                fprintf(t->out, " %9.1f", v);
+            else
+                fprintf(t->out, " %9s", "-");
+        }
+        fputc('\n', t->out);
+    }
+    fputc('\n', t->out);
+}
+
 static void failure_cell(const struct term *t, const json_t *failures)
 {
     const char *cls;
@@ -349,6 +381,7 @@ void terminal_summary(FILE *out, const json_t *summary, bool color)
     header(&t, summary);
     counts(&t, summary);
     latencies(&t, summary);
+    paths(&t, summary);
     steps(&t, summary);
     thresholds(&t, summary);
     findings(&t, summary);

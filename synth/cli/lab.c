@@ -102,10 +102,10 @@ int cli_lab(int argc, char **argv)
     }
     struct lab_endpoints ep;
     lab_endpoints(lab, &ep);
-    printf("lab ready: domain %s, front end %s udp:%u tcp:%u tls:%u, um tls:%u, %u users, "
-           "CA %s\n",
+    printf("lab ready: domain %s, front end %s udp:%u tcp:%u tls:%u, um tls:%u, "
+           "edge tls:%u, %u users, CA %s\n",
            cfg.domain, ep.host, ep.udp_port, ep.tcp_port, ep.tls_port, ep.um_port,
-           cfg.user_count, lab_ca_file(lab));
+           ep.edge_port, cfg.user_count, lab_ca_file(lab));
     if (write_target)
         printf("target written to %s\n", write_target);
     fflush(stdout);
@@ -122,5 +122,6 @@ int cli_lab(int argc, char **argv)
            (unsigned long long)c.invites, (unsigned long long)c.answered,
            (unsigned long long)c.byes);
     printf("lab media: %llu dtmf keys received\n", (unsigned long long)c.dtmf_keys);
+    printf("lab edge: %llu requests relayed\n", (unsigned long long)c.edge_requests);
     return EXIT_OK;
 }

@@ -139,13 +139,13 @@ struct run_ctx {
     struct scenario scenario;
     struct target target;
     struct lab *lab;
-    SSL_CTX *ssl_ctx;
     struct collector *collector;
     struct run_plan plan;
     struct worker *workers;
     uint32_t worker_count;
     uint32_t workers_started;
     struct run_stats total;
+    struct run_stats path_total[ACCESS_PATH_COUNT]; /* when users take more than one path */
     struct prompt prompt;
 };
 
@@ -191,6 +191,31 @@ static int load_prompt(struct run_ctx *rc, struct synth_error *err)
     return prompt_generate_speech(&rc->prompt, CALLER_PROMPT_MS, CALLER_PROMPT_SEED, err);
 }
 
+/* The TLS context and address of the endpoint users on path p go to. */
+static int prepare_server(struct run_ctx *rc, enum access_path p, struct synth_error *err)
+{
+    struct plan_server *srv = &rc->plan.server[p];
+    const struct target_endpoint *ep = target_endpoint_for(&rc->target, p);
+    if (!ep)
+        return synth_error_set(err, SYNTH_ECONFIG,
+                               "%s: load.via has %s but the target %s names no %s endpoint",
+                               rc->scenario.path, access_path_name(p), rc->target.name,
+                               access_path_name(p));
+    srv->ep = ep;
+    if (ep->transport == SIP_TRANSPORT_TLS) {
+        struct tls_client_opts o = {
+            .ca_file = ep->tls.ca_file,
+            .client_cert = ep->tls.client_cert,
+            .client_key = ep->tls.client_key,
+            .verify = ep->tls.verify,
+        };
+        int r = tls_ctx_client_new(&srv->ssl_ctx, &o, err);
+        if (r != 0)
+            return r;
+    }
+    return sip_addr_resolve(&srv->addr, ep->host, ep->port, err);
+}
+
 static int prepare(struct run_ctx *rc, struct synth_error *err)
 {
     int r = scenario_load(&rc->scenario, rc->args.scenario_path, err);
@@ -206,21 +231,11 @@ static int prepare(struct run_ctx *rc, struct synth_error *err)
                                "%s: load.users is %u but the target %s has %zu users",
                                rc->scenario.path, rc->scenario.load.users, rc->target.name,
                                rc->target.user_count);
-    const struct target_endpoint *reg = &rc->target.registrar;
-    if (reg->transport == SIP_TRANSPORT_TLS) {
-        struct tls_client_opts o = {
-            .ca_file = reg->tls.ca_file,
-            .client_cert = reg->tls.client_cert,
-            .client_key = reg->tls.client_key,
-            .verify = reg->tls.verify,
-        };
-        r = tls_ctx_client_new(&rc->ssl_ctx, &o, err);
+    for (uint32_t i = 0; i < rc->scenario.load.via_count; i++) {
+        r = prepare_server(rc, rc->scenario.load.via[i], err);
         if (r != 0)
             return r;
     }
-    r = sip_addr_resolve(&rc->plan.registrar, reg->host, reg->port, err);
-    if (r != 0)
-        return r;
     r = load_prompt(rc, err);
     if (r != 0)
         return r;
@@ -237,7 +252,6 @@ static int start_workers(struct run_ctx *rc, struct synth_error *err)
         return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
     rc->plan.target = &rc->target;
     rc->plan.scenario = &rc->scenario;
-    rc->plan.ssl_ctx = rc->ssl_ctx;
     rc->plan.collector = rc->collector;
     rc->plan.results_dir = rc->args.out_dir;
     rc->plan.workers = n;
@@ -337,6 +351,13 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
     run_stats_init(&rc->total);
     for (uint32_t k = 0; k < rc->worker_count; k++)
         run_stats_merge(&rc->total, &rc->workers[k].stats);
+    bool by_path = rc->scenario.load.via_count > 1;
+    for (int p = 0; by_path && p < ACCESS_PATH_COUNT; p++) {
+        run_stats_init(&rc->path_total[p]);
+        rc->path_total[p].timeline_off = true;
+        for (uint32_t k = 0; k < rc->worker_count; k++)
+            run_stats_merge(&rc->path_total[p], &rc->workers[k].path_stats[p]);
+    }
     rc->total.duration_us = mono_us() - rc->plan.start_us;
     collector_flush(rc->collector);
 
@@ -363,6 +384,7 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
         .started_ms = rc->plan.start_wall_ms,
         .workers = rc->worker_count,
         .stats = &rc->total,
+        .path_stats = by_path ? rc->path_total : NULL,
         .scenario = &rc->scenario,
         .verdict = &v,
     };
@@ -390,11 +412,14 @@ static void release(struct run_ctx *rc)
         worker_cleanup(&rc->workers[k]);
     free(rc->workers);
     run_stats_free(&rc->total);
+    for (int p = 0; p < ACCESS_PATH_COUNT; p++) {
+        run_stats_free(&rc->path_total[p]);
+        if (rc->plan.server[p].ssl_ctx)
+            SSL_CTX_free(rc->plan.server[p].ssl_ctx);
+    }
     collector_close(rc->collector);
     if (rc->lab)
         lab_stop(rc->lab);
-    if (rc->ssl_ctx)
-        SSL_CTX_free(rc->ssl_ctx);
     target_free(&rc->target);
     prompt_free(&rc->prompt);
 }

@@ -243,10 +243,41 @@ static int load_steps(struct scenario *s, const struct ynode *root, struct synth
     return 0;
 }
 
+/* via: internal | edge | [internal, edge] */
+static int load_via(struct scenario_load *l, const struct ynode *load, struct synth_error *err)
+{
+    static const char *const names[] = {"internal", "edge"};
+    struct ynode n, item;
+    l->via[0] = ACCESS_INTERNAL;
+    l->via_count = 1;
+    if (!ydoc_get(load, "via", &n))
+        return 0;
+    bool seq = ydoc_is_seq(&n);
+    size_t count = seq ? ydoc_len(&n) : 1;
+    if (count == 0 || count > ACCESS_PATH_COUNT)
+        return ydoc_error(&n, err, "give internal, edge or [internal, edge]");
+    for (size_t i = 0; i < count; i++) {
+        int v;
+        if (seq)
+            ydoc_seq_at(&n, i, &item);
+        else
+            item = n;
+        int rc = ydoc_enum(&item, names, ACCESS_PATH_COUNT, &v, err);
+        if (rc != 0)
+            return rc;
+        for (size_t j = 0; j < i; j++)
+            if (l->via[j] == (enum access_path)v)
+                return ydoc_error(&item, err, "%s is listed twice", names[v]);
+        l->via[i] = (enum access_path)v;
+    }
+    l->via_count = (uint32_t)count;
+    return 0;
+}
+
 static int load_load(struct scenario *s, const struct ynode *root, struct synth_error *err)
 {
     static const char *const keys[] = {"users", "rate", "max_concurrent", "duration",
-                                       "iterations", NULL};
+                                       "iterations", "via", NULL};
     struct scenario_load *l = &s->load;
     struct ynode n, v;
     int rc = ydoc_require(root, "load", &n, err);
@@ -268,6 +299,8 @@ static int load_load(struct scenario *s, const struct ynode *root, struct synth_
         rc = ydoc_u32(&v, 1, UINT32_MAX, &l->iterations, err);
     if (rc == 0 && !l->duration_ms && !l->iterations)
         rc = ydoc_error(&n, err, "give duration, iterations or both (a run must end)");
+    if (rc == 0)
+        rc = load_via(l, &n, err);
     return rc;
 }
 

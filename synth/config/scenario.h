@@ -4,7 +4,7 @@
 #define SYNTH_CONFIG_SCENARIO_H
 
 #include "synth/base/err.h"
-
+#include "synth/config/access_path.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,6 +61,10 @@ struct scenario_load {
     uint32_t max_concurrent; /* cap on journeys in flight; 0 = users */
     uint32_t duration_ms;    /* stop starting journeys after this; 0 = no limit */
     uint32_t iterations;     /* journeys in all; 0 = no limit (duration must be set) */
+    /* How users reach the deployment: user i takes via[i % via_count].
+     * Default one path, internal. */
+    enum access_path via[ACCESS_PATH_COUNT];
+    uint32_t via_count;
 };
 
 /* A threshold on a summary metric. warn < crit means "above is bad" (latency);

@@ -239,8 +239,8 @@ static int load_users(struct target_loader *l, const struct ynode *root)
 static int load_root(struct target_loader *l, const struct ynode *root)
 {
     /* `lab:` is what `synth lab --write-target` adds for peers; not ours. */
-    static const char *const keys[] = {"name", "sip_domain", "registrar", "voicemail_uri",
-                                       "users", "media", "lab", NULL};
+    static const char *const keys[] = {"name", "sip_domain", "registrar", "edge",
+                                       "voicemail_uri", "users", "media", "lab", NULL};
     struct target *t = l->t;
     struct ynode v;
     int rc = ydoc_map_check(root, keys, l->err);
@@ -250,6 +250,9 @@ static int load_root(struct target_loader *l, const struct ynode *root)
         rc = get_str(root, "sip_domain", true, t->sip_domain, sizeof(t->sip_domain), l->err);
     if (rc == 0)
         rc = load_endpoint(l, root, "registrar", &t->registrar);
+    t->has_edge = ydoc_get(root, "edge", &v);
+    if (rc == 0 && t->has_edge)
+        rc = load_endpoint(l, root, "edge", &t->edge);
     snprintf(t->voicemail_uri, sizeof(t->voicemail_uri), "%s", DEFAULT_VOICEMAIL_URI);
     if (rc == 0)
         rc = get_str(root, "voicemail_uri", false, t->voicemail_uri, sizeof(t->voicemail_uri),
@@ -276,6 +279,13 @@ static int target_from_doc(struct target *t, struct ydoc *d, const char *path,
     if (rc == 0)
         rc = load_root(&l, &root);
     return rc;
+}
+
+const struct target_endpoint *target_endpoint_for(const struct target *t, enum access_path p)
+{
+    if (p == ACCESS_EDGE)
+        return t->has_edge ? &t->edge : NULL;
+    return &t->registrar;
 }
 
 int target_load_buffer(struct target *t, const char *name, const char *buf, size_t len,

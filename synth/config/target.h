@@ -5,7 +5,7 @@
 
 #include "media/port_range.h"
 #include "synth/base/err.h"
-
+#include "synth/config/access_path.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,7 +75,9 @@ struct target_user {
 struct target {
     char name[TARGET_NAME_MAX]; /* shown in every output; "lab" for the embedded lab */
     char sip_domain[TARGET_HOST_MAX];
-    struct target_endpoint registrar;
+    struct target_endpoint registrar; /* internal users register and call here */
+    struct target_endpoint edge;      /* the Edge access proxy, for external users */
+    bool has_edge;
     /* Request-URI of the voicemail call; {user} is the caller's user part,
      * {domain} the SIP domain. Default "sip:{user}@{domain};opaque=app:voicemail". */
     char voicemail_uri[TARGET_URI_MAX];
@@ -95,6 +97,10 @@ int target_load(struct target *t, const char *path, struct synth_error *err);
  * messages and relative paths. At most max_users users (0: TARGET_USERS_MAX). */
 int target_load_buffer(struct target *t, const char *name, const char *buf, size_t len,
                        size_t max_users, struct synth_error *err);
+
+/* Where users on path p send their SIP: the registrar or the edge (NULL
+ * when the target names no edge). */
+const struct target_endpoint *target_endpoint_for(const struct target *t, enum access_path p);
 
 /* Frees users and wipes passwords. Safe on a zeroed struct. */
 void target_free(struct target *t);

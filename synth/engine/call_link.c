@@ -24,8 +24,9 @@ void call_link_dest(const struct vuser *u, struct sip_addr_storage *dest,
         *transport = u->call_transport;
         return;
     }
-    *dest = u->w->plan->registrar;
-    *transport = u->w->plan->target->registrar.transport;
+    const struct plan_server *srv = &u->w->plan->server[u->via];
+    *dest = srv->addr;
+    *transport = srv->ep->transport;
 }
 
 void call_link_cancel_wait(struct vuser *u, void *arg)
@@ -82,7 +83,7 @@ int call_link_open(struct vuser *u, const struct sip_addr_storage *dest,
             {
                 .transport = transport,
                 .remote = *dest,
-                .ssl_ctx = plan->ssl_ctx,
+                .ssl_ctx = plan->server[u->via].ssl_ctx,
                 .server_name = server_name,
                 .connect_timeout_ms = CALL_LINK_CONNECT_MS,
                 .keepalive_ms = plan->scenario->sip.keepalive_ms,
@@ -92,7 +93,7 @@ int call_link_open(struct vuser *u, const struct sip_addr_storage *dest,
         .contact_user = u->user_part,
     };
     struct synth_error err;
-    if (transport == SIP_TRANSPORT_TLS && !plan->ssl_ctx)
+    if (transport == SIP_TRANSPORT_TLS && !plan->server[u->via].ssl_ctx)
         return SYNTH_EUNSUPPORTED; /* a TLS context exists only for TLS targets */
     call_link_release(u);
     u->call_ready = done;

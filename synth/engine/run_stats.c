@@ -91,7 +91,8 @@ static struct timeline_sec *timeline_at(struct run_stats *s, int64_t t_us, int *
     /* A step that started "before" the run began (clock read before the
      * start mark) belongs to its first second. */
     uint64_t sec = t_us > 0 ? (uint64_t)t_us / 1000000u : 0;
-
+    if (s->timeline_off)
+        return NULL;
     if (sec >= RUN_TIMELINE_MAX_SECONDS)
         return NULL;
     int rc = timeline_reserve(s, (size_t)sec + 1);

@@ -60,6 +60,7 @@ struct run_stats {
     size_t timeline_len;
     size_t timeline_cap; /* seconds allocated; grows by RUN_TIMELINE_CHUNK_SECONDS */
     int64_t duration_us;
+    bool timeline_off; /* count, but keep no timeline (per-path copies) */
 };
 
 /* Allocates nothing until the first timeline second; zeroes and inits the histograms. */

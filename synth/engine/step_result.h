@@ -68,6 +68,7 @@ struct step_result {
     enum step_kind kind;
     uint32_t step_index;
     uint32_t user_index;
+    enum access_path via;      /* how the user reached the deployment */
     uint64_t journey;          /* journey number within the run */
     int64_t intended_us;       /* monotonic µs since run start when the step should start */
     int64_t start_us;          /* when it actually started */

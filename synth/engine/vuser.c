@@ -20,6 +20,8 @@ int vuser_init(struct vuser *u, struct worker *w, uint32_t index, const struct t
     u->index = index;
     u->id = id;
     u->w = w;
+    const struct scenario_load *l = &w->plan->scenario->load;
+    u->via = l->via_count ? l->via[index % l->via_count] : ACCESS_INTERNAL;
     const char *p = strchr(id->uri, ':');
     p = p ? p + 1 : id->uri;
     size_t n = strcspn(p, "@;>");
@@ -79,10 +81,10 @@ static void notify_waiters(struct vuser *u, int err)
 
 static void describe_failure(struct vuser *u, int err)
 {
-    const struct run_plan *plan = u->w->plan;
-    const struct target_endpoint *r = &plan->target->registrar;
+    const struct plan_server *srv = &u->w->plan->server[u->via];
+    const struct target_endpoint *r = srv->ep;
     char where[96];
-    sip_addr_format(&plan->registrar, where, sizeof(where));
+    sip_addr_format(&srv->addr, where, sizeof(where));
     if (err == SYNTH_ETLS && u->ua) {
         char why[200] = "";
         SSL *ssl = sip_conn_ssl(sip_ua_conn(u->ua));
@@ -183,13 +185,14 @@ void vuser_trace_append(bool sent, const char *buf, size_t len, void *arg)
 static int connect_ua(struct vuser *u)
 {
     const struct run_plan *plan = u->w->plan;
-    const struct target_endpoint *r = &plan->target->registrar;
+    const struct plan_server *srv = &plan->server[u->via];
+    const struct target_endpoint *r = srv->ep;
     struct sip_ua_opts o = {
         .conn =
             {
                 .transport = r->transport,
-                .remote = plan->registrar,
-                .ssl_ctx = plan->ssl_ctx,
+                .remote = srv->addr,
+                .ssl_ctx = srv->ssl_ctx,
                 .server_name = r->tls.server_name[0] ? r->tls.server_name : r->host,
                 .connect_timeout_ms = 10000,
                 .keepalive_ms = plan->scenario->sip.keepalive_ms,

@@ -27,6 +27,7 @@ struct call_media;
 
 struct vuser {
     uint32_t index;
+    enum access_path via; /* load.via[index % via_count] */
     const struct target_user *id;
     struct worker *w;
     struct sip_ua *ua;

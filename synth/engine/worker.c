@@ -51,6 +51,8 @@ static bool scenario_has_call(const struct scenario *sc)
 void worker_step_result(struct worker *w, struct vuser *u, const struct step_result *r)
 {
     run_stats_add_result(&w->stats, r);
+    if (w->by_path)
+        run_stats_add_result(&w->path_stats[r->via], r);
     if (r->kind == STEP_CALL) {
         atomic_fetch_add(&w->counters.calls_started, 1);
         atomic_fetch_add(r->ok ? &w->counters.calls_ok : &w->counters.calls_failed, 1);
@@ -136,6 +138,8 @@ void worker_journey_done(struct worker *w, struct vuser *u)
     w->active--;
     atomic_fetch_sub(&w->counters.journeys_active, 1);
     run_stats_add_completed(&w->stats);
+    if (w->by_path)
+        run_stats_add_completed(&w->path_stats[u->via]);
     if (w->stopping && w->active == 0)
         start_drain(w);
 }
@@ -201,6 +205,8 @@ static void arrival_cb(evutil_socket_t fd, short what, void *arg)
         w->active++;
         atomic_fetch_add(&w->counters.journeys_active, 1);
         run_stats_add_start(&w->stats, due, now - due);
+        if (w->by_path)
+            run_stats_add_start(&w->path_stats[u->via], due, now - due);
         if (journey_start(u, due, w->journey_seq++) != 0)
             worker_journey_done(w, u);
     }
@@ -239,6 +245,11 @@ int worker_init(struct worker *w, uint32_t id, const struct run_plan *plan,
     w->arrivals_total = arrivals;
     w->max_concurrent = max_concurrent ? max_concurrent : 1;
     run_stats_init(&w->stats);
+    w->by_path = plan->scenario->load.via_count > 1;
+    for (int p = 0; p < ACCESS_PATH_COUNT; p++) {
+        run_stats_init(&w->path_stats[p]);
+        w->path_stats[p].timeline_off = true;
+    }
     pthread_mutex_init(&w->live_lock, NULL);
     hist_init(&w->live_setup);
     w->base = loop_new(scenario_has_media(plan->scenario));
@@ -313,5 +324,7 @@ void worker_cleanup(struct worker *w)
     if (w->base)
         event_base_free(w->base);
     run_stats_free(&w->stats);
+    for (int p = 0; p < ACCESS_PATH_COUNT; p++)
+        run_stats_free(&w->path_stats[p]);
     pthread_mutex_destroy(&w->live_lock);
 }

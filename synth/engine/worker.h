@@ -21,12 +21,18 @@ struct collector;
 struct media_tick;
 struct prompt;
 
+/* Where the users of one access path send their SIP. */
+struct plan_server {
+    const struct target_endpoint *ep; /* NULL: no user takes this path */
+    struct sip_addr_storage addr;     /* resolved once at start-up */
+    SSL_CTX *ssl_ctx;                 /* client context (TLS endpoints) */
+};
+
 /* What every worker shares, read-only, for the whole run. */
 struct run_plan {
     const struct target *target;
     const struct scenario *scenario;
-    SSL_CTX *ssl_ctx;                  /* client context (TLS targets) */
-    struct sip_addr_storage registrar; /* resolved once at start-up */
+    struct plan_server server[ACCESS_PATH_COUNT];
     int64_t start_us;                  /* CLOCK_MONOTONIC µs of run start */
     int64_t start_wall_ms;
     struct collector *collector;
@@ -63,6 +69,10 @@ struct worker {
     bool aborting;            /* a signal: the active journeys end now (hang up, unregister) */
     bool draining;            /* hanging up, unregistering */
     struct run_stats stats;
+    /* The same per access path, without timelines, when the scenario uses
+     * more than one (summary.json "paths"). */
+    struct run_stats path_stats[ACCESS_PATH_COUNT];
+    bool by_path;
     struct worker_counters counters;
     atomic_bool finished;     /* the loop has ended */
     pthread_mutex_t live_lock;

@@ -40,9 +40,11 @@ struct lab {
     char ca_path[LAB_PATH_MAX];
     char fe_name[LAB_NAME_MAX]; /* the names peers verify: first SAN, else CN */
     char um_name[LAB_NAME_MAX];
+    char edge_name[LAB_NAME_MAX];
     struct lab_ca *ca;
-    struct lab_cert *fe_cert, *um_cert;
+    struct lab_cert *fe_cert, *um_cert, *edge_cert;
     SSL_CTX *fe_server_ctx, *fe_client_ctx, *um_server_ctx;
+    SSL_CTX *edge_server_ctx, *edge_client_ctx;
     struct lab_stats stats;
     struct lab_endpoints ep;
     int stop_pipe[2];
@@ -59,7 +61,9 @@ struct lab {
     struct event_base *base;
     struct event *stop_ev;
     struct registrar *fe;
+    struct registrar *edge;
     struct um *um;
+    unsigned links_pending; /* FE→UM and Edge→FE, both up before the lab is ready */
 };
 
 uint64_t lab_now_ms(void)
@@ -109,6 +113,19 @@ static int issue(struct lab_cert **out, const struct lab_ca *ca, const struct la
     return lab_cert_issue(out, ca, s->cn, sans, n, LAB_KEY, err);
 }
 
+/* A server's client side toward the next hop: trusts the lab CA and
+ * presents the server's own certificate (mutual TLS between servers). */
+static int server_client_ctx(SSL_CTX **out, const struct lab_ca *ca, const struct lab_cert *own,
+                             struct synth_error *err)
+{
+    struct tls_client_opts co;
+    tls_client_opts_defaults(&co);
+    co.ca_cert = lab_ca_x509(ca);
+    co.client_x509 = lab_cert_x509(own);
+    co.client_pkey = lab_cert_pkey(own);
+    return tls_ctx_client_new(out, &co, err);
+}
+
 static int make_certs(struct lab *lab, struct synth_error *err)
 {
     int rc = lab_ca_create(&lab->ca, LAB_CA_CN, LAB_KEY, err);
@@ -117,12 +134,21 @@ static int make_certs(struct lab *lab, struct synth_error *err)
     if (rc == 0)
         rc = issue(&lab->um_cert, lab->ca, &lab->cfg.um_cert, err);
     if (rc == 0)
+        rc = issue(&lab->edge_cert, lab->ca, &lab->cfg.edge_cert, err);
+    if (rc == 0)
         rc = lab_ca_write_pem(lab->ca, lab->ca_path, err);
     if (rc != 0)
         return rc;
 
+    /* The FE asks for a certificate (the Edge and other servers present
+     * one, checked against the lab CA); users present none. */
     rc = tls_ctx_server_new(&lab->fe_server_ctx, lab_cert_x509(lab->fe_cert),
-                            lab_cert_pkey(lab->fe_cert), NULL, false, err);
+                            lab_cert_pkey(lab->fe_cert), lab_ca_x509(lab->ca), true, err);
+    if (rc == 0)
+        rc = tls_ctx_server_new(&lab->edge_server_ctx, lab_cert_x509(lab->edge_cert),
+                                lab_cert_pkey(lab->edge_cert), NULL, false, err);
+    if (rc == 0)
+        rc = server_client_ctx(&lab->edge_client_ctx, lab->ca, lab->edge_cert, err);
     if (rc != 0)
         return rc;
     /* The UM asks for the FE's certificate and checks it against the lab CA. */
@@ -130,12 +156,7 @@ static int make_certs(struct lab *lab, struct synth_error *err)
                             lab_cert_pkey(lab->um_cert), lab_ca_x509(lab->ca), true, err);
     if (rc != 0)
         return rc;
-    struct tls_client_opts co;
-    tls_client_opts_defaults(&co);
-    co.ca_cert = lab_ca_x509(lab->ca);
-    co.client_x509 = lab_cert_x509(lab->fe_cert);
-    co.client_pkey = lab_cert_pkey(lab->fe_cert);
-    return tls_ctx_client_new(&lab->fe_client_ctx, &co, err);
+    return server_client_ctx(&lab->fe_client_ctx, lab->ca, lab->fe_cert, err);
 }
 
 static void set_state(struct lab *lab, enum lab_state st, int rc, const char *msg)
@@ -160,18 +181,28 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(lab->base);
 }
 
-static void link_ready(int err, const char *detail, void *arg)
+static void link_report(struct lab *lab, const char *what, int err, const char *detail)
 {
-    struct lab *lab = arg;
     char msg[SYNTH_ERROR_MSG_MAX];
     if (err == 0) {
-        set_state(lab, LAB_READY, 0, NULL);
+        if (--lab->links_pending == 0)
+            set_state(lab, LAB_READY, 0, NULL);
         return;
     }
-    snprintf(msg, sizeof(msg), "front end cannot reach the UM (%s): %s", synth_strerror(err),
+    snprintf(msg, sizeof(msg), "%s (%s): %s", what, synth_strerror(err),
              detail && *detail ? detail : "connection failed");
     set_state(lab, LAB_FAILED, err, msg);
     event_base_loopbreak(lab->base);
+}
+
+static void um_link_ready(int err, const char *detail, void *arg)
+{
+    link_report(arg, "front end cannot reach the UM", err, detail);
+}
+
+static void fe_link_ready(int err, const char *detail, void *arg)
+{
+    link_report(arg, "edge cannot reach the front end", err, detail);
 }
 
 static int components_start(struct lab *lab, struct synth_error *err)
@@ -193,17 +224,19 @@ static int components_start(struct lab *lab, struct synth_error *err)
     int rc = um_start(&lab->um, lab->base, &uo, err);
     if (rc != 0)
         return rc;
+    lab->links_pending = 2;
     struct registrar_opts ro = {
+        .role = REGISTRAR_FRONT_END,
         .cfg = &lab->cfg,
         .stats = &lab->stats,
         .server_ctx = lab->fe_server_ctx,
-        .um_client_ctx = lab->fe_client_ctx,
+        .hop_ctx = lab->fe_client_ctx,
         .fqdn = lab->fe_name,
-        .um_server_name = lab->um_name,
-        .um_port = um_port(lab->um),
+        .hop_name = lab->um_name,
+        .hop_port = um_port(lab->um),
         .nonce_lifetime_ms = lab->opts.nonce_lifetime_ms,
         .challenge_invites = lab->opts.challenge_invites,
-        .link_ready = link_ready,
+        .link_ready = um_link_ready,
         .arg = lab,
     };
     rc = registrar_start(&lab->fe, lab->base, &ro, err);
@@ -212,12 +245,34 @@ static int components_start(struct lab *lab, struct synth_error *err)
     snprintf(lab->ep.host, sizeof(lab->ep.host), "%s", advertised_host(&lab->cfg));
     registrar_ports(lab->fe, &lab->ep.udp_port, &lab->ep.tcp_port, &lab->ep.tls_port);
     lab->ep.um_port = um_port(lab->um);
+
+    struct registrar_opts eo = {
+        .role = REGISTRAR_EDGE,
+        .cfg = &lab->cfg,
+        .stats = &lab->stats,
+        .server_ctx = lab->edge_server_ctx,
+        .hop_ctx = lab->edge_client_ctx,
+        .fqdn = lab->edge_name,
+        .hop_name = lab->fe_name,
+        .hop_port = lab->ep.tls_port,
+        .listen_port = lab->cfg.edge_port,
+        .nonce_lifetime_ms = lab->opts.nonce_lifetime_ms,
+        .link_ready = fe_link_ready,
+        .arg = lab,
+    };
+    rc = registrar_start(&lab->edge, lab->base, &eo, err);
+    if (rc != 0)
+        return rc;
+    uint16_t none;
+    registrar_ports(lab->edge, &none, &none, &lab->ep.edge_port);
     return 0;
 }
 
 static void components_free(struct lab *lab)
 {
-    /* The FE first: its link to the UM closes before the UM goes. */
+    /* Outside in: each link closes before its far end goes. */
+    registrar_free(lab->edge);
+    lab->edge = NULL;
     registrar_free(lab->fe);
     lab->fe = NULL;
     um_free(lab->um);
@@ -251,8 +306,13 @@ static void lab_free(struct lab *lab)
         SSL_CTX_free(lab->fe_client_ctx);
     if (lab->um_server_ctx)
         SSL_CTX_free(lab->um_server_ctx);
+    if (lab->edge_server_ctx)
+        SSL_CTX_free(lab->edge_server_ctx);
+    if (lab->edge_client_ctx)
+        SSL_CTX_free(lab->edge_client_ctx);
     lab_cert_free(lab->fe_cert);
     lab_cert_free(lab->um_cert);
+    lab_cert_free(lab->edge_cert);
     lab_ca_free(lab->ca);
     for (int i = 0; i < 2; i++)
         if (lab->stop_pipe[i] >= 0)
@@ -298,6 +358,7 @@ int lab_start_opts(struct lab **out, const struct lab_config *cfg,
     }
     cert_name(&lab->cfg.fe_cert, lab->fe_name, sizeof(lab->fe_name));
     cert_name(&lab->cfg.um_cert, lab->um_name, sizeof(lab->um_name));
+    cert_name(&lab->cfg.edge_cert, lab->edge_name, sizeof(lab->edge_name));
 
     rc = make_certs(lab, err);
     if (rc != 0)
@@ -367,6 +428,7 @@ void lab_counters(const struct lab *lab, struct lab_counters *out)
     out->byes = atomic_load(&s->byes);
     out->dtmf_keys = atomic_load(&s->dtmf_keys);
     out->active_dialogs = atomic_load(&s->active_dialogs);
+    out->edge_requests = atomic_load(&s->edge_requests);
 }
 
 const struct lab_config *lab_get_config(const struct lab *lab)

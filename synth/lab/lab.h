@@ -21,6 +21,7 @@ struct lab_endpoints {
     char host[64];                          /* cfg->listen_host */
     uint16_t udp_port, tcp_port, tls_port;  /* Front End */
     uint16_t um_port;                       /* UM, TLS (server-to-server) */
+    uint16_t edge_port;                     /* Edge access proxy, TLS (external users) */
 };
 
 /* A snapshot of the lab's counters (tests, the status line). */
@@ -32,6 +33,7 @@ struct lab_counters {
     uint64_t byes;           /* BYE transactions completed at the UM, either direction */
     uint64_t dtmf_keys;      /* DTMF keys (RFC 4733) the UM received */
     int64_t active_dialogs;  /* UM calls answered and not yet ended */
+    uint64_t edge_requests;  /* requests the Edge access proxy relayed, either way */
 };
 
 /* The live counters; the components bump them on the lab thread, other
@@ -39,6 +41,7 @@ struct lab_counters {
 struct lab_stats {
     atomic_uint_fast64_t reg_ok, reg_rejected, invites, answered, byes, dtmf_keys;
     atomic_int_fast64_t active_dialogs;
+    atomic_uint_fast64_t edge_requests;
 };
 
 /* Knobs that are not in the lab YAML: protocol timers tests shorten, and

@@ -141,6 +141,15 @@ static void cert_default(struct lab_cert_spec *s, const char *host, const char *
     s->san_count = 1;
 }
 
+/* The Edge's external name is sip.<domain>, the record clients are given
+ * for remote access (PROTOCOLS.md, "The deployment, as seen from outside"). */
+static void cert_defaults(struct lab_config *c)
+{
+    cert_default(&c->fe_cert, "fe", c->domain);
+    cert_default(&c->um_cert, "um", c->domain);
+    cert_default(&c->edge_cert, "sip", c->domain);
+}
+
 void lab_config_defaults(struct lab_config *c)
 {
     memset(c, 0, sizeof(*c));
@@ -148,8 +157,7 @@ void lab_config_defaults(struct lab_config *c)
     snprintf(c->listen_host, sizeof(c->listen_host), "127.0.0.1");
     c->user_count = LAB_DEFAULT_USERS;
     snprintf(c->password, sizeof(c->password), "%s", LAB_DEFAULT_PASSWORD);
-    cert_default(&c->fe_cert, "fe", c->domain);
-    cert_default(&c->um_cert, "um", c->domain);
+    cert_defaults(c);
     c->um_max_message_ms = LAB_DEFAULT_MAX_MESSAGE_MS;
     c->um_media_first = LAB_UM_MEDIA_FIRST;
     c->um_media_last = LAB_UM_MEDIA_LAST;
@@ -240,8 +248,8 @@ static int load_path(const struct ynode *root, const char *key, char *out, size_
 static int load_root(struct lab_config *c, const struct ynode *root, struct synth_error *err)
 {
     static const char *const keys[] = {"domain", "listen_host", "udp_port", "tcp_port",
-                                       "tls_port", "um_port", "users", "password", "fe_cert",
-                                       "um_cert", "um_max_message", "um_media_ports",
+                                       "tls_port", "um_port", "edge_port", "users", "password", "fe_cert",
+                                       "um_cert", "edge_cert", "um_max_message", "um_media_ports",
                                        "um_greeting", "um_record_dir", "register_max_expires",
                                        "faults", NULL};
     struct ynode n;
@@ -249,8 +257,7 @@ static int load_root(struct lab_config *c, const struct ynode *root, struct synt
     if (rc == 0 && ydoc_get(root, "domain", &n)) {
         rc = ydoc_str(&n, c->domain, sizeof(c->domain), err);
         /* Certificates follow the domain unless the file names them. */
-        cert_default(&c->fe_cert, "fe", c->domain);
-        cert_default(&c->um_cert, "um", c->domain);
+        cert_defaults(c);
     }
     if (rc == 0 && ydoc_get(root, "listen_host", &n))
         rc = ydoc_str(&n, c->listen_host, sizeof(c->listen_host), err);
@@ -262,6 +269,8 @@ static int load_root(struct lab_config *c, const struct ynode *root, struct synt
         rc = load_port(root, "tls_port", &c->tls_port, err);
     if (rc == 0)
         rc = load_port(root, "um_port", &c->um_port, err);
+    if (rc == 0)
+        rc = load_port(root, "edge_port", &c->edge_port, err);
     if (rc == 0 && ydoc_get(root, "users", &n))
         rc = ydoc_u32(&n, 1, LAB_USERS_MAX, &c->user_count, err);
     if (rc == 0 && ydoc_get(root, "password", &n))
@@ -270,6 +279,8 @@ static int load_root(struct lab_config *c, const struct ynode *root, struct synt
         rc = load_cert(root, "fe_cert", &c->fe_cert, err);
     if (rc == 0)
         rc = load_cert(root, "um_cert", &c->um_cert, err);
+    if (rc == 0)
+        rc = load_cert(root, "edge_cert", &c->edge_cert, err);
     if (rc == 0 && ydoc_get(root, "register_max_expires", &n))
         rc = ydoc_duration(&n, YDOC_UNIT_S, &c->register_max_expires_s, err);
     if (rc == 0 && ydoc_get(root, "um_max_message", &n))

@@ -41,10 +41,12 @@ struct lab_config {
     char listen_host[64];            /* default "127.0.0.1" */
     uint16_t udp_port, tcp_port, tls_port; /* Front End; 0 = ephemeral */
     uint16_t um_port;                /* UM TLS port; 0 = ephemeral */
+    uint16_t edge_port;              /* Edge access proxy TLS port; 0 = ephemeral */
     uint32_t user_count;             /* users user0001..userNNNN, default 100 */
     char password[128];              /* every lab user's password, default "synth-lab" */
     struct lab_cert_spec fe_cert;    /* default CN=fe.<domain>, SAN fe.<domain> */
     struct lab_cert_spec um_cert;    /* default CN=um.<domain>, SAN um.<domain> */
+    struct lab_cert_spec edge_cert;  /* default CN=sip.<domain>, SAN sip.<domain> */
     uint32_t um_max_message_ms;      /* UM hangs up after this, default 60000 */
     uint32_t register_max_expires_s; /* the registrar grants at most this; 0 = 3600 */
     uint16_t um_media_first, um_media_last; /* UM media ports, default 49152-57500 (SfB audio) */

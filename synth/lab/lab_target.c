@@ -34,6 +34,26 @@ static void lab_target_media(struct target_media *m)
                                                             LAB_CLIENT_AUDIO_LAST};
 }
 
+/* The name clients check a lab certificate against (lab.c does the same). */
+static const char *spec_name(const struct lab_cert_spec *s)
+{
+    return s->san_count ? s->san[0] : s->cn;
+}
+
+static int fill_endpoint(struct target_endpoint *e, const char *host, uint16_t port,
+                         const char *server_name, const char *ca_file)
+{
+    snprintf(e->host, sizeof(e->host), "%s", host);
+    e->port = port;
+    e->transport = SIP_TRANSPORT_TLS;
+    e->tls.verify = true;
+    snprintf(e->tls.server_name, sizeof(e->tls.server_name), "%s", server_name);
+    if ((size_t)snprintf(e->tls.ca_file, sizeof(e->tls.ca_file), "%s", ca_file) >=
+        sizeof(e->tls.ca_file))
+        return SYNTH_ECONFIG;
+    return 0;
+}
+
 int lab_target_fill(const struct lab *lab, struct target *t, struct synth_error *err)
 {
     const struct lab_config *cfg = lab_get_config(lab);
@@ -47,14 +67,10 @@ int lab_target_fill(const struct lab *lab, struct target *t, struct synth_error 
     snprintf(t->name, sizeof(t->name), "lab");
     lab_target_media(&t->media);
     snprintf(t->sip_domain, sizeof(t->sip_domain), "%s", cfg->domain);
-    snprintf(t->registrar.host, sizeof(t->registrar.host), "%s", ep.host);
-    t->registrar.port = ep.tls_port;
-    t->registrar.transport = SIP_TRANSPORT_TLS;
-    t->registrar.tls.verify = true;
-    snprintf(t->registrar.tls.server_name, sizeof(t->registrar.tls.server_name), "%s",
-             cfg->fe_cert.cn);
-    if ((size_t)snprintf(t->registrar.tls.ca_file, sizeof(t->registrar.tls.ca_file), "%s",
-                         lab_ca_file(lab)) >= sizeof(t->registrar.tls.ca_file))
+    t->has_edge = true;
+    if (fill_endpoint(&t->registrar, ep.host, ep.tls_port, cfg->fe_cert.cn, lab_ca_file(lab)) ||
+        fill_endpoint(&t->edge, ep.host, ep.edge_port, spec_name(&cfg->edge_cert),
+                      lab_ca_file(lab)))
         return synth_error_set(err, SYNTH_ECONFIG, "lab: CA path too long for a target");
     snprintf(t->voicemail_uri, sizeof(t->voicemail_uri), "%s", LAB_VOICEMAIL_URI);
     snprintf(t->path, sizeof(t->path), "%s", LAB_TARGET_PATH_NOTE);
@@ -92,6 +108,18 @@ static void yaml_quoted(FILE *f, const char *s)
     fputc('"', f);
 }
 
+static void write_endpoint(FILE *f, const char *key, const char *host, uint16_t port,
+                           const char *server_name, const char *ca_file)
+{
+    fprintf(f, "%s:\n  host: ", key);
+    yaml_quoted(f, host);
+    fprintf(f, "\n  port: %u\n  transport: tls\n  tls:\n    ca_file: ", port);
+    yaml_quoted(f, ca_file);
+    fputs("\n    server_name: ", f);
+    yaml_quoted(f, server_name);
+    fputc('\n', f);
+}
+
 static void write_yaml(FILE *f, const struct lab *lab)
 {
     const struct lab_config *cfg = lab_get_config(lab);
@@ -103,13 +131,11 @@ static void write_yaml(FILE *f, const struct lab *lab)
           "# that lab runs: its CA and certificates are made anew at each start.\n", f);
     fputs("name: lab\nsip_domain: ", f);
     yaml_quoted(f, cfg->domain);
-    fputs("\nregistrar:\n  host: ", f);
-    yaml_quoted(f, ep.host);
-    fprintf(f, "\n  port: %u\n  transport: tls\n  tls:\n    ca_file: ", ep.tls_port);
-    yaml_quoted(f, lab_ca_file(lab));
-    fputs("\n    server_name: ", f);
-    yaml_quoted(f, cfg->fe_cert.cn);
-    fputs("\nvoicemail_uri: ", f);
+    fputc('\n', f);
+    write_endpoint(f, "registrar", ep.host, ep.tls_port, cfg->fe_cert.cn, lab_ca_file(lab));
+    write_endpoint(f, "edge", ep.host, ep.edge_port, spec_name(&cfg->edge_cert),
+                   lab_ca_file(lab));
+    fputs("voicemail_uri: ", f);
     yaml_quoted(f, LAB_VOICEMAIL_URI);
     snprintf(pattern, sizeof(pattern), "sip:" LAB_USER_PATTERN "@%s", cfg->domain);
     fputs("\nusers:\n  pattern: ", f);
@@ -123,8 +149,9 @@ static void write_yaml(FILE *f, const struct lab *lab)
      * reach every listener. target_load skips this section. */
     fputs("lab:\n  host: ", f);
     yaml_quoted(f, ep.host);
-    fprintf(f, "\n  udp_port: %u\n  tcp_port: %u\n  tls_port: %u\n  um_port: %u\n",
-            ep.udp_port, ep.tcp_port, ep.tls_port, ep.um_port);
+    fprintf(f, "\n  udp_port: %u\n  tcp_port: %u\n  tls_port: %u\n  um_port: %u\n"
+               "  edge_port: %u\n",
+            ep.udp_port, ep.tcp_port, ep.tls_port, ep.um_port, ep.edge_port);
     fputs("  fe_server_name: ", f);
     yaml_quoted(f, cfg->fe_cert.cn);
     fputs("\n  um_server_name: ", f);

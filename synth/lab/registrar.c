@@ -68,12 +68,15 @@
 #define FE_NONCE_LEN (FE_NONCE_BODY_HEX + 2 * FE_NONCE_MAC_BYTES)
 #define FE_BRANCH_MAX 64
 #define FE_METHOD_MAX 32
-#define FE_UM_CONNECT_TIMEOUT_MS 5000
+#define FE_HOP_CONNECT_TIMEOUT_MS 5000
 #define FE_LISTEN_BACKLOG 512
 #define FE_HOST_MAX 80
-/* Our Via branches: the magic cookie (RFC 3261 8.1.1.7), "fe", the flow the
- * request came from, 'x' and a hash of the client transaction. */
+/* Our Via branches: the magic cookie (RFC 3261 8.1.1.7), "fe" (Front End)
+ * or "ed" (Edge), the flow the request came from, 'x' and a hash of the
+ * client transaction. The role tag keeps a trace readable. */
 #define FE_BRANCH_PREFIX "z9hG4bKfe"
+#define EDGE_BRANCH_PREFIX "z9hG4bKed"
+#define BRANCH_PREFIX_LEN (sizeof(FE_BRANCH_PREFIX) - 1)
 
 /* ms-diagnostics codes the lab writes. The format is SfB's; the codes are
  * the lab's own, stable so tests and findings can match them. */
@@ -89,7 +92,7 @@ enum fe_diag {
 enum flow_kind {
     FLOW_STREAM, /* an accepted TCP or TLS connection */
     FLOW_UDP,    /* one source address on the UDP socket */
-    FLOW_UM,     /* the FE→UM link */
+    FLOW_HOP,     /* the FE→UM link */
 };
 
 /* Where a message came from and where a reply goes: the unit the
@@ -129,7 +132,7 @@ struct aor {
     unsigned count;
 };
 
-enum um_link_state { UM_LINK_DOWN, UM_LINK_CONNECTING, UM_LINK_UP };
+enum hop_state { HOP_DOWN, HOP_CONNECTING, HOP_UP };
 
 struct fe_listener {
     struct registrar *fe;
@@ -138,14 +141,16 @@ struct fe_listener {
 };
 
 struct registrar {
+    enum registrar_role role;
+    const char *branch_prefix; /* FE_BRANCH_PREFIX or EDGE_BRANCH_PREFIX */
     struct event_base *base;
     const struct lab_config *cfg;
     struct lab_stats *stats;
-    SSL_CTX *server_ctx, *um_ctx;
+    SSL_CTX *server_ctx, *hop_ctx;
     char host[FE_HOST_MAX]; /* for Via and Record-Route */
     char fqdn[LAB_NAME_MAX];
-    char um_name[LAB_NAME_MAX];
-    struct sip_addr_storage um_addr;
+    char hop_name[LAB_NAME_MAX];
+    struct sip_addr_storage hop_addr;
     uint32_t nonce_lifetime_ms;
     bool challenge_invites;
     void (*link_ready)(int err, const char *detail, void *arg);
@@ -161,8 +166,8 @@ struct registrar {
     struct flow *flows_head, *flows_tail;
     size_t flow_count;
     uint64_t next_flow_id;
-    struct flow *um;
-    enum um_link_state um_state;
+    struct flow *hop;
+    enum hop_state hop_state;
 
     struct fe_txn *txn_by_branch[FE_TXN_BUCKETS];
     struct fe_txn *txns_head, *txns_tail;
@@ -257,7 +262,7 @@ static void flow_list_append(struct registrar *fe, struct flow *f)
 static void flow_touch(struct registrar *fe, struct flow *f)
 {
     f->last_used_ms = lab_now_ms();
-    if (f->kind != FLOW_UM && fe->flows_tail != f) {
+    if (f->kind != FLOW_HOP && fe->flows_tail != f) {
         flow_list_remove(fe, f);
         flow_list_append(fe, f);
     }
@@ -939,13 +944,13 @@ static void fe_branch(const struct registrar *fe, uint64_t from, const struct si
     h = fnv(h, &m->via.port, sizeof(m->via.port));
     h = fnv(h, m->call_id.p, m->call_id.l);
     h = fnv(h, &m->cseq, sizeof(m->cseq));
-    snprintf(out, size, FE_BRANCH_PREFIX "%" PRIu64 "x%016" PRIx64, from, h);
+    snprintf(out, size, "%s%" PRIu64 "x%016" PRIx64, fe->branch_prefix, from, h);
 }
 
-static bool branch_flow(struct strv branch, uint64_t *flow_id)
+static bool branch_flow(const struct registrar *fe, struct strv branch, uint64_t *flow_id)
 {
-    size_t n = sizeof(FE_BRANCH_PREFIX) - 1;
-    if (branch.l <= n || memcmp(branch.p, FE_BRANCH_PREFIX, n) != 0)
+    size_t n = BRANCH_PREFIX_LEN;
+    if (branch.l <= n || memcmp(branch.p, fe->branch_prefix, n) != 0)
         return false;
     const char *x = memchr(branch.p + n, 'x', branch.l - n);
     if (!x)
@@ -1022,7 +1027,7 @@ static uint16_t fe_forward_request(struct registrar *fe, struct flow *from,
 
     sbuf_init(&ins, insert, sizeof(insert));
     sbuf_printf(&ins, "Via: SIP/2.0/%s %s:%u;branch=%s\r\n", transport_upper(to->transport),
-                fe->host, fe->port[to->kind == FLOW_UM ? SIP_TRANSPORT_TLS : to->transport],
+                fe->host, fe->port[to->kind == FLOW_HOP ? SIP_TRANSPORT_TLS : to->transport],
                 branch);
     if (record_route)
         sbuf_printf(&ins, "Record-Route: <sip:%s:%u;transport=%s;lr;cid=%" PRIu64 ">\r\n",
@@ -1039,7 +1044,7 @@ static uint16_t fe_forward_request(struct registrar *fe, struct flow *from,
         rewrite_edit(&rw, mfh->value, mf_val);
     }
     rewrite_edit(&rw, pop_route, NULL);
-    if (from->kind != FLOW_UM) {
+    if (from->kind != FLOW_HOP) {
         const struct sip_hdr *via = sip_msg_hdr(m, SIP_HDR_VIA, NULL);
         sbuf_init(&vs, via_val, sizeof(via_val));
         via_received(&vs, via, &m->via, &from->addr);
@@ -1056,19 +1061,19 @@ static uint16_t fe_forward_request(struct registrar *fe, struct flow *from,
     if (msg_rewrite(&sb, m, &rw) != 0)
         return 513;
     if (flow_send(fe, to, sb.buf, sb.len, NULL) != 0)
-        return to->kind == FLOW_UM ? 503 : 430;
+        return to->kind == FLOW_HOP ? 503 : 430;
     return 0;
 }
 
-static void um_link_connect(struct registrar *fe);
+static void hop_link_connect(struct registrar *fe);
 
 /* The UM link if it is up; else starts reconnecting and returns NULL. */
-static struct flow *um_flow(struct registrar *fe)
+static struct flow *hop_flow(struct registrar *fe)
 {
-    if (fe->um_state == UM_LINK_UP)
-        return fe->um;
-    if (fe->um_state == UM_LINK_DOWN)
-        um_link_connect(fe);
+    if (fe->hop_state == HOP_UP)
+        return fe->hop;
+    if (fe->hop_state == HOP_DOWN)
+        hop_link_connect(fe);
     return NULL;
 }
 
@@ -1078,7 +1083,10 @@ static void fe_respond_status(struct registrar *fe, struct flow *f, const struct
     if (status == 430)
         fe_respond(fe, f, m, 430, "Flow Failed", NULL); /* RFC 5626 11.6 */
     else if (status == 503)
-        fe_respond_diag(fe, f, m, 503, DIAG_UNAVAILABLE, "Voice mail server is unreachable", 1);
+        fe_respond_diag(fe, f, m, 503, DIAG_UNAVAILABLE,
+                        fe->role == REGISTRAR_EDGE ? "Front End is unreachable"
+                                                   : "Voice mail server is unreachable",
+                        1);
     else
         fe_respond(fe, f, m, status, NULL, NULL);
 }
@@ -1093,15 +1101,15 @@ static void fe_route_dialog(struct registrar *fe, struct flow *from, const struc
     struct flow *to;
     char branch[FE_BRANCH_MAX];
 
-    if (from->kind == FLOW_UM) {
+    if (from->kind == FLOW_HOP) {
         to = flow_by_id(fe, cid);
-        if (!to || to->kind == FLOW_UM) {
+        if (!to || to->kind == FLOW_HOP) {
             if (!ack)
                 fe_respond_status(fe, from, m, 430);
             return;
         }
     } else {
-        to = um_flow(fe);
+        to = hop_flow(fe);
         if (!to) {
             if (!ack)
                 fe_respond_status(fe, from, m, 503);
@@ -1145,7 +1153,7 @@ static void fe_invite(struct registrar *fe, struct flow *f, const struct sip_msg
     char branch[FE_BRANCH_MAX];
     fe_branch(fe, f->id, m, branch, sizeof(branch));
 
-    if (!routes_to_um(m)) {
+    if (fe->role == REGISTRAR_FRONT_END && !routes_to_um(m)) {
         txn_note_local(fe, branch, f->id);
         fe_respond_diag(fe, f, m, 404, DIAG_NOT_ROUTABLE, "Destination URI is not routable", 0);
         return;
@@ -1159,15 +1167,15 @@ static void fe_invite(struct registrar *fe, struct flow *f, const struct sip_msg
             return;
         }
     }
-    struct flow *um = um_flow(fe);
+    struct flow *hop = hop_flow(fe);
     struct fe_txn *t = txn_find(fe, strv_from_cstr(branch));
     if (t && t->local) {
         /* A retransmission of an INVITE we refused: refuse it again. */
         t = NULL;
     } else if (!t) {
-        t = um ? txn_new(fe, branch, f->id) : NULL;
+        t = hop ? txn_new(fe, branch, f->id) : NULL;
     }
-    if (!um || !t) {
+    if (!hop || !t) {
         txn_note_local(fe, branch, f->id);
         fe_respond_status(fe, f, m, 503);
         return;
@@ -1175,7 +1183,7 @@ static void fe_invite(struct registrar *fe, struct flow *f, const struct sip_msg
     /* RFC 3261 16.2: a stateful proxy answers an INVITE with 100 at once,
      * retransmissions included, so the client stops retransmitting. */
     fe_respond(fe, f, m, 100, NULL, NULL);
-    uint16_t st = fe_forward_request(fe, f, m, um, branch, pop_route, true);
+    uint16_t st = fe_forward_request(fe, f, m, hop, branch, pop_route, true);
     if (st) {
         t->local = true;
         t->final = true;
@@ -1192,22 +1200,71 @@ static void fe_cancel(struct registrar *fe, struct flow *f, const struct sip_msg
     char branch[FE_BRANCH_MAX];
     fe_branch(fe, f->id, m, branch, sizeof(branch));
     struct fe_txn *t = txn_find(fe, strv_from_cstr(branch));
-    struct flow *um = um_flow(fe);
+    struct flow *hop = hop_flow(fe);
 
     if (t)
         fe_respond(fe, f, m, 200, NULL, NULL);
     if (t && (t->final || t->local || t->cancelled))
         return;
-    if (!um) {
+    if (!hop) {
         if (!t)
             fe_respond_status(fe, f, m, 503);
         return;
     }
     if (t)
         t->cancelled = true;
-    uint16_t st = fe_forward_request(fe, f, m, um, branch, pop_route, false);
+    uint16_t st = fe_forward_request(fe, f, m, hop, branch, pop_route, false);
     if (st && !t)
         fe_respond_status(fe, f, m, st);
+}
+
+/* An ACK goes on to the next hop, unless it acknowledges a response we
+ * generated: that one stops here (RFC 3261 17.2.1). */
+static void forward_ack(struct registrar *fe, struct flow *f, const struct sip_msg *m,
+                        struct strv route)
+{
+    char branch[FE_BRANCH_MAX];
+    fe_branch(fe, f->id, m, branch, sizeof(branch));
+    struct fe_txn *t = txn_find(fe, strv_from_cstr(branch));
+    struct flow *hop = hop_flow(fe);
+    if ((t && t->local) || !hop)
+        return;
+    fe_forward_request(fe, f, m, hop, branch, route, false);
+}
+
+/* A request relayed to the next hop without a response context: the next
+ * hop answers it, the answer finds its way back by our Via. */
+static void forward_to_hop(struct registrar *fe, struct flow *f, const struct sip_msg *m,
+                           struct strv route)
+{
+    struct flow *hop = hop_flow(fe);
+    char branch[FE_BRANCH_MAX];
+    if (!hop) {
+        fe_respond_status(fe, f, m, 503);
+        return;
+    }
+    fe_branch(fe, f->id, m, branch, sizeof(branch));
+    uint16_t st = fe_forward_request(fe, f, m, hop, branch, route, false);
+    if (st)
+        fe_respond_status(fe, f, m, st);
+}
+
+/* The Edge access proxy relays everything to the Front End, which
+ * authenticates and registers (as an SfB Edge hands REGISTER to the
+ * Director or pool); INVITEs statefully and record-routed, so the dialog's
+ * later requests and the UM's BYE come back through the Edge. */
+static void edge_request(struct registrar *fe, struct flow *f, const struct sip_msg *m,
+                         struct strv route)
+{
+    atomic_fetch_add(&fe->stats->edge_requests, 1);
+    if (strv_eq(m->method, "INVITE") && !strv_isset(m->to.tag))
+        fe_invite(fe, f, m, route);
+    else if (strv_eq(m->method, "CANCEL"))
+        fe_cancel(fe, f, m, route);
+    else if (strv_eq(m->method, "ACK"))
+        forward_ack(fe, f, m, route);
+    else
+        forward_to_hop(fe, f, m, route);
 }
 
 static void fe_request(struct registrar *fe, struct flow *f, const struct sip_msg *m)
@@ -1230,13 +1287,19 @@ static void fe_request(struct registrar *fe, struct flow *f, const struct sip_ms
         return;
     }
     if (route_is_ours(fe, m, &route, &cid) && cid != 0) {
+        if (fe->role == REGISTRAR_EDGE)
+            atomic_fetch_add(&fe->stats->edge_requests, 1);
         fe_route_dialog(fe, f, m, route, cid);
         return;
     }
-    if (f->kind == FLOW_UM) {
-        /* The UM always sends within a dialog we record-routed. */
+    if (f->kind == FLOW_HOP) {
+        /* The next hop always sends within a dialog we record-routed. */
         if (!ack)
             fe_respond(fe, f, m, 404, NULL, NULL);
+        return;
+    }
+    if (fe->role == REGISTRAR_EDGE) {
+        edge_request(fe, f, m, route);
         return;
     }
     bool in_dialog = strv_isset(m->to.tag);
@@ -1253,26 +1316,10 @@ static void fe_request(struct registrar *fe, struct flow *f, const struct sip_ms
     } else if (strv_eq(m->method, "CANCEL")) {
         fe_cancel(fe, f, m, route);
     } else if (ack) {
-        char branch[FE_BRANCH_MAX];
-        fe_branch(fe, f->id, m, branch, sizeof(branch));
-        struct fe_txn *t = txn_find(fe, strv_from_cstr(branch));
-        struct flow *um = um_flow(fe);
-        /* The ACK of a response we generated stops here (RFC 3261 17.2.1). */
-        if ((t && t->local) || !um)
-            return;
-        fe_forward_request(fe, f, m, um, branch, route, false);
+        forward_ack(fe, f, m, route);
     } else if (in_dialog) {
         /* A client that ignored our Record-Route: the only dialogs are with the UM. */
-        struct flow *um = um_flow(fe);
-        char branch[FE_BRANCH_MAX];
-        if (!um) {
-            fe_respond_status(fe, f, m, 503);
-            return;
-        }
-        fe_branch(fe, f->id, m, branch, sizeof(branch));
-        uint16_t st = fe_forward_request(fe, f, m, um, branch, route, false);
-        if (st)
-            fe_respond_status(fe, f, m, st);
+        forward_to_hop(fe, f, m, route);
     } else {
         char extra[sizeof(ALLOW)];
         snprintf(extra, sizeof(extra), "%s", ALLOW);
@@ -1284,7 +1331,7 @@ static void fe_request(struct registrar *fe, struct flow *f, const struct sip_ms
 static void fe_response(struct registrar *fe, struct flow *f, const struct sip_msg *m)
 {
     uint64_t fid;
-    if (!branch_flow(m->via.branch, &fid))
+    if (!branch_flow(fe, m->via.branch, &fid))
         return; /* not a request we forwarded: discard (RFC 3261 16.7 step 1... 18.1.2) */
     struct flow *to = flow_by_id(fe, fid);
     if (!to || m->status == 100)
@@ -1378,7 +1425,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     }
 }
 
-static void um_link_report(struct registrar *fe, int err, const char *detail)
+static void hop_link_report(struct registrar *fe, int err, const char *detail)
 {
     if (fe->link_reported || !fe->link_ready)
         return;
@@ -1386,7 +1433,7 @@ static void um_link_report(struct registrar *fe, int err, const char *detail)
     fe->link_ready(err, detail, fe->arg);
 }
 
-static void um_connected(struct sip_conn *c, int err, void *arg)
+static void hop_connected(struct sip_conn *c, int err, void *arg)
 {
     struct flow *f = arg;
     struct registrar *fe = f->fe;
@@ -1397,46 +1444,46 @@ static void um_connected(struct sip_conn *c, int err, void *arg)
             tls_describe_verify_error(sip_conn_ssl(c), detail, sizeof(detail));
         sip_conn_free(c);
         f->conn = NULL;
-        fe->um_state = UM_LINK_DOWN;
-        um_link_report(fe, err, detail);
+        fe->hop_state = HOP_DOWN;
+        hop_link_report(fe, err, detail);
         return;
     }
-    fe->um_state = UM_LINK_UP;
-    um_link_report(fe, 0, NULL);
+    fe->hop_state = HOP_UP;
+    hop_link_report(fe, 0, NULL);
 }
 
-static void um_recv(struct sip_conn *c, const struct sip_msg *m,
+static void hop_recv(struct sip_conn *c, const struct sip_msg *m,
                     const struct sip_addr_storage *src, void *arg)
 {
     struct flow *f = arg;
     fe_recv(f->fe, f, m);
 }
 
-static void um_closed(struct sip_conn *c, int err, void *arg)
+static void hop_closed(struct sip_conn *c, int err, void *arg)
 {
     struct flow *f = arg;
     sip_conn_free(c);
     f->conn = NULL;
-    f->fe->um_state = UM_LINK_DOWN;
+    f->fe->hop_state = HOP_DOWN;
 }
 
-static void um_link_connect(struct registrar *fe)
+static void hop_link_connect(struct registrar *fe)
 {
-    static const struct sip_conn_handlers h = {um_connected, um_recv, um_closed};
+    static const struct sip_conn_handlers h = {hop_connected, hop_recv, hop_closed};
     struct sip_conn_opts o = {0};
     struct synth_error err;
 
     o.transport = SIP_TRANSPORT_TLS;
-    o.remote = fe->um_addr;
-    o.ssl_ctx = fe->um_ctx;
-    o.server_name = fe->um_name;
-    o.connect_timeout_ms = FE_UM_CONNECT_TIMEOUT_MS;
+    o.remote = fe->hop_addr;
+    o.ssl_ctx = fe->hop_ctx;
+    o.server_name = fe->hop_name;
+    o.connect_timeout_ms = FE_HOP_CONNECT_TIMEOUT_MS;
     o.dscp = -1;
-    fe->um_state = UM_LINK_CONNECTING;
-    if (sip_conn_connect(&fe->um->conn, fe->base, &o, &h, fe->um, &err) != 0) {
-        fe->um->conn = NULL;
-        fe->um_state = UM_LINK_DOWN;
-        um_link_report(fe, SYNTH_EIO, err.msg);
+    fe->hop_state = HOP_CONNECTING;
+    if (sip_conn_connect(&fe->hop->conn, fe->base, &o, &h, fe->hop, &err) != 0) {
+        fe->hop->conn = NULL;
+        fe->hop_state = HOP_DOWN;
+        hop_link_report(fe, SYNTH_EIO, err.msg);
     }
 }
 
@@ -1463,6 +1510,11 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- start and stop ------------------------------------------------------- */
 
+static const char *role_name(const struct registrar *fe)
+{
+    return fe->role == REGISTRAR_EDGE ? "edge" : "front end";
+}
+
 static int listen_stream(struct registrar *fe, struct fe_listener *fl, enum sip_transport t,
                          const struct sip_addr_storage *local, struct synth_error *err)
 {
@@ -1476,13 +1528,14 @@ static int listen_stream(struct registrar *fe, struct fe_listener *fl, enum sip_
     if (!fl->l) {
         char a[80];
         sip_addr_format(local, a, sizeof(a));
-        return synth_error_set(err, SYNTH_EIO, "front end: cannot listen on %s/%s: %s", a,
-                               sip_transport_name(t), strerror(errno));
+        return synth_error_set(err, SYNTH_EIO, "%s: cannot listen on %s/%s: %s",
+                               role_name(fe), a, sip_transport_name(t), strerror(errno));
     }
     struct sip_addr_storage bound;
     bound.len = sizeof(bound.ss);
     if (getsockname(evconnlistener_get_fd(fl->l), (struct sockaddr *)&bound.ss, &bound.len) != 0)
-        return synth_error_set(err, SYNTH_EIO, "front end: getsockname: %s", strerror(errno));
+        return synth_error_set(err, SYNTH_EIO, "%s: getsockname: %s", role_name(fe),
+                               strerror(errno));
     char ip[INET6_ADDRSTRLEN];
     addr_ip(&bound, ip, sizeof(ip), &fe->port[t]);
     return 0;
@@ -1498,6 +1551,13 @@ static int bind_all(struct registrar *fe, const struct registrar_opts *o, struct
     rc = sip_addr_resolve(&local, cfg->listen_host, cfg->udp_port, err);
     if (rc != 0)
         return rc;
+    fe->hop_addr = local;
+    addr_set_port(&fe->hop_addr, o->hop_port);
+    if (fe->role == REGISTRAR_EDGE) {
+        /* An Edge access service listens on TLS only (443 in the field). */
+        addr_set_port(&local, o->listen_port);
+        return listen_stream(fe, &fe->tls, SIP_TRANSPORT_TLS, &local, err);
+    }
     rc = sip_conn_udp_bind(&fe->udp, fe->base, &local, &uh, fe, err);
     if (rc != 0)
         return rc;
@@ -1509,12 +1569,7 @@ static int bind_all(struct registrar *fe, const struct registrar_opts *o, struct
     if (rc != 0)
         return rc;
     addr_set_port(&local, cfg->tls_port);
-    rc = listen_stream(fe, &fe->tls, SIP_TRANSPORT_TLS, &local, err);
-    if (rc != 0)
-        return rc;
-    fe->um_addr = local;
-    addr_set_port(&fe->um_addr, o->um_port);
-    return 0;
+    return listen_stream(fe, &fe->tls, SIP_TRANSPORT_TLS, &local, err);
 }
 
 int registrar_start(struct registrar **out, struct event_base *base,
@@ -1524,11 +1579,13 @@ int registrar_start(struct registrar **out, struct event_base *base,
     struct registrar *fe = calloc(1, sizeof(*fe));
     if (!fe)
         return synth_error_set(err, SYNTH_ENOMEM, "front end: out of memory");
+    fe->role = o->role;
+    fe->branch_prefix = o->role == REGISTRAR_EDGE ? EDGE_BRANCH_PREFIX : FE_BRANCH_PREFIX;
     fe->base = base;
     fe->cfg = o->cfg;
     fe->stats = o->stats;
     fe->server_ctx = o->server_ctx;
-    fe->um_ctx = o->um_client_ctx;
+    fe->hop_ctx = o->hop_ctx;
     fe->nonce_lifetime_ms = o->nonce_lifetime_ms;
     fe->challenge_invites = o->challenge_invites;
     fe->link_ready = o->link_ready;
@@ -1537,32 +1594,32 @@ int registrar_start(struct registrar **out, struct event_base *base,
     fe->user_count = o->cfg->user_count;
     lab_uri_host(o->cfg, fe->host, sizeof(fe->host));
     snprintf(fe->fqdn, sizeof(fe->fqdn), "%s", o->fqdn);
-    snprintf(fe->um_name, sizeof(fe->um_name), "%s", o->um_server_name);
+    snprintf(fe->hop_name, sizeof(fe->hop_name), "%s", o->hop_name);
     if (RAND_bytes(fe->secret, sizeof(fe->secret)) != 1 ||
         RAND_bytes((unsigned char *)&fe->hash_salt, sizeof(fe->hash_salt)) != 1) {
         rc = synth_error_set(err, SYNTH_EINTERNAL, "front end: no random bytes for nonces");
         goto fail;
     }
     fe->aors = calloc(fe->user_count ? fe->user_count : 1, sizeof(*fe->aors));
-    fe->um = calloc(1, sizeof(*fe->um));
+    fe->hop = calloc(1, sizeof(*fe->hop));
     fe->sweep = event_new(base, -1, EV_PERSIST, sweep_cb, fe);
-    if (!fe->aors || !fe->um || !fe->sweep) {
+    if (!fe->aors || !fe->hop || !fe->sweep) {
         rc = synth_error_set(err, SYNTH_ENOMEM, "front end: out of memory");
         goto fail;
     }
-    fe->um->fe = fe;
-    fe->um->id = fe->next_flow_id++;
-    fe->um->kind = FLOW_UM;
-    fe->um->transport = SIP_TRANSPORT_TLS;
-    fe->um->next_id = fe->flow_by_id[fe->um->id % FE_FLOW_BUCKETS];
-    fe->flow_by_id[fe->um->id % FE_FLOW_BUCKETS] = fe->um;
+    fe->hop->fe = fe;
+    fe->hop->id = fe->next_flow_id++;
+    fe->hop->kind = FLOW_HOP;
+    fe->hop->transport = SIP_TRANSPORT_TLS;
+    fe->hop->next_id = fe->flow_by_id[fe->hop->id % FE_FLOW_BUCKETS];
+    fe->flow_by_id[fe->hop->id % FE_FLOW_BUCKETS] = fe->hop;
 
     rc = bind_all(fe, o, err);
     if (rc != 0)
         goto fail;
     struct timeval tv = {FE_SWEEP_MS / 1000, (FE_SWEEP_MS % 1000) * 1000};
     event_add(fe->sweep, &tv);
-    um_link_connect(fe);
+    hop_link_connect(fe);
     *out = fe;
     return 0;
 fail:
@@ -1608,10 +1665,10 @@ void registrar_free(struct registrar *fe)
             sip_conn_free(f->conn);
         flow_free(fe, f);
     }
-    if (fe->um) {
-        if (fe->um->conn)
-            sip_conn_free(fe->um->conn);
-        free(fe->um);
+    if (fe->hop) {
+        if (fe->hop->conn)
+            sip_conn_free(fe->hop->conn);
+        free(fe->hop);
     }
     while (fe->txns_head)
         txn_free(fe, fe->txns_head);

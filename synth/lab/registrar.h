@@ -1,6 +1,9 @@
 /* The lab's Front End: a registrar with Digest authentication (RFC 3261 10,
  * 22; RFC 7616, RFC 8760) and a record-routing proxy (RFC 3261 16) that
- * sends voicemail calls to the UM over one mutual-TLS link. */
+ * sends voicemail calls to the UM over one mutual-TLS link. The same proxy
+ * in the Edge role is the Edge access proxy: it takes external users'
+ * requests on TLS and relays every one, REGISTER included, to the Front End
+ * over its own mutual-TLS link, record-routing so the dialog stays on it. */
 #ifndef SYNTH_LAB_REGISTRAR_H
 #define SYNTH_LAB_REGISTRAR_H
 
@@ -15,17 +18,27 @@
 struct event_base;
 struct registrar;
 
+enum registrar_role {
+    REGISTRAR_FRONT_END, /* registrar + proxy to the UM */
+    REGISTRAR_EDGE,      /* access proxy to the Front End: TLS only, no registrar */
+};
+
 struct registrar_opts {
+    enum registrar_role role;
     const struct lab_config *cfg;  /* borrowed for the registrar's lifetime */
     struct lab_stats *stats;
     SSL_CTX *server_ctx;           /* FE certificate, for the TLS listener */
-    SSL_CTX *um_client_ctx;        /* FE→UM: trusts the lab CA, presents the FE certificate */
-    const char *fqdn;              /* the FE's name: ms-diagnostics source */
-    const char *um_server_name;    /* name the UM certificate must carry */
-    uint16_t um_port;
+    /* The next hop, over mutual TLS: the UM for the Front End, the Front
+     * End for the Edge. The context trusts the lab CA and presents this
+     * server's certificate. */
+    SSL_CTX *hop_ctx;
+    const char *fqdn;              /* this server's name: ms-diagnostics source */
+    const char *hop_name;          /* name the next hop's certificate must carry */
+    uint16_t hop_port;             /* on cfg->listen_host */
+    uint16_t listen_port;          /* Edge: its TLS port (0 = ephemeral); the FE uses cfg's */
     uint32_t nonce_lifetime_ms;
     bool challenge_invites;
-    /* Called once, from the loop, when the first FE→UM link is up (err 0)
+    /* Called once, from the loop, when the first link to the next hop is up (err 0)
      * or could not be made. */
     void (*link_ready)(int err, const char *detail, void *arg);
     void *arg;
@@ -37,7 +50,7 @@ struct registrar_opts {
 int registrar_start(struct registrar **out, struct event_base *base,
                     const struct registrar_opts *o, struct synth_error *err);
 
-/* The bound ports. */
+/* The bound ports (0 for a transport the role does not listen on). */
 void registrar_ports(const struct registrar *r, uint16_t *udp, uint16_t *tcp, uint16_t *tls);
 
 /* Current contact bindings of every user (expired ones not counted). */

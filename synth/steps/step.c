@@ -59,6 +59,7 @@ int step_run_start(struct step_run *run, struct vuser *u, const struct scenario_
     if (!run->ops)
         return SYNTH_EINVAL;
     step_result_init(&run->result, cfg->kind, step_index, u->index);
+    run->result.via = u->via;
     run->result.intended_us = intended_us;
     run->result.start_us = step_now_us(run);
     run->result.wall_start_ms = wall_ms();

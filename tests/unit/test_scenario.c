@@ -81,6 +81,28 @@ static void defaults(void **state)
     assert_true(s.steps[0].hangup_on_greeting);
     assert_int_equal(s.audio.record, RECORD_FAILED);
     assert_int_equal(s.audio.max_ms, 60000);
+    assert_int_equal(s.load.via_count, 1);
+    assert_int_equal(s.load.via[0], ACCESS_INTERNAL);
+}
+
+static void load_via(void **state)
+{
+    static struct scenario s;
+    struct synth_error err = {{0}};
+    assert_int_equal(parse(&s, "name: x\nsteps: [call]\n"
+                               "load: {users: 2, rate: 1, iterations: 1, via: [edge, internal]}\n",
+                           &err),
+                     0);
+    assert_int_equal(s.load.via_count, 2);
+    assert_int_equal(s.load.via[0], ACCESS_EDGE);
+    assert_int_equal(s.load.via[1], ACCESS_INTERNAL);
+    assert_int_equal(parse(&s, "name: x\nsteps: [call]\n"
+                               "load: {users: 2, rate: 1, iterations: 1, via: edge}\n",
+                           &err),
+                     0);
+    assert_int_equal(s.load.via_count, 1);
+    assert_int_equal(s.load.via[0], ACCESS_EDGE);
+    assert_string_equal(access_path_name(ACCESS_EDGE), "edge");
 }
 
 static void call_media_keys(void **state)
@@ -156,6 +178,12 @@ static void errors_name_line_and_key(void **state)
          "sc.yaml:3: steps[0].dtmf.keys: 'x' is not a DTMF key (0-9, *, #, A-D)"},
         {"name: x\nsteps: [dtmf]\nload: {users: 1, rate: 1, iterations: 1}\n",
          "sc.yaml:2: steps[0]: dtmf needs keys: - dtmf: {keys: \"1234#\"}"},
+        {"name: x\nsteps: [call]\nload: {users: 1, rate: 1, iterations: 1, via: dmz}\n",
+         "sc.yaml:3: load.via: expected internal or edge"},
+        {"name: x\nsteps: [call]\nload: {users: 1, rate: 1, iterations: 1, via: [edge, edge]}\n",
+         "sc.yaml:3: load.via[1]: edge is listed twice"},
+        {"name: x\nsteps: [call]\nload: {users: 1, rate: 1, iterations: 1, via: []}\n",
+         "sc.yaml:3: load.via: give internal, edge or [internal, edge]"},
         {"nmae: x\n",
          "sc.yaml:1: unknown key 'nmae' (accepted: name, description, steps, load, thresholds, "
          "sip, audio)"},
@@ -172,7 +200,7 @@ static void errors_name_line_and_key(void **state)
 
 static void shipped_scenarios_load(void **state)
 {
-    static const char *const files[] = {"scenarios/voicemail.yaml",
+    static const char *const files[] = {"scenarios/voicemail.yaml", "scenarios/voicemail-edge.yaml",
                                          "tests/integration/scenarios/short-call.yaml"};
     const char *src = getenv("SYNTH_SOURCE_DIR");
     if (!src)
@@ -207,7 +235,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(full_scenario),          cmocka_unit_test(defaults),
-        cmocka_unit_test(call_media_keys),
+        cmocka_unit_test(call_media_keys),        cmocka_unit_test(load_via),
         cmocka_unit_test(errors_name_line_and_key), cmocka_unit_test(shipped_scenarios_load),
         cmocka_unit_test(missing_file),           cmocka_unit_test(step_names),
     };

@@ -84,6 +84,8 @@ static void pattern_target(void **state)
     snprintf(want, sizeof(want), "%s/ca.pem", tmpdir);
     assert_string_equal(t.registrar.tls.ca_file, want);
     assert_string_equal(t.registrar.tls.server_name, "pool.contoso.com");
+    assert_false(t.has_edge);
+    assert_null(target_endpoint_for(&t, ACCESS_EDGE));
     assert_int_equal(t.user_count, 3);
     assert_string_equal(t.users[0].uri, "sip:user007@contoso.com");
     assert_string_equal(t.users[2].uri, "sip:user009@contoso.com");
@@ -249,6 +251,8 @@ static void lab_written_target_loads(void **state)
                        "name: lab\nsip_domain: \"lab.synth.test\"\nregistrar:\n  host: \"127.0.0.1\"\n"
                        "  port: 40000\n  transport: tls\n  tls:\n    ca_file: \"/x/ca.pem\"\n"
                        "    server_name: \"fe.lab.synth.test\"\n"
+                       "edge:\n  host: \"127.0.0.1\"\n  port: 40001\n  transport: tls\n"
+                       "  tls:\n    ca_file: \"/x/ca.pem\"\n    server_name: \"sip.lab.synth.test\"\n"
                        "voicemail_uri: \"sip:{user}@{domain};opaque=app:voicemail\"\n"
                        "users:\n  pattern: \"sip:user{n:04}@lab.synth.test\"\n  password: \"synth-lab\"\n"
                        "  count: 100\nlab:\n  host: \"127.0.0.1\"\n  udp_port: 1\n",
@@ -258,6 +262,11 @@ static void lab_written_target_loads(void **state)
     assert_int_equal(t.user_count, 100);
     assert_string_equal(t.users[99].uri, "sip:user0100@lab.synth.test");
     assert_string_equal(t.registrar.tls.ca_file, "/x/ca.pem");
+    assert_true(t.has_edge);
+    assert_int_equal(t.edge.port, 40001);
+    assert_string_equal(t.edge.tls.server_name, "sip.lab.synth.test");
+    assert_ptr_equal(target_endpoint_for(&t, ACCESS_EDGE), &t.edge);
+    assert_ptr_equal(target_endpoint_for(&t, ACCESS_INTERNAL), &t.registrar);
     target_free(&t);
 }
 

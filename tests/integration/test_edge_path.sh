@@ -1,0 +1,70 @@
+#!/bin/bash
+# Internal and external users side by side: users on `via: edge` register and
+# call through the lab's Edge access proxy, which relays everything to the
+# Front End over its own mutual-TLS link; summary.json "paths" compares the two.
+. "$(dirname "$0")/lib.sh"
+
+# 1. voicemail-edge.yaml against the embedded lab: both paths answered, with
+#    the greeting, counted apart; every event says its path.
+rc=0; "$SYNTH" run "$SRC/scenarios/voicemail-edge.yaml" --lab --out "$T/both" --workers 2 \
+    >"$T/both.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "voicemail-edge: exit $rc: $(tail -20 "$T/both.out")"
+S="$T/both/summary.json"
+assert_json "$S" '.via == ["internal", "edge"]' "summary names the paths taken"
+assert_json "$S" '.paths.internal.calls.attempted == 10 and .paths.edge.calls.attempted == 10' "10 calls on each path"
+assert_json "$S" '.paths.edge.calls.greeting_heard == 10 and .paths.internal.calls.greeting_heard == 10' "greeting heard on both paths"
+assert_json "$S" '.paths.edge.steps.register.ok >= 10 and .paths.edge.calls.setup_ms.p95 > 0' "edge users registered, setup measured"
+assert_json "$S" '.calls.attempted == (.paths.internal.calls.attempted + .paths.edge.calls.attempted)' "paths add up to the total"
+n=$(jq -r 'select(.step == "call") | .via' "$T/both/events.jsonl" | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')
+[ "$n" = "edge=10 internal=10 " ] || fail "call events by via: '$n'"
+ok "events.jsonl: 10 calls via edge, 10 via internal"
+grep -q "^calls via" "$T/both.out" || fail "terminal lacks the per-path table: $(cat "$T/both.out")"
+ok "terminal shows calls per path"
+
+# 2. The Edge really carries the external users: a lab in its own process,
+#    a target whose registrar is a dead port and whose edge is the lab's Edge.
+#    Edge users still register, call and hear the greeting; the lab counts
+#    what the Edge relayed.
+"$SYNTH" lab --state-dir "$T/lab" --write-target "$T/lab.yaml" >"$T/lab.out" 2>&1 &
+LABPID=$!; PIDS="$PIDS $LABPID"
+wait_for_line "$T/lab.out" "lab ready" 10
+grep -q "edge tls:[1-9]" "$T/lab.out" || fail "lab does not announce its edge: $(cat "$T/lab.out")"
+dead=$(free_port)
+edge_port=$(awk '/^edge:/{e=1} e && /port:/{print $2; exit}' "$T/lab.yaml")
+awk -v dead="$dead" '/^registrar:/{r=1} /^edge:/{r=0} r && /^  port:/{$0="  port: " dead} {print}' \
+    "$T/lab.yaml" >"$T/edge-only.yaml"
+grep -q "port: $dead" "$T/edge-only.yaml" || fail "could not point the registrar at a dead port"
+cat >"$T/edge.yaml" <<SCN
+name: edge-only
+steps:
+  - register: {expires: 300s, timeout: 5s}
+  - call: {hold: 10s, timeout: 5s, greeting: required, first_media_timeout: 3s}
+  - hangup
+  - unregister
+load: {users: 3, rate: 5, iterations: 3, via: edge}
+SCN
+rc=0; "$SYNTH" run "$T/edge.yaml" --target "$T/edge-only.yaml" --out "$T/edge" --workers 1 \
+    --quiet >"$T/edge.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "edge only (registrar dead, edge $edge_port): exit $rc: $(tail -20 "$T/edge.out")"
+assert_json "$T/edge/summary.json" '.calls.answered == 3 and .calls.greeting_heard == 3 and .steps.unregister.ok == 3' "through the Edge alone: 3 calls, greeting heard"
+assert_json "$T/edge/summary.json" '.paths == null and .via == ["edge"]' "one path: no per-path breakdown, via edge"
+# The same users straight to the (dead) registrar fail as unreachable.
+sed 's/via: edge/via: internal/' "$T/edge.yaml" >"$T/internal.yaml"
+rc=0; "$SYNTH" run "$T/internal.yaml" --target "$T/edge-only.yaml" --out "$T/int" --workers 1 \
+    --quiet >"$T/int.out" 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "internal users to a dead registrar: exit $rc, want 2"
+assert_json "$T/int/summary.json" '[.findings[].id] | index("transport.unreachable") != null' "internal path to a dead registrar: unreachable"
+kill -TERM "$LABPID"
+for _ in $(seq 100); do grep -q "lab edge:" "$T/lab.out" && break; sleep 0.1; done
+relayed=$(sed -n 's/^lab edge: \([0-9]*\) requests relayed/\1/p' "$T/lab.out")
+# Per user at least REGISTER twice (challenge), INVITE, ACK, BYE, unregister twice.
+[ "${relayed:-0}" -ge 21 ] || fail "the Edge relayed ${relayed:-nothing}, want >= 21: $(tail -3 "$T/lab.out")"
+ok "the lab's Edge relayed $relayed requests"
+
+# 3. A scenario on the Edge against a target without one: exit 3, named.
+sed '/^edge:/,/^voicemail_uri:/{/^voicemail_uri:/!d}' "$T/lab.yaml" >"$T/noedge.yaml"
+rc=0; "$SYNTH" run "$T/edge.yaml" --target "$T/noedge.yaml" --out "$T/ne" --quiet >"$T/ne.out" 2>&1 || rc=$?
+[ $rc -eq 3 ] || fail "edge scenario, target without edge: exit $rc, want 3"
+grep -q "load.via has edge but the target lab names no edge endpoint" "$T/ne.out" ||
+    fail "unclear error: $(cat "$T/ne.out")"
+ok "edge scenario against a target without an edge: exit 3, named"
