@@ -471,6 +471,8 @@ json_t *summary_build(const struct summary_input *in)
     rc |= set(o, "journeys", journeys_json(s));
     rc |= set(o, "steps", steps_json(s));
     rc |= set(o, "paths", paths_json(in));
+    if (in->discovery)
+        rc |= set(o, "discovery", json_deep_copy(in->discovery));
     rc |= set(o, "generator", generator_json(s));
     rc |= set(o, "thresholds", thresholds_json(in->scenario, s));
     rc |= set(o, "findings", findings_json(v));

@@ -32,6 +32,7 @@ struct summary_input {
     /* Per access path (indexed by enum access_path), when the scenario's
      * users take more than one: summary.json "paths". NULL otherwise. */
     const struct run_stats *path_stats;
+    const json_t *discovery; /* summary.json "discovery" (copied); NULL: no DNS discovery */
     const struct scenario *scenario; /* for the thresholds; may be NULL */
     const struct verdict *verdict;
 };

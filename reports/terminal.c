@@ -226,6 +226,33 @@ static void latencies(const struct term *t, const json_t *s)
     fputc('\n', t->out);
 }
 
+/* What DNS discovery found (summary.json "discovery"). */
+static void discovery(const struct term *t, const json_t *s)
+{
+    const json_t *d = json_object_get(s, "discovery");
+    const json_t *recs = json_object_get(d, "records");
+    size_t i;
+    const json_t *r;
+    if (!json_is_array(recs))
+        return;
+    fprintf(t->out, "dns discovery of %s\n", str_of(d, "domain", "?"));
+    json_array_foreach(recs, i, r) {
+        bool found = json_is_true(json_object_get(r, "found"));
+        fprintf(t->out, "  %s%-6s%s %-44s ", sgr(t, found ? SGR_GREEN : SGR_RED), found ? "found" : "MISSING",
+                sgr(t, SGR_RESET), str_of(r, "query", "?"));
+        if (found) {
+            double port = 0;
+            num_of(r, "port", &port);
+            fprintf(t->out, "-> %s:%.0f (%s)\n", str_of(r, "host", "?"), port,
+                    str_of(r, "address", "?"));
+        } else {
+            put_text(t->out, str_of(r, "error", "?"));
+            fputc('\n', t->out);
+        }
+    }
+    fputc('\n', t->out);
+}
+
 /* Internal and Edge users side by side (summary.json "paths"). */
 static void paths(const struct term *t, const json_t *s)
 {
@@ -382,6 +409,7 @@ void terminal_summary(FILE *out, const json_t *summary, bool color)
     counts(&t, summary);
     latencies(&t, summary);
     paths(&t, summary);
+    discovery(&t, summary);
     steps(&t, summary);
     thresholds(&t, summary);
     findings(&t, summary);

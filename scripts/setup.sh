@@ -6,7 +6,7 @@ set -eu
 BUILD="build-essential cmake pkg-config clang libclang-rt-14-dev \
   libssl-dev libcurl4-openssl-dev libsrtp2-dev libevent-dev libjansson-dev libyaml-dev \
   libspandsp-dev libsndfile1-dev libc-ares-dev libcmocka-dev"
-PEERS="kamailio kamailio-tls-modules sip-tester openssl procps iproute2 jq espeak-ng tshark baresip-core"
+PEERS="kamailio kamailio-tls-modules sip-tester openssl procps iproute2 jq espeak-ng tshark baresip-core dnsmasq-base"
 
 want="$BUILD"
 [ "${1:-}" = "--tests" ] && want="$BUILD $PEERS"

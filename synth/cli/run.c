@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include "media/prompt.h"
+#include "reports/discovery_report.h"
 #include "reports/progress.h"
 #include "reports/summary.h"
 #include "reports/terminal.h"
@@ -11,6 +12,7 @@
 #include "synth/cli/cli_common.h"
 #include "synth/config/scenario.h"
 #include "synth/config/target.h"
+#include "synth/config/target_discovery.h"
 #include "synth/engine/collector.h"
 #include "synth/engine/worker.h"
 #include "synth/lab/lab.h"
@@ -146,6 +148,10 @@ struct run_ctx {
     uint32_t workers_started;
     struct run_stats total;
     struct run_stats path_total[ACCESS_PATH_COUNT]; /* when users take more than one path */
+    struct sip_discovery discovery;  /* target discover: */
+    struct discovery_needs needs;
+    bool discovered;
+    bool unreachable; /* DNS gave no server for a path the users take: nothing to run */
     struct prompt prompt;
 };
 
@@ -191,6 +197,29 @@ static int load_prompt(struct run_ctx *rc, struct synth_error *err)
     return prompt_generate_speech(&rc->prompt, CALLER_PROMPT_MS, CALLER_PROMPT_SEED, err);
 }
 
+/* target discover: the SIP domain's SRV records fill what the file left
+ * out, and every record's outcome goes into the results. */
+static int discover(struct run_ctx *rc, struct synth_error *err)
+{
+    struct target *t = &rc->target;
+    struct discovery_needs *n = &rc->needs;
+    if (!t->discover.enabled)
+        return 0;
+    for (uint32_t i = 0; i < rc->scenario.load.via_count; i++)
+        n->path_used[rc->scenario.load.via[i]] = true;
+    n->path_by_dns[ACCESS_INTERNAL] = t->registrar_by_dns;
+    n->path_by_dns[ACCESS_EDGE] = !t->has_edge;
+    n->configured[ACCESS_INTERNAL] = t->registrar_by_dns ? NULL : &t->registrar;
+    n->configured[ACCESS_EDGE] = t->has_edge ? &t->edge : NULL;
+    struct dns_opts o = {.servers = t->discover.dns_servers};
+    int r = sip_discovery_run(&rc->discovery, t->sip_domain, &o, t->discover.timeout_ms, err);
+    if (r != 0)
+        return r;
+    rc->discovered = true;
+    target_apply_discovery(t, &rc->discovery);
+    return 0;
+}
+
 /* The TLS context and address of the endpoint users on path p go to. */
 static int prepare_server(struct run_ctx *rc, enum access_path p, struct synth_error *err)
 {
@@ -213,7 +242,7 @@ static int prepare_server(struct run_ctx *rc, enum access_path p, struct synth_e
         if (r != 0)
             return r;
     }
-    return sip_addr_resolve(&srv->addr, ep->host, ep->port, err);
+    return sip_addr_resolve(&srv->addr, ep->address[0] ? ep->address : ep->host, ep->port, err);
 }
 
 static int prepare(struct run_ctx *rc, struct synth_error *err)
@@ -231,8 +260,16 @@ static int prepare(struct run_ctx *rc, struct synth_error *err)
                                "%s: load.users is %u but the target %s has %zu users",
                                rc->scenario.path, rc->scenario.load.users, rc->target.name,
                                rc->target.user_count);
+    r = discover(rc, err);
+    if (r != 0)
+        return r;
     for (uint32_t i = 0; i < rc->scenario.load.via_count; i++) {
-        r = prepare_server(rc, rc->scenario.load.via[i], err);
+        enum access_path p = rc->scenario.load.via[i];
+        if (rc->discovered && !target_endpoint_for(&rc->target, p)) {
+            rc->unreachable = true; /* reported as dns-srv-missing */
+            continue;
+        }
+        r = prepare_server(rc, p, err);
         if (r != 0)
             return r;
     }
@@ -371,6 +408,11 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
                              "use more --workers, a lower rate, or more machines",
                              "journeys started %.1f ms late (p99 > %.0f ms)", lag_p99,
                              GENERATOR_LAG_LIMIT_MS);
+    json_t *disc = NULL;
+    if (rc->discovered) {
+        discovery_findings_evaluate(&v, &rc->discovery, &rc->needs);
+        disc = discovery_json(&rc->discovery);
+    }
     if (stop_signal)
         verdict_add_findingf(&v, VERDICT_OK, "run.interrupted", "the run was stopped early",
                              "", "signal %d after %.1f s", (int)stop_signal,
@@ -385,10 +427,12 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
         .workers = rc->worker_count,
         .stats = &rc->total,
         .path_stats = by_path ? rc->path_total : NULL,
+        .discovery = disc,
         .scenario = &rc->scenario,
         .verdict = &v,
     };
     json_t *summary = summary_build(&in);
+    json_decref(disc);
     int code = (int)v.level;
     char path[1200];
     snprintf(path, sizeof(path), "%s/summary.json", rc->args.out_dir);
@@ -440,7 +484,7 @@ int cli_run(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     struct synth_error err = {{0}};
-    if (prepare(rc, &err) != 0 || start_workers(rc, &err) != 0) {
+    if (prepare(rc, &err) != 0 || (!rc->unreachable && start_workers(rc, &err) != 0)) {
         fprintf(stderr, "synth run: %s\n", err.msg);
         for (uint32_t k = 0; k < rc->workers_started; k++)
             worker_request_stop(&rc->workers[k]);
@@ -454,7 +498,12 @@ int cli_run(int argc, char **argv)
         fprintf(stderr, "synth run: %s against target %s%s, %u users, %.1f/s, %u workers\n",
                 rc->scenario.name, rc->target.name, rc->args.lab ? " (embedded lab)" : "",
                 rc->scenario.load.users, rc->scenario.load.rate, rc->worker_count);
-    supervise(rc);
+    if (!rc->unreachable) {
+        supervise(rc);
+    } else {
+        rc->plan.start_us = mono_us();
+        rc->plan.start_wall_ms = wall_ms();
+    }
     code = finish(rc, &err);
     release(rc);
     free(rc);

@@ -2,6 +2,7 @@
  * documented in docs/configuration.md; `synth lab --write-target` writes it. */
 #include "synth/config/target.h"
 
+#include "synth/base/net_addr.h"
 #include "synth/base/sbuf.h"
 #include "synth/config/config_file.h"
 #include "synth/config/target_media.h"
@@ -14,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* SRV, then A/AAAA of its target, for four names at once: a resolver that
+ * needs more than 5 s is itself a finding. */
+#define TARGET_DISCOVER_TIMEOUT_MS 5000
 #define DEFAULT_VOICEMAIL_URI "sip:{user}@{domain};opaque=app:voicemail"
 
 static const char *const transport_names[] = {
@@ -98,13 +102,22 @@ static int load_transport(const struct ynode *ep, enum sip_transport *out,
 static int load_endpoint(struct target_loader *l, const struct ynode *root, const char *key,
                          struct target_endpoint *ep)
 {
-    static const char *const keys[] = {"host", "port", "transport", "tls", NULL};
+    static const char *const keys[] = {"host", "address", "port", "transport", "tls", NULL};
     struct ynode n, v;
     int rc = ydoc_require(root, key, &n, l->err);
     if (rc == 0)
         rc = ydoc_map_check(&n, keys, l->err);
     if (rc == 0)
         rc = get_str(&n, "host", true, ep->host, sizeof(ep->host), l->err);
+    if (rc == 0)
+        rc = get_str(&n, "address", false, ep->address, sizeof(ep->address), l->err);
+    if (rc == 0 && ep->address[0]) {
+        struct sockaddr_storage ss;
+        socklen_t len;
+        ydoc_get(&n, "address", &v);
+        if (net_addr_from_ip(strv_from_cstr(ep->address), 1, &ss, &len) != 0)
+            rc = ydoc_error(&v, l->err, "expected an IPv4 or IPv6 address (host is the name)");
+    }
     if (rc == 0)
         rc = load_transport(&n, &ep->transport, l->err);
     ep->port = ep->transport == SIP_TRANSPORT_TLS ? 5061 : 5060;
@@ -117,6 +130,28 @@ static int load_endpoint(struct target_loader *l, const struct ynode *root, cons
         rc = load_tls(l, &n, &ep->tls);
     if (rc == 0 && ydoc_get(&n, "tls", &v) && ep->transport != SIP_TRANSPORT_TLS)
         rc = ydoc_error(&v, l->err, "only with transport: tls");
+    return rc;
+}
+
+/* discover: {dns_servers?, timeout?, tls?} */
+static int load_discover(struct target_loader *l, const struct ynode *root,
+                         struct target_discover *d)
+{
+    static const char *const keys[] = {"dns_servers", "timeout", "tls", NULL};
+    struct ynode n, v;
+    d->timeout_ms = TARGET_DISCOVER_TIMEOUT_MS;
+    if (!ydoc_get(root, "discover", &n))
+        return 0;
+    d->enabled = true;
+    int rc = ydoc_is_null(&n) ? 0 : ydoc_map_check(&n, keys, l->err);
+    if (rc == 0)
+        rc = get_str(&n, "dns_servers", false, d->dns_servers, sizeof(d->dns_servers), l->err);
+    if (rc == 0 && ydoc_get(&n, "timeout", &v))
+        rc = ydoc_duration(&v, YDOC_UNIT_MS, &d->timeout_ms, l->err);
+    if (rc == 0 && d->timeout_ms == 0)
+        rc = ydoc_error(&v, l->err, "must be more than 0 (every wait has a deadline)");
+    if (rc == 0)
+        rc = load_tls(l, &n, &d->tls);
     return rc;
 }
 
@@ -239,7 +274,7 @@ static int load_users(struct target_loader *l, const struct ynode *root)
 static int load_root(struct target_loader *l, const struct ynode *root)
 {
     /* `lab:` is what `synth lab --write-target` adds for peers; not ours. */
-    static const char *const keys[] = {"name", "sip_domain", "registrar", "edge",
+    static const char *const keys[] = {"name", "sip_domain", "registrar", "edge", "discover",
                                        "voicemail_uri", "users", "media", "lab", NULL};
     struct target *t = l->t;
     struct ynode v;
@@ -249,6 +284,9 @@ static int load_root(struct target_loader *l, const struct ynode *root)
     if (rc == 0)
         rc = get_str(root, "sip_domain", true, t->sip_domain, sizeof(t->sip_domain), l->err);
     if (rc == 0)
+        rc = load_discover(l, root, &t->discover);
+    t->registrar_by_dns = t->discover.enabled && !ydoc_get(root, "registrar", &v);
+    if (rc == 0 && !t->registrar_by_dns)
         rc = load_endpoint(l, root, "registrar", &t->registrar);
     t->has_edge = ydoc_get(root, "edge", &v);
     if (rc == 0 && t->has_edge)
@@ -285,7 +323,8 @@ const struct target_endpoint *target_endpoint_for(const struct target *t, enum a
 {
     if (p == ACCESS_EDGE)
         return t->has_edge ? &t->edge : NULL;
-    return &t->registrar;
+    /* Left to DNS, which did not find it. */
+    return t->registrar.host[0] ? &t->registrar : NULL;
 }
 
 int target_load_buffer(struct target *t, const char *name, const char *buf, size_t len,

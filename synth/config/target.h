@@ -35,6 +35,9 @@ struct target_tls {
 
 struct target_endpoint {
     char host[TARGET_HOST_MAX];
+    /* An IP literal to connect to instead of resolving host (one pool
+     * member, or the address DNS discovery found); "" = resolve host. */
+    char address[64];
     uint16_t port; /* default 5060 udp/tcp, 5061 tls */
     enum sip_transport transport;
     struct target_tls tls;
@@ -66,6 +69,15 @@ struct target_media {
  * sharing 42000-42039 / 40803-49151 / 24), SRTP required. */
 void target_media_defaults(struct target_media *m);
 
+/* discover: find the registrar and the edge from the SIP domain's SRV
+ * records as clients do (synth/dns/sip_discovery.h). */
+struct target_discover {
+    bool enabled;
+    char dns_servers[256];  /* "127.0.0.1:5353"; "" = the system's resolvers */
+    uint32_t timeout_ms;    /* every lookup together; default 5000 */
+    struct target_tls tls;  /* for the endpoints found (server name: the SRV target) */
+};
+
 struct target_user {
     char uri[TARGET_URI_MAX];   /* sip:alice@contoso.com */
     char auth_user[TARGET_NAME_MAX];
@@ -78,6 +90,8 @@ struct target {
     struct target_endpoint registrar; /* internal users register and call here */
     struct target_endpoint edge;      /* the Edge access proxy, for external users */
     bool has_edge;
+    bool registrar_by_dns;            /* no registrar: in the file; discover: fills it */
+    struct target_discover discover;
     /* Request-URI of the voicemail call; {user} is the caller's user part,
      * {domain} the SIP domain. Default "sip:{user}@{domain};opaque=app:voicemail". */
     char voicemail_uri[TARGET_URI_MAX];
@@ -99,7 +113,8 @@ int target_load_buffer(struct target *t, const char *name, const char *buf, size
                        size_t max_users, struct synth_error *err);
 
 /* Where users on path p send their SIP: the registrar or the edge (NULL
- * when the target names no edge). */
+ * when the target names no edge, or left the registrar to a DNS discovery
+ * that did not find it). */
 const struct target_endpoint *target_endpoint_for(const struct target *t, enum access_path p);
 
 /* Frees users and wipes passwords. Safe on a zeroed struct. */

@@ -144,6 +144,12 @@ static void errors_name_file_line_key(void **state)
          "DIR/t.yaml:3: registrar.port: must be between 1 and 65535"},
         {"name: x\nsip_domain: d\nusers: {csv: u.csv}\n", NULL,
          "DIR/t.yaml:1: registrar: missing (required)"},
+        {"name: x\nsip_domain: d\nregistrar: {host: h, address: pool1}\nusers: {csv: u.csv}\n",
+         NULL, "DIR/t.yaml:3: registrar.address: expected an IPv4 or IPv6 address (host is the name)"},
+        {"name: x\nsip_domain: d\ndiscover: {timeout: 0}\nusers: {csv: u.csv}\n", NULL,
+         "DIR/t.yaml:3: discover.timeout: must be more than 0 (every wait has a deadline)"},
+        {"name: x\nsip_domain: d\ndiscover: {dns: 1.2.3.4}\nusers: {csv: u.csv}\n", NULL,
+         "DIR/t.yaml:3: discover: unknown key 'dns' (accepted: dns_servers, timeout, tls)"},
         {"name: x\nsip_domain: d\nregistrar: {host: h, transport: udp, tls: {verify: false}}\n"
          "users: {csv: u.csv}\n",
          NULL, "DIR/t.yaml:3: registrar.tls: only with transport: tls"},
@@ -242,6 +248,28 @@ static void patterns(void **state)
     assert_non_null(users_uri_check("sip:alice"));
 }
 
+static void discover_section(void **state)
+{
+    struct target t;
+    struct synth_error err = {{0}};
+    int rc = load_text(&t,
+                       "name: x\nsip_domain: contoso.com\n"
+                       "discover: {dns_servers: \"127.0.0.1:5353\", timeout: 2s}\n"
+                       "users: {pattern: \"sip:u{n}@contoso.com\", count: 1, password: p}\n",
+                       &err);
+    if (rc != 0)
+        fail_msg("%s", err.msg);
+    assert_true(t.discover.enabled);
+    assert_true(t.registrar_by_dns);
+    assert_string_equal(t.discover.dns_servers, "127.0.0.1:5353");
+    assert_int_equal(t.discover.timeout_ms, 2000);
+    assert_true(t.discover.tls.verify);
+    /* Until discovery fills it, no registrar to send users to. */
+    assert_null(target_endpoint_for(&t, ACCESS_INTERNAL));
+    assert_null(target_endpoint_for(&t, ACCESS_EDGE));
+    target_free(&t);
+}
+
 static void lab_written_target_loads(void **state)
 {
     /* The shape `synth lab --write-target` writes, with its extra lab: section. */
@@ -322,6 +350,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pattern_target),
         cmocka_unit_test(csv_target),
+        cmocka_unit_test(discover_section),
         cmocka_unit_test(errors_name_file_line_key),
         cmocka_unit_test(secrets_never_in_messages),
         cmocka_unit_test(patterns),
