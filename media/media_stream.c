@@ -66,6 +66,7 @@ struct media_stream {
     uint32_t dtmf_ts_base;  /* RTP timestamp at the first key's start */
     struct dtmf_receiver dtmf_rx;
     char last_key;          /* a key that just arrived, for the event */
+    struct audio_codec codec; /* p.pt's */
 };
 
 /* ---- helpers ---- */
@@ -76,13 +77,6 @@ static uint32_t random_u32(void)
     if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
         v = (uint32_t)clock_mono_us() * 2654435761u;
     return v;
-}
-
-static enum g711law law_of(uint8_t pt)
-{
-    enum g711law law = G711LAW_MU;
-    g711law_from_pt(pt, &law);
-    return law;
 }
 
 /* ---- RTCP ---- */
@@ -208,7 +202,7 @@ static void send_frame(struct media_stream *ms)
     bool event = ms->dtmf_sending && send_dtmf_frame(ms);
     next_samples(ms, pcm); /* the prompt keeps its pace under the keys */
     if (!event) {
-        g711law_encode(law_of(ms->p.pt), pcm, MEDIA_FRAME_SAMPLES, payload);
+        size_t n = audio_codec_encode(&ms->codec, pcm, MEDIA_FRAME_SAMPLES, payload);
         struct rtp_header h = {
             .marker = ms->r.sent_packets == 0, /* RFC 3551 4.1: first packet of a talkspurt */
             .pt = ms->p.pt,
@@ -216,7 +210,7 @@ static void send_frame(struct media_stream *ms)
             .ts = ms->ts,
             .ssrc = ms->ssrc,
         };
-        send_packet(ms, &h, payload, sizeof(payload));
+        send_packet(ms, &h, payload, n);
     }
     ms->ts += MEDIA_FRAME_SAMPLES;
 }
@@ -260,7 +254,7 @@ static void on_tick(struct media_tick_client *c, int64_t due_us, uint32_t period
 static void feed_audio(struct media_stream *ms, const uint8_t *payload, size_t n)
 {
     int16_t pcm[RTP_PACKET_MAX];
-    g711law_decode(law_of(ms->p.pt), payload, n, pcm);
+    n = audio_codec_decode(&ms->codec, payload, n, pcm, RTP_PACKET_MAX);
     if (ms->p.record_ms)
         recording_append(&ms->rec, pcm, n);
     if (!ms->p.detect_greeting)
@@ -498,6 +492,9 @@ int media_stream_start(struct media_stream *ms, const struct media_stream_params
     if (ms->state != STREAM_OPEN)
         return synth_error_set(err, SYNTH_EINVAL, "media: stream already started");
     ms->p = *p;
+    if (audio_codec_open(&ms->codec, p->pt) != 0)
+        return synth_error_set(err, SYNTH_EUNSUPPORTED, "media: payload type %u is not a codec of ours",
+                               p->pt);
     if (p->srtp) {
         int rc = make_srtp(ms, err);
         if (rc != 0)
@@ -610,5 +607,6 @@ void media_stream_free(struct media_stream *ms)
     srtpsess_free(ms->tx);
     srtpsess_free(ms->rx);
     recording_free(&ms->rec);
+    audio_codec_close(&ms->codec);
     free(ms);
 }

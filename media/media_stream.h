@@ -11,7 +11,7 @@
 
 #include "media/dtmf.h"
 #include "media/greeting.h"
-#include "media/g711.h"
+#include "media/audio_codec.h"
 #include "media/port_range.h"
 #include "media/prompt.h"
 #include "media/recording.h"
@@ -60,7 +60,7 @@ struct media_stream_params {
     struct sockaddr_storage peer_rtcp;  /* ignored with rtcp_mux */
     socklen_t peer_rtcp_len;
     bool rtcp_mux;
-    uint8_t pt;                         /* 0 PCMU or 8 PCMA */
+    uint8_t pt;                         /* 0 PCMU, 8 PCMA or 9 G.722 (audio_codec.h) */
     bool dtmf;                          /* telephone-event agreed (RFC 4733) */
     uint8_t dtmf_pt;                    /* its payload type */
     bool srtp;

@@ -168,6 +168,7 @@ static int media_object(json_t *o, const struct media_result *m)
     if (!x)
         return rc;
     rc |= json_object_set_new(x, "srtp", json_boolean(m->srtp));
+    rc |= set_text(x, "codec", m->codec, sizeof(m->codec));
     rc |= json_object_set_new(x, "flowed", json_boolean(m->flowed));
     rc |= json_object_set_new(x, "greeting_heard", json_boolean(m->greeting_heard));
     if (m->first_media_us >= 0)
@@ -453,6 +454,7 @@ static void lw_media(struct line_writer *w, const struct media_result *m)
     static const char open[] = ",\"media\":{\"srtp\":";
     lw_raw(w, open, sizeof(open) - 1);
     lw_bool(w, m->srtp);
+    lw_key_text(w, "codec", m->codec, sizeof(m->codec));
     lw_key_bool(w, "flowed", m->flowed);
     lw_key_bool(w, "greeting_heard", m->greeting_heard);
     if (m->first_media_us >= 0)

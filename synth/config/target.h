@@ -16,6 +16,8 @@
 #define TARGET_PATH_MAX 1024
 /* Largest user list one target may hold; a capacity test beyond it splits across machines. */
 #define TARGET_USERS_MAX 1000000
+/* Audio codecs a target may list: every one synth has. */
+#define TARGET_CODECS_MAX 3
 
 enum sip_transport {
     SIP_TRANSPORT_UDP,
@@ -62,6 +64,10 @@ struct target_media {
     struct port_range server_ports[PORT_RANGE_MODALITY_COUNT];
     uint8_t dscp[PORT_RANGE_MODALITY_COUNT];
     char prompt_wav[TARGET_PATH_MAX]; /* what synth sends; "" = a generated voice */
+    /* Offered in this order (RTP payload types of media/audio_codec.h);
+     * default PCMU, PCMA. */
+    uint8_t codecs[TARGET_CODECS_MAX];
+    size_t codec_count;
 };
 
 /* The defaults of a Skype for Business deployment (audio 50040-50079 /

@@ -3,6 +3,7 @@
  * plays (target.h, docs/configuration.md). */
 #include "synth/config/target_media.h"
 
+#include "media/audio_codec.h"
 #include "synth/config/config_file.h"
 
 #include <stdio.h>
@@ -37,6 +38,36 @@ void target_media_defaults(struct target_media *m)
     memcpy(m->client_ports, client, sizeof(client));
     memcpy(m->server_ports, server, sizeof(server));
     memcpy(m->dscp, dscp, sizeof(dscp));
+    m->codecs[0] = AUDIO_CODEC_PT_PCMU;
+    m->codecs[1] = AUDIO_CODEC_PT_PCMA;
+    m->codec_count = 2;
+}
+
+/* codecs: [PCMU, PCMA, G722], in the order of preference. */
+static int load_codecs(const struct ynode *media, struct target_media *m,
+                       struct synth_error *err)
+{
+    static const char *const names[] = {"PCMU", "PCMA", "G722"};
+    static const uint8_t pts[] = {AUDIO_CODEC_PT_PCMU, AUDIO_CODEC_PT_PCMA, AUDIO_CODEC_PT_G722};
+    struct ynode n, item;
+    if (!ydoc_get(media, "codecs", &n))
+        return 0;
+    size_t count = ydoc_is_seq(&n) ? ydoc_len(&n) : 0;
+    if (count == 0 || count > TARGET_CODECS_MAX)
+        return ydoc_error(&n, err, "expected a list of PCMU, PCMA, G722 (in order of preference)");
+    for (size_t i = 0; i < count; i++) {
+        int v;
+        ydoc_seq_at(&n, i, &item);
+        int rc = ydoc_enum(&item, names, sizeof(names) / sizeof(names[0]), &v, err);
+        if (rc != 0)
+            return rc;
+        for (size_t j = 0; j < i; j++)
+            if (m->codecs[j] == pts[v])
+                return ydoc_error(&item, err, "%s is listed twice", names[v]);
+        m->codecs[i] = pts[v];
+    }
+    m->codec_count = count;
+    return 0;
 }
 
 static int load_srtp(const struct ynode *media, enum target_srtp *out, struct synth_error *err)
@@ -92,7 +123,7 @@ int target_media_load(struct target_media *m, const struct ynode *root, const ch
                       struct synth_error *err)
 {
     static const char *const keys[] = {"srtp", "local_address", "client_ports", "server_ports",
-                                       "dscp", "prompt", NULL};
+                                       "dscp", "prompt", "codecs", NULL};
     struct ynode n, v;
     target_media_defaults(m);
     if (!ydoc_get(root, "media", &n))
@@ -108,6 +139,8 @@ int target_media_load(struct target_media *m, const struct ynode *root, const ch
         rc = load_ranges(&n, "server_ports", m->server_ports, err);
     if (rc == 0)
         rc = load_dscp(&n, m->dscp, err);
+    if (rc == 0)
+        rc = load_codecs(&n, m, err);
     if (rc == 0 && ydoc_get(&n, "prompt", &v)) {
         char rel[TARGET_PATH_MAX];
         rc = ydoc_str(&v, rel, sizeof(rel), err);

@@ -43,6 +43,7 @@ struct media_result {
     bool negotiated;            /* the answer was usable and the stream started */
     char sdp_problem[48];       /* why it was not ("no-common-codec", ...) */
     bool srtp;
+    char codec[8];              /* "PCMU", "PCMA", "G722"; "" before negotiation */
     bool flowed;                /* authenticated RTP arrived */
     bool greeting_heard;
     int64_t first_media_us;     /* 200 OK → first authenticated packet, -1 none */

@@ -96,8 +96,10 @@ static void local_of(struct um_media *m, struct um_call_media *cm, struct sdp_lo
     l->session_name = strv_from_cstr("Exchange Unified Messaging");
     l->addr = strv_from_cstr(m->host);
     l->port = media_stream_port(cm->stream);
+    /* The answer takes the caller's first of these (RFC 3264 6.1). */
     l->codecs[l->codec_count++] = SDP_CODEC_PCMU;
     l->codecs[l->codec_count++] = SDP_CODEC_PCMA;
+    l->codecs[l->codec_count++] = SDP_CODEC_G722;
     l->codecs[l->codec_count++] = SDP_CODEC_TELEPHONE_EVENT;
     l->ptime = MEDIA_PTIME_MS;
     l->srtp = true;

@@ -230,6 +230,15 @@ static void put_audio(struct sbuf *sb, const struct sdp_desc *d)
     sbuf_printf(sb, "a=%s\r\n", sdp_dir_str(d->dir));
 }
 
+struct sdp_codec sdp_codec_static(uint8_t pt)
+{
+    if (pt == 8)
+        return SDP_CODEC_PCMA;
+    if (pt == 9)
+        return SDP_CODEC_G722;
+    return SDP_CODEC_PCMU;
+}
+
 int sdp_build(struct sbuf *sb, const struct sdp_desc *d)
 {
     if (!sb || !d || !desc_ok(d))

@@ -28,6 +28,8 @@ struct sdp_codec {
 #define SDP_CODEC_PCMU ((struct sdp_codec){0, SDP_LIT("PCMU"), 8000, 0, {NULL, 0}})
 #define SDP_CODEC_PCMA ((struct sdp_codec){8, SDP_LIT("PCMA"), 8000, 0, {NULL, 0}})
 #define SDP_CODEC_G722 ((struct sdp_codec){9, SDP_LIT("G722"), 8000, 0, {NULL, 0}})
+/* The static payload type pt (0, 8 or 9) as one of the three above; PCMU for another. */
+struct sdp_codec sdp_codec_static(uint8_t pt);
 /* RFC 4733 2.4.1: events 0-15 are DTMF, 16 is flash. */
 #define SDP_CODEC_TELEPHONE_EVENT \
     ((struct sdp_codec){101, SDP_LIT("telephone-event"), 8000, 0, SDP_LIT("0-16")})

@@ -97,8 +97,9 @@ static void describe_offer(struct vuser *u, struct call_media *cm, bool media)
     d->addr = strv_from_cstr(cm->addr);
     /* Without media, the discard port (RFC 863): nothing comes back to us. */
     d->port = media ? media_stream_port(cm->stream) : 9;
-    d->codecs[d->codec_count++] = SDP_CODEC_PCMU;
-    d->codecs[d->codec_count++] = SDP_CODEC_PCMA;
+    const struct target_media *tm = &u->w->plan->target->media;
+    for (size_t i = 0; i < tm->codec_count; i++)
+        d->codecs[d->codec_count++] = sdp_codec_static(tm->codecs[i]);
     d->codecs[d->codec_count++] = SDP_CODEC_TELEPHONE_EVENT;
     d->ptime = MEDIA_PTIME_MS;
     d->dir = SDP_DIR_SENDRECV;
@@ -151,8 +152,9 @@ static int params_of(struct vuser *u, struct call_media *cm, const struct sdp_ne
     struct strv raddr = strv_isset(neg->rtcp_addr) ? neg->rtcp_addr : neg->addr;
     if (net_addr_from_ip(raddr, neg->rtcp_port, &p->peer_rtcp, &p->peer_rtcp_len) != 0)
         return problem(out, err, "host-name-in-rtcp", "a=rtcp names a host, not an address");
-    if (neg->peer_pt != 0 && neg->peer_pt != 8)
-        return problem(out, err, "no-common-codec", "the codec chosen is not G.711");
+    /* sdp_negotiate_answer takes only codecs we offered: all of them ours. */
+    if (!audio_codec_supported(neg->peer_pt))
+        return problem(out, err, "no-common-codec", "the codec chosen is not one synth offered");
     p->rtcp_mux = neg->rtcp_mux;
     p->pt = neg->peer_pt;
     p->dtmf = neg->peer_te_pt >= 0;
@@ -206,6 +208,7 @@ int call_media_answer(struct vuser *u, const struct sip_msg *ok, media_event_h *
     int rc = params_of(u, cm, &neg, &p, out, err);
     if (rc != 0)
         return rc;
+    snprintf(out->codec, sizeof(out->codec), "%s", audio_codec_name(p.pt));
     p.on_event = h;
     p.arg = arg;
     rc = media_stream_start(cm->stream, &p, err);

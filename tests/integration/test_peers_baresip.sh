@@ -6,7 +6,9 @@
 #      on the wire, and baresip heard synth's prompt;
 #   2. baresip without SRTP vs synth's `srtp: required`: baresip refuses the
 #      RTP/SAVP offer with 488, which synth reports as `rejected` (exit 2);
-#   3. the same baresip vs `srtp: optional` (RTP/AVP with keys): plain RTP.
+#   3. the same baresip vs `srtp: optional` (RTP/AVP with keys): plain RTP;
+#   4. baresip offering G.722 only, synth preferring G.722: wideband SRTP,
+#      greeting heard through synth's G.722 decoder.
 . "$(dirname "$0")/lib.sh"
 
 for tool in baresip espeak-ng; do
@@ -18,7 +20,7 @@ PY="python3 -W ignore::DeprecationWarning"   # audioop is deprecated in 3.11, st
 espeak-ng -w "$T/raw.wav" "Hello. You have reached the voicemail of the synth test team. \
 Nobody is here to take your call. Please leave a message after the tone." \
     || fail "espeak-ng could not write a WAV"
-$PY - "$T/raw.wav" "$T/prompt.wav" <<'PY' || fail "could not convert the greeting to 8 kHz"
+$PY - "$T/raw.wav" "$T/prompt.wav" "$T/prompt16.wav" <<'PY' || fail "could not convert the greeting to 8 and 16 kHz"
 import audioop, sys, wave
 r = wave.open(sys.argv[1])
 ch, width, rate = r.getnchannels(), r.getsampwidth(), r.getframerate()
@@ -27,9 +29,11 @@ if ch == 2:
     pcm = audioop.tomono(pcm, width, 0.5, 0.5)
 if width != 2:
     pcm = audioop.lin2lin(pcm, width, 2)
-pcm, _ = audioop.ratecv(pcm, 2, 1, rate, 8000, None)
-w = wave.open(sys.argv[2], "wb")
-w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000); w.writeframes(pcm); w.close()
+# aufile plays a file only at the codec's own rate: 8 kHz for G.711, 16 kHz for G.722.
+for out, to in ((sys.argv[2], 8000), (sys.argv[3], 16000)):
+    conv, _ = audioop.ratecv(pcm, 2, 1, rate, to, None)
+    w = wave.open(out, "wb")
+    w.setnchannels(1); w.setsampwidth(2); w.setframerate(to); w.writeframes(conv); w.close()
 PY
 
 # A SIP port P with P+1 free too: baresip listens on UDP and TCP P and, with
@@ -43,8 +47,8 @@ sip_port() {
     fail "no free pair of ports"
 }
 
-# start_baresip NAME MEDIAENC: baresip answering sip:vm@127.0.0.1:PORT at once,
-# PCMU only, with MEDIAENC ("srtp-mand" or "" for none). It sends DIR/prompt.wav
+# start_baresip NAME MEDIAENC [CODEC]: baresip answering sip:vm@127.0.0.1:PORT at once,
+# CODEC only (default PCMU; G722 loads baresip's g722 module), with MEDIAENC ("srtp-mand" or "" for none). It sends DIR/prompt.wav
 # and the sndfile filter writes what it decodes to DIR/snd/dump-*-dec.wav (in
 # baresip 1.0 aufile is only a source: `audio_player aufile,...` plays nothing).
 # Left alone, baresip puts its first interface's address (not 127.0.0.1) in
@@ -53,6 +57,7 @@ sip_port() {
 # capture. Sets PORT and RTP (the first of the range).
 start_baresip() {
     d="$T/bs-$1"; mkdir -p "$d/snd"
+    prompt=prompt.wav; [ "${3:-PCMU}" = G722 ] && prompt=prompt16.wav
     PORT=$(sip_port); ctrl=$(free_port); RTP=$(free_port)
     [ "$RTP" -le 19970 ] || RTP=$((RTP - 30))
     RTP=$((RTP / 2 * 2))   # baresip takes an even RTP port (RTCP on the next)
@@ -61,9 +66,10 @@ sip_listen 127.0.0.1:$PORT
 net_interface 127.0.0.1
 rtp_ports $RTP-$((RTP + 19))
 rtp_tos 184
-audio_source aufile,$T/prompt.wav
+audio_source aufile,$T/$prompt
 module_path /usr/lib/baresip/modules
 module g711.so
+module g722.so
 module aufile.so
 module srtp.so
 module sndfile.so
@@ -74,7 +80,7 @@ module_app ctrl_tcp.so
 ctrl_tcp_listen 127.0.0.1:$ctrl
 CFG
     enc=""; [ -n "$2" ] && enc=";mediaenc=$2"
-    echo "<sip:vm@127.0.0.1:$PORT;transport=udp>;regint=0$enc;answermode=auto;audio_codecs=PCMU" >"$d/accounts"
+    echo "<sip:vm@127.0.0.1:$PORT;transport=udp>;regint=0$enc;answermode=auto;audio_codecs=${3:-PCMU}" >"$d/accounts"
     : >"$d/contacts"
     baresip -f "$d" >"$d/baresip.log" 2>&1 </dev/null &
     PIDS="$PIDS $!"
@@ -84,7 +90,7 @@ CFG
     kill -0 "$!" 2>/dev/null || fail "baresip exited: $(tail -5 "$d/baresip.log")"
 }
 
-# target NAME PORT SRTP: synth straight at baresip over UDP, no registration.
+# target NAME PORT SRTP [CODECS]: synth straight at baresip over UDP, no registration.
 target() {
     cat >"$T/$1.yaml" <<TGT
 name: $1
@@ -92,7 +98,7 @@ sip_domain: 127.0.0.1
 registrar: {host: 127.0.0.1, port: $2, transport: udp}
 voicemail_uri: "sip:vm@127.0.0.1:$2"
 users: {pattern: "sip:caller{n}@127.0.0.1", password: unused, count: 2}
-media: {srtp: $3, client_ports: {audio: 20000-29999}, server_ports: {audio: 1024-65535}}
+media: {srtp: $3, client_ports: {audio: 20000-29999}, server_ports: {audio: 1024-65535}, codecs: ${4:-[PCMU, PCMA]}}
 TGT
 }
 cat >"$T/calls.yaml" <<SCN
@@ -248,6 +254,29 @@ if [ -n "$CAP" ]; then
     echo "$lens" | awk '$2 == 180 { n = $1 } END { exit !(n > 300) }' || fail "too few 172-byte RTP packets: $lens"
     [ "$(echo "$lens" | awk '$2 != 180 && $2 > 100' | wc -l)" -eq 0 ] || fail "media packets of other sizes: $lens"
     ok "on the wire: answers RTP/AVP without a=crypto, plain RTP both ways (UDP length 180)"
+fi
+
+# 4. G.722 (RFC 3551 4.5.2: payload type 9, an 8000 Hz RTP clock at 16 kHz
+# sampling): baresip answers with G.722 only, synth offers it first.
+start_baresip g722 srtp-mand G722
+target baresip-g722 "$PORT" required "[G722, PCMU]"
+capture_start "$T/g722.pcap" "$PORT"
+run g722 baresip-g722
+capture_stop
+S="$T/g722/summary.json"
+expect_exit g722 0
+assert_json "$S" '.calls.answered == 3 and .calls.media_ok == 3 and .calls.greeting_heard == 3' "G.722 with baresip: media and greeting in all 3 calls"
+C=$(calls g722)
+assert_json "$C" 'all(.[]; .media.codec == "G722" and .media.srtp and .media.loss_pct < 1)' "events: 3 calls on G722 over SRTP"
+n=$(grep -ci "g722" "$T/bs-g722/baresip.log" || true)
+[ "$n" -gt 0 ] || late_fail "baresip's log does not mention G722: $(grep -i audio "$T/bs-g722/baresip.log" | tail -3)"
+if [ -n "$CAP" ]; then
+    pts=$(tshark -r "$T/g722.pcap" -Y 'sip.Status-Code == 200 && sdp' -T fields -e sdp.media.format 2>/dev/null | sort -u)
+    echo "$pts" | grep -q "G.722" || late_fail "baresip's answers do not name G722: $pts"
+    lens=$(media_lengths "$T/g722.pcap")
+    # G.722 64 kbit/s, 20 ms: 160 bytes, so SRTP is the same 190 UDP bytes as PCMU.
+    echo "$lens" | awk '$2 == 190 { n = $1 } END { exit !(n > 300) }' || late_fail "too few 182-byte SRTP G.722 packets: $lens"
+    ok "on the wire: answers name G722, SRTP packets of 160-byte G.722 frames"
 fi
 
 [ -z "$LATE" ] || fail "these checks failed:$LATE"

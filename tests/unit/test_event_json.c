@@ -289,6 +289,7 @@ static void test_media_equals_jansson_dump(void **state)
     r.wall_start_ms = 1796161483096;
     struct media_result *m = &r.media;
     m->enabled = m->negotiated = m->srtp = m->flowed = m->greeting_heard = true;
+    snprintf(m->codec, sizeof(m->codec), "G722");
     m->first_media_us = 18047;
     m->greeting_onset_us = 337919;
     m->sent = 160;
@@ -309,7 +310,7 @@ static void test_media_equals_jansson_dump(void **state)
     size_t len;
     assert_int_equal(event_json_write(&r, "sip:a@b", buf, sizeof(buf), &len), 0);
     assert_string_equal(buf, want);
-    assert_non_null(strstr(buf, "\"media\":{\"srtp\":true,\"flowed\":true"));
+    assert_non_null(strstr(buf, "\"media\":{\"srtp\":true,\"codec\":\"G722\",\"flowed\":true"));
     assert_non_null(strstr(buf, "\"jitter_ms\":0.595,\"mos\":4.409"));
     free(want);
     json_decref(o);

@@ -307,10 +307,13 @@ static void media_policy(void **state)
                        "users: {pattern: \"sip:u{n}@d\", count: 1, password: p}\n"
                        "media:\n  srtp: optional\n  client_ports: {audio: 20000-20999}\n"
                        "  server_ports: {video: 57000-65535}\n  dscp: {appsharing: 26}\n"
-                       "  prompt: hello.wav\n",
+                       "  prompt: hello.wav\n  codecs: [G722, PCMA]\n",
                        &err);
     if (rc != 0)
         fail_msg("%s", err.msg);
+    assert_int_equal(t.media.codec_count, 2);
+    assert_int_equal(t.media.codecs[0], 9);
+    assert_int_equal(t.media.codecs[1], 8);
     assert_int_equal(t.media.srtp, TARGET_SRTP_OPTIONAL);
     assert_int_equal(t.media.client_ports[PORT_RANGE_AUDIO].first, 20000);
     assert_int_equal(t.media.client_ports[PORT_RANGE_VIDEO].first, 58000); /* default kept */
@@ -337,11 +340,19 @@ static void media_policy(void **state)
     assert_string_equal(rel(err.msg), "DIR/t.yaml:5: media.srtp: expected required, optional or off");
     rc = load_text(&t,
                    "name: x\nsip_domain: d\nregistrar: {host: h}\n"
+                   "users: {pattern: \"sip:u{n}@d\", count: 1, password: p}\n"
+                   "media: {codecs: [PCMU, G729]}\n",
+                   &err);
+    assert_string_equal(rel(err.msg), "DIR/t.yaml:5: media.codecs[1]: expected PCMU, PCMA or G722");
+    rc = load_text(&t,
+                   "name: x\nsip_domain: d\nregistrar: {host: h}\n"
                    "users: {pattern: \"sip:u{n}@d\", count: 1, password: p}\n",
                    &err);
     assert_int_equal(rc, 0);
     assert_int_equal(t.media.srtp, TARGET_SRTP_REQUIRED);
     assert_int_equal(t.media.dscp[PORT_RANGE_VIDEO], 34);
+    assert_int_equal(t.media.codec_count, 2); /* default PCMU, PCMA */
+    assert_int_equal(t.media.codecs[0], 0);
     target_free(&t);
 }
 
