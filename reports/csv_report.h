@@ -1,6 +1,6 @@
 /* summary.json "timeline" as CSV, one row per second of the run (like
  * SIPp's -trace_stat file), for spreadsheet users: RFC 4180 (CRLF, quoted
- * fields). Columns are documented in docs/results.md, "CSV". */
+ * fields). Columns are documented in docs/reports.md, "CSV". */
 #ifndef SYNTH_REPORTS_CSV_REPORT_H
 #define SYNTH_REPORTS_CSV_REPORT_H
 

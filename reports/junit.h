@@ -2,7 +2,7 @@
  * GitHub actions) and go-live checklists read: one suite named "synth", one
  * testcase per step aggregate, per threshold and per finding, failures
  * carrying the finding's summary, evidence and remedy. tests/junit.xsd is
- * the schema it is checked against (docs/results.md, "JUnit"). */
+ * the schema it is checked against (docs/reports.md, "JUnit"). */
 #ifndef SYNTH_REPORTS_JUNIT_H
 #define SYNTH_REPORTS_JUNIT_H
 

@@ -265,7 +265,7 @@ static int calls(const struct prom *p)
             continue;
         if (!header)
             family(p, "synth_calls_total", "counter",
-                   "Calls by outcome: ok, failed, or skipped (an earlier step failed).");
+                   "Calls by outcome: ok, failed, or skipped (the concurrency cap was full).");
         header = true;
         const struct label l[] = {{"outcome", outcomes[i]}};
         sample(p, "synth_calls_total", "", l, 1, v);
@@ -330,8 +330,8 @@ static void quantiles(const struct prom *p, const char *name, const char *help,
 static int media(const struct prom *p)
 {
     static const struct counter_row call_rows[] = {
-        {"media_calls", "synth_media_calls_total", "Calls whose media was measured."},
-        {"media_ok", "synth_media_ok_calls_total", "Calls where media flowed."},
+        {"media_calls", "synth_media_calls_total", "Answered calls that offered media."},
+        {"media_ok", "synth_media_ok_calls_total", "Calls where authenticated media arrived."},
         {"greeting_heard", "synth_media_greeting_heard_calls_total",
          "Calls where the greeting (speech) was heard."},
         {"connected_no_media", "synth_media_connected_no_media_calls_total",
@@ -351,7 +351,7 @@ static int media(const struct prom *p)
         {"peer_reports", "synth_media_peer_reports_total",
          "Calls with an RTCP report from the far end."},
         {"one_way_to_us", "synth_media_one_way_calls_total",
-         "Calls where the far end reported our media but none reached us."},
+         "Calls where we heard the far end but its RTCP says it did not hear us."},
     };
     static const struct {
         const char *key, *name, *help;

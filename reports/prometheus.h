@@ -1,7 +1,7 @@
 /* summary.json as Prometheus metrics: the text exposition format 0.0.4
  * (# HELP / # TYPE, base units: seconds, ratios), for a textfile collector,
  * a pushgateway or `synth exporter`. The metric names are a contract with
- * dashboards and alerts (docs/results.md, "Prometheus"): add, never rename. */
+ * dashboards and alerts (docs/reports.md, "Prometheus"): add, never rename. */
 #ifndef SYNTH_REPORTS_PROMETHEUS_H
 #define SYNTH_REPORTS_PROMETHEUS_H
 

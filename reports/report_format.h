@@ -1,5 +1,5 @@
 /* The report files synth writes, by name: what `synth report --junit FILE`
- * and `synth run --report junit,prom,csv` share (docs/results.md). */
+ * and `synth run --report junit,prom,csv` share (docs/reports.md). */
 #ifndef SYNTH_REPORTS_REPORT_FORMAT_H
 #define SYNTH_REPORTS_REPORT_FORMAT_H
 
