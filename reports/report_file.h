@@ -15,7 +15,9 @@
 typedef int (*report_writer_fn)(FILE *out, const json_t *summary, struct synth_error *err);
 
 /* Runs fn into "<path>.tmp.<pid>" and renames it to path. On any failure the
- * temporary file is removed and path is left as it was. 0, SYNTH_ENOMEM,
+ * temporary file is removed and path is left as it was. A path that a rename
+ * would replace rather than write ("-" for stdout, /dev/stdout, a FIFO, a
+ * symbolic link) is written through in place, without the atomicity. 0, SYNTH_ENOMEM,
  * SYNTH_EIO ("cannot write <path>: <reason>") or what fn returned. */
 int report_file_write(const char *path, report_writer_fn fn, const json_t *summary,
                       struct synth_error *err);
