@@ -4,6 +4,7 @@
  * new one (survival, more certificate fields) is a new entry in sections[]. */
 #include "prometheus.h"
 
+#include "reports/iso_time.h"
 #include "reports/summary_view.h"
 #include "reports/summary.h"
 #include "synth/metrics/histogram.h"
@@ -11,7 +12,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 const double prom_le_seconds[PROM_LE_COUNT] = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
@@ -386,57 +386,6 @@ static int media(const struct prom *p)
 
 /* ---- certificates (summary.json "certificates", when present) ---- */
 
-static int two(const char *s, int *v)
-{
-    if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
-        return -1;
-    *v = (s[0] - '0') * 10 + (s[1] - '0');
-    return 0;
-}
-
-int prom_parse_iso8601(const char *s, double *epoch_s)
-{
-    int y1, y2, mo, d, h, mi, sec, oh = 0, om = 0;
-    double frac = 0;
-    const char *p;
-
-    /* YYYY-MM-DDTHH:MM:SS, fixed widths (RFC 3339 section 5.6). */
-    if (!s || strlen(s) < 20 || two(s, &y1) || two(s + 2, &y2) || s[4] != '-' ||
-        two(s + 5, &mo) || s[7] != '-' || two(s + 8, &d) || (s[10] != 'T' && s[10] != 't' &&
-        s[10] != ' ') || two(s + 11, &h) || s[13] != ':' || two(s + 14, &mi) || s[16] != ':' ||
-        two(s + 17, &sec))
-        return SYNTH_EINVAL;
-    p = s + 19;
-    if (*p == '.') {
-        double scale = 0.1;
-        if (p[1] < '0' || p[1] > '9')
-            return SYNTH_EINVAL;
-        for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
-            frac += (*p - '0') * scale;
-    }
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if ((*p == '+' || *p == '-') && !two(p + 1, &oh) && p[3] == ':' && !two(p + 4, &om)) {
-        int sign = *p == '-' ? -1 : 1;
-        oh *= sign;
-        om *= sign;
-        p += 6;
-    } else {
-        return SYNTH_EINVAL;
-    }
-    /* A leap second (:60) is allowed by RFC 3339; timegm folds it. */
-    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 ||
-        oh < -23 || oh > 23 || om < -59 || om > 59)
-        return SYNTH_EINVAL;
-    struct tm tm = {.tm_year = y1 * 100 + y2 - 1900, .tm_mon = mo - 1, .tm_mday = d,
-                    .tm_hour = h, .tm_min = mi, .tm_sec = sec};
-    time_t t = timegm(&tm);
-    if (t == (time_t)-1 && !(y1 == 19 && y2 == 69))
-        return SYNTH_EINVAL;
-    *epoch_s = (double)t - (oh * 3600.0 + om * 60.0) + frac;
-    return 0;
-}
-
 /* blackbox_exporter's probe_ssl_earliest_cert_expiry, per endpoint checked.
  * Entries without an endpoint or a readable not_after are left out: the
  * certificate check reports those itself. */
@@ -452,7 +401,7 @@ static int certificates(const struct prom *p)
     json_array_foreach(all, i, c) {
         const char *endpoint = sview_str(c, "endpoint", NULL);
         double t;
-        if (!endpoint || prom_parse_iso8601(sview_str(c, "not_after", NULL), &t) != 0)
+        if (!endpoint || iso_time_parse(sview_str(c, "not_after", NULL), &t) != 0)
             continue;
         if (!header)
             family(p, "synth_cert_expiry_timestamp_seconds", "gauge",

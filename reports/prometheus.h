@@ -22,8 +22,4 @@ extern const double prom_le_seconds[PROM_LE_COUNT];
  * failed. */
 int prometheus_write(FILE *out, const json_t *summary, struct synth_error *err);
 
-/* Seconds since the epoch of an ISO 8601 / RFC 3339 UTC-or-offset time
- * ("2027-01-31T12:00:00Z", "...00.5+01:00"); 0 or SYNTH_EINVAL. */
-int prom_parse_iso8601(const char *s, double *epoch_s);
-
 #endif

@@ -1,6 +1,6 @@
 /* The Prometheus writer: exact samples and escaping, cumulative buckets at
  * the fixed bounds from the exact histogram, sections left out when their
- * keys are absent, ISO 8601 times of certificates. */
+ * keys are absent, certificates' expiry. */
 #include "reports/prometheus.h"
 
 #include "summary_fixture.h"
@@ -100,25 +100,6 @@ static void test_certificates(void **state)
     json_decref(doc);
 }
 
-static void test_iso8601(void **state)
-{
-    double t;
-    (void)state;
-    assert_int_equal(prom_parse_iso8601("1970-01-01T00:00:00Z", &t), 0);
-    assert_true(t == 0);
-    assert_int_equal(prom_parse_iso8601("2027-01-31T12:00:00Z", &t), 0);
-    assert_true(t == 1801396800);
-    assert_int_equal(prom_parse_iso8601("2027-01-31T10:30:00-01:30", &t), 0);
-    assert_true(t == 1801396800);
-    assert_int_equal(prom_parse_iso8601("2027-01-31T12:00:00.25Z", &t), 0);
-    assert_true(t == 1801396800.25);
-    assert_int_equal(prom_parse_iso8601("2027-01-31T12:00:00", &t), SYNTH_EINVAL);
-    assert_int_equal(prom_parse_iso8601("2027-13-31T12:00:00Z", &t), SYNTH_EINVAL);
-    assert_int_equal(prom_parse_iso8601("2027-01-31T12:00:00Zjunk", &t), SYNTH_EINVAL);
-    assert_int_equal(prom_parse_iso8601("Jan 31 12:00:00 2027 GMT", &t), SYNTH_EINVAL);
-    assert_int_equal(prom_parse_iso8601(NULL, &t), SYNTH_EINVAL);
-}
-
 static void test_corrupt_histogram(void **state)
 {
     json_t *doc = summary_fixture();
@@ -140,7 +121,6 @@ int main(void)
         cmocka_unit_test(test_samples),
         cmocka_unit_test(test_histogram_buckets),
         cmocka_unit_test(test_certificates),
-        cmocka_unit_test(test_iso8601),
         cmocka_unit_test(test_corrupt_histogram),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
