@@ -8,6 +8,7 @@
 #include "reports/nagios.h"
 #include "reports/report_format.h"
 #include "reports/summary.h"
+#include "reports/summary_rebuild.h"
 #include "reports/summary_view.h"
 #include "reports/terminal.h"
 
@@ -42,8 +43,9 @@ static void report_usage(FILE *out)
             "                        [--nagios]\n\n"
             "Re-renders the results directory DIR (written by synth run) from its\n"
             "summary.json; events.jsonl is checked line by line (a last line cut by a\n"
-            "killed run is skipped with a warning). With no option it prints the\n"
-            "terminal report.\n\n"
+            "killed run is skipped with a warning). A run killed before it wrote\n"
+            "summary.json is rebuilt from events.jsonl (thresholds not judged). With no\n"
+            "option it prints the terminal report.\n\n"
             "options:\n"
             "  --junit FILE   JUnit XML: a testcase per step, threshold and finding\n"
             "  --prom FILE    Prometheus text format (synth_* metrics, docs/results.md)\n"
@@ -109,7 +111,8 @@ static int dir_file(char *buf, size_t size, const char *dir, const char *name,
     return 0;
 }
 
-/* Reads DIR/summary.json, and checks DIR/events.jsonl when there is one. */
+/* Reads DIR/summary.json, and checks DIR/events.jsonl when there is one;
+ * without a summary, rebuilds one from the events. */
 static int load(const char *dir, json_t **summary, struct synth_error *err)
 {
     char path[PATH_MAX];
@@ -135,11 +138,21 @@ static int load(const char *dir, json_t **summary, struct synth_error *err)
     rc = dir_file(path, sizeof(path), dir, "summary.json", err);
     if (rc)
         return rc;
-    if (access(path, F_OK) != 0 && has_events)
-        return synth_error_set(err, SYNTH_ENOTFOUND,
-                               "%s: missing: the run ended before writing it (killed?); "
-                               "its events.jsonl holds %zu step results", path, ev.events);
-    return summary_read(path, summary, err);
+    if (access(path, F_OK) == 0 || !has_events)
+        return summary_read(path, summary, err);
+    /* Killed before the end: what it measured is all in events.jsonl. The
+     * embedded lab keeps its state in DIR/lab (synth/cli/run.c). */
+    fprintf(stderr, "synth report: warning: %s missing (the run was killed?): rebuilt from "
+                    "events.jsonl, thresholds not judged\n", path);
+    char lab[PATH_MAX];
+    rc = dir_file(lab, sizeof(lab), dir, "lab", err);
+    if (rc)
+        return rc;
+    bool is_lab = stat(lab, &st) == 0 && S_ISDIR(st.st_mode);
+    rc = dir_file(path, sizeof(path), dir, "events.jsonl", err);
+    if (rc)
+        return rc;
+    return summary_rebuild(path, is_lab, summary, &ev, err);
 }
 
 static int write_outputs(const struct report_args *a, const json_t *summary,

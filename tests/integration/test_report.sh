@@ -139,3 +139,23 @@ sed -i '3s/.*/{"ts": broken/' "$T/corrupt/events.jsonl"
 rc=0; "$SYNTH" report "$T/corrupt" >/dev/null 2>"$T/corrupt.err" || rc=$?
 [ $rc -eq 3 ] && grep -q "events.jsonl:3:" "$T/corrupt.err" || fail "corrupt line 3: exit $rc: $(cat "$T/corrupt.err")"
 ok "a bad line inside events.jsonl: exit 3 naming events.jsonl:3"
+
+# 7. Killed before it wrote summary.json: rebuilt from events.jsonl, the
+#    thresholds not judged (unknown), the counts those of the events.
+cp -r "$T/ok" "$T/nosum"
+rm "$T/nosum/summary.json" "$T/nosum/report.xml" "$T/nosum/metrics.prom"
+truncate -s -25 "$T/nosum/events.jsonl"
+rc=0; "$SYNTH" report "$T/nosum" --nagios --junit "$T/nosum.xml" --prom "$T/nosum.prom" \
+    >"$T/nosum.out" 2>"$T/nosum.err" || rc=$?
+[ $rc -eq 3 ] || fail "no summary.json: exit $rc, want 3: $(cat "$T/nosum.err")"
+check_nagios "$T/nosum.out" 3
+grep -q "summary.json missing (the run was killed?): rebuilt from events.jsonl" "$T/nosum.err" \
+    || fail "no rebuild warning: $(cat "$T/nosum.err")"
+xmllint --noout --schema "$XSD" "$T/nosum.xml" 2>/dev/null || fail "rebuilt junit invalid"
+promtool check metrics <"$T/nosum.prom" >/dev/null 2>&1 || fail "rebuilt metrics refused by promtool"
+grep -q '<testcase name="run.killed" classname="synth.finding"' "$T/nosum.xml" || fail "no run.killed testcase"
+calls=$(head -n -1 "$T/nosum/events.jsonl" | grep -c '"step":"call".*"outcome":"ok"') || true
+grep -qx "synth_calls_total{outcome=\"ok\"} $calls" "$T/nosum.prom" \
+    || fail "rebuilt calls ok: $(grep 'calls_total' "$T/nosum.prom"), events say $calls"
+grep -q 'synth_run_info{target="lab.synth.test",target_kind="lab"' "$T/nosum.prom" || fail "rebuilt target: $(grep run_info "$T/nosum.prom")"
+ok "killed before summary.json: rebuilt ($calls calls ok), unknown, target lab.synth.test"
