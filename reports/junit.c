@@ -35,6 +35,7 @@ struct junit_case {
     const char *type;    /* failure/error type */
     const char *message; /* one line */
     const char *evidence, *remedy, *out; /* body lines / system-out */
+    const char *step; /* a step aggregate: its findings ("<step>.<class>") join the body */
 };
 
 void junit_put_escaped(FILE *out, const char *s)
@@ -71,6 +72,24 @@ static void body_line(FILE *out, const char *label, const char *text)
     fputs("&#10;", out);
 }
 
+/* The findings of one step (ids "<step>.<class>", verdict.c), so the step's
+ * failure shows why as well as how often. */
+static void step_findings(const struct junit *j, const char *step)
+{
+    size_t n = strlen(step), i;
+    const json_t *f;
+
+    json_array_foreach(json_object_get(j->summary, "findings"), i, f) {
+        const char *id = sview_str(f, "id", "");
+        if (strncmp(id, step, n) != 0 || id[n] != '.')
+            continue;
+        body_line(j->cases, "finding", id);
+        body_line(j->cases, "summary", sview_str(f, "summary", NULL));
+        body_line(j->cases, "evidence", sview_str(f, "evidence", NULL));
+        body_line(j->cases, "remedy", sview_str(f, "remedy", NULL));
+    }
+}
+
 static void put_case(struct junit *j, const struct junit_case *c)
 {
     static const char *const elem[] = {NULL, "failure", "error", "skipped"};
@@ -98,6 +117,8 @@ static void put_case(struct junit *j, const struct junit_case *c)
         body_line(o, "summary", c->message);
         body_line(o, "evidence", c->evidence);
         body_line(o, "remedy", c->remedy);
+        if (c->step)
+            step_findings(j, c->step);
         fprintf(o, "</%s>\n", elem[c->outcome]);
     }
     if (c->out && c->out[0]) {
@@ -169,6 +190,7 @@ static void steps(struct junit *j)
             .type = "step-failures",
             .message = msg,
             .out = out,
+            .step = name,
         };
         put_case(j, &c);
     }

@@ -12,7 +12,8 @@
 #include <stdio.h>
 
 /* Testcases, by classname:
- *   synth.step       one per step in "steps"; failed when an attempt failed
+ *   synth.step       one per step in "steps"; failed when an attempt failed,
+ *                    the step's findings ("<step>.<class>") in the body
  *   synth.threshold  one per threshold; failed at warning or critical,
  *                    skipped when it had no data
  *   synth.finding    one per finding not already a threshold's; failed at

@@ -36,9 +36,13 @@ static void test_cases(void **state)
                    "skipped=\"1\" time=\"2.500\" timestamp=\"2026-12-02T20:37:17\">");
     assert_int_equal(count(t, "<testcase "), 8);
     assert_line(t, "    <testcase name=\"register\" classname=\"synth.step\" time=\"0.010\">");
+    /* A step's failure names its findings with their evidence. */
     assert_line(t, "      <failure message=\"register: 3 of 4 attempts failed (auth-refused 3)\" "
                    "type=\"step-failures\">summary: register: 3 of 4 attempts failed "
-                   "(auth-refused 3)&#10;</failure>");
+                   "(auth-refused 3)&#10;finding: register.auth-refused&#10;summary: register: "
+                   "3 of 4 refused &lt;403&gt; &amp; &quot;locked&quot; | see log&#10;evidence: "
+                   "first: user 0&#10;then user 1&#10;remedy: check &apos;passwords&apos;&#10;"
+                   "</failure>");
     /* A threshold's failure carries its finding's summary and evidence. */
     assert_line(t, "      <failure message=\"setup_ms.p95 is above its warning threshold\" "
                    "type=\"warning\">summary: setup_ms.p95 is above its warning threshold&#10;"
