@@ -426,7 +426,10 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
     FILE *human = rc->args.nagios ? stderr : stdout;
     if (summary)
         terminal_summary(human, summary, isatty(fileno(human)));
-    fprintf(human, "results: %s (summary.json, events.jsonl, traces/)\n", rc->args.out_dir);
+    fprintf(human, "results: %s (summary.json, events.jsonl, traces/", rc->args.out_dir);
+    for (size_t i = 0; i < rc->args.report_count && code != EXIT_UNKNOWN; i++)
+        fprintf(human, ", %s", rc->args.reports[i]->file_name);
+    fputs(")\n", human);
     if (rc->args.nagios) {
         if (summary && code != EXIT_UNKNOWN)
             nagios_write(stdout, summary, err);
