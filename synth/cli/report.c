@@ -52,6 +52,7 @@ static void report_usage(FILE *out)
             "  --csv FILE     per-second statistics from the timeline (RFC 4180)\n"
             "  --html FILE    HTML report (not yet implemented)\n"
             "  --nagios       the Nagios/Icinga plugin status line (and findings) on stdout\n"
+            "FILE may be - (stdout). Files are written atomically (temporary file, rename).\n"
             "  -h, --help     this text\n\n"
             "Exit codes: the summary's verdict (0 ok, 1 warning, 2 critical, 3 unknown);\n"
             "3 when DIR or its summary cannot be read.\n");
