@@ -48,12 +48,12 @@ static void report_usage(FILE *out)
             "option it prints the terminal report.\n\n"
             "options:\n"
             "  --junit FILE   JUnit XML: a testcase per step, threshold and finding\n"
-            "  --prom FILE    Prometheus text format (synth_* metrics, docs/results.md)\n"
+            "  --prom FILE    Prometheus text format (synth_* metrics, docs/reports.md)\n"
             "  --csv FILE     per-second statistics from the timeline (RFC 4180)\n"
             "  --html FILE    HTML report (not yet implemented)\n"
             "  --nagios       the Nagios/Icinga plugin status line (and findings) on stdout\n"
-            "FILE may be - (stdout). Files are written atomically (temporary file, rename).\n"
             "  -h, --help     this text\n\n"
+            "FILE may be - (stdout). Files are written atomically (temporary file, rename).\n"
             "Exit codes: the summary's verdict (0 ok, 1 warning, 2 critical, 3 unknown);\n"
             "3 when DIR or its summary cannot be read.\n");
 }
