@@ -3,18 +3,16 @@
 #include "summary.h"
 
 #include "reports/event_json.h"
+#include "reports/report_file.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* See event_json.c: 15 significant digits print our ms values as written. */
 #define SUMMARY_DUMP_FLAGS (JSON_INDENT(2) | JSON_REAL_PRECISION(15))
-/* Room for "<path>.tmp.<pid>". */
-#define SUMMARY_TMP_SUFFIX_MAX 32
 
 static const struct {
     const char *key;
@@ -486,46 +484,17 @@ json_t *summary_build(const struct summary_input *in)
     return o;
 }
 
+static int dump(FILE *out, const json_t *summary, struct synth_error *err)
+{
+    if (json_dumpf(summary, out, SUMMARY_DUMP_FLAGS) != 0 || fputc('\n', out) == EOF)
+        return synth_error_set(err, SYNTH_EIO, "%s",
+                               errno ? strerror(errno) : "write failed");
+    return 0;
+}
+
 int summary_write(const char *path, const json_t *summary, struct synth_error *err)
 {
-    char *tmp = NULL;
-    FILE *f = NULL;
-    int rc = 0;
-    size_t len = strlen(path) + SUMMARY_TMP_SUFFIX_MAX;
-
-    tmp = malloc(len);
-    if (!tmp)
-        return synth_error_set(err, SYNTH_ENOMEM, "cannot write %s: out of memory", path);
-    /* Beside the target, so rename(2) stays within one file system and is atomic. */
-    snprintf(tmp, len, "%s.tmp.%ld", path, (long)getpid());
-    f = fopen(tmp, "w");
-    if (!f) {
-        rc = synth_error_set(err, SYNTH_EIO, "cannot write %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (json_dumpf(summary, f, SUMMARY_DUMP_FLAGS) != 0 || fputc('\n', f) == EOF ||
-        fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        rc = synth_error_set(err, SYNTH_EIO, "cannot write %s: %s", tmp,
-                             errno ? strerror(errno) : "write failed");
-        goto out;
-    }
-    int closed = fclose(f);
-    f = NULL;
-    if (closed != 0) {
-        rc = synth_error_set(err, SYNTH_EIO, "cannot write %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (rename(tmp, path) != 0) {
-        rc = synth_error_set(err, SYNTH_EIO, "cannot write %s: %s", path, strerror(errno));
-        goto out;
-    }
-out:
-    if (f)
-        fclose(f);
-    if (rc)
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    return report_file_write(path, dump, summary, err);
 }
 
 int summary_read(const char *path, json_t **out, struct synth_error *err)

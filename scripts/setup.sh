@@ -6,7 +6,8 @@ set -eu
 BUILD="build-essential cmake pkg-config clang libclang-rt-14-dev \
   libssl-dev libcurl4-openssl-dev libsrtp2-dev libevent-dev libjansson-dev libyaml-dev \
   libspandsp-dev libsndfile1-dev libc-ares-dev libcmocka-dev"
-PEERS="kamailio kamailio-tls-modules sip-tester openssl procps iproute2 jq espeak-ng tshark baresip-core dnsmasq-base"
+PEERS="kamailio kamailio-tls-modules sip-tester openssl procps iproute2 jq espeak-ng tshark baresip-core \
+  dnsmasq-base prometheus libxml2-utils"
 
 want="$BUILD"
 [ "${1:-}" = "--tests" ] && want="$BUILD $PEERS"
@@ -21,5 +22,24 @@ SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 echo "setup: installing$missing" >&2
 $SUDO apt-get update -qq
-# kamailio's postinst must not start a system daemon on the test machine.
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+# The peers' postinst scripts (kamailio, prometheus: its would listen on :9090)
+# must not start system daemons on the test machine: tests start their own on
+# loopback. invoke-rc.d and deb-systemd-invoke both ask policy-rc.d; exit 101
+# means "not allowed". One already there (containers ship one) is left alone.
+POLICY=/usr/sbin/policy-rc.d
+own_policy=""
+if [ ! -e "$POLICY" ]; then
+    printf '#!/bin/sh\n# synth setup.sh: no daemons started during its install\nexit 101\n' | $SUDO tee "$POLICY" >/dev/null
+    $SUDO chmod 755 "$POLICY"
+    own_policy=1
+fi
+rc=0
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing || rc=$?
+[ -n "$own_policy" ] && $SUDO rm -f "$POLICY"
+# Started or not, the unit is enabled on install: keep it from starting at boot.
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    for unit in prometheus kamailio; do
+        case " $missing " in *" $unit "*) $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true;; esac
+    done
+fi
+exit $rc

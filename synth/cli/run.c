@@ -5,7 +5,9 @@
 
 #include "media/prompt.h"
 #include "reports/discovery_report.h"
+#include "reports/nagios.h"
 #include "reports/progress.h"
+#include "reports/report_format.h"
 #include "reports/summary.h"
 #include "reports/terminal.h"
 #include "reports/verdict.h"
@@ -43,6 +45,9 @@ struct run_args {
     char out_dir[1024];
     uint32_t workers;
     bool quiet;
+    const struct report_format *reports[8]; /* --report, written into out_dir */
+    size_t report_count;
+    bool nagios; /* the plugin line on stdout, the human output on stderr */
 };
 
 static void run_usage(FILE *out)
@@ -59,6 +64,10 @@ static void run_usage(FILE *out)
             "  --out DIR          results directory (default results/run-<UTC time>)\n"
             "  --workers N        worker threads (default: the number of CPUs)\n"
             "  --quiet            no progress line\n"
+            "  --report LIST      also write reports into DIR: junit (report.xml), prom\n"
+            "                     (metrics.prom), csv (stats.csv); comma-separated\n"
+            "  --nagios           print the Nagios/Icinga plugin status line first on\n"
+            "                     stdout (then the findings); the table goes to stderr\n"
             "  -h, --help         this text\n\n"
             "Writes DIR/events.jsonl (one line per step, as it goes), DIR/summary.json and\n"
             "DIR/traces/ (the SIP of failed calls, credentials redacted).\n"
@@ -73,6 +82,7 @@ static int parse_args(struct run_args *a, int argc, char **argv)
         {"lab-config", required_argument, NULL, 'c'}, {"fault", required_argument, NULL, 'f'},
         {"out", required_argument, NULL, 'o'},    {"workers", required_argument, NULL, 'w'},
         {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+        {"report", required_argument, NULL, 'r'}, {"nagios", no_argument, NULL, 'n'},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof(*a));
@@ -99,6 +109,23 @@ static int parse_args(struct run_args *a, int argc, char **argv)
             }
             break;
         case 'q': a->quiet = true; break;
+        case 'n': a->nagios = true; break;
+        case 'r': {
+            struct synth_error err;
+            size_t max = sizeof(a->reports) / sizeof(a->reports[0]);
+            if (report_format_parse_list(optarg, a->reports, max, &a->report_count, &err)) {
+                fprintf(stderr, "synth run: --report: %s\n", err.msg);
+                return EXIT_UNKNOWN;
+            }
+            for (size_t i = 0; i < a->report_count; i++) {
+                if (!a->reports[i]->write) {
+                    fprintf(stderr, "synth run: --report %s: not yet implemented\n",
+                            a->reports[i]->name);
+                    return EXIT_UNKNOWN;
+                }
+            }
+            break;
+        }
         case 'h': run_usage(stdout); return EXIT_OK;
         default: run_usage(stderr); return EXIT_UNKNOWN;
         }
@@ -379,6 +406,21 @@ static void supervise(struct run_ctx *rc)
         fputc('\n', stderr);
 }
 
+/* The --report files, by the same writers `synth report` uses. */
+static int write_reports(const struct run_ctx *rc, const json_t *summary,
+                         struct synth_error *err)
+{
+    char path[1200];
+    for (size_t i = 0; i < rc->args.report_count; i++) {
+        const struct report_format *f = rc->args.reports[i];
+        snprintf(path, sizeof(path), "%s/%s", rc->args.out_dir, f->file_name);
+        int r = report_file_write(path, f->write, summary, err);
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
+
 static int finish(struct run_ctx *rc, struct synth_error *err)
 {
     for (uint32_t k = 0; k < rc->worker_count; k++) {
@@ -441,11 +483,26 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
                 summary ? err->msg : "out of memory");
         code = EXIT_UNKNOWN;
     }
-    if (summary) {
-        terminal_summary(stdout, summary, isatty(STDOUT_FILENO));
-        json_decref(summary);
+    if (summary && code != EXIT_UNKNOWN && write_reports(rc, summary, err) != 0) {
+        fprintf(stderr, "synth run: %s\n", err->msg);
+        code = EXIT_UNKNOWN;
     }
-    printf("results: %s (summary.json, events.jsonl, traces/)\n", rc->args.out_dir);
+    /* A Nagios check reads the first line of stdout: the person's table moves
+     * to stderr. */
+    FILE *human = rc->args.nagios ? stderr : stdout;
+    if (summary)
+        terminal_summary(human, summary, isatty(fileno(human)));
+    fprintf(human, "results: %s (summary.json, events.jsonl, traces/", rc->args.out_dir);
+    for (size_t i = 0; i < rc->args.report_count && code != EXIT_UNKNOWN; i++)
+        fprintf(human, ", %s", rc->args.reports[i]->file_name);
+    fputs(")\n", human);
+    if (rc->args.nagios) {
+        if (summary && code != EXIT_UNKNOWN)
+            nagios_write(stdout, summary, err);
+        else
+            nagios_write_unknown(stdout, summary ? err->msg : "out of memory");
+    }
+    json_decref(summary);
     verdict_free(&v);
     return code;
 }
@@ -475,6 +532,8 @@ int cli_run(int argc, char **argv)
         return EXIT_UNKNOWN;
     int code = parse_args(&rc->args, argc, argv);
     if (code >= 0) {
+        if (code == EXIT_UNKNOWN && rc->args.nagios)
+            nagios_write_unknown(stdout, "bad arguments (see synth run --help)");
         free(rc);
         return code;
     }
@@ -486,6 +545,8 @@ int cli_run(int argc, char **argv)
     struct synth_error err = {{0}};
     if (prepare(rc, &err) != 0 || (!rc->unreachable && start_workers(rc, &err) != 0)) {
         fprintf(stderr, "synth run: %s\n", err.msg);
+        if (rc->args.nagios)
+            nagios_write_unknown(stdout, err.msg);
         for (uint32_t k = 0; k < rc->workers_started; k++)
             worker_request_stop(&rc->workers[k]);
         for (uint32_t k = 0; k < rc->workers_started; k++)

@@ -1,0 +1,137 @@
+/* events.jsonl → run_stats → verdict → summary.json tree: the path of a
+ * normal run's end (synth/cli/run.c finish), from the file it left. */
+#include "summary_rebuild.h"
+
+#include "reports/event_result.h"
+#include "reports/summary.h"
+#include "reports/summary_view.h"
+#include "reports/verdict.h"
+#include "synth/config/scenario.h"
+#include "synth/engine/run_stats.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The users' SIP domain, the best name of the target events.jsonl keeps. */
+#define REBUILD_TARGET_MAX 256
+
+struct rebuild {
+    const char *path;
+    int64_t start_ms;       /* earliest intended start: the run's start */
+    bool have_start;
+    uint32_t last_index;    /* highest step_index: the journey's last step */
+    int64_t end_us;         /* latest end: the run's duration */
+    char target[REBUILD_TARGET_MAX];
+    struct run_stats stats;
+    struct synth_error *err;
+};
+
+static int scan(const json_t *ev, size_t line, void *arg)
+{
+    struct rebuild *b = arg;
+    int64_t ms;
+    double idx;
+
+    if (event_result_intended_ms(ev, &ms) != 0)
+        return synth_error_set(b->err, SYNTH_EPARSE, "%s:%zu: ts: not an ISO 8601 time",
+                               b->path, line);
+    if (!b->have_start || ms < b->start_ms)
+        b->start_ms = ms;
+    b->have_start = true;
+    if (sview_num(ev, "step_index", &idx) && idx > b->last_index && idx < UINT32_MAX)
+        b->last_index = (uint32_t)idx;
+    const char *at = strchr(sview_str(ev, "user_uri", ""), '@');
+    if (!b->target[0] && at && at[1])
+        snprintf(b->target, sizeof(b->target), "%.*s", (int)strcspn(at + 1, ";>:"), at + 1);
+    return 0;
+}
+
+static int add(const json_t *ev, size_t line, void *arg)
+{
+    struct rebuild *b = arg;
+    struct step_result *r = malloc(sizeof(*r)); /* 2 KB of texts */
+    struct synth_error why = {{0}};
+    int rc;
+
+    if (!r)
+        return synth_error_set(b->err, SYNTH_ENOMEM, "out of memory");
+    rc = event_result_parse(ev, b->start_ms, r, &why);
+    if (rc) {
+        rc = synth_error_set(b->err, SYNTH_EPARSE, "%s:%zu: %s", b->path, line, why.msg);
+        goto out;
+    }
+    /* A journey starts with its first step and completes with its last. */
+    if (r->step_index == 0)
+        rc = run_stats_add_start(&b->stats, r->intended_us, r->start_us - r->intended_us);
+    if (!rc)
+        rc = run_stats_add_result(&b->stats, r);
+    if (!rc && r->step_index == b->last_index)
+        run_stats_add_completed(&b->stats);
+    if (rc)
+        rc = synth_error_set(b->err, SYNTH_ENOMEM, "out of memory");
+    if (r->end_us > b->end_us)
+        b->end_us = r->end_us;
+out:
+    free(r);
+    return rc;
+}
+
+int summary_rebuild(const char *events_path, bool lab, json_t **out,
+                    struct events_read_result *res, struct synth_error *err)
+{
+    struct rebuild *b = calloc(1, sizeof(*b));
+    struct scenario *none = calloc(1, sizeof(*none)); /* no thresholds to judge */
+    struct verdict v;
+    int rc;
+
+    *out = NULL;
+    verdict_init(&v);
+    if (!b || !none) {
+        free(b);
+        free(none);
+        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
+    }
+    b->path = events_path;
+    b->err = err;
+    run_stats_init(&b->stats);
+    rc = events_read(events_path, scan, b, res, err);
+    if (rc)
+        goto out;
+    rc = events_read(events_path, add, b, res, err);
+    if (rc)
+        goto out;
+    b->stats.duration_us = b->end_us;
+    rc = verdict_evaluate(&v, none, &b->stats);
+    if (!rc)
+        rc = verdict_add_findingf(
+            &v, VERDICT_UNKNOWN, "run.killed",
+            "the run ended before writing summary.json: rebuilt from events.jsonl",
+            "judge the scenario's thresholds against these figures, or run it again",
+            "%zu step results read%s; the scenario's thresholds were not judged (the scenario "
+            "is not kept in the results directory)",
+            res->events, res->truncated ? ", the last line cut short" : "");
+    if (rc) {
+        rc = synth_error_set(err, SYNTH_ENOMEM, "out of memory");
+        goto out;
+    }
+    const struct summary_input in = {
+        .target_name = b->target[0] ? b->target : "?",
+        .target_is_lab = lab,
+        .scenario_name = "?",
+        .version = SYNTH_VERSION,
+        .started_ms = b->start_ms,
+        .stats = &b->stats,
+        .scenario = none,
+        .verdict = &v,
+    };
+    *out = summary_build(&in);
+    if (!*out)
+        rc = synth_error_set(err, SYNTH_ENOMEM, "out of memory");
+out:
+    verdict_free(&v);
+    run_stats_free(&b->stats);
+    free(b);
+    free(none);
+    return rc;
+}
