@@ -14,6 +14,7 @@ static const struct command COMMANDS[] = {
     {"run", cli_run, "run a scenario against a target (or the embedded lab) and judge it"},
     {"lab", cli_lab, "run the embedded lab deployment on loopback until stopped"},
     {"version", cli_version, "print the version"},
+    {"check", cli_check, "inspect and judge the certificates of the target's TLS endpoints"},
 };
 
 static void usage(FILE *out)

@@ -15,5 +15,6 @@ int cli_main(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_lab(int argc, char **argv);
 int cli_version(int argc, char **argv);
+int cli_check(int argc, char **argv);
 
 #endif
