@@ -31,6 +31,8 @@ struct summary_input {
     const struct run_stats *stats; /* merged over all workers */
     const struct scenario *scenario; /* for the thresholds; may be NULL */
     const struct verdict *verdict;
+    const char *ok_reason;         /* "reason" when all is well; NULL: "no failures, every
+                                    * threshold met" */
 };
 
 /* Builds the summary document. Top-level keys: schema, version, target,

@@ -256,6 +256,7 @@ static int write_results(struct check_ctx *c, struct verdict *v, json_t *certs,
         .duration_us = clock_mono_us() - started_us,
         .stats = &none,
         .verdict = v,
+        .ok_reason = "every certificate rule passed",
     };
     json_t *summary = summary_build(&in);
     snprintf(path, sizeof(path), "%s/summary.json", c->args.t.out_dir);

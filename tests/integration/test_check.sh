@@ -11,7 +11,7 @@
 rc=0; "$SYNTH" check --lab --out "$T/lab" >"$T/lab.out" 2>&1 || rc=$?
 [ $rc -eq 0 ] || fail "check --lab: exit $rc: $(tail -30 "$T/lab.out")"
 S="$T/lab/summary.json"
-assert_json "$S" '.verdict == "ok" and .target == "lab" and .findings == []' "lab: verdict ok, no findings"
+assert_json "$S" '.verdict == "ok" and .target == "lab" and .findings == [] and .reason == "every certificate rule passed"' "lab: verdict ok, no findings"
 assert_json "$S" '[.certificates[].endpoint] == ["registrar", "um"]' "lab: the Front End and the UM checked"
 assert_json "$S" '[.certificates[] | .result == "pass" and (.chain | length) >= 1 and (.rules | length) == 7] | all' "lab: a chain and 7 passing rules each"
 assert_json "$S" '.certificates[1].chain[0].subject_cn == "um.lab.synth.test" and .certificates[1].mtls' "lab: the UM's CN is its FQDN, mutual TLS expected"
@@ -30,6 +30,16 @@ assert_json "$S" '[.findings[].id] == ["cert-subject-not-fqdn"] and .findings[0]
 assert_json "$S" '.findings[0].evidence | (contains("CN=um01") and contains("expected um.lab.synth.test"))' "um_cert_cn: the CN seen and the FQDN expected"
 assert_json "$S" '.findings[0].summary | contains("calls through the Edge connect and get no media, then BYE")' "um_cert_cn: the symptom explained"
 assert_json "$S" '.certificates[1].chain[0].sans == ["DNS:um.lab.synth.test"] and .certificates[0].result == "pass"' "um_cert_cn: FQDN in the SAN, the Front End unaffected"
+
+# 2b. The target `synth lab --write-target` writes lists the UM check; without the
+#     Front End's key (kept in memory) the UM asks for a client certificate and gets none.
+"$SYNTH" lab --state-dir "$T/labw" --write-target "$T/labw.yaml" >"$T/labw.out" 2>&1 &
+LABPID=$!; PIDS="$PIDS $LABPID"
+wait_for_line "$T/labw.out" "lab ready" 10
+rc=0; "$SYNTH" check --target "$T/labw.yaml" --out "$T/lw" >"$T/lw.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "written lab target: exit $rc: $(tail -30 "$T/lw.out")"
+assert_json "$T/lw/summary.json" '.target_kind == "deployment" and [.certificates[].endpoint] == ["registrar", "um"] and .findings == []' "written lab target: registrar and UM pass"
+assert_json "$T/lw/summary.json" '.certificates[1].probe.client_cert_requested and (.certificates[1].probe.client_cert_sent | not)' "written lab target: client certificate asked for, none sent"
 
 # 3. Kamailio's TLS port, a certificate nobody here generated.
 KUDP=$(free_port); KTLS=$(free_port); UAS=$(free_port)
