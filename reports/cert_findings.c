@@ -87,7 +87,8 @@ static int add_rule(struct verdict *v, const struct cert_endpoint *ep,
 static int add_probe(struct verdict *v, const struct cert_endpoint *ep)
 {
     char summary[FINDING_TEXT_MAX];
-    bool tls = ep->probe_err == SYNTH_ETLS;
+    /* Once TCP is up, a failure or a silence is the TLS layer's. */
+    bool tls = ep->probe_err == SYNTH_ETLS || (ep->probe && ep->probe->tcp_connected);
 
     snprintf(summary, sizeof(summary),
              tls ? "%s: the TLS handshake failed: its certificate could not be fully checked"

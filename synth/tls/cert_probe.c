@@ -232,6 +232,7 @@ int cert_probe_run(const struct sockaddr *addr, socklen_t addr_len,
         return rc;
     if ((rc = tcp_connect(&fd, addr, addr_len, &opts, deadline, err)))
         goto out;
+    out->tcp_connected = true;
     ssl = SSL_new(ctx);
     if (!ssl || !SSL_set_fd(ssl, fd) || !SSL_set_ex_data(ssl, ex_index(), &pc)) {
         rc = tls_error_set(err, SYNTH_ENOMEM, "%s: TLS connection", opts.peer);

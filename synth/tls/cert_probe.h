@@ -32,6 +32,7 @@ struct cert_probe_opts {
 
 struct cert_probe {
     struct cert_chain chain;      /* as presented, leaf first; owned */
+    bool tcp_connected;           /* a failure after this is the TLS layer's */
     char protocol[16];            /* "TLSv1.3" */
     char cipher[64];
     bool client_cert_requested;   /* the server sent a CertificateRequest */

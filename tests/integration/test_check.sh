@@ -121,6 +121,19 @@ sed "s/port: $WPORT/port: $CLOSED/" "$T/weak.yaml" >"$T/closed.yaml"
 rc=0; "$SYNTH" check --target "$T/closed.yaml" --out "$T/c" >"$T/c.out" 2>&1 || rc=$?
 [ $rc -eq 2 ] || fail "closed port: exit $rc, want 2"
 assert_json "$T/c/summary.json" '.findings[0].id == "transport.unreachable" and (.findings[0].evidence | contains("connection refused")) and .certificates[0].result == "error"' "closed port: transport.unreachable, connection refused"
+# A port that accepts TCP and never speaks TLS: the handshake's deadline, told apart.
+SILENT=$(free_port)
+python3 -c 'import socket, signal, sys
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); signal.pause()' "$SILENT" &
+PIDS="$PIDS $!"
+wait_for_port tcp "$SILENT" 10
+sed "s/port: $WPORT/port: $SILENT/" "$T/weak.yaml" >"$T/silent.yaml"
+rc=0; "$SYNTH" check --target "$T/silent.yaml" --timeout 1s --out "$T/si" >"$T/si.out" 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "silent port: exit $rc, want 2"
+assert_json "$T/si/summary.json" '.findings[0].id == "tls.handshake-failed" and (.findings[0].evidence | contains("TLS handshake not finished within 1000 ms"))' "silent port: the handshake's deadline, not a refused connection"
+rc=0; "$SYNTH" check --target "$T/silent.yaml" --timeout 5 --out "$T/si2" >"$T/si2.out" 2>&1 || rc=$?
+[ $rc -eq 3 ] && grep -q "timeout: needs a unit" "$T/si2.out" || fail "--timeout 5: exit $rc: $(cat "$T/si2.out")"
+ok "--timeout without a unit: exit 3"
 printf 'name: x\nsip_domain: d\nregistrar: {host: h}\nchecks:\n  - {name: um, role: voicemail, host: h}\nusers: {pattern: "sip:u{n}@d", password: p, count: 1}\n' >"$T/bad.yaml"
 rc=0; "$SYNTH" check --target "$T/bad.yaml" --out "$T/b" >"$T/b.out" 2>&1 || rc=$?
 [ $rc -eq 3 ] || fail "bad role: exit $rc, want 3"
