@@ -26,7 +26,12 @@
 
 #include <cmocka.h>
 
+#include "ossl_alloc_fail.h"
+
 #define FQDN "um.lab.synth.test"
+/* One parse and judgement of a two-certificate chain is a few thousand
+ * OpenSSL allocations; each is failed in turn. */
+#define TORTURE_ALLOCS_MAX 20000
 #define DAY (24 * 3600)
 
 static struct {
@@ -502,8 +507,69 @@ static void test_probe_refused(void **state)
     verdict_free(&v);
 }
 
+struct check_input {
+    const char *pem;
+    size_t len;
+    struct cert_report *r;
+};
+
+/* Parses a PEM chain, judges it and renders it, as synth check does. */
+static int check_once(void *arg, struct synth_error *err)
+{
+    struct check_input *in = arg;
+    struct cert_chain chain;
+    struct cert_expect e = expect();
+    int rc = cert_chain_from_pem(&chain, in->pem, in->len, err);
+
+    if (rc)
+        return rc;
+    rc = cert_check_evaluate(&chain, &e, in->r, err);
+    if (rc == 0) {
+        struct cert_endpoint ep = {.name = "um", .role = TARGET_ROLE_UM, .host = "127.0.0.1",
+                                   .port = 5061, .server_name = FQDN, .report = in->r};
+        json_decref(cert_findings_json(&ep));
+    }
+    cert_chain_free(&chain);
+    return rc;
+}
+
+/* Under allocation failures a check fails with a code and a message or
+ * judges what it could read; it never crashes or leaks (ASan). */
+static void test_alloc_failures(void **state)
+{
+    struct lab_cert *c = issue(pki.ca, "um01", FQDN);
+    struct check_input in = {.r = calloc(1, sizeof(*in.r))};
+    struct synth_error err;
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *pem;
+    long n;
+    int failures = 0;
+    bool failed = true;
+
+    assert_non_null(in.r);
+    assert_int_equal(PEM_write_bio_X509(bio, lab_cert_x509(c)), 1);
+    assert_int_equal(PEM_write_bio_X509(bio, lab_ca_x509(pki.ca)), 1);
+    in.len = (size_t)BIO_get_mem_data(bio, &pem);
+    in.pem = pem;
+    assert_int_equal(check_once(&in, &err), 0); /* OpenSSL's tables warm */
+    for (n = 1; n < TORTURE_ALLOCS_MAX && failed; n += failed)
+        failures += alloc_fail_nth(n, check_once, &in, &failed) != 0;
+    assert_false(failed);
+    assert_int_equal(in.r->rules[CERT_RULE_SUBJECT].status, CERT_FAIL);
+    print_message("%ld allocations, %d failures reported\n", n - 1, failures);
+    assert_true(failures > 0);
+    BIO_free(bio);
+    free(in.r);
+    lab_cert_free(c);
+}
+
 int main(void)
 {
+    /* Must precede OpenSSL's first allocation. */
+    if (!ossl_alloc_fail_install()) {
+        fprintf(stderr, "cannot replace OpenSSL's allocator\n");
+        return 1;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good),
         cmocka_unit_test(test_san_only_fqdn),
@@ -517,6 +583,7 @@ int main(void)
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_trust_store_file),
         cmocka_unit_test(test_probe_refused),
+        cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
