@@ -18,6 +18,7 @@
 #include "synth/tls/cert_check.h"
 #include "synth/tls/cert_probe.h"
 
+#include <event2/event.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,13 @@ struct check_item {
     size_t name_count;
     bool mtls;
     uint32_t warn_days, crit_days;
+    /* The probe's outcome. */
+    char peer[TARGET_NAME_MAX + TARGET_HOST_MAX + 16];
+    X509_STORE *trust;
+    const char *trust_name;
+    struct cert_probe probe;
+    int probe_rc;
+    struct synth_error perr;
 };
 
 static void check_usage(FILE *out)
@@ -162,31 +170,32 @@ static void list_items(struct check_ctx *c)
     }
 }
 
-/* Probes one endpoint and judges what it presented; the findings go to v,
- * the summary entry to certs. Only ENOMEM and bad input are errors here:
- * an endpoint that fails is a finding. */
-static int check_one(struct check_ctx *c, const struct check_item *it, struct verdict *v,
-                     json_t *certs, struct synth_error *err)
+static void probe_done(int rc, const struct synth_error *detail, struct cert_probe *result,
+                       void *arg)
 {
-    struct cert_probe probe;
-    struct cert_report *report = calloc(1, sizeof(*report));
+    struct check_item *it = arg;
+    it->probe_rc = rc;
+    if (rc)
+        it->perr = *detail;
+}
+
+/* Starts the probe of one endpoint on base. A CA or client certificate that
+ * cannot be read is bad input (an error here); an endpoint that cannot be
+ * resolved or reached is a finding, told through it->probe_rc. */
+static int probe_start(struct check_ctx *c, struct check_item *it, struct event_base *base,
+                       struct synth_error *err)
+{
     struct sip_addr_storage addr;
-    struct synth_error perr = {{0}};
-    X509_STORE *trust = NULL;
-    char peer[TARGET_NAME_MAX + TARGET_HOST_MAX + 16];
-    const char *trust_name = it->tls->ca_file[0] ? it->tls->ca_file : "the system store";
+    struct cert_probe_conn *conn;
     int rc;
 
-    memset(&probe, 0, sizeof(probe));
-    if (!report)
-        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
-    /* A CA file that cannot be read is bad input, not a finding. */
-    if ((rc = cert_trust_store_new(&trust, it->tls->ca_file, err)))
-        goto out;
-    snprintf(peer, sizeof(peer), "%s %s:%u", it->name, it->host, it->port);
+    it->trust_name = it->tls->ca_file[0] ? it->tls->ca_file : "the system store";
+    if ((rc = cert_trust_store_new(&it->trust, it->tls->ca_file, err)))
+        return rc;
+    snprintf(it->peer, sizeof(it->peer), "%s %s:%u", it->name, it->host, it->port);
     struct cert_probe_opts po = {
         .server_name = it->server_name,
-        .peer = peer,
+        .peer = it->peer,
         .timeout_ms = c->args.timeout_ms,
         .client_cert = it->tls->client_cert,
         .client_key = it->tls->client_key,
@@ -194,23 +203,36 @@ static int check_one(struct check_ctx *c, const struct check_item *it, struct ve
     /* The lab's UM expects its Front End's certificate, held in memory. */
     if (c->lab && it->role == TARGET_ROLE_UM && !po.client_cert[0])
         lab_fe_identity(c->lab, &po.client_x509, &po.client_pkey);
-    int perr_code = sip_addr_resolve(&addr, it->host, it->port, &perr);
-    if (perr_code == 0)
-        perr_code = cert_probe_run((const struct sockaddr *)&addr.ss, addr.len, &po, &probe,
-                                   &perr);
+    it->probe_rc = sip_addr_resolve(&addr, it->host, it->port, &it->perr);
+    if (it->probe_rc)
+        return 0;
+    return cert_probe_start(&conn, base, (const struct sockaddr *)&addr.ss, addr.len, &po,
+                            &it->probe, probe_done, it, err);
+}
+
+/* Judges what one endpoint presented; the findings go to v, the summary
+ * entry to certs. Only ENOMEM is an error here. */
+static int judge(const struct check_item *it, struct verdict *v, json_t *certs,
+                 struct synth_error *err)
+{
+    struct cert_report *report = calloc(1, sizeof(*report));
     bool judged = false;
-    if (probe.chain.n > 0) {
+    int rc = 0;
+
+    if (!report)
+        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
+    if (it->probe.chain.n > 0) {
         struct cert_expect e = {
             .fqdn = it->server_name,
             .name_count = it->name_count,
             .mtls = it->mtls,
             .warn_days = it->warn_days,
             .crit_days = it->crit_days,
-            .trust = trust,
-            .trust_name = trust_name,
+            .trust = it->trust,
+            .trust_name = it->trust_name,
         };
         memcpy(e.names, it->names, sizeof(e.names));
-        if ((rc = cert_check_evaluate(&probe.chain, &e, report, err)))
+        if ((rc = cert_check_evaluate(&it->probe.chain, &e, report, err)))
             goto out;
         judged = true;
     }
@@ -223,19 +245,43 @@ static int check_one(struct check_ctx *c, const struct check_item *it, struct ve
         .names = it->names,
         .name_count = it->name_count,
         .mtls = it->mtls,
-        .trust_name = trust_name,
-        .probe_err = perr_code,
-        .probe_detail = perr.msg,
-        .probe = &probe,
+        .trust_name = it->trust_name,
+        .probe_err = it->probe_rc,
+        .probe_detail = it->perr.msg,
+        .probe = &it->probe,
         .report = judged ? report : NULL,
     };
     if ((rc = cert_findings_add(v, &ep)) || json_array_append_new(certs, cert_findings_json(&ep)))
         rc = synth_error_set(err, SYNTH_ENOMEM, "out of memory");
 out:
-    X509_STORE_free(trust);
-    cert_probe_free(&probe);
     free(report);
     return rc;
+}
+
+/* Every endpoint at once on one loop: the check takes as long as the
+ * slowest endpoint, not the sum. */
+static int probe_all(struct check_ctx *c, struct synth_error *err)
+{
+    struct event_base *base = event_base_new();
+    int rc = 0;
+
+    if (!base)
+        return synth_error_set(err, SYNTH_ENOMEM, "event loop: out of memory");
+    for (size_t i = 0; i < c->item_count && rc == 0; i++)
+        rc = probe_start(c, &c->items[i], base, err);
+    /* Returns once every probe has called done; after a set-up error the
+     * probes started still end, each under its deadline. */
+    event_base_dispatch(base);
+    event_base_free(base);
+    return rc;
+}
+
+static void items_free(struct check_ctx *c)
+{
+    for (size_t i = 0; i < c->item_count; i++) {
+        X509_STORE_free(c->items[i].trust);
+        cert_probe_free(&c->items[i].probe);
+    }
 }
 
 static int write_results(struct check_ctx *c, struct verdict *v, json_t *certs,
@@ -293,11 +339,13 @@ static int run_checks(struct check_ctx *c, struct synth_error *err)
                             "no TLS endpoint to check: the check measured nothing",
                             "the registrar's transport is not tls and the target lists no checks",
                             "add the TLS endpoints under checks: (docs/configuration.md)");
+    rc = probe_all(c, err);
     for (size_t i = 0; i < c->item_count && rc == 0; i++)
-        rc = check_one(c, &c->items[i], &v, certs, err);
+        rc = judge(&c->items[i], &v, certs, err);
     if (rc == 0)
         rc = write_results(c, &v, certs, started_ms, started_us);
 out:
+    items_free(c);
     json_decref(certs);
     verdict_free(&v);
     return rc;

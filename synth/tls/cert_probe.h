@@ -19,6 +19,8 @@
 
 /* Default deadline of a whole probe (connect + handshake). */
 #define CERT_PROBE_TIMEOUT_MS 5000
+/* A name for messages ("um 127.0.0.1:5065") or a server name, with NUL. */
+#define CERT_PROBE_PEER_MAX 300
 
 struct cert_probe_opts {
     const char *server_name;   /* SNI (not sent for an IP literal); required */
@@ -42,12 +44,32 @@ struct cert_probe {
                                    * the server refusing our client certificate (TLS 1.3) */
 };
 
-/* Probes addr. Blocking, bounded by o->timeout_ms with poll() deadlines: for
- * the CLI's `synth check`, never on a worker's loop. Errors, with the peer
- * named in err: SYNTH_ECONNREFUSED, SYNTH_ETIMEDOUT (connect or handshake),
- * SYNTH_EIO (other socket errors), SYNTH_ETLS (the handshake failed; when the
- * server's certificate arrived first, out->chain holds it all the same).
- * Free out with cert_probe_free after success or failure. */
+struct cert_probe_conn;
+struct event_base;
+
+/* Called once when a probe ends: err 0 or, with the peer named in detail,
+ * SYNTH_ECONNREFUSED, SYNTH_ETIMEDOUT (connect or handshake), SYNTH_EIO
+ * (other socket errors), SYNTH_ETLS (the handshake failed; when the server's
+ * certificate arrived first, result->chain holds it all the same). The probe
+ * is gone when this runs. */
+typedef void(cert_probe_done_h)(int err, const struct synth_error *detail,
+                                struct cert_probe *result, void *arg);
+
+/* Starts probing addr on base: never blocks; every wait is under
+ * o->timeout_ms. result (the caller's, filled as the probe goes; free it with
+ * cert_probe_free) must outlive the probe. Errors here are set-up failures
+ * (bad options, no memory, no socket); every outcome of the connection comes
+ * through done, from the loop. */
+int cert_probe_start(struct cert_probe_conn **out, struct event_base *base,
+                     const struct sockaddr *addr, socklen_t addr_len,
+                     const struct cert_probe_opts *o, struct cert_probe *result,
+                     cert_probe_done_h *done, void *arg, struct synth_error *err);
+
+/* Stops a probe whose done has not run; done will not run. */
+void cert_probe_cancel(struct cert_probe_conn *c);
+
+/* The same on a loop of its own, returning the outcome: blocking (up to
+ * o->timeout_ms plus a moment), for a command line, not for a worker. */
 int cert_probe_run(const struct sockaddr *addr, socklen_t addr_len,
                    const struct cert_probe_opts *o, struct cert_probe *out,
                    struct synth_error *err);
