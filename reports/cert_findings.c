@@ -103,12 +103,32 @@ static int add_probe(struct verdict *v, const struct cert_endpoint *ep)
               "connection through");
 }
 
+/* A TLS 1.3 server that refused our client certificate (or its absence)
+ * after the handshake: the chain was still seen, the check's identity is
+ * what to fix. */
+static int add_client_refused(struct verdict *v, const struct cert_endpoint *ep)
+{
+    char summary[FINDING_TEXT_MAX], evidence[FINDING_TEXT_MAX];
+    struct sbuf sb;
+
+    snprintf(summary, sizeof(summary), "%s: the server refused the client certificate %s",
+             ep->name, ep->probe->client_cert_sent ? "presented" : "(none was presented)");
+    sbuf_init(&sb, evidence, sizeof(evidence));
+    where(&sb, ep);
+    sbuf_printf(&sb, ": after the handshake: %s", ep->probe->after_handshake);
+    return verdict_add_finding(v, VERDICT_WARNING, "tls.client-cert-refused", summary, evidence,
+                               "give the check an identity the server trusts for mutual TLS "
+                               "(client_cert and client_key)");
+}
+
 int cert_findings_add(struct verdict *v, const struct cert_endpoint *ep)
 {
     int rc = 0;
 
     if (ep->probe_err)
         rc = add_probe(v, ep);
+    else if (ep->probe && ep->probe->after_handshake[0])
+        rc = add_client_refused(v, ep);
     for (int k = 0; rc == 0 && ep->report && k < CERT_RULE_COUNT; k++)
         if (ep->report->rules[k].status != CERT_PASS)
             rc = add_rule(v, ep, &ep->report->rules[k]);

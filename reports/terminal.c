@@ -388,6 +388,10 @@ static void cert_chain_line(const struct term *t, const json_t *ep)
                       ? ", client certificate asked for and sent"
                       : ", client certificate asked for, none sent",
                   t->out);
+        if (json_is_string(json_object_get(probe, "after_handshake"))) {
+            fputs(", then refused: ", t->out);
+            put_text(t->out, str_of(probe, "after_handshake", "?"));
+        }
     }
     fputc('\n', t->out);
     if (!leaf)

@@ -518,7 +518,10 @@ static void rule_subject(const struct cert_expect *e, struct cert_report *rep)
     put_sans(&sb, leaf);
     sbuf_printf(&sb, "; expected FQDN %s", want);
     /* Exact, no wildcard: servers match their peer by Subject name. */
-    if (!leaf->has_cn)
+    if (is_ip_literal(want))
+        result_set(r, CERT_WARN, "the expected name %s is an address: no FQDN to compare the "
+                   "Subject CN=%s with (set server_name)", want, got);
+    else if (!leaf->has_cn)
         result_set(r, CERT_FAIL, "the Subject has no CN; expected CN=%s", want);
     else if (strcasecmp(want, got) != 0)
         result_set(r, CERT_FAIL, "Subject CN=%s is not the FQDN %s", got, want);

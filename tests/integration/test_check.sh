@@ -115,6 +115,21 @@ assert_json "$S" '[.findings[].id] | (index("cert-weak") != null and index("cert
 assert_json "$S" '.certificates[0].chain[0] | (.key_type == "RSA" and .key_bits == 1024 and .signature == "sha1WithRSAEncryption" and .days_left < 0)' "weak: inspected at security level 0 (RSA 1024, SHA-1, expired)"
 assert_json "$S" '[.certificates[0].rules[] | select(.rule == "chain-trusted")][0].result == "pass"' "weak: trusted all the same (its own CA)"
 
+# 4b. A server that requires a client certificate (openssl s_server -Verify): without
+#     one, TLS 1.3 lets the handshake finish and then refuses; the chain is judged all the same.
+mkdir -p "$T/mtls"
+CERT_DAYS=365 make_cert "$T/mtls" mtls.synth.test
+MPORT=$(free_port)
+openssl s_server -cert "$T/mtls/cert.pem" -key "$T/mtls/key.pem" -accept "127.0.0.1:$MPORT" \
+    -Verify 1 -quiet </dev/null >"$T/mtls/s_server.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for_port tcp "$MPORT" 10
+sed -e "s/port: $WPORT/port: $MPORT/" -e "s|server_name: weak.synth.test, ca_file: $T/weak/cert.pem|server_name: mtls.synth.test, ca_file: $T/mtls/cert.pem|" \
+    "$T/weak.yaml" >"$T/mtls.yaml"
+rc=0; "$SYNTH" check --target "$T/mtls.yaml" --out "$T/m" >"$T/m.out" 2>&1 || rc=$?
+[ $rc -eq 1 ] || fail "client certificate required: exit $rc, want 1: $(tail -30 "$T/m.out")"
+assert_json "$T/m/summary.json" '[.findings[].id] == ["tls.client-cert-refused"] and .certificates[0].result == "pass" and .certificates[0].probe.client_cert_requested' "client certificate required: refused after the handshake, chain judged (warning)"
+
 # 5. Unreachable endpoint and bad input.
 CLOSED=$(free_port)
 sed "s/port: $WPORT/port: $CLOSED/" "$T/weak.yaml" >"$T/closed.yaml"

@@ -211,6 +211,13 @@ static void test_names_compared_loosely(void **state)
     assert_int_equal(cert_report_worst(r), CERT_PASS);
     free(r);
 
+    /* An address is no FQDN: the CN cannot be judged, and says so. */
+    e.fqdn = "127.0.0.1";
+    r = judge(lab_cert_x509(c), &e);
+    assert_int_equal(r->rules[CERT_RULE_SUBJECT].status, CERT_WARN);
+    assert_non_null(strstr(r->rules[CERT_RULE_SUBJECT].summary, "set server_name"));
+    free(r);
+
     /* A name missing from the SAN is reported by name. */
     e.fqdn = FQDN;
     e.names[0] = FQDN;
@@ -563,6 +570,30 @@ static void test_alloc_failures(void **state)
     lab_cert_free(c);
 }
 
+/* A TLS 1.3 server refusing our certificate after the handshake. */
+static void test_client_cert_refused(void **state)
+{
+    struct lab_cert *c = issue(pki.ca, FQDN, FQDN);
+    struct cert_expect e = expect();
+    struct cert_report *r = judge(lab_cert_x509(c), &e);
+    struct cert_probe p = {.tcp_connected = true, .client_cert_requested = true};
+    struct verdict v;
+
+    snprintf(p.after_handshake, sizeof(p.after_handshake), "tlsv13 alert certificate required");
+    struct cert_endpoint ep = {.name = "um", .role = TARGET_ROLE_UM, .host = "127.0.0.1",
+                               .port = 5061, .server_name = FQDN, .probe = &p, .report = r};
+    verdict_init(&v);
+    assert_int_equal(cert_findings_add(&v, &ep), 0);
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.findings[0].id, "tls.client-cert-refused");
+    assert_int_equal(v.level, VERDICT_WARNING);
+    assert_non_null(strstr(v.findings[0].summary, "(none was presented)"));
+    assert_non_null(strstr(v.findings[0].evidence, "tlsv13 alert certificate required"));
+    verdict_free(&v);
+    free(r);
+    lab_cert_free(c);
+}
+
 int main(void)
 {
     /* Must precede OpenSSL's first allocation. */
@@ -583,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_trust_store_file),
         cmocka_unit_test(test_probe_refused),
+        cmocka_unit_test(test_client_cert_refused),
         cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
