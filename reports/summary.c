@@ -391,12 +391,12 @@ fail:
 }
 
 /* The one-line reason Nagios shows: the most severe finding, or that all is well. */
-static json_t *reason_json(const struct verdict *v)
+static json_t *reason_json(const struct verdict *v, const char *ok_reason)
 {
     if (v->n > 0 && v->findings[0].level != VERDICT_OK)
         return text_json(v->findings[0].summary);
     if (v->level == VERDICT_OK)
-        return json_string("no failures, every threshold met");
+        return text_json(ok_reason ? ok_reason : "no failures, every threshold met");
     return json_string(verdict_name(v->level));
 }
 
@@ -463,7 +463,7 @@ json_t *summary_build(const struct summary_input *in)
     rc |= set(o, "workers", json_integer(in->workers));
     rc |= set(o, "verdict", json_string(verdict_name(v->level)));
     rc |= set(o, "exit_code", json_integer(v->level));
-    rc |= set(o, "reason", reason_json(v));
+    rc |= set(o, "reason", reason_json(v, in->ok_reason));
     rc |= set(o, "via", via_json(in->scenario));
     rc |= set(o, "calls", calls_json(s));
     rc |= set(o, "journeys", journeys_json(s));

@@ -35,6 +35,8 @@ struct summary_input {
     const json_t *discovery; /* summary.json "discovery" (copied); NULL: no DNS discovery */
     const struct scenario *scenario; /* for the thresholds; may be NULL */
     const struct verdict *verdict;
+    const char *ok_reason;         /* "reason" when all is well; NULL: "no failures, every
+                                    * threshold met" */
 };
 
 /* Builds the summary document. Top-level keys: schema, version, target,

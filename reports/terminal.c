@@ -117,7 +117,7 @@ static void header(const struct term *t, const json_t *s)
     put_text(t->out, str_of(s, "started_at", "-"));
     if (num_of(s, "duration_s", &v))
         fprintf(t->out, "   %.1f s", v);
-    if (num_of(s, "workers", &v))
+    if (num_of(s, "workers", &v) && v > 0) /* synth check runs no workers */
         fprintf(t->out, "   %.0f worker%s", v, v == 1 ? "" : "s");
     fputs("   synth ", t->out);
     put_text(t->out, str_of(s, "version", "-"));
@@ -412,5 +412,129 @@ void terminal_summary(FILE *out, const json_t *summary, bool color)
     discovery(&t, summary);
     steps(&t, summary);
     thresholds(&t, summary);
+    findings(&t, summary);
+}
+
+/* ---- synth check ---------------------------------------------------------- */
+
+/* The rows of the certificate table are this wide before the evidence. */
+#define CHECK_ENDPOINT_COL 12
+#define CHECK_RULE_COL 15
+
+static void cert_chain_line(const struct term *t, const json_t *ep)
+{
+    const json_t *chain = json_object_get(ep, "chain");
+    const json_t *probe = json_object_get(ep, "probe");
+    const json_t *leaf = json_array_get(chain, 0);
+    double days, bits;
+
+    fprintf(t->out, "%s", sgr(t, SGR_BOLD));
+    put_text(t->out, str_of(ep, "endpoint", "?"));
+    fprintf(t->out, "%s ", sgr(t, SGR_RESET));
+    put_text(t->out, str_of(ep, "host", "?"));
+    if (num_of(ep, "port", &days))
+        fprintf(t->out, ":%.0f", days);
+    fputs(" (", t->out);
+    put_text(t->out, str_of(ep, "role", "?"));
+    fputs(", expected ", t->out);
+    put_text(t->out, str_of(ep, "server_name", "?"));
+    fputs(")", t->out);
+    if (json_is_string(json_object_get(probe, "protocol"))) {
+        fputs(": ", t->out);
+        put_text(t->out, str_of(probe, "protocol", "?"));
+        fprintf(t->out, ", %zu certificate%s presented", json_array_size(chain),
+                json_array_size(chain) == 1 ? "" : "s");
+        if (json_is_true(json_object_get(probe, "client_cert_requested")))
+            fputs(json_is_true(json_object_get(probe, "client_cert_sent"))
+                      ? ", client certificate asked for and sent"
+                      : ", client certificate asked for, none sent",
+                  t->out);
+        if (json_is_string(json_object_get(probe, "after_handshake"))) {
+            fputs(", then refused: ", t->out);
+            put_text(t->out, str_of(probe, "after_handshake", "?"));
+        }
+    }
+    fputc('\n', t->out);
+    if (!leaf)
+        return;
+    fprintf(t->out, "%*s%s", 2, "", sgr(t, SGR_DIM));
+    put_text(t->out, str_of(leaf, "subject", "?"));
+    fputs("; issuer ", t->out);
+    put_text(t->out, str_of(leaf, "issuer", "?"));
+    fputs("; notAfter ", t->out);
+    put_text(t->out, str_of(leaf, "not_after", "?"));
+    if (num_of(leaf, "days_left", &days))
+        fprintf(t->out, " (%.0f days)", days);
+    fputs("; ", t->out);
+    put_text(t->out, str_of(leaf, "key_type", "?"));
+    if (num_of(leaf, "key_bits", &bits))
+        fprintf(t->out, " %.0f", bits);
+    fputs("; ", t->out);
+    put_text(t->out, str_of(leaf, "signature", "?"));
+    fprintf(t->out, "%s\n", sgr(t, SGR_RESET));
+}
+
+/* "pass"/"warn"/"fail" in the colors of ok/warning/critical. */
+static void put_rule_result(const struct term *t, const char *result)
+{
+    const char *level = strcmp(result, "pass") == 0   ? "ok"
+                        : strcmp(result, "warn") == 0 ? "warning"
+                        : strcmp(result, "fail") == 0 ? "critical"
+                                                      : "unknown";
+    fputs(level_color(t, level), t->out);
+    put_upper(t->out, result, 7);
+    fputs(sgr(t, SGR_RESET), t->out);
+}
+
+static void cert_rows(const struct term *t, const json_t *ep)
+{
+    const json_t *rules = json_object_get(ep, "rules");
+    const char *name = str_of(ep, "endpoint", "?");
+    const json_t *r;
+    size_t i;
+
+    if (json_array_size(rules) == 0) {
+        fprintf(t->out, "  %-*s%-*s", CHECK_ENDPOINT_COL, "", CHECK_RULE_COL, "-");
+        put_rule_result(t, "error");
+        put_text(t->out, str_of(json_object_get(ep, "probe"), "error", "not checked"));
+        fputc('\n', t->out);
+        return;
+    }
+    json_array_foreach(rules, i, r) {
+        const char *rule = str_of(r, "rule", "?"), *result = str_of(r, "result", "?");
+        fputs("  ", t->out);
+        put_text(t->out, name);
+        fprintf(t->out, "%*s", name_pad(name, CHECK_ENDPOINT_COL), "");
+        put_text(t->out, rule);
+        fprintf(t->out, "%*s", name_pad(rule, CHECK_RULE_COL), "");
+        put_rule_result(t, result);
+        put_text(t->out, str_of(r, "summary", ""));
+        fputc('\n', t->out);
+        if (strcmp(result, "pass") != 0) {
+            fprintf(t->out, "%*s%s", 2 + CHECK_ENDPOINT_COL + CHECK_RULE_COL + 7, "",
+                    sgr(t, SGR_DIM));
+            put_text(t->out, str_of(r, "evidence", ""));
+            fprintf(t->out, "%s\n", sgr(t, SGR_RESET));
+        }
+    }
+}
+
+void terminal_check_summary(FILE *out, const json_t *summary, bool color)
+{
+    const struct term t = {out, color};
+    const json_t *certs = json_object_get(summary, "certificates");
+    const json_t *ep;
+    size_t i;
+
+    header(&t, summary);
+    discovery(&t, summary);
+    json_array_foreach(certs, i, ep) {
+        cert_chain_line(&t, ep);
+        if (i == 0)
+            fprintf(out, "  %-*s%-*s%-7s%s\n", CHECK_ENDPOINT_COL, "endpoint", CHECK_RULE_COL,
+                    "rule", "result", "evidence");
+        cert_rows(&t, ep);
+        fputc('\n', out);
+    }
     findings(&t, summary);
 }

@@ -14,4 +14,10 @@
  * "-"; nothing here fails. */
 void terminal_summary(FILE *out, const json_t *summary, bool color);
 
+/* What `synth check` prints from its summary: the target and verdict, then
+ * per endpoint the presented leaf and a row per rule (endpoint, rule,
+ * result, what was found; the evidence under each rule that did not pass),
+ * then the findings. */
+void terminal_check_summary(FILE *out, const json_t *summary, bool color);
+
 #endif

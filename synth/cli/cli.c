@@ -15,6 +15,7 @@ static const struct command COMMANDS[] = {
     {"report", cli_report, "re-render a results directory: terminal, JUnit, Prometheus, CSV, Nagios"},
     {"lab", cli_lab, "run the embedded lab deployment on loopback until stopped"},
     {"version", cli_version, "print the version"},
+    {"check", cli_check, "inspect and judge the certificates of the target's TLS endpoints"},
 };
 
 static void usage(FILE *out)

@@ -16,5 +16,6 @@ int cli_run(int argc, char **argv);
 int cli_lab(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_version(int argc, char **argv);
+int cli_check(int argc, char **argv);
 
 #endif

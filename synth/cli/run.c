@@ -12,14 +12,12 @@
 #include "reports/terminal.h"
 #include "reports/verdict.h"
 #include "synth/cli/cli_common.h"
+#include "synth/cli/cli_target.h"
 #include "synth/config/scenario.h"
 #include "synth/config/target.h"
-#include "synth/config/target_discovery.h"
 #include "synth/engine/collector.h"
 #include "synth/engine/worker.h"
 #include "synth/lab/lab.h"
-#include "synth/lab/lab_config.h"
-#include "synth/lab/lab_target.h"
 #include "synth/tls/tls_ctx.h"
 
 #include <getopt.h>
@@ -37,12 +35,7 @@
 
 struct run_args {
     const char *scenario_path;
-    const char *target_path;
-    bool lab;
-    const char *lab_config_path;
-    const char *faults[32];
-    size_t fault_count;
-    char out_dir[1024];
+    struct cli_target_args t; /* --lab | --target, --out */
     uint32_t workers;
     bool quiet;
     const struct report_format *reports[8]; /* --report, written into out_dir */
@@ -78,29 +71,24 @@ static void run_usage(FILE *out)
 static int parse_args(struct run_args *a, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"target", required_argument, NULL, 't'}, {"lab", no_argument, NULL, 'l'},
-        {"lab-config", required_argument, NULL, 'c'}, {"fault", required_argument, NULL, 'f'},
-        {"out", required_argument, NULL, 'o'},    {"workers", required_argument, NULL, 'w'},
-        {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
-        {"report", required_argument, NULL, 'r'}, {"nagios", no_argument, NULL, 'n'},
+        CLI_TARGET_OPTIONS,
+        {"workers", required_argument, NULL, 'w'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"report", required_argument, NULL, 'r'},
+        {"nagios", no_argument, NULL, 'n'},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof(*a));
     optind = 1;
-    int ch;
+    int ch, taken;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (ch) {
-        case 't': a->target_path = optarg; break;
-        case 'l': a->lab = true; break;
-        case 'c': a->lab_config_path = optarg; break;
-        case 'f':
-            if (a->fault_count == sizeof(a->faults) / sizeof(a->faults[0])) {
-                fprintf(stderr, "synth run: too many --fault options\n");
+        if ((taken = cli_target_option(&a->t, ch, optarg, "run")) != 0) {
+            if (taken < 0)
                 return EXIT_UNKNOWN;
-            }
-            a->faults[a->fault_count++] = optarg;
-            break;
-        case 'o': snprintf(a->out_dir, sizeof(a->out_dir), "%s", optarg); break;
+            continue;
+        }
+        switch (ch) {
         case 'w':
             if (cli_parse_u32(optarg, 1, WORKERS_MAX, &a->workers) != 0) {
                 fprintf(stderr, "synth run: --workers: expected 1..%d, got '%s'\n",
@@ -136,18 +124,8 @@ static int parse_args(struct run_args *a, int argc, char **argv)
         return EXIT_UNKNOWN;
     }
     a->scenario_path = argv[optind];
-    if (a->target_path && (a->lab || a->lab_config_path || a->fault_count)) {
-        fprintf(stderr, "synth run: --target and --lab/--lab-config/--fault exclude each other\n");
+    if (cli_target_args_finish(&a->t, "run", "run") != 0)
         return EXIT_UNKNOWN;
-    }
-    if (!a->target_path)
-        a->lab = true;
-    if (!a->out_dir[0]) {
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(a->out_dir, sizeof(a->out_dir), "results/run-%Y%m%d-%H%M%S", &tm);
-    }
     if (!a->workers) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         a->workers = n > 0 && n <= WORKERS_MAX ? (uint32_t)n : 1;
@@ -182,33 +160,6 @@ struct run_ctx {
     struct prompt prompt;
 };
 
-static int start_lab(struct run_ctx *rc, struct synth_error *err)
-{
-    struct lab_config cfg;
-    lab_config_defaults(&cfg);
-    if (rc->args.lab_config_path) {
-        int r = lab_config_load(&cfg, rc->args.lab_config_path, err);
-        if (r != 0)
-            return r;
-    }
-    for (size_t i = 0; i < rc->args.fault_count; i++) {
-        int r = lab_config_set_fault(&cfg, rc->args.faults[i], err);
-        if (r != 0)
-            return r;
-    }
-    /* The lab must have the users the scenario asks for. */
-    if (cfg.user_count < rc->scenario.load.users)
-        cfg.user_count = rc->scenario.load.users;
-    char state_dir[1100];
-    snprintf(state_dir, sizeof(state_dir), "%s/lab", rc->args.out_dir);
-    if (cli_mkdirs(state_dir, err) != 0)
-        return SYNTH_EIO;
-    int r = lab_start(&rc->lab, &cfg, state_dir, err);
-    if (r != 0)
-        return r;
-    return lab_target_fill(rc->lab, &rc->target, err);
-}
-
 /* Length of the generated voice synthetic users speak; it loops. */
 #define CALLER_PROMPT_MS 20000
 #define CALLER_PROMPT_SEED 20261201
@@ -228,23 +179,11 @@ static int load_prompt(struct run_ctx *rc, struct synth_error *err)
  * out, and every record's outcome goes into the results. */
 static int discover(struct run_ctx *rc, struct synth_error *err)
 {
-    struct target *t = &rc->target;
-    struct discovery_needs *n = &rc->needs;
-    if (!t->discover.enabled)
-        return 0;
+    bool used[ACCESS_PATH_COUNT] = {false};
     for (uint32_t i = 0; i < rc->scenario.load.via_count; i++)
-        n->path_used[rc->scenario.load.via[i]] = true;
-    n->path_by_dns[ACCESS_INTERNAL] = t->registrar_by_dns;
-    n->path_by_dns[ACCESS_EDGE] = !t->has_edge;
-    n->configured[ACCESS_INTERNAL] = t->registrar_by_dns ? NULL : &t->registrar;
-    n->configured[ACCESS_EDGE] = t->has_edge ? &t->edge : NULL;
-    struct dns_opts o = {.servers = t->discover.dns_servers};
-    int r = sip_discovery_run(&rc->discovery, t->sip_domain, &o, t->discover.timeout_ms, err);
-    if (r != 0)
-        return r;
-    rc->discovered = true;
-    target_apply_discovery(t, &rc->discovery);
-    return 0;
+        used[rc->scenario.load.via[i]] = true;
+    return cli_target_discover(&rc->target, used, &rc->discovery, &rc->needs, &rc->discovered,
+                               err);
 }
 
 /* The TLS context and address of the endpoint users on path p go to. */
@@ -277,9 +216,12 @@ static int prepare(struct run_ctx *rc, struct synth_error *err)
     int r = scenario_load(&rc->scenario, rc->args.scenario_path, err);
     if (r != 0)
         return r;
-    if (cli_mkdirs(rc->args.out_dir, err) != 0)
+    if (cli_mkdirs(rc->args.t.out_dir, err) != 0)
         return SYNTH_EIO;
-    r = rc->args.lab ? start_lab(rc, err) : target_load(&rc->target, rc->args.target_path, err);
+    /* The lab must have the users the scenario asks for. */
+    r = rc->args.t.lab ? cli_target_lab_start(&rc->args.t, rc->scenario.load.users, &rc->lab,
+                                              &rc->target, err)
+                       : target_load(&rc->target, rc->args.t.target_path, err);
     if (r != 0)
         return r;
     if (rc->scenario.load.users > rc->target.user_count)
@@ -303,7 +245,7 @@ static int prepare(struct run_ctx *rc, struct synth_error *err)
     r = load_prompt(rc, err);
     if (r != 0)
         return r;
-    return collector_open(&rc->collector, rc->args.out_dir, err);
+    return collector_open(&rc->collector, rc->args.t.out_dir, err);
 }
 
 static int start_workers(struct run_ctx *rc, struct synth_error *err)
@@ -317,7 +259,7 @@ static int start_workers(struct run_ctx *rc, struct synth_error *err)
     rc->plan.target = &rc->target;
     rc->plan.scenario = &rc->scenario;
     rc->plan.collector = rc->collector;
-    rc->plan.results_dir = rc->args.out_dir;
+    rc->plan.results_dir = rc->args.t.out_dir;
     rc->plan.workers = n;
     rc->plan.start_us = mono_us();
     rc->plan.start_wall_ms = wall_ms();
@@ -413,7 +355,7 @@ static int write_reports(const struct run_ctx *rc, const json_t *summary,
     char path[1200];
     for (size_t i = 0; i < rc->args.report_count; i++) {
         const struct report_format *f = rc->args.reports[i];
-        snprintf(path, sizeof(path), "%s/%s", rc->args.out_dir, f->file_name);
+        snprintf(path, sizeof(path), "%s/%s", rc->args.t.out_dir, f->file_name);
         int r = report_file_write(path, f->write, summary, err);
         if (r != 0)
             return r;
@@ -462,7 +404,7 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
 
     struct summary_input in = {
         .target_name = rc->target.name,
-        .target_is_lab = rc->args.lab,
+        .target_is_lab = rc->args.t.lab,
         .scenario_name = rc->scenario.name,
         .version = SYNTH_VERSION,
         .started_ms = rc->plan.start_wall_ms,
@@ -477,7 +419,7 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
     json_decref(disc);
     int code = (int)v.level;
     char path[1200];
-    snprintf(path, sizeof(path), "%s/summary.json", rc->args.out_dir);
+    snprintf(path, sizeof(path), "%s/summary.json", rc->args.t.out_dir);
     if (!summary || summary_write(path, summary, err) != 0) {
         fprintf(stderr, "synth run: cannot write %s: %s\n", path,
                 summary ? err->msg : "out of memory");
@@ -492,7 +434,7 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
     FILE *human = rc->args.nagios ? stderr : stdout;
     if (summary)
         terminal_summary(human, summary, isatty(fileno(human)));
-    fprintf(human, "results: %s (summary.json, events.jsonl, traces/", rc->args.out_dir);
+    fprintf(human, "results: %s (summary.json, events.jsonl, traces/", rc->args.t.out_dir);
     for (size_t i = 0; i < rc->args.report_count && code != EXIT_UNKNOWN; i++)
         fprintf(human, ", %s", rc->args.reports[i]->file_name);
     fputs(")\n", human);
@@ -557,7 +499,7 @@ int cli_run(int argc, char **argv)
     }
     if (!rc->args.quiet)
         fprintf(stderr, "synth run: %s against target %s%s, %u users, %.1f/s, %u workers\n",
-                rc->scenario.name, rc->target.name, rc->args.lab ? " (embedded lab)" : "",
+                rc->scenario.name, rc->target.name, rc->args.t.lab ? " (embedded lab)" : "",
                 rc->scenario.load.users, rc->scenario.load.rate, rc->worker_count);
     if (!rc->unreachable) {
         supervise(rc);

@@ -28,6 +28,13 @@ const char *sip_transport_name(enum sip_transport t)
     return (unsigned)t <= SIP_TRANSPORT_TLS ? transport_names[t] : "?";
 }
 
+static const char *const role_names[] = {
+    [TARGET_ROLE_REGISTRAR] = "registrar", [TARGET_ROLE_EDGE] = "edge",
+    [TARGET_ROLE_UM] = "um", [TARGET_ROLE_WEB] = "web"};
+#define ROLE_COUNT (sizeof(role_names) / sizeof(role_names[0]))
+/* A certificate check warning more than ten years ahead is a typo. */
+#define CHECK_DAYS_MAX 3650
+
 /* Everything one load needs to resolve relative paths and name errors. */
 struct target_loader {
     struct target *t;
@@ -155,6 +162,119 @@ static int load_discover(struct target_loader *l, const struct ynode *root,
     return rc;
 }
 
+const char *target_role_name(enum target_role r)
+{
+    return (unsigned)r < ROLE_COUNT ? role_names[r] : "?";
+}
+
+static int load_check_names(const struct ynode *item, struct target_check *c,
+                            struct synth_error *err)
+{
+    struct ynode v, n;
+    if (!ydoc_get(item, "names", &v))
+        return 0;
+    if (!ydoc_is_seq(&v) || ydoc_len(&v) == 0)
+        return ydoc_error(&v, err, "expected a list of host names");
+    if (ydoc_len(&v) > TARGET_CHECK_NAMES_MAX)
+        return ydoc_error(&v, err, "at most %d names", TARGET_CHECK_NAMES_MAX);
+    for (size_t i = 0; i < ydoc_len(&v); i++) {
+        ydoc_seq_at(&v, i, &n);
+        int rc = ydoc_str(&n, c->names[i], sizeof(c->names[i]), err);
+        if (rc != 0)
+            return rc;
+        c->name_count = i + 1;
+    }
+    return 0;
+}
+
+static int load_check_days(const struct ynode *item, const char *key, uint32_t *out,
+                           struct synth_error *err)
+{
+    struct ynode v;
+    if (!ydoc_get(item, key, &v))
+        return 0;
+    return ydoc_u32(&v, 1, CHECK_DAYS_MAX, out, err);
+}
+
+/* checks[i]: {name, role, host, port?, server_name?, names?, mtls?, ca_file?,
+ * client_cert?, client_key?, warn_days?, crit_days?} */
+static int load_check(struct target_loader *l, const struct ynode *item, struct target_check *c)
+{
+    static const char *const keys[] = {"name", "role", "host", "port", "server_name", "names",
+                                       "mtls", "ca_file", "client_cert", "client_key",
+                                       "warn_days", "crit_days", NULL};
+    struct ynode v;
+    int role = 0;
+    uint32_t port = 5061;
+    int rc = ydoc_map_check(item, keys, l->err);
+    if (rc == 0)
+        rc = get_str(item, "name", true, c->name, sizeof(c->name), l->err);
+    if (rc == 0)
+        rc = ydoc_require(item, "role", &v, l->err);
+    if (rc == 0)
+        rc = ydoc_enum(&v, role_names, ROLE_COUNT, &role, l->err);
+    c->role = (enum target_role)role;
+    if (rc == 0)
+        rc = get_str(item, "host", true, c->host, sizeof(c->host), l->err);
+    if (rc == 0 && ydoc_get(item, "port", &v))
+        rc = ydoc_u32(&v, 1, 65535, &port, l->err);
+    c->port = (uint16_t)port;
+    if (rc == 0)
+        rc = get_str(item, "server_name", false, c->tls.server_name, sizeof(c->tls.server_name),
+                     l->err);
+    if (rc == 0 && !c->tls.server_name[0])
+        snprintf(c->tls.server_name, sizeof(c->tls.server_name), "%s", c->host);
+    if (rc == 0)
+        rc = load_check_names(item, c, l->err);
+    if (rc == 0 && ydoc_get(item, "mtls", &v))
+        rc = ydoc_bool(&v, &c->mtls, l->err);
+    if (rc == 0)
+        rc = get_path(l, item, "ca_file", c->tls.ca_file, sizeof(c->tls.ca_file));
+    if (rc == 0)
+        rc = get_path(l, item, "client_cert", c->tls.client_cert, sizeof(c->tls.client_cert));
+    if (rc == 0)
+        rc = get_path(l, item, "client_key", c->tls.client_key, sizeof(c->tls.client_key));
+    if (rc == 0 && !c->tls.client_cert[0] != !c->tls.client_key[0])
+        rc = ydoc_error(item, l->err, "client_cert and client_key go together");
+    if (rc == 0)
+        rc = load_check_days(item, "warn_days", &c->warn_days, l->err);
+    if (rc == 0)
+        rc = load_check_days(item, "crit_days", &c->crit_days, l->err);
+    if (rc == 0 && c->warn_days && c->crit_days && c->crit_days > c->warn_days) {
+        ydoc_get(item, "crit_days", &v);
+        rc = ydoc_error(&v, l->err, "must not exceed warn_days (%u)", c->warn_days);
+    }
+    c->tls.verify = true;
+    return rc;
+}
+
+static int load_checks(struct target_loader *l, const struct ynode *root)
+{
+    struct ynode n, item;
+    struct target *t = l->t;
+    if (!ydoc_get(root, "checks", &n))
+        return 0;
+    if (!ydoc_is_seq(&n))
+        return ydoc_error(&n, l->err, "expected a list of endpoints ({name, role, host, ...})");
+    if (ydoc_len(&n) > TARGET_CHECKS_MAX)
+        return ydoc_error(&n, l->err, "at most %d endpoints", TARGET_CHECKS_MAX);
+    for (size_t i = 0; i < ydoc_len(&n); i++) {
+        ydoc_seq_at(&n, i, &item);
+        int rc = load_check(l, &item, &t->checks[i]);
+        if (rc != 0)
+            return rc;
+        t->check_count = i + 1;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(t->checks[j].name, t->checks[i].name) == 0) {
+                struct ynode v;
+                ydoc_get(&item, "name", &v);
+                return ydoc_error(&v, l->err, "'%s' is already the name of checks[%zu]",
+                                  t->checks[i].name, j);
+            }
+    }
+    return 0;
+}
+
 /* users: {pattern, count, password, auth_user?, start?} */
 static int load_pattern_users(struct target_loader *l, const struct ynode *n)
 {
@@ -275,7 +395,7 @@ static int load_root(struct target_loader *l, const struct ynode *root)
 {
     /* `lab:` is what `synth lab --write-target` adds for peers; not ours. */
     static const char *const keys[] = {"name", "sip_domain", "registrar", "edge", "discover",
-                                       "voicemail_uri", "users", "media", "lab", NULL};
+                                       "voicemail_uri", "users", "media", "lab", "checks", NULL};
     struct target *t = l->t;
     struct ynode v;
     int rc = ydoc_map_check(root, keys, l->err);
@@ -300,6 +420,8 @@ static int load_root(struct target_loader *l, const struct ynode *root)
         rc = ydoc_error(&v, l->err, "must be a sip: or sips: URI pattern");
     if (rc == 0)
         rc = target_media_load(&t->media, root, l->dir, l->err);
+    if (rc == 0)
+        rc = load_checks(l, root);
     if (rc == 0)
         rc = load_users(l, root);
     return rc;

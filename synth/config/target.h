@@ -84,6 +84,35 @@ struct target_discover {
     struct target_tls tls;  /* for the endpoints found (server name: the SRV target) */
 };
 
+/* What a checked TLS endpoint is in the deployment: the UM's certificate
+ * rules are the strictest (PROTOCOLS.md, "Certificates"). */
+enum target_role {
+    TARGET_ROLE_REGISTRAR, /* Front End / Director pool */
+    TARGET_ROLE_EDGE,      /* Edge access (SIP) */
+    TARGET_ROLE_UM,        /* Exchange UM */
+    TARGET_ROLE_WEB,       /* web services, reverse proxy */
+};
+
+const char *target_role_name(enum target_role r); /* "registrar", "edge", "um", "web" */
+
+/* TLS endpoints `synth check` inspects besides the registrar. */
+#define TARGET_CHECKS_MAX 8
+#define TARGET_CHECK_NAMES_MAX 8
+
+struct target_check {
+    char name[TARGET_NAME_MAX];        /* "um", shown in every row */
+    enum target_role role;
+    char host[TARGET_HOST_MAX];
+    uint16_t port;                     /* default 5061 */
+    /* tls.server_name: the expected FQDN (Subject CN) and SNI, default the
+     * host; ca_file, client_cert, client_key as for the registrar. */
+    struct target_tls tls;
+    char names[TARGET_CHECK_NAMES_MAX][TARGET_HOST_MAX]; /* the SAN must hold each */
+    size_t name_count;                 /* 0: just the server name */
+    bool mtls;                         /* mutual TLS: clientAuth EKU needed */
+    uint32_t warn_days, crit_days;     /* 0: the check's defaults (30, 7) */
+};
+
 struct target_user {
     char uri[TARGET_URI_MAX];   /* sip:alice@contoso.com */
     char auth_user[TARGET_NAME_MAX];
@@ -104,6 +133,8 @@ struct target {
     struct target_media media;
     struct target_user *users;
     size_t user_count;
+    struct target_check checks[TARGET_CHECKS_MAX]; /* `checks:`; the registrar is implied */
+    size_t check_count;
     char path[TARGET_PATH_MAX]; /* the file it came from, for messages */
 };
 

@@ -126,13 +126,29 @@ static int server_client_ctx(SSL_CTX **out, const struct lab_ca *ca, const struc
     return tls_ctx_client_new(out, &co, err);
 }
 
+/* The um_cert_cn fault: the Subject CN is another name and the FQDN the
+ * peers check stays only in the SAN, as in the field failure. */
+static void um_cert_spec(const struct lab *lab, struct lab_cert_spec *s)
+{
+    *s = lab->cfg.um_cert;
+    if (!lab->cfg.faults.um_cert_cn[0])
+        return;
+    if (s->san_count == 0) {
+        snprintf(s->san[0], sizeof(s->san[0]), "%s", lab->um_name);
+        s->san_count = 1;
+    }
+    snprintf(s->cn, sizeof(s->cn), "%s", lab->cfg.faults.um_cert_cn);
+}
+
 static int make_certs(struct lab *lab, struct synth_error *err)
 {
+    struct lab_cert_spec um_spec;
+    um_cert_spec(lab, &um_spec);
     int rc = lab_ca_create(&lab->ca, LAB_CA_CN, LAB_KEY, err);
     if (rc == 0)
         rc = issue(&lab->fe_cert, lab->ca, &lab->cfg.fe_cert, err);
     if (rc == 0)
-        rc = issue(&lab->um_cert, lab->ca, &lab->cfg.um_cert, err);
+        rc = issue(&lab->um_cert, lab->ca, &um_spec, err);
     if (rc == 0)
         rc = issue(&lab->edge_cert, lab->ca, &lab->cfg.edge_cert, err);
     if (rc == 0)
@@ -444,4 +460,15 @@ const char *lab_state_dir(const struct lab *lab)
 const char *lab_ca_file(const struct lab *lab)
 {
     return lab->ca_path;
+}
+
+void lab_fe_identity(const struct lab *lab, X509 **cert, EVP_PKEY **key)
+{
+    *cert = lab_cert_x509(lab->fe_cert);
+    *key = lab_cert_pkey(lab->fe_cert);
+}
+
+const char *lab_um_name(const struct lab *lab)
+{
+    return lab->um_name;
 }

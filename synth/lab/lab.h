@@ -8,6 +8,9 @@
 #include "synth/base/err.h"
 #include "synth/lab/lab_config.h"
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -80,6 +83,11 @@ void lab_counters(const struct lab *lab, struct lab_counters *out);
 const struct lab_config *lab_get_config(const struct lab *lab);
 const char *lab_state_dir(const struct lab *lab);
 const char *lab_ca_file(const struct lab *lab); /* state_dir/ca.pem */
+/* The Front End's certificate and key (borrowed, valid until lab_stop): the
+ * client identity the UM's mutual TLS expects, for `synth check --lab`. */
+void lab_fe_identity(const struct lab *lab, X509 **cert, EVP_PKEY **key);
+/* The UM's FQDN: the name its peers expect (its first SAN, else its CN). */
+const char *lab_um_name(const struct lab *lab);
 
 /* For the components in synth/lab/ only. */
 

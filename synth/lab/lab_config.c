@@ -49,6 +49,19 @@ static const char *parse_dscp(struct lab_faults *f, const char *v, size_t len)
     return NULL;
 }
 
+/* A printable name that fits a CN; the UM's certificate is issued with it. */
+static const char *parse_um_cert_cn(struct lab_faults *f, const char *v, size_t len)
+{
+    if (len >= sizeof(f->um_cert_cn))
+        return "expected a name of at most 64 characters";
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)v[i] <= 0x20 || (unsigned char)v[i] >= 0x7f)
+            return "expected a name of printable characters without spaces";
+    memcpy(f->um_cert_cn, v, len);
+    f->um_cert_cn[len] = '\0';
+    return NULL;
+}
+
 #define FLAG(key, field) {key, KNOB_FLAG, offsetof(struct lab_faults, field), NULL, "true|false"}
 #define MS(key, field) {key, KNOB_MS, offsetof(struct lab_faults, field), NULL, "milliseconds"}
 
@@ -71,6 +84,7 @@ static const struct fault_knob {
     FLAG("um_port_outside_range", um_port_outside_range),
     {"um_dscp", KNOB_CUSTOM, 0, parse_dscp, "0-63"},
     MS("um_stop_media_after_ms", um_stop_media_after_ms),
+    {"um_cert_cn", KNOB_CUSTOM, 0, parse_um_cert_cn, "NAME"},
 };
 #undef FLAG
 #undef MS

@@ -12,6 +12,8 @@
 
 #define LAB_SAN_MAX 8
 #define LAB_NAME_MAX 256
+/* RFC 5280 appendix A: ub-common-name. */
+#define LAB_CERT_CN_MAX 65
 
 struct lab_cert_spec {
     char cn[LAB_NAME_MAX];           /* Subject CN */
@@ -34,6 +36,9 @@ struct lab_faults {
     bool um_dscp_set;             /* mark the UM's media with um_dscp instead of 46 */
     uint8_t um_dscp;
     uint32_t um_stop_media_after_ms; /* stop sending media this long after answering */
+    /* The field's UM certificate failure: issue the UM certificate with this
+     * Subject CN, its FQDN only in the SAN. "" = no fault. */
+    char um_cert_cn[LAB_CERT_CN_MAX];
 };
 
 struct lab_config {
@@ -67,7 +72,7 @@ int lab_config_load_buffer(struct lab_config *c, const char *name, const char *b
 /* Applies one "KEY=VALUE" fault knob (the keys of the `faults:` section:
  * register_reject, register_retry_after_s, answer_delay_ms, never_answer,
  * bye_after_ms, um_no_media, um_wrong_key, um_deaf, um_port_outside_range, um_dscp,
- * um_stop_media_after_ms). Errors name the key and the accepted values. */
+ * um_stop_media_after_ms, um_cert_cn). Errors name the key and the accepted values. */
 int lab_config_set_fault(struct lab_config *c, const char *key_value, struct synth_error *err);
 
 #endif

@@ -54,6 +54,27 @@ static int fill_endpoint(struct target_endpoint *e, const char *host, uint16_t p
     return 0;
 }
 
+/* The UM's TLS listener as `synth check` sees it: server-to-server mutual
+ * TLS, its FQDN expected as the Subject CN and in the SAN. */
+static void lab_target_um_check(const struct lab *lab, struct target_check *c)
+{
+    const struct lab_config *cfg = lab_get_config(lab);
+    struct lab_endpoints ep;
+    lab_endpoints(lab, &ep);
+
+    memset(c, 0, sizeof(*c));
+    snprintf(c->name, sizeof(c->name), "um");
+    c->role = TARGET_ROLE_UM;
+    snprintf(c->host, sizeof(c->host), "%s", ep.host);
+    c->port = ep.um_port;
+    snprintf(c->tls.server_name, sizeof(c->tls.server_name), "%s", lab_um_name(lab));
+    snprintf(c->tls.ca_file, sizeof(c->tls.ca_file), "%s", lab_ca_file(lab));
+    c->tls.verify = true;
+    c->mtls = true;
+    for (unsigned i = 0; i < cfg->um_cert.san_count && i < TARGET_CHECK_NAMES_MAX; i++)
+        snprintf(c->names[c->name_count++], sizeof(c->names[0]), "%s", cfg->um_cert.san[i]);
+}
+
 int lab_target_fill(const struct lab *lab, struct target *t, struct synth_error *err)
 {
     const struct lab_config *cfg = lab_get_config(lab);
@@ -74,6 +95,8 @@ int lab_target_fill(const struct lab *lab, struct target *t, struct synth_error 
         return synth_error_set(err, SYNTH_ECONFIG, "lab: CA path too long for a target");
     snprintf(t->voicemail_uri, sizeof(t->voicemail_uri), "%s", LAB_VOICEMAIL_URI);
     snprintf(t->path, sizeof(t->path), "%s", LAB_TARGET_PATH_NOTE);
+    lab_target_um_check(lab, &t->checks[0]);
+    t->check_count = 1;
 
     struct target_user *u = calloc(cfg->user_count, sizeof(*u));
     if (!u)
@@ -145,6 +168,23 @@ static void write_yaml(FILE *f, const struct lab *lab)
     fprintf(f, "\n  count: %" PRIu32 "\n", cfg->user_count);
     fprintf(f, "media:\n  srtp: required\n  client_ports: {audio: %d-%d}\n",
             LAB_CLIENT_AUDIO_FIRST, LAB_CLIENT_AUDIO_LAST);
+    struct target_check um;
+    lab_target_um_check(lab, &um);
+    /* No client certificate: the lab keeps its Front End's key in memory;
+     * the UM asks for one but completes the handshake without. */
+    fputs("checks:\n  - name: um\n    role: um\n    host: ", f);
+    yaml_quoted(f, um.host);
+    fprintf(f, "\n    port: %u\n    server_name: ", um.port);
+    yaml_quoted(f, um.tls.server_name);
+    fputs("\n    ca_file: ", f);
+    yaml_quoted(f, um.tls.ca_file);
+    fputs("\n    mtls: true\n", f);
+    for (size_t i = 0; i < um.name_count; i++) {
+        fputs(i ? ", " : "    names: [", f);
+        yaml_quoted(f, um.names[i]);
+    }
+    if (um.name_count)
+        fputs("]\n", f);
     /* Not part of the target format: what tests and peers (SIPp) need to
      * reach every listener. target_load skips this section. */
     fputs("lab:\n  host: ", f);

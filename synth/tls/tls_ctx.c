@@ -182,9 +182,9 @@ static int session_cache_attach(SSL_CTX *ctx, struct synth_error *err)
     return 0;
 }
 
-/* Reads every certificate of a PEM bundle into store. Opened here rather
- * than by X509_STORE_load_file so the error can say which file and why. */
-static int load_ca_file(X509_STORE *store, const char *path, struct synth_error *err)
+/* Opened here rather than by X509_STORE_load_file so the error can say
+ * which file and why. */
+int tls_store_add_ca_file(X509_STORE *store, const char *path, struct synth_error *err)
 {
     FILE *f = fopen(path, "r");
     int count = 0, rc = 0;
@@ -309,7 +309,7 @@ int tls_ctx_client_new(SSL_CTX **out, const struct tls_client_opts *o, struct sy
     }
 
     X509_STORE *store = SSL_CTX_get_cert_store(ctx);
-    if (str_set(o->ca_file) && (rc = load_ca_file(store, o->ca_file, err)))
+    if (str_set(o->ca_file) && (rc = tls_store_add_ca_file(store, o->ca_file, err)))
         goto out;
     if (o->ca_cert && !X509_STORE_add_cert(store, o->ca_cert)) {
         rc = tls_error_set(err, SYNTH_ETLS, "adding CA certificate");
@@ -487,7 +487,7 @@ int tls_ctx_server_new_files(SSL_CTX **out, const char *cert_file, const char *k
         (rc = use_identity(ctx, cert_file, key_file, NULL, NULL, err)))
         goto out;
     if (str_set(ca_file)) {
-        rc = load_ca_file(SSL_CTX_get_cert_store(ctx), ca_file, err);
+        rc = tls_store_add_ca_file(SSL_CTX_get_cert_store(ctx), ca_file, err);
         if (rc)
             goto out;
         STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca_file);

@@ -66,6 +66,11 @@ int tls_ctx_server_new_files(SSL_CTX **out, const char *cert_file, const char *k
                              const char *ca_file, bool request_client_cert,
                              struct synth_error *err);
 
+/* Adds every certificate of a PEM bundle to store (at most 4096); errors name
+ * the file and the certificate ("ca.pem: certificate 2: ..."), and a file
+ * with none is an error. */
+int tls_store_add_ca_file(X509_STORE *store, const char *path, struct synth_error *err);
+
 /* Explains the verification result of ssl for error messages and findings,
  * e.g. "certificate verify failed: hostname mismatch (expected
  * sip.contoso.com; certificate CN=um01, SAN: DNS:um01.contoso.com)".

@@ -1,9 +1,10 @@
 # Starting real peers (Kamailio, SIPp) for the integration tests and the
 # benchmarks. Sourced after lib.sh; everything started is stopped by its trap.
 
-# make_cert DIR CN: a self-signed EC certificate with CN and SAN (DNS:CN, IP:127.0.0.1).
+# make_cert DIR CN: a self-signed EC certificate with CN and SAN (DNS:CN,
+# IP:127.0.0.1), valid CERT_DAYS days (default 2).
 make_cert() {
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days "${CERT_DAYS:-2}" \
         -subj "/CN=$2" -addext "subjectAltName=DNS:$2,IP:127.0.0.1" \
         -keyout "$1/key.pem" -out "$1/cert.pem" >/dev/null 2>&1 || fail "openssl req failed"
 }

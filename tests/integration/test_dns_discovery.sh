@@ -93,3 +93,15 @@ rc=0; "$SYNTH" run "$SRC/tests/integration/scenarios/short-call.yaml" --target "
     --out "$T/r4" --quiet >"$T/r4.out" 2>&1 || rc=$?
 [ $rc -eq 1 ] || fail "SRV mismatch: exit $rc, want 1: $(tail -20 "$T/r4.out")"
 assert_json "$T/r4/summary.json" "([.findings[] | select(.id == \"dns-srv-mismatch\" and (.evidence | contains(\":5061\")))] | length == 1) and .calls.answered == 12" "dns-srv-mismatch warning, calls still answered"
+
+# 5. synth check on the target found by DNS: the records, then the
+#    certificates of the pool and the Edge the SRV records name (each must
+#    carry the SRV target's name).
+rc=0; "$SYNTH" check --target "$T/t1.yaml" --out "$T/c1" >"$T/c1.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "check of the discovered target: exit $rc: $(tail -20 "$T/c1.out")"
+assert_json "$T/c1/summary.json" '([.discovery.records[] | select(.found)] | length == 4) and ([.certificates[].endpoint] | index("registrar") != null and index("edge") != null)' "check: 4 records, registrar and edge certificates judged"
+grep -q "dns discovery of $D" "$T/c1.out" || fail "check output lacks the discovery"
+# Without _sip._tls the check warns (no users depend on it here).
+rc=0; "$SYNTH" check --target "$T/t2.yaml" --out "$T/c2" >"$T/c2.out" 2>&1 || rc=$?
+[ $rc -eq 1 ] || fail "check without _sip._tls: exit $rc, want 1: $(tail -20 "$T/c2.out")"
+assert_json "$T/c2/summary.json" '[.findings[] | select(.id == "dns-srv-missing" and .severity == "warning")] | length == 1' "check: a missing _sip._tls is a warning"

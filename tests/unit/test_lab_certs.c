@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "ossl_alloc_fail.h"
+
 static char *subject_cn(X509 *x)
 {
     static char buf[256];
@@ -395,33 +397,6 @@ static void test_generation_time(void **state)
  * fails. ASan's leak check then covers every error path. */
 #define TORTURE_ALLOCS_MAX 20000
 
-static long alloc_countdown; /* 0 = disarmed */
-static bool alloc_failed;
-
-static bool alloc_should_fail(void)
-{
-    if (alloc_countdown > 0 && --alloc_countdown == 0) {
-        alloc_failed = true;
-        return true;
-    }
-    return false;
-}
-
-static void *t_malloc(size_t n, const char *file, int line)
-{
-    return alloc_should_fail() ? NULL : malloc(n);
-}
-
-static void *t_realloc(void *p, size_t n, const char *file, int line)
-{
-    return alloc_should_fail() ? NULL : realloc(p, n);
-}
-
-static void t_free(void *p, const char *file, int line)
-{
-    free(p);
-}
-
 static int make_pki(struct lab_ca **ca, struct lab_cert **leaf, struct synth_error *err)
 {
     const char *sans[] = {"fe.lab.synth.test", "127.0.0.1"};
@@ -495,7 +470,7 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
     /* Must precede OpenSSL's first allocation. */
-    if (!CRYPTO_set_mem_functions(t_malloc, t_realloc, t_free)) {
+    if (!ossl_alloc_fail_install()) {
         fprintf(stderr, "cannot replace OpenSSL's allocator\n");
         return 1;
     }

@@ -73,6 +73,10 @@ static void faults_in_file_and_flags(void **state)
     assert_int_equal(c.faults.register_reject, 403);
     assert_int_equal(lab_config_set_fault(&c, "never_answer=false", &err), 0);
     assert_false(c.faults.never_answer);
+    assert_int_equal(lab_config_set_fault(&c, "um_cert_cn=um01", &err), 0);
+    assert_string_equal(c.faults.um_cert_cn, "um01");
+    assert_int_equal(parse(&c, "faults:\n  um_cert_cn: exchange01\n", &err), 0);
+    assert_string_equal(c.faults.um_cert_cn, "exchange01");
 }
 
 static void fault_errors(void **state)
@@ -86,6 +90,15 @@ static void fault_errors(void **state)
     assert_string_equal(err.msg, "never_answer: expected true or false");
     assert_int_equal(lab_config_set_fault(&c, "explode=1", &err), SYNTH_ECONFIG);
     assert_non_null(strstr(err.msg, "unknown fault 'explode'; known: register_reject=403|503"));
+    assert_int_equal(lab_config_set_fault(&c, "um_cert_cn=a b", &err), SYNTH_ECONFIG);
+    assert_string_equal(err.msg,
+                        "um_cert_cn: expected a name of printable characters without spaces");
+    char long_cn[80] = "um_cert_cn=";
+    memset(long_cn + 11, 'x', 65);
+    assert_int_equal(lab_config_set_fault(&c, long_cn, &err), SYNTH_ECONFIG);
+    assert_string_equal(err.msg, "um_cert_cn: expected a name of at most 64 characters");
+    assert_int_equal(lab_config_set_fault(&c, "explode=1", &err), SYNTH_ECONFIG);
+    assert_non_null(strstr(err.msg, "um_cert_cn=NAME")); /* the whole list fits */
     assert_int_equal(lab_config_set_fault(&c, "never_answer", &err), SYNTH_ECONFIG);
     assert_non_null(strstr(err.msg, "expected KEY=VALUE"));
 

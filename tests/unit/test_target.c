@@ -356,6 +356,71 @@ static void media_policy(void **state)
     target_free(&t);
 }
 
+/* checks: the endpoints synth check inspects, their defaults and errors. */
+static void checks_list(void **state)
+{
+    struct target t;
+    struct synth_error err = {{0}};
+    static const char users[] = "users: {pattern: \"sip:u{n}@d\", count: 1, password: p}\n";
+    char text[1024];
+
+    snprintf(text, sizeof(text),
+             "name: x\nsip_domain: d\nregistrar: {host: h}\nchecks:\n"
+             "  - {name: um, role: um, host: um01.d, mtls: true, ca_file: ca.pem,\n"
+             "     names: [um01.d, um.d], warn_days: 45, crit_days: 10}\n"
+             "  - {name: web, role: web, host: 127.0.0.1, port: 4443, server_name: webext.d}\n%s",
+             users);
+    assert_int_equal(load_text(&t, text, &err), 0);
+    assert_int_equal(t.check_count, 2);
+    const struct target_check *um = &t.checks[0], *web = &t.checks[1];
+    assert_string_equal(um->name, "um");
+    assert_int_equal(um->role, TARGET_ROLE_UM);
+    assert_int_equal(um->port, 5061);
+    assert_string_equal(um->tls.server_name, "um01.d"); /* the host by default */
+    assert_string_equal(rel(um->tls.ca_file), "DIR/ca.pem");
+    assert_true(um->mtls);
+    assert_int_equal(um->name_count, 2);
+    assert_string_equal(um->names[1], "um.d");
+    assert_int_equal(um->warn_days, 45);
+    assert_int_equal(um->crit_days, 10);
+    assert_int_equal(web->port, 4443);
+    assert_string_equal(web->tls.server_name, "webext.d");
+    assert_false(web->mtls);
+    assert_int_equal(web->name_count, 0);
+    assert_string_equal(target_role_name(web->role), "web");
+    target_free(&t);
+
+    static const struct {
+        const char *checks, *msg;
+    } bad[] = {
+        {"  - {name: um, role: voicemail, host: h}\n",
+         "DIR/t.yaml:5: checks[0].role: expected registrar, edge, um or web"},
+        {"  - {name: um, host: h}\n", "DIR/t.yaml:5: checks[0].role: missing (required)"},
+        {"  - {name: um, role: um, host: h, client_cert: c.pem}\n",
+         "DIR/t.yaml:5: checks[0]: client_cert and client_key go together"},
+        {"  - {name: um, role: um, host: h, warn_days: 5, crit_days: 10}\n",
+         "DIR/t.yaml:5: checks[0].crit_days: must not exceed warn_days (5)"},
+        {"  - {name: um, role: um, host: h}\n  - {name: um, role: edge, host: e}\n",
+         "DIR/t.yaml:6: checks[1].name: 'um' is already the name of checks[0]"},
+        {"  - {name: um, role: um, host: h, names: []}\n",
+         "DIR/t.yaml:5: checks[0].names: expected a list of host names"},
+        {"  - {name: um, role: um, host: h, sni: x}\n", NULL},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(text, sizeof(text), "name: x\nsip_domain: d\nregistrar: {host: h}\nchecks:\n%s%s",
+                 bad[i].checks, users);
+        assert_int_equal(load_text(&t, text, &err), SYNTH_ECONFIG);
+        if (bad[i].msg)
+            assert_string_equal(rel(err.msg), bad[i].msg);
+        else
+            assert_non_null(strstr(err.msg, "checks[0]: unknown key 'sni'"));
+    }
+    snprintf(text, sizeof(text), "name: x\nsip_domain: d\nregistrar: {host: h}\nchecks: {}\n%s",
+             users);
+    assert_int_equal(load_text(&t, text, &err), SYNTH_ECONFIG);
+    assert_non_null(strstr(err.msg, "checks: expected a list"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +432,7 @@ int main(void)
         cmocka_unit_test(patterns),
         cmocka_unit_test(lab_written_target_loads),
         cmocka_unit_test(media_policy),
+        cmocka_unit_test(checks_list),
     };
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);
 }

@@ -23,6 +23,8 @@
 
 #include <cmocka.h>
 
+#include "ossl_alloc_fail.h"
+
 /* Each round lets both sides progress as far as the socket allows; a TLS
  * 1.2/1.3 handshake needs a handful, so this only stops a stuck loop. */
 #define HANDSHAKE_ROUNDS_MAX 200
@@ -790,35 +792,7 @@ static void test_describe_edges(void **state)
  * allocation before it is failed in turn, then one in this many. */
 #define TORTURE_HANDSHAKE_STRIDE 97
 
-static long alloc_countdown; /* 0 = disarmed */
-static bool alloc_failed;
-static long alloc_calls;      /* allocations so far */
 static long alloc_calls_at_hs; /* alloc_calls when the last handshake began */
-
-static bool alloc_should_fail(void)
-{
-    alloc_calls++;
-    if (alloc_countdown > 0 && --alloc_countdown == 0) {
-        alloc_failed = true;
-        return true;
-    }
-    return false;
-}
-
-static void *t_malloc(size_t n, const char *file, int line)
-{
-    return alloc_should_fail() ? NULL : malloc(n);
-}
-
-static void *t_realloc(void *p, size_t n, const char *file, int line)
-{
-    return alloc_should_fail() ? NULL : realloc(p, n);
-}
-
-static void t_free(void *p, const char *file, int line)
-{
-    free(p);
-}
 
 static int tls_once(const struct files *f, enum hs_result *hs, struct synth_error *err)
 {
@@ -871,6 +845,17 @@ out:
     return rc;
 }
 
+struct tls_once_arg {
+    const struct files *f;
+    enum hs_result hs;
+};
+
+static int tls_once_cb(void *arg, struct synth_error *err)
+{
+    struct tls_once_arg *a = arg;
+    return tls_once(a->f, &a->hs, err);
+}
+
 static void test_alloc_failures(void **state)
 {
     struct files f;
@@ -886,25 +871,13 @@ static void test_alloc_failures(void **state)
     assert_int_equal(tls_once(&f, &hs, &err), 0);
     assert_int_equal(hs, HS_OK);
     long before_hs = alloc_calls_at_hs - base;
-    for (n = 1; n < TORTURE_ALLOCS_MAX; n += n < before_hs ? 1 : TORTURE_HANDSHAKE_STRIDE) {
-        err.msg[0] = '\0';
-        alloc_failed = false;
-        alloc_countdown = n;
-        int rc = tls_once(&f, &hs, &err);
-        alloc_countdown = 0;
-        if (rc) {
-            /* A failure is a known code with a message, never a crash or a leak. */
-            assert_true(alloc_failed);
-            assert_true(rc <= SYNTH_ENOMEM && rc >= SYNTH_EINTERNAL);
-            assert_true(err.msg[0] != '\0');
-            failures++;
-        }
-        if (!alloc_failed) {
-            assert_int_equal(rc, 0);
-            assert_int_equal(hs, HS_OK);
-            break;
-        }
-    }
+    struct tls_once_arg a = {.f = &f};
+    bool failed = true;
+    for (n = 1; n < TORTURE_ALLOCS_MAX && failed;
+         n += failed ? (n < before_hs ? 1 : TORTURE_HANDSHAKE_STRIDE) : 0)
+        failures += alloc_fail_nth(n, tls_once_cb, &a, &failed) != 0;
+    assert_false(failed);
+    assert_int_equal(a.hs, HS_OK);
     assert_true(n < TORTURE_ALLOCS_MAX);
     print_message("%ld allocations (%ld before the handshake), %d failures reported\n", n - 1,
                   before_hs, failures);
@@ -915,7 +888,7 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
     /* Must precede OpenSSL's first allocation. */
-    if (!CRYPTO_set_mem_functions(t_malloc, t_realloc, t_free)) {
+    if (!ossl_alloc_fail_install()) {
         fprintf(stderr, "cannot replace OpenSSL's allocator\n");
         return 1;
     }
