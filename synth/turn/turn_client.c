@@ -86,6 +86,7 @@ struct turn_client {
     bool have_key;
     int64_t alloc_start_us;
     struct turn_alloc_info info;
+    struct turn_client_stats stats;
     uint16_t next_channel;
     struct turn_peer peers[TURN_PEERS_MAX];
     struct turn_trans trans[TURN_TRANS_MAX];
@@ -562,17 +563,21 @@ static bool on_packet(struct turn_client *tc, const uint8_t *buf, size_t len)
         uint16_t ch;
         const uint8_t *data;
         size_t dlen, used;
-        if (stun_chandata_parse(buf, len, stream, &ch, &data, &dlen, &used) != 0)
-            return true;
-        for (int i = 0; i < TURN_PEERS_MAX; i++)
-            if (tc->peers[i].used && tc->peers[i].channel == ch && tc->peers[i].channel_ok)
-                return deliver(tc, &tc->peers[i].addr, data, dlen);
+        if (stun_chandata_parse(buf, len, stream, &ch, &data, &dlen, &used) == 0)
+            for (int i = 0; i < TURN_PEERS_MAX; i++)
+                if (tc->peers[i].used && tc->peers[i].channel == ch && tc->peers[i].channel_ok) {
+                    tc->stats.rx_channel++;
+                    return deliver(tc, &tc->peers[i].addr, data, dlen);
+                }
+        tc->stats.rx_dropped++;
         return true;
     }
     struct stun_msg m;
     size_t used;
-    if (stun_msg_parse(&m, buf, len, true, NULL, &used, NULL) != 0)
-        return true; /* not ours to answer: a client drops what it cannot read */
+    if (stun_msg_parse(&m, buf, len, true, NULL, &used, NULL) != 0) {
+        tc->stats.rx_dropped++; /* a client drops what it cannot read */
+        return true;
+    }
     if (m.cls == STUN_CLASS_SUCCESS || m.cls == STUN_CLASS_ERROR) {
         handler_enter(tc);
         on_response(tc, &m);
@@ -583,8 +588,11 @@ static bool on_packet(struct turn_client *tc, const uint8_t *buf, size_t len)
         socklen_t plen;
         const struct stun_attr *data = stun_msg_attr(&m, STUN_ATTR_DATA);
         if (!data ||
-            stun_attr_xor_addr(&m, stun_msg_attr(&m, STUN_ATTR_XOR_PEER_ADDRESS), &peer, &plen))
+            stun_attr_xor_addr(&m, stun_msg_attr(&m, STUN_ATTR_XOR_PEER_ADDRESS), &peer, &plen)) {
+            tc->stats.rx_dropped++;
             return true;
+        }
+        tc->stats.rx_indication++;
         return deliver(tc, &peer, data->val, data->len);
     }
     return true;
@@ -934,6 +942,7 @@ int turn_client_send(struct turn_client *tc, const struct sockaddr *peer, const 
     if (idx >= 0 && tc->peers[idx].channel_ok) {
         int rc = stun_chandata_encode(buf, sizeof(buf), tc->peers[idx].channel, data, len, stream,
                                       &n);
+        tc->stats.tx_channel++;
         return rc ? rc : send_bytes(tc, buf, n);
     }
     uint8_t tid[STUN_TID_LEN];
@@ -945,12 +954,18 @@ int turn_client_send(struct turn_client *tc, const struct sockaddr *peer, const 
     stun_enc_addr(&e, STUN_ATTR_XOR_PEER_ADDRESS, peer, true);
     stun_enc_attr(&e, STUN_ATTR_DATA, data, len);
     rc = stun_enc_finish(&e, &n);
+    tc->stats.tx_indication++;
     return rc ? rc : send_bytes(tc, buf, n);
 }
 
 const struct turn_alloc_info *turn_client_info(const struct turn_client *tc)
 {
     return &tc->info;
+}
+
+const struct turn_client_stats *turn_client_stats(const struct turn_client *tc)
+{
+    return &tc->stats;
 }
 
 const char *turn_result_class(int err, const struct turn_result *res)

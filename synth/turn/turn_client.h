@@ -74,6 +74,14 @@ struct turn_alloc_info {
     unsigned requests;   /* Allocate requests sent, retransmissions included */
 };
 
+/* Packets through the relay, by framing: what a test checks to know which
+ * path carried the data, and what a report counts. */
+struct turn_client_stats {
+    uint64_t tx_indication, tx_channel;
+    uint64_t rx_indication, rx_channel;
+    uint64_t rx_dropped; /* from the server but unreadable or for no known channel */
+};
+
 typedef void(turn_done_h)(int err, const struct turn_result *res, void *arg);
 typedef void(turn_data_h)(const struct sockaddr_storage *peer, const uint8_t *data, size_t len,
                           void *arg);
@@ -122,6 +130,7 @@ int turn_client_send(struct turn_client *tc, const struct sockaddr *peer, const 
                      size_t len);
 
 const struct turn_alloc_info *turn_client_info(const struct turn_client *tc);
+const struct turn_client_stats *turn_client_stats(const struct turn_client *tc);
 
 /* What a caller reports a failed request as: "auth-refused" (401 after
  * credentials, 441), "stale-nonce", "allocation-quota" (486),

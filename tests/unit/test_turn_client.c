@@ -553,6 +553,7 @@ static void test_relay_both_ways(void **state)
     assert_int_equal(h.data_len, 4);
     assert_memory_equal(h.data, "pong", 4);
     assert_true(net_addr_equal(&h.data_peer, &peer));
+    assert_true(turn_client_stats(h.tc)->tx_indication == 1 && turn_client_stats(h.tc)->rx_indication == 1);
 
     /* A channel: then ChannelData both ways. */
     uint16_t ch = 0;
@@ -568,6 +569,7 @@ static void test_relay_both_ways(void **state)
     assert_int_equal(h.data_len, 3);
     assert_memory_equal(h.data, "cba", 3);
     assert_true(net_addr_equal(&h.data_peer, &peer));
+    assert_true(turn_client_stats(h.tc)->tx_channel == 1 && turn_client_stats(h.tc)->rx_channel == 1);
 
     /* Refresh, then release with LIFETIME 0. */
     assert_int_equal(turn_client_refresh(h.tc, on_done, &h), 0);
