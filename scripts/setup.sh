@@ -6,7 +6,7 @@ set -eu
 BUILD="build-essential cmake pkg-config clang libclang-rt-14-dev \
   libssl-dev libcurl4-openssl-dev libsrtp2-dev libevent-dev libjansson-dev libyaml-dev \
   libspandsp-dev libsndfile1-dev libc-ares-dev libcmocka-dev"
-PEERS="kamailio kamailio-tls-modules sip-tester openssl procps iproute2 jq espeak-ng tshark baresip-core"
+PEERS="kamailio kamailio-tls-modules sip-tester openssl procps iproute2 jq espeak-ng tshark baresip-core coturn"
 
 want="$BUILD"
 [ "${1:-}" = "--tests" ] && want="$BUILD $PEERS"
@@ -23,3 +23,9 @@ echo "setup: installing$missing" >&2
 $SUDO apt-get update -qq
 # kamailio's postinst must not start a system daemon on the test machine.
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+# coturn: its sysvinit script starts nothing unless TURNSERVER_ENABLED=1 in
+# /etc/default/coturn (commented out as shipped), but its systemd unit ignores
+# that file; where systemd runs, keep the system daemon off. Tests start their own.
+case " $missing " in *" coturn "*)
+    [ -d /run/systemd/system ] && $SUDO systemctl disable --now coturn >/dev/null 2>&1 || true ;;
+esac

@@ -1,0 +1,60 @@
+#!/bin/bash
+# synth's TURN client (synth/turn) against coturn, a server we did not
+# write: allocations over UDP and TCP with long-term credentials, a
+# permission, data through the relay to an echo peer and back by Send/Data
+# indications and by ChannelData, refresh and release; a wrong password is
+# auth-refused. The driver is tests/integration/turn_probe.c.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/peers.sh"
+
+PROBE="${SYNTH_BUILD_DIR:?}/tests/turn_probe"
+[ -x "$PROBE" ] || fail "no $PROBE (build the turn_probe target)"
+USER=synthuser
+PASS=turn-secret-42
+REALM=synth.test
+PORT=$(free_port)
+# 50 relay ports from another free port, kept inside free_port's range.
+RMIN=$(free_port)
+[ "$RMIN" -gt 19949 ] && RMIN=19900
+RMAX=$((RMIN + 49))
+mkdir -p "$T/coturn"
+start_coturn "$T/coturn" "$PORT" "$RMIN" "$RMAX" "$USER" "$PASS" "$REALM"
+
+# field KEY FILE LINE-PREFIX: the value of KEY= on the first line starting with the prefix.
+field() { grep -m1 "^$3" "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+for tp in udp tcp; do
+    flag=""; [ $tp = tcp ] && flag=--tcp
+    out="$T/probe-$tp.out"
+    rc=0; "$PROBE" --server "127.0.0.1:$PORT" --user "$USER" --pass "$PASS" --rto 100 $flag >"$out" 2>&1 || rc=$?
+    [ $rc -eq 0 ] || fail "probe over $tp: exit $rc: $(cat "$out"; tail -20 "$T/coturn/turnserver.log")"
+    relayed=$(field relayed "$out" "allocate ok")
+    rport=${relayed##*:}
+    [ "${relayed%:*}" = 127.0.0.1 ] && [ "$rport" -ge "$RMIN" ] && [ "$rport" -le "$RMAX" ] \
+        || fail "$tp: relayed address $relayed is not in coturn's relay range 127.0.0.1:$RMIN-$RMAX"
+    ok "$tp: allocated with long-term credentials, relayed $relayed in $RMIN-$RMAX, allocate time $(field allocate_us "$out" "allocate ok") us ($(field requests "$out" "allocate ok") requests: 401, then credentials)"
+    [ "$(field requests "$out" "allocate ok")" = 2 ] || fail "$tp: want 2 Allocate requests (401 round), got $(cat "$out")"
+    grep -q "^permission ok" "$out" || fail "$tp: CreatePermission: $(cat "$out")"
+    for path in indications channeldata; do
+        line=$(grep -m1 "^$path ok" "$out") || fail "$tp: $path: $(cat "$out")"
+        [ "$(field bytes_match "$out" "$path ok")" = yes ] && [ "$(field packets "$out" "$path ok")" = 5 ] \
+            || fail "$tp: $path: $line"
+        [ "$(field peer_saw "$out" "$path ok")" = "$relayed" ] \
+            || fail "$tp: $path: the echo peer saw $(field peer_saw "$out" "$path ok"), not the relay $relayed"
+        [ "$(field rx "$out" "$path ok")" = 5 ] || fail "$tp: $path: not all 5 came back by $path: $line"
+        ok "$tp: 5 packets through the relay and back by $path, bytes match (rtt avg $(field rtt_avg_us "$out" "$path ok") us)"
+    done
+    [ "$(field lifetime "$out" "refresh ok")" -gt 0 ] || fail "$tp: refresh: $(cat "$out")"
+    grep -q "^release ok" "$out" || fail "$tp: release (Refresh 0): $(cat "$out")"
+    ok "$tp: refreshed and released"
+done
+mapped=$(field mapped "$T/probe-udp.out" "binding ok")
+[ "${mapped%:*}" = 127.0.0.1 ] || fail "Binding: mapped address $mapped"
+ok "STUN Binding answered by coturn: $mapped"
+
+rc=0; "$PROBE" --server "127.0.0.1:$PORT" --user "$USER" --pass wrong-password --rto 100 >"$T/wrong.out" 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "wrong password: exit $rc, want 2: $(cat "$T/wrong.out")"
+grep -q '^allocate failed class=auth-refused code=401 ' "$T/wrong.out" || fail "wrong password: $(cat "$T/wrong.out")"
+ok "wrong password: auth-refused (401 after credentials)"
+grep -q "$PASS" "$T/probe-udp.out" "$T/probe-tcp.out" "$T/wrong.out" && fail "the password leaked into the output"
+ok "password not in output"
