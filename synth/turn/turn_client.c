@@ -29,6 +29,13 @@
  * stuck: a load generator must not buffer without bound. */
 #define TURN_TCP_OUTPUT_MAX (256 * 1024)
 #define TURN_CREDENTIAL_MAX 256
+/* RFC 8656 7.4 (RFC 5766 6.4): a 437 to an Allocate says the server still
+ * holds our 5-tuple (a crashed client's, or our own released a moment ago:
+ * coturn keeps a released 5-tuple for a while, and the kernel may hand the
+ * same local port to the next socket; bench_turn_alloc saw it on 9% of fast
+ * UDP allocations, and on 1.4% once more after one retry). A new local port
+ * is a new 5-tuple: retried up to three times. */
+#define TURN_MISMATCH_RETRIES 3
 
 enum turn_state {
     TURN_IDLE,
@@ -76,6 +83,9 @@ struct turn_client {
     struct bufferevent *bev; /* TCP */
     struct event *connect_timer;
     struct event *refresh_timer, *perm_timer, *chan_timer;
+    struct event *reopen_ev;  /* a new socket, from the loop (not inside a read) */
+    bool reopen_pending;
+    unsigned mismatch_retries;
     char username[TURN_CREDENTIAL_MAX];
     char password[TURN_CREDENTIAL_MAX];
     char software[TURN_CREDENTIAL_MAX];
@@ -101,8 +111,8 @@ static void client_destroy(struct turn_client *tc)
     for (size_t i = 0; i < TURN_TRANS_MAX; i++)
         if (tc->trans[i].timer)
             event_free(tc->trans[i].timer);
-    struct event *evs[] = {tc->udp_ev, tc->connect_timer, tc->refresh_timer, tc->perm_timer,
-                           tc->chan_timer};
+    struct event *evs[] = {tc->udp_ev,     tc->connect_timer, tc->refresh_timer,
+                           tc->perm_timer, tc->chan_timer,    tc->reopen_ev};
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (evs[i])
             event_free(evs[i]);
@@ -498,6 +508,14 @@ static void on_response(struct turn_client *tc, const struct stun_msg *m)
     if (m->cls == STUN_CLASS_ERROR && code == 0)
         code = STUN_ERR_SERVER_ERROR; /* an error without ERROR-CODE: broken server */
 
+    if (code == STUN_ERR_ALLOCATION_MISMATCH && tr->method == TURN_METHOD_ALLOCATE &&
+        tc->mismatch_retries < TURN_MISMATCH_RETRIES) {
+        tc->mismatch_retries++;
+        trans_release(tr);
+        tc->reopen_pending = true;
+        event_active(tc->reopen_ev, EV_TIMEOUT, 1);
+        return;
+    }
     bool retry = false;
     if (code == STUN_ERR_UNAUTHORIZED && !tr->authed)
         retry = true; /* the first challenge: now with credentials */
@@ -610,7 +628,7 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
             return; /* EAGAIN; an ICMP error shows up as a timeout */
         if ((size_t)n > STUN_MSG_MAX)
             continue;
-        if (!on_packet(tc, buf, (size_t)n))
+        if (!on_packet(tc, buf, (size_t)n) || tc->reopen_pending)
             return;
     }
 }
@@ -636,7 +654,7 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
             return;
         /* A STUN message parses at its own length; the ChannelData frame
          * keeps its padding, which the parser skips. */
-        if (!on_packet(tc, p, frame))
+        if (!on_packet(tc, p, frame) || tc->reopen_pending)
             return;
         evbuffer_drain(in, frame);
     }
@@ -761,7 +779,8 @@ static int open_socket(struct turn_client *tc, struct synth_error *err)
         return 0;
     }
     tc->bev = bufferevent_socket_new(tc->base, -1, BEV_OPT_CLOSE_ON_FREE);
-    tc->connect_timer = evtimer_new(tc->base, connect_timer_cb, tc);
+    if (!tc->connect_timer)
+        tc->connect_timer = evtimer_new(tc->base, connect_timer_cb, tc);
     if (!tc->bev || !tc->connect_timer)
         return synth_error_set(err, SYNTH_ENOMEM, "turn: out of memory");
     bufferevent_setcb(tc->bev, tcp_read_cb, NULL, tcp_event_cb, tc);
@@ -772,6 +791,47 @@ static int open_socket(struct turn_client *tc, struct synth_error *err)
         return synth_error_set(err, SYNTH_ECONNREFUSED, "turn: TCP connect failed at once");
     arm_ms(tc->connect_timer, tc->o.connect_timeout_ms);
     return 0;
+}
+
+/* After a 437: the Allocate again from a new socket, from the start (the
+ * server's nonce may belong to the old 5-tuple). The new socket opens before
+ * the old one closes, so the kernel cannot hand out the same port again. */
+static void reopen_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct turn_client *tc = arg;
+    struct synth_error e;
+    (void)fd;
+    (void)what;
+    struct event *old_ev = tc->udp_ev;
+    struct bufferevent *old_bev = tc->bev;
+    int old_fd = tc->fd;
+    tc->udp_ev = NULL;
+    tc->bev = NULL;
+    tc->fd = -1;
+    tc->reopen_pending = false;
+    tc->have_key = false;
+    tc->realm_len = tc->nonce_len = 0;
+    if (tc->connect_timer)
+        evtimer_del(tc->connect_timer);
+    int rc = open_socket(tc, &e);
+    if (old_ev)
+        event_free(old_ev);
+    if (old_fd >= 0)
+        close(old_fd);
+    if (old_bev)
+        bufferevent_free(old_bev);
+    struct turn_trans *tr = rc ? NULL : trans_new(tc, TURN_METHOD_ALLOCATE);
+    if (rc == 0)
+        rc = tr ? trans_start(tc, tr) : SYNTH_ETOOBIG;
+    if (rc == 0)
+        return;
+    tc->state = TURN_FAILED;
+    if (tc->h.allocated) {
+        struct turn_result none = {0};
+        handler_enter(tc);
+        tc->h.allocated(rc, &none, NULL, tc->arg);
+        handler_leave(tc);
+    }
 }
 
 int turn_client_new(struct turn_client **out, struct event_base *base,
@@ -819,7 +879,8 @@ int turn_client_new(struct turn_client **out, struct event_base *base,
     tc->refresh_timer = evtimer_new(base, refresh_timer_cb, tc);
     tc->perm_timer = evtimer_new(base, perm_timer_cb, tc);
     tc->chan_timer = evtimer_new(base, chan_timer_cb, tc);
-    if (!tc->refresh_timer || !tc->perm_timer || !tc->chan_timer) {
+    tc->reopen_ev = evtimer_new(base, reopen_cb, tc);
+    if (!tc->refresh_timer || !tc->perm_timer || !tc->chan_timer || !tc->reopen_ev) {
         rc = synth_error_set(err, SYNTH_ENOMEM, "turn: out of memory");
         goto out;
     }

@@ -107,7 +107,8 @@ int turn_client_new(struct turn_client **out, struct event_base *base,
 void turn_client_free(struct turn_client *tc);
 
 /* Starts the Allocate: unauthenticated, then with the realm and nonce of the
- * 401; a 438 is retried with its new nonce. The answer goes to allocated. */
+ * 401; a 438 is retried with its new nonce, a 437 from a new local port (up to 3 times)
+ * (RFC 8656 7.4). The answer goes to allocated. */
 int turn_client_allocate(struct turn_client *tc);
 
 /* CreatePermission for peer's IP (the port is ignored, RFC 8656 9), kept

@@ -47,6 +47,7 @@ enum policy {
     POLICY_CAPACITY,    /* as AUTH, then 508 */
     POLICY_SILENT,      /* answers nothing */
     POLICY_DROP_TWO,    /* OPEN, but ignores the first two copies */
+    POLICY_MISMATCH,    /* as AUTH, but the first client port gets 437 (5-tuple in use) */
 };
 
 struct copy {
@@ -56,6 +57,7 @@ struct copy {
     bool authed;
     char nonce[32];
     uint32_t lifetime; /* Refresh: the LIFETIME asked for */
+    uint16_t src_port;
 };
 
 struct server {
@@ -222,6 +224,7 @@ static void server_cb(evutil_socket_t fd, short what, void *arg)
     c->method = m.method;
     c->cls = m.cls;
     c->authed = m.mi >= 0;
+    c->src_port = net_addr_port(&from);
     strv_copy(stun_attr_strv(stun_msg_attr(&m, STUN_ATTR_NONCE)), c->nonce, sizeof(c->nonce));
     (void)stun_attr_u32(stun_msg_attr(&m, STUN_ATTR_LIFETIME), &c->lifetime);
 
@@ -256,6 +259,11 @@ static void server_cb(evutil_socket_t fd, short what, void *arg)
             s->sent_stale = true;
             s->nonce = "nonce-2";
             reply(s, &from, flen, &m, 438, "Stale Nonce", false, NULL);
+            return;
+        }
+        if (s->policy == POLICY_MISMATCH && m.method == TURN_METHOD_ALLOCATE &&
+            c->src_port == s->copy[0].src_port) {
+            reply(s, &from, flen, &m, 437, "Allocation Mismatch", true, NULL);
             return;
         }
         if (s->policy == POLICY_QUOTA && m.method == TURN_METHOD_ALLOCATE) {
@@ -433,6 +441,24 @@ static void test_stale_nonce_retried(void **state)
     assert_int_equal(h.srv.copies, 3);
     assert_string_equal(h.srv.copy[1].nonce, "nonce-1");
     assert_string_equal(h.srv.copy[2].nonce, "nonce-2");
+    harness_free(&h);
+}
+
+/* A 437: the client tries once more from a new local port, from the 401 on. */
+static void test_mismatch_new_port(void **state)
+{
+    (void)state;
+    struct harness h;
+    harness_init(&h, POLICY_MISMATCH, PASS);
+    allocate(&h);
+    assert_int_equal(h.alloc_err, 0);
+    assert_int_equal(h.alloc_res.code, 0);
+    assert_int_equal(h.srv.copies, 4);
+    assert_int_equal(h.srv.copy[1].src_port, h.srv.copy[0].src_port);
+    assert_int_not_equal(h.srv.copy[2].src_port, h.srv.copy[0].src_port);
+    assert_false(h.srv.copy[2].authed);
+    assert_true(h.srv.copy[3].authed);
+    assert_int_equal(h.info.requests, 4);
     harness_free(&h);
 }
 
@@ -685,6 +711,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_allocate_with_credentials),
         cmocka_unit_test(test_stale_nonce_retried),
+        cmocka_unit_test(test_mismatch_new_port),
         cmocka_unit_test(test_quota_486),
         cmocka_unit_test(test_capacity_508),
         cmocka_unit_test(test_wrong_password),
