@@ -440,7 +440,7 @@ static void trans_finish(struct turn_client *tc, struct turn_trans *tr, int err,
     }
     /* Nobody asked for this one (an automatic refresh): a failure of it is
      * the allocation's failure; a release with no handler is just done. */
-    if (!ok && t.lifetime != 0)
+    if (!ok && !(t.method == TURN_METHOD_REFRESH && t.lifetime == 0))
         client_fail(tc, err, res);
 }
 
@@ -616,6 +616,8 @@ static bool on_packet(struct turn_client *tc, const uint8_t *buf, size_t len)
     return true;
 }
 
+static void transport_down(struct turn_client *tc, int err);
+
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct turn_client *tc = arg;
@@ -624,8 +626,13 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     for (int i = 0; i < TURN_UDP_BATCH; i++) {
         ssize_t n = recv(fd, buf, sizeof(buf), 0);
-        if (n < 0)
-            return; /* EAGAIN; an ICMP error shows up as a timeout */
+        if (n < 0) {
+            /* Port unreachable from the server's host: nobody listens there,
+             * which a monitoring run should say at once, not after 39.5 s. */
+            if (errno == ECONNREFUSED)
+                transport_down(tc, SYNTH_ECONNREFUSED);
+            return;
+        }
         if ((size_t)n > STUN_MSG_MAX)
             continue;
         if (!on_packet(tc, buf, (size_t)n) || tc->reopen_pending)
@@ -660,12 +667,17 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
     }
 }
 
-/* The connection is down (or never came up): every transaction in flight
+/* The connection is down (or never came up; or, over UDP, the server's host
+ * said its port is closed): every transaction in flight
  * fails with it, then the allocation. */
-static void tcp_down(struct turn_client *tc, int err)
+static void transport_down(struct turn_client *tc, int err)
 {
-    bufferevent_disable(tc->bev, EV_READ | EV_WRITE);
-    evtimer_del(tc->connect_timer);
+    if (tc->bev)
+        bufferevent_disable(tc->bev, EV_READ | EV_WRITE);
+    if (tc->udp_ev)
+        event_del(tc->udp_ev);
+    if (tc->connect_timer)
+        evtimer_del(tc->connect_timer);
     handler_enter(tc);
     for (size_t i = 0; i < TURN_TRANS_MAX && !tc->free_pending; i++)
         if (tc->trans[i].used) {
@@ -686,16 +698,16 @@ static void tcp_event_cb(struct bufferevent *bev, short what, void *arg)
         return;
     }
     if (what & BEV_EVENT_EOF)
-        tcp_down(tc, SYNTH_ECLOSED);
+        transport_down(tc, SYNTH_ECLOSED);
     else if (what & BEV_EVENT_ERROR)
-        tcp_down(tc, EVUTIL_SOCKET_ERROR() == ECONNREFUSED ? SYNTH_ECONNREFUSED : SYNTH_EIO);
+        transport_down(tc, EVUTIL_SOCKET_ERROR() == ECONNREFUSED ? SYNTH_ECONNREFUSED : SYNTH_EIO);
 }
 
 static void connect_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    tcp_down(arg, SYNTH_ETIMEDOUT);
+    transport_down(arg, SYNTH_ETIMEDOUT);
 }
 
 /* ---- refresh timers ---- */
@@ -1003,7 +1015,8 @@ int turn_client_send(struct turn_client *tc, const struct sockaddr *peer, const 
     if (idx >= 0 && tc->peers[idx].channel_ok) {
         int rc = stun_chandata_encode(buf, sizeof(buf), tc->peers[idx].channel, data, len, stream,
                                       &n);
-        tc->stats.tx_channel++;
+        if (rc == 0)
+            tc->stats.tx_channel++;
         return rc ? rc : send_bytes(tc, buf, n);
     }
     uint8_t tid[STUN_TID_LEN];
@@ -1015,7 +1028,8 @@ int turn_client_send(struct turn_client *tc, const struct sockaddr *peer, const 
     stun_enc_addr(&e, STUN_ATTR_XOR_PEER_ADDRESS, peer, true);
     stun_enc_attr(&e, STUN_ATTR_DATA, data, len);
     rc = stun_enc_finish(&e, &n);
-    tc->stats.tx_indication++;
+    if (rc == 0)
+        tc->stats.tx_indication++;
     return rc ? rc : send_bytes(tc, buf, n);
 }
 

@@ -76,6 +76,7 @@ struct server {
     uint8_t sent_data[256];
     size_t sent_len;
     bool got_send_indication, got_chandata;
+    bool refuse_permissions; /* 403 to every CreatePermission from now on */
     uint16_t bound_channel;
     struct sockaddr_storage bound_peer;
 };
@@ -94,6 +95,9 @@ struct harness {
     size_t data_len;
     struct sockaddr_storage data_peer;
     bool free_in_handler;
+    bool expect_failed;
+    int failed_calls, failed_err;
+    struct turn_result failed_res;
 };
 
 static struct sockaddr_storage peer_addr(void)
@@ -277,6 +281,10 @@ static void server_cb(evutil_socket_t fd, short what, void *arg)
         sign = true;
         break;
     }
+    if (m.method == TURN_METHOD_CREATE_PERMISSION && s->refuse_permissions) {
+        reply(s, &from, flen, &m, 403, "Forbidden", sign, NULL);
+        return;
+    }
     switch (m.method) {
     case TURN_METHOD_ALLOCATE:
         reply(s, &from, flen, &m, 0, NULL, sign, allocate_attrs);
@@ -358,10 +366,13 @@ static void on_data(const struct sockaddr_storage *peer, const uint8_t *data, si
 
 static void on_failed(int err, const struct turn_result *res, void *arg)
 {
-    (void)err;
-    (void)res;
-    (void)arg;
-    fail_msg("the allocation failed");
+    struct harness *h = arg;
+    if (!h->expect_failed)
+        fail_msg("the allocation failed: %s %u", synth_strerror(err), res->code);
+    h->failed_calls++;
+    h->failed_err = err;
+    h->failed_res = *res;
+    event_base_loopbreak(h->base);
 }
 
 /* Runs the loop until a handler breaks it, or ms pass. */
@@ -372,7 +383,16 @@ static void run_for(struct harness *h, int ms)
     event_base_dispatch(h->base);
 }
 
+static void harness_init_opts(struct harness *h, enum policy policy, const char *password,
+                              uint32_t permission_refresh_ms);
+
 static void harness_init(struct harness *h, enum policy policy, const char *password)
+{
+    harness_init_opts(h, policy, password, 0);
+}
+
+static void harness_init_opts(struct harness *h, enum policy policy, const char *password,
+                              uint32_t permission_refresh_ms)
 {
     memset(h, 0, sizeof(*h));
     h->base = event_base_new();
@@ -386,6 +406,7 @@ static void harness_init(struct harness *h, enum policy policy, const char *pass
         .password = password,
         .software = "synth test",
         .rto_ms = RTO_MS,
+        .permission_refresh_ms = permission_refresh_ms,
     };
     struct turn_client_handlers hs = {on_allocated, on_data, on_failed};
     struct synth_error err;
@@ -635,6 +656,56 @@ static void test_refresh_on_time(void **state)
     harness_free(&h);
 }
 
+/* An automatic refresh the server refuses loses the allocation: reported
+ * once through the failed handler with the server's code. */
+static void test_permission_refresh_refused(void **state)
+{
+    (void)state;
+    struct harness h;
+    harness_init_opts(&h, POLICY_AUTH, PASS, 100);
+    h.expect_failed = true;
+    allocate(&h);
+    struct sockaddr_storage peer = peer_addr();
+    assert_int_equal(turn_client_permit(h.tc, (struct sockaddr *)&peer, on_done, &h), 0);
+    wait_done(&h, 1);
+    h.srv.refuse_permissions = true;
+    for (int i = 0; i < 20 && !h.failed_calls; i++)
+        run_for(&h, 100);
+    assert_int_equal(h.failed_calls, 1);
+    assert_int_equal(h.failed_err, 0);
+    assert_int_equal(h.failed_res.code, 403);
+    assert_string_equal(turn_result_class(h.failed_err, &h.failed_res), "forbidden");
+    assert_int_equal(turn_client_refresh(h.tc, NULL, NULL), SYNTH_EINVAL);
+    run_for(&h, 300); /* no second report, no more refreshes */
+    assert_int_equal(h.failed_calls, 1);
+    harness_free(&h);
+}
+
+/* Nobody listens on the server's UDP port: the ICMP error ends the Allocate
+ * at once, not after the 79 RTO of the retransmissions. */
+static void test_server_port_closed(void **state)
+{
+    (void)state;
+    struct harness h;
+    harness_init(&h, POLICY_OPEN, PASS);
+    turn_client_free(h.tc);
+    event_del(h.srv.ev);
+    close(h.srv.fd); /* the port is now closed; the client is made anew for it */
+    h.srv.fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct turn_client_opts o = {.transport = TURN_TRANSPORT_UDP, .server = h.srv.addr,
+                                 .server_len = h.srv.addr_len, .username = USER,
+                                 .password = PASS, .rto_ms = 200};
+    struct turn_client_handlers hs = {on_allocated, on_data, on_failed};
+    struct synth_error err;
+    assert_int_equal(turn_client_new(&h.tc, h.base, &o, &hs, &h, &err), 0);
+    int64_t t0 = clock_mono_us();
+    allocate(&h);
+    assert_int_equal(h.alloc_err, SYNTH_ECONNREFUSED);
+    assert_string_equal(turn_result_class(h.alloc_err, &h.alloc_res), "transport");
+    assert_true(clock_mono_us() - t0 < 150 * 1000);
+    harness_free(&h);
+}
+
 static void test_free_inside_handler(void **state)
 {
     (void)state;
@@ -719,6 +790,8 @@ int main(void)
         cmocka_unit_test(test_retransmission_recovers),
         cmocka_unit_test(test_relay_both_ways),
         cmocka_unit_test(test_refresh_on_time),
+        cmocka_unit_test(test_permission_refresh_refused),
+        cmocka_unit_test(test_server_port_closed),
         cmocka_unit_test(test_free_inside_handler),
         cmocka_unit_test(test_binding),
     };
