@@ -681,28 +681,33 @@ static void test_permission_refresh_refused(void **state)
     harness_free(&h);
 }
 
-/* Nobody listens on the server's UDP port: the ICMP error ends the Allocate
- * at once, not after the 79 RTO of the retransmissions. */
+/* Nobody listens on the server's port: over UDP the ICMP error ends the
+ * Allocate at once, not after the 79 RTO of the retransmissions; over TCP
+ * the refused connect does. */
 static void test_server_port_closed(void **state)
 {
     (void)state;
     struct harness h;
     harness_init(&h, POLICY_OPEN, PASS);
-    turn_client_free(h.tc);
     event_del(h.srv.ev);
     close(h.srv.fd); /* the port is now closed; the client is made anew for it */
     h.srv.fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct turn_client_opts o = {.transport = TURN_TRANSPORT_UDP, .server = h.srv.addr,
-                                 .server_len = h.srv.addr_len, .username = USER,
-                                 .password = PASS, .rto_ms = 200};
-    struct turn_client_handlers hs = {on_allocated, on_data, on_failed};
-    struct synth_error err;
-    assert_int_equal(turn_client_new(&h.tc, h.base, &o, &hs, &h, &err), 0);
-    int64_t t0 = clock_mono_us();
-    allocate(&h);
-    assert_int_equal(h.alloc_err, SYNTH_ECONNREFUSED);
-    assert_string_equal(turn_result_class(h.alloc_err, &h.alloc_res), "transport");
-    assert_true(clock_mono_us() - t0 < 150 * 1000);
+    /* The same over TCP: nothing listens on that port either. */
+    for (int tcp = 0; tcp < 2; tcp++) {
+        struct turn_client_opts o = {.transport = tcp ? TURN_TRANSPORT_TCP : TURN_TRANSPORT_UDP,
+                                     .server = h.srv.addr, .server_len = h.srv.addr_len,
+                                     .username = USER, .password = PASS, .rto_ms = 200};
+        struct turn_client_handlers hs = {on_allocated, on_data, on_failed};
+        struct synth_error err;
+        h.alloc_calls = 0;
+        turn_client_free(h.tc);
+        assert_int_equal(turn_client_new(&h.tc, h.base, &o, &hs, &h, &err), 0);
+        int64_t t0 = clock_mono_us();
+        allocate(&h);
+        assert_int_equal(h.alloc_err, SYNTH_ECONNREFUSED);
+        assert_string_equal(turn_result_class(h.alloc_err, &h.alloc_res), "transport");
+        assert_true(clock_mono_us() - t0 < 150 * 1000);
+    }
     harness_free(&h);
 }
 
