@@ -199,6 +199,7 @@ static const struct attr_rule attr_rules[] = {
     {STUN_ATTR_REALM, 0, STUN_TEXT_MAX, 1},
     {STUN_ATTR_NONCE, 0, STUN_TEXT_MAX, 1},
     {STUN_ATTR_XOR_RELAYED_ADDRESS, 8, 20, 12},
+    {STUN_ATTR_REQUESTED_ADDRESS_FAMILY, 4, 4, 1},
     {STUN_ATTR_REQUESTED_TRANSPORT, 4, 4, 1},
     {STUN_ATTR_MESSAGE_INTEGRITY_SHA256, 16, STUN_MI256_LEN, 4},
     {STUN_ATTR_XOR_MAPPED_ADDRESS, 8, 20, 12},
@@ -661,6 +662,12 @@ void stun_enc_transport(struct stun_enc *e, uint8_t protocol)
 {
     uint8_t v[4] = {protocol, 0, 0, 0}; /* RFFU */
     stun_enc_attr(e, STUN_ATTR_REQUESTED_TRANSPORT, v, sizeof(v));
+}
+
+void stun_enc_family(struct stun_enc *e, int family)
+{
+    uint8_t v[4] = {family == AF_INET6 ? 0x02 : 0x01, 0, 0, 0}; /* RFFU */
+    stun_enc_attr(e, STUN_ATTR_REQUESTED_ADDRESS_FAMILY, v, sizeof(v));
 }
 
 static void enc_mac(struct stun_enc *e, uint16_t type, size_t mac_len, const uint8_t *key,

@@ -71,6 +71,7 @@ enum stun_attr_type {
     STUN_ATTR_REALM = 0x0014,
     STUN_ATTR_NONCE = 0x0015,
     STUN_ATTR_XOR_RELAYED_ADDRESS = 0x0016,
+    STUN_ATTR_REQUESTED_ADDRESS_FAMILY = 0x0017,
     STUN_ATTR_REQUESTED_TRANSPORT = 0x0019,
     STUN_ATTR_MESSAGE_INTEGRITY_SHA256 = 0x001C,
     STUN_ATTR_XOR_MAPPED_ADDRESS = 0x0020,
@@ -94,6 +95,7 @@ enum stun_error_code {
     STUN_ERR_ADDRESS_FAMILY = 440,
     STUN_ERR_WRONG_CREDENTIALS = 441,
     STUN_ERR_UNSUPPORTED_TRANSPORT = 442,
+    STUN_ERR_PEER_ADDRESS_FAMILY = 443,
     STUN_ERR_ALLOCATION_QUOTA = 486,
     STUN_ERR_SERVER_ERROR = 500,
     STUN_ERR_INSUFFICIENT_CAPACITY = 508,
@@ -235,6 +237,8 @@ void stun_enc_error_code(struct stun_enc *e, uint16_t code, const char *reason);
 void stun_enc_unknown_attrs(struct stun_enc *e, const uint16_t *types, size_t n);
 void stun_enc_channel(struct stun_enc *e, uint16_t channel);
 void stun_enc_transport(struct stun_enc *e, uint8_t protocol);
+/* REQUESTED-ADDRESS-FAMILY (RFC 8656 14.8): AF_INET or AF_INET6. */
+void stun_enc_family(struct stun_enc *e, int family);
 /* MESSAGE-INTEGRITY (HMAC-SHA1) and -SHA256 over everything so far. */
 void stun_enc_integrity(struct stun_enc *e, const uint8_t *key, size_t key_len);
 void stun_enc_integrity_sha256(struct stun_enc *e, const uint8_t *key, size_t key_len);

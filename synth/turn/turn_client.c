@@ -198,6 +198,8 @@ static int trans_build(struct turn_client *tc, struct turn_trans *tr)
     switch (tr->method) {
     case TURN_METHOD_ALLOCATE:
         stun_enc_transport(&e, TURN_PROTO_UDP);
+        if (tc->o.relay_family == AF_INET6)
+            stun_enc_family(&e, AF_INET6);
         if (tc->o.lifetime_s)
             stun_enc_u32(&e, STUN_ATTR_LIFETIME, tc->o.lifetime_s);
         break;
@@ -1061,6 +1063,8 @@ const char *turn_result_class(int err, const struct turn_result *res)
     case STUN_ERR_ALLOCATION_MISMATCH: return "allocation-mismatch";
     case STUN_ERR_FORBIDDEN: return "forbidden";
     case STUN_ERR_UNSUPPORTED_TRANSPORT: return "unsupported-transport";
+    case STUN_ERR_ADDRESS_FAMILY:
+    case STUN_ERR_PEER_ADDRESS_FAMILY: return "address-family";
     default: return res->code >= 500 ? "server-error" : "refused";
     }
 }

@@ -47,6 +47,10 @@ struct turn_client_opts {
     uint32_t rm;
     uint32_t connect_timeout_ms; /* TCP; default 5000 */
     uint32_t lifetime_s;         /* LIFETIME asked for; 0 = the server's default */
+    /* AF_INET6 asks for an IPv6 relay (REQUESTED-ADDRESS-FAMILY, RFC 8656
+     * 7.1); 0 or AF_INET leaves the server's default, IPv4, whatever the
+     * family of the connection to the server. */
+    int relay_family;
     /* Refresh intervals of permissions (they last 300 s, RFC 8656 9) and
      * channels (600 s, RFC 8656 12); defaults 240 s and 540 s. */
     uint32_t permission_refresh_ms;
@@ -136,7 +140,8 @@ const struct turn_client_stats *turn_client_stats(const struct turn_client *tc);
 /* What a caller reports a failed request as: "auth-refused" (401 after
  * credentials, 441), "stale-nonce", "allocation-quota" (486),
  * "insufficient-capacity" (508), "allocation-mismatch" (437), "forbidden"
- * (403), "unsupported-transport" (442), "server-error" (5xx), "refused"
+ * (403), "unsupported-transport" (442), "address-family" (440, 443),
+ * "server-error" (5xx), "refused"
  * (another code), "timeout", "transport", "protocol"; "ok" for success. */
 const char *turn_result_class(int err, const struct turn_result *res);
 

@@ -103,13 +103,17 @@ CFG
     wait_for_port udp "$2" 10
 }
 
-# start_coturn DIR PORT RELAY_MIN RELAY_MAX USER PASS REALM: coturn with
+# start_coturn DIR PORT RELAY_MIN RELAY_MAX USER PASS REALM [v6]: coturn with
 # long-term credentials on 127.0.0.1 (UDP and TCP on PORT), relaying from
-# 127.0.0.1:RELAY_MIN-RELAY_MAX and allowed to relay to loopback peers. Its
-# state (user DB, log, pid) stays in DIR.
+# 127.0.0.1:RELAY_MIN-RELAY_MAX and allowed to relay to loopback peers; with
+# v6, on ::1 too (listening and relaying). Its state (user DB, log, pid)
+# stays in DIR.
 start_coturn() {
     command -v turnserver >/dev/null || fail "turnserver not installed (./scripts/setup.sh --tests)"
-    turnserver -n --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 --listening-port="$2" \
+    local v6=""
+    [ "${8:-}" = v6 ] && v6="--listening-ip=::1 --relay-ip=::1"
+    # shellcheck disable=SC2086 # v6 is two words or none
+    turnserver -n --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 $v6 --listening-port="$2" \
         --min-port="$3" --max-port="$4" --lt-cred-mech --user="$5:$6" --realm="$7" \
         --no-tls --no-dtls --no-cli --allow-loopback-peers --userdb="$1/turndb" \
         --pidfile="$1/turnserver.pid" --log-file=stdout --simple-log >"$1/turnserver.log" 2>&1 </dev/null &

@@ -3,7 +3,9 @@
 # write: allocations over UDP and TCP with long-term credentials, a
 # permission, data through the relay to an echo peer and back by Send/Data
 # indications and by ChannelData, refresh and release; a wrong password is
-# auth-refused. The driver is tests/integration/turn_probe.c.
+# auth-refused. Over IPv4, and over IPv6 (::1, an IPv6 relay asked for with
+# REQUESTED-ADDRESS-FAMILY) where loopback has ::1. The driver is
+# tests/integration/turn_probe.c.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/peers.sh"
 
@@ -17,21 +19,28 @@ PORT=$(free_port)
 RMIN=$(free_port)
 [ "$RMIN" -gt 19949 ] && RMIN=19900
 RMAX=$((RMIN + 49))
+SERVERS=127.0.0.1
+V6=""
+if ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/'; then SERVERS="127.0.0.1 ::1"; V6=v6
+else echo "note: no ::1 on lo, IPv6 part skipped"; fi
 mkdir -p "$T/coturn"
-start_coturn "$T/coturn" "$PORT" "$RMIN" "$RMAX" "$USER" "$PASS" "$REALM"
+start_coturn "$T/coturn" "$PORT" "$RMIN" "$RMAX" "$USER" "$PASS" "$REALM" $V6
 
 # field KEY FILE LINE-PREFIX: the value of KEY= on the first line starting with the prefix.
 field() { grep -m1 "^$3" "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
-for tp in udp tcp; do
-    flag=""; [ $tp = tcp ] && flag=--tcp
+for srv in $SERVERS; do
+for tp0 in udp tcp; do
+    flag=""; [ $tp0 = tcp ] && flag=--tcp
+    host=$srv; tp=$tp0
+    [ "$srv" = ::1 ] && host="[::1]" && tp="$tp0-ipv6"
     out="$T/probe-$tp.out"
-    rc=0; "$PROBE" --server "127.0.0.1:$PORT" --user "$USER" --pass "$PASS" --rto 100 $flag >"$out" 2>&1 || rc=$?
+    rc=0; "$PROBE" --server "$srv:$PORT" --user "$USER" --pass "$PASS" --rto 100 $flag >"$out" 2>&1 || rc=$?
     [ $rc -eq 0 ] || fail "probe over $tp: exit $rc: $(cat "$out"; tail -20 "$T/coturn/turnserver.log")"
     relayed=$(field relayed "$out" "allocate ok")
     rport=${relayed##*:}
-    [ "${relayed%:*}" = 127.0.0.1 ] && [ "$rport" -ge "$RMIN" ] && [ "$rport" -le "$RMAX" ] \
-        || fail "$tp: relayed address $relayed is not in coturn's relay range 127.0.0.1:$RMIN-$RMAX"
+    [ "${relayed%:*}" = "$host" ] && [ "$rport" -ge "$RMIN" ] && [ "$rport" -le "$RMAX" ] \
+        || fail "$tp: relayed address $relayed is not in coturn's relay range $host:$RMIN-$RMAX"
     ok "$tp: allocated with long-term credentials, relayed $relayed in $RMIN-$RMAX, allocate time $(field allocate_us "$out" "allocate ok") us ($(field requests "$out" "allocate ok") requests: 401, then credentials)"
     [ "$(field requests "$out" "allocate ok")" = 2 ] || fail "$tp: want 2 Allocate requests (401 round), got $(cat "$out")"
     grep -q "^permission ok" "$out" || fail "$tp: CreatePermission: $(cat "$out")"
@@ -48,13 +57,16 @@ for tp in udp tcp; do
     grep -q "^release ok" "$out" || fail "$tp: release (Refresh 0): $(cat "$out")"
     ok "$tp: refreshed and released"
 done
-mapped=$(field mapped "$T/probe-udp.out" "binding ok")
-[ "${mapped%:*}" = 127.0.0.1 ] || fail "Binding: mapped address $mapped"
-ok "STUN Binding answered by coturn: $mapped"
+done
+for f in "$T"/probe-udp*.out; do
+    mapped=$(field mapped "$f" "binding ok")
+    case "$mapped" in 127.0.0.1:*|"[::1]:"*) ok "STUN Binding answered by coturn: $mapped" ;;
+    *) fail "Binding: mapped address '$mapped' in $(cat "$f")" ;; esac
+done
 
 rc=0; "$PROBE" --server "127.0.0.1:$PORT" --user "$USER" --pass wrong-password --rto 100 >"$T/wrong.out" 2>&1 || rc=$?
 [ $rc -eq 2 ] || fail "wrong password: exit $rc, want 2: $(cat "$T/wrong.out")"
 grep -q '^allocate failed class=auth-refused code=401 ' "$T/wrong.out" || fail "wrong password: $(cat "$T/wrong.out")"
 ok "wrong password: auth-refused (401 after credentials)"
-grep -q "$PASS" "$T/probe-udp.out" "$T/probe-tcp.out" "$T/wrong.out" && fail "the password leaked into the output"
+grep -q "$PASS" "$T"/probe-*.out "$T/wrong.out" && fail "the password leaked into the output"
 ok "password not in output"

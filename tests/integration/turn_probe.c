@@ -278,12 +278,14 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
     stop(p, 1);
 }
 
-static int udp_socket(struct sockaddr_storage *ss, socklen_t *len)
+/* A UDP socket on loopback of the server's family (127.0.0.1 or ::1). */
+static int udp_socket(int family, struct sockaddr_storage *ss, socklen_t *len)
 {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
-    if (net_addr_from_ip(strv_from_cstr("127.0.0.1"), 0, ss, len) != 0 ||
+    if (net_addr_from_ip(strv_from_cstr(family == AF_INET6 ? "::1" : "127.0.0.1"), 0, ss,
+                         len) != 0 ||
         bind(fd, (struct sockaddr *)ss, *len) != 0 ||
         getsockname(fd, (struct sockaddr *)ss, len) != 0) {
         close(fd);
@@ -298,8 +300,11 @@ static int run_probe(struct probe *p)
     struct synth_error err;
     struct sockaddr_storage bss;
     socklen_t blen;
-    p->peer_fd = udp_socket(&p->peer, &p->peer_len);
-    p->binding_fd = udp_socket(&bss, &blen);
+    int family = p->opts.server.ss_family;
+    /* The echo peer is on the server's family, so the relay must be too. */
+    p->opts.relay_family = family;
+    p->peer_fd = udp_socket(family, &p->peer, &p->peer_len);
+    p->binding_fd = udp_socket(family, &bss, &blen);
     if (p->peer_fd < 0 || p->binding_fd < 0) {
         perror("socket");
         return 1;
@@ -436,7 +441,7 @@ static int run_bench(struct event_base *base, const struct turn_client_opts *o, 
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: turn_probe --server IP:PORT --user U --pass P [--tcp] [--rto MS]\n"
+    fprintf(stderr, "usage: turn_probe --server IP:PORT (IPv6 without brackets: ::1:3478) --user U --pass P [--tcp] [--rto MS]\n"
                     "                  [--lifetime S] [--bench N [--concurrency C]]\n");
 }
 

@@ -323,6 +323,7 @@ static void test_round_trip_all(void **state)
     stun_enc_unknown_attrs(&e, unknown, 3);
     stun_enc_u32(&e, STUN_ATTR_LIFETIME, 600);
     stun_enc_transport(&e, TURN_PROTO_UDP);
+    stun_enc_family(&e, AF_INET6);
     stun_enc_channel(&e, 0x4001);
     stun_enc_str(&e, STUN_ATTR_REALM, "synth.test");
     stun_enc_str(&e, STUN_ATTR_NONCE, "abc");
@@ -368,6 +369,10 @@ static void test_round_trip_all(void **state)
     const struct stun_attr *rt = stun_msg_attr(&msg, STUN_ATTR_REQUESTED_TRANSPORT);
     assert_non_null(rt);
     assert_int_equal(rt->val[0], 17);
+    const struct stun_attr *fam = stun_msg_attr(&msg, STUN_ATTR_REQUESTED_ADDRESS_FAMILY);
+    assert_non_null(fam);
+    assert_int_equal(fam->len, 4);
+    assert_int_equal(fam->val[0], 0x02);
     uint16_t ch = 0;
     assert_int_equal(stun_attr_channel(stun_msg_attr(&msg, STUN_ATTR_CHANNEL_NUMBER), &ch), 0);
     assert_int_equal(ch, 0x4001);
