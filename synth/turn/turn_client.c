@@ -513,6 +513,7 @@ static void on_response(struct turn_client *tc, const struct stun_msg *m)
     if (code == STUN_ERR_ALLOCATION_MISMATCH && tr->method == TURN_METHOD_ALLOCATE &&
         tc->mismatch_retries < TURN_MISMATCH_RETRIES) {
         tc->mismatch_retries++;
+        tc->stats.mismatch_retries++;
         trans_release(tr);
         tc->reopen_pending = true;
         event_active(tc->reopen_ev, EV_TIMEOUT, 1);
@@ -523,6 +524,7 @@ static void on_response(struct turn_client *tc, const struct stun_msg *m)
         retry = true; /* the first challenge: now with credentials */
     else if (code == STUN_ERR_STALE_NONCE && tr->authed && tr->stale < TURN_STALE_RETRIES) {
         tr->stale++;
+        tc->stats.stale_nonces++;
         retry = true;
     }
     if (retry && take_challenge(tc, m) == 0) {

@@ -84,6 +84,8 @@ struct turn_client_stats {
     uint64_t tx_indication, tx_channel;
     uint64_t rx_indication, rx_channel;
     uint64_t rx_dropped; /* from the server but unreadable or for no known channel */
+    uint64_t stale_nonces;     /* 438 answers retried with the new nonce */
+    uint64_t mismatch_retries; /* 437 answers to an Allocate retried from a new port */
 };
 
 typedef void(turn_done_h)(int err, const struct turn_result *res, void *arg);

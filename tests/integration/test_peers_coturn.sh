@@ -21,9 +21,11 @@ RMIN=$(free_port)
 RMAX=$((RMIN + 49))
 SERVERS=127.0.0.1
 V6=""
-if ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/'; then SERVERS="127.0.0.1 ::1"; V6=v6
+if ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/'; then
+    SERVERS="127.0.0.1 ::1"; V6="--listening-ip=::1 --relay-ip=::1"
 else echo "note: no ::1 on lo, IPv6 part skipped"; fi
 mkdir -p "$T/coturn"
+# shellcheck disable=SC2086 # V6 is two options or none
 start_coturn "$T/coturn" "$PORT" "$RMIN" "$RMAX" "$USER" "$PASS" "$REALM" $V6
 
 # field KEY FILE LINE-PREFIX: the value of KEY= on the first line starting with the prefix.
@@ -68,5 +70,23 @@ rc=0; "$PROBE" --server "127.0.0.1:$PORT" --user "$USER" --pass wrong-password -
 [ $rc -eq 2 ] || fail "wrong password: exit $rc, want 2: $(cat "$T/wrong.out")"
 grep -q '^allocate failed class=auth-refused code=401 ' "$T/wrong.out" || fail "wrong password: $(cat "$T/wrong.out")"
 ok "wrong password: auth-refused (401 after credentials)"
+# A nonce that goes stale (coturn --stale-nonce=1): the Refresh 2 s later gets
+# 438 and is retried with the new nonce. A quota of one allocation per user:
+# the second of two at once gets 486 (a user of its own: coturn counts a
+# released allocation a while longer). A second coturn for both, on its own ports.
+QPORT=$(free_port)
+QMIN=$(free_port)
+[ "$QMIN" -gt 19949 ] && QMIN=19900
+mkdir -p "$T/coturn-q"
+start_coturn "$T/coturn-q" "$QPORT" "$QMIN" $((QMIN + 49)) "$USER" "$PASS" "$REALM" --stale-nonce=1 --user-quota=1 --user="quota:$PASS"
+rc=0; "$PROBE" --server "127.0.0.1:$QPORT" --user "$USER" --pass "$PASS" --rto 100 --refresh-delay 2000 >"$T/stale.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "stale nonce: exit $rc: $(cat "$T/stale.out"; tail -20 "$T/coturn-q/turnserver.log")"
+[ "$(field stale_nonces "$T/stale.out" "refresh ok")" -ge 1 ] || fail "stale nonce: no 438 retried: $(cat "$T/stale.out")"
+ok "stale nonce: the Refresh got 438 and went through with the new nonce ($(field stale_nonces "$T/stale.out" "refresh ok") retried)"
+rc=0; "$PROBE" --server "127.0.0.1:$QPORT" --user quota --pass "$PASS" --rto 100 --bench 2 --concurrency 2 >"$T/quota.out" 2>&1 || rc=$?
+grep -q '^bench .* ok=1 failed=1 ' "$T/quota.out" && grep -q '^bench first failure: allocation-quota/486/' "$T/quota.out" \
+    || fail "user quota 1: want one allocation and one 486: $(cat "$T/quota.out")"
+ok "user quota: the second allocation at once is refused with $(sed -n 's/^bench first failure: //p' "$T/quota.out")"
+
 grep -q "$PASS" "$T"/probe-*.out "$T/wrong.out" && fail "the password leaked into the output"
 ok "password not in output"

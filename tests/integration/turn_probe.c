@@ -66,6 +66,8 @@ struct probe {
     int64_t sent_us[PROBE_PACKETS];
     struct stun_binding *binding;
     int binding_fd;
+    unsigned refresh_delay_ms; /* waits this long before the Refresh (a nonce can go stale) */
+    struct event *delay_ev;
 };
 
 static void addr_str(const struct sockaddr_storage *ss, char *out, size_t size)
@@ -180,7 +182,8 @@ static void on_done(int err, const struct turn_result *res, void *arg)
     if (failed(p, names[p->step], err, res))
         return;
     if (p->step == STEP_REFRESH)
-        printf("refresh ok lifetime=%u\n", turn_client_info(p->tc)->lifetime_s);
+        printf("refresh ok lifetime=%u stale_nonces=%llu\n", turn_client_info(p->tc)->lifetime_s,
+               (unsigned long long)turn_client_stats(p->tc)->stale_nonces);
     else
         printf("%s ok\n", names[p->step]);
     p->step++;
@@ -225,6 +228,18 @@ static void on_binding(int err, uint16_t code, const struct sockaddr_storage *ma
     next_step(p);
 }
 
+static void refresh_now(evutil_socket_t fd, short what, void *arg)
+{
+    struct probe *p = arg;
+    (void)fd;
+    (void)what;
+    int rc = turn_client_refresh(p->tc, on_done, p);
+    if (rc) {
+        printf("refresh failed to start: %s\n", synth_strerror(rc));
+        stop(p, 1);
+    }
+}
+
 static void next_step(struct probe *p)
 {
     int rc = 0;
@@ -253,9 +268,11 @@ static void next_step(struct probe *p)
     case STEP_CHANNEL:
         rc = turn_client_bind_channel(p->tc, (struct sockaddr *)&p->peer, &ch, on_done, p);
         break;
-    case STEP_REFRESH:
-        rc = turn_client_refresh(p->tc, on_done, p);
+    case STEP_REFRESH: {
+        struct timeval tv = {p->refresh_delay_ms / 1000, (p->refresh_delay_ms % 1000) * 1000};
+        rc = evtimer_add(p->delay_ev, &tv) == 0 ? 0 : SYNTH_ENOMEM;
         break;
+    }
     case STEP_RELEASE:
         rc = turn_client_release(p->tc, on_done, p);
         break;
@@ -311,8 +328,10 @@ static int run_probe(struct probe *p)
     }
     p->peer_ev = event_new(p->base, p->peer_fd, EV_READ | EV_PERSIST, peer_cb, p);
     struct event *deadline = evtimer_new(p->base, deadline_cb, p);
+    p->delay_ev = evtimer_new(p->base, refresh_now, p);
     struct timeval tv = {PROBE_DEADLINE_S, 0};
-    if (!p->peer_ev || !deadline || event_add(p->peer_ev, NULL) || evtimer_add(deadline, &tv))
+    if (!p->peer_ev || !deadline || !p->delay_ev || event_add(p->peer_ev, NULL) ||
+        evtimer_add(deadline, &tv))
         return 1;
     if (turn_client_new(&p->tc, p->base, &p->opts, &h, p, &err) != 0) {
         printf("client: %s\n", err.msg);
@@ -324,6 +343,7 @@ static int run_probe(struct probe *p)
     stun_binding_cancel(p->binding);
     turn_client_free(p->tc);
     event_free(deadline);
+    event_free(p->delay_ev);
     event_free(p->peer_ev);
     close(p->peer_fd);
     close(p->binding_fd);
@@ -442,7 +462,8 @@ static int run_bench(struct event_base *base, const struct turn_client_opts *o, 
 static void usage(void)
 {
     fprintf(stderr, "usage: turn_probe --server IP:PORT (IPv6 without brackets: ::1:3478) --user U --pass P [--tcp] [--rto MS]\n"
-                    "                  [--lifetime S] [--bench N [--concurrency C]]\n");
+                    "                  [--lifetime S] [--refresh-delay MS]\n"
+                    "                  [--bench N [--concurrency C]]\n");
 }
 
 int main(int argc, char **argv)
@@ -452,6 +473,7 @@ int main(int argc, char **argv)
         {"pass", required_argument, NULL, 'p'},   {"tcp", no_argument, NULL, 't'},
         {"rto", required_argument, NULL, 'r'},    {"lifetime", required_argument, NULL, 'l'},
         {"bench", required_argument, NULL, 'b'},  {"concurrency", required_argument, NULL, 'c'},
+        {"refresh-delay", required_argument, NULL, 'd'},
         {NULL, 0, NULL, 0}};
     static struct probe p;
     const char *server = NULL;
@@ -469,6 +491,7 @@ int main(int argc, char **argv)
         case 'l': p.opts.lifetime_s = (uint32_t)atoi(optarg); break;
         case 'b': bench = (unsigned)atoi(optarg); break;
         case 'c': conc = (unsigned)atoi(optarg); break;
+        case 'd': p.refresh_delay_ms = (unsigned)atoi(optarg); break;
         default: usage(); return 1;
         }
     }

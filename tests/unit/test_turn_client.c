@@ -462,6 +462,7 @@ static void test_stale_nonce_retried(void **state)
     assert_int_equal(h.srv.copies, 3);
     assert_string_equal(h.srv.copy[1].nonce, "nonce-1");
     assert_string_equal(h.srv.copy[2].nonce, "nonce-2");
+    assert_true(turn_client_stats(h.tc)->stale_nonces == 1);
     harness_free(&h);
 }
 
@@ -480,6 +481,7 @@ static void test_mismatch_new_port(void **state)
     assert_false(h.srv.copy[2].authed);
     assert_true(h.srv.copy[3].authed);
     assert_int_equal(h.info.requests, 4);
+    assert_true(turn_client_stats(h.tc)->mismatch_retries == 1);
     harness_free(&h);
 }
 
