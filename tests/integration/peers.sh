@@ -103,3 +103,21 @@ CFG
     wait_for_port tcp "$3" 10
     wait_for_port udp "$2" 10
 }
+
+# start_coturn DIR PORT RELAY_MIN RELAY_MAX USER PASS REALM [TURNSERVER-OPTION...]:
+# coturn with long-term credentials on 127.0.0.1 (UDP and TCP on PORT),
+# relaying from 127.0.0.1:RELAY_MIN-RELAY_MAX and allowed to relay to loopback
+# peers; more options after REALM (e.g. --listening-ip=::1 --relay-ip=::1,
+# --user-quota=1). Its state (user DB, log, pid) stays in DIR.
+start_coturn() {
+    command -v turnserver >/dev/null || fail "turnserver not installed (./scripts/setup.sh --tests)"
+    local dir=$1 port=$2 rmin=$3 rmax=$4 user=$5 pass=$6 realm=$7
+    shift 7
+    turnserver -n --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 --listening-port="$port" \
+        --min-port="$rmin" --max-port="$rmax" --lt-cred-mech --user="$user:$pass" --realm="$realm" \
+        --no-tls --no-dtls --no-cli --allow-loopback-peers --userdb="$dir/turndb" \
+        --pidfile="$dir/turnserver.pid" --log-file=stdout --simple-log "$@" >"$dir/turnserver.log" 2>&1 </dev/null &
+    PIDS="$PIDS $!"
+    wait_for_port udp "$port" 10
+    wait_for_port tcp "$port" 10
+}

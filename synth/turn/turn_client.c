@@ -1,0 +1,1072 @@
+/* The TURN client (turn_client.h): Allocate with the long-term credential
+ * mechanism (RFC 8489 9.2), Refresh (RFC 8656 8), CreatePermission (9),
+ * Send and Data indications (10, 11), ChannelBind and ChannelData (12), over
+ * UDP with retransmissions (RFC 8489 6.2.1) or over TCP with stream framing
+ * (RFC 8656 12.5). */
+#include "synth/turn/turn_client.h"
+
+#include "synth/base/clock.h"
+#include "synth/base/net_addr.h"
+#include "synth/turn/stun_rto.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A request (CreatePermission for every peer, with credentials) stays far
+ * below this; it is kept for retransmission. */
+#define TURN_REQ_MAX 1024
+/* Datagrams read per wake-up before the loop serves other sockets. */
+#define TURN_UDP_BATCH 16
+/* Bytes queued towards a TCP server that stopped reading before we call it
+ * stuck: a load generator must not buffer without bound. */
+#define TURN_TCP_OUTPUT_MAX (256 * 1024)
+#define TURN_CREDENTIAL_MAX 256
+/* RFC 8656 7.4 (RFC 5766 6.4): a 437 to an Allocate says the server still
+ * holds our 5-tuple (a crashed client's, or our own released a moment ago:
+ * coturn keeps a released 5-tuple for a while, and the kernel may hand the
+ * same local port to the next socket; bench_turn_alloc saw it on 9% of fast
+ * UDP allocations, and on 1.4% once more after one retry). A new local port
+ * is a new 5-tuple: retried up to three times. */
+#define TURN_MISMATCH_RETRIES 3
+
+enum turn_state {
+    TURN_IDLE,
+    TURN_ALLOCATING,
+    TURN_ALLOCATED,
+    TURN_RELEASED,
+    TURN_FAILED,
+};
+
+struct turn_peer {
+    bool used;
+    struct sockaddr_storage addr;
+    socklen_t len;
+    bool permitted;    /* CreatePermission (or ChannelBind) succeeded */
+    uint16_t channel;  /* 0 if none asked */
+    bool channel_ok;   /* ChannelBind succeeded */
+};
+
+struct turn_trans {
+    bool used;
+    struct turn_client *tc;
+    struct event *timer;
+    uint16_t method;
+    uint8_t tid[STUN_TID_LEN];
+    uint8_t req[TURN_REQ_MAX];
+    size_t req_len;
+    bool authed;        /* sent with MESSAGE-INTEGRITY */
+    unsigned sent;      /* transmissions of this tid */
+    unsigned stale;     /* 438 answers so far */
+    uint32_t peers;     /* CreatePermission: bit i = peers[i] */
+    int channel_peer;   /* ChannelBind: index in peers */
+    uint32_t lifetime;  /* Refresh */
+    turn_done_h *h;
+    void *arg;
+};
+
+struct turn_client {
+    struct event_base *base;
+    struct turn_client_opts o;
+    struct turn_client_handlers h;
+    void *arg;
+    enum turn_state state;
+    int fd;                  /* UDP */
+    struct event *udp_ev;
+    struct bufferevent *bev; /* TCP */
+    struct event *connect_timer;
+    struct event *refresh_timer, *perm_timer, *chan_timer;
+    struct event *reopen_ev;  /* a new socket, from the loop (not inside a read) */
+    bool reopen_pending;
+    unsigned mismatch_retries;
+    char username[TURN_CREDENTIAL_MAX];
+    char password[TURN_CREDENTIAL_MAX];
+    char software[TURN_CREDENTIAL_MAX];
+    char realm[STUN_TEXT_MAX + 1];
+    char nonce[STUN_TEXT_MAX + 1];
+    size_t nonce_len, realm_len;
+    uint8_t key[STUN_LONG_TERM_KEY_LEN];
+    bool have_key;
+    int64_t alloc_start_us;
+    struct turn_alloc_info info;
+    struct turn_client_stats stats;
+    uint16_t next_channel;
+    struct turn_peer peers[TURN_PEERS_MAX];
+    struct turn_trans trans[TURN_TRANS_MAX];
+    int in_handler;
+    bool free_pending;
+};
+
+/* ---- lifetime of the object across handlers ---- */
+
+static void client_destroy(struct turn_client *tc)
+{
+    for (size_t i = 0; i < TURN_TRANS_MAX; i++)
+        if (tc->trans[i].timer)
+            event_free(tc->trans[i].timer);
+    struct event *evs[] = {tc->udp_ev,     tc->connect_timer, tc->refresh_timer,
+                           tc->perm_timer, tc->chan_timer,    tc->reopen_ev};
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+        if (evs[i])
+            event_free(evs[i]);
+    if (tc->bev)
+        bufferevent_free(tc->bev);
+    if (tc->fd >= 0)
+        close(tc->fd);
+    OPENSSL_cleanse(tc->password, sizeof(tc->password));
+    OPENSSL_cleanse(tc->key, sizeof(tc->key));
+    free(tc);
+}
+
+void turn_client_free(struct turn_client *tc)
+{
+    if (!tc)
+        return;
+    if (tc->in_handler) {
+        /* Stop everything now; the memory goes when the handler returns. */
+        tc->free_pending = true;
+        tc->state = TURN_FAILED;
+        if (tc->udp_ev)
+            event_del(tc->udp_ev);
+        if (tc->bev)
+            bufferevent_disable(tc->bev, EV_READ | EV_WRITE);
+        for (size_t i = 0; i < TURN_TRANS_MAX; i++)
+            if (tc->trans[i].timer)
+                event_del(tc->trans[i].timer);
+        return;
+    }
+    client_destroy(tc);
+}
+
+static void handler_enter(struct turn_client *tc)
+{
+    tc->in_handler++;
+}
+
+/* False when the client is gone (or going) and the caller must return. */
+static bool handler_leave(struct turn_client *tc)
+{
+    tc->in_handler--;
+    if (tc->in_handler == 0 && tc->free_pending) {
+        client_destroy(tc);
+        return false;
+    }
+    return !tc->free_pending;
+}
+
+/* ---- sending ---- */
+
+static int send_bytes(struct turn_client *tc, const uint8_t *buf, size_t len)
+{
+    if (tc->o.transport == TURN_TRANSPORT_UDP) {
+        ssize_t n = send(tc->fd, buf, len, 0);
+        /* A full socket buffer drops the datagram, as the network would:
+         * retransmission covers requests. */
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+            return errno == ECONNREFUSED ? SYNTH_ECONNREFUSED : SYNTH_EIO;
+        return 0;
+    }
+    if (!tc->bev)
+        return SYNTH_ECLOSED;
+    if (evbuffer_get_length(bufferevent_get_output(tc->bev)) + len > TURN_TCP_OUTPUT_MAX)
+        return SYNTH_ETOOBIG;
+    return bufferevent_write(tc->bev, buf, len) == 0 ? 0 : SYNTH_ENOMEM;
+}
+
+static struct timeval tv_ms(uint64_t ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    return tv;
+}
+
+/* Writes the request of a transaction with a new transaction id and, once
+ * the realm and nonce are known, the credentials (RFC 8489 9.2.4). */
+static int trans_build(struct turn_client *tc, struct turn_trans *tr)
+{
+    struct stun_enc e;
+    int rc = stun_tid_new(tr->tid);
+    if (rc)
+        return rc;
+    stun_enc_init(&e, tr->req, sizeof(tr->req), NULL, tr->method, STUN_CLASS_REQUEST, tr->tid);
+    switch (tr->method) {
+    case TURN_METHOD_ALLOCATE:
+        stun_enc_transport(&e, TURN_PROTO_UDP);
+        if (tc->o.relay_family == AF_INET6)
+            stun_enc_family(&e, AF_INET6);
+        if (tc->o.lifetime_s)
+            stun_enc_u32(&e, STUN_ATTR_LIFETIME, tc->o.lifetime_s);
+        break;
+    case TURN_METHOD_REFRESH:
+        stun_enc_u32(&e, STUN_ATTR_LIFETIME, tr->lifetime);
+        break;
+    case TURN_METHOD_CREATE_PERMISSION:
+        for (int i = 0; i < TURN_PEERS_MAX; i++)
+            if (tr->peers & (1u << i))
+                stun_enc_addr(&e, STUN_ATTR_XOR_PEER_ADDRESS,
+                              (const struct sockaddr *)&tc->peers[i].addr, true);
+        break;
+    case TURN_METHOD_CHANNEL_BIND: {
+        const struct turn_peer *p = &tc->peers[tr->channel_peer];
+        stun_enc_channel(&e, p->channel);
+        stun_enc_addr(&e, STUN_ATTR_XOR_PEER_ADDRESS, (const struct sockaddr *)&p->addr, true);
+        break;
+    }
+    default:
+        return SYNTH_EINTERNAL;
+    }
+    if (tc->software[0])
+        stun_enc_str(&e, STUN_ATTR_SOFTWARE, tc->software);
+    tr->authed = tc->have_key;
+    if (tc->have_key) {
+        stun_enc_str(&e, STUN_ATTR_USERNAME, tc->username);
+        stun_enc_attr(&e, STUN_ATTR_REALM, tc->realm, tc->realm_len);
+        stun_enc_attr(&e, STUN_ATTR_NONCE, tc->nonce, tc->nonce_len);
+        stun_enc_integrity(&e, tc->key, sizeof(tc->key));
+    }
+    /* FINGERPRINT lets a server sharing its port with media tell STUN
+     * apart (RFC 8489 7); coturn accepts it either way. */
+    stun_enc_fingerprint(&e);
+    tr->sent = 0;
+    return stun_enc_finish(&e, &tr->req_len);
+}
+
+static uint64_t trans_wait_ms(const struct turn_client *tc, const struct turn_trans *tr)
+{
+    if (tc->o.transport == TURN_TRANSPORT_TCP)
+        return stun_rto_total_ms(tc->o.rto_ms, tc->o.rc, tc->o.rm);
+    return stun_rto_wait_ms(tc->o.rto_ms, tr->sent, tc->o.rc, tc->o.rm);
+}
+
+static int trans_transmit(struct turn_client *tc, struct turn_trans *tr)
+{
+    int rc = send_bytes(tc, tr->req, tr->req_len);
+    if (rc)
+        return rc;
+    tr->sent++;
+    if (tr->method == TURN_METHOD_ALLOCATE)
+        tc->info.requests++;
+    struct timeval tv = tv_ms(trans_wait_ms(tc, tr));
+    evtimer_add(tr->timer, &tv);
+    return 0;
+}
+
+static void trans_release(struct turn_trans *tr)
+{
+    evtimer_del(tr->timer);
+    tr->used = false;
+}
+
+static struct turn_trans *trans_new(struct turn_client *tc, uint16_t method)
+{
+    for (size_t i = 0; i < TURN_TRANS_MAX; i++) {
+        struct turn_trans *tr = &tc->trans[i];
+        if (!tr->used) {
+            struct event *timer = tr->timer;
+            memset(tr, 0, sizeof(*tr));
+            tr->timer = timer;
+            tr->used = true;
+            tr->tc = tc;
+            tr->method = method;
+            tr->channel_peer = -1;
+            return tr;
+        }
+    }
+    return NULL;
+}
+
+static int trans_start(struct turn_client *tc, struct turn_trans *tr)
+{
+    int rc = trans_build(tc, tr);
+    if (rc == 0)
+        rc = trans_transmit(tc, tr);
+    if (rc)
+        trans_release(tr);
+    return rc;
+}
+
+/* What a request is about: the peers of a CreatePermission, the peer of a
+ * ChannelBind, the lifetime of a Refresh. */
+struct turn_trans_args {
+    uint32_t peers;
+    int channel_peer;
+    uint32_t lifetime;
+};
+
+static int trans_request(struct turn_client *tc, uint16_t method,
+                         const struct turn_trans_args *a, turn_done_h *h, void *arg)
+{
+    struct turn_trans *tr = trans_new(tc, method);
+    if (!tr)
+        return SYNTH_ETOOBIG;
+    tr->peers = a->peers;
+    tr->channel_peer = a->channel_peer;
+    tr->lifetime = a->lifetime;
+    tr->h = h;
+    tr->arg = arg;
+    return trans_start(tc, tr);
+}
+
+static int permit_peers(struct turn_client *tc, uint32_t mask, turn_done_h *h, void *arg)
+{
+    struct turn_trans_args a = {.peers = mask, .channel_peer = -1};
+    return trans_request(tc, TURN_METHOD_CREATE_PERMISSION, &a, h, arg);
+}
+
+static int channel_bind(struct turn_client *tc, int idx, turn_done_h *h, void *arg)
+{
+    struct turn_trans_args a = {.channel_peer = idx};
+    return trans_request(tc, TURN_METHOD_CHANNEL_BIND, &a, h, arg);
+}
+
+/* ---- results ---- */
+
+static void result_set(struct turn_result *r, uint16_t code, struct strv reason)
+{
+    r->code = code;
+    size_t n = reason.l < sizeof(r->reason) - 1 ? reason.l : sizeof(r->reason) - 1;
+    memcpy(r->reason, reason.p, n);
+    r->reason[n] = '\0';
+}
+
+static void arm_ms(struct event *ev, uint64_t ms)
+{
+    struct timeval tv = tv_ms(ms);
+    evtimer_add(ev, &tv);
+}
+
+/* Refresh well before the lifetime runs out: at three quarters of it, so a
+ * request that needs its full retransmission schedule still lands in time
+ * for lifetimes down to a minute; short test lifetimes scale the same. */
+static void refresh_schedule(struct turn_client *tc)
+{
+    if (tc->info.lifetime_s)
+        arm_ms(tc->refresh_timer, (uint64_t)tc->info.lifetime_s * 750);
+}
+
+/* The allocation is lost: tell the owner once. Returns false if gone. */
+static bool client_fail(struct turn_client *tc, int err, const struct turn_result *res)
+{
+    if (tc->state == TURN_FAILED || tc->state == TURN_RELEASED)
+        return true;
+    tc->state = TURN_FAILED;
+    evtimer_del(tc->refresh_timer);
+    evtimer_del(tc->perm_timer);
+    evtimer_del(tc->chan_timer);
+    if (!tc->h.failed)
+        return true;
+    struct turn_result none = {0};
+    handler_enter(tc);
+    tc->h.failed(err, res ? res : &none, tc->arg);
+    return handler_leave(tc);
+}
+
+/* Finishes a transaction: state changes, then the one handler that wants
+ * to hear. The transaction is free before any handler runs. */
+static void trans_finish(struct turn_client *tc, struct turn_trans *tr, int err,
+                         const struct turn_result *res, const struct stun_msg *msg)
+{
+    struct turn_trans t = *tr; /* the handler may start new transactions */
+    trans_release(tr);
+    bool ok = err == 0 && res->code == 0;
+
+    switch (t.method) {
+    case TURN_METHOD_ALLOCATE: {
+        if (ok) {
+            struct turn_alloc_info *in = &tc->info;
+            uint32_t life = 0;
+            int rc = stun_attr_xor_addr(msg, stun_msg_attr(msg, STUN_ATTR_XOR_RELAYED_ADDRESS),
+                                        &in->relayed, &in->relayed_len);
+            if (rc == 0)
+                (void)stun_attr_xor_addr(msg, stun_msg_attr(msg, STUN_ATTR_XOR_MAPPED_ADDRESS),
+                                         &in->mapped, &in->mapped_len);
+            if (rc == 0)
+                rc = stun_attr_u32(stun_msg_attr(msg, STUN_ATTR_LIFETIME), &life);
+            if (rc) {
+                err = SYNTH_EPARSE; /* a success without a relay is no allocation */
+                ok = false;
+            } else {
+                in->lifetime_s = life;
+                in->allocate_us = clock_mono_us() - tc->alloc_start_us;
+                tc->state = TURN_ALLOCATED;
+                refresh_schedule(tc);
+            }
+        }
+        if (!ok)
+            tc->state = TURN_FAILED;
+        if (tc->h.allocated) {
+            handler_enter(tc);
+            tc->h.allocated(err, res, ok ? &tc->info : NULL, tc->arg);
+            handler_leave(tc);
+        }
+        return;
+    }
+    case TURN_METHOD_REFRESH:
+        if (ok && t.lifetime == 0) {
+            tc->state = TURN_RELEASED;
+            evtimer_del(tc->refresh_timer);
+            evtimer_del(tc->perm_timer);
+            evtimer_del(tc->chan_timer);
+        } else if (ok) {
+            uint32_t life = t.lifetime;
+            (void)stun_attr_u32(stun_msg_attr(msg, STUN_ATTR_LIFETIME), &life);
+            tc->info.lifetime_s = life;
+            refresh_schedule(tc);
+        }
+        break;
+    case TURN_METHOD_CREATE_PERMISSION:
+        for (int i = 0; ok && i < TURN_PEERS_MAX; i++)
+            if (t.peers & (1u << i))
+                tc->peers[i].permitted = true;
+        break;
+    case TURN_METHOD_CHANNEL_BIND:
+        if (ok && t.channel_peer >= 0) {
+            tc->peers[t.channel_peer].channel_ok = true;
+            tc->peers[t.channel_peer].permitted = true; /* RFC 8656 12.2 */
+        }
+        break;
+    default:
+        break;
+    }
+    if (t.h) {
+        handler_enter(tc);
+        t.h(err, res, t.arg);
+        handler_leave(tc);
+        return;
+    }
+    /* Nobody asked for this one (an automatic refresh): a failure of it is
+     * the allocation's failure; a release with no handler is just done. */
+    if (!ok && !(t.method == TURN_METHOD_REFRESH && t.lifetime == 0))
+        client_fail(tc, err, res);
+}
+
+static void trans_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct turn_trans *tr = arg;
+    struct turn_client *tc = tr->tc;
+    (void)fd;
+    (void)what;
+    if (!tr->used)
+        return;
+    if (tc->o.transport == TURN_TRANSPORT_UDP && tr->sent < tc->o.rc) {
+        int rc = trans_transmit(tc, tr);
+        if (rc == 0)
+            return;
+        struct turn_result none = {0};
+        trans_finish(tc, tr, rc, &none, NULL);
+        return;
+    }
+    struct turn_result none = {0};
+    trans_finish(tc, tr, SYNTH_ETIMEDOUT, &none, NULL);
+}
+
+/* Takes the realm and nonce of a 401 or 438 (RFC 8489 9.2.5). */
+static int take_challenge(struct turn_client *tc, const struct stun_msg *m)
+{
+    struct strv realm = stun_attr_strv(stun_msg_attr(m, STUN_ATTR_REALM));
+    struct strv nonce = stun_attr_strv(stun_msg_attr(m, STUN_ATTR_NONCE));
+    if (!nonce.l || (!realm.l && !tc->realm_len))
+        return SYNTH_EPARSE;
+    if (realm.l) {
+        memcpy(tc->realm, realm.p, realm.l);
+        tc->realm_len = realm.l;
+    }
+    memcpy(tc->nonce, nonce.p, nonce.l);
+    tc->nonce_len = nonce.l;
+    int rc = stun_key_long_term(strv_from_cstr(tc->username),
+                                strv_make(tc->realm, tc->realm_len),
+                                strv_from_cstr(tc->password), tc->key);
+    tc->have_key = rc == 0;
+    return rc;
+}
+
+static void on_response(struct turn_client *tc, const struct stun_msg *m)
+{
+    struct turn_trans *tr = NULL;
+    for (size_t i = 0; i < TURN_TRANS_MAX; i++)
+        if (tc->trans[i].used && memcmp(tc->trans[i].tid, m->tid, STUN_TID_LEN) == 0 &&
+            tc->trans[i].method == m->method) {
+            tr = &tc->trans[i];
+            break;
+        }
+    if (!tr)
+        return; /* late retransmission answer, or not ours */
+
+    struct strv reason;
+    uint16_t code = m->cls == STUN_CLASS_ERROR ? stun_msg_error(m, &reason) : 0;
+    bool challenge = code == STUN_ERR_UNAUTHORIZED || code == STUN_ERR_STALE_NONCE;
+    /* RFC 8489 9.2.5: what we sent with credentials must come back with
+     * valid integrity, except the challenges; a response that fails is
+     * dropped as if never received (the retransmissions go on). */
+    if (tr->authed && !challenge &&
+        (m->mi < 0 || stun_msg_check_integrity(m, tc->key, sizeof(tc->key)) != 0))
+        return;
+    if (m->cls == STUN_CLASS_ERROR && code == 0)
+        code = STUN_ERR_SERVER_ERROR; /* an error without ERROR-CODE: broken server */
+
+    if (code == STUN_ERR_ALLOCATION_MISMATCH && tr->method == TURN_METHOD_ALLOCATE &&
+        tc->mismatch_retries < TURN_MISMATCH_RETRIES) {
+        tc->mismatch_retries++;
+        tc->stats.mismatch_retries++;
+        trans_release(tr);
+        tc->reopen_pending = true;
+        event_active(tc->reopen_ev, EV_TIMEOUT, 1);
+        return;
+    }
+    bool retry = false;
+    if (code == STUN_ERR_UNAUTHORIZED && !tr->authed)
+        retry = true; /* the first challenge: now with credentials */
+    else if (code == STUN_ERR_STALE_NONCE && tr->authed && tr->stale < TURN_STALE_RETRIES) {
+        tr->stale++;
+        tc->stats.stale_nonces++;
+        retry = true;
+    }
+    if (retry && take_challenge(tc, m) == 0) {
+        int rc = trans_build(tc, tr);
+        evtimer_del(tr->timer);
+        if (rc == 0)
+            rc = trans_transmit(tc, tr);
+        if (rc == 0)
+            return;
+        struct turn_result none = {0};
+        trans_finish(tc, tr, rc, &none, NULL);
+        return;
+    }
+    struct turn_result res = {0};
+    if (code)
+        result_set(&res, code, reason);
+    trans_finish(tc, tr, 0, &res, m);
+}
+
+static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)(const void *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)(const void *)b)->sin_addr.s_addr;
+    return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+                  &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr,
+                  sizeof(struct in6_addr)) == 0;
+}
+
+static int peer_find(const struct turn_client *tc, const struct sockaddr_storage *a, bool by_port)
+{
+    for (int i = 0; i < TURN_PEERS_MAX; i++) {
+        const struct turn_peer *p = &tc->peers[i];
+        if (!p->used || p->addr.ss_family != a->ss_family)
+            continue;
+        if (by_port ? net_addr_equal(&p->addr, a) : same_ip(&p->addr, a))
+            return i;
+    }
+    return -1;
+}
+
+static bool deliver(struct turn_client *tc, const struct sockaddr_storage *peer,
+                    const uint8_t *data, size_t len)
+{
+    if (!tc->h.data)
+        return true;
+    handler_enter(tc);
+    tc->h.data(peer, data, len, tc->arg);
+    return handler_leave(tc);
+}
+
+/* One STUN message or ChannelData frame from the server. False if the
+ * client is gone. */
+static bool on_packet(struct turn_client *tc, const uint8_t *buf, size_t len)
+{
+    bool stream = tc->o.transport == TURN_TRANSPORT_TCP;
+    if (stun_demux(buf, len) == STUN_DEMUX_CHANNEL) {
+        uint16_t ch;
+        const uint8_t *data;
+        size_t dlen, used;
+        if (stun_chandata_parse(buf, len, stream, &ch, &data, &dlen, &used) == 0)
+            for (int i = 0; i < TURN_PEERS_MAX; i++)
+                if (tc->peers[i].used && tc->peers[i].channel == ch && tc->peers[i].channel_ok) {
+                    tc->stats.rx_channel++;
+                    return deliver(tc, &tc->peers[i].addr, data, dlen);
+                }
+        tc->stats.rx_dropped++;
+        return true;
+    }
+    struct stun_msg m;
+    size_t used;
+    if (stun_msg_parse(&m, buf, len, true, NULL, &used, NULL) != 0) {
+        tc->stats.rx_dropped++; /* a client drops what it cannot read */
+        return true;
+    }
+    if (m.cls == STUN_CLASS_SUCCESS || m.cls == STUN_CLASS_ERROR) {
+        handler_enter(tc);
+        on_response(tc, &m);
+        return handler_leave(tc);
+    }
+    if (m.cls == STUN_CLASS_INDICATION && m.method == TURN_METHOD_DATA) {
+        struct sockaddr_storage peer;
+        socklen_t plen;
+        const struct stun_attr *data = stun_msg_attr(&m, STUN_ATTR_DATA);
+        if (!data ||
+            stun_attr_xor_addr(&m, stun_msg_attr(&m, STUN_ATTR_XOR_PEER_ADDRESS), &peer, &plen)) {
+            tc->stats.rx_dropped++;
+            return true;
+        }
+        tc->stats.rx_indication++;
+        return deliver(tc, &peer, data->val, data->len);
+    }
+    return true;
+}
+
+static void transport_down(struct turn_client *tc, int err);
+
+static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct turn_client *tc = arg;
+    /* One byte more than a message may have, to tell "too big" from "fits". */
+    uint8_t buf[STUN_MSG_MAX + 1];
+    (void)what;
+    for (int i = 0; i < TURN_UDP_BATCH; i++) {
+        ssize_t n = recv(fd, buf, sizeof(buf), 0);
+        if (n < 0) {
+            /* Port unreachable from the server's host: nobody listens there,
+             * which a monitoring run should say at once, not after 39.5 s. */
+            if (errno == ECONNREFUSED)
+                transport_down(tc, SYNTH_ECONNREFUSED);
+            return;
+        }
+        if ((size_t)n > STUN_MSG_MAX)
+            continue;
+        if (!on_packet(tc, buf, (size_t)n) || tc->reopen_pending)
+            return;
+    }
+}
+
+static void tcp_read_cb(struct bufferevent *bev, void *arg)
+{
+    struct turn_client *tc = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    for (;;) {
+        size_t avail = evbuffer_get_length(in), frame = 0;
+        const uint8_t *head = evbuffer_pullup(in, avail < 4 ? (ev_ssize_t)avail : 4);
+        int rc = head ? stun_stream_frame_len(head, avail, &frame) : SYNTH_EINCOMPLETE;
+        if (rc == SYNTH_EINCOMPLETE || (rc == 0 && frame > avail))
+            return;
+        if (rc) {
+            /* A stream cannot resynchronise after a framing error. */
+            bufferevent_disable(bev, EV_READ);
+            client_fail(tc, SYNTH_EPARSE, NULL);
+            return;
+        }
+        const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)frame);
+        if (!p)
+            return;
+        /* A STUN message parses at its own length; the ChannelData frame
+         * keeps its padding, which the parser skips. */
+        if (!on_packet(tc, p, frame) || tc->reopen_pending)
+            return;
+        evbuffer_drain(in, frame);
+    }
+}
+
+/* The connection is down (or never came up; or, over UDP, the server's host
+ * said its port is closed): every transaction in flight
+ * fails with it, then the allocation. */
+static void transport_down(struct turn_client *tc, int err)
+{
+    if (tc->bev)
+        bufferevent_disable(tc->bev, EV_READ | EV_WRITE);
+    if (tc->udp_ev)
+        event_del(tc->udp_ev);
+    if (tc->connect_timer)
+        evtimer_del(tc->connect_timer);
+    handler_enter(tc);
+    for (size_t i = 0; i < TURN_TRANS_MAX && !tc->free_pending; i++)
+        if (tc->trans[i].used) {
+            struct turn_result none = {0};
+            trans_finish(tc, &tc->trans[i], err, &none, NULL);
+        }
+    if (!tc->free_pending && tc->state == TURN_ALLOCATED)
+        client_fail(tc, err, NULL);
+    handler_leave(tc);
+}
+
+static void tcp_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    struct turn_client *tc = arg;
+    (void)bev;
+    if (what & BEV_EVENT_CONNECTED) {
+        evtimer_del(tc->connect_timer);
+        return;
+    }
+    if (what & BEV_EVENT_EOF)
+        transport_down(tc, SYNTH_ECLOSED);
+    else if (what & BEV_EVENT_ERROR)
+        transport_down(tc, EVUTIL_SOCKET_ERROR() == ECONNREFUSED ? SYNTH_ECONNREFUSED : SYNTH_EIO);
+}
+
+static void connect_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    transport_down(arg, SYNTH_ETIMEDOUT);
+}
+
+/* ---- refresh timers ---- */
+
+static void refresh_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct turn_client *tc = arg;
+    (void)fd;
+    (void)what;
+    if (tc->state != TURN_ALLOCATED)
+        return;
+    int rc = turn_client_refresh(tc, NULL, NULL);
+    if (rc)
+        client_fail(tc, rc, NULL);
+}
+
+static void perm_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct turn_client *tc = arg;
+    (void)fd;
+    (void)what;
+    if (tc->state != TURN_ALLOCATED)
+        return;
+    uint32_t mask = 0;
+    for (int i = 0; i < TURN_PEERS_MAX; i++)
+        if (tc->peers[i].used && tc->peers[i].permitted)
+            mask |= 1u << i;
+    int rc = mask ? permit_peers(tc, mask, NULL, NULL) : 0;
+    if (rc) {
+        client_fail(tc, rc, NULL);
+        return;
+    }
+    arm_ms(tc->perm_timer, tc->o.permission_refresh_ms);
+}
+
+static void chan_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct turn_client *tc = arg;
+    (void)fd;
+    (void)what;
+    if (tc->state != TURN_ALLOCATED)
+        return;
+    for (int i = 0; i < TURN_PEERS_MAX; i++) {
+        if (!tc->peers[i].used || !tc->peers[i].channel_ok)
+            continue;
+        int rc = channel_bind(tc, i, NULL, NULL);
+        if (rc) {
+            client_fail(tc, rc, NULL);
+            return;
+        }
+    }
+    arm_ms(tc->chan_timer, tc->o.channel_refresh_ms);
+}
+
+/* ---- public API ---- */
+
+static int copy_str(char *dst, size_t size, const char *src)
+{
+    if (!src)
+        src = "";
+    size_t n = strlen(src);
+    if (n >= size)
+        return SYNTH_ETOOBIG;
+    memcpy(dst, src, n + 1);
+    return 0;
+}
+
+static int open_socket(struct turn_client *tc, struct synth_error *err)
+{
+    const struct sockaddr *sa = (const struct sockaddr *)&tc->o.server;
+    if (tc->o.transport == TURN_TRANSPORT_UDP) {
+        tc->fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (tc->fd < 0)
+            return synth_error_set(err, SYNTH_EIO, "turn: socket: %s", strerror(errno));
+        /* Connected, so only the server's datagrams arrive. */
+        if (connect(tc->fd, sa, tc->o.server_len) != 0)
+            return synth_error_set(err, SYNTH_EIO, "turn: connect: %s", strerror(errno));
+        tc->udp_ev = event_new(tc->base, tc->fd, EV_READ | EV_PERSIST, udp_read_cb, tc);
+        if (!tc->udp_ev || event_add(tc->udp_ev, NULL) != 0)
+            return synth_error_set(err, SYNTH_ENOMEM, "turn: out of memory");
+        return 0;
+    }
+    tc->bev = bufferevent_socket_new(tc->base, -1, BEV_OPT_CLOSE_ON_FREE);
+    if (!tc->connect_timer)
+        tc->connect_timer = evtimer_new(tc->base, connect_timer_cb, tc);
+    if (!tc->bev || !tc->connect_timer)
+        return synth_error_set(err, SYNTH_ENOMEM, "turn: out of memory");
+    bufferevent_setcb(tc->bev, tcp_read_cb, NULL, tcp_event_cb, tc);
+    bufferevent_setwatermark(tc->bev, EV_READ, 0, STUN_MSG_MAX * 4);
+    if (bufferevent_enable(tc->bev, EV_READ | EV_WRITE) != 0 ||
+        bufferevent_socket_connect(tc->bev, (struct sockaddr *)&tc->o.server,
+                                   (int)tc->o.server_len) != 0)
+        return synth_error_set(err, SYNTH_ECONNREFUSED, "turn: TCP connect failed at once");
+    arm_ms(tc->connect_timer, tc->o.connect_timeout_ms);
+    return 0;
+}
+
+/* After a 437: the Allocate again from a new socket, from the start (the
+ * server's nonce may belong to the old 5-tuple). The new socket opens before
+ * the old one closes, so the kernel cannot hand out the same port again. */
+static void reopen_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct turn_client *tc = arg;
+    struct synth_error e;
+    (void)fd;
+    (void)what;
+    struct event *old_ev = tc->udp_ev;
+    struct bufferevent *old_bev = tc->bev;
+    int old_fd = tc->fd;
+    tc->udp_ev = NULL;
+    tc->bev = NULL;
+    tc->fd = -1;
+    tc->reopen_pending = false;
+    tc->have_key = false;
+    tc->realm_len = tc->nonce_len = 0;
+    if (tc->connect_timer)
+        evtimer_del(tc->connect_timer);
+    int rc = open_socket(tc, &e);
+    if (old_ev)
+        event_free(old_ev);
+    if (old_fd >= 0)
+        close(old_fd);
+    if (old_bev)
+        bufferevent_free(old_bev);
+    struct turn_trans *tr = rc ? NULL : trans_new(tc, TURN_METHOD_ALLOCATE);
+    if (rc == 0)
+        rc = tr ? trans_start(tc, tr) : SYNTH_ETOOBIG;
+    if (rc == 0)
+        return;
+    tc->state = TURN_FAILED;
+    if (tc->h.allocated) {
+        struct turn_result none = {0};
+        handler_enter(tc);
+        tc->h.allocated(rc, &none, NULL, tc->arg);
+        handler_leave(tc);
+    }
+}
+
+int turn_client_new(struct turn_client **out, struct event_base *base,
+                    const struct turn_client_opts *o, const struct turn_client_handlers *h,
+                    void *arg, struct synth_error *err)
+{
+    *out = NULL;
+    if (o->rc > STUN_RC_MAX)
+        return synth_error_set(err, SYNTH_EINVAL, "turn: Rc %u over %d", o->rc, STUN_RC_MAX);
+    struct turn_client *tc = calloc(1, sizeof(*tc));
+    if (!tc)
+        return synth_error_set(err, SYNTH_ENOMEM, "turn: out of memory");
+    int rc = 0;
+    tc->base = base;
+    tc->o = *o;
+    tc->h = *h;
+    tc->arg = arg;
+    tc->fd = -1;
+    tc->next_channel = TURN_CHANNEL_MIN;
+    if (!tc->o.rto_ms)
+        tc->o.rto_ms = STUN_RTO_DEFAULT_MS;
+    if (!tc->o.rc)
+        tc->o.rc = STUN_RC_DEFAULT;
+    if (!tc->o.rm)
+        tc->o.rm = STUN_RM_DEFAULT;
+    if (!tc->o.connect_timeout_ms)
+        tc->o.connect_timeout_ms = 5000;
+    if (!tc->o.permission_refresh_ms)
+        tc->o.permission_refresh_ms = 240 * 1000;
+    if (!tc->o.channel_refresh_ms)
+        tc->o.channel_refresh_ms = 540 * 1000;
+    if (copy_str(tc->username, sizeof(tc->username), o->username) ||
+        copy_str(tc->password, sizeof(tc->password), o->password) ||
+        copy_str(tc->software, sizeof(tc->software), o->software)) {
+        rc = synth_error_set(err, SYNTH_ETOOBIG, "turn: credential or software over %d bytes",
+                             TURN_CREDENTIAL_MAX - 1);
+        goto out;
+    }
+    tc->o.username = tc->o.password = tc->o.software = NULL; /* ours are the copies */
+    for (size_t i = 0; i < TURN_TRANS_MAX; i++)
+        if (!(tc->trans[i].timer = evtimer_new(base, trans_timer_cb, &tc->trans[i]))) {
+            rc = synth_error_set(err, SYNTH_ENOMEM, "turn: out of memory");
+            goto out;
+        }
+    tc->refresh_timer = evtimer_new(base, refresh_timer_cb, tc);
+    tc->perm_timer = evtimer_new(base, perm_timer_cb, tc);
+    tc->chan_timer = evtimer_new(base, chan_timer_cb, tc);
+    tc->reopen_ev = evtimer_new(base, reopen_cb, tc);
+    if (!tc->refresh_timer || !tc->perm_timer || !tc->chan_timer || !tc->reopen_ev) {
+        rc = synth_error_set(err, SYNTH_ENOMEM, "turn: out of memory");
+        goto out;
+    }
+    rc = open_socket(tc, err);
+out:
+    if (rc) {
+        client_destroy(tc);
+        return rc;
+    }
+    *out = tc;
+    return 0;
+}
+
+int turn_client_allocate(struct turn_client *tc)
+{
+    if (tc->state != TURN_IDLE)
+        return SYNTH_EINVAL;
+    struct turn_trans *tr = trans_new(tc, TURN_METHOD_ALLOCATE);
+    if (!tr)
+        return SYNTH_ETOOBIG;
+    tc->state = TURN_ALLOCATING;
+    tc->alloc_start_us = clock_mono_us();
+    int rc = trans_start(tc, tr);
+    if (rc)
+        tc->state = TURN_FAILED;
+    return rc;
+}
+
+static int peer_add(struct turn_client *tc, const struct sockaddr *peer, bool by_port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                : sizeof(struct sockaddr_in);
+    if (peer->sa_family != AF_INET && peer->sa_family != AF_INET6)
+        return SYNTH_EINVAL;
+    memset(&ss, 0, sizeof(ss));
+    memcpy(&ss, peer, len);
+    int idx = peer_find(tc, &ss, by_port);
+    if (idx >= 0)
+        return idx;
+    for (int i = 0; i < TURN_PEERS_MAX; i++)
+        if (!tc->peers[i].used) {
+            memset(&tc->peers[i], 0, sizeof(tc->peers[i]));
+            tc->peers[i].used = true;
+            tc->peers[i].addr = ss;
+            tc->peers[i].len = len;
+            return i;
+        }
+    return SYNTH_ETOOBIG;
+}
+
+int turn_client_permit(struct turn_client *tc, const struct sockaddr *peer, turn_done_h *h,
+                       void *arg)
+{
+    if (tc->state != TURN_ALLOCATED)
+        return SYNTH_EINVAL;
+    int idx = peer_add(tc, peer, false);
+    if (idx < 0)
+        return idx;
+    int rc = permit_peers(tc, 1u << idx, h, arg);
+    if (rc == 0 && !evtimer_pending(tc->perm_timer, NULL))
+        arm_ms(tc->perm_timer, tc->o.permission_refresh_ms);
+    return rc;
+}
+
+int turn_client_bind_channel(struct turn_client *tc, const struct sockaddr *peer,
+                             uint16_t *channel, turn_done_h *h, void *arg)
+{
+    if (tc->state != TURN_ALLOCATED)
+        return SYNTH_EINVAL;
+    int idx = peer_add(tc, peer, true);
+    if (idx < 0)
+        return idx;
+    struct turn_peer *p = &tc->peers[idx];
+    if (!p->channel) {
+        if (tc->next_channel > TURN_CHANNEL_MAX)
+            return SYNTH_ETOOBIG;
+        p->channel = tc->next_channel++;
+    }
+    if (channel)
+        *channel = p->channel;
+    int rc = channel_bind(tc, idx, h, arg);
+    if (rc == 0 && !evtimer_pending(tc->chan_timer, NULL))
+        arm_ms(tc->chan_timer, tc->o.channel_refresh_ms);
+    return rc;
+}
+
+static int refresh(struct turn_client *tc, uint32_t lifetime, turn_done_h *h, void *arg)
+{
+    if (tc->state != TURN_ALLOCATED)
+        return SYNTH_EINVAL;
+    struct turn_trans_args a = {.lifetime = lifetime, .channel_peer = -1};
+    return trans_request(tc, TURN_METHOD_REFRESH, &a, h, arg);
+}
+
+int turn_client_refresh(struct turn_client *tc, turn_done_h *h, void *arg)
+{
+    uint32_t life = tc->o.lifetime_s ? tc->o.lifetime_s : tc->info.lifetime_s;
+    return refresh(tc, life ? life : 600, h, arg);
+}
+
+int turn_client_release(struct turn_client *tc, turn_done_h *h, void *arg)
+{
+    return refresh(tc, 0, h, arg);
+}
+
+int turn_client_send(struct turn_client *tc, const struct sockaddr *peer, const uint8_t *data,
+                     size_t len)
+{
+    if (tc->state != TURN_ALLOCATED)
+        return SYNTH_EINVAL;
+    bool stream = tc->o.transport == TURN_TRANSPORT_TCP;
+    uint8_t buf[STUN_MSG_MAX];
+    size_t n = 0;
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    memcpy(&ss, peer, peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                  : sizeof(struct sockaddr_in));
+    int idx = peer_find(tc, &ss, true);
+    if (idx >= 0 && tc->peers[idx].channel_ok) {
+        int rc = stun_chandata_encode(buf, sizeof(buf), tc->peers[idx].channel, data, len, stream,
+                                      &n);
+        if (rc == 0)
+            tc->stats.tx_channel++;
+        return rc ? rc : send_bytes(tc, buf, n);
+    }
+    uint8_t tid[STUN_TID_LEN];
+    struct stun_enc e;
+    int rc = stun_tid_new(tid);
+    if (rc)
+        return rc;
+    stun_enc_init(&e, buf, sizeof(buf), NULL, TURN_METHOD_SEND, STUN_CLASS_INDICATION, tid);
+    stun_enc_addr(&e, STUN_ATTR_XOR_PEER_ADDRESS, peer, true);
+    stun_enc_attr(&e, STUN_ATTR_DATA, data, len);
+    rc = stun_enc_finish(&e, &n);
+    if (rc == 0)
+        tc->stats.tx_indication++;
+    return rc ? rc : send_bytes(tc, buf, n);
+}
+
+const struct turn_alloc_info *turn_client_info(const struct turn_client *tc)
+{
+    return &tc->info;
+}
+
+const struct turn_client_stats *turn_client_stats(const struct turn_client *tc)
+{
+    return &tc->stats;
+}
+
+const char *turn_result_class(int err, const struct turn_result *res)
+{
+    if (err == SYNTH_ETIMEDOUT)
+        return "timeout";
+    if (err == SYNTH_EPARSE)
+        return "protocol";
+    if (err)
+        return "transport";
+    switch (res->code) {
+    case 0: return "ok";
+    case STUN_ERR_UNAUTHORIZED:
+    case STUN_ERR_WRONG_CREDENTIALS: return "auth-refused";
+    case STUN_ERR_STALE_NONCE: return "stale-nonce";
+    case STUN_ERR_ALLOCATION_QUOTA: return "allocation-quota";
+    case STUN_ERR_INSUFFICIENT_CAPACITY: return "insufficient-capacity";
+    case STUN_ERR_ALLOCATION_MISMATCH: return "allocation-mismatch";
+    case STUN_ERR_FORBIDDEN: return "forbidden";
+    case STUN_ERR_UNSUPPORTED_TRANSPORT: return "unsupported-transport";
+    case STUN_ERR_ADDRESS_FAMILY:
+    case STUN_ERR_PEER_ADDRESS_FAMILY: return "address-family";
+    default: return res->code >= 500 ? "server-error" : "refused";
+    }
+}
