@@ -106,6 +106,7 @@ int cli_lab(int argc, char **argv)
            "edge tls:%u, %u users, CA %s\n",
            cfg.domain, ep.host, ep.udp_port, ep.tcp_port, ep.tls_port, ep.um_port,
            ep.edge_port, cfg.user_count, lab_ca_file(lab));
+    printf("lab web: ucwa https:%u, proxy https:%u\n", ep.ucwa_port, ep.proxy_port);
     if (write_target)
         printf("target written to %s\n", write_target);
     fflush(stdout);
