@@ -177,7 +177,8 @@ static void request_cb(struct evhttp_request *creq, void *arg)
         r->timer = evtimer_new(p->base, timeout_cb, r);
     if (!r || !r->timer) {
         free(r);
-        return reply_gateway(creq, 503, "Service Unavailable");
+        reply_gateway(creq, 503, "Service Unavailable");
+        return;
     }
     r->p = p;
     r->creq = creq;

@@ -243,11 +243,10 @@ static json_t *events_json(struct app *a)
         json_t *app = app_json(a);
         json_t *me = json_incref(json_object_get(json_object_get(app, "_embedded"), "me"));
         json_decref(app);
-        json_array_append_new(events, json_pack("{s:o, s:{s:o}, s:s}", "link",
-                                                link("%s/%" PRIu64 "/me", p, id), "_embedded",
+        json_t *l = link("%s/%" PRIu64 "/me", p, id);
+        json_object_set_new(l, "rel", json_string("me"));
+        json_array_append_new(events, json_pack("{s:o, s:{s:o}, s:s}", "link", l, "_embedded",
                                                 "me", me, "type", "updated"));
-        json_object_set_new(json_object_get(json_array_get(events, 0), "link"), "rel",
-                            json_string("me"));
     }
     if (a->pending & PENDING_PRESENCE_ADDED) {
         json_t *l = link("%s/%" PRIu64 "/me/presence", p, id);
@@ -342,7 +341,8 @@ static void app_create(struct ucwa_service *s, struct evhttp_request *req, uint3
     json_t *body = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, NULL);
     if (!json_is_object(body) || !json_is_string(json_object_get(body, "EndpointId"))) {
         json_decref(body);
-        return reply_error(req, 400, "BadRequest", "EndpointIdMissing");
+        reply_error(req, 400, "BadRequest", "EndpointIdMissing");
+        return;
     }
     struct app *a = s->app_count < UCWA_SERVICE_APPS_MAX ? calloc(1, sizeof(*a)) : NULL;
     if (a) {
@@ -356,7 +356,8 @@ static void app_create(struct ucwa_service *s, struct evhttp_request *req, uint3
             event_free(a->expiry);
         free(a);
         json_decref(body);
-        return reply_error(req, 503, "ServiceUnavailable", "TooManyApplications");
+        reply_error(req, 503, "ServiceUnavailable", "TooManyApplications");
+        return;
     }
     a->svc = s;
     a->id = s->next_id++;
@@ -400,8 +401,10 @@ static void events_get(struct app *a, struct evhttp_request *req, const char *qu
         t = UCWA_SERVICE_PGET_MAX_S;
     /* A new P-GET ends the one held before (the client moved on). */
     hold_release(a, 200);
-    if (a->pending)
-        return lab_https_reply_json(req, 200, events_json(a));
+    if (a->pending) {
+        lab_https_reply_json(req, 200, events_json(a));
+        return;
+    }
     a->held = req;
     struct timeval tv = {t, 0};
     evtimer_add(a->hold_timer, &tv);
@@ -414,17 +417,24 @@ static void app_request(struct ucwa_service *s, struct evhttp_request *req, cons
     char *end;
     uint64_t id = strtoull(rest, &end, 10);
     struct app *a = end != rest ? app_find(s, id) : NULL;
-    if (!a || a->user != user)
-        return reply_error(req, 404, "NotFound", "ApplicationNotFound");
+    if (!a || a->user != user) {
+        reply_error(req, 404, "NotFound", "ApplicationNotFound");
+        return;
+    }
     enum evhttp_cmd_type m = evhttp_request_get_command(req);
-    if (strcmp(end, "/events") == 0 && m == EVHTTP_REQ_GET)
-        return events_get(a, req, query); /* a P-GET is not user activity */
+    if (strcmp(end, "/events") == 0 && m == EVHTTP_REQ_GET) {
+        events_get(a, req, query); /* a P-GET is not user activity */
     app_touch(a);
-    if (*end == '\0' && m == EVHTTP_REQ_GET)
-        return lab_https_reply_json(req, 200, app_json(a));
+        return;
+    }
+    if (*end == '\0' && m == EVHTTP_REQ_GET) {
+        lab_https_reply_json(req, 200, app_json(a));
+        return;
+    }
     if (*end == '\0' && m == EVHTTP_REQ_DELETE) {
         app_free(a, 404);
-        return evhttp_send_reply(req, 204, "No Content", NULL);
+        evhttp_send_reply(req, 204, "No Content", NULL);
+        return;
     }
     if (strcmp(end, "/me/makeMeAvailable") == 0 && m == EVHTTP_REQ_POST) {
         if (!a->available) {
@@ -433,12 +443,16 @@ static void app_request(struct ucwa_service *s, struct evhttp_request *req, cons
             if (a->held)
                 hold_release(a, 200);
         }
-        return evhttp_send_reply(req, 204, "No Content", NULL);
+        evhttp_send_reply(req, 204, "No Content", NULL);
+        return;
     }
     if (strcmp(end, "/reportMyActivity") == 0 && m == EVHTTP_REQ_POST) {
-        if (!a->available)
-            return reply_error(req, 409, "Conflict", "MakeMeAvailableRequired");
-        return evhttp_send_reply(req, 204, "No Content", NULL);
+        if (!a->available) {
+            reply_error(req, 409, "Conflict", "MakeMeAvailableRequired");
+            return;
+        }
+        evhttp_send_reply(req, 204, "No Content", NULL);
+        return;
     }
     reply_error(req, 404, "NotFound", "None");
 }
@@ -453,8 +467,10 @@ static void token_request(struct ucwa_service *s, struct evhttp_request *req)
     char *form = malloc(len + 1);
     struct evkeyvalq q;
     TAILQ_INIT(&q);
-    if (!form)
-        return evhttp_send_reply(req, 500, NULL, NULL);
+    if (!form) {
+        evhttp_send_reply(req, 500, NULL, NULL);
+        return;
+    }
     evbuffer_remove(in, form, len);
     form[len] = '\0';
     int prc = evhttp_parse_query_str(form, &q);
@@ -470,11 +486,15 @@ static void token_request(struct ucwa_service *s, struct evhttp_request *req)
     for (struct evkeyval *kv = q.tqh_first; kv; kv = kv->next.tqe_next)
         OPENSSL_cleanse(kv->value, strlen(kv->value));
     evhttp_clear_headers(&q);
-    if (!ok)
-        return lab_https_reply_json(req, 400, json_pack("{s:s}", "error", "invalid_grant"));
+    if (!ok) {
+        lab_https_reply_json(req, 400, json_pack("{s:s}", "error", "invalid_grant"));
+        return;
+    }
     struct token *t = token_issue(s, idx);
-    if (!t)
-        return reply_error(req, 503, "ServiceUnavailable", "TooManyTokens");
+    if (!t) {
+        reply_error(req, 503, "ServiceUnavailable", "TooManyTokens");
+        return;
+    }
     lab_https_reply_json(req, 200, json_pack("{s:s, s:i, s:s, s:s}", "access_token", t->value,
                                              "expires_in", (json_int_t)token_lifetime_s(s),
                                              "ms_rtc_identityscope", "local", "token_type",
@@ -499,31 +519,46 @@ static void request_cb(struct evhttp_request *req, void *arg)
     const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
     enum evhttp_cmd_type m = evhttp_request_get_command(req);
     lab_https_nodelay(evhttp_request_get_connection(req));
-    if (!path)
-        return reply_error(req, 400, "BadRequest", "None");
+    if (!path) {
+        reply_error(req, 400, "BadRequest", "None");
+        return;
+    }
     /* Autodiscover paths are case-insensitive on IIS. */
-    if (m == EVHTTP_REQ_GET && (strcmp(path, "/") == 0 || strcasecmp(path, ROOT_PATH) == 0))
-        return root_request(s, req);
-    if (m == EVHTTP_REQ_POST && strcasecmp(path, TOKEN_PATH) == 0)
-        return token_request(s, req);
+    if (m == EVHTTP_REQ_GET && (strcmp(path, "/") == 0 || strcasecmp(path, ROOT_PATH) == 0)) {
+        root_request(s, req);
+        return;
+    }
+    if (m == EVHTTP_REQ_POST && strcasecmp(path, TOKEN_PATH) == 0) {
+        token_request(s, req);
+        return;
+    }
     uint32_t user = auth_user(s, req);
     if (m == EVHTTP_REQ_GET && strcasecmp(path, USER_PATH) == 0) {
-        if (!user)
-            return reply_challenge(s, req);
+        if (!user) {
+            reply_challenge(s, req);
+            return;
+        }
         char base[HOST_MAX + 16];
         base_url(s, req, base, sizeof(base));
-        return lab_https_reply_json(req, 200,
-                                    json_pack("{s:{s:o, s:o}}", "_links", "self", link(USER_PATH),
-                                              "applications", link("%s" APPS_PATH, base)));
+        lab_https_reply_json(req, 200,
+                             json_pack("{s:{s:o, s:o}}", "_links", "self", link(USER_PATH),
+                                       "applications", link("%s" APPS_PATH, base)));
+        return;
     }
     size_t n = strlen(APPS_PATH);
     if (strncmp(path, APPS_PATH, n) == 0) {
-        if (!user)
-            return reply_challenge(s, req);
-        if (path[n] == '\0' && m == EVHTTP_REQ_POST)
-            return app_create(s, req, user);
-        if (path[n] == '/')
-            return app_request(s, req, path + n + 1, user, query);
+        if (!user) {
+            reply_challenge(s, req);
+            return;
+        }
+        if (path[n] == '\0' && m == EVHTTP_REQ_POST) {
+            app_create(s, req, user);
+            return;
+        }
+        if (path[n] == '/') {
+            app_request(s, req, path + n + 1, user, query);
+            return;
+        }
     }
     reply_error(req, 404, "NotFound", "None");
 }

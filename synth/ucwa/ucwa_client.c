@@ -279,17 +279,23 @@ static void on_challenge(struct ucwa_session *s, const struct ucwa_resp *r)
 {
     struct ucwa_challenge ch;
     int rc = ucwa_challenge_parse(&ch, r->www_authenticate, strlen(r->www_authenticate));
-    if (rc != 0)
-        return op_done(s, 0, UCWA_FAIL_AUTH_REFUSED, r->status,
-                       "user: 401 without a usable MsRtcOAuth challenge (%s)",
-                       rc == SYNTH_ENOTFOUND ? "none offered" : "malformed");
-    if (!ch.password_grant)
-        return op_done(s, 0, UCWA_FAIL_AUTH_REFUSED, r->status,
-                       "user: the server does not offer the password grant");
+    if (rc != 0) {
+        op_done(s, 0, UCWA_FAIL_AUTH_REFUSED, r->status,
+                "user: 401 without a usable MsRtcOAuth challenge (%s)",
+                rc == SYNTH_ENOTFOUND ? "none offered" : "malformed");
+        return;
+    }
+    if (!ch.password_grant) {
+        op_done(s, 0, UCWA_FAIL_AUTH_REFUSED, r->status,
+                "user: the server does not offer the password grant");
+        return;
+    }
     char href[UCWA_URL_MAX];
     if (strv_copy(ch.href, href, sizeof(href)) != 0 ||
-        ucwa_url_resolve(s->user_url, href, s->token_url, sizeof(s->token_url)) != 0)
-        return op_done(s, 0, UCWA_FAIL_BAD_JSON, r->status, "user: unusable MsRtcOAuth href");
+        ucwa_url_resolve(s->user_url, href, s->token_url, sizeof(s->token_url)) != 0) {
+        op_done(s, 0, UCWA_FAIL_BAD_JSON, r->status, "user: unusable MsRtcOAuth href");
+        return;
+    }
 
     /* RFC 6749 4.3.2, form-encoded (RFC 6749 appendix B). */
     char *u = curl_easy_escape(NULL, s->username, 0);
@@ -305,8 +311,10 @@ static void on_challenge(struct ucwa_session *s, const struct ucwa_resp *r)
         OPENSSL_cleanse(p, strlen(p));
     curl_free(u);
     curl_free(p);
-    if (!s->form)
-        return op_done(s, SYNTH_ENOMEM, UCWA_FAIL_NONE, 0, "token: out of memory");
+    if (!s->form) {
+        op_done(s, SYNTH_ENOMEM, UCWA_FAIL_NONE, 0, "token: out of memory");
+        return;
+    }
     cmd_next(s, OP_TOKEN, "POST", s->token_url, UCWA_FORM_TYPE, s->form, s->form_len, false);
 }
 
@@ -314,8 +322,10 @@ static void on_token(struct ucwa_session *s, const struct ucwa_resp *r)
 {
     struct ucwa_token t;
     struct synth_error e = {{0}};
-    if (ucwa_json_token(&t, r->body, r->body_len, &e) != 0)
-        return op_done(s, 0, UCWA_FAIL_BAD_JSON, r->status, "%s", e.msg);
+    if (ucwa_json_token(&t, r->body, r->body_len, &e) != 0) {
+        op_done(s, 0, UCWA_FAIL_BAD_JSON, r->status, "%s", e.msg);
+        return;
+    }
     memcpy(s->token, t.access_token, sizeof(s->token));
     OPENSSL_cleanse(&t, sizeof(t));
     s->expires_in = t.expires_in;
@@ -330,17 +340,22 @@ static void on_user(struct ucwa_session *s, const struct ucwa_resp *r)
 {
     struct ucwa_user u;
     struct synth_error e = {{0}};
-    if (ucwa_json_user(&u, s->user_url, r->body, r->body_len, &e) != 0)
-        return op_done(s, 0, UCWA_FAIL_BAD_JSON, r->status, "%s", e.msg);
+    if (ucwa_json_user(&u, s->user_url, r->body, r->body_len, &e) != 0) {
+        op_done(s, 0, UCWA_FAIL_BAD_JSON, r->status, "%s", e.msg);
+        return;
+    }
     if (u.applications[0]) {
         snprintf(s->applications_url, sizeof(s->applications_url), "%s", u.applications);
-        return op_done(s, 0, UCWA_FAIL_NONE, r->status, NULL);
+        op_done(s, 0, UCWA_FAIL_NONE, r->status, NULL);
+        return;
     }
     /* Homed elsewhere: the home pool issues its own token, so start again
      * from its challenge. */
-    if (++s->hops > UCWA_REDIRECTS_MAX)
-        return op_done(s, 0, UCWA_FAIL_HTTP_STATUS, r->status,
-                       "user: more than %d redirects to a home pool", UCWA_REDIRECTS_MAX);
+    if (++s->hops > UCWA_REDIRECTS_MAX) {
+        op_done(s, 0, UCWA_FAIL_HTTP_STATUS, r->status,
+                "user: more than %d redirects to a home pool", UCWA_REDIRECTS_MAX);
+        return;
+    }
     snprintf(s->user_url, sizeof(s->user_url), "%s", u.redirect);
     OPENSSL_cleanse(s->token, sizeof(s->token));
     cmd_next(s, OP_USER_ANON, "GET", s->user_url, NULL, NULL, 0, false);
@@ -352,7 +367,8 @@ static void on_application(struct ucwa_session *s, const struct ucwa_resp *r)
     const char *base = s->op == OP_CREATE_APP ? s->applications_url : s->app.self;
     if (ucwa_json_application(&s->app, base, r->body, r->body_len, &e) != 0) {
         s->have_app = false;
-        return op_done(s, 0, UCWA_FAIL_BAD_JSON, r->status, "%s", e.msg);
+        op_done(s, 0, UCWA_FAIL_BAD_JSON, r->status, "%s", e.msg);
+        return;
     }
     s->have_app = true;
     op_done(s, 0, UCWA_FAIL_NONE, r->status, NULL);
@@ -379,34 +395,48 @@ static void cmd_response(const struct ucwa_resp *r, void *arg)
 {
     struct ucwa_session *s = arg;
     s->cmd = NULL; /* freed by ucwa_http after this call */
-    if (r->fail != UCWA_FAIL_NONE)
-        return op_done(s, 0, r->fail, 0, "%s: %s", op_name(s->op), r->detail);
-    if (!status_ok(s->op, r->status))
-        return op_done(s, 0, status_class(s, r->status), r->status, "%s: HTTP %ld",
-                       op_name(s->op), r->status);
+    if (r->fail != UCWA_FAIL_NONE) {
+        op_done(s, 0, r->fail, 0, "%s: %s", op_name(s->op), r->detail);
+        return;
+    }
+    if (!status_ok(s->op, r->status)) {
+        op_done(s, 0, status_class(s, r->status), r->status, "%s: HTTP %ld",
+                op_name(s->op), r->status);
+        return;
+    }
     switch (s->op) {
     case OP_DISCOVER: {
         struct ucwa_root root;
         struct synth_error e = {{0}};
-        if (ucwa_json_root(&root, s->discover_url, r->body, r->body_len, &e) != 0)
-            return op_done(s, 0, UCWA_FAIL_BAD_JSON, r->status, "%s", e.msg);
+        if (ucwa_json_root(&root, s->discover_url, r->body, r->body_len, &e) != 0) {
+            op_done(s, 0, UCWA_FAIL_BAD_JSON, r->status, "%s", e.msg);
+            return;
+        }
         snprintf(s->user_url, sizeof(s->user_url), "%s", root.user);
-        return op_done(s, 0, UCWA_FAIL_NONE, r->status, NULL);
+        op_done(s, 0, UCWA_FAIL_NONE, r->status, NULL);
+        return;
     }
     case OP_USER_ANON:
-        if (r->status == 200) /* already authorized (anonymous access): read it */
-            return on_user(s, r);
-        return on_challenge(s, r);
+        if (r->status == 200) { /* already authorized (anonymous access): read it */
+            on_user(s, r);
+            return;
+        }
+        on_challenge(s, r);
+        return;
     case OP_TOKEN:
-        return on_token(s, r);
+        on_token(s, r);
+        return;
     case OP_USER_BEARER:
-        return on_user(s, r);
+        on_user(s, r);
+        return;
     case OP_CREATE_APP:
-        return on_application(s, r);
+        on_application(s, r);
+        return;
     case OP_SIGNOUT:
         s->have_app = false;
         memset(&s->app, 0, sizeof(s->app));
-        return op_done(s, 0, UCWA_FAIL_NONE, r->status, NULL);
+        op_done(s, 0, UCWA_FAIL_NONE, r->status, NULL);
+        return;
     case OP_AVAILABLE:
     case OP_REPORT:
     case OP_NONE:
@@ -541,26 +571,33 @@ static void ev_response(const struct ucwa_resp *r, void *arg)
     char detail[UCWA_DETAIL_MAX + 32];
     struct synth_error e = {{0}};
     s->ev_req = NULL;
-    if (r->fail != UCWA_FAIL_NONE)
-        return ev_stop_with(s, 0, r->fail, r, r->detail);
+    if (r->fail != UCWA_FAIL_NONE) {
+        ev_stop_with(s, 0, r->fail, r, r->detail);
+        return;
+    }
     if (r->status != 200) {
         enum ucwa_fail f = r->status == 404 || r->status == 410 ? UCWA_FAIL_APP_GONE
                            : r->status == 401 || r->status == 403 ? UCWA_FAIL_AUTH_REFUSED
                                                                   : UCWA_FAIL_HTTP_STATUS;
         snprintf(detail, sizeof(detail), "HTTP %ld", r->status);
-        return ev_stop_with(s, 0, f, r, detail);
+        ev_stop_with(s, 0, f, r, detail);
+        return;
     }
-    if (ucwa_json_events(&s->ev, s->ev_url, r->body, r->body_len, &e) != 0)
-        return ev_stop_with(s, 0, UCWA_FAIL_BAD_JSON, r, e.msg);
+    if (ucwa_json_events(&s->ev, s->ev_url, r->body, r->body_len, &e) != 0) {
+        ev_stop_with(s, 0, UCWA_FAIL_BAD_JSON, r, e.msg);
+        return;
+    }
     if (s->ev.report_my_activity[0])
         snprintf(s->app.report_my_activity, sizeof(s->app.report_my_activity), "%s",
                  s->ev.report_my_activity);
     struct ucwa_result res = {.status = r->status, .latency_us = r->elapsed_us, .requests = 1};
     if (!s->ev_cb(0, &res, &s->ev, s->ev_arg))
         return; /* stopped; s may be gone */
-    if (!s->ev.next[0])
-        return ev_stop_with(s, 0, UCWA_FAIL_HTTP_STATUS, r,
-                            "resync asked (GET the application again): not followed");
+    if (!s->ev.next[0]) {
+        ev_stop_with(s, 0, UCWA_FAIL_HTTP_STATUS, r,
+                     "resync asked (GET the application again): not followed");
+        return;
+    }
     snprintf(s->ev_url, sizeof(s->ev_url), "%s", s->ev.next);
     if (ev_send(s, &e) != 0)
         ev_stop_with(s, SYNTH_ENOMEM, UCWA_FAIL_NONE, NULL, e.msg);
