@@ -146,9 +146,11 @@ static uint32_t auth_user(struct ucwa_service *s, struct evhttp_request *req)
     if (!h || strncasecmp(h, "Bearer ", 7) != 0)
         return 0;
     h += 7;
+    if (strlen(h) != UCWA_TOKEN_LEN)
+        return 0;
     uint64_t now = lab_now_ms();
     for (struct token *t = s->tokens; t; t = t->next)
-        if (strlen(h) == UCWA_TOKEN_LEN && CRYPTO_memcmp(t->value, h, UCWA_TOKEN_LEN) == 0)
+        if (CRYPTO_memcmp(t->value, h, UCWA_TOKEN_LEN) == 0)
             return t->expires_ms > now ? t->user : 0;
     return 0;
 }

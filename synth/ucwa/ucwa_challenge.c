@@ -100,13 +100,13 @@ static bool list_has(struct strv list, const char *item)
 
 int ucwa_challenge_parse(struct ucwa_challenge *ch, const char *value, size_t len)
 {
-    struct cursor c = {value, value + len};
     enum scheme s = SCHEME_NONE;
     bool found = false;
     size_t params = 0;
     memset(ch, 0, sizeof(*ch));
     if (!value)
         return SYNTH_EPARSE;
+    struct cursor c = {value, value + len};
     for (;;) {
         skip(&c, true);
         if (c.p == c.end)

@@ -214,10 +214,10 @@ static void check_done(struct ucwa_http *h)
     while ((m = curl_multi_info_read(h->multi, &left)) != NULL) {
         if (m->msg != CURLMSG_DONE)
             continue;
-        struct ucwa_req *r = NULL;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-        if (r)
-            finish(r, m->data.result);
+        char *priv = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+        if (priv)
+            finish((struct ucwa_req *)(void *)priv, m->data.result);
     }
 }
 
