@@ -75,6 +75,7 @@ static const struct fault_knob {
     S("proxy_idle_timeout_s", proxy_idle_timeout_s),
     S("ucwa_app_expiry_s", ucwa_app_expiry_s),
     S("ucwa_token_expiry_s", ucwa_token_expiry_s),
+    FLAG("ucwa_redirect", ucwa_redirect),
 };
 #undef FLAG
 #undef MS

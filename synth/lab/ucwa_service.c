@@ -36,11 +36,15 @@
 #define USER_PATH "/Autodiscover/AutodiscoverService.svc/root/oauth/user"
 #define ROOT_PATH "/Autodiscover/AutodiscoverService.svc/root"
 #define TOKEN_PATH "/WebTicket/oauthtoken"
+/* With the ucwa_redirect knob, users are homed on a second pool served
+ * under this prefix; the first one then plays a Director and redirects. */
+#define POOL2_PREFIX "/pool2"
 #define GRANT_TYPES "urn:microsoft.rtc:windows,urn:microsoft.rtc:anonmeeting,password"
 
 struct token {
     char value[UCWA_TOKEN_LEN + 1];
     uint32_t user; /* 1-based */
+    unsigned pool; /* that issued it (0, or 1 = POOL2_PREFIX): valid there only */
     uint64_t expires_ms;
     struct token *next;
 };
@@ -118,7 +122,7 @@ static void tokens_prune(struct ucwa_service *s, uint64_t now)
     }
 }
 
-static struct token *token_issue(struct ucwa_service *s, uint32_t user)
+static struct token *token_issue(struct ucwa_service *s, uint32_t user, unsigned pool)
 {
     uint64_t now = lab_now_ms();
     unsigned char raw[(UCWA_TOKEN_LEN - 4) / 2];
@@ -132,6 +136,7 @@ static struct token *token_issue(struct ucwa_service *s, uint32_t user)
     for (size_t i = 0; i < sizeof(raw); i++)
         snprintf(t->value + 4 + 2 * i, 3, "%02x", raw[i]);
     t->user = user;
+    t->pool = pool;
     t->expires_ms = now + (uint64_t)token_lifetime_s(s) * 1000;
     t->next = s->tokens;
     s->tokens = t;
@@ -139,8 +144,8 @@ static struct token *token_issue(struct ucwa_service *s, uint32_t user)
     return t;
 }
 
-/* The user of a live Bearer token in req, or 0. */
-static uint32_t auth_user(struct ucwa_service *s, struct evhttp_request *req)
+/* The user of a live Bearer token of pool in req, or 0. */
+static uint32_t auth_user(struct ucwa_service *s, struct evhttp_request *req, unsigned pool)
 {
     const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
     if (!h || strncasecmp(h, "Bearer ", 7) != 0)
@@ -151,7 +156,7 @@ static uint32_t auth_user(struct ucwa_service *s, struct evhttp_request *req)
     uint64_t now = lab_now_ms();
     for (struct token *t = s->tokens; t; t = t->next)
         if (CRYPTO_memcmp(t->value, h, UCWA_TOKEN_LEN) == 0)
-            return t->expires_ms > now ? t->user : 0;
+            return t->expires_ms > now && t->pool == pool ? t->user : 0;
     return 0;
 }
 
@@ -192,15 +197,20 @@ static void reply_error(struct evhttp_request *req, int status, const char *code
     lab_https_reply_json(req, status, json_pack("{s:s, s:s}", "code", code, "subcode", subcode));
 }
 
-static void reply_challenge(struct ucwa_service *s, struct evhttp_request *req)
+static const char *pool_prefix(unsigned pool)
+{
+    return pool ? POOL2_PREFIX : "";
+}
+
+static void reply_challenge(struct ucwa_service *s, struct evhttp_request *req, unsigned pool)
 {
     char base[HOST_MAX + 16], v[HOST_MAX + 256];
     base_url(s, req, base, sizeof(base));
     /* The form with a Bearer challenge first, as SfB 2015 sends it. */
     snprintf(v, sizeof(v),
              "Bearer trusted_issuers=\"\", client_id=\"00000004-0000-0ff1-ce00-000000000000\", "
-             "MsRtcOAuth href=\"%s" TOKEN_PATH "\",grant_type=\"" GRANT_TYPES "\"",
-             base);
+             "MsRtcOAuth href=\"%s%s" TOKEN_PATH "\",grant_type=\"" GRANT_TYPES "\"",
+             base, pool_prefix(pool));
     evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", v);
     evhttp_send_reply(req, 401, "Unauthorized", NULL);
 }
@@ -462,7 +472,7 @@ static void app_request(struct ucwa_service *s, struct evhttp_request *req, cons
 /* ---- the rest ---------------------------------------------------------------------- */
 
 /* POST oauthtoken: grant_type=password&username=..&password=.. (RFC 6749 4.3.2). */
-static void token_request(struct ucwa_service *s, struct evhttp_request *req)
+static void token_request(struct ucwa_service *s, struct evhttp_request *req, unsigned pool)
 {
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t len = evbuffer_get_length(in);
@@ -492,7 +502,7 @@ static void token_request(struct ucwa_service *s, struct evhttp_request *req)
         lab_https_reply_json(req, 400, json_pack("{s:s}", "error", "invalid_grant"));
         return;
     }
-    struct token *t = token_issue(s, idx);
+    struct token *t = token_issue(s, idx, pool);
     if (!t) {
         reply_error(req, 503, "ServiceUnavailable", "TooManyTokens");
         return;
@@ -530,27 +540,47 @@ static void request_cb(struct evhttp_request *req, void *arg)
         root_request(s, req);
         return;
     }
-    if (m == EVHTTP_REQ_POST && strcasecmp(path, TOKEN_PATH) == 0) {
-        token_request(s, req);
+    /* The pool a request is for; applications live on the users' home pool. */
+    unsigned pool = 0;
+    size_t pl = strlen(POOL2_PREFIX);
+    if (strncasecmp(path, POOL2_PREFIX "/", pl + 1) == 0) {
+        pool = 1;
+        path += pl;
+    }
+    unsigned home = s->cfg->faults.ucwa_redirect ? 1 : 0;
+    if (pool > home) { /* no second pool without the knob */
+        reply_error(req, 404, "NotFound", "None");
         return;
     }
-    uint32_t user = auth_user(s, req);
+    if (m == EVHTTP_REQ_POST && strcasecmp(path, TOKEN_PATH) == 0) {
+        token_request(s, req, pool);
+        return;
+    }
     if (m == EVHTTP_REQ_GET && strcasecmp(path, USER_PATH) == 0) {
-        if (!user) {
-            reply_challenge(s, req);
+        if (!auth_user(s, req, pool)) {
+            reply_challenge(s, req, pool);
             return;
         }
         char base[HOST_MAX + 16];
         base_url(s, req, base, sizeof(base));
-        lab_https_reply_json(req, 200,
-                             json_pack("{s:{s:o, s:o}}", "_links", "self", link(USER_PATH),
-                                       "applications", link("%s" APPS_PATH, base)));
+        /* Not the home pool (a Director): send the client there, where it
+         * must get a token of its own. */
+        if (pool != home)
+            lab_https_reply_json(req, 200,
+                                 json_pack("{s:{s:o, s:o}}", "_links", "self", link(USER_PATH),
+                                           "redirect",
+                                           link("%s" POOL2_PREFIX USER_PATH, base)));
+        else
+            lab_https_reply_json(req, 200,
+                                 json_pack("{s:{s:o, s:o}}", "_links", "self", link(USER_PATH),
+                                           "applications", link("%s" APPS_PATH, base)));
         return;
     }
+    uint32_t user = pool == 0 ? auth_user(s, req, home) : 0;
     size_t n = strlen(APPS_PATH);
     if (strncmp(path, APPS_PATH, n) == 0) {
         if (!user) {
-            reply_challenge(s, req);
+            reply_challenge(s, req, home);
             return;
         }
         if (path[n] == '\0' && m == EVHTTP_REQ_POST) {

@@ -104,7 +104,19 @@ grep -q "^op=report result=fail class=application-gone status=404" "$T/expiry.ou
 ok "reportMyActivity after the application expired: application-gone (404)"
 stop_lab
 
-# 6. Token expiry: a 2 s token, then the application POST is refused.
+# 6. Users homed on a second pool: the user resource redirects, the client
+#    starts again from the home pool's challenge (its own token), then works.
+start_lab redirect --fault ucwa_redirect=true
+rc=0; "$PROBE" "$URL" "$CA" "$USER1" discover signin application signout >"$T/redir.out" 2>&1 || rc=$?
+cat "$T/redir.out"
+[ $rc -eq 0 ] || fail "sign-in through a redirect: exit $rc"
+expect_op "$T/redir.out" signin ok none 200
+[ "$(field "$T/redir.out" signin requests)" = 6 ] || fail "a redirect is two rounds of user, token, user"
+ok "sign-in followed the redirect to the home pool (6 requests)"
+expect_op "$T/redir.out" application ok none 201
+stop_lab
+
+# 7. Token expiry: a 2 s token, then the application POST is refused.
 start_lab token --fault ucwa_token_expiry_s=2
 rc=0; "$PROBE" "$URL" "$CA" "$USER1" discover signin idle:3 application >"$T/token.out" 2>&1 || rc=$?
 expect_op "$T/token.out" application fail auth-refused 401

@@ -80,9 +80,11 @@ static void faults_in_file_and_flags(void **state)
     assert_int_equal(c.faults.ucwa_app_expiry_s, 300);
     assert_int_equal(lab_config_set_fault(&c, "ucwa_token_expiry_s=2", &err), 0);
     assert_int_equal(c.faults.ucwa_token_expiry_s, 2);
+    assert_int_equal(lab_config_set_fault(&c, "ucwa_redirect=true", &err), 0);
+    assert_true(c.faults.ucwa_redirect);
     /* The list of known knobs names the last one too (not cut short). */
     assert_int_equal(lab_config_set_fault(&c, "explode=1", &err), SYNTH_ECONFIG);
-    assert_non_null(strstr(err.msg, "ucwa_token_expiry_s=seconds"));
+    assert_non_null(strstr(err.msg, "ucwa_redirect=true|false"));
 }
 
 static void fault_errors(void **state)
