@@ -57,7 +57,7 @@ struct ucwa_session {
     ucwa_done_h *cb;
     void *arg;
     int64_t start_us;
-    unsigned requests, hops;
+    unsigned requests, hops, connects;
 
     /* The event channel. */
     struct ucwa_req *ev_req;
@@ -179,7 +179,8 @@ static void op_done(struct ucwa_session *s, int err, enum ucwa_fail fail, long s
 static void op_done(struct ucwa_session *s, int err, enum ucwa_fail fail, long status,
                     const char *fmt, ...)
 {
-    struct ucwa_result r = {.fail = fail, .status = status, .requests = s->requests};
+    struct ucwa_result r = {
+        .fail = fail, .status = status, .requests = s->requests, .connects = s->connects};
     r.latency_us = clock_mono_us() - s->start_us;
     if (fmt) {
         va_list ap;
@@ -260,6 +261,7 @@ static int op_begin(struct ucwa_session *s, ucwa_done_h *cb, void *arg)
     s->start_us = clock_mono_us();
     s->requests = 0;
     s->hops = 0;
+    s->connects = 0;
     return 0;
 }
 
@@ -395,6 +397,7 @@ static void cmd_response(const struct ucwa_resp *r, void *arg)
 {
     struct ucwa_session *s = arg;
     s->cmd = NULL; /* freed by ucwa_http after this call */
+    s->connects += r->connects;
     if (r->fail != UCWA_FAIL_NONE) {
         op_done(s, 0, r->fail, 0, "%s: %s", op_name(s->op), r->detail);
         return;
@@ -556,7 +559,8 @@ static int ev_send(struct ucwa_session *s, struct synth_error *err)
 static void ev_stop_with(struct ucwa_session *s, int err, enum ucwa_fail fail,
                          const struct ucwa_resp *r, const char *detail)
 {
-    struct ucwa_result res = {.fail = fail, .status = r ? r->status : 0, .requests = 1};
+    struct ucwa_result res = {
+        .fail = fail, .status = r ? r->status : 0, .requests = 1, .connects = r ? r->connects : 0};
     res.latency_us = r ? r->elapsed_us : 0;
     snprintf(res.detail, sizeof(res.detail), "events: %s", detail);
     if (err == 0)
@@ -590,7 +594,8 @@ static void ev_response(const struct ucwa_resp *r, void *arg)
     if (s->ev.report_my_activity[0])
         snprintf(s->app.report_my_activity, sizeof(s->app.report_my_activity), "%s",
                  s->ev.report_my_activity);
-    struct ucwa_result res = {.status = r->status, .latency_us = r->elapsed_us, .requests = 1};
+    struct ucwa_result res = {
+        .status = r->status, .latency_us = r->elapsed_us, .requests = 1, .connects = r->connects};
     if (!s->ev_cb(0, &res, &s->ev, s->ev_arg))
         return; /* stopped; s may be gone */
     if (!s->ev.next[0]) {

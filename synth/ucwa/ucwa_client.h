@@ -23,6 +23,10 @@ struct ucwa_result {
     long status;        /* HTTP status of the last response; 0 when none came */
     int64_t latency_us; /* from the call to the callback, all its requests */
     unsigned requests;  /* HTTP requests the operation made */
+    /* New connections its requests opened (curl's CURLINFO_NUM_CONNECTS).
+     * Above 0 after an idle interval on a kept connection: something (an
+     * idle proxy) closed it and curl connected again. */
+    unsigned connects;
     char detail[256];   /* what went wrong, never a secret */
 };
 

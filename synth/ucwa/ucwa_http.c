@@ -186,7 +186,10 @@ static void finish(struct ucwa_req *r, CURLcode rc)
 {
     struct ucwa_resp resp = {0};
     resp.elapsed_us = clock_mono_us() - r->start_us;
+    long connects = 0;
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &resp.status);
+    curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &connects);
+    resp.connects = connects > 0 ? (unsigned)connects : 0;
     resp.body = r->body ? r->body : "";
     resp.body_len = r->body_len;
     resp.www_authenticate = r->auth;

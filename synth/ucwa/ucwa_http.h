@@ -66,6 +66,7 @@ struct ucwa_resp {
     const char *www_authenticate; /* "" when absent */
     char detail[UCWA_DETAIL_MAX]; /* curl's words on a transport failure */
     int64_t elapsed_us;
+    unsigned connects; /* new connections made for it, 0 when one was reused */
 };
 
 /* r is valid during the call only; the request is freed after it returns. */

@@ -67,13 +67,18 @@ stop_lab
 # 4. A proxy with a 2 s idle timeout: a P-GET asking 5 s gets the proxy's 504
 #    after ~2 s, and an idle client connection is closed after ~2 s.
 start_lab proxy2 --fault proxy_idle_timeout_s=2
-rc=0; "$PROBE" "$URL" "$CA" "$USER1" discover signin application available events:1 events:5 \
-    >"$T/p504.out" 2>&1 || rc=$?
+rc=0; "$PROBE" "$URL" "$CA" "$USER1" discover signin application available events:1 report \
+    idle:3 report events:5 >"$T/p504.out" 2>&1 || rc=$?
 cat "$T/p504.out"
 expect_op "$T/p504.out" events:5 fail http-status 504
 ms=$(field "$T/p504.out" events:5 latency_ms)
 awk -v ms="$ms" 'BEGIN{exit !(ms >= 1900 && ms < 3500)}' || fail "504 after $ms ms, want ~2000"
 ok "the proxy answered the held P-GET with 504 after $ms ms"
+# The keep-alive after 3 s idle still works, on a new connection: the
+# proxy had closed the idle one (the first report reused a kept one).
+c=$(sed -n 's/^op=report result=ok .*connects=\([0-9]*\).*/\1/p' "$T/p504.out" | tr '\n' ' ')
+[ "$c" = "0 1 " ] || fail "reportMyActivity connects before/after idle: '$c', want '0 1 '"
+ok "after 3 s idle the client had to connect again (connects 0, then 1)"
 idle=$(python3 - "$PROXY_PORT" "$CA" <<'PY'
 import socket, ssl, sys, time
 ctx = ssl.create_default_context(cafile=sys.argv[2])

@@ -32,9 +32,10 @@ static void next_step(struct probe *p);
 
 static void report(struct probe *p, int err, const struct ucwa_result *r)
 {
-    printf("op=%s result=%s class=%s status=%ld latency_ms=%.3f requests=%u detail=\"%s\"\n",
+    printf("op=%s result=%s class=%s status=%ld latency_ms=%.3f requests=%u connects=%u "
+           "detail=\"%s\"\n",
            p->steps[p->i], err == 0 ? "ok" : "fail", err == 0 ? "none" : ucwa_fail_name(r->fail),
-           r->status, (double)r->latency_us / 1000.0, r->requests, r->detail);
+           r->status, (double)r->latency_us / 1000.0, r->requests, r->connects, r->detail);
     fflush(stdout);
     if (err != 0) {
         p->rc = 2;
