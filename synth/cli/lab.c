@@ -26,7 +26,9 @@ static void lab_usage(FILE *out)
             "  --config FILE        lab configuration (see docs/lab.md)\n"
             "  --fault KEY=VALUE    a fault knob, repeatable: register_reject=403|503,\n"
             "                       register_retry_after_s=N, answer_delay_ms=N,\n"
-            "                       never_answer=true, bye_after_ms=N\n"
+            "                       never_answer=true, bye_after_ms=N,\n"
+            "                       proxy_idle_timeout_s=N, ucwa_app_expiry_s=N,\n"
+            "                       ucwa_token_expiry_s=N (docs/lab.md lists them all)\n"
             "  --write-target FILE  write a target file describing the lab (for synth run\n"
             "                       --target, or a person)\n"
             "  --state-dir DIR      where the lab writes its CA (default: lab-state)\n"
@@ -106,6 +108,7 @@ int cli_lab(int argc, char **argv)
            "edge tls:%u, %u users, CA %s\n",
            cfg.domain, ep.host, ep.udp_port, ep.tcp_port, ep.tls_port, ep.um_port,
            ep.edge_port, cfg.user_count, lab_ca_file(lab));
+    printf("lab web: ucwa https:%u, proxy https:%u\n", ep.ucwa_port, ep.proxy_port);
     if (write_target)
         printf("target written to %s\n", write_target);
     fflush(stdout);

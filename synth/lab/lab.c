@@ -7,6 +7,7 @@
 #include "synth/base/loop.h"
 #include "synth/lab/certs.h"
 #include "synth/lab/registrar.h"
+#include "synth/lab/lab_web.h"
 #include "synth/lab/um.h"
 #include "synth/tls/tls_ctx.h"
 
@@ -63,6 +64,7 @@ struct lab {
     struct registrar *fe;
     struct registrar *edge;
     struct um *um;
+    struct lab_web *web; /* UCWA service and reverse proxy */
     unsigned links_pending; /* FE→UM and Edge→FE, both up before the lab is ready */
 };
 
@@ -281,12 +283,18 @@ static int components_start(struct lab *lab, struct synth_error *err)
         return rc;
     uint16_t none;
     registrar_ports(lab->edge, &none, &none, &lab->ep.edge_port);
+    rc = lab_web_start(&lab->web, lab->base, &lab->cfg, lab->ca, lab->ep.host, err);
+    if (rc != 0)
+        return rc;
+    lab_web_ports(lab->web, &lab->ep.ucwa_port, &lab->ep.proxy_port);
     return 0;
 }
 
 static void components_free(struct lab *lab)
 {
     /* Outside in: each link closes before its far end goes. */
+    lab_web_free(lab->web);
+    lab->web = NULL;
     registrar_free(lab->edge);
     lab->edge = NULL;
     registrar_free(lab->fe);

@@ -25,6 +25,8 @@ struct lab_endpoints {
     uint16_t udp_port, tcp_port, tls_port;  /* Front End */
     uint16_t um_port;                       /* UM, TLS (server-to-server) */
     uint16_t edge_port;                     /* Edge access proxy, TLS (external users) */
+    uint16_t ucwa_port;                     /* UCWA web service, HTTPS (the Front End's site) */
+    uint16_t proxy_port;                    /* reverse proxy in front of it, HTTPS (clients use this) */
 };
 
 /* A snapshot of the lab's counters (tests, the status line). */

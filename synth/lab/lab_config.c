@@ -64,6 +64,7 @@ static const char *parse_um_cert_cn(struct lab_faults *f, const char *v, size_t 
 
 #define FLAG(key, field) {key, KNOB_FLAG, offsetof(struct lab_faults, field), NULL, "true|false"}
 #define MS(key, field) {key, KNOB_MS, offsetof(struct lab_faults, field), NULL, "milliseconds"}
+#define S(key, field) {key, KNOB_S, offsetof(struct lab_faults, field), NULL, "seconds"}
 
 static const struct fault_knob {
     const char *key;
@@ -85,9 +86,14 @@ static const struct fault_knob {
     {"um_dscp", KNOB_CUSTOM, 0, parse_dscp, "0-63"},
     MS("um_stop_media_after_ms", um_stop_media_after_ms),
     {"um_cert_cn", KNOB_CUSTOM, 0, parse_um_cert_cn, "NAME"},
+    S("proxy_idle_timeout_s", proxy_idle_timeout_s),
+    S("ucwa_app_expiry_s", ucwa_app_expiry_s),
+    S("ucwa_token_expiry_s", ucwa_token_expiry_s),
+    FLAG("ucwa_redirect", ucwa_redirect),
 };
 #undef FLAG
 #undef MS
+#undef S
 
 static const char *knob_apply(const struct fault_knob *k, struct lab_faults *f, const char *v,
                               size_t len)

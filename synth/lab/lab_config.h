@@ -39,6 +39,11 @@ struct lab_faults {
     /* The field's UM certificate failure: issue the UM certificate with this
      * Subject CN, its FQDN only in the SAN. "" = no fault. */
     char um_cert_cn[LAB_CERT_CN_MAX];
+    /* UCWA web side (issue #5): */
+    uint32_t proxy_idle_timeout_s; /* reverse proxy idle/read timeout; 0 = the healthy 1800 s */
+    uint32_t ucwa_app_expiry_s;    /* delete an application idle this long; 0 = never */
+    uint32_t ucwa_token_expiry_s;  /* OAuth token lifetime; 0 = 8 hours */
+    bool ucwa_redirect;            /* users homed on a second pool: the user resource redirects */
 };
 
 struct lab_config {
@@ -72,7 +77,8 @@ int lab_config_load_buffer(struct lab_config *c, const char *name, const char *b
 /* Applies one "KEY=VALUE" fault knob (the keys of the `faults:` section:
  * register_reject, register_retry_after_s, answer_delay_ms, never_answer,
  * bye_after_ms, um_no_media, um_wrong_key, um_deaf, um_port_outside_range, um_dscp,
- * um_stop_media_after_ms, um_cert_cn). Errors name the key and the accepted values. */
+ * um_stop_media_after_ms, um_cert_cn, proxy_idle_timeout_s, ucwa_app_expiry_s,
+ * ucwa_token_expiry_s, ucwa_redirect). Errors name the key and the accepted values. */
 int lab_config_set_fault(struct lab_config *c, const char *key_value, struct synth_error *err);
 
 #endif

@@ -192,6 +192,10 @@ static void write_yaml(FILE *f, const struct lab *lab)
     fprintf(f, "\n  udp_port: %u\n  tcp_port: %u\n  tls_port: %u\n  um_port: %u\n"
                "  edge_port: %u\n",
             ep.udp_port, ep.tcp_port, ep.tls_port, ep.um_port, ep.edge_port);
+    /* The web side: the UCWA service, and the proxy clients go through. */
+    fprintf(f, "  ucwa_port: %u\n  proxy_port: %u\n", ep.ucwa_port, ep.proxy_port);
+    fprintf(f, "  ucwa_discover_url: \"https://%s%s%s:%u/\"\n", strchr(ep.host, ':') ? "[" : "",
+            ep.host, strchr(ep.host, ':') ? "]" : "", ep.proxy_port);
     fputs("  fe_server_name: ", f);
     yaml_quoted(f, cfg->fe_cert.cn);
     fputs("\n  um_server_name: ", f);

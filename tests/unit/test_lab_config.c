@@ -77,6 +77,18 @@ static void faults_in_file_and_flags(void **state)
     assert_string_equal(c.faults.um_cert_cn, "um01");
     assert_int_equal(parse(&c, "faults:\n  um_cert_cn: exchange01\n", &err), 0);
     assert_string_equal(c.faults.um_cert_cn, "exchange01");
+    /* The UCWA web side's knobs, in seconds. */
+    assert_int_equal(lab_config_set_fault(&c, "proxy_idle_timeout_s=960", &err), 0);
+    assert_int_equal(c.faults.proxy_idle_timeout_s, 960);
+    assert_int_equal(lab_config_set_fault(&c, "ucwa_app_expiry_s=5m", &err), 0);
+    assert_int_equal(c.faults.ucwa_app_expiry_s, 300);
+    assert_int_equal(lab_config_set_fault(&c, "ucwa_token_expiry_s=2", &err), 0);
+    assert_int_equal(c.faults.ucwa_token_expiry_s, 2);
+    assert_int_equal(lab_config_set_fault(&c, "ucwa_redirect=true", &err), 0);
+    assert_true(c.faults.ucwa_redirect);
+    /* The list of known knobs names the last one too (not cut short). */
+    assert_int_equal(lab_config_set_fault(&c, "explode=1", &err), SYNTH_ECONFIG);
+    assert_non_null(strstr(err.msg, "ucwa_redirect=true|false"));
 }
 
 static void fault_errors(void **state)
