@@ -224,6 +224,8 @@ json_t *event_json_object(const struct step_result *r, const char *user_uri)
     rc |= json_object_set_new(o, "start_lag_ms", json_real(event_json_ms(r->start_us - r->intended_us)));
     if (!r->ok)
         rc |= json_object_set_new(o, "class", json_string(failure_class_name(r->cls)));
+    if (r->http_status > 0)
+        rc |= json_object_set_new(o, "http_status", json_integer(r->http_status));
     if (r->sip_status > 0)
         rc |= json_object_set_new(o, "sip_status", json_integer(r->sip_status));
     rc |= set_text(o, "sip_reason", r->sip_reason, sizeof(r->sip_reason));
@@ -518,6 +520,10 @@ int event_json_write(const struct step_result *r, const char *user_uri, char *bu
     if (!r->ok) {
         lw_key(&w, "class");
         lw_text(&w, failure_class_name(r->cls), 64);
+    }
+    if (r->http_status > 0) {
+        lw_key(&w, "http_status");
+        lw_int(&w, r->http_status);
     }
     if (r->sip_status > 0) {
         lw_key(&w, "sip_status");

@@ -313,12 +313,12 @@ static void steps(const struct term *t, const json_t *s)
 
     if (!json_is_object(all) || json_object_size(all) == 0)
         return;
-    fprintf(t->out, "%-12s %9s %9s %9s %9s %9s %9s  %s\n", "step", "attempts", "ok", "failed",
+    fprintf(t->out, "%-16s %9s %9s %9s %9s %9s %9s  %s\n", "step", "attempts", "ok", "failed",
             "p50 ms", "p95 ms", "p99 ms", "failures");
     json_object_foreach((json_t *)all, name, st) {
         const json_t *lat = json_object_get(st, "latency_ms");
         put_text(t->out, name);
-        fprintf(t->out, "%*s", name_pad(name, 12), "");
+        fprintf(t->out, "%*s", name_pad(name, 16), "");
         put_count(t, st, "attempts", 10);
         put_count(t, st, "ok", 10);
         put_count(t, st, "failed", 10);

@@ -392,6 +392,20 @@ static struct class_text class_text(enum step_kind kind, enum failure_class c)
         return (struct class_text){"synth ran out of its own resources",
                                    "widen media.client_ports in the target or lower the "
                                    "concurrency: the target was not at fault"};
+    case FAIL_DNS:
+        return (struct class_text){"the web service's name does not resolve",
+                                   "check the lyncdiscover / web services DNS records the "
+                                   "target's ucwa.discover_url names"};
+    case FAIL_HTTP_STATUS:
+        return (struct class_text){"the web service answered with an unexpected HTTP status",
+                                   "a 504 from the reverse proxy means its timeout is shorter "
+                                   "than the request (proxy idle/read timeouts >= 1200 s, "
+                                   "1800 s preferred); a 5xx otherwise, the Front End's logs"};
+    case FAIL_APP_GONE:
+        return (struct class_text){"the UCWA application was expired by the server",
+                                   "the session was idle longer than the server keeps "
+                                   "applications (MobileUserActivityIdleTimeoutInSeconds): "
+                                   "clients must report activity more often"};
     case FAIL_NONE:
     case FAIL_CLASS_COUNT:
         break;

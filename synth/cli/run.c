@@ -229,6 +229,11 @@ static int prepare(struct run_ctx *rc, struct synth_error *err)
                                "%s: load.users is %u but the target %s has %zu users",
                                rc->scenario.path, rc->scenario.load.users, rc->target.name,
                                rc->target.user_count);
+    if (scenario_has_ucwa(&rc->scenario) && !rc->target.ucwa.enabled)
+        return synth_error_set(err, SYNTH_ECONFIG,
+                               "%s: the scenario has UCWA steps but the target %s has no ucwa: "
+                               "section (discover_url)",
+                               rc->scenario.path, rc->target.name);
     r = discover(rc, err);
     if (r != 0)
         return r;

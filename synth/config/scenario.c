@@ -33,7 +33,17 @@ static const char *const step_names[STEP_KIND_COUNT] = {
     [STEP_OPTIONS] = "options",   [STEP_REGISTER] = "register", [STEP_CALL] = "call",
     [STEP_HANGUP] = "hangup",     [STEP_UNREGISTER] = "unregister", [STEP_WAIT] = "wait",
     [STEP_DTMF] = "dtmf",
+    [STEP_UCWA_DISCOVER] = "ucwa.discover", [STEP_UCWA_TOKEN] = "ucwa.token",
+    [STEP_UCWA_APPLICATION] = "ucwa.application", [STEP_UCWA_AVAILABLE] = "ucwa.available",
+    [STEP_UCWA_EVENTS] = "ucwa.events", [STEP_UCWA_SIGNOUT] = "ucwa.signout",
 };
+
+/* The P-GET's timeout when the scenario gives none, within the server range. */
+#define DEFAULT_PGET_TIMEOUT_MS 30000
+/* A P-GET's timeout the server accepts (web.config PendingGetWaitTimeMax). */
+#define PGET_TIMEOUT_MAX_MS (1800 * 1000)
+/* The step's deadline beyond the P-GET's timeout when the scenario gives none. */
+#define PGET_DEADLINE_MARGIN_MS 15000
 
 /* The keys each step accepts, NULL-terminated. */
 static const char *const *step_keys(enum step_kind k)
@@ -44,8 +54,10 @@ static const char *const *step_keys(enum step_kind k)
                                        "first_media_timeout", "hangup_on_greeting", NULL};
     static const char *const wait[] = {"duration", NULL};
     static const char *const dtmf[] = {"keys", "tone", "pause", "timeout", NULL};
+    static const char *const events[] = {"pget_timeout", "timeout", NULL};
     switch (k) {
     case STEP_DTMF: return dtmf;
+    case STEP_UCWA_EVENTS: return events;
     case STEP_REGISTER: return reg;
     case STEP_CALL: return call;
     case STEP_WAIT: return wait;
@@ -91,6 +103,23 @@ static void step_defaults(struct scenario_step *st, enum step_kind k, unsigned l
     st->hangup_on_greeting = true;
     st->tone_ms = DEFAULT_DTMF_TONE_MS;
     st->pause_ms = DEFAULT_DTMF_PAUSE_MS;
+    if (k == STEP_UCWA_EVENTS) {
+        st->duration_ms = DEFAULT_PGET_TIMEOUT_MS;
+        st->timeout_ms = DEFAULT_PGET_TIMEOUT_MS + PGET_DEADLINE_MARGIN_MS;
+    }
+}
+
+bool step_kind_is_ucwa(enum step_kind k)
+{
+    return k >= STEP_UCWA_DISCOVER && k <= STEP_UCWA_SIGNOUT;
+}
+
+bool scenario_has_ucwa(const struct scenario *s)
+{
+    for (size_t i = 0; i < s->step_count; i++)
+        if (step_kind_is_ucwa(s->steps[i].kind))
+            return true;
+    return false;
 }
 
 static int load_greeting(const struct ynode *params, enum scenario_greeting *out,
@@ -136,6 +165,24 @@ static int load_keys(const struct ynode *params, struct scenario_step *st,
     return rc;
 }
 
+/* ucwa.events: pget_timeout within the server's range; the step's deadline
+ * (timeout) beyond it, by default by PGET_DEADLINE_MARGIN_MS. */
+static int load_pget(const struct ynode *params, struct scenario_step *st,
+                     struct synth_error *err)
+{
+    struct ynode n, t;
+    bool has_timeout = ydoc_get(params, "timeout", &t);
+    int rc = opt_duration(params, "pget_timeout", YDOC_UNIT_MS, &st->duration_ms, err);
+    if (rc == 0 && ydoc_get(params, "pget_timeout", &n) &&
+        (st->duration_ms < 1000 || st->duration_ms > PGET_TIMEOUT_MAX_MS))
+        return ydoc_error(&n, err, "between 1s and 1800s (the server's P-GET range is 180-1800 s)");
+    if (rc == 0 && !has_timeout)
+        st->timeout_ms = st->duration_ms + PGET_DEADLINE_MARGIN_MS;
+    if (rc == 0 && has_timeout && st->timeout_ms <= st->duration_ms)
+        rc = ydoc_error(&t, err, "must be longer than pget_timeout (%u ms)", st->duration_ms);
+    return rc;
+}
+
 static int step_params(const struct ynode *params, struct scenario_step *st,
                        struct synth_error *err)
 {
@@ -177,6 +224,8 @@ static int step_params(const struct ynode *params, struct scenario_step *st,
             rc = ydoc_error(&n, err, "a greeting needs media: true");
         st->greeting = GREETING_OFF;
     }
+    if (rc == 0 && st->kind == STEP_UCWA_EVENTS)
+        rc = load_pget(params, st, err);
     if (rc == 0 && ydoc_get(params, "timeout", &n) && st->timeout_ms == 0)
         rc = ydoc_error(&n, err, "must be more than 0 (every wait has a deadline)");
     if (rc == 0 && ydoc_get(params, "expires", &n) && st->expires_s < 60)
@@ -189,7 +238,9 @@ static int load_step(const struct ynode *item, struct scenario_step *st,
                      struct synth_error *err)
 {
     static const char hint[] =
-        "expected a step: options, register, call, hangup, unregister, wait or dtmf";
+        "expected a step: options, register, call, hangup, unregister, wait, dtmf, "
+        "ucwa.discover, ucwa.token, ucwa.application, ucwa.available, ucwa.events or "
+        "ucwa.signout";
     char name[32];
     struct ynode params = {0};
     enum step_kind k;

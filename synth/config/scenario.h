@@ -21,6 +21,13 @@ enum step_kind {
     STEP_UNREGISTER, /* REGISTER Expires: 0 */
     STEP_WAIT,       /* idle for a duration */
     STEP_DTMF,       /* send keys (RFC 4733) in the active call: a PIN, menu choices */
+    /* UCWA (issue #5), over HTTPS to the target's ucwa.discover_url: */
+    STEP_UCWA_DISCOVER,    /* autodiscover: the user resource's link */
+    STEP_UCWA_TOKEN,       /* sign in: 401 challenge, OAuth password grant, home pool */
+    STEP_UCWA_APPLICATION, /* create the application */
+    STEP_UCWA_AVAILABLE,   /* makeMeAvailable */
+    STEP_UCWA_EVENTS,      /* one P-GET on the event channel, until a batch or its timeout */
+    STEP_UCWA_SIGNOUT,     /* DELETE the application */
     STEP_KIND_COUNT,
 };
 
@@ -39,7 +46,7 @@ struct scenario_step {
     enum step_kind kind;
     uint32_t timeout_ms;  /* deadline of the step (call: until answered) */
     uint32_t hold_ms;     /* call: time in the call after 200 OK */
-    uint32_t duration_ms; /* wait */
+    uint32_t duration_ms; /* wait; ucwa.events: the P-GET's timeout (pget_timeout) */
     uint32_t expires_s;   /* register: requested expiry */
     char uri[256];        /* call: Request-URI pattern; "" = the target's voicemail URI */
     /* call: media (issue #3). hold_ms is the longest the call stays; it
@@ -106,6 +113,9 @@ struct scenario {
 
 /* Whether any call step carries media (the prompt, precise timers). */
 bool scenario_has_media(const struct scenario *s);
+/* Whether a step speaks UCWA (the target then needs ucwa:). */
+bool scenario_has_ucwa(const struct scenario *s);
+bool step_kind_is_ucwa(enum step_kind k);
 
 /* Loads and validates; errors as "file:line: key: what is wrong". */
 int scenario_load(struct scenario *s, const char *path, struct synth_error *err);

@@ -140,6 +140,28 @@ static int load_endpoint(struct target_loader *l, const struct ynode *root, cons
     return rc;
 }
 
+/* ucwa: {discover_url, tls?} */
+static int load_ucwa(struct target_loader *l, const struct ynode *root, struct target_ucwa *u)
+{
+    static const char *const keys[] = {"discover_url", "tls", NULL};
+    struct ynode n, v;
+    u->tls.verify = true;
+    if (!ydoc_get(root, "ucwa", &n))
+        return 0;
+    u->enabled = true;
+    int rc = ydoc_map_check(&n, keys, l->err);
+    if (rc == 0)
+        rc = get_str(&n, "discover_url", true, u->discover_url, sizeof(u->discover_url), l->err);
+    if (rc == 0 && strncmp(u->discover_url, "https://", 8) != 0 &&
+        strncmp(u->discover_url, "http://", 7) != 0) {
+        ydoc_get(&n, "discover_url", &v);
+        rc = ydoc_error(&v, l->err, "expected an https:// URL (https://lyncdiscover.<domain>/)");
+    }
+    if (rc == 0)
+        rc = load_tls(l, &n, &u->tls);
+    return rc;
+}
+
 /* discover: {dns_servers?, timeout?, tls?} */
 static int load_discover(struct target_loader *l, const struct ynode *root,
                          struct target_discover *d)
@@ -395,7 +417,7 @@ static int load_root(struct target_loader *l, const struct ynode *root)
 {
     /* `lab:` is what `synth lab --write-target` adds for peers; not ours. */
     static const char *const keys[] = {"name", "sip_domain", "registrar", "edge", "discover",
-                                       "voicemail_uri", "users", "media", "lab", "checks", NULL};
+                                       "voicemail_uri", "users", "media", "lab", "checks", "ucwa", NULL};
     struct target *t = l->t;
     struct ynode v;
     int rc = ydoc_map_check(root, keys, l->err);
@@ -420,6 +442,8 @@ static int load_root(struct target_loader *l, const struct ynode *root)
         rc = ydoc_error(&v, l->err, "must be a sip: or sips: URI pattern");
     if (rc == 0)
         rc = target_media_load(&t->media, root, l->dir, l->err);
+    if (rc == 0)
+        rc = load_ucwa(l, root, &t->ucwa);
     if (rc == 0)
         rc = load_checks(l, root);
     if (rc == 0)

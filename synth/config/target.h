@@ -75,6 +75,13 @@ struct target_media {
  * sharing 42000-42039 / 40803-49151 / 24), SRTP required. */
 void target_media_defaults(struct target_media *m);
 
+/* ucwa: the web side mobile and Mac clients use (UCWA 2.0, issue #5). */
+struct target_ucwa {
+    bool enabled;
+    char discover_url[TARGET_URI_MAX]; /* https://lyncdiscover.<domain>/ */
+    struct target_tls tls;             /* ca_file, verify (server_name unused: the URL's host) */
+};
+
 /* discover: find the registrar and the edge from the SIP domain's SRV
  * records as clients do (synth/dns/sip_discovery.h). */
 struct target_discover {
@@ -127,6 +134,7 @@ struct target {
     bool has_edge;
     bool registrar_by_dns;            /* no registrar: in the file; discover: fills it */
     struct target_discover discover;
+    struct target_ucwa ucwa;
     /* Request-URI of the voicemail call; {user} is the caller's user part,
      * {domain} the SIP domain. Default "sip:{user}@{domain};opaque=app:voicemail". */
     char voicemail_uri[TARGET_URI_MAX];

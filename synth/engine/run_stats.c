@@ -283,14 +283,13 @@ static int pct(uint64_t part, uint64_t whole, double *out)
 
 static int step_metric(const struct run_stats *s, const char *rest, double *out)
 {
-    const char *dot = strchr(rest, '.');
-    if (!dot)
-        return SYNTH_ENOTFOUND;
-    size_t len = (size_t)(dot - rest);
+    /* Step names may hold dots themselves ("ucwa.token"): match the name, then a dot. */
     for (int k = 0; k < STEP_KIND_COUNT; k++) {
         const char *name = step_kind_name((enum step_kind)k);
-        if (strlen(name) != len || strncmp(rest, name, len) != 0)
+        size_t len = strlen(name);
+        if (strncmp(rest, name, len) != 0 || rest[len] != '.')
             continue;
+        const char *dot = rest + len;
         const struct step_stats *st = &s->steps[k];
         if (strcmp(dot + 1, "success_pct") == 0)
             return pct(st->ok, st->attempts, out);

@@ -24,6 +24,9 @@ const char *failure_class_name(enum failure_class c)
         [FAIL_NO_GREETING] = "no-greeting",
         [FAIL_SDP] = "sdp-unusable",
         [FAIL_LOCAL] = "local-resources",
+        [FAIL_DNS] = "dns",
+        [FAIL_HTTP_STATUS] = "http-status",
+        [FAIL_APP_GONE] = "application-gone",
     };
     if ((unsigned)c >= FAIL_CLASS_COUNT)
         return "unknown";

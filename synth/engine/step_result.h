@@ -29,6 +29,10 @@ enum failure_class {
     FAIL_NO_GREETING,    /* call: media flowed, but no greeting (speech) was heard */
     FAIL_SDP,            /* call: the answer's SDP cannot be used (no codec, no SRTP, bad key) */
     FAIL_LOCAL,          /* synth's own resources ran out (media ports) */
+    /* UCWA (issue #5): */
+    FAIL_DNS,            /* the web service's name did not resolve */
+    FAIL_HTTP_STATUS,    /* an unexpected HTTP status (a proxy's 504, a 500) */
+    FAIL_APP_GONE,       /* the server expired the UCWA application (404/410) */
     FAIL_CLASS_COUNT,
 };
 
@@ -78,6 +82,7 @@ struct step_result {
     bool ok;
     enum failure_class cls;
     uint16_t sip_status;       /* final status that decided the step, 0 if none */
+    uint16_t http_status;      /* UCWA steps: the last HTTP status, 0 if none */
     char sip_reason[RESULT_TEXT_MAX];
     char ms_diagnostics[RESULT_TEXT_MAX];
     char ms_diagnostics_public[RESULT_TEXT_MAX];

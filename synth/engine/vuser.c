@@ -8,6 +8,7 @@
 #include "synth/steps/call_media.h"
 #include "synth/steps/step.h"
 #include "synth/tls/tls_ctx.h"
+#include "synth/ucwa/ucwa_client.h"
 
 #include <event2/event.h>
 #include <stdio.h>
@@ -63,6 +64,8 @@ void vuser_cleanup(struct vuser *u)
     call_link_release(u);
     call_link_reap(u);
     drop_ua(u);
+    ucwa_session_free(u->ucwa);
+    u->ucwa = NULL;
     free(u->trace);
     u->trace = NULL;
 }

@@ -21,6 +21,7 @@ struct vuser_waiter {
 };
 struct dialog;
 struct call_media;
+struct ucwa_session;
 
 /* Bytes of SIP kept per call for the trace of a failed call. */
 #define VUSER_TRACE_MAX (64 * 1024)
@@ -68,6 +69,8 @@ struct vuser {
     void *call_ready_arg;
     struct step_run *run;     /* the step in progress, if any */
     bool busy;                /* in a journey */
+
+    struct ucwa_session *ucwa; /* UCWA steps: the user's session (token, application) */
 
     char *trace;              /* SIP messages of the current call */
     size_t trace_len;

@@ -11,6 +11,7 @@
 #include "synth/engine/journey.h"
 #include "synth/steps/call.h"
 #include "synth/steps/step.h"
+#include "synth/ucwa/ucwa_http.h"
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -318,6 +319,7 @@ void worker_cleanup(struct worker *w)
     free(w->users);
     if (w->arrival_timer)
         event_free(w->arrival_timer);
+    ucwa_http_free(w->ucwa_http); /* after the users: their sessions ride on it */
     media_tick_free(w->media_tick);
     if (w->stop_ev)
         event_free(w->stop_ev);

@@ -63,6 +63,7 @@ struct worker {
     int64_t first_arrival_us; /* intended time of arrival 0 */
     struct event *arrival_timer;
     struct media_tick *media_tick;    /* drives every stream of this worker */
+    struct ucwa_http *ucwa_http;      /* curl multi of the UCWA steps, made at the first */
     struct port_range_pool media_ports; /* the target's client ranges */
     struct event *stop_ev;    /* activated from another thread */
     bool stopping;            /* no new journeys; the active ones run to their end */

@@ -75,6 +75,14 @@ static void lab_target_um_check(const struct lab *lab, struct target_check *c)
         snprintf(c->names[c->name_count++], sizeof(c->names[0]), "%s", cfg->um_cert.san[i]);
 }
 
+/* The root clients discover the lab's UCWA through: its reverse proxy. */
+static void discover_url(const struct lab_endpoints *ep, char *out, size_t size)
+{
+    bool v6 = strchr(ep->host, ':') != NULL;
+    snprintf(out, size, "https://%s%s%s:%u/", v6 ? "[" : "", ep->host, v6 ? "]" : "",
+             ep->proxy_port);
+}
+
 int lab_target_fill(const struct lab *lab, struct target *t, struct synth_error *err)
 {
     const struct lab_config *cfg = lab_get_config(lab);
@@ -95,6 +103,10 @@ int lab_target_fill(const struct lab *lab, struct target *t, struct synth_error 
         return synth_error_set(err, SYNTH_ECONFIG, "lab: CA path too long for a target");
     snprintf(t->voicemail_uri, sizeof(t->voicemail_uri), "%s", LAB_VOICEMAIL_URI);
     snprintf(t->path, sizeof(t->path), "%s", LAB_TARGET_PATH_NOTE);
+    t->ucwa.enabled = true;
+    discover_url(&ep, t->ucwa.discover_url, sizeof(t->ucwa.discover_url));
+    t->ucwa.tls.verify = true;
+    snprintf(t->ucwa.tls.ca_file, sizeof(t->ucwa.tls.ca_file), "%s", lab_ca_file(lab));
     lab_target_um_check(lab, &t->checks[0]);
     t->check_count = 1;
 
@@ -168,6 +180,13 @@ static void write_yaml(FILE *f, const struct lab *lab)
     fprintf(f, "\n  count: %" PRIu32 "\n", cfg->user_count);
     fprintf(f, "media:\n  srtp: required\n  client_ports: {audio: %d-%d}\n",
             LAB_CLIENT_AUDIO_FIRST, LAB_CLIENT_AUDIO_LAST);
+    char url[TARGET_URI_MAX];
+    discover_url(&ep, url, sizeof(url));
+    fputs("ucwa:\n  discover_url: ", f);
+    yaml_quoted(f, url);
+    fputs("\n  tls:\n    ca_file: ", f);
+    yaml_quoted(f, lab_ca_file(lab));
+    fputc('\n', f);
     struct target_check um;
     lab_target_um_check(lab, &um);
     /* No client certificate: the lab keeps its Front End's key in memory;
@@ -194,8 +213,9 @@ static void write_yaml(FILE *f, const struct lab *lab)
             ep.udp_port, ep.tcp_port, ep.tls_port, ep.um_port, ep.edge_port);
     /* The web side: the UCWA service, and the proxy clients go through. */
     fprintf(f, "  ucwa_port: %u\n  proxy_port: %u\n", ep.ucwa_port, ep.proxy_port);
-    fprintf(f, "  ucwa_discover_url: \"https://%s%s%s:%u/\"\n", strchr(ep.host, ':') ? "[" : "",
-            ep.host, strchr(ep.host, ':') ? "]" : "", ep.proxy_port);
+    fputs("  ucwa_discover_url: ", f);
+    yaml_quoted(f, url);
+    fputc('\n', f);
     fputs("  fe_server_name: ", f);
     yaml_quoted(f, cfg->fe_cert.cn);
     fputs("\n  um_server_name: ", f);

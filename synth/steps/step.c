@@ -17,6 +17,12 @@ static const struct step_ops *ops_of(enum step_kind k)
     case STEP_UNREGISTER: return &step_unregister_ops;
     case STEP_WAIT: return &step_wait_ops;
     case STEP_DTMF: return &step_dtmf_ops;
+    case STEP_UCWA_DISCOVER:
+    case STEP_UCWA_TOKEN:
+    case STEP_UCWA_APPLICATION:
+    case STEP_UCWA_AVAILABLE:
+    case STEP_UCWA_EVENTS:
+    case STEP_UCWA_SIGNOUT: return &step_ucwa_ops;
     case STEP_KIND_COUNT: break;
     }
     return NULL;

@@ -85,6 +85,25 @@ static void defaults(void **state)
     assert_int_equal(s.load.via[0], ACCESS_INTERNAL);
 }
 
+static void ucwa_steps(void **state)
+{
+    static struct scenario s;
+    struct synth_error err = {{0}};
+    if (parse(&s, "name: x\nsteps: [ucwa.discover, ucwa.token, ucwa.application, ucwa.available,"
+                  " {ucwa.events: {pget_timeout: 5s}}, ucwa.signout]\n"
+                  "load: {users: 1, rate: 1, iterations: 1}\n"
+                  "thresholds:\n  steps.ucwa.token.latency_ms.p95: {warn: 1, crit: 2}\n",
+              &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(s.step_count, 6);
+    assert_int_equal(s.steps[1].kind, STEP_UCWA_TOKEN);
+    assert_int_equal(s.steps[4].duration_ms, 5000);
+    assert_int_equal(s.steps[4].timeout_ms, 20000); /* the P-GET's timeout + 15 s */
+    assert_true(scenario_has_ucwa(&s));
+    assert_false(scenario_has_media(&s));
+    assert_string_equal(step_kind_name(STEP_UCWA_SIGNOUT), "ucwa.signout");
+}
+
 static void load_via(void **state)
 {
     static struct scenario s;
@@ -135,8 +154,15 @@ static void errors_name_line_and_key(void **state)
 {
     static const struct bad_case cases[] = {
         {"name: x\nsteps:\n  - dance\nload: {users: 1, rate: 1, iterations: 1}\n",
-         "sc.yaml:3: steps[0]: expected a step: options, register, call, hangup, unregister, wait "
-         "or dtmf"},
+         "sc.yaml:3: steps[0]: expected a step: options, register, call, hangup, unregister, wait, "
+         "dtmf, ucwa.discover, ucwa.token, ucwa.application, ucwa.available, ucwa.events or "
+         "ucwa.signout"},
+        {"name: x\nsteps:\n  - ucwa.events: {pget_timeout: 3600s}\nload: {users: 1, rate: 1, iterations: 1}\n",
+         "sc.yaml:3: steps[0].ucwa.events.pget_timeout: between 1s and 1800s (the server's P-GET "
+         "range is 180-1800 s)"},
+        {"name: x\nsteps:\n  - ucwa.events: {pget_timeout: 30s, timeout: 10s}\n"
+         "load: {users: 1, rate: 1, iterations: 1}\n",
+         "sc.yaml:3: steps[0].ucwa.events.timeout: must be longer than pget_timeout (30000 ms)"},
         {"name: x\nsteps:\n  - call: {hold: 3}\nload: {users: 1, rate: 1, iterations: 1}\n",
          "sc.yaml:3: steps[0].call.hold: needs a unit (ms, s, m or h)"},
         {"name: x\nsteps:\n  - call: {hodl: 3s}\nload: {users: 1, rate: 1, iterations: 1}\n",
@@ -201,6 +227,7 @@ static void errors_name_line_and_key(void **state)
 static void shipped_scenarios_load(void **state)
 {
     static const char *const files[] = {"scenarios/voicemail.yaml", "scenarios/voicemail-edge.yaml",
+                                         "scenarios/ucwa-signin.yaml",
                                          "tests/integration/scenarios/short-call.yaml"};
     const char *src = getenv("SYNTH_SOURCE_DIR");
     if (!src)
@@ -236,6 +263,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(full_scenario),          cmocka_unit_test(defaults),
         cmocka_unit_test(call_media_keys),        cmocka_unit_test(load_via),
+        cmocka_unit_test(ucwa_steps),
         cmocka_unit_test(errors_name_line_and_key), cmocka_unit_test(shipped_scenarios_load),
         cmocka_unit_test(missing_file),           cmocka_unit_test(step_names),
     };
