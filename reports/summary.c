@@ -4,6 +4,7 @@
 
 #include "reports/event_json.h"
 #include "reports/report_file.h"
+#include "reports/survival_report.h"
 
 #include <errno.h>
 #include <math.h>
@@ -471,6 +472,8 @@ json_t *summary_build(const struct summary_input *in)
     rc |= set(o, "paths", paths_json(in));
     if (in->discovery)
         rc |= set(o, "discovery", json_deep_copy(in->discovery));
+    if (s->survival.n)
+        rc |= set(o, "survival", survival_json(&s->survival));
     rc |= set(o, "generator", generator_json(s));
     rc |= set(o, "thresholds", thresholds_json(in->scenario, s));
     rc |= set(o, "findings", findings_json(v));

@@ -7,6 +7,7 @@
 #include "reports/discovery_report.h"
 #include "reports/nagios.h"
 #include "reports/progress.h"
+#include "reports/survival_report.h"
 #include "reports/report_format.h"
 #include "reports/summary.h"
 #include "reports/terminal.h"
@@ -397,6 +398,7 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
                              "use more --workers, a lower rate, or more machines",
                              "journeys started %.1f ms late (p99 > %.0f ms)", lag_p99,
                              GENERATOR_LAG_LIMIT_MS);
+    survival_findings_evaluate(&v, &rc->total.survival);
     json_t *disc = NULL;
     if (rc->discovered) {
         discovery_findings_evaluate(&v, &rc->discovery, &rc->needs);

@@ -36,6 +36,7 @@ static const char *const step_names[STEP_KIND_COUNT] = {
     [STEP_UCWA_DISCOVER] = "ucwa.discover", [STEP_UCWA_TOKEN] = "ucwa.token",
     [STEP_UCWA_APPLICATION] = "ucwa.application", [STEP_UCWA_AVAILABLE] = "ucwa.available",
     [STEP_UCWA_EVENTS] = "ucwa.events", [STEP_UCWA_SIGNOUT] = "ucwa.signout",
+    [STEP_UCWA_SURVIVAL] = "ucwa.survival",
 };
 
 /* The P-GET's timeout when the scenario gives none, within the server range. */
@@ -55,7 +56,9 @@ static const char *const *step_keys(enum step_kind k)
     static const char *const wait[] = {"duration", NULL};
     static const char *const dtmf[] = {"keys", "tone", "pause", "timeout", NULL};
     static const char *const events[] = {"pget_timeout", "timeout", NULL};
+    static const char *const survival[] = {"intervals", "search", "probe", "timeout", NULL};
     switch (k) {
+    case STEP_UCWA_SURVIVAL: return survival;
     case STEP_DTMF: return dtmf;
     case STEP_UCWA_EVENTS: return events;
     case STEP_REGISTER: return reg;
@@ -111,7 +114,7 @@ static void step_defaults(struct scenario_step *st, enum step_kind k, unsigned l
 
 bool step_kind_is_ucwa(enum step_kind k)
 {
-    return k >= STEP_UCWA_DISCOVER && k <= STEP_UCWA_SIGNOUT;
+    return k >= STEP_UCWA_DISCOVER && k <= STEP_UCWA_SURVIVAL;
 }
 
 bool scenario_has_ucwa(const struct scenario *s)
@@ -162,6 +165,85 @@ static int load_keys(const struct ynode *params, struct scenario_step *st,
     for (const char *k = st->keys; rc == 0 && *k; k++)
         if (!strchr("0123456789*#ABCDabcd", *k))
             rc = ydoc_error(&n, err, "'%c' is not a DTMF key (0-9, *, #, A-D)", *k);
+    return rc;
+}
+
+static int load_intervals(const struct ynode *params, struct scenario_step *st,
+                          struct synth_error *err)
+{
+    struct ynode n, item;
+    if (!ydoc_get(params, "intervals", &n))
+        return 0;
+    size_t count = ydoc_is_seq(&n) ? ydoc_len(&n) : 0;
+    if (count == 0 || count > SCENARIO_INTERVALS_MAX)
+        return ydoc_error(&n, err, "expected a list of 1 to %d durations, e.g. [300s, 600s, 900s]",
+                          SCENARIO_INTERVALS_MAX);
+    for (size_t i = 0; i < count; i++) {
+        ydoc_seq_at(&n, i, &item);
+        int rc = ydoc_duration(&item, YDOC_UNIT_S, &st->intervals_s[i], err);
+        if (rc == 0 && (st->intervals_s[i] == 0 || st->intervals_s[i] > PGET_TIMEOUT_MAX_MS / 1000))
+            rc = ydoc_error(&item, err, "between 1s and 1800s");
+        if (rc == 0 && i && st->intervals_s[i] <= st->intervals_s[i - 1])
+            rc = ydoc_error(&item, err, "intervals go up: %u s after %u s", st->intervals_s[i],
+                            st->intervals_s[i - 1]);
+        if (rc != 0)
+            return rc;
+    }
+    st->interval_count = (uint32_t)count;
+    return 0;
+}
+
+static int load_search(const struct ynode *params, struct scenario_step *st,
+                       struct synth_error *err)
+{
+    static const char *const keys[] = {"min", "max", "resolution", NULL};
+    struct ynode n, v;
+    if (!ydoc_get(params, "search", &n))
+        return 0;
+    int rc = ydoc_map_check(&n, keys, err);
+    st->search_min_s = 1;
+    st->search_resolution_s = 1;
+    if (rc == 0)
+        rc = opt_duration(&n, "min", YDOC_UNIT_S, &st->search_min_s, err);
+    if (rc == 0)
+        rc = ydoc_require(&n, "max", &v, err);
+    if (rc == 0)
+        rc = ydoc_duration(&v, YDOC_UNIT_S, &st->search_max_s, err);
+    if (rc == 0)
+        rc = opt_duration(&n, "resolution", YDOC_UNIT_S, &st->search_resolution_s, err);
+    if (rc == 0 && (st->search_min_s == 0 || st->search_max_s <= st->search_min_s ||
+                    st->search_max_s > PGET_TIMEOUT_MAX_MS / 1000 || st->search_resolution_s == 0))
+        rc = ydoc_error(&n, err, "want 1s <= min < max <= 1800s and a resolution of 1s or more");
+    return rc;
+}
+
+/* ucwa.survival: intervals or search (one of them), probe pget|idle|both.
+ * The default deadline covers every round: a round lasts its longest
+ * interval, and a search needs about log4(range / resolution) of them. */
+static int load_survival(const struct ynode *params, struct scenario_step *st,
+                         struct synth_error *err)
+{
+    static const char *const probe_names[] = {"pget", "idle", "both"};
+    struct ynode n;
+    int rc = load_intervals(params, st, err);
+    if (rc == 0)
+        rc = load_search(params, st, err);
+    if (rc == 0 && (st->interval_count > 0) == (st->search_max_s > 0))
+        rc = ydoc_error(params, err, "give intervals: [...] or search: {min, max, resolution}");
+    int p = 2;
+    if (rc == 0 && ydoc_get(params, "probe", &n))
+        rc = ydoc_enum(&n, probe_names, 3, &p, err);
+    st->probes = p == 0 ? SCENARIO_PROBE_PGET : p == 1 ? SCENARIO_PROBE_IDLE
+                                                       : SCENARIO_PROBE_PGET | SCENARIO_PROBE_IDLE;
+    if (rc == 0 && !ydoc_get(params, "timeout", &n)) {
+        uint32_t longest = st->interval_count ? st->intervals_s[st->interval_count - 1]
+                                              : st->search_max_s;
+        uint32_t rounds = 1;
+        for (uint32_t span = st->search_max_s - st->search_min_s;
+             st->search_max_s && span > st->search_resolution_s && rounds < 12; span /= 4)
+            rounds++;
+        st->timeout_ms = (longest * rounds + 60) * 1000;
+    }
     return rc;
 }
 
@@ -226,6 +308,8 @@ static int step_params(const struct ynode *params, struct scenario_step *st,
     }
     if (rc == 0 && st->kind == STEP_UCWA_EVENTS)
         rc = load_pget(params, st, err);
+    if (rc == 0 && st->kind == STEP_UCWA_SURVIVAL)
+        rc = load_survival(params, st, err);
     if (rc == 0 && ydoc_get(params, "timeout", &n) && st->timeout_ms == 0)
         rc = ydoc_error(&n, err, "must be more than 0 (every wait has a deadline)");
     if (rc == 0 && ydoc_get(params, "expires", &n) && st->expires_s < 60)
@@ -239,8 +323,8 @@ static int load_step(const struct ynode *item, struct scenario_step *st,
 {
     static const char hint[] =
         "expected a step: options, register, call, hangup, unregister, wait, dtmf, "
-        "ucwa.discover, ucwa.token, ucwa.application, ucwa.available, ucwa.events or "
-        "ucwa.signout";
+        "ucwa.discover, ucwa.token, ucwa.application, ucwa.available, ucwa.events, "
+        "ucwa.signout or ucwa.survival";
     char name[32];
     struct ynode params = {0};
     enum step_kind k;
@@ -253,6 +337,8 @@ static int load_step(const struct ynode *item, struct scenario_step *st,
             return ydoc_error(item, err, "wait needs a duration: - wait: {duration: 5s}");
         if (k == STEP_DTMF)
             return ydoc_error(item, err, "dtmf needs keys: - dtmf: {keys: \"1234#\"}");
+        if (k == STEP_UCWA_SURVIVAL)
+            return ydoc_error(item, err, "ucwa.survival needs intervals: [...] or search: {...}");
         return 0;
     }
     if (!ydoc_is_map(item) || ydoc_len(item) != 1)
@@ -269,6 +355,8 @@ static int load_step(const struct ynode *item, struct scenario_step *st,
             return ydoc_error(&params, err, "wait needs a duration: - wait: {duration: 5s}");
         if (k == STEP_DTMF)
             return ydoc_error(&params, err, "dtmf needs keys: - dtmf: {keys: \"1234#\"}");
+        if (k == STEP_UCWA_SURVIVAL)
+            return ydoc_error(&params, err, "ucwa.survival needs intervals: [...] or search: {...}");
         return 0;
     }
     return step_params(&params, st, err);

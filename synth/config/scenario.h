@@ -12,6 +12,10 @@
 #define SCENARIO_STEPS_MAX 64
 #define SCENARIO_THRESHOLDS_MAX 32
 #define SCENARIO_NAME_MAX 128
+/* Intervals of a survival ladder (300, 600, 900, 1200, 1800 s and a few more). */
+#define SCENARIO_INTERVALS_MAX 16
+#define SCENARIO_PROBE_PGET 1u
+#define SCENARIO_PROBE_IDLE 2u
 
 enum step_kind {
     STEP_OPTIONS,    /* SIP OPTIONS ping to the registrar */
@@ -28,6 +32,7 @@ enum step_kind {
     STEP_UCWA_AVAILABLE,   /* makeMeAvailable */
     STEP_UCWA_EVENTS,      /* one P-GET on the event channel, until a batch or its timeout */
     STEP_UCWA_SIGNOUT,     /* DELETE the application */
+    STEP_UCWA_SURVIVAL,    /* sessions held idle for growing intervals: the idle timeout */
     STEP_KIND_COUNT,
 };
 
@@ -59,6 +64,12 @@ struct scenario_step {
     char keys[33];                   /* "1234#" */
     uint32_t tone_ms;                /* each key, default 100 */
     uint32_t pause_ms;               /* between keys, default 100 */
+    /* ucwa.survival: a ladder of intervals, or a search between min and
+     * max to within resolution; probes SURVIVAL_PGET/IDLE as a bit mask. */
+    uint32_t intervals_s[SCENARIO_INTERVALS_MAX];
+    uint32_t interval_count;
+    uint32_t search_min_s, search_max_s, search_resolution_s; /* max 0 = no search */
+    uint8_t probes;
     uint32_t line;        /* line in the scenario file, for messages */
 };
 

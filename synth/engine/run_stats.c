@@ -56,6 +56,7 @@ void run_stats_init(struct run_stats *s)
 
 void run_stats_free(struct run_stats *s)
 {
+    survival_log_free(&s->survival);
     free(s->timeline);
     s->timeline = NULL;
     s->timeline_len = 0;
@@ -232,6 +233,8 @@ int run_stats_merge(struct run_stats *dst, const struct run_stats *src)
     int err = timeline_reserve(dst, src->timeline_len);
     if (err)
         return err;
+    /* Survival probes are few; a failed append loses only some of them. */
+    err = survival_log_merge(&dst->survival, &src->survival);
 
     for (int k = 0; k < STEP_KIND_COUNT; k++)
         step_stats_merge(&dst->steps[k], &src->steps[k]);
@@ -260,7 +263,7 @@ int run_stats_merge(struct run_stats *dst, const struct run_stats *src)
     }
     if (src->duration_us > dst->duration_us)
         dst->duration_us = src->duration_us;
-    return 0;
+    return err;
 }
 
 uint64_t run_stats_attempts(const struct run_stats *s)

@@ -6,6 +6,7 @@
 
 #include "synth/engine/media_stats.h"
 #include "synth/engine/step_result.h"
+#include "synth/engine/survival.h"
 #include "synth/metrics/histogram.h"
 
 #include <stddef.h>
@@ -56,6 +57,7 @@ struct run_stats {
     struct hist pdd;   /* INVITE → first 18x, µs */
     struct hist lag;   /* generator lag: actual - intended journey start, µs */
     struct media_stats media; /* the calls' audio */
+    struct survival_log survival; /* ucwa.survival probes */
     struct timeline_sec *timeline; /* index = second since run start */
     size_t timeline_len;
     size_t timeline_cap; /* seconds allocated; grows by RUN_TIMELINE_CHUNK_SECONDS */

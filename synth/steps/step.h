@@ -28,6 +28,7 @@ struct step_run {
     struct event *timer;        /* a second timer for the step's own use */
     struct sip_ctrans *ctrans;  /* the transaction in flight, if any */
     int state;                  /* the kind's own enum */
+    void *ctx;                  /* the kind's own state, freed by the kind before it finishes */
     uint32_t attempts;          /* auth retries, redirects */
     step_done_h *done;
     void *arg;
@@ -56,6 +57,7 @@ int64_t step_now_us(const struct step_run *run);
 
 /* The kinds. */
 extern const struct step_ops step_options_ops, step_register_ops, step_unregister_ops,
-    step_call_ops, step_hangup_ops, step_wait_ops, step_dtmf_ops, step_ucwa_ops;
+    step_call_ops, step_hangup_ops, step_wait_ops, step_dtmf_ops, step_ucwa_ops,
+    step_ucwa_survival_ops;
 
 #endif

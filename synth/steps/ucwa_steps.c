@@ -2,10 +2,10 @@
  * (synth/ucwa/ucwa_client.h), made on the worker's loop; the session lives
  * with the user across steps (the token and the application are its state).
  * summary.json names them ucwa.discover ... ucwa.signout. */
-#include "step.h"
+#include "ucwa_steps.h"
 
+#include "step.h"
 #include "synth/engine/worker.h"
-#include "synth/ucwa/ucwa_client.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +62,23 @@ static bool on_events(int err, const struct ucwa_result *r, const struct ucwa_ev
     return false;
 }
 
+void ucwa_step_session_opts(const struct vuser *u, uint32_t timeout_ms,
+                            struct ucwa_session_opts *o)
+{
+    const struct target_ucwa *tu = &u->w->plan->target->ucwa;
+    /* UCWA signs in with the user's UPN-style name: the SIP URI without "sip:". */
+    const char *name = u->id->uri;
+    name += strncmp(name, "sip:", 4) == 0 ? 4 : strncmp(name, "sips:", 5) == 0 ? 5 : 0;
+    ucwa_session_opts_defaults(o);
+    o->discover_url = tu->discover_url;
+    o->username = name;
+    o->password = u->id->password;
+    o->ca_file = tu->tls.ca_file[0] ? tu->tls.ca_file : NULL;
+    o->verify = tu->tls.verify;
+    if (timeout_ms)
+        o->timeout_ms = timeout_ms;
+}
+
 /* The user's session, made at its first UCWA step. */
 static int session_of(struct step_run *run, struct ucwa_session **out, struct synth_error *err)
 {
@@ -79,20 +96,8 @@ static int session_of(struct step_run *run, struct ucwa_session **out, struct sy
         if (rc != 0)
             return rc;
     }
-    /* UCWA signs in with the user's UPN-style name: the SIP URI without "sip:". */
-    const char *name = u->id->uri;
-    if (strncmp(name, "sip:", 4) == 0)
-        name += 4;
-    else if (strncmp(name, "sips:", 5) == 0)
-        name += 5;
     struct ucwa_session_opts o;
-    ucwa_session_opts_defaults(&o);
-    o.discover_url = tu->discover_url;
-    o.username = name;
-    o.password = u->id->password;
-    o.ca_file = tu->tls.ca_file[0] ? tu->tls.ca_file : NULL;
-    o.verify = tu->tls.verify;
-    o.timeout_ms = run->cfg->timeout_ms;
+    ucwa_step_session_opts(u, run->cfg->timeout_ms, &o);
     int rc = ucwa_session_new(&u->ucwa, w->ucwa_http, &o, err);
     if (rc == 0)
         *out = u->ucwa;

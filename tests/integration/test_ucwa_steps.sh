@@ -63,3 +63,27 @@ rc=0; "$SYNTH" run "$SRC/scenarios/ucwa-signin.yaml" --target "$T/lab.yaml" --ou
     >"$T/wt.out" 2>&1 || rc=$?
 [ $rc -eq 0 ] || fail "the written target's ucwa: exit $rc: $(tail -10 "$T/wt.out")"
 ok "the target synth lab --write-target writes signs in over UCWA"
+
+# 5. Survival: the lab's proxy cuts at 6 s. The search finds it within 1 s
+#    for both probes: the held P-GET gets the proxy's 504, the idle
+#    connection is closed; the finding recommends >= 1200 s.
+rc=0; "$SYNTH" run "$SRC/scenarios/ucwa-survival.yaml" --lab --fault proxy_idle_timeout_s=6 \
+    --out "$T/sv" --quiet >"$T/sv.out" 2>&1 || rc=$?
+[ $rc -eq 1 ] || fail "survival at 6 s: exit $rc, want 1 (warning): $(tail -20 "$T/sv.out")"
+S="$T/sv/summary.json"
+for probe in pget idle; do
+    assert_json "$S" "[.survival[] | select(.probe == \"$probe\")][0] | .session == \"ucwa\" and (.estimated_timeout_s - 6 | fabs) <= 1 and .uncertainty_s <= 1" "$probe probe: timeout estimated within 1 s of the proxy's 6 s"
+done
+assert_json "$S" '[.survival[] | select(.probe == "pget") | .intervals[] | select(.survived | not) | .died_how] | all(. == "proxy-504")' "held P-GETs died by the proxy's 504"
+assert_json "$S" '[.survival[] | select(.probe == "idle") | .intervals[] | select(.survived | not) | .died_how] | all(. == "closed")' "idle connections died closed"
+assert_json "$S" '[.findings[] | select(.id == "proxy-idle-timeout-short") | .evidence] | length == 2 and all(contains(">= 1200 s"))' "proxy-idle-timeout-short for both, with the recommendation"
+# A healthy proxy (1800 s): everything probed survives, no finding.
+cat >"$T/healthy.yaml" <<SCN
+name: survival-healthy
+steps:
+  - ucwa.survival: {intervals: [1s, 3s], probe: both}
+load: {users: 1, rate: 1, iterations: 1}
+SCN
+rc=0; "$SYNTH" run "$T/healthy.yaml" --lab --out "$T/hv" --quiet >"$T/hv.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "healthy survival: exit $rc: $(tail -20 "$T/hv.out")"
+assert_json "$T/hv/summary.json" '([.survival[].intervals[].survived] | length == 4 and all(.)) and ([.findings[]] | length == 0) and (.survival[0].estimated_timeout_s == null)' "healthy proxy: 3 s survived both ways, no estimate, no finding"

@@ -374,7 +374,7 @@ static void test_metric_names(void **state)
 {
     struct run_stats full, empty;
     char name[RUN_METRIC_NAME_MAX];
-    char seen[160][RUN_METRIC_NAME_MAX];
+    char seen[320][RUN_METRIC_NAME_MAX];
     size_t n = 0;
     double v;
 
@@ -402,7 +402,7 @@ static void test_metric_names(void **state)
     assert_int_equal(run_stats_add_start(&full, 0, 3 * MS), 0);
 
     for (size_t i = 0; run_stats_metric_name(i, name, sizeof(name)) == 0; i++) {
-        assert_true(n < 160);
+        assert_true(n < 320);
         for (size_t j = 0; j < n; j++)
             assert_string_not_equal(seen[j], name);
         strcpy(seen[n++], name);

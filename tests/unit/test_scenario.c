@@ -155,8 +155,13 @@ static void errors_name_line_and_key(void **state)
     static const struct bad_case cases[] = {
         {"name: x\nsteps:\n  - dance\nload: {users: 1, rate: 1, iterations: 1}\n",
          "sc.yaml:3: steps[0]: expected a step: options, register, call, hangup, unregister, wait, "
-         "dtmf, ucwa.discover, ucwa.token, ucwa.application, ucwa.available, ucwa.events or "
-         "ucwa.signout"},
+         "dtmf, ucwa.discover, ucwa.token, ucwa.application, ucwa.available, ucwa.events, "
+         "ucwa.signout or ucwa.survival"},
+        {"name: x\nsteps: [ucwa.survival]\nload: {users: 1, rate: 1, iterations: 1}\n",
+         "sc.yaml:2: steps[0]: ucwa.survival needs intervals: [...] or search: {...}"},
+        {"name: x\nsteps:\n  - ucwa.survival: {intervals: [600s, 300s]}\n"
+         "load: {users: 1, rate: 1, iterations: 1}\n",
+         "sc.yaml:3: steps[0].ucwa.survival.intervals[1]: intervals go up: 300 s after 600 s"},
         {"name: x\nsteps:\n  - ucwa.events: {pget_timeout: 3600s}\nload: {users: 1, rate: 1, iterations: 1}\n",
          "sc.yaml:3: steps[0].ucwa.events.pget_timeout: between 1s and 1800s (the server's P-GET "
          "range is 180-1800 s)"},

@@ -1,0 +1,27 @@
+/* Session survival in the results (issue #5): summary.json "survival" (per
+ * session kind and probe, each interval with how many probes survived and
+ * how the others died, and the estimated idle timeout) and the finding
+ * proxy-idle-timeout-short with the field's recommendation. */
+#ifndef SYNTH_REPORTS_SURVIVAL_REPORT_H
+#define SYNTH_REPORTS_SURVIVAL_REPORT_H
+
+#include "reports/verdict.h"
+#include "synth/engine/survival.h"
+
+#include <jansson.h>
+
+/* Shorter idle timeouts sign mobile users out: the field recommends at
+ * least 1200 s on reverse proxies and firewalls, 1800 s preferred. */
+#define SURVIVAL_RECOMMENDED_S 1200
+#define SURVIVAL_PREFERRED_S 1800
+
+/* [{session: "ucwa", probe: "pget"|"idle", intervals: [{idle_s, survived,
+ * probes, survived_count, died_how}], estimated_timeout_s, uncertainty_s}];
+ * null when nothing was probed. New reference, NULL on ENOMEM. */
+json_t *survival_json(const struct survival_log *l);
+
+/* proxy-idle-timeout-short (warning) for each probe kind whose estimate is
+ * below SURVIVAL_RECOMMENDED_S. */
+int survival_findings_evaluate(struct verdict *v, const struct survival_log *l);
+
+#endif
