@@ -356,7 +356,7 @@ static int write_reports(const struct run_ctx *rc, const json_t *summary,
     for (size_t i = 0; i < rc->args.report_count; i++) {
         const struct report_format *f = rc->args.reports[i];
         snprintf(path, sizeof(path), "%s/%s", rc->args.t.out_dir, f->file_name);
-        int r = report_file_write(path, f->write, summary, err);
+        int r = report_format_write(f, path, summary, rc->args.t.out_dir, err);
         if (r != 0)
             return r;
     }
