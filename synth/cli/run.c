@@ -106,7 +106,7 @@ static int parse_args(struct run_args *a, int argc, char **argv)
                 return EXIT_UNKNOWN;
             }
             for (size_t i = 0; i < a->report_count; i++) {
-                if (!a->reports[i]->write) {
+                if (!a->reports[i]->write && !a->reports[i]->write_dir) {
                     fprintf(stderr, "synth run: --report %s: not yet implemented\n",
                             a->reports[i]->name);
                     return EXIT_UNKNOWN;

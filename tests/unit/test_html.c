@@ -174,7 +174,7 @@ static void test_sections(void **state)
     assert_null(strstr(page, "id=\"worst\""));
     assert_null(strstr(page, "id=\"media\""));
     assert_non_null(strstr(page, "charts unavailable: Chart.js not readable at /nonexistent"));
-    /* From the timeline: two charts; failures by class: a third. */
+    /* From the timeline (it has a call): two charts; failures by class: a third. */
     assert_non_null(strstr(page, "id=\"chart-2\""));
     assert_null(strstr(page, "id=\"chart-3\""));
     free(page);
