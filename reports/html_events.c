@@ -159,9 +159,27 @@ int html_events_add(const json_t *ev, size_t line, void *arg)
     return 0;
 }
 
+/* Lines positively known to be of no use: a later step of a journey
+ * (step_index > 0) that is not a call and did not fail. event_json writes
+ * compact JSON, and a quote inside a string value is escaped, so these
+ * texts can only be the event's own keys; any other spelling is parsed. */
+static bool skip_line(const char *line, size_t len, void *arg)
+{
+    static const char *const later_steps[] = {"\"step\":\"hangup\"", "\"step\":\"unregister\"",
+                                              "\"step\":\"wait\"", "\"step\":\"options\""};
+    (void)arg;
+    (void)len;
+    if (!strstr(line, "\"outcome\":\"ok\"") || strstr(line, "\"step_index\":0,"))
+        return false;
+    for (size_t i = 0; i < sizeof(later_steps) / sizeof(later_steps[0]); i++)
+        if (strstr(line, later_steps[i]))
+            return true;
+    return false;
+}
+
 int html_events_read(struct html_events *e, const char *path, struct synth_error *err)
 {
-    int rc = events_read(path, html_events_add, e, &e->read, err);
+    int rc = events_read_filtered(path, skip_line, html_events_add, e, &e->read, err);
     if (rc == SYNTH_ENOMEM && e->oom)
         rc = synth_error_set(err, rc, "%s: out of memory for the time series", path);
     html_worst_finish(&e->worst);

@@ -247,6 +247,11 @@ static void test_worst_calls(void **state)
                   "OK");
         fputs(line, f);
     }
+    /* Of no use to the page: left unparsed. A failed hangup is parsed. */
+    fputs("{\"ts\":\"2026-12-02T20:37:11.000Z\",\"step\":\"hangup\",\"step_index\":2,"
+          "\"outcome\":\"ok\",\"duration_ms\":1}\n", f);
+    fputs("{\"ts\":\"2026-12-02T20:37:11.000Z\",\"step\":\"hangup\",\"step_index\":2,"
+          "\"outcome\":\"failed\",\"class\":\"timeout\",\"duration_ms\":1}\n", f);
     fclose(f);
     mkdir(strcat(strcpy(line, t.path), "/traces"), 0755);
     write_file(t.path, "traces/call07.txt", "INVITE ...");
@@ -271,8 +276,11 @@ static void test_worst_calls(void **state)
     assert_true(w->rows[HTML_WORST_MOS][4].mos == 3.1);
     for (size_t i = 0; i < 5; i++)
         assert_string_not_equal(w->rows[HTML_WORST_MOS][i].call_id, "call07");
-    assert_int_equal(w->n[HTML_WORST_FAILED], 1);
+    assert_int_equal(w->n[HTML_WORST_FAILED], 2);
     assert_string_equal(w->rows[HTML_WORST_FAILED][0].klass, "connected-no-media");
+    assert_string_equal(w->rows[HTML_WORST_FAILED][1].klass, "timeout");
+    assert_int_equal(e->read.skipped, 1);
+    assert_int_equal(e->read.events, 41);
     /* 40 calls in the seconds 10, 11 and 12 after a start at :10.000. */
     assert_int_equal(e->calls, 40);
     assert_int_equal(e->width_s, 1);
