@@ -118,7 +118,19 @@ check_page chk "$T/chk/report.html" OK 0
 grep -q '<canvas' "$T/chk/report.html" && fail "check: call charts for a run without calls"
 ok "check: certificate table and rules"
 
-# 4. Without Chart.js the page still renders its tables and says why.
+# 4. A summary with a session-survival curve (UCWA idle probes; the shape
+# summary.json "survival" will have): its chart drawn and its assessment.
+mkdir -p "$T/surv"
+jq '.survival = [{"session": "ucwa", "intervals": [{"idle_s": 300, "survived": true},
+      {"idle_s": 600, "survived": true}, {"idle_s": 900, "survived": false, "died_how": "504"}],
+      "estimated_timeout_s": 750, "uncertainty_s": 150}]' "$T/ok/summary.json" >"$T/surv/summary.json"
+"$SYNTH" report "$T/surv" --html "$T/surv/report.html" || fail "synth report --html with survival"
+check_page surv "$T/surv/report.html" OK 1
+grep -q 'session survival by idle time' "$T/surv/report.html" || fail "survival: no chart"
+grep -q 'below 1200 s' "$T/surv/report.html" || fail "survival: no assessment of a 750 s timeout"
+ok "survival: curve and assessment"
+
+# 5. Without Chart.js the page still renders its tables and says why.
 SYNTH_CHARTJS=/nonexistent/chart.min.js "$SYNTH" report "$T/ok" --html "$T/nochart.html" ||
     fail "report without Chart.js"
 grep -q 'charts unavailable' "$T/nochart.html" || fail "no 'charts unavailable' without Chart.js"
