@@ -81,10 +81,10 @@ static void call_line(char *buf, size_t size, int user, double setup, double mos
              "%s\"duration_ms\":10,\"start_lag_ms\":0.1,\"sip_status\":200,\"sip_reason\":"
              "\"%s\",\"call_id\":\"%s\",\"setup_ms\":%g,\"pdd_ms\":%g,\"answered\":true,"
              "\"media\":{\"flowed\":%s,\"mos\":%g,\"loss_pct\":0,\"jitter_ms\":1.5,"
-             "\"first_media_ms\":20}}\n",
+             "\"first_media_ms\":20,\"audio_file\":\"audio/%s.wav\"}}\n",
              user % 3, user, user, failed ? "failed" : "ok",
              failed ? "\"class\":\"connected-no-media\",\"detail\":\"no media " EVIL "\"," : "",
-             reason, call_id, setup, setup, failed ? "false" : "true", mos);
+             reason, call_id, setup, setup, failed ? "false" : "true", mos, call_id);
 }
 
 /* Escaping: a reason phrase and a finding carrying "</script><img ...>"
@@ -255,6 +255,8 @@ static void test_worst_calls(void **state)
     fclose(f);
     mkdir(strcat(strcpy(line, t.path), "/traces"), 0755);
     write_file(t.path, "traces/call07.txt", "INVITE ...");
+    mkdir(strcat(strcpy(line, t.path), "/audio"), 0755);
+    write_file(t.path, "audio/call07.wav", "RIFF");
 
     struct html_events *e = html_events_new(1796243830000, 10, 5);
     struct synth_error err = {{0}};
@@ -296,6 +298,8 @@ static void test_worst_calls(void **state)
     /* In the failed table, and among the 25 slowest setups too. */
     assert_int_equal(count(page, "<a href=\"traces/call07.txt\">SIP trace</a>"), 2);
     assert_null(strstr(page, "traces/call27.txt"));
+    assert_int_equal(count(page, "<a href=\"audio/call07.wav\">audio</a>"), 2);
+    assert_null(strstr(page, "audio/call27.wav"));
     free(page);
     tmpdir_remove(&t);
     json_decref(doc);
