@@ -577,7 +577,9 @@ static const char page_css[] =
     ".chart{display:inline-block;margin:.5em 1em .5em 0}figcaption{text-align:center}"
     ".note{color:#a40}";
 
-/* The page's own script: sortable tables, then the charts. Every canvas
+/* The page's own script: sortable tables (a click on a header; the URL
+ * fragment #sort=TABLE:COLUMN[:desc] sorts one on opening, so a sorted view
+ * can be linked), then the charts. Every canvas
  * gets data-drawn = the number of painted pixels sampled after Chart.js
  * drew it, which a headless browser's --dump-dom shows (the test reads it). */
 static const char page_js[] =
@@ -592,6 +594,8 @@ static const char page_js[] =
     "var r=Array.prototype.slice.call(b.rows);r.sort(function(x,y){var p=key(x.cells[c]),q=key(y.cells[c]);"
     "if(typeof p!==typeof q){p=String(p);q=String(q);}return(p<q?-1:p>q?1:0)*d;});"
     "r.forEach(function(x){b.appendChild(x);});});});\n"
+    "var m=/^#sort=([\\w-]+):(\\d+)(:desc)?$/.exec(location.hash);if(m){"
+    "var h=document.querySelectorAll('#'+m[1]+' th')[+m[2]];if(h){h.click();if(m[3])h.click();}}\n"
     "var data=JSON.parse(document.getElementById('synth-data').textContent);\n"
     "if(typeof Chart==='undefined'){var n=document.getElementById('charts-note');"
     "if(n)n.hidden=false;return;}\n"

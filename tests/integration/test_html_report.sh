@@ -104,6 +104,27 @@ if not re.search(r'<figcaption>failures by class', dom):
     sys.exit("no failures-by-class chart")
 print("ok: failing run: findings first (%s), failures chart" % first.group(2))
 PY
+# Tables sort: the slowest-setup table opened sorted by its setup column
+# (the page's #sort=TABLE:COLUMN[:desc] fragment clicks that header).
+chrome bad-sort "$T/bad/report.html#sort=t-worst-setup:6" --dump-dom >"$T/bad-sort.dom" ||
+    fail "chromium --dump-dom #sort failed"
+chrome bad-sort "$T/bad/report.html#sort=t-worst-setup:6:desc" --dump-dom >"$T/bad-sort-desc.dom" ||
+    fail "chromium --dump-dom #sort:desc failed"
+python3 - "$T/bad-sort.dom" "$T/bad-sort-desc.dom" <<'PY' || fail "tables do not sort"
+import re, sys
+for path, want in ((sys.argv[1], "ascending"), (sys.argv[2], "descending")):
+    dom = open(path).read()
+    table = re.search(r'<table class="sortable" id="t-worst-setup">(.*?)</table>', dom, re.S).group(1)
+    if 'aria-sort="%s"' % want not in table:
+        sys.exit("%s: no header marked %s" % (path, want))
+    # The setup cell is each row's first numeric one (data-v).
+    body = table.split("<tbody>")[1]
+    v = [float(re.search(r'data-v="([^"]+)"', row).group(1))
+         for row in re.findall(r'<tr>(.*?)</tr>', body, re.S)]
+    if len(v) < 2 or v != sorted(v, reverse=want == "descending"):
+        sys.exit("%s: setup column not %s: %s" % (path, want, v))
+print("ok: the slowest-setup table sorts both ways (%d rows)" % len(v))
+PY
 trace=$(grep -o 'href="traces/[0-9a-f]*\.txt"' "$T/bad/report.html" | head -1 | sed 's/href="//; s/"$//')
 [ -n "$trace" ] && [ -s "$T/bad/$trace" ] || fail "failing run: no link to an existing SIP trace"
 ok "failing run: failed calls link their SIP trace ($trace)"
