@@ -12,6 +12,12 @@
 int events_read(const char *path, events_read_fn fn, void *arg, struct events_read_result *res,
                 struct synth_error *err)
 {
+    return events_read_filtered(path, NULL, fn, arg, res, err);
+}
+
+int events_read_filtered(const char *path, events_skip_fn skip, events_read_fn fn, void *arg,
+                         struct events_read_result *res, struct synth_error *err)
+{
     /* A line, its newline and fgets' NUL; one byte more tells "too long". */
     const size_t cap = EVENT_JSON_LINE_MAX + 2;
     char *buf = NULL;
@@ -38,6 +44,10 @@ int events_read(const char *path, events_read_fn fn, void *arg, struct events_re
             rc = synth_error_set(err, SYNTH_EPARSE, "%s:%zu: line longer than %zu bytes", path,
                                  line, (size_t)EVENT_JSON_LINE_MAX);
             goto out;
+        }
+        if (newline && skip && skip(buf, len, arg)) {
+            res->skipped++;
+            continue;
         }
         json_t *ev = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!json_is_object(ev)) {

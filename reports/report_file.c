@@ -20,9 +20,22 @@ static int name_path(struct synth_error *err, int rc, const char *path)
     return synth_error_set(err, rc, "cannot write %s: %s", path, why);
 }
 
+/* The writer to run: one of the two shapes. */
+struct writer {
+    report_writer_fn fn;
+    report_dir_writer_fn dir_fn;
+    const char *dir;
+};
+
+static int run_writer(const struct writer *w, FILE *f, const json_t *summary,
+                      struct synth_error *err)
+{
+    return w->dir_fn ? w->dir_fn(f, summary, w->dir, err) : w->fn(f, summary, err);
+}
+
 /* Straight into path, for what a rename would replace instead of write:
  * "-" (stdout), /dev/stdout, a FIFO, a symbolic link. */
-static int write_through(const char *path, report_writer_fn fn, const json_t *summary,
+static int write_through(const char *path, const struct writer *fn, const json_t *summary,
                          struct synth_error *err)
 {
     bool std = strcmp(path, "-") == 0;
@@ -31,7 +44,7 @@ static int write_through(const char *path, report_writer_fn fn, const json_t *su
 
     if (!f)
         return synth_error_set(err, SYNTH_EIO, "cannot write %s: %s", path, strerror(errno));
-    rc = fn(f, summary, err);
+    rc = run_writer(fn, f, summary, err);
     if (rc)
         rc = name_path(err, rc, path);
     else if (fflush(f) != 0 || ferror(f)) {
@@ -42,8 +55,8 @@ static int write_through(const char *path, report_writer_fn fn, const json_t *su
     return rc;
 }
 
-int report_file_write(const char *path, report_writer_fn fn, const json_t *summary,
-                      struct synth_error *err)
+static int write_atomic(const char *path, const struct writer *fn, const json_t *summary,
+                        struct synth_error *err)
 {
     struct stat st;
     if (strcmp(path, "-") == 0 || (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)))
@@ -62,7 +75,7 @@ int report_file_write(const char *path, report_writer_fn fn, const json_t *summa
         rc = synth_error_set(err, SYNTH_EIO, "cannot write %s: %s", tmp, strerror(errno));
         goto out;
     }
-    rc = fn(f, summary, err);
+    rc = run_writer(fn, f, summary, err);
     if (rc) {
         rc = name_path(err, rc, path);
         goto out;
@@ -88,4 +101,18 @@ out:
         unlink(tmp);
     free(tmp);
     return rc;
+}
+
+int report_file_write(const char *path, report_writer_fn fn, const json_t *summary,
+                      struct synth_error *err)
+{
+    const struct writer w = {.fn = fn};
+    return write_atomic(path, &w, summary, err);
+}
+
+int report_file_write_dir(const char *path, report_dir_writer_fn fn, const json_t *summary,
+                          const char *dir, struct synth_error *err)
+{
+    const struct writer w = {.dir_fn = fn, .dir = dir};
+    return write_atomic(path, &w, summary, err);
 }

@@ -14,6 +14,11 @@
  * this shape, so the CLI drives them all through one table. */
 typedef int (*report_writer_fn)(FILE *out, const json_t *summary, struct synth_error *err);
 
+/* A writer that also reads the results directory dir (its events.jsonl,
+ * traces/): the HTML report. */
+typedef int (*report_dir_writer_fn)(FILE *out, const json_t *summary, const char *dir,
+                                    struct synth_error *err);
+
 /* Runs fn into "<path>.tmp.<pid>" and renames it to path. On any failure the
  * temporary file is removed and path is left as it was. A path that a rename
  * would replace rather than write ("-" for stdout, /dev/stdout, a FIFO, a
@@ -21,5 +26,9 @@ typedef int (*report_writer_fn)(FILE *out, const json_t *summary, struct synth_e
  * SYNTH_EIO ("cannot write <path>: <reason>") or what fn returned. */
 int report_file_write(const char *path, report_writer_fn fn, const json_t *summary,
                       struct synth_error *err);
+
+/* report_file_write for a writer of the results directory dir. */
+int report_file_write_dir(const char *path, report_dir_writer_fn fn, const json_t *summary,
+                          const char *dir, struct synth_error *err);
 
 #endif

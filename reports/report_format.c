@@ -2,6 +2,7 @@
 #include "report_format.h"
 
 #include "reports/csv_report.h"
+#include "reports/html.h"
 #include "reports/junit.h"
 #include "reports/prometheus.h"
 
@@ -9,10 +10,10 @@
 #include <string.h>
 
 static const struct report_format formats[] = {
-    {"junit", "report.xml", junit_write},
-    {"prom", "metrics.prom", prometheus_write},
-    {"csv", "stats.csv", csv_report_write},
-    {"html", "report.html", NULL}, /* issue #6, part 2 */
+    {"junit", "report.xml", junit_write, NULL},
+    {"prom", "metrics.prom", prometheus_write, NULL},
+    {"csv", "stats.csv", csv_report_write, NULL},
+    {"html", "report.html", NULL, html_write_dir},
 };
 #define FORMAT_COUNT (sizeof(formats) / sizeof(formats[0]))
 
@@ -22,6 +23,14 @@ const struct report_format *report_format_find(const char *name, size_t len)
         if (strlen(formats[i].name) == len && strncmp(formats[i].name, name, len) == 0)
             return &formats[i];
     return NULL;
+}
+
+int report_format_write(const struct report_format *f, const char *path, const json_t *summary,
+                        const char *dir, struct synth_error *err)
+{
+    if (f->write_dir)
+        return report_file_write_dir(path, f->write_dir, summary, dir, err);
+    return report_file_write(path, f->write, summary, err);
 }
 
 const char *report_format_names(void)

@@ -10,8 +10,14 @@
 struct report_format {
     const char *name;      /* "junit", "prom", "csv", "html" */
     const char *file_name; /* in a results directory: report.xml, metrics.prom, ... */
-    report_writer_fn write; /* NULL: not implemented yet */
+    report_writer_fn write; /* NULL: not implemented yet, or write_dir */
+    report_dir_writer_fn write_dir; /* reads the results directory too (html) */
 };
+
+/* Writes f's report of summary (from the results directory dir) to path,
+ * atomically (report_file_write). */
+int report_format_write(const struct report_format *f, const char *path, const json_t *summary,
+                        const char *dir, struct synth_error *err);
 
 /* The format named by the first len bytes of name, or NULL. */
 const struct report_format *report_format_find(const char *name, size_t len);

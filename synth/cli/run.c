@@ -107,7 +107,7 @@ static int parse_args(struct run_args *a, int argc, char **argv)
                 return EXIT_UNKNOWN;
             }
             for (size_t i = 0; i < a->report_count; i++) {
-                if (!a->reports[i]->write) {
+                if (!a->reports[i]->write && !a->reports[i]->write_dir) {
                     fprintf(stderr, "synth run: --report %s: not yet implemented\n",
                             a->reports[i]->name);
                     return EXIT_UNKNOWN;
@@ -362,7 +362,7 @@ static int write_reports(const struct run_ctx *rc, const json_t *summary,
     for (size_t i = 0; i < rc->args.report_count; i++) {
         const struct report_format *f = rc->args.reports[i];
         snprintf(path, sizeof(path), "%s/%s", rc->args.t.out_dir, f->file_name);
-        int r = report_file_write(path, f->write, summary, err);
+        int r = report_format_write(f, path, summary, rc->args.t.out_dir, err);
         if (r != 0)
             return r;
     }
