@@ -8,7 +8,7 @@ BUILD="build-essential cmake pkg-config clang libclang-rt-14-dev \
   libssl-dev libcurl4-openssl-dev libsrtp2-dev libevent-dev libjansson-dev libyaml-dev \
   libspandsp-dev libsndfile1-dev libc-ares-dev libcmocka-dev libjs-chart.js"
 PEERS="kamailio kamailio-tls-modules sip-tester openssl procps iproute2 jq espeak-ng tshark baresip-core \
-  dnsmasq-base prometheus libxml2-utils coturn chromium"
+  dnsmasq-base prometheus libxml2-utils coturn chromium nginx-light"
 
 want="$BUILD"
 [ "${1:-}" = "--tests" ] && want="$BUILD $PEERS"
@@ -23,7 +23,7 @@ SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 echo "setup: installing$missing" >&2
 $SUDO apt-get update -qq
-# The peers' postinst scripts (kamailio, prometheus: its would listen on :9090,
+# The peers' postinst scripts (kamailio, nginx on :80, prometheus: its would listen on :9090,
 # coturn's systemd unit, which ignores TURNSERVER_ENABLED in /etc/default/coturn)
 # must not start system daemons on the test machine: tests start their own on
 # loopback. invoke-rc.d and deb-systemd-invoke both ask policy-rc.d; exit 101
@@ -40,7 +40,7 @@ DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recomme
 [ -n "$own_policy" ] && $SUDO rm -f "$POLICY"
 # Started or not, the unit is enabled on install: keep it from starting at boot.
 if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
-    for unit in prometheus kamailio coturn; do
+    for unit in prometheus kamailio coturn nginx; do
         case " $missing " in *" $unit "*) $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true;; esac
     done
 fi
