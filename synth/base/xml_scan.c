@@ -4,6 +4,7 @@
 #include "synth/base/err.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *find_char(const char *p, const char *end, char c)
@@ -165,10 +166,13 @@ int xml_scan_text(struct strv v, char *out, size_t size)
     while (p < end) {
         char c = *p;
         size_t used = 1;
-        if (c == '<')
+        /* XML 1.0 2.2: no control characters but tab, CR and LF; a NUL
+         * would also cut the C string short. */
+        if (c == '<' || ((unsigned char)c < 0x20 && c != '\t' && c != '\r' && c != '\n'))
             return SYNTH_EPARSE;
         if (c == '&') {
-            if (entity(p + 1, end, &c, &used) != 0)
+            if (entity(p + 1, end, &c, &used) != 0 ||
+                ((unsigned char)c < 0x20 && c != '\t' && c != '\r' && c != '\n'))
                 return SYNTH_EPARSE;
             used++; /* the '&' itself */
         }
@@ -202,9 +206,17 @@ int xml_scan_attr_text(struct strv attrs, const char *name, char *out, size_t si
 size_t xml_scan_escape(const char *s, char *out, size_t size)
 {
     size_t n = 0;
+    const char *first = s, *last = s + strlen(s) - (*s ? 1 : 0);
     for (; *s; s++) {
         const char *rep = NULL;
-        switch (*s) {
+        char num[8];
+        /* Whitespace at either end as a character reference: xml_scan_text
+         * trims the literal kind, so the text reads back the same. */
+        if ((s == first || s == last) && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')) {
+            snprintf(num, sizeof(num), "&#%d;", *s);
+            rep = num;
+        }
+        switch (rep ? 0 : *s) {
         case '&': rep = "&amp;"; break;
         case '<': rep = "&lt;"; break;
         case '>': rep = "&gt;"; break;

@@ -16,6 +16,7 @@ static const struct command COMMANDS[] = {
     {"lab", cli_lab, "run the embedded lab deployment on loopback until stopped"},
     {"version", cli_version, "print the version"},
     {"check", cli_check, "inspect and judge the certificates of the target's TLS endpoints"},
+    {"exporter", cli_exporter, "serve Prometheus probes (/probe?module=&target=), like blackbox_exporter"},
 };
 
 static void usage(FILE *out)
