@@ -26,7 +26,8 @@ static void lab_usage(FILE *out)
             "  --config FILE        lab configuration (see docs/lab.md)\n"
             "  --fault KEY=VALUE    a fault knob, repeatable: register_reject=403|503,\n"
             "                       register_retry_after_s=N, answer_delay_ms=N,\n"
-            "                       never_answer=true, bye_after_ms=N\n"
+            "                       never_answer=true, bye_after_ms=N,\n"
+            "                       turn_refuse_allocate=486|508, turn_drop_relayed=true\n"
             "  --write-target FILE  write a target file describing the lab (for synth run\n"
             "                       --target, or a person)\n"
             "  --state-dir DIR      where the lab writes its CA (default: lab-state)\n"
@@ -103,9 +104,9 @@ int cli_lab(int argc, char **argv)
     struct lab_endpoints ep;
     lab_endpoints(lab, &ep);
     printf("lab ready: domain %s, front end %s udp:%u tcp:%u tls:%u, um tls:%u, "
-           "edge tls:%u, %u users, CA %s\n",
+           "edge tls:%u, turn udp:%u tcp:%u, %u users, CA %s\n",
            cfg.domain, ep.host, ep.udp_port, ep.tcp_port, ep.tls_port, ep.um_port,
-           ep.edge_port, cfg.user_count, lab_ca_file(lab));
+           ep.edge_port, ep.turn_udp_port, ep.turn_tcp_port, cfg.user_count, lab_ca_file(lab));
     if (write_target)
         printf("target written to %s\n", write_target);
     fflush(stdout);
@@ -123,5 +124,9 @@ int cli_lab(int argc, char **argv)
            (unsigned long long)c.byes);
     printf("lab media: %llu dtmf keys received\n", (unsigned long long)c.dtmf_keys);
     printf("lab edge: %llu requests relayed\n", (unsigned long long)c.edge_requests);
+    printf("lab turn: %llu allocations, %llu packets relayed to peers, %llu from peers, "
+           "%llu dropped\n",
+           (unsigned long long)c.turn_allocations, (unsigned long long)c.turn_to_peers,
+           (unsigned long long)c.turn_from_peers, (unsigned long long)c.turn_dropped);
     return EXIT_OK;
 }

@@ -7,6 +7,7 @@
 #include "synth/base/loop.h"
 #include "synth/lab/certs.h"
 #include "synth/lab/registrar.h"
+#include "synth/lab/turn_relay.h"
 #include "synth/lab/um.h"
 #include "synth/tls/tls_ctx.h"
 
@@ -63,6 +64,7 @@ struct lab {
     struct registrar *fe;
     struct registrar *edge;
     struct um *um;
+    struct turn_relay *turn;
     unsigned links_pending; /* FE→UM and Edge→FE, both up before the lab is ready */
 };
 
@@ -281,12 +283,24 @@ static int components_start(struct lab *lab, struct synth_error *err)
         return rc;
     uint16_t none;
     registrar_ports(lab->edge, &none, &none, &lab->ep.edge_port);
+
+    struct turn_relay_opts to = {
+        .cfg = &lab->cfg,
+        .stats = &lab->stats,
+        .nonce_lifetime_ms = lab->opts.nonce_lifetime_ms,
+    };
+    rc = turn_relay_start(&lab->turn, lab->base, &to, err);
+    if (rc != 0)
+        return rc;
+    lab->ep.turn_udp_port = lab->ep.turn_tcp_port = turn_relay_port(lab->turn);
     return 0;
 }
 
 static void components_free(struct lab *lab)
 {
     /* Outside in: each link closes before its far end goes. */
+    turn_relay_free(lab->turn);
+    lab->turn = NULL;
     registrar_free(lab->edge);
     lab->edge = NULL;
     registrar_free(lab->fe);
@@ -336,6 +350,7 @@ static void lab_free(struct lab *lab)
     pthread_mutex_destroy(&lab->mu);
     pthread_cond_destroy(&lab->cond);
     OPENSSL_cleanse(lab->cfg.password, sizeof(lab->cfg.password));
+    OPENSSL_cleanse(lab->cfg.turn_password, sizeof(lab->cfg.turn_password));
     free(lab);
 }
 
@@ -445,6 +460,11 @@ void lab_counters(const struct lab *lab, struct lab_counters *out)
     out->dtmf_keys = atomic_load(&s->dtmf_keys);
     out->active_dialogs = atomic_load(&s->active_dialogs);
     out->edge_requests = atomic_load(&s->edge_requests);
+    out->turn_allocations = atomic_load(&s->turn_allocations);
+    out->turn_active = atomic_load(&s->turn_active);
+    out->turn_to_peers = atomic_load(&s->turn_to_peers);
+    out->turn_from_peers = atomic_load(&s->turn_from_peers);
+    out->turn_dropped = atomic_load(&s->turn_dropped);
 }
 
 const struct lab_config *lab_get_config(const struct lab *lab)
