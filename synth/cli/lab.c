@@ -19,8 +19,9 @@ static void lab_usage(FILE *out)
     fprintf(out,
             "usage: synth lab [--config LAB.yaml] [--fault KEY=VALUE]... [--write-target FILE]\n"
             "                 [--state-dir DIR]\n\n"
-            "Runs the embedded lab (a Front End registrar/proxy on UDP, TCP and TLS and an\n"
-            "Exchange UM voicemail server on TLS) on loopback until SIGINT or SIGTERM.\n"
+            "Runs the embedded lab (a Front End registrar/proxy on UDP, TCP and TLS, an\n"
+            "Exchange UM voicemail server on TLS, an Edge access proxy on TLS and a TURN\n"
+            "relay on UDP and TCP) on loopback until SIGINT or SIGTERM.\n"
             "Prints 'lab ready' and its endpoints once listening.\n\n"
             "options:\n"
             "  --config FILE        lab configuration (see docs/lab.md)\n"

@@ -290,9 +290,9 @@ static void creds_expire(struct turn_relay *r, uint64_t now)
     }
 }
 
-/* RFC 8489 9.2.4, in its order. The key of the allocation on this 5-tuple
- * when there is one (its username must match, RFC 8656 5: 441), else of
- * the credential table. True when authenticated (key filled); otherwise
+/* RFC 8489 9.2.4, in its order. The key the allocation on this 5-tuple was
+ * made with, for its own user; else of the credential table, and another
+ * user on an allocation's 5-tuple gets 441 (RFC 8656 5). True when authenticated (key filled); otherwise
  * the answer went out. */
 static bool authenticate(struct turn_relay *r, const struct relay_flow *f,
                          const struct stun_msg *m, const struct relay_alloc *a, uint8_t *key,
@@ -317,7 +317,8 @@ static bool authenticate(struct turn_relay *r, const struct relay_flow *f,
         return false;
     }
     *user = stun_attr_strv(un);
-    if (a) {
+    bool other_user = a && !strv_eq(*user, a->user);
+    if (a && !other_user) {
         memcpy(key, a->key, STUN_LONG_TERM_KEY_LEN);
     } else {
         const struct relay_cred *c = cred_find(r, *user);
@@ -331,7 +332,7 @@ static bool authenticate(struct turn_relay *r, const struct relay_flow *f,
         reply_error(r, f, m, STUN_ERR_UNAUTHORIZED, NULL);
         return false;
     }
-    if (a && !strv_eq(*user, a->user)) {
+    if (other_user) {
         reply_error(r, f, m, STUN_ERR_WRONG_CREDENTIALS, key);
         return false;
     }
