@@ -1,0 +1,105 @@
+/* Unit tests: the lab relay's credential API (synth/lab/turn_relay.h), the
+ * time-limited credentials MRAS will hand out: synth's TURN client
+ * allocates with one, and is refused once it is removed or has expired.
+ * Relay and client share one loop on loopback. */
+#include "synth/lab/turn_relay.h"
+
+#include "synth/base/net_addr.h"
+#include "synth/turn/turn_client.h"
+
+#include <event2/event.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+struct outcome {
+    struct event_base *base;
+    bool done;
+    int err;
+    uint16_t code;
+};
+
+static void allocated(int err, const struct turn_result *res, const struct turn_alloc_info *info,
+                      void *arg)
+{
+    struct outcome *o = arg;
+    (void)info;
+    o->done = true;
+    o->err = err;
+    o->code = res ? res->code : 0;
+    event_base_loopbreak(o->base);
+}
+
+/* One Allocate as user/password; the STUN error code (0 = allocated). */
+static uint16_t allocate(struct event_base *base, uint16_t port, const char *user,
+                         const char *password)
+{
+    struct outcome o = {.base = base};
+    struct turn_client_opts opts = {.transport = TURN_TRANSPORT_UDP, .username = user,
+                                    .password = password, .rto_ms = 100};
+    struct turn_client_handlers h = {.allocated = allocated};
+    struct turn_client *tc = NULL;
+    struct synth_error err;
+    assert_int_equal(net_addr_from_ip(strv_from_cstr("127.0.0.1"), port, &opts.server,
+                                      &opts.server_len),
+                     0);
+    assert_int_equal(turn_client_new(&tc, base, &opts, &h, &o, &err), 0);
+    assert_int_equal(turn_client_allocate(tc), 0);
+    struct timeval deadline = {10, 0};
+    event_base_loopexit(base, &deadline);
+    event_base_dispatch(base);
+    turn_client_free(tc);
+    assert_true(o.done);
+    assert_int_equal(o.err, 0);
+    return o.code;
+}
+
+static void credentials(void **state)
+{
+    static struct lab_config cfg;
+    static struct lab_stats stats;
+    struct synth_error err = {{0}};
+    struct turn_relay *r = NULL;
+    (void)state;
+    lab_config_defaults(&cfg);
+    cfg.turn_user[0] = '\0'; /* no static credential: only what the API adds */
+    struct event_base *base = event_base_new();
+    assert_non_null(base);
+    struct turn_relay_opts o = {.cfg = &cfg, .stats = &stats, .nonce_lifetime_ms = 60000};
+    assert_int_equal(turn_relay_start(&r, base, &o, &err), 0);
+    uint16_t port = turn_relay_port(r);
+    assert_int_not_equal(port, 0);
+
+    assert_int_equal(allocate(base, port, "mras-user", "mras-pass"), 401);
+    assert_int_equal(turn_relay_add_credential(r, "mras-user", "mras-pass", 480 * 60), 0);
+    assert_int_equal(allocate(base, port, "mras-user", "mras-pass"), 0);
+    assert_int_equal(allocate(base, port, "mras-user", "wrong"), 401);
+    assert_int_equal(atomic_load(&stats.turn_allocations), 1);
+    /* Replaced with a new password, then removed. */
+    assert_int_equal(turn_relay_add_credential(r, "mras-user", "next", 60), 0);
+    assert_int_equal(allocate(base, port, "mras-user", "mras-pass"), 401);
+    assert_int_equal(allocate(base, port, "mras-user", "next"), 0);
+    assert_int_equal(turn_relay_remove_credential(r, "mras-user"), 0);
+    assert_int_equal(turn_relay_remove_credential(r, "mras-user"), SYNTH_ENOTFOUND);
+    assert_int_equal(allocate(base, port, "mras-user", "next"), 401);
+    /* A credential of one second is refused once the second is over. */
+    assert_int_equal(turn_relay_add_credential(r, "brief", "pw", 1), 0);
+    assert_int_equal(allocate(base, port, "brief", "pw"), 0);
+    usleep(1100 * 1000);
+    assert_int_equal(allocate(base, port, "brief", "pw"), 401);
+    assert_int_equal(turn_relay_add_credential(r, "", "pw", 0), SYNTH_EINVAL);
+
+    turn_relay_free(r);
+    event_base_free(base);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(credentials)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
