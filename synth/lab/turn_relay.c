@@ -51,11 +51,17 @@
 /* The largest datagram a peer can send; what does not fit a Data indication
  * or ChannelData toward the client is dropped. */
 #define RELAY_DATAGRAM_MAX 65536
-/* RFC 8656 14.6, not in the codec's table: an even relayed port (for RTP).
- * Its R bit (reserve the next port too, with a RESERVATION-TOKEN) is not
- * offered: such a request gets 508. */
+/* RFC 8656 14.6 and 14.9, not in the codec's table: an even relayed port
+ * (for RTP) and, with the R bit, the next one held for RTCP under a
+ * RESERVATION-TOKEN that a second Allocate presents. */
 #define TURN_ATTR_EVEN_PORT 0x0018
+#define TURN_ATTR_RESERVATION_TOKEN 0x0022
 #define EVEN_PORT_R 0x80
+#define RESERVATION_TOKEN_LEN 8
+/* RFC 8656 7.2: a reservation is held about 30 s. Pairs asked for at once
+ * are a few per call set-up; 256 is far beyond the lab's rate x 30 s. */
+#define RELAY_RESERVATION_MS 30000
+#define RELAY_RESERVATIONS_MAX 256
 
 struct relay_conn;
 
@@ -78,6 +84,8 @@ struct relay_alloc {
     char user[STUN_USERNAME_MAX + 1];
     uint8_t key[STUN_LONG_TERM_KEY_LEN];
     uint8_t tid[STUN_TID_LEN]; /* of the Allocate: its retransmission gets the success again */
+    uint8_t token[RESERVATION_TOKEN_LEN]; /* of the port reserved beside it, if has_token */
+    bool has_token;
     uint32_t lifetime_s;
     uint64_t expire_ms;
     struct turn_peers peers;
@@ -89,6 +97,15 @@ struct relay_conn {
     struct relay_flow flow;
     struct relay_alloc *alloc;
     struct relay_conn *prev, *next;
+};
+
+/* A relayed port held for the Allocate that presents its token. */
+struct relay_reservation {
+    uint8_t token[RESERVATION_TOKEN_LEN];
+    int fd;
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    uint64_t expire_ms;
 };
 
 struct relay_cred {
@@ -119,6 +136,8 @@ struct turn_relay {
     size_t conn_count;
     struct relay_cred creds[RELAY_CREDS_MAX];
     size_t cred_count;
+    struct relay_reservation resv[RELAY_RESERVATIONS_MAX];
+    size_t resv_count;
 };
 
 /* ---- addresses ---- */
@@ -394,33 +413,104 @@ static uint32_t lifetime_of(const struct stun_msg *m)
 
 static void on_peer_data(evutil_socket_t fd, short what, void *arg);
 
-/* A UDP socket on the relay address, bound to the next free port of the
- * range (next-fit from a cursor, so a port just released is not handed out
- * again at once). 0; SYNTH_ETOOBIG when no port is free (508). */
-static int relay_bind(struct turn_relay *r, struct relay_alloc *a, bool even)
+/* A UDP socket bound to the relay address and port: the descriptor, or -1
+ * with errno. */
+static int bind_port(const struct turn_relay *r, uint16_t port, struct sockaddr_storage *addr,
+                     socklen_t *len)
+{
+    *addr = r->relay_ip;
+    *len = r->relay_ip_len;
+    set_port(addr, port);
+    int fd = socket(r->relay_ip.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)addr, *len) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        fd = -1;
+    }
+    return fd;
+}
+
+/* The allocation's socket on the next free port of the range (next-fit
+ * from a cursor, so a port just released is not handed out again at once);
+ * even: an even port; rv: the port after it too, for a reservation. 0;
+ * SYNTH_ETOOBIG when no port (or pair) is free (508). */
+static int relay_bind(struct turn_relay *r, struct relay_alloc *a, bool even,
+                      struct relay_reservation *rv)
 {
     uint32_t first = r->cfg->turn_relay_first, last = r->cfg->turn_relay_last;
     uint32_t n = last >= first ? last - first + 1 : 0;
-    a->fd = socket(r->relay_ip.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (a->fd < 0)
-        return SYNTH_ETOOBIG; /* out of descriptors: no capacity either */
     for (uint32_t i = 0; i < n; i++) {
-        uint16_t port = (uint16_t)(first + (r->port_cursor + i) % n);
-        if (even && port % 2)
+        uint32_t port = first + (r->port_cursor + i) % n;
+        if ((even && port % 2) || (rv && port == last))
             continue;
-        a->relayed = r->relay_ip;
-        a->relayed_len = r->relay_ip_len;
-        set_port(&a->relayed, port);
-        if (bind(a->fd, (struct sockaddr *)&a->relayed, a->relayed_len) == 0) {
-            r->port_cursor = (r->port_cursor + i + 1) % n;
-            return 0;
+        a->fd = bind_port(r, (uint16_t)port, &a->relayed, &a->relayed_len);
+        if (a->fd < 0 && errno != EADDRINUSE && errno != EACCES)
+            break; /* out of descriptors: no capacity either */
+        if (a->fd < 0)
+            continue;
+        if (rv) {
+            rv->fd = bind_port(r, (uint16_t)(port + 1), &rv->addr, &rv->addr_len);
+            if (rv->fd < 0) {
+                close(a->fd);
+                a->fd = -1;
+                continue;
+            }
         }
-        if (errno != EADDRINUSE && errno != EACCES)
-            break;
+        r->port_cursor = (r->port_cursor + i + (rv ? 2 : 1)) % n;
+        return 0;
     }
-    close(a->fd);
     a->fd = -1;
     return SYNTH_ETOOBIG;
+}
+
+/* The relayed socket of the Allocate: the reserved one its token names,
+ * or a new one (with a reservation beside it when EVEN-PORT has R). */
+static int relay_socket(struct turn_relay *r, struct relay_alloc *a, const struct stun_msg *m)
+{
+    const struct stun_attr *tok = stun_msg_attr(m, TURN_ATTR_RESERVATION_TOKEN);
+    const struct stun_attr *even = stun_msg_attr(m, TURN_ATTR_EVEN_PORT);
+    uint64_t now = lab_now_ms();
+    if (tok) {
+        for (size_t i = 0; i < r->resv_count; i++) {
+            struct relay_reservation *rv = &r->resv[i];
+            if (rv->expire_ms <= now || memcmp(rv->token, tok->val, RESERVATION_TOKEN_LEN) != 0)
+                continue;
+            a->fd = rv->fd;
+            a->relayed = rv->addr;
+            a->relayed_len = rv->addr_len;
+            r->resv[i] = r->resv[--r->resv_count];
+            return 0;
+        }
+        return SYNTH_ENOTFOUND; /* RFC 8656 7.2: 508 */
+    }
+    if (!even || !(even->val[0] & EVEN_PORT_R))
+        return relay_bind(r, a, even != NULL, NULL);
+    struct relay_reservation *rv = &r->resv[r->resv_count];
+    uint8_t rnd[STUN_TID_LEN]; /* RAND_bytes, as transaction ids are made */
+    if (stun_tid_new(rnd) != 0)
+        return SYNTH_EINTERNAL;
+    memcpy(rv->token, rnd, RESERVATION_TOKEN_LEN);
+    int rc = relay_bind(r, a, true, rv);
+    if (rc)
+        return rc;
+    rv->expire_ms = now + RELAY_RESERVATION_MS;
+    memcpy(a->token, rv->token, RESERVATION_TOKEN_LEN);
+    a->has_token = true;
+    r->resv_count++;
+    return 0;
+}
+
+static void resv_expire(struct turn_relay *r, uint64_t now)
+{
+    for (size_t i = 0; i < r->resv_count;) {
+        if (r->resv[i].expire_ms <= now) {
+            close(r->resv[i].fd);
+            r->resv[i] = r->resv[--r->resv_count];
+        } else {
+            i++;
+        }
+    }
 }
 
 static size_t user_allocs(const struct turn_relay *r, struct strv user)
@@ -440,6 +530,8 @@ static void allocate_success(struct turn_relay *r, const struct relay_flow *f,
     stun_enc_addr(&e, STUN_ATTR_XOR_RELAYED_ADDRESS, (const struct sockaddr *)&a->relayed, true);
     stun_enc_u32(&e, STUN_ATTR_LIFETIME, a->lifetime_s);
     stun_enc_addr(&e, STUN_ATTR_XOR_MAPPED_ADDRESS, (const struct sockaddr *)&f->addr, true);
+    if (a->has_token)
+        stun_enc_attr(&e, TURN_ATTR_RESERVATION_TOKEN, a->token, RESERVATION_TOKEN_LEN);
     reply_send(r, f, &e, a->key);
 }
 
@@ -454,8 +546,12 @@ static uint16_t allocate_check(const struct turn_relay *r, const struct stun_msg
     if (tr->val[0] != TURN_PROTO_UDP)
         return STUN_ERR_UNSUPPORTED_TRANSPORT;
     const struct stun_attr *even = stun_msg_attr(m, TURN_ATTR_EVEN_PORT);
-    if (even && (even->len != 1 || (even->val[0] & EVEN_PORT_R)))
-        return even->len != 1 ? STUN_ERR_BAD_REQUEST : STUN_ERR_INSUFFICIENT_CAPACITY;
+    const struct stun_attr *tok = stun_msg_attr(m, TURN_ATTR_RESERVATION_TOKEN);
+    /* RFC 8656 7.2: a token comes alone, without EVEN-PORT or a family. */
+    if ((even && even->len != 1) || (tok && (tok->len != RESERVATION_TOKEN_LEN || even || fam)))
+        return STUN_ERR_BAD_REQUEST;
+    if (even && (even->val[0] & EVEN_PORT_R) && r->resv_count == RELAY_RESERVATIONS_MAX)
+        return STUN_ERR_INSUFFICIENT_CAPACITY;
     if (fam && fam->val[0] != (r->relay_ip.ss_family == AF_INET6 ? 0x02 : 0x01))
         return STUN_ERR_ADDRESS_FAMILY;
     if (r->cfg->faults.turn_refuse_allocate)
@@ -491,7 +587,7 @@ static void do_allocate(struct turn_relay *r, const struct relay_flow *f, const 
     }
     a->r = r;
     a->flow = *f;
-    if (relay_bind(r, a, stun_msg_attr(m, TURN_ATTR_EVEN_PORT) != NULL) != 0) {
+    if (relay_socket(r, a, m) != 0) {
         free(a);
         reply_error(r, f, m, STUN_ERR_INSUFFICIENT_CAPACITY, key);
         return;
@@ -735,7 +831,8 @@ static void binding_success(struct turn_relay *r, const struct relay_flow *f,
 static bool has_unknown(const struct stun_msg *m)
 {
     for (size_t i = 0; i < m->unknown_count; i++)
-        if (!(m->method == TURN_METHOD_ALLOCATE && m->unknown[i] == TURN_ATTR_EVEN_PORT))
+        if (m->method != TURN_METHOD_ALLOCATE || (m->unknown[i] != TURN_ATTR_EVEN_PORT &&
+                                                  m->unknown[i] != TURN_ATTR_RESERVATION_TOKEN))
             return true;
     return false;
 }
@@ -921,6 +1018,7 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
             turn_peers_expire(&a->peers, now);
     }
     creds_expire(r, now);
+    resv_expire(r, now);
 }
 
 /* ---- start and stop ---- */
@@ -1020,6 +1118,7 @@ void turn_relay_free(struct turn_relay *r)
         conn_free(r->conns);
     while (r->allocs)
         alloc_free(r->allocs);
+    resv_expire(r, UINT64_MAX);
     if (r->sweep)
         event_free(r->sweep);
     if (r->udp_ev)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The lab's A/V Edge, its TURN relay (synth/lab/turn_relay.c), against
 # (a) coturn's own client, turnutils_uclient, relaying to turnutils_peer over
-# UDP by channels and by Send indications and over TCP, and (b) synth's
+# UDP by channels and by Send indications and over TCP, and relay to relay
+# in RTP/RTCP allocation pairs (EVEN-PORT, RESERVATION-TOKEN), and (b) synth's
 # TURN client (tests/integration/turn_probe.c): allocations over UDP and TCP,
 # a permission, data both ways by indications and by ChannelData, refresh,
 # release, a wrong password, a stale nonce, the user quota, an exhausted
@@ -51,12 +52,20 @@ field() { grep -m1 "^$3" "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 probe() { "$PROBE" --server "127.0.0.1:$PORT" --user "$USER" --rto 100 "$@"; }
 
+# hold_allocation NAME: a probe in the background that holds its allocation
+# (it waits 5 s before its Refresh); returns once it has data through.
+hold_allocation() {
+    probe --pass "$PASS" --refresh-delay 5000 >"$T/$1.out" 2>&1 &
+    PIDS="$PIDS $!"
+    wait_for_line "$T/$1.out" "^channeldata ok" 10
+}
+
 start_turn_lab main ""
 grep -q "turn udp:$PORT tcp:$PORT" "$T/main/lab.out" || fail "lab ready line: $(cat "$T/main/lab.out")"
 
-# (a) coturn's client. It allocates, binds channels (numbers up to 0x7FFF, RFC
-# 5766) or sends Send indications (-s), 20 messages a client; -c: no RTCP
-# allocations (they need EVEN-PORT, which the lab relay does not offer).
+# (a) coturn's client. It allocates (sometimes with EVEN-PORT), binds
+# channels (numbers up to 0x7FFF, RFC 5766) or sends Send indications (-s),
+# 20 messages a client; -c: one allocation, no RTCP one beside it.
 PEER_PORT=$(free_port)
 turnutils_peer -L 127.0.0.1 -p "$PEER_PORT" >"$T/peer.log" 2>&1 </dev/null &
 PIDS="$PIDS $!"
@@ -71,6 +80,19 @@ for mode in udp-channels udp-indications tcp-channels; do
     grep -q "tot_send_msgs=20, tot_recv_msgs=20$" "$out" || fail "uclient $mode: not 20 sent and 20 received: $(tail -6 "$out")"
     grep -q "Total lost packets 0 (0.000000%)" "$out" || fail "uclient $mode: loss: $(tail -6 "$out")"
     ok "turnutils_uclient $mode: 20 messages relayed to turnutils_peer and back, 0 lost"
+done
+# -y: two clients, each an RTP allocation (EVEN-PORT with R: the next port
+# reserved) and an RTCP one (RESERVATION-TOKEN), talking relay to relay.
+for tp in udp tcp; do
+    flags=""; [ $tp = tcp ] && flags="-t"
+    out="$T/uclient-pairs-$tp.out"
+    # shellcheck disable=SC2086 # flags: one option or none
+    timeout 60 turnutils_uclient -y $flags -n 20 -u "$USER" -w "$PASS" -p "$PORT" 127.0.0.1 \
+        >"$out" 2>&1 || fail "turnutils_uclient -y $tp: exit $?: $(tail -5 "$out")"
+    grep -q "tot_send_msgs=80, tot_recv_msgs=80$" "$out" && grep -q "Total lost packets 0 (0.000000%)" "$out" \
+        || fail "uclient -y $tp: want 80 sent and received, none lost: $(tail -6 "$out")"
+    ! grep -q "error 4[0-9][0-9]" "$out" || fail "uclient -y $tp: an error answer: $(grep -m3 error "$out")"
+    ok "turnutils_uclient -y over $tp: RTP/RTCP allocation pairs (EVEN-PORT, RESERVATION-TOKEN), 80 messages relay to relay, 0 lost"
 done
 
 # (b) synth's TURN client.
@@ -110,30 +132,36 @@ stop_lab main
 allocs=$(echo "$TURN_LINE" | sed -n 's/^lab turn: \([0-9]*\) allocations.*/\1/p')
 to=$(echo "$TURN_LINE" | sed -n 's/.* \([0-9]*\) packets relayed to peers.*/\1/p')
 from=$(echo "$TURN_LINE" | sed -n 's/.*to peers, \([0-9]*\) from peers.*/\1/p')
-# uclient: 3 runs of 1 allocation (plus its Refresh); the probe: 2, 10 packets each way.
-[ "$allocs" -ge 5 ] && [ "$to" -ge 80 ] && [ "$from" -ge 80 ] || fail "lab counters: $TURN_LINE"
+# uclient: 3 runs of 1 allocation, 60 packets each way, and 2 of 4, whose
+# 80 packets a run go out of one relayed socket into another (counted once
+# each way); the probe: 2 allocations, 10 packets each way.
+[ "$allocs" -ge 13 ] && [ "$to" -ge 240 ] && [ "$from" -ge 240 ] || fail "lab counters: $TURN_LINE"
 ok "the lab counted it: $TURN_LINE"
 
 # A nonce that goes stale: the Refresh 2 s later gets 438 and is retried.
-# A quota of one allocation per user: two at once, the second gets 486.
+# A quota of one allocation per user: a second one while the first is held
+# gets 486.
 start_turn_lab limits "turn_nonce_lifetime: 1s
 turn_user_quota: 1"
 rc=0; probe --pass "$PASS" --refresh-delay 2000 >"$T/stale.out" 2>&1 || rc=$?
 [ $rc -eq 0 ] && [ "$(field stale_nonces "$T/stale.out" "refresh ok")" -ge 1 ] \
     || fail "stale nonce: exit $rc: $(cat "$T/stale.out")"
 ok "stale nonce: 438, retried with the new nonce ($(field stale_nonces "$T/stale.out" "refresh ok") times)"
-rc=0; probe --pass "$PASS" --bench 2 --concurrency 2 >"$T/quota.out" 2>&1 || rc=$?
-grep -q '^bench .* ok=1 failed=1 ' "$T/quota.out" && grep -q '^bench first failure: allocation-quota/486/' "$T/quota.out" \
-    || fail "user quota 1: want one allocation and one 486: $(cat "$T/quota.out")"
-ok "user quota: the second allocation at once is refused with $(sed -n 's/^bench first failure: //p' "$T/quota.out")"
+hold_allocation quota-hold
+rc=0; probe --pass "$PASS" >"$T/quota.out" 2>&1 || rc=$?
+[ $rc -eq 2 ] && grep -q '^allocate failed class=allocation-quota code=486 ' "$T/quota.out" \
+    || fail "user quota 1: want 486 while another allocation is held: exit $rc: $(cat "$T/quota.out")"
+ok "user quota: a second allocation while the first is held is refused with 486 (allocation-quota)"
 
-# A relay range of one port: the second allocation at once finds none (508).
+# A relay range of one port: a second allocation while it is held finds
+# none (508).
 ONE=$(free_port)
 start_turn_lab range "turn_relay_ports: $ONE-$ONE"
-rc=0; probe --pass "$PASS" --bench 2 --concurrency 2 >"$T/range.out" 2>&1 || rc=$?
-grep -q '^bench .* ok=1 failed=1 ' "$T/range.out" && grep -q '^bench first failure: insufficient-capacity/508/' "$T/range.out" \
-    || fail "relay range of one port: want one allocation and one 508: $(cat "$T/range.out")"
-ok "relay range exhausted: $(sed -n 's/^bench first failure: //p' "$T/range.out")"
+hold_allocation range-hold
+rc=0; probe --pass "$PASS" >"$T/range.out" 2>&1 || rc=$?
+[ $rc -eq 2 ] && grep -q '^allocate failed class=insufficient-capacity code=508 ' "$T/range.out" \
+    || fail "relay range of one port: want 508 while its port is held: exit $rc: $(cat "$T/range.out")"
+ok "relay range exhausted: a second allocation while the one port is held gets 508 (insufficient-capacity)"
 
 # The fault knobs.
 for code in 486 508; do
