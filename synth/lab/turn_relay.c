@@ -119,6 +119,7 @@ struct turn_relay {
     const struct lab_config *cfg;
     struct lab_stats *stats;
     uint32_t nonce_lifetime_ms;
+    uint32_t lifetime_default_s;
     struct turn_nonce_key nonce_key;
     struct sockaddr_storage relay_ip; /* where relayed sockets bind (port 0) */
     socklen_t relay_ip_len;
@@ -398,17 +399,17 @@ static void alloc_free(struct relay_alloc *a)
     free(a);
 }
 
-static uint32_t lifetime_of(const struct stun_msg *m)
+static uint32_t lifetime_of(const struct turn_relay *r, const struct stun_msg *m)
 {
-    uint32_t want = RELAY_LIFETIME_DEFAULT_S;
+    uint32_t want = r->lifetime_default_s;
     if (stun_attr_u32(stun_msg_attr(m, STUN_ATTR_LIFETIME), &want) != 0)
-        return RELAY_LIFETIME_DEFAULT_S;
+        return r->lifetime_default_s;
     if (want == 0)
         return 0;
     /* RFC 8656 7.2: min(asked, max), and never below the default. */
     if (want > RELAY_LIFETIME_MAX_S)
         want = RELAY_LIFETIME_MAX_S;
-    return want < RELAY_LIFETIME_DEFAULT_S ? RELAY_LIFETIME_DEFAULT_S : want;
+    return want < r->lifetime_default_s ? r->lifetime_default_s : want;
 }
 
 static void on_peer_data(evutil_socket_t fd, short what, void *arg);
@@ -604,9 +605,9 @@ static void do_allocate(struct turn_relay *r, const struct relay_flow *f, const 
     strv_copy(user, a->user, sizeof(a->user));
     memcpy(a->key, key, sizeof(a->key));
     memcpy(a->tid, m->tid, STUN_TID_LEN);
-    a->lifetime_s = lifetime_of(m);
+    a->lifetime_s = lifetime_of(r, m);
     if (a->lifetime_s == 0)
-        a->lifetime_s = RELAY_LIFETIME_DEFAULT_S;
+        a->lifetime_s = r->lifetime_default_s;
     a->expire_ms = lab_now_ms() + (uint64_t)a->lifetime_s * 1000;
     if (f->conn) {
         f->conn->alloc = a;
@@ -630,7 +631,7 @@ static void do_refresh(struct turn_relay *r, const struct relay_flow *f, const s
 {
     uint8_t buf[256];
     struct stun_enc e;
-    uint32_t lifetime = lifetime_of(m);
+    uint32_t lifetime = lifetime_of(r, m);
     reply_start(&e, buf, sizeof(buf), m, STUN_CLASS_SUCCESS);
     stun_enc_u32(&e, STUN_ATTR_LIFETIME, lifetime);
     if (lifetime == 0) {
@@ -1079,6 +1080,8 @@ int turn_relay_start(struct turn_relay **out, struct event_base *base,
     r->stats = o->stats;
     r->nonce_lifetime_ms = cfg->turn_nonce_lifetime_ms ? cfg->turn_nonce_lifetime_ms
                                                        : o->nonce_lifetime_ms;
+    r->lifetime_default_s = o->lifetime_default_s ? o->lifetime_default_s
+                                                  : RELAY_LIFETIME_DEFAULT_S;
     r->udp_fd = -1;
     if (turn_nonce_key_init(&r->nonce_key) != 0) {
         rc = synth_error_set(err, SYNTH_EINTERNAL, "turn relay: no random bytes for nonces");

@@ -17,6 +17,7 @@ struct turn_relay_opts {
     const struct lab_config *cfg; /* listen_host, turn_* keys, faults; kept, not copied */
     struct lab_stats *stats;
     uint32_t nonce_lifetime_ms;   /* past it a NONCE gets 438 */
+    uint32_t lifetime_default_s;  /* an allocation's; 0 = RFC 8656's 600 s (tests shorten it) */
 };
 
 /* Binds UDP and TCP on cfg->listen_host:cfg->turn_port (0: one ephemeral
