@@ -83,19 +83,32 @@ static uint16_t allocate(struct event_base *base, uint16_t port, const char *use
     return o.code;
 }
 
+/* A relay on a new loop; static_user false: no credential from the
+ * configuration. cfg and stats outlive it (the relay keeps cfg). */
+static struct turn_relay *relay_new(struct event_base **base, struct lab_config *cfg,
+                                    struct lab_stats *stats, bool static_user,
+                                    uint32_t lifetime_default_s)
+{
+    struct synth_error err = {{0}};
+    struct turn_relay *r = NULL;
+    lab_config_defaults(cfg);
+    if (!static_user)
+        cfg->turn_user[0] = '\0';
+    *base = event_base_new();
+    assert_non_null(*base);
+    struct turn_relay_opts o = {.cfg = cfg, .stats = stats, .nonce_lifetime_ms = 60000,
+                                .lifetime_default_s = lifetime_default_s};
+    assert_int_equal(turn_relay_start(&r, *base, &o, &err), 0);
+    return r;
+}
+
 static void credentials(void **state)
 {
     static struct lab_config cfg;
     static struct lab_stats stats;
-    struct synth_error err = {{0}};
-    struct turn_relay *r = NULL;
+    struct event_base *base;
     (void)state;
-    lab_config_defaults(&cfg);
-    cfg.turn_user[0] = '\0'; /* no static credential: only what the API adds */
-    struct event_base *base = event_base_new();
-    assert_non_null(base);
-    struct turn_relay_opts o = {.cfg = &cfg, .stats = &stats, .nonce_lifetime_ms = 60000};
-    assert_int_equal(turn_relay_start(&r, base, &o, &err), 0);
+    struct turn_relay *r = relay_new(&base, &cfg, &stats, false, 0);
     uint16_t port = turn_relay_port(r);
     assert_int_not_equal(port, 0);
 
@@ -128,15 +141,9 @@ static void expiry(void **state)
 {
     static struct lab_config cfg;
     static struct lab_stats stats;
-    struct synth_error err = {{0}};
-    struct turn_relay *r = NULL;
+    struct event_base *base;
     (void)state;
-    lab_config_defaults(&cfg);
-    struct event_base *base = event_base_new();
-    assert_non_null(base);
-    struct turn_relay_opts o = {.cfg = &cfg, .stats = &stats, .nonce_lifetime_ms = 60000,
-                                .lifetime_default_s = 1};
-    assert_int_equal(turn_relay_start(&r, base, &o, &err), 0);
+    struct turn_relay *r = relay_new(&base, &cfg, &stats, true, 1);
     struct outcome out = {.base = base};
     struct turn_client *tc = client_allocate(&out, turn_relay_port(r), cfg.turn_user,
                                              cfg.turn_password);
