@@ -6,7 +6,8 @@
 # TURN client (tests/integration/turn_probe.c): allocations over UDP and TCP,
 # a permission, data both ways by indications and by ChannelData, refresh,
 # release, a wrong password, a stale nonce, the user quota, an exhausted
-# relay range and the fault knobs turn_refuse_allocate and turn_drop_relayed.
+# relay range and the fault knobs turn_refuse_allocate and turn_drop_relayed;
+# and over IPv6 (::1) where loopback has it.
 # The lab's target file gives the port; the lab's counters show the relay
 # was ours.
 . "$(dirname "$0")/lib.sh"
@@ -19,14 +20,16 @@ USER=avuser
 PASS=relay-secret-7
 REALM=av.synth.test
 
-# start_turn_lab NAME YAML-LINES [--fault K=V]...: a lab with the TURN
-# credential above and more keys; sets PORT (UDP and TCP) and LAB_PID.
+HOST=127.0.0.1
+
+# start_turn_lab NAME YAML-LINES [--fault K=V]...: a lab on $HOST with the
+# TURN credential above and more keys; sets PORT (UDP and TCP) and LAB_PID.
 start_turn_lab() {
     local d="$T/$1" extra=$2
     shift 2
     mkdir -p "$d"
-    printf 'listen_host: 127.0.0.1\nusers: 2\nturn_realm: %s\nturn_user: %s\nturn_password: %s\n%s\n' \
-        "$REALM" "$USER" "$PASS" "$extra" >"$d/lab.yaml"
+    printf 'listen_host: "%s"\nusers: 2\nturn_realm: %s\nturn_user: %s\nturn_password: %s\n%s\n' \
+        "$HOST" "$REALM" "$USER" "$PASS" "$extra" >"$d/lab.yaml"
     "$SYNTH" lab --config "$d/lab.yaml" --state-dir "$d/state" --write-target "$d/target.yaml" "$@" \
         >"$d/lab.out" 2>&1 </dev/null &
     LAB_PID=$!
@@ -50,7 +53,7 @@ stop_lab() {
 # field KEY FILE LINE-PREFIX: the value of KEY= on the first line starting with the prefix.
 field() { grep -m1 "^$3" "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
-probe() { "$PROBE" --server "127.0.0.1:$PORT" --user "$USER" --rto 100 "$@"; }
+probe() { "$PROBE" --server "$HOST:$PORT" --user "$USER" --rto 100 "$@"; }
 
 # hold_allocation NAME: a probe in the background that holds its allocation
 # (it waits 5 s before its Refresh); returns once it has data through.
@@ -181,6 +184,20 @@ stop_lab drop
 dropped=$(echo "$TURN_LINE" | sed -n 's/.* \([0-9]*\) dropped$/\1/p')
 [ "$dropped" -ge 5 ] || fail "turn_drop_relayed: the lab dropped $dropped: $TURN_LINE"
 ok "turn_drop_relayed: allocated, permitted, nothing relayed ($dropped dropped)"
+
+# Over IPv6: a lab on ::1 relays from ::1 (where loopback has ::1).
+if ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/'; then
+    HOST=::1
+    start_turn_lab v6 ""
+    for tp in udp tcp; do
+        flag=""; [ $tp = tcp ] && flag=--tcp
+        rc=0; probe --pass "$PASS" $flag >"$T/probe-v6-$tp.out" 2>&1 || rc=$?
+        [ $rc -eq 0 ] && grep -q '^allocate ok .*relayed=\[::1\]:' "$T/probe-v6-$tp.out" \
+            && grep -q '^channeldata ok packets=5 bytes_match=yes' "$T/probe-v6-$tp.out" \
+            || fail "IPv6 $tp: exit $rc: $(cat "$T/probe-v6-$tp.out")"
+        ok "IPv6 $tp: relayed $(field relayed "$T/probe-v6-$tp.out" "allocate ok"), data both ways, released"
+    done
+else echo "note: no ::1 on lo, IPv6 part skipped"; fi
 
 grep -q "$PASS" "$T"/probe-*.out "$T"/uclient-*.out && fail "the password leaked into the output"
 ok "password not in output"
