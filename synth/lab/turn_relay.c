@@ -5,6 +5,7 @@
 #include "synth/lab/turn_relay.h"
 
 #include "synth/base/net_addr.h"
+#include "synth/lab/turn_creds.h"
 #include "synth/lab/turn_nonce.h"
 #include "synth/lab/turn_peers.h"
 #include "synth/turn/stun_msg.h"
@@ -30,8 +31,6 @@
 #define RELAY_ALLOC_BUCKETS 4096
 /* TCP connections: one allocation each, plus some that never allocate. */
 #define RELAY_CONNS_MAX (RELAY_ALLOCS_MAX + 256)
-/* Credentials MRAS may hand out at once: one per synthetic user in a call. */
-#define RELAY_CREDS_MAX 1024
 /* RFC 8656 7.2: a 600 s default lifetime; 3600 s is the recommended cap. */
 #define RELAY_LIFETIME_DEFAULT_S 600
 #define RELAY_LIFETIME_MAX_S 3600
@@ -108,11 +107,6 @@ struct relay_reservation {
     uint64_t expire_ms;
 };
 
-struct relay_cred {
-    char user[LAB_TURN_TEXT_MAX];
-    uint8_t key[STUN_LONG_TERM_KEY_LEN];
-    uint64_t expire_ms; /* 0: never */
-};
 
 struct turn_relay {
     struct event_base *base;
@@ -135,8 +129,7 @@ struct turn_relay {
     size_t alloc_count;
     struct relay_conn *conns;
     size_t conn_count;
-    struct relay_cred creds[RELAY_CREDS_MAX];
-    size_t cred_count;
+    struct turn_creds creds;
     struct relay_reservation resv[RELAY_RESERVATIONS_MAX];
     size_t resv_count;
 };
@@ -257,57 +250,16 @@ static void reply_error(struct turn_relay *r, const struct relay_flow *f,
 
 /* ---- credentials ---- */
 
-static struct relay_cred *cred_find(struct turn_relay *r, struct strv user)
-{
-    uint64_t now = lab_now_ms();
-    for (size_t i = 0; i < r->cred_count; i++) {
-        struct relay_cred *c = &r->creds[i];
-        if (strv_eq(user, c->user))
-            return c->expire_ms == 0 || c->expire_ms > now ? c : NULL;
-    }
-    return NULL;
-}
-
 int turn_relay_add_credential(struct turn_relay *r, const char *user, const char *password,
                               uint32_t lifetime_s)
 {
-    if (!user || !*user || !password || strlen(user) >= LAB_TURN_TEXT_MAX)
-        return SYNTH_EINVAL;
-    struct relay_cred *c = NULL;
-    for (size_t i = 0; i < r->cred_count && !c; i++)
-        if (strcmp(r->creds[i].user, user) == 0)
-            c = &r->creds[i];
-    if (!c) {
-        if (r->cred_count == RELAY_CREDS_MAX)
-            return SYNTH_ETOOBIG;
-        c = &r->creds[r->cred_count++];
-        snprintf(c->user, sizeof(c->user), "%s", user);
-    }
-    c->expire_ms = lifetime_s ? lab_now_ms() + (uint64_t)lifetime_s * 1000 : 0;
-    return stun_key_long_term(strv_from_cstr(user), strv_from_cstr(r->cfg->turn_realm),
-                              strv_from_cstr(password), c->key);
+    uint64_t expire = lifetime_s ? lab_now_ms() + (uint64_t)lifetime_s * 1000 : 0;
+    return turn_creds_add(&r->creds, r->cfg->turn_realm, user, password, expire);
 }
 
 int turn_relay_remove_credential(struct turn_relay *r, const char *user)
 {
-    for (size_t i = 0; i < r->cred_count; i++) {
-        if (strcmp(r->creds[i].user, user) == 0) {
-            OPENSSL_cleanse(&r->creds[i], sizeof(r->creds[i]));
-            r->creds[i] = r->creds[--r->cred_count];
-            return 0;
-        }
-    }
-    return SYNTH_ENOTFOUND;
-}
-
-static void creds_expire(struct turn_relay *r, uint64_t now)
-{
-    for (size_t i = 0; i < r->cred_count;) {
-        if (r->creds[i].expire_ms && r->creds[i].expire_ms <= now)
-            r->creds[i] = r->creds[--r->cred_count];
-        else
-            i++;
-    }
+    return turn_creds_remove(&r->creds, user);
 }
 
 /* RFC 8489 9.2.4, in its order. The key the allocation on this 5-tuple was
@@ -341,7 +293,7 @@ static bool authenticate(struct turn_relay *r, const struct relay_flow *f,
     if (a && !other_user) {
         memcpy(key, a->key, STUN_LONG_TERM_KEY_LEN);
     } else {
-        const struct relay_cred *c = cred_find(r, *user);
+        const struct turn_cred *c = turn_creds_find(&r->creds, *user, lab_now_ms());
         if (!c) {
             reply_error(r, f, m, STUN_ERR_UNAUTHORIZED, NULL);
             return false;
@@ -1018,7 +970,7 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
         else
             turn_peers_expire(&a->peers, now);
     }
-    creds_expire(r, now);
+    turn_creds_expire(&r->creds, now);
     resv_expire(r, now);
 }
 
