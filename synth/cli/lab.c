@@ -19,8 +19,9 @@ static void lab_usage(FILE *out)
     fprintf(out,
             "usage: synth lab [--config LAB.yaml] [--fault KEY=VALUE]... [--write-target FILE]\n"
             "                 [--state-dir DIR]\n\n"
-            "Runs the embedded lab (a Front End registrar/proxy on UDP, TCP and TLS and an\n"
-            "Exchange UM voicemail server on TLS) on loopback until SIGINT or SIGTERM.\n"
+            "Runs the embedded lab (a Front End registrar/proxy on UDP, TCP and TLS, an\n"
+            "Exchange UM voicemail server on TLS, an Edge access proxy on TLS and a TURN\n"
+            "relay on UDP and TCP) on loopback until SIGINT or SIGTERM.\n"
             "Prints 'lab ready' and its endpoints once listening.\n\n"
             "options:\n"
             "  --config FILE        lab configuration (see docs/lab.md)\n"
@@ -28,7 +29,9 @@ static void lab_usage(FILE *out)
             "                       register_retry_after_s=N, answer_delay_ms=N,\n"
             "                       never_answer=true, bye_after_ms=N,\n"
             "                       proxy_idle_timeout_s=N, ucwa_app_expiry_s=N,\n"
-            "                       ucwa_token_expiry_s=N (docs/lab.md lists them all)\n"
+            "                       ucwa_token_expiry_s=N,\n"
+            "                       turn_refuse_allocate=486|508, turn_drop_relayed=true\n"
+            "                       (docs/lab.md lists them all)\n"
             "  --write-target FILE  write a target file describing the lab (for synth run\n"
             "                       --target, or a person)\n"
             "  --state-dir DIR      where the lab writes its CA (default: lab-state)\n"
@@ -105,9 +108,9 @@ int cli_lab(int argc, char **argv)
     struct lab_endpoints ep;
     lab_endpoints(lab, &ep);
     printf("lab ready: domain %s, front end %s udp:%u tcp:%u tls:%u, um tls:%u, "
-           "edge tls:%u, %u users, CA %s\n",
+           "edge tls:%u, turn udp:%u tcp:%u, %u users, CA %s\n",
            cfg.domain, ep.host, ep.udp_port, ep.tcp_port, ep.tls_port, ep.um_port,
-           ep.edge_port, cfg.user_count, lab_ca_file(lab));
+           ep.edge_port, ep.turn_udp_port, ep.turn_tcp_port, cfg.user_count, lab_ca_file(lab));
     printf("lab web: ucwa https:%u, proxy https:%u\n", ep.ucwa_port, ep.proxy_port);
     if (write_target)
         printf("target written to %s\n", write_target);
@@ -126,5 +129,9 @@ int cli_lab(int argc, char **argv)
            (unsigned long long)c.byes);
     printf("lab media: %llu dtmf keys received\n", (unsigned long long)c.dtmf_keys);
     printf("lab edge: %llu requests relayed\n", (unsigned long long)c.edge_requests);
+    printf("lab turn: %llu allocations, %llu packets relayed to peers, %llu from peers, "
+           "%llu dropped\n",
+           (unsigned long long)c.turn_allocations, (unsigned long long)c.turn_to_peers,
+           (unsigned long long)c.turn_from_peers, (unsigned long long)c.turn_dropped);
     return EXIT_OK;
 }

@@ -8,6 +8,7 @@
 #include "synth/lab/certs.h"
 #include "synth/lab/registrar.h"
 #include "synth/lab/lab_web.h"
+#include "synth/lab/turn_relay.h"
 #include "synth/lab/um.h"
 #include "synth/tls/tls_ctx.h"
 
@@ -65,6 +66,7 @@ struct lab {
     struct registrar *edge;
     struct um *um;
     struct lab_web *web; /* UCWA service and reverse proxy */
+    struct turn_relay *turn;
     unsigned links_pending; /* FE→UM and Edge→FE, both up before the lab is ready */
 };
 
@@ -287,6 +289,16 @@ static int components_start(struct lab *lab, struct synth_error *err)
     if (rc != 0)
         return rc;
     lab_web_ports(lab->web, &lab->ep.ucwa_port, &lab->ep.proxy_port);
+
+    struct turn_relay_opts to = {
+        .cfg = &lab->cfg,
+        .stats = &lab->stats,
+        .nonce_lifetime_ms = lab->opts.nonce_lifetime_ms,
+    };
+    rc = turn_relay_start(&lab->turn, lab->base, &to, err);
+    if (rc != 0)
+        return rc;
+    lab->ep.turn_udp_port = lab->ep.turn_tcp_port = turn_relay_port(lab->turn);
     return 0;
 }
 
@@ -295,6 +307,8 @@ static void components_free(struct lab *lab)
     /* Outside in: each link closes before its far end goes. */
     lab_web_free(lab->web);
     lab->web = NULL;
+    turn_relay_free(lab->turn);
+    lab->turn = NULL;
     registrar_free(lab->edge);
     lab->edge = NULL;
     registrar_free(lab->fe);
@@ -344,6 +358,7 @@ static void lab_free(struct lab *lab)
     pthread_mutex_destroy(&lab->mu);
     pthread_cond_destroy(&lab->cond);
     OPENSSL_cleanse(lab->cfg.password, sizeof(lab->cfg.password));
+    OPENSSL_cleanse(lab->cfg.turn_password, sizeof(lab->cfg.turn_password));
     free(lab);
 }
 
@@ -453,6 +468,11 @@ void lab_counters(const struct lab *lab, struct lab_counters *out)
     out->dtmf_keys = atomic_load(&s->dtmf_keys);
     out->active_dialogs = atomic_load(&s->active_dialogs);
     out->edge_requests = atomic_load(&s->edge_requests);
+    out->turn_allocations = atomic_load(&s->turn_allocations);
+    out->turn_active = atomic_load(&s->turn_active);
+    out->turn_to_peers = atomic_load(&s->turn_to_peers);
+    out->turn_from_peers = atomic_load(&s->turn_from_peers);
+    out->turn_dropped = atomic_load(&s->turn_dropped);
 }
 
 const struct lab_config *lab_get_config(const struct lab *lab)

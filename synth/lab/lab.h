@@ -27,6 +27,7 @@ struct lab_endpoints {
     uint16_t edge_port;                     /* Edge access proxy, TLS (external users) */
     uint16_t ucwa_port;                     /* UCWA web service, HTTPS (the Front End's site) */
     uint16_t proxy_port;                    /* reverse proxy in front of it, HTTPS (clients use this) */
+    uint16_t turn_udp_port, turn_tcp_port;  /* A/V Edge, TURN relay (the same port) */
 };
 
 /* A snapshot of the lab's counters (tests, the status line). */
@@ -39,6 +40,11 @@ struct lab_counters {
     uint64_t dtmf_keys;      /* DTMF keys (RFC 4733) the UM received */
     int64_t active_dialogs;  /* UM calls answered and not yet ended */
     uint64_t edge_requests;  /* requests the Edge access proxy relayed, either way */
+    uint64_t turn_allocations; /* TURN allocations made */
+    int64_t turn_active;       /* TURN allocations now */
+    uint64_t turn_to_peers;    /* packets relayed from clients to peers */
+    uint64_t turn_from_peers;  /* packets relayed from peers to clients */
+    uint64_t turn_dropped;     /* relayed packets the turn_drop_relayed knob dropped */
 };
 
 /* The live counters; the components bump them on the lab thread, other
@@ -47,6 +53,8 @@ struct lab_stats {
     atomic_uint_fast64_t reg_ok, reg_rejected, invites, answered, byes, dtmf_keys;
     atomic_int_fast64_t active_dialogs;
     atomic_uint_fast64_t edge_requests;
+    atomic_uint_fast64_t turn_allocations, turn_to_peers, turn_from_peers, turn_dropped;
+    atomic_int_fast64_t turn_active;
 };
 
 /* Knobs that are not in the lab YAML: protocol timers tests shorten, and

@@ -19,24 +19,47 @@
 /* SfB's server audio range: what a healthy UM answers from. */
 #define LAB_UM_MEDIA_FIRST 49152
 #define LAB_UM_MEDIA_LAST 57500
+/* The relay's ports: the field's Edge relays from 50000-59999, but here
+ * that lies in the kernel's ephemeral range (32768-60999) and the UM's audio
+ * range (49152-57500), where the lab's own sockets would take ports from it;
+ * above both is free. */
+#define LAB_TURN_RELAY_FIRST 61000
+#define LAB_TURN_RELAY_LAST 65535
+#define LAB_TURN_USER "synth-turn"
+#define LAB_TURN_PASSWORD "synth-turn-lab"
 /* The lab registrar keeps an array per user; a million is the target's cap. */
 #define LAB_USERS_MAX 1000000
 
 /* ---- fault knobs ---- */
 
 /* Most knobs are a flag or a duration in a field of struct lab_faults; the
- * two with their own rules (the reject code, the DSCP) have a function. */
+ * ones with their own rules (the status codes, the DSCP, the CN) have a function. */
 typedef const char *(*fault_parse_fn)(struct lab_faults *f, const char *v, size_t len);
 
 enum knob_kind { KNOB_FLAG, KNOB_MS, KNOB_S, KNOB_CUSTOM };
 
-static const char *parse_reject(struct lab_faults *f, const char *v, size_t len)
+/* A status code knob: one of two codes, or 0 for off; false if not. */
+static bool parse_code(const char *v, size_t len, uint32_t a, uint32_t b, uint16_t *out)
 {
     uint32_t code;
-    if (ydoc_parse_u32(v, len, 0, 999, &code) || (code != 0 && code != 403 && code != 503))
-        return "expected 403 or 503 (0 turns it off)";
-    f->register_reject = (uint16_t)code;
-    return NULL;
+    if (ydoc_parse_u32(v, len, 0, 999, &code) || (code != 0 && code != a && code != b))
+        return false;
+    *out = (uint16_t)code;
+    return true;
+}
+
+static const char *parse_reject(struct lab_faults *f, const char *v, size_t len)
+{
+    return parse_code(v, len, 403, 503, &f->register_reject)
+               ? NULL
+               : "expected 403 or 503 (0 turns it off)";
+}
+
+static const char *parse_turn_refuse(struct lab_faults *f, const char *v, size_t len)
+{
+    return parse_code(v, len, 486, 508, &f->turn_refuse_allocate)
+               ? NULL
+               : "expected 486 or 508 (0 turns it off)";
 }
 
 static const char *parse_dscp(struct lab_faults *f, const char *v, size_t len)
@@ -90,6 +113,8 @@ static const struct fault_knob {
     S("ucwa_app_expiry_s", ucwa_app_expiry_s),
     S("ucwa_token_expiry_s", ucwa_token_expiry_s),
     FLAG("ucwa_redirect", ucwa_redirect),
+    {"turn_refuse_allocate", KNOB_CUSTOM, 0, parse_turn_refuse, "486|508"},
+    FLAG("turn_drop_relayed", turn_drop_relayed),
 };
 #undef FLAG
 #undef MS
@@ -181,6 +206,11 @@ void lab_config_defaults(struct lab_config *c)
     c->um_max_message_ms = LAB_DEFAULT_MAX_MESSAGE_MS;
     c->um_media_first = LAB_UM_MEDIA_FIRST;
     c->um_media_last = LAB_UM_MEDIA_LAST;
+    c->turn_relay_first = LAB_TURN_RELAY_FIRST;
+    c->turn_relay_last = LAB_TURN_RELAY_LAST;
+    snprintf(c->turn_realm, sizeof(c->turn_realm), "%s", c->domain);
+    snprintf(c->turn_user, sizeof(c->turn_user), "%s", LAB_TURN_USER);
+    snprintf(c->turn_password, sizeof(c->turn_password), "%s", LAB_TURN_PASSWORD);
 }
 
 /* ---- the file ---- */
@@ -265,19 +295,61 @@ static int load_path(const struct ynode *root, const char *key, char *out, size_
     return rc;
 }
 
+/* A port range such as 49152-57500. */
+static int load_range(const struct ynode *root, const char *key, uint16_t *first,
+                      uint16_t *last, struct synth_error *err)
+{
+    char text[32];
+    struct port_range r = {0, 0};
+    struct ynode n;
+    if (!ydoc_get(root, key, &n))
+        return 0;
+    int rc = ydoc_str(&n, text, sizeof(text), err);
+    if (rc == 0 && port_range_parse(text, strlen(text), &r, NULL) != 0)
+        rc = ydoc_error(&n, err, "expected a port range such as 49152-57500");
+    if (rc == 0) {
+        *first = r.first;
+        *last = r.last;
+    }
+    return rc;
+}
+
+static int load_turn(struct lab_config *c, const struct ynode *root, struct synth_error *err)
+{
+    struct ynode n;
+    int rc = load_port(root, "turn_port", &c->turn_port, err);
+    if (rc == 0)
+        rc = load_range(root, "turn_relay_ports", &c->turn_relay_first, &c->turn_relay_last, err);
+    if (rc == 0 && ydoc_get(root, "turn_realm", &n))
+        rc = ydoc_str(&n, c->turn_realm, sizeof(c->turn_realm), err);
+    if (rc == 0 && ydoc_get(root, "turn_user", &n))
+        rc = ydoc_str(&n, c->turn_user, sizeof(c->turn_user), err);
+    if (rc == 0 && ydoc_get(root, "turn_password", &n))
+        rc = ydoc_str(&n, c->turn_password, sizeof(c->turn_password), err);
+    if (rc == 0 && ydoc_get(root, "turn_user_quota", &n))
+        rc = ydoc_u32(&n, 0, UINT32_MAX, &c->turn_user_quota, err);
+    if (rc == 0 && ydoc_get(root, "turn_nonce_lifetime", &n))
+        rc = ydoc_duration(&n, YDOC_UNIT_MS, &c->turn_nonce_lifetime_ms, err);
+    return rc;
+}
+
 static int load_root(struct lab_config *c, const struct ynode *root, struct synth_error *err)
 {
     static const char *const keys[] = {"domain", "listen_host", "udp_port", "tcp_port",
                                        "tls_port", "um_port", "edge_port", "users", "password", "fe_cert",
                                        "um_cert", "edge_cert", "um_max_message", "um_media_ports",
                                        "um_greeting", "um_record_dir", "register_max_expires",
+                                       "turn_port", "turn_relay_ports", "turn_realm", "turn_user",
+                                       "turn_password", "turn_user_quota", "turn_nonce_lifetime",
                                        "faults", NULL};
     struct ynode n;
     int rc = ydoc_map_check(root, keys, err);
     if (rc == 0 && ydoc_get(root, "domain", &n)) {
         rc = ydoc_str(&n, c->domain, sizeof(c->domain), err);
-        /* Certificates follow the domain unless the file names them. */
+        /* Certificates and the TURN realm follow the domain unless the file
+         * names them. */
         cert_defaults(c);
+        snprintf(c->turn_realm, sizeof(c->turn_realm), "%s", c->domain);
     }
     if (rc == 0 && ydoc_get(root, "listen_host", &n))
         rc = ydoc_str(&n, c->listen_host, sizeof(c->listen_host), err);
@@ -305,17 +377,10 @@ static int load_root(struct lab_config *c, const struct ynode *root, struct synt
         rc = ydoc_duration(&n, YDOC_UNIT_S, &c->register_max_expires_s, err);
     if (rc == 0 && ydoc_get(root, "um_max_message", &n))
         rc = ydoc_duration(&n, YDOC_UNIT_MS, &c->um_max_message_ms, err);
-    if (rc == 0 && ydoc_get(root, "um_media_ports", &n)) {
-        char text[32];
-        struct port_range r = {0, 0};
-        rc = ydoc_str(&n, text, sizeof(text), err);
-        if (rc == 0 && port_range_parse(text, strlen(text), &r, NULL) != 0)
-            rc = ydoc_error(&n, err, "expected a port range such as 49152-57500");
-        if (rc == 0) {
-            c->um_media_first = r.first;
-            c->um_media_last = r.last;
-        }
-    }
+    if (rc == 0)
+        rc = load_range(root, "um_media_ports", &c->um_media_first, &c->um_media_last, err);
+    if (rc == 0)
+        rc = load_turn(c, root, err);
     if (rc == 0)
         rc = load_path(root, "um_greeting", c->um_greeting, sizeof(c->um_greeting), err);
     if (rc == 0)

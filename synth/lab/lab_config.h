@@ -44,7 +44,12 @@ struct lab_faults {
     uint32_t ucwa_app_expiry_s;    /* delete an application idle this long; 0 = never */
     uint32_t ucwa_token_expiry_s;  /* OAuth token lifetime; 0 = 8 hours */
     bool ucwa_redirect;            /* users homed on a second pool: the user resource redirects */
+    /* The A/V Edge (TURN relay): */
+    uint16_t turn_refuse_allocate; /* 486 or 508: answer every Allocate with it */
+    bool turn_drop_relayed;        /* allocations succeed, relayed data is dropped */
 };
+
+#define LAB_TURN_TEXT_MAX 128
 
 struct lab_config {
     char domain[LAB_NAME_MAX];       /* SIP domain, default "lab.synth.test" */
@@ -62,6 +67,13 @@ struct lab_config {
     uint16_t um_media_first, um_media_last; /* UM media ports, default 49152-57500 (SfB audio) */
     char um_greeting[1024];          /* WAV the UM plays; "" = a generated voice */
     char um_record_dir[1024];        /* the UM keeps what callers say here as WAV; "" = not */
+    uint16_t turn_port;              /* TURN relay, UDP and TCP; 0 = ephemeral */
+    uint16_t turn_relay_first, turn_relay_last; /* relayed ports, default 61000-65535 */
+    char turn_realm[LAB_TURN_TEXT_MAX];    /* default: the domain */
+    char turn_user[LAB_TURN_TEXT_MAX];     /* the static credential, default "synth-turn" */
+    char turn_password[LAB_TURN_TEXT_MAX]; /* default "synth-turn-lab" */
+    uint32_t turn_user_quota;        /* allocations at once per user; 0 = no quota */
+    uint32_t turn_nonce_lifetime_ms; /* 0 = the lab's nonce lifetime (5 min) */
     struct lab_faults faults;
 };
 
@@ -78,7 +90,8 @@ int lab_config_load_buffer(struct lab_config *c, const char *name, const char *b
  * register_reject, register_retry_after_s, answer_delay_ms, never_answer,
  * bye_after_ms, um_no_media, um_wrong_key, um_deaf, um_port_outside_range, um_dscp,
  * um_stop_media_after_ms, um_cert_cn, proxy_idle_timeout_s, ucwa_app_expiry_s,
- * ucwa_token_expiry_s, ucwa_redirect). Errors name the key and the accepted values. */
+ * ucwa_token_expiry_s, ucwa_redirect, turn_refuse_allocate, turn_drop_relayed). Errors name
+ * the key and the accepted values. */
 int lab_config_set_fault(struct lab_config *c, const char *key_value, struct synth_error *err);
 
 #endif

@@ -209,8 +209,9 @@ static void write_yaml(FILE *f, const struct lab *lab)
     fputs("lab:\n  host: ", f);
     yaml_quoted(f, ep.host);
     fprintf(f, "\n  udp_port: %u\n  tcp_port: %u\n  tls_port: %u\n  um_port: %u\n"
-               "  edge_port: %u\n",
-            ep.udp_port, ep.tcp_port, ep.tls_port, ep.um_port, ep.edge_port);
+               "  edge_port: %u\n  turn_udp_port: %u\n  turn_tcp_port: %u\n",
+            ep.udp_port, ep.tcp_port, ep.tls_port, ep.um_port, ep.edge_port, ep.turn_udp_port,
+            ep.turn_tcp_port);
     /* The web side: the UCWA service, and the proxy clients go through. */
     fprintf(f, "  ucwa_port: %u\n  proxy_port: %u\n", ep.ucwa_port, ep.proxy_port);
     fputs("  ucwa_discover_url: ", f);

@@ -260,7 +260,7 @@ int stun_stream_frame_len(const uint8_t *buf, size_t len, size_t *frame_len)
      * stream carries only STUN and ChannelData, and the two must agree. */
     if ((buf[0] & 0xC0) == 0)
         n += STUN_HEADER_LEN;
-    else if (stun_demux(buf, len) == STUN_DEMUX_CHANNEL)
+    else if ((buf[0] & 0xC0) == 0x40) /* RFC 8656 12.5: ChannelData, any channel */
         n = pad4(n + TURN_CHANNEL_HEADER_LEN);
     else
         return SYNTH_EPARSE;
@@ -747,11 +747,19 @@ int stun_tid_new(uint8_t tid[STUN_TID_LEN])
 int stun_chandata_parse(const uint8_t *buf, size_t len, bool stream, uint16_t *channel,
                         const uint8_t **data, size_t *data_len, size_t *used)
 {
+    return stun_chandata_parse_upto(buf, len, stream, TURN_CHANNEL_MAX, channel, data, data_len,
+                                    used);
+}
+
+int stun_chandata_parse_upto(const uint8_t *buf, size_t len, bool stream, uint16_t channel_max,
+                             uint16_t *channel, const uint8_t **data, size_t *data_len,
+                             size_t *used)
+{
     *used = 0;
     if (len < TURN_CHANNEL_HEADER_LEN)
         return stream ? SYNTH_EINCOMPLETE : SYNTH_EPARSE;
     uint16_t ch = get16(buf);
-    if (ch < TURN_CHANNEL_MIN || ch > TURN_CHANNEL_MAX)
+    if (ch < TURN_CHANNEL_MIN || ch > channel_max)
         return SYNTH_EUNSUPPORTED;
     size_t n = get16(buf + 2);
     size_t frame = TURN_CHANNEL_HEADER_LEN + n;

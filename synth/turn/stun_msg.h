@@ -180,7 +180,8 @@ int stun_msg_parse(struct stun_msg *m, const uint8_t *buf, size_t len, bool data
                    const struct stun_dialect *d, size_t *used, struct synth_error *err);
 
 /* Stream framing (TCP, TLS): bytes of the STUN message or ChannelData frame
- * (padding included, RFC 8656 12.5) that starts buf. 0 and frame_len once
+ * (padding included, RFC 8656 12.5; first bits 01, so RFC 5766's channels up
+ * to 0x7FFF too) that starts buf. 0 and frame_len once
  * the first 4 bytes are in (the frame may be longer than len: wait);
  * SYNTH_EINCOMPLETE under 4 bytes; SYNTH_EPARSE when it is neither;
  * SYNTH_ETOOBIG over STUN_MSG_MAX. */
@@ -264,6 +265,10 @@ uint32_t stun_crc32(const uint8_t *buf, size_t len);
 
 #define TURN_CHANNEL_MIN 0x4000
 #define TURN_CHANNEL_MAX 0x4FFF
+/* RFC 5766 11 allowed channels up to 0x7FFF; RFC 8656 12 keeps 0x4000-0x4FFF
+ * for clients but a server still meets the old range: coturn's
+ * turnutils_uclient binds numbers such as 0x748a. */
+#define TURN_CHANNEL_MAX_RFC5766 0x7FFF
 #define TURN_CHANNEL_HEADER_LEN 4
 
 /* Parses a ChannelData frame. stream: the frame is padded to 4 bytes (TCP);
@@ -273,6 +278,11 @@ uint32_t stun_crc32(const uint8_t *buf, size_t len);
  * SYNTH_EPARSE if the length runs past a datagram. */
 int stun_chandata_parse(const uint8_t *buf, size_t len, bool stream, uint16_t *channel,
                         const uint8_t **data, size_t *data_len, size_t *used);
+/* The same with channels up to channel_max (TURN_CHANNEL_MAX_RFC5766 for a
+ * server). */
+int stun_chandata_parse_upto(const uint8_t *buf, size_t len, bool stream, uint16_t channel_max,
+                             uint16_t *channel, const uint8_t **data, size_t *data_len,
+                             size_t *used);
 /* Writes a frame (padded when stream); 0 and its length, SYNTH_ETOOBIG. */
 int stun_chandata_encode(uint8_t *buf, size_t cap, uint16_t channel, const uint8_t *data,
                          size_t data_len, bool stream, size_t *out_len);

@@ -1,5 +1,6 @@
-/* A test driver of synth/turn against a real TURN server (coturn in
- * tests/integration/test_peers_coturn.sh and tests/bench/bench_turn_alloc.sh).
+/* A test driver of synth/turn against a TURN server: coturn in
+ * tests/integration/test_peers_coturn.sh, the lab's relay in
+ * tests/integration/test_lab_turn.sh, both in tests/bench/bench_turn_alloc.sh.
  *
  * Probe mode: a Binding (UDP), then allocate, permit an echo peer of our own
  * (a UDP socket in this process that sends back what reaches it), send
@@ -67,6 +68,7 @@ struct probe {
     struct stun_binding *binding;
     int binding_fd;
     unsigned refresh_delay_ms; /* waits this long before the Refresh (a nonce can go stale) */
+    unsigned deadline_s;       /* the whole probe's; PROBE_DEADLINE_S unless --deadline */
     struct event *delay_ev;
 };
 
@@ -291,7 +293,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
     struct probe *p = arg;
     (void)fd;
     (void)what;
-    printf("deadline: step %d did not finish in %d s\n", (int)p->step, PROBE_DEADLINE_S);
+    printf("deadline: step %d did not finish in %u s\n", (int)p->step, p->deadline_s);
     stop(p, 1);
 }
 
@@ -329,7 +331,7 @@ static int run_probe(struct probe *p)
     p->peer_ev = event_new(p->base, p->peer_fd, EV_READ | EV_PERSIST, peer_cb, p);
     struct event *deadline = evtimer_new(p->base, deadline_cb, p);
     p->delay_ev = evtimer_new(p->base, refresh_now, p);
-    struct timeval tv = {PROBE_DEADLINE_S, 0};
+    struct timeval tv = {(time_t)p->deadline_s, 0};
     if (!p->peer_ev || !deadline || !p->delay_ev || event_add(p->peer_ev, NULL) ||
         evtimer_add(deadline, &tv))
         return 1;
@@ -462,7 +464,7 @@ static int run_bench(struct event_base *base, const struct turn_client_opts *o, 
 static void usage(void)
 {
     fprintf(stderr, "usage: turn_probe --server IP:PORT (IPv6 without brackets: ::1:3478) --user U --pass P [--tcp] [--rto MS]\n"
-                    "                  [--lifetime S] [--refresh-delay MS]\n"
+                    "                  [--lifetime S] [--refresh-delay MS] [--deadline S]\n"
                     "                  [--bench N [--concurrency C]]\n");
 }
 
@@ -474,12 +476,14 @@ int main(int argc, char **argv)
         {"rto", required_argument, NULL, 'r'},    {"lifetime", required_argument, NULL, 'l'},
         {"bench", required_argument, NULL, 'b'},  {"concurrency", required_argument, NULL, 'c'},
         {"refresh-delay", required_argument, NULL, 'd'},
+        {"deadline", required_argument, NULL, 'D'},
         {NULL, 0, NULL, 0}};
     static struct probe p;
     const char *server = NULL;
     unsigned bench = 0, conc = 1;
     p.opts.transport = TURN_TRANSPORT_UDP;
     p.opts.software = "synth turn_probe";
+    p.deadline_s = PROBE_DEADLINE_S;
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
@@ -492,6 +496,7 @@ int main(int argc, char **argv)
         case 'b': bench = (unsigned)atoi(optarg); break;
         case 'c': conc = (unsigned)atoi(optarg); break;
         case 'd': p.refresh_delay_ms = (unsigned)atoi(optarg); break;
+        case 'D': p.deadline_s = (unsigned)atoi(optarg); break;
         default: usage(); return 1;
         }
     }

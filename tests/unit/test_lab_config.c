@@ -34,6 +34,38 @@ static void defaults_follow_domain(void **state)
     assert_int_equal(c.tls_port, 15061);
 }
 
+static void turn_keys(void **state)
+{
+    struct lab_config c;
+    struct synth_error err = {{0}};
+    lab_config_defaults(&c);
+    assert_int_equal(c.turn_relay_first, 61000);
+    assert_int_equal(c.turn_relay_last, 65535);
+    assert_string_equal(c.turn_realm, "lab.synth.test");
+    assert_int_equal(parse(&c, "domain: contoso.com\nturn_port: 3478\n"
+                               "turn_relay_ports: 50000-59999\nturn_user: av\n"
+                               "turn_password: s3cret\nturn_user_quota: 2\n"
+                               "turn_nonce_lifetime: 2s\n"
+                               "faults: {turn_refuse_allocate: 508, turn_drop_relayed: true}\n",
+                           &err),
+                     0);
+    assert_int_equal(c.turn_port, 3478);
+    assert_int_equal(c.turn_relay_first, 50000);
+    assert_int_equal(c.turn_relay_last, 59999);
+    assert_string_equal(c.turn_realm, "contoso.com");
+    assert_string_equal(c.turn_user, "av");
+    assert_string_equal(c.turn_password, "s3cret");
+    assert_int_equal(c.turn_user_quota, 2);
+    assert_int_equal(c.turn_nonce_lifetime_ms, 2000);
+    assert_int_equal(c.faults.turn_refuse_allocate, 508);
+    assert_true(c.faults.turn_drop_relayed);
+    assert_int_not_equal(lab_config_set_fault(&c, "turn_refuse_allocate=500", &err), 0);
+    assert_non_null(strstr(err.msg, "486 or 508"));
+    assert_int_equal(lab_config_set_fault(&c, "turn_refuse_allocate=486", &err), 0);
+    assert_int_equal(c.faults.turn_refuse_allocate, 486);
+    assert_int_not_equal(parse(&c, "turn_relay_ports: 9-\n", &err), 0);
+}
+
 static void um_cert_without_fqdn_in_cn(void **state)
 {
     /* The field failure: the UM's FQDN only in the SAN list. */
@@ -128,7 +160,7 @@ static void fault_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(defaults_follow_domain), cmocka_unit_test(um_cert_without_fqdn_in_cn),
+        cmocka_unit_test(defaults_follow_domain), cmocka_unit_test(turn_keys), cmocka_unit_test(um_cert_without_fqdn_in_cn),
         cmocka_unit_test(faults_in_file_and_flags), cmocka_unit_test(fault_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -591,6 +591,14 @@ static void test_chandata(void **state)
     static const uint8_t bad_ch[] = {0x50, 0x00, 0x00, 0x00};
     p = (const uint8_t *)place(bad_ch, sizeof(bad_ch));
     assert_int_equal(stun_chandata_parse(p, 4, false, &ch, &d, &dlen, &used), SYNTH_EUNSUPPORTED);
+    /* A server takes RFC 5766's wider range, and a stream frames it. */
+    assert_int_equal(stun_chandata_parse_upto(p, 4, false, TURN_CHANNEL_MAX_RFC5766, &ch, &d,
+                                              &dlen, &used),
+                     0);
+    assert_int_equal(ch, 0x5000);
+    size_t frame = 0;
+    assert_int_equal(stun_stream_frame_len(p, 4, &frame), 0);
+    assert_int_equal(frame, 4);
     assert_int_equal(stun_chandata_encode(out, 8, 0x4000, data, 5, false, &n), SYNTH_ETOOBIG);
 }
 

@@ -1,0 +1,172 @@
+/* Unit tests of the lab relay (synth/lab/turn_relay.h) with synth's TURN
+ * client, both on one loop on loopback: the time-limited credentials MRAS
+ * will hand out (allocate with one, refused once removed or expired), and
+ * allocations expiring on the sweep. */
+#include "synth/lab/turn_relay.h"
+
+#include "synth/base/net_addr.h"
+#include "synth/turn/turn_client.h"
+
+#include <event2/event.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+struct outcome {
+    struct event_base *base;
+    bool done;
+    int err;
+    uint16_t code;
+    uint32_t lifetime_s;
+};
+
+static void refreshed(int err, const struct turn_result *res, void *arg)
+{
+    struct outcome *o = arg;
+    o->done = true;
+    o->err = err;
+    o->code = res ? res->code : 0;
+    event_base_loopbreak(o->base);
+}
+
+/* Runs the loop until the outcome is in (10 s at most). */
+static void wait_outcome(struct outcome *o)
+{
+    struct timeval deadline = {10, 0};
+    o->done = false;
+    event_base_loopexit(o->base, &deadline);
+    event_base_dispatch(o->base);
+    assert_true(o->done);
+    assert_int_equal(o->err, 0);
+}
+
+static void allocated(int err, const struct turn_result *res, const struct turn_alloc_info *info,
+                      void *arg)
+{
+    struct outcome *o = arg;
+    o->done = true;
+    o->err = err;
+    o->code = res ? res->code : 0;
+    o->lifetime_s = info ? info->lifetime_s : 0;
+    event_base_loopbreak(o->base);
+}
+
+/* A client of the relay on port, its Allocate answered into o. */
+static struct turn_client *client_allocate(struct outcome *o, uint16_t port, const char *user,
+                                           const char *password)
+{
+    struct turn_client_opts opts = {.transport = TURN_TRANSPORT_UDP, .username = user,
+                                    .password = password, .rto_ms = 100};
+    struct turn_client_handlers h = {.allocated = allocated};
+    struct turn_client *tc = NULL;
+    struct synth_error err;
+    assert_int_equal(net_addr_from_ip(strv_from_cstr("127.0.0.1"), port, &opts.server,
+                                      &opts.server_len),
+                     0);
+    assert_int_equal(turn_client_new(&tc, o->base, &opts, &h, o, &err), 0);
+    assert_int_equal(turn_client_allocate(tc), 0);
+    wait_outcome(o);
+    return tc;
+}
+
+/* One Allocate as user/password; the STUN error code (0 = allocated). */
+static uint16_t allocate(struct event_base *base, uint16_t port, const char *user,
+                         const char *password)
+{
+    struct outcome o = {.base = base};
+    turn_client_free(client_allocate(&o, port, user, password));
+    return o.code;
+}
+
+/* A relay on a new loop; static_user false: no credential from the
+ * configuration. cfg and stats outlive it (the relay keeps cfg). */
+static struct turn_relay *relay_new(struct event_base **base, struct lab_config *cfg,
+                                    struct lab_stats *stats, bool static_user,
+                                    uint32_t lifetime_default_s)
+{
+    struct synth_error err = {{0}};
+    struct turn_relay *r = NULL;
+    lab_config_defaults(cfg);
+    if (!static_user)
+        cfg->turn_user[0] = '\0';
+    *base = event_base_new();
+    assert_non_null(*base);
+    struct turn_relay_opts o = {.cfg = cfg, .stats = stats, .nonce_lifetime_ms = 60000,
+                                .lifetime_default_s = lifetime_default_s};
+    assert_int_equal(turn_relay_start(&r, *base, &o, &err), 0);
+    return r;
+}
+
+static void credentials(void **state)
+{
+    static struct lab_config cfg;
+    static struct lab_stats stats;
+    struct event_base *base;
+    (void)state;
+    struct turn_relay *r = relay_new(&base, &cfg, &stats, false, 0);
+    uint16_t port = turn_relay_port(r);
+    assert_int_not_equal(port, 0);
+
+    assert_int_equal(allocate(base, port, "mras-user", "mras-pass"), 401);
+    assert_int_equal(turn_relay_add_credential(r, "mras-user", "mras-pass", 480 * 60), 0);
+    assert_int_equal(allocate(base, port, "mras-user", "mras-pass"), 0);
+    assert_int_equal(allocate(base, port, "mras-user", "wrong"), 401);
+    assert_int_equal(atomic_load(&stats.turn_allocations), 1);
+    /* Replaced with a new password, then removed. */
+    assert_int_equal(turn_relay_add_credential(r, "mras-user", "next", 60), 0);
+    assert_int_equal(allocate(base, port, "mras-user", "mras-pass"), 401);
+    assert_int_equal(allocate(base, port, "mras-user", "next"), 0);
+    assert_int_equal(turn_relay_remove_credential(r, "mras-user"), 0);
+    assert_int_equal(turn_relay_remove_credential(r, "mras-user"), SYNTH_ENOTFOUND);
+    assert_int_equal(allocate(base, port, "mras-user", "next"), 401);
+    /* A credential of one second is refused once the second is over. */
+    assert_int_equal(turn_relay_add_credential(r, "brief", "pw", 1), 0);
+    assert_int_equal(allocate(base, port, "brief", "pw"), 0);
+    usleep(1100 * 1000);
+    assert_int_equal(allocate(base, port, "brief", "pw"), 401);
+    assert_int_equal(turn_relay_add_credential(r, "", "pw", 0), SYNTH_EINVAL);
+
+    turn_relay_free(r);
+    event_base_free(base);
+}
+
+/* An allocation refreshed (by Refresh, to its lifetime again) and then no
+ * more is gone after its lifetime: the sweep frees it. */
+static void expiry(void **state)
+{
+    static struct lab_config cfg;
+    static struct lab_stats stats;
+    struct event_base *base;
+    (void)state;
+    struct turn_relay *r = relay_new(&base, &cfg, &stats, true, 1);
+    struct outcome out = {.base = base};
+    struct turn_client *tc = client_allocate(&out, turn_relay_port(r), cfg.turn_user,
+                                             cfg.turn_password);
+    assert_int_equal(out.code, 0);
+    assert_int_equal(out.lifetime_s, 1);
+    assert_int_equal(atomic_load(&stats.turn_active), 1);
+    assert_int_equal(turn_client_refresh(tc, refreshed, &out), 0);
+    wait_outcome(&out);
+    assert_int_equal(out.code, 0);
+    /* The client would refresh at 3/4 of the lifetime; gone, it does not.
+     * Lifetime 1 s, then the next 1 s sweep: 2.5 s covers both. */
+    turn_client_free(tc);
+    struct timeval later = {2, 500000};
+    event_base_loopexit(base, &later);
+    event_base_dispatch(base);
+    assert_int_equal(atomic_load(&stats.turn_active), 0);
+    assert_int_equal(atomic_load(&stats.turn_allocations), 1);
+    turn_relay_free(r);
+    event_base_free(base);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(credentials), cmocka_unit_test(expiry)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
