@@ -129,6 +129,8 @@ int cli_lab(int argc, char **argv)
            (unsigned long long)c.byes);
     printf("lab media: %llu dtmf keys received\n", (unsigned long long)c.dtmf_keys);
     printf("lab edge: %llu requests relayed\n", (unsigned long long)c.edge_requests);
+    printf("lab mras: %llu credentials granted, %llu refused\n",
+           (unsigned long long)c.mras_granted, (unsigned long long)c.mras_refused);
     printf("lab turn: %llu allocations, %llu packets relayed to peers, %llu from peers, "
            "%llu dropped\n",
            (unsigned long long)c.turn_allocations, (unsigned long long)c.turn_to_peers,

@@ -215,6 +215,23 @@ static void link_report(struct lab *lab, const char *what, int err, const char *
     event_base_loopbreak(lab->base);
 }
 
+/* The Front End's MRAS hands out a credential the A/V Edge (the lab relay)
+ * accepts for its lifetime, and names the relay. */
+static int mras_issue(const char *user, const char *password, uint32_t lifetime_s,
+                      struct mras_relay *relay, void *arg)
+{
+    struct lab *lab = arg;
+    if (!lab->turn)
+        return SYNTH_ENOTFOUND;
+    int rc = turn_relay_add_credential(lab->turn, user, password, lifetime_s);
+    if (rc != 0)
+        return rc;
+    snprintf(relay->host, sizeof(relay->host), "%s", lab->ep.host);
+    relay->udp_port = lab->ep.turn_udp_port;
+    relay->tcp_port = lab->ep.turn_tcp_port;
+    return 0;
+}
+
 static void um_link_ready(int err, const char *detail, void *arg)
 {
     link_report(arg, "front end cannot reach the UM", err, detail);
@@ -257,6 +274,7 @@ static int components_start(struct lab *lab, struct synth_error *err)
         .nonce_lifetime_ms = lab->opts.nonce_lifetime_ms,
         .challenge_invites = lab->opts.challenge_invites,
         .link_ready = um_link_ready,
+        .mras_issue = mras_issue,
         .arg = lab,
     };
     rc = registrar_start(&lab->fe, lab->base, &ro, err);
@@ -468,6 +486,8 @@ void lab_counters(const struct lab *lab, struct lab_counters *out)
     out->dtmf_keys = atomic_load(&s->dtmf_keys);
     out->active_dialogs = atomic_load(&s->active_dialogs);
     out->edge_requests = atomic_load(&s->edge_requests);
+    out->mras_granted = atomic_load(&s->mras_granted);
+    out->mras_refused = atomic_load(&s->mras_refused);
     out->turn_allocations = atomic_load(&s->turn_allocations);
     out->turn_active = atomic_load(&s->turn_active);
     out->turn_to_peers = atomic_load(&s->turn_to_peers);

@@ -40,6 +40,8 @@ struct lab_counters {
     uint64_t dtmf_keys;      /* DTMF keys (RFC 4733) the UM received */
     int64_t active_dialogs;  /* UM calls answered and not yet ended */
     uint64_t edge_requests;  /* requests the Edge access proxy relayed, either way */
+    uint64_t mras_granted;   /* MRAS (relay credentials) requests the Front End granted */
+    uint64_t mras_refused;   /* ... and refused (the UM certificate's Subject CN) */
     uint64_t turn_allocations; /* TURN allocations made */
     int64_t turn_active;       /* TURN allocations now */
     uint64_t turn_to_peers;    /* packets relayed from clients to peers */
@@ -53,6 +55,7 @@ struct lab_stats {
     atomic_uint_fast64_t reg_ok, reg_rejected, invites, answered, byes, dtmf_keys;
     atomic_int_fast64_t active_dialogs;
     atomic_uint_fast64_t edge_requests;
+    atomic_uint_fast64_t mras_granted, mras_refused;
     atomic_uint_fast64_t turn_allocations, turn_to_peers, turn_from_peers, turn_dropped;
     atomic_int_fast64_t turn_active;
 };

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 /* Connections and UDP peers the FE keeps apart. A stream refused past this
@@ -67,6 +68,8 @@
 #define FE_NONCE_MAC_BYTES 16
 #define FE_NONCE_LEN (FE_NONCE_BODY_HEX + 2 * FE_NONCE_MAC_BYTES)
 #define FE_BRANCH_MAX 64
+/* MRAS credentials last 8 hours at most ([MS-AVEDGEA] clients ask 480 minutes). */
+#define MRAS_LIFETIME_MIN 480
 #define FE_METHOD_MAX 32
 #define FE_HOP_CONNECT_TIMEOUT_MS 5000
 #define FE_LISTEN_BACKLOG 512
@@ -87,6 +90,7 @@ enum fe_diag {
     DIAG_UNAVAILABLE = 1009,
     DIAG_AOR_MISMATCH = 1010,
     DIAG_NOT_ROUTABLE = 1011,
+    DIAG_MRAS_REFUSED = 1012,
 };
 
 enum flow_kind {
@@ -154,6 +158,8 @@ struct registrar {
     uint32_t nonce_lifetime_ms;
     bool challenge_invites;
     void (*link_ready)(int err, const char *detail, void *arg);
+    int (*mras_issue)(const char *user, const char *password, uint32_t lifetime_s,
+                      struct mras_relay *relay, void *arg);
     void *arg;
     bool link_reported;
 
@@ -1218,6 +1224,77 @@ static void fe_cancel(struct registrar *fe, struct flow *f, const struct sip_msg
         fe_respond_status(fe, f, m, st);
 }
 
+/* The Subject CN of the peer certificate on the hop link ("" when none). */
+static void peer_cn(const struct flow *f, char *out, size_t size)
+{
+    SSL *ssl = f->conn ? sip_conn_ssl(f->conn) : NULL;
+    X509 *peer = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
+    out[0] = '\0';
+    if (peer && X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, out,
+                                          (int)size) < 0)
+        out[0] = '\0';
+}
+
+/* A MRAS credentials request from the next hop ([MS-AVEDGEA] 3.1.5.1): the
+ * server is recognised by its certificate's Subject CN, not its SAN list,
+ * which is why a UM certificate with its FQDN only in the SAN passes TLS
+ * everywhere and still gets no relay credentials. */
+static void fe_mras(struct registrar *fe, struct flow *f, const struct sip_msg *m)
+{
+    char cn[LAB_NAME_MAX], why[128], body[MRAS_BODY_MAX], extra[FE_EXTRA_MAX];
+    struct mras_request q;
+    struct sbuf sb, x;
+
+    if (!fe->mras_issue) {
+        fe_respond(fe, f, m, 501, NULL, NULL);
+        return;
+    }
+    if (mras_request_parse(m->body.p, m->body.l, &q, why, sizeof(why)) != 0) {
+        fe_respond(fe, f, m, 400, "Bad MRAS Request", NULL);
+        return;
+    }
+    peer_cn(f, cn, sizeof(cn));
+    if (strcasecmp(cn, fe->hop_name) != 0) {
+        char reason[LAB_NAME_MAX * 2 + 96];
+        snprintf(reason, sizeof(reason),
+                 "Certificate subject is not a known server FQDN (CN=%s, expected %s)",
+                 cn[0] ? cn : "none", fe->hop_name);
+        atomic_fetch_add(&fe->stats->mras_refused, 1);
+        fe_respond_diag(fe, f, m, 403, DIAG_MRAS_REFUSED, reason, 0);
+        return;
+    }
+    struct mras_response r = {.duration_min = q.duration_min && q.duration_min < MRAS_LIFETIME_MIN
+                                                  ? q.duration_min
+                                                  : MRAS_LIFETIME_MIN,
+                              .relay_count = 1};
+    snprintf(r.request_id, sizeof(r.request_id), "%s", q.request_id);
+    snprintf(r.credentials_request_id, sizeof(r.credentials_request_id), "%s",
+             q.credentials_request_id);
+    snprintf(r.username, sizeof(r.username), "mras-%s-%" PRIu64, cn, lab_now_ms());
+    sip_random_token(r.password, 33); /* the relay checks it; the lab trusts its loopback */
+    r.relays[0].location = MRAS_LOCATION_INTRANET;
+    if (fe->mras_issue(r.username, r.password, r.duration_min * 60, &r.relays[0], fe->arg) != 0) {
+        fe_respond(fe, f, m, 503, NULL, NULL);
+        OPENSSL_cleanse(r.password, sizeof(r.password));
+        return;
+    }
+    sbuf_init(&sb, body, sizeof(body));
+    sbuf_init(&x, extra, sizeof(extra));
+    int rc = mras_response_build(&sb, &r);
+    OPENSSL_cleanse(r.password, sizeof(r.password));
+    char tag[17], out[SIP_BUILD_MAX + MRAS_BODY_MAX];
+    struct sbuf ob;
+    sbuf_init(&ob, out, sizeof(out));
+    sip_random_token(tag, sizeof(tag));
+    if (rc == 0 && sip_build_response(&ob, m, 200, NULL, tag, NULL, MRAS_CONTENT_TYPE, sb.buf,
+                                      sb.len) == 0) {
+        atomic_fetch_add(&fe->stats->mras_granted, 1);
+        flow_send(fe, f, ob.buf, ob.len, &m->via);
+    }
+    OPENSSL_cleanse(body, sizeof(body));
+    OPENSSL_cleanse(out, sizeof(out));
+}
+
 /* An ACK goes on to the next hop, unless it acknowledges a response we
  * generated: that one stops here (RFC 3261 17.2.1). */
 static void forward_ack(struct registrar *fe, struct flow *f, const struct sip_msg *m,
@@ -1290,6 +1367,10 @@ static void fe_request(struct registrar *fe, struct flow *f, const struct sip_ms
         if (fe->role == REGISTRAR_EDGE)
             atomic_fetch_add(&fe->stats->edge_requests, 1);
         fe_route_dialog(fe, f, m, route, cid);
+        return;
+    }
+    if (f->kind == FLOW_HOP && strv_eq(m->method, "SERVICE")) {
+        fe_mras(fe, f, m);
         return;
     }
     if (f->kind == FLOW_HOP) {
@@ -1589,6 +1670,7 @@ int registrar_start(struct registrar **out, struct event_base *base,
     fe->nonce_lifetime_ms = o->nonce_lifetime_ms;
     fe->challenge_invites = o->challenge_invites;
     fe->link_ready = o->link_ready;
+    fe->mras_issue = o->mras_issue;
     fe->arg = o->arg;
     fe->next_flow_id = 1;
     fe->user_count = o->cfg->user_count;

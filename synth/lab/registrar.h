@@ -11,6 +11,8 @@
 #include "synth/lab/lab.h"
 #include "synth/lab/lab_config.h"
 
+#include "synth/sip/mras.h"
+
 #include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,6 +40,13 @@ struct registrar_opts {
     uint16_t listen_port;          /* Edge: its TLS port (0 = ephemeral); the FE uses cfg's */
     uint32_t nonce_lifetime_ms;
     bool challenge_invites;
+    /* MRAS on the Front End ([MS-AVEDGEA]): the next hop (the UM) asks for
+     * A/V Edge credentials with a SERVICE; the FE grants them only when the
+     * peer certificate's Subject CN is the server FQDN it knows (hop_name),
+     * as an SfB pool matches server peers. mras_issue makes the credential
+     * usable at the relay and says where the relay is; NULL = no MRAS. */
+    int (*mras_issue)(const char *user, const char *password, uint32_t lifetime_s,
+                      struct mras_relay *relay, void *arg);
     /* Called once, from the loop, when the first link to the next hop is up (err 0)
      * or could not be made. */
     void (*link_ready)(int err, const char *detail, void *arg);

@@ -7,10 +7,12 @@
 #include "synth/lab/um_media.h"
 #include "synth/sip/build.h"
 #include "synth/sip/msg.h"
+#include "synth/sip/mras.h"
 #include "synth/sip/transport.h"
 
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <openssl/crypto.h>
 #include <openssl/x509v3.h>
 
 #include <arpa/inet.h>
@@ -102,6 +104,11 @@ struct um {
     struct um_call *calls;
     size_t call_count;
     struct um_media *media;
+    /* A/V Edge credentials from the Front End's MRAS, asked once the first
+     * link is verified; what a later ICE relay candidate uses. */
+    bool mras_asked;
+    int mras_status;               /* 0 none yet, else the SIP status of the answer */
+    struct mras_response mras;     /* valid when mras_status == 200; wiped on free */
 };
 
 static const char UM_ALLOW[] = "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n";
@@ -585,8 +592,65 @@ static void um_request(struct um *um, struct um_link *l, const struct sip_msg *m
 }
 
 /* Responses to our BYE: From carries our tag, To the caller's. */
+/* The MRAS request ([MS-AVEDGEA] 3.1.5.1) to the Front End on link l. */
+static void mras_ask(struct um *um, struct um_link *l)
+{
+    char body[MRAS_BODY_MAX], buf[SIP_BUILD_MAX + MRAS_BODY_MAX], ruri[LAB_NAME_MAX + 32];
+    char from[LAB_NAME_MAX + 8], to[LAB_NAME_MAX + 8], via[UM_HOST_MAX + 64];
+    char tag[17], call_id[33], branch[33];
+    struct sbuf bs, sb;
+    struct mras_request q = {.location = MRAS_LOCATION_INTRANET, .duration_min = 480};
+
+    sip_random_token(call_id, sizeof(call_id));
+    sip_random_token(tag, sizeof(tag));
+    sip_random_token(branch, sizeof(branch));
+    snprintf(q.request_id, sizeof(q.request_id), "%.16s", call_id);
+    snprintf(q.credentials_request_id, sizeof(q.credentials_request_id), "%.16s", call_id);
+    snprintf(q.from, sizeof(q.from), "sip:%s", um->fqdn);
+    snprintf(ruri, sizeof(ruri), "sip:%s;opaque=srvr:MRAS", um->peer_name);
+    snprintf(q.to, sizeof(q.to), "%s", ruri);
+    snprintf(from, sizeof(from), "<sip:%s>", um->fqdn);
+    snprintf(to, sizeof(to), "<sip:%s>", um->peer_name);
+    snprintf(via, sizeof(via), "SIP/2.0/TLS %s:%u;branch=z9hG4bK%s", um->host, um->port, branch);
+    sbuf_init(&bs, body, sizeof(body));
+    sbuf_init(&sb, buf, sizeof(buf));
+    struct sip_request_spec r = {
+        .method = "SERVICE",
+        .ruri = ruri,
+        .via = via,
+        .from = from,
+        .from_tag = tag,
+        .to = to,
+        .call_id = call_id,
+        .cseq = 1,
+        .expires = -1,
+        .content_type = MRAS_CONTENT_TYPE,
+    };
+    if (mras_request_build(&bs, &q) != 0)
+        return;
+    r.body = bs.buf;
+    r.body_len = bs.len;
+    if (sip_build_request(&sb, &r) == 0) {
+        um->mras_asked = true;
+        link_send(l, sb.buf, sb.len);
+    }
+}
+
+static void mras_answer(struct um *um, const struct sip_msg *m)
+{
+    char why[128];
+    um->mras_status = m->status;
+    if (m->status == 200 &&
+        mras_response_parse(m->body.p, m->body.l, &um->mras, why, sizeof(why)) != 0)
+        um->mras_status = 500; /* an answer the UM cannot use is no credential */
+}
+
 static void um_response(struct um *um, const struct sip_msg *m)
 {
+    if (m->status >= 200 && strv_eq(m->cseq_method, "SERVICE")) {
+        mras_answer(um, m);
+        return;
+    }
     if (m->status < 200 || !strv_eq(m->cseq_method, "BYE"))
         return;
     struct um_call *c = call_find(um, m->call_id, m->to.tag, m->from.tag);
@@ -637,6 +701,8 @@ static void link_recv(struct sip_conn *conn, const struct sip_msg *m,
             return;
         }
         l->verified = true;
+        if (!l->um->mras_asked)
+            mras_ask(l->um, l);
     }
     if (m->is_request)
         um_request(l->um, l, m);
@@ -755,5 +821,6 @@ void um_free(struct um *um)
     while (um->links)
         link_free(um->links);
     um_media_free(um->media);
+    OPENSSL_cleanse(&um->mras, sizeof(um->mras));
     free(um);
 }

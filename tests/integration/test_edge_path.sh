@@ -60,6 +60,27 @@ relayed=$(sed -n 's/^lab edge: \([0-9]*\) requests relayed/\1/p' "$T/lab.out")
 # Per user at least REGISTER twice (challenge), INVITE, ACK, BYE, unregister twice.
 [ "${relayed:-0}" -ge 21 ] || fail "the Edge relayed ${relayed:-nothing}, want >= 21: $(tail -3 "$T/lab.out")"
 ok "the lab's Edge relayed $relayed requests"
+# The UM asked the Front End's MRAS for A/V Edge credentials over its mutual-TLS
+# link, and got them: its certificate's Subject CN is its FQDN.
+grep -q "^lab mras: 1 credentials granted, 0 refused" "$T/lab.out" ||
+    fail "MRAS not granted: $(grep mras "$T/lab.out")"
+ok "MRAS: the UM's credentials granted"
+
+# The field failure's mechanism: the UM certificate with its FQDN only in the
+# SAN (um_cert_cn). TLS between the servers still passes (the SAN matches),
+# but the Front End knows servers by Subject CN and refuses the UM's MRAS.
+"$SYNTH" lab --state-dir "$T/labcn" --write-target "$T/labcn.yaml" --fault um_cert_cn=um01 \
+    >"$T/labcn.out" 2>&1 &
+CNPID=$!; PIDS="$PIDS $CNPID"
+wait_for_line "$T/labcn.out" "lab ready" 10
+rc=0; "$SYNTH" run "$T/edge.yaml" --target "$T/labcn.yaml" --out "$T/cn" --workers 1 --quiet \
+    >"$T/cn.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "um_cert_cn: the signalling should still work: exit $rc"
+kill -TERM "$CNPID"
+for _ in $(seq 100); do grep -q "lab mras:" "$T/labcn.out" && break; sleep 0.1; done
+grep -q "^lab mras: 0 credentials granted, 1 refused" "$T/labcn.out" ||
+    fail "MRAS not refused with CN=um01: $(grep mras "$T/labcn.out")"
+ok "um_cert_cn=um01: calls connect, the Front End refuses the UM's MRAS request"
 
 # 3. A scenario on the Edge against a target without one: exit 3, named.
 sed '/^edge:/,/^voicemail_uri:/{/^voicemail_uri:/!d}' "$T/lab.yaml" >"$T/noedge.yaml"
