@@ -52,6 +52,7 @@ enum media_event {
     MEDIA_EVENT_PROMPT_DONE,   /* a non-looping prompt has been sent whole */
     MEDIA_EVENT_DTMF,          /* a DTMF key arrived (media_report.dtmf_received) */
     MEDIA_EVENT_DTMF_SENT,     /* the keys of media_stream_send_dtmf are all out */
+    MEDIA_EVENT_PATH_FAILED,   /* raised by the stream's owner: no path (ICE failed), no media */
 };
 typedef void(media_event_h)(struct media_stream *ms, enum media_event ev, void *arg);
 

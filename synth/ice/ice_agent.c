@@ -541,6 +541,8 @@ int ice_agent_selected(const struct ice_agent *a, unsigned component, struct ice
     return 0;
 }
 
+static void controlling_nominate(struct ice_agent *a, int64_t now);
+
 /* ---- requests (RFC 8445 7.3) ---- */
 
 /* RFC 8445 7.3.1.1. Returns true when we answer 487. */
@@ -579,6 +581,8 @@ static int pair_of_request(struct ice_agent *a, int l, const struct sockaddr_sto
                            socklen_t from_len, uint32_t prio)
 {
     unsigned comp = a->locals[l].info.component;
+    if (comp > a->o.components)
+        return -1;
     int r = find_remote(a, comp, from);
     if (r < 0)
         r = add_remote(a, ICE_CAND_PRFLX, comp, (const struct sockaddr *)from, from_len, prio);
@@ -682,8 +686,13 @@ static int on_response(struct ice_agent *a, int l, const struct stun_msg *m,
     if (!was_valid && a->first_valid_us[c - 1] == 0)
         a->first_valid_us[c - 1] = clock_mono_us();
     if ((p->use_cand && a->role == ICE_CONTROLLING) ||
-        (p->nominate_on_success && a->role == ICE_CONTROLLED))
+        (p->nominate_on_success && a->role == ICE_CONTROLLED)) {
         nominate(a, i);
+        return 0;
+    }
+    /* The best pair may be valid now: nominate without waiting for Ta. */
+    if (a->role == ICE_CONTROLLING)
+        controlling_nominate(a, clock_mono_us());
     return 0;
 }
 
@@ -810,6 +819,14 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
         finish(a, ICE_STATE_FAILED, ICE_FAIL_TIMEOUT);
 }
 
+int ice_agent_set_components(struct ice_agent *a, unsigned components)
+{
+    if (a->state != ICE_STATE_NEW || components < 1 || components > a->o.components)
+        return SYNTH_EINVAL;
+    a->o.components = components;
+    return 0;
+}
+
 int ice_agent_start(struct ice_agent *a)
 {
     if (a->state != ICE_STATE_NEW)
@@ -820,7 +837,8 @@ int ice_agent_start(struct ice_agent *a)
     a->stats.start_us = clock_mono_us();
     for (size_t l = 0; l < a->nlocal; l++)
         for (size_t r = 0; r < a->nremote; r++)
-            add_pair(a, (int)l, (int)r);
+            if (a->locals[l].info.component <= a->o.components)
+                add_pair(a, (int)l, (int)r);
     struct timeval ta = {a->o.ta_ms / 1000, (a->o.ta_ms % 1000) * 1000};
     struct timeval dl = {a->o.deadline_ms / 1000, (a->o.deadline_ms % 1000) * 1000};
     event_add(a->ta, &ta);

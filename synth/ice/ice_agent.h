@@ -160,6 +160,10 @@ int ice_agent_set_remote_credentials(struct ice_agent *a, const char *ufrag, con
 int ice_agent_add_remote(struct ice_agent *a, enum ice_cand_type type, unsigned component,
                          const struct sockaddr *addr, socklen_t addr_len, uint32_t priority);
 
+/* Fewer components than created with (the answer took rtcp-mux): before
+ * start only; local candidates of a dropped component are ignored. */
+int ice_agent_set_components(struct ice_agent *a, unsigned components);
+
 /* Forms the pairs and starts the checks and the deadline. Requests that
  * arrived before (the peer may start first) were answered already. */
 int ice_agent_start(struct ice_agent *a);
