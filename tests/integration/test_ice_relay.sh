@@ -115,3 +115,7 @@ rc=0; "$SYNTH" run "$T/silent.scn.yaml" --lab --fault um_ice_silent=true --out "
 n=$(calls silent | jq -s '[.[] | select(.class == "ice-failed" and .answered and .media.ice.ok == false and .media.ice.checks_sent > 0 and .media.media_path == "none")] | length')
 [ "$n" = 3 ] || fail "um_ice_silent: $(calls silent | head -1)"
 assert_json "$T/silent/summary.json" '.calls.ice.failed == 3 and .calls.connected_no_media == 0' "um_ice_silent: ice-failed, not connected-no-media"
+ls "$T/silent/traces/"*.txt >/dev/null 2>&1 || fail "um_ice_silent: no traces of the failed calls"
+grep -q "^a=ice-pwd: \[redacted\]" "$T"/silent/traces/*.txt || fail "traces: the ICE password line is not redacted: $(grep -h ice-pwd "$T"/silent/traces/*.txt | head -2)"
+grep -h "^a=ice-pwd" "$T"/silent/traces/*.txt | grep -qv "redacted" && fail "traces hold an ICE password"
+ok "traces of the failed calls: ICE passwords redacted"
