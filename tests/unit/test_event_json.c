@@ -254,7 +254,8 @@ static void random_text(char *out, size_t size)
     };
     size_t len = 0;
     size_t want = rnd() % 4 == 0 ? 0 : rnd() % (size + 8);
-    while (len < want && len + 4 < size) {
+    /* The longest piece is 5 bytes: room for it and the NUL. */
+    while (len < want && len + 6 <= size) {
         const char *p = pieces[rnd() % (sizeof(pieces) / sizeof(pieces[0]))];
         size_t n = strlen(p);
         memcpy(out + len, p, n);
