@@ -24,15 +24,16 @@ start_coturn "$T/coturn" "$PORT" "$RMIN" "$RMAX" "$USER" "$PASS" "$REALM"
 PIDS="$PIDS $!"
 wait_for_line "$T/lab.out" "lab ready" 10
 
-# target_with NAME PASSWORD-SPEC: the lab's target with media.turn at coturn.
+# target_with NAME PASSWORD-SPEC [TRANSPORT]: the lab's target with media.turn at coturn.
 target_with() {
-    awk -v turn="  turn: {host: 127.0.0.1, port: $PORT, transport: udp, username: $USER, password: \"$2\", realm: $REALM}" \
+    awk -v turn="  turn: {host: 127.0.0.1, port: $PORT, transport: ${3:-udp}, username: $USER, password: \"$2\", realm: $REALM}" \
         '{print} /^  client_ports:/ && !done {print turn; done=1}' "$T/lab.yaml" >"$T/$1.yaml"
     grep -q "^  turn:" "$T/$1.yaml" || fail "could not add media.turn to the lab's target"
 }
 export SYNTH_IT_TURN_PASS="$PASS"
 target_with good "env:SYNTH_IT_TURN_PASS"
 target_with bad "wrong-password"
+target_with tcp "env:SYNTH_IT_TURN_PASS" tcp
 
 scenario() { # NAME PATH
     cat >"$T/$1.scn.yaml" <<SCN
@@ -82,6 +83,10 @@ if [ -n "$CAP" ] && [ -s "$T/relay.pcap" ]; then
 else
     echo "note: tshark not usable on lo, wire check skipped"
 fi
+
+# 1b. The same over TURN's TCP transport (RFC 8656 3.1: the A/V Edge's 443/TCP).
+run relaytcp tcp relay 0
+assert_json "$T/relaytcp/summary.json" '.calls.greeting_heard == 3 and .calls.media_path.relay == 3' "relay over TCP to coturn: 3 calls, greeting heard, media_path relay"
 
 # 2. Direct only: host candidates, no relay.
 run direct good direct 0
