@@ -157,6 +157,21 @@ static void counts(const struct term *t, const json_t *s)
         put_count(t, calls, "connected_no_media", 0);
         fputs(" connected-no-media\n", t->out);
     }
+    /* Issue #4: where the media went, once ICE or a relay is in play. */
+    const json_t *path = json_object_get(calls, "media_path"), *ice = json_object_get(calls, "ice");
+    double relayed = 0, ice_calls = 0;
+    if ((num_of(path, "relay", &relayed) && relayed > 0) ||
+        (num_of(ice, "calls", &ice_calls) && ice_calls > 0)) {
+        fputs("path:    ", t->out);
+        put_count(t, path, "direct", 0);
+        fputs(" direct, ", t->out);
+        put_count(t, path, "relay", 0);
+        fputs(" relay; ICE in ", t->out);
+        put_count(t, ice, "calls", 0);
+        fputs(" calls, ", t->out);
+        put_count(t, ice, "failed", 0);
+        fputs(" failed\n", t->out);
+    }
     if (journeys) {
         fputs("journeys: ", t->out);
         put_count(t, journeys, "started", 0);
@@ -188,14 +203,20 @@ static void media_rows(const struct term *t, const json_t *calls)
     } rows[] = {
         {"first media ms", "first_media_ms"}, {"greeting onset ms", "greeting_onset_ms"},
         {"loss %", "loss_pct"},               {"jitter ms", "jitter_ms"},
-        {"MOS", "mos"},
+        {"MOS", "mos"},                       {"ICE ms", "ice.ms"},
     };
     double n;
     if (!num_of(json_object_get(calls, "first_media_ms"), "count", &n) || n == 0)
         return;
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        /* "ice.ms": a distribution one object down. */
+        const char *dot = strchr(rows[i].key, '.');
+        const json_t *lat = dot ? json_object_get(json_object_get(calls, "ice"), dot + 1)
+                                : json_object_get(calls, rows[i].key);
+        if (dot && (!num_of(lat, "count", &n) || n == 0))
+            continue;
         fprintf(t->out, "%-20s", rows[i].label);
-        percentile_cells(t, json_object_get(calls, rows[i].key));
+        percentile_cells(t, lat);
         fputc('\n', t->out);
     }
 }
