@@ -4,6 +4,7 @@
 
 #include "media/dscp.h"
 #include "media/media_tick.h"
+#include "media/media_transport.h"
 #include "media/quality.h"
 #include "media/rtp.h"
 #include "media/rtp_stats.h"
@@ -60,6 +61,9 @@ struct media_stream {
     struct recording rec;
     struct rtcp_session rtcp;
     struct media_report r;
+    struct media_transport tp;  /* the path media takes (ICE's pair, or the SDP's addresses) */
+    media_stun_h *stun_h;       /* STUN on our sockets or relay: the ICE agent's */
+    void *stun_arg;
     uint64_t frames_skipped;
     struct dtmf_sender dtmf_tx;
     bool dtmf_sending;
@@ -99,10 +103,7 @@ static void send_rtcp(struct media_stream *ms, bool bye, int64_t now)
         ms->r.send_errors++;
         return;
     }
-    const struct sockaddr_storage *to = ms->p.rtcp_mux ? &ms->p.peer_rtp : &ms->p.peer_rtcp;
-    socklen_t tolen = ms->p.rtcp_mux ? ms->p.peer_rtp_len : ms->p.peer_rtcp_len;
-    int fd = ms->p.rtcp_mux ? ms->bind.fd[0] : ms->bind.fd[1];
-    if (sendto(fd, buf, len, 0, (const struct sockaddr *)to, tolen) < 0)
+    if (media_transport_send(&ms->tp, MEDIA_COMP_RTCP, buf, len) != 0)
         ms->r.send_errors++;
     else
         ms->r.rtcp_sent++;
@@ -164,8 +165,7 @@ static void send_packet(struct media_stream *ms, const struct rtp_header *h,
         ms->r.send_errors++;
         return;
     }
-    if (sendto(ms->bind.fd[0], buf, len, 0, (const struct sockaddr *)&ms->p.peer_rtp,
-               ms->p.peer_rtp_len) < 0) {
+    if (media_transport_send(&ms->tp, MEDIA_COMP_RTP, buf, len) != 0) {
         ms->r.send_errors++;
         return;
     }
@@ -353,49 +353,70 @@ static bool on_rtp(struct media_stream *ms, uint8_t *buf, size_t len,
     return false;
 }
 
-static void on_readable(struct media_stream *ms, int fd, bool rtcp_port)
+/* One datagram from a socket or the relay. Returns true when a handler
+ * ran that may have freed the stream: the caller returns at once. */
+static bool dispatch(struct media_stream *ms, enum media_component c, uint8_t *buf,
+                     const struct dscp_packet *dp)
+{
+    enum media_pkt k = media_transport_classify(buf, dp->len, c == MEDIA_COMP_RTCP,
+                                                ms->p.rtcp_mux);
+    if (k == MEDIA_PKT_STUN) {
+        if (!ms->stun_h)
+            return false;
+        ms->stun_h(ms, c, &dp->from, buf, dp->len, ms->stun_arg);
+        return true;
+    }
+    if (ms->state != STREAM_RUNNING)
+        return false; /* nothing is expected before start */
+    int64_t now = clock_mono_us();
+    if (k == MEDIA_PKT_RTCP) {
+        on_rtcp(ms, buf, dp->len, now);
+        return false;
+    }
+    if (k == MEDIA_PKT_OTHER) {
+        ms->r.recv_other_bad++;
+        return false;
+    }
+    return on_rtp(ms, buf, dp->len, dp, now);
+}
+
+static void on_readable(struct media_stream *ms, int fd, enum media_component c)
 {
     uint8_t buf[PACKET_BUF];
-    for (int i = 0; i < RECV_BATCH && ms->state == STREAM_RUNNING; i++) {
+    for (int i = 0; i < RECV_BATCH && ms->state != STREAM_STOPPED; i++) {
         struct dscp_packet dp;
         int rc = dscp_recvmsg(fd, buf, sizeof(buf), &dp, NULL);
         if (rc == SYNTH_EINCOMPLETE || rc == SYNTH_EIO)
             return;
         if (rc != 0) {
-            ms->r.recv_other_bad++;
+            if (ms->state == STREAM_RUNNING)
+                ms->r.recv_other_bad++;
             continue;
         }
-        int64_t now = clock_mono_us();
-        if (rtcp_port || (ms->p.rtcp_mux && rtcp_is_rtcp(buf, dp.len))) {
-            on_rtcp(ms, buf, dp.len, now);
-            continue;
-        }
-        if (on_rtp(ms, buf, dp.len, &dp, now))
+        if (dispatch(ms, c, buf, &dp))
             return;
     }
 }
 
+void media_stream_input(struct media_stream *ms, enum media_component c,
+                        const struct sockaddr_storage *from, const uint8_t *data, size_t len)
+{
+    uint8_t buf[PACKET_BUF];
+    if (ms->state == STREAM_STOPPED || len > sizeof(buf))
+        return;
+    memcpy(buf, data, len);
+    struct dscp_packet dp = {.len = len, .from = *from, .from_len = sizeof(*from)};
+    dispatch(ms, c, buf, &dp);
+}
+
 static void rtp_cb(evutil_socket_t fd, short what, void *arg)
 {
-    on_readable(arg, (int)fd, false);
+    on_readable(arg, (int)fd, MEDIA_COMP_RTP);
 }
 
 static void rtcp_cb(evutil_socket_t fd, short what, void *arg)
 {
-    on_readable(arg, (int)fd, true);
-}
-
-/* Sockets opened before start are drained and ignored: nothing is expected yet. */
-static void drain(int fd)
-{
-    uint8_t buf[PACKET_BUF];
-    for (int i = 0; i < RECV_BATCH && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0; i++)
-        ;
-}
-
-static void idle_cb(evutil_socket_t fd, short what, void *arg)
-{
-    drain((int)fd);
+    on_readable(arg, (int)fd, MEDIA_COMP_RTCP);
 }
 
 /* ---- life cycle ---- */
@@ -441,8 +462,9 @@ int media_stream_open(struct media_stream **out, const struct media_stream_opts 
         rc = mark_socket(ms->bind.fd[1], o->dscp, err);
     if (rc != 0)
         goto fail;
-    ms->rtp_ev = event_new(o->base, ms->bind.fd[0], EV_READ | EV_PERSIST, idle_cb, ms);
-    ms->rtcp_ev = event_new(o->base, ms->bind.fd[1], EV_READ | EV_PERSIST, idle_cb, ms);
+    /* Before start only STUN (ICE checks) is taken; media is drained. */
+    ms->rtp_ev = event_new(o->base, ms->bind.fd[0], EV_READ | EV_PERSIST, rtp_cb, ms);
+    ms->rtcp_ev = event_new(o->base, ms->bind.fd[1], EV_READ | EV_PERSIST, rtcp_cb, ms);
     if (!ms->rtp_ev || !ms->rtcp_ev) {
         rc = synth_error_set(err, SYNTH_ENOMEM, "media: out of memory");
         goto fail;
@@ -465,6 +487,28 @@ uint16_t media_stream_port(const struct media_stream *ms)
     return ms->bind.port;
 }
 
+void media_stream_set_stun_handler(struct media_stream *ms, media_stun_h *h, void *arg)
+{
+    ms->stun_h = h;
+    ms->stun_arg = arg;
+}
+
+int media_stream_local(const struct media_stream *ms, enum media_component c,
+                       struct sockaddr_storage *out, socklen_t *len)
+{
+    *len = sizeof(*out);
+    return getsockname(ms->bind.fd[c == MEDIA_COMP_RTCP ? 1 : 0], (struct sockaddr *)out, len)
+               ? SYNTH_EIO : 0;
+}
+
+int media_stream_send_raw(struct media_stream *ms, enum media_component c,
+                          const struct sockaddr *to, socklen_t to_len, const uint8_t *buf,
+                          size_t len)
+{
+    int fd = ms->bind.fd[c == MEDIA_COMP_RTCP ? 1 : 0];
+    return sendto(fd, buf, len, 0, to, to_len) < 0 ? SYNTH_EIO : 0;
+}
+
 static int make_srtp(struct media_stream *ms, struct synth_error *err)
 {
     int rc = srtpsess_global_init(err);
@@ -473,17 +517,6 @@ static int make_srtp(struct media_stream *ms, struct synth_error *err)
     if (rc == 0)
         rc = srtpsess_create(&ms->rx, ms->p.suite, SRTPSESS_RECV, &ms->p.rx_key, err);
     return rc;
-}
-
-static void listen_with(struct media_stream *ms, struct event **ev, int fd,
-                        event_callback_fn cb)
-{
-    event_free(*ev);
-    *ev = event_new(ms->o.base, fd, EV_READ | EV_PERSIST, cb, ms);
-    if (*ev) {
-        media_priority(*ev);
-        event_add(*ev, NULL);
-    }
 }
 
 int media_stream_start(struct media_stream *ms, const struct media_stream_params *p,
@@ -514,11 +547,15 @@ int media_stream_start(struct media_stream *ms, const struct media_stream_params
     rtcp_session_init(&ms->rtcp, ms->ssrc, p->cname, PROMPT_RATE, ms->seq);
     dtmf_receiver_init(&ms->dtmf_rx);
     ms->r.started = true;
+    ms->tp = (struct media_transport){
+        .fd = {ms->bind.fd[0], ms->bind.fd[1]},
+        .peer = {p->peer_rtp, p->peer_rtcp},
+        .peer_len = {p->peer_rtp_len, p->peer_rtcp_len},
+        .rtcp_mux = p->rtcp_mux,
+        .relay = p->relay,
+        .relay_arg = p->relay_arg,
+    };
     ms->state = STREAM_RUNNING;
-    listen_with(ms, &ms->rtp_ev, ms->bind.fd[0], rtp_cb);
-    listen_with(ms, &ms->rtcp_ev, ms->bind.fd[1], rtcp_cb);
-    if (!ms->rtp_ev || !ms->rtcp_ev)
-        return synth_error_set(err, SYNTH_ENOMEM, "media: out of memory");
     media_tick_add(ms->o.tick, &ms->tick);
     return 0;
 }

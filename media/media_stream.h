@@ -10,6 +10,7 @@
 #define MEDIA_STREAM_H
 
 #include "media/dtmf.h"
+#include "media/media_transport.h"
 #include "media/greeting.h"
 #include "media/audio_codec.h"
 #include "media/port_range.h"
@@ -51,6 +52,7 @@ enum media_event {
     MEDIA_EVENT_PROMPT_DONE,   /* a non-looping prompt has been sent whole */
     MEDIA_EVENT_DTMF,          /* a DTMF key arrived (media_report.dtmf_received) */
     MEDIA_EVENT_DTMF_SENT,     /* the keys of media_stream_send_dtmf are all out */
+    MEDIA_EVENT_PATH_FAILED,   /* raised by the stream's owner: no path (ICE failed), no media */
 };
 typedef void(media_event_h)(struct media_stream *ms, enum media_event ev, void *arg);
 
@@ -77,6 +79,11 @@ struct media_stream_params {
     uint32_t stop_after_ms;             /* stop sending after this (a fault knob); 0 = never */
     uint32_t rtcp_interval_ms;          /* 0 = MEDIA_RTCP_INTERVAL_MS */
     const char *cname;                  /* RTCP SDES CNAME */
+    /* The path: NULL sends from our sockets to peer_rtp/peer_rtcp; else
+     * everything goes through relay (a TURN client) to those addresses,
+     * and what comes back is fed with media_stream_input. */
+    media_relay_send_h *relay;
+    void *relay_arg;
     media_event_h *on_event;
     void *arg;
 };
@@ -118,6 +125,26 @@ int media_stream_open(struct media_stream **out, const struct media_stream_opts 
                       struct synth_error *err);
 
 uint16_t media_stream_port(const struct media_stream *ms); /* RTP; RTCP is port + 1 */
+
+/* STUN that arrives on the stream's sockets, or by media_stream_input, in
+ * any state: ICE's connectivity checks (RFC 7983 7 demultiplexing). The
+ * handler may free the stream. */
+typedef void(media_stun_h)(struct media_stream *ms, enum media_component c,
+                           const struct sockaddr_storage *from, const uint8_t *buf, size_t len,
+                           void *arg);
+void media_stream_set_stun_handler(struct media_stream *ms, media_stun_h *h, void *arg);
+
+/* The bound address of the RTP or RTCP socket (a host candidate). */
+int media_stream_local(const struct media_stream *ms, enum media_component c,
+                       struct sockaddr_storage *out, socklen_t *len);
+/* Sends a datagram from that socket (an ICE check or response). */
+int media_stream_send_raw(struct media_stream *ms, enum media_component c,
+                          const struct sockaddr *to, socklen_t to_len, const uint8_t *buf,
+                          size_t len);
+/* A datagram that arrived by another path (the TURN relay): handled as if
+ * it came on the component's socket, without a DSCP mark. */
+void media_stream_input(struct media_stream *ms, enum media_component c,
+                        const struct sockaddr_storage *from, const uint8_t *data, size_t len);
 
 /* Starts the media with the negotiated parameters (copied). */
 int media_stream_start(struct media_stream *ms, const struct media_stream_params *p,

@@ -160,6 +160,27 @@ static int64_t milli(double v)
     return (int64_t)llround(v * 1000.0);
 }
 
+/* ICE's outcome (issue #4): the nominated pair and the checks. */
+static int ice_object(json_t *media, const struct media_result *m)
+{
+    json_t *x = json_object();
+    if (!x)
+        return -1;
+    int rc = json_object_set_new(x, "ok", json_boolean(m->ice_ok));
+    rc |= set_text(x, "failure", m->ice_failure, sizeof(m->ice_failure));
+    if (m->ice_us >= 0)
+        rc |= json_object_set_new(x, "ms", json_real(event_json_ms(m->ice_us)));
+    rc |= set_text(x, "local_type", m->ice_local_type, sizeof(m->ice_local_type));
+    rc |= set_text(x, "local_addr", m->ice_local_addr, sizeof(m->ice_local_addr));
+    rc |= set_text(x, "remote_type", m->ice_remote_type, sizeof(m->ice_remote_type));
+    rc |= set_text(x, "remote_addr", m->ice_remote_addr, sizeof(m->ice_remote_addr));
+    rc |= json_object_set_new(x, "checks_sent", json_integer((json_int_t)m->ice_checks_sent));
+    rc |= json_object_set_new(x, "checks_received",
+                              json_integer((json_int_t)m->ice_checks_received));
+    rc |= json_object_set_new(media, "ice", x);
+    return rc;
+}
+
 /* The call's audio (issue #3): what the media measured. */
 static int media_object(json_t *o, const struct media_result *m)
 {
@@ -194,6 +215,10 @@ static int media_object(json_t *o, const struct media_result *m)
     }
     rc |= set_text(x, "sdp_problem", m->sdp_problem, sizeof(m->sdp_problem));
     rc |= set_text(x, "audio_file", m->audio_file, sizeof(m->audio_file));
+    rc |= set_text(x, "media_path", m->media_path, sizeof(m->media_path));
+    rc |= set_text(x, "relay_error", m->relay_error, sizeof(m->relay_error));
+    if (m->ice)
+        rc |= ice_object(x, m);
     rc |= json_object_set_new(o, "media", x);
     return rc;
 }
@@ -450,6 +475,24 @@ static void lw_key_ms(struct line_writer *w, const char *key, int64_t us)
     lw_ms(w, us);
 }
 
+/* The same object as ice_object, key for key. */
+static void lw_ice(struct line_writer *w, const struct media_result *m)
+{
+    static const char open[] = ",\"ice\":{\"ok\":";
+    lw_raw(w, open, sizeof(open) - 1);
+    lw_bool(w, m->ice_ok);
+    lw_key_text(w, "failure", m->ice_failure, sizeof(m->ice_failure));
+    if (m->ice_us >= 0)
+        lw_key_ms(w, "ms", m->ice_us);
+    lw_key_text(w, "local_type", m->ice_local_type, sizeof(m->ice_local_type));
+    lw_key_text(w, "local_addr", m->ice_local_addr, sizeof(m->ice_local_addr));
+    lw_key_text(w, "remote_type", m->ice_remote_type, sizeof(m->ice_remote_type));
+    lw_key_text(w, "remote_addr", m->ice_remote_addr, sizeof(m->ice_remote_addr));
+    lw_key_int(w, "checks_sent", (long long)m->ice_checks_sent);
+    lw_key_int(w, "checks_received", (long long)m->ice_checks_received);
+    lw_raw(w, "}", 1);
+}
+
 /* The same object as media_object, key for key. */
 static void lw_media(struct line_writer *w, const struct media_result *m)
 {
@@ -479,6 +522,10 @@ static void lw_media(struct line_writer *w, const struct media_result *m)
     }
     lw_key_text(w, "sdp_problem", m->sdp_problem, sizeof(m->sdp_problem));
     lw_key_text(w, "audio_file", m->audio_file, sizeof(m->audio_file));
+    lw_key_text(w, "media_path", m->media_path, sizeof(m->media_path));
+    lw_key_text(w, "relay_error", m->relay_error, sizeof(m->relay_error));
+    if (m->ice)
+        lw_ice(w, m);
     lw_raw(w, "}", 1);
 }
 

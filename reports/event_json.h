@@ -27,12 +27,19 @@
  * and unreached times are left out. Returns 0, SYNTH_EINVAL or SYNTH_ENOMEM. */
 int event_json_line(const struct step_result *r, const char *user_uri, char **line);
 
-/* Bytes of the longest line and its NUL: about 400 of keys, numbers and
- * names, plus the texts (user_uri, six RESULT_TEXT_MAX texts, call_id), each
+/* Bytes of the longest line and its NUL: about 1000 of keys, numbers and
+ * names (the media object and its ICE part included), plus the texts
+ * (user_uri, six RESULT_TEXT_MAX texts, call_id, the media's texts), each
  * byte of which may become six ("\u0001"). */
 #define EVENT_JSON_URI_MAX 256 /* TARGET_URI_MAX */
+#define EVENT_JSON_MEDIA_TEXT_MAX (sizeof(((struct media_result *)0)->codec) + \
+    sizeof(((struct media_result *)0)->sdp_problem) + sizeof(((struct media_result *)0)->audio_file) + \
+    sizeof(((struct media_result *)0)->media_path) + sizeof(((struct media_result *)0)->relay_error) + \
+    sizeof(((struct media_result *)0)->ice_failure) + 2 * sizeof(((struct media_result *)0)->ice_local_type) + \
+    2 * sizeof(((struct media_result *)0)->ice_local_addr))
 #define EVENT_JSON_LINE_MAX \
-    (512 + 6 * (EVENT_JSON_URI_MAX + 6 * RESULT_TEXT_MAX + RESULT_CALL_ID_MAX))
+    (1024 + 6 * (EVENT_JSON_URI_MAX + 6 * RESULT_TEXT_MAX + RESULT_CALL_ID_MAX + \
+                 EVENT_JSON_MEDIA_TEXT_MAX))
 
 /* The same line into buf (NUL-terminated; its length in *len), without an
  * allocation: the worker's path. Returns 0, SYNTH_EINVAL (bad kind) or

@@ -94,6 +94,21 @@ static void media_of(const json_t *m, struct media_result *x)
     x->peer_jitter_ms = key_num(m, "peer_jitter_ms", 0);
     key_text(m, "sdp_problem", x->sdp_problem, sizeof(x->sdp_problem));
     key_text(m, "audio_file", x->audio_file, sizeof(x->audio_file));
+    key_text(m, "media_path", x->media_path, sizeof(x->media_path));
+    key_text(m, "relay_error", x->relay_error, sizeof(x->relay_error));
+    const json_t *ice = json_object_get(m, "ice");
+    if (json_is_object(ice)) {
+        x->ice = true;
+        x->ice_ok = key_bool(ice, "ok");
+        x->ice_us = key_us(ice, "ms", -1);
+        key_text(ice, "failure", x->ice_failure, sizeof(x->ice_failure));
+        key_text(ice, "local_type", x->ice_local_type, sizeof(x->ice_local_type));
+        key_text(ice, "local_addr", x->ice_local_addr, sizeof(x->ice_local_addr));
+        key_text(ice, "remote_type", x->ice_remote_type, sizeof(x->ice_remote_type));
+        key_text(ice, "remote_addr", x->ice_remote_addr, sizeof(x->ice_remote_addr));
+        x->ice_checks_sent = (uint64_t)key_num(ice, "checks_sent", 0);
+        x->ice_checks_received = (uint64_t)key_num(ice, "checks_received", 0);
+    }
 }
 
 int event_result_parse(const json_t *ev, int64_t run_start_ms, struct step_result *r,

@@ -353,6 +353,19 @@ static int media(const struct prom *p)
         {"one_way_to_us", "synth_media_one_way_calls_total",
          "Calls where we heard the far end but its RTCP says it did not hear us."},
     };
+    /* Issue #4: where the media went, and ICE. */
+    static const struct counter_row path_rows[] = {
+        {"direct", "synth_media_path_direct_calls_total",
+         "Calls whose media went directly between the endpoints."},
+        {"relay", "synth_media_path_relay_calls_total",
+         "Calls whose media went through the TURN relay."},
+        {"none", "synth_media_path_none_calls_total", "Calls where ICE found no path."},
+    };
+    static const struct counter_row ice_rows[] = {
+        {"calls", "synth_media_ice_calls_total", "Calls where the far end did ICE."},
+        {"failed", "synth_media_ice_failed_calls_total",
+         "Calls answered where ICE nominated no candidate pair (ice-failed)."},
+    };
     static const struct {
         const char *key, *name, *help;
         double scale;
@@ -381,6 +394,13 @@ static int media(const struct prom *p)
     for (size_t i = 0; i < sizeof(dists) / sizeof(dists[0]); i++)
         quantiles(p, dists[i].name, dists[i].help, json_object_get(c, dists[i].key),
                   dists[i].scale);
+    const json_t *ice = json_object_get(c, "ice");
+    counters(p, json_object_get(c, "media_path"), path_rows,
+             sizeof(path_rows) / sizeof(path_rows[0]));
+    counters(p, ice, ice_rows, sizeof(ice_rows) / sizeof(ice_rows[0]));
+    if (ice)
+        quantiles(p, "synth_media_ice_seconds", "Answer to the nominated ICE candidate pair.",
+                  json_object_get(ice, "ms"), 1e-3);
     return 0;
 }
 

@@ -110,6 +110,21 @@ static int media_json(json_t *o, const struct media_stats *m)
     rc |= set(policy, "peer_reports", count_json(m->peer_reports));
     rc |= set(policy, "one_way_to_us", count_json(m->one_way_to_us));
     rc |= set(o, "media_policy", policy);
+    /* Issue #4: where the media went, and ICE. */
+    json_t *path = json_object(), *ice = json_object();
+    if (!path || !ice) {
+        json_decref(path);
+        json_decref(ice);
+        return -1;
+    }
+    rc |= set(path, "direct", count_json(m->path_direct));
+    rc |= set(path, "relay", count_json(m->path_relay));
+    rc |= set(path, "none", count_json(m->path_none));
+    rc |= set(o, "media_path", path);
+    rc |= set(ice, "calls", count_json(m->ice_calls));
+    rc |= set(ice, "failed", count_json(m->ice_failed));
+    rc |= set(ice, "ms", latency_json(&m->ice));
+    rc |= set(o, "ice", ice);
     return rc;
 }
 

@@ -133,39 +133,55 @@ static void header(const struct term *t, const json_t *s)
     fprintf(t->out, "%s\n\n", sgr(t, SGR_RESET));
 }
 
+/* One line of counts: "HEAD n1 text1n2 text2..." from (object, key, text) parts. */
+struct count_part {
+    const json_t *o;
+    const char *key, *text;
+};
+
+static void count_line(const struct term *t, const char *head, const struct count_part *parts,
+                       size_t n)
+{
+    fputs(head, t->out);
+    for (size_t i = 0; i < n; i++) {
+        put_count(t, parts[i].o, parts[i].key, 0);
+        fputs(parts[i].text, t->out);
+    }
+    fputc('\n', t->out);
+}
+
 static void counts(const struct term *t, const json_t *s)
 {
     const json_t *calls = json_object_get(s, "calls");
     const json_t *journeys = json_object_get(s, "journeys");
+    /* Issue #4: where the media went, once ICE or a relay is in play. */
+    const json_t *path = json_object_get(calls, "media_path"), *ice = json_object_get(calls, "ice");
+    const struct count_part call_parts[] = {
+        {calls, "attempted", " attempted, "}, {calls, "answered", " answered, "},
+        {calls, "failed", " failed, "},       {calls, "skipped", " skipped"},
+    };
+    const struct count_part media_parts[] = {
+        {calls, "media_ok", " with media, "}, {calls, "greeting_heard", " greeting heard, "},
+        {calls, "connected_no_media", " connected-no-media"},
+    };
+    const struct count_part path_parts[] = {
+        {path, "direct", " direct, "}, {path, "relay", " relay; ICE in "},
+        {ice, "calls", " calls, "},    {ice, "failed", " failed"},
+    };
+    const struct count_part journey_parts[] = {
+        {journeys, "started", " started, "}, {journeys, "completed", " completed, "},
+        {journeys, "skipped", " skipped"},
+    };
+    double media = 0, relayed = 0, ice_calls = 0;
 
-    fputs("calls:   ", t->out);
-    put_count(t, calls, "attempted", 0);
-    fputs(" attempted, ", t->out);
-    put_count(t, calls, "answered", 0);
-    fputs(" answered, ", t->out);
-    put_count(t, calls, "failed", 0);
-    fputs(" failed, ", t->out);
-    put_count(t, calls, "skipped", 0);
-    fputs(" skipped\n", t->out);
-    double media = 0;
-    if (num_of(calls, "media_calls", &media) && media > 0) {
-        fputs("media:   ", t->out);
-        put_count(t, calls, "media_ok", 0);
-        fputs(" with media, ", t->out);
-        put_count(t, calls, "greeting_heard", 0);
-        fputs(" greeting heard, ", t->out);
-        put_count(t, calls, "connected_no_media", 0);
-        fputs(" connected-no-media\n", t->out);
-    }
-    if (journeys) {
-        fputs("journeys: ", t->out);
-        put_count(t, journeys, "started", 0);
-        fputs(" started, ", t->out);
-        put_count(t, journeys, "completed", 0);
-        fputs(" completed, ", t->out);
-        put_count(t, journeys, "skipped", 0);
-        fputs(" skipped\n", t->out);
-    }
+    count_line(t, "calls:   ", call_parts, sizeof(call_parts) / sizeof(call_parts[0]));
+    if (num_of(calls, "media_calls", &media) && media > 0)
+        count_line(t, "media:   ", media_parts, sizeof(media_parts) / sizeof(media_parts[0]));
+    if ((num_of(path, "relay", &relayed) && relayed > 0) ||
+        (num_of(ice, "calls", &ice_calls) && ice_calls > 0))
+        count_line(t, "path:    ", path_parts, sizeof(path_parts) / sizeof(path_parts[0]));
+    if (journeys)
+        count_line(t, "journeys: ", journey_parts, sizeof(journey_parts) / sizeof(journey_parts[0]));
     fputc('\n', t->out);
 }
 
@@ -188,14 +204,20 @@ static void media_rows(const struct term *t, const json_t *calls)
     } rows[] = {
         {"first media ms", "first_media_ms"}, {"greeting onset ms", "greeting_onset_ms"},
         {"loss %", "loss_pct"},               {"jitter ms", "jitter_ms"},
-        {"MOS", "mos"},
+        {"MOS", "mos"},                       {"ICE ms", "ice.ms"},
     };
     double n;
     if (!num_of(json_object_get(calls, "first_media_ms"), "count", &n) || n == 0)
         return;
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        /* "ice.ms": a distribution one object down. */
+        const char *dot = strchr(rows[i].key, '.');
+        const json_t *lat = dot ? json_object_get(json_object_get(calls, "ice"), dot + 1)
+                                : json_object_get(calls, rows[i].key);
+        if (dot && (!num_of(lat, "count", &n) || n == 0))
+            continue;
         fprintf(t->out, "%-20s", rows[i].label);
-        percentile_cells(t, json_object_get(calls, rows[i].key));
+        percentile_cells(t, lat);
         fputc('\n', t->out);
     }
 }

@@ -388,6 +388,17 @@ static struct class_text class_text(enum step_kind kind, enum failure_class c)
                                    "compare the codecs and encryption the target answers with "
                                    "the target's media settings (the evidence names the "
                                    "problem)"};
+    case FAIL_ICE:
+        return (struct class_text){"answered, but ICE found no working candidate pair",
+                                   "the call connected but no connectivity check succeeded, so "
+                                   "no media was sent: check that the UDP media ports and the "
+                                   "A/V Edge (TURN) are reachable both ways, and the candidates "
+                                   "in the evidence"};
+    case FAIL_RELAY:
+        return (struct class_text){"no relay candidate: the TURN allocation failed",
+                                   "media_path: relay needs an allocation on the target's "
+                                   "media.turn server: check its address, port, transport and "
+                                   "the credentials (the evidence names the TURN error)"};
     case FAIL_LOCAL:
         return (struct class_text){"synth ran out of its own resources",
                                    "widen media.client_ports in the target or lower the "

@@ -52,7 +52,8 @@ static const char *const *step_keys(enum step_kind k)
     static const char *const timeout_only[] = {"timeout", NULL};
     static const char *const reg[] = {"expires", "timeout", NULL};
     static const char *const call[] = {"hold", "timeout", "uri", "media", "greeting",
-                                       "first_media_timeout", "hangup_on_greeting", NULL};
+                                       "first_media_timeout", "hangup_on_greeting", "media_path",
+                                       NULL};
     static const char *const wait[] = {"duration", NULL};
     static const char *const dtmf[] = {"keys", "tone", "pause", "timeout", NULL};
     static const char *const events[] = {"pget_timeout", "timeout", NULL};
@@ -125,17 +126,22 @@ bool scenario_has_ucwa(const struct scenario *s)
     return false;
 }
 
-static int load_greeting(const struct ynode *params, enum scenario_greeting *out,
-                         struct synth_error *err)
+/* An optional key naming one of names; *out keeps its default without it. */
+static int opt_enum(const struct ynode *params, const char *key, const char *const *names,
+                    size_t count, int *out, struct synth_error *err)
 {
     struct ynode n;
-    int g;
-    if (!ydoc_get(params, "greeting", &n))
+    if (!ydoc_get(params, key, &n))
         return 0;
-    int rc = ydoc_enum(&n, greeting_names, GREETING_OFF + 1, &g, err);
-    if (rc == 0)
-        *out = (enum scenario_greeting)g;
-    return rc;
+    return ydoc_enum(&n, names, count, out, err);
+}
+
+static const char *const media_path_names[] = {
+    [MEDIA_PATH_AUTO] = "auto", [MEDIA_PATH_DIRECT] = "direct", [MEDIA_PATH_RELAY] = "relay"};
+
+const char *scenario_media_path_name(enum scenario_media_path p)
+{
+    return (unsigned)p <= MEDIA_PATH_RELAY ? media_path_names[p] : "?";
 }
 
 static int opt_bool(const struct ynode *map, const char *key, bool *out, struct synth_error *err)
@@ -269,6 +275,7 @@ static int step_params(const struct ynode *params, struct scenario_step *st,
                        struct synth_error *err)
 {
     struct ynode n;
+    int greeting = (int)st->greeting, path = (int)st->media_path;
     int rc = ydoc_map_check(params, step_keys(st->kind), err);
     if (rc == 0)
         rc = opt_duration(params, "timeout", YDOC_UNIT_MS, &st->timeout_ms, err);
@@ -295,11 +302,15 @@ static int step_params(const struct ynode *params, struct scenario_step *st,
     if (rc == 0)
         rc = opt_bool(params, "media", &st->media, err);
     if (rc == 0)
-        rc = load_greeting(params, &st->greeting, err);
+        rc = opt_enum(params, "greeting", greeting_names, GREETING_OFF + 1, &greeting, err);
+    st->greeting = (enum scenario_greeting)greeting;
     if (rc == 0)
         rc = opt_duration(params, "first_media_timeout", YDOC_UNIT_MS, &st->first_media_ms, err);
     if (rc == 0)
         rc = opt_bool(params, "hangup_on_greeting", &st->hangup_on_greeting, err);
+    if (rc == 0)
+        rc = opt_enum(params, "media_path", media_path_names, MEDIA_PATH_RELAY + 1, &path, err);
+    st->media_path = (enum scenario_media_path)path;
     if (rc == 0 && !st->media && st->greeting == GREETING_REQUIRED) {
         /* Without media nothing can be heard: the greeting is not asked. */
         if (ydoc_get(params, "greeting", &n))

@@ -47,6 +47,15 @@ enum scenario_greeting {
 
 const char *scenario_greeting_name(enum scenario_greeting g);
 
+/* Which ICE candidates a call offers (issue #4): the path media may take. */
+enum scenario_media_path {
+    MEDIA_PATH_AUTO,   /* host and, with a TURN server, relay: ICE picks */
+    MEDIA_PATH_DIRECT, /* host candidates only */
+    MEDIA_PATH_RELAY,  /* only the relay candidate: media must cross the TURN server */
+};
+
+const char *scenario_media_path_name(enum scenario_media_path p); /* "auto", "direct", "relay" */
+
 struct scenario_step {
     enum step_kind kind;
     uint32_t timeout_ms;  /* deadline of the step (call: until answered) */
@@ -60,6 +69,7 @@ struct scenario_step {
     enum scenario_greeting greeting; /* default required */
     uint32_t first_media_ms;         /* no authenticated packet by then: connected-no-media */
     bool hangup_on_greeting;         /* default true: leave no message in a real mailbox */
+    enum scenario_media_path media_path; /* default auto */
     /* dtmf */
     char keys[33];                   /* "1234#" */
     uint32_t tone_ms;                /* each key, default 100 */

@@ -504,6 +504,7 @@ int target_load(struct target *t, const char *path, struct synth_error *err)
 
 void target_free(struct target *t)
 {
+    OPENSSL_cleanse(t->media.turn.password, sizeof(t->media.turn.password));
     users_free(t->users, t->user_count);
     t->users = NULL;
     t->user_count = 0;

@@ -54,6 +54,19 @@ enum target_srtp {
 
 const char *target_srtp_name(enum target_srtp s); /* "required", "optional", "off" */
 
+/* The media relay (the A/V Edge's TURN, RFC 8656) calls may take: media:
+ * turn: in the target. No host (an empty or absent section) means no relay
+ * candidates. The host is an address: the loop makes no DNS lookups. */
+#define TARGET_TURN_SECRET_MAX 256
+struct target_turn {
+    char host[64];
+    uint16_t port;          /* default 3478 */
+    bool tcp;               /* transport: udp (default) or tcp */
+    char username[TARGET_NAME_MAX];
+    char password[TARGET_TURN_SECRET_MAX]; /* resolved env:/file: secret; never logged */
+    char realm[TARGET_NAME_MAX]; /* optional: the server's 401 names it anyway */
+};
+
 /* The deployment's media policy (PROTOCOLS.md, "Default QoS port ranges"):
  * the ranges synth's own media binds in (client), the ranges the servers
  * should answer from (server), and the DSCP of each modality. */
@@ -68,6 +81,7 @@ struct target_media {
      * default PCMU, PCMA. */
     uint8_t codecs[TARGET_CODECS_MAX];
     size_t codec_count;
+    struct target_turn turn;
 };
 
 /* The defaults of a Skype for Business deployment (audio 50040-50079 /

@@ -5,6 +5,9 @@
 
 #include "media/audio_codec.h"
 #include "synth/config/config_file.h"
+#include "synth/config/users.h"
+
+#include <openssl/crypto.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -119,11 +122,59 @@ static int load_dscp(const struct ynode *media, uint8_t *out, struct synth_error
     return rc;
 }
 
+/* turn: {host, port, transport, username, password, realm}; empty = none. */
+static int load_turn(const struct ynode *media, const char *base_dir, struct target_turn *t,
+                     struct synth_error *err)
+{
+    static const char *const keys[] = {"host", "port", "transport", "username", "password",
+                                       "realm", NULL};
+    static const char *const transports[] = {"udp", "tcp"};
+    struct ynode n, v;
+    char spec[USERS_SECRET_MAX + 8] = "", where[CONFIG_PATH_MAX + 64];
+    char *secret = NULL;
+    uint32_t port = 3478;
+    int tcp = 0;
+    if (!ydoc_get(media, "turn", &n) || ydoc_is_null(&n))
+        return 0;
+    int rc = ydoc_map_check(&n, keys, err);
+    if (rc == 0 && ydoc_get(&n, "host", &v))
+        rc = ydoc_str(&v, t->host, sizeof(t->host), err);
+    if (rc == 0 && !t->host[0])
+        return 0; /* the lab's hook: a section without a relay */
+    if (rc == 0 && ydoc_get(&n, "port", &v))
+        rc = ydoc_u32(&v, 1, 65535, &port, err);
+    if (rc == 0 && ydoc_get(&n, "transport", &v))
+        rc = ydoc_enum(&v, transports, 2, &tcp, err);
+    if (rc == 0)
+        rc = ydoc_require(&n, "username", &v, err);
+    if (rc == 0)
+        rc = ydoc_str(&v, t->username, sizeof(t->username), err);
+    if (rc == 0 && ydoc_get(&n, "realm", &v))
+        rc = ydoc_str(&v, t->realm, sizeof(t->realm), err);
+    if (rc == 0)
+        rc = ydoc_require(&n, "password", &v, err);
+    if (rc == 0)
+        rc = ydoc_str(&v, spec, sizeof(spec), err);
+    if (rc == 0) {
+        snprintf(where, sizeof(where), "%s:%u: %s", v.doc->name, v.line, v.path);
+        rc = users_secret_resolve(spec, base_dir, where, &secret, err);
+    }
+    if (rc == 0 && strlen(secret) >= sizeof(t->password))
+        rc = ydoc_error(&v, err, "longer than %d bytes", TARGET_TURN_SECRET_MAX - 1);
+    if (rc == 0)
+        snprintf(t->password, sizeof(t->password), "%s", secret);
+    OPENSSL_cleanse(spec, sizeof(spec));
+    users_secret_free(secret);
+    t->port = (uint16_t)port;
+    t->tcp = tcp == 1;
+    return rc;
+}
+
 int target_media_load(struct target_media *m, const struct ynode *root, const char *base_dir,
                       struct synth_error *err)
 {
     static const char *const keys[] = {"srtp", "local_address", "client_ports", "server_ports",
-                                       "dscp", "prompt", "codecs", NULL};
+                                       "dscp", "prompt", "codecs", "turn", NULL};
     struct ynode n, v;
     target_media_defaults(m);
     if (!ydoc_get(root, "media", &n))
@@ -141,6 +192,8 @@ int target_media_load(struct target_media *m, const struct ynode *root, const ch
         rc = load_dscp(&n, m->dscp, err);
     if (rc == 0)
         rc = load_codecs(&n, m, err);
+    if (rc == 0)
+        rc = load_turn(&n, base_dir, &m->turn, err);
     if (rc == 0 && ydoc_get(&n, "prompt", &v)) {
         char rel[TARGET_PATH_MAX];
         rc = ydoc_str(&v, rel, sizeof(rel), err);

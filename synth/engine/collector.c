@@ -105,14 +105,17 @@ static bool starts_line_with(const char *p, const char *end, const char *name)
 
 size_t collector_redact(char *buf, size_t len)
 {
-    static const char *const secret_headers[] = {"Authorization", "Proxy-Authorization"};
+    /* The ICE password signs connectivity checks (RFC 8445 7.2.2): a
+     * secret like the credentials, even in an SDP body. */
+    static const char *const secret_headers[] = {"Authorization", "Proxy-Authorization",
+                                                 "a=ice-pwd"};
     static const char redacted[] = " [redacted]";
     char *end = buf + len;
     char *line = buf;
     while (line < end) {
         char *eol = memchr(line, '\n', (size_t)(end - line));
         char *line_end = eol ? eol : end;
-        for (size_t i = 0; i < 2; i++) {
+        for (size_t i = 0; i < sizeof(secret_headers) / sizeof(secret_headers[0]); i++) {
             if (!starts_line_with(line, line_end, secret_headers[i]))
                 continue;
             char *value = line + strlen(secret_headers[i]) + 1;

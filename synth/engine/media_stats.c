@@ -52,6 +52,7 @@ void media_stats_init(struct media_stats *m)
     hist_init(&m->mos);
     hist_init(&m->peer_loss);
     hist_init(&m->peer_jitter);
+    hist_init(&m->ice);
 }
 
 static void example(struct media_policy_example *e, const struct step_result *r)
@@ -80,6 +81,19 @@ void media_stats_add(struct media_stats *m, const struct step_result *r)
         return;
     m->calls++;
     m->unauthenticated += x->unauthenticated;
+    if (strcmp(x->media_path, "relay") == 0)
+        m->path_relay++;
+    else if (strcmp(x->media_path, "direct") == 0)
+        m->path_direct++;
+    else if (x->media_path[0])
+        m->path_none++;
+    if (x->ice) {
+        m->ice_calls++;
+        if (!x->ice_ok)
+            m->ice_failed++;
+        else if (x->ice_us >= 0)
+            hist_record(&m->ice, (uint64_t)x->ice_us);
+    }
     if (r->cls == FAIL_NO_MEDIA)
         m->connected_no_media++;
     if (x->peer_port) {
@@ -153,6 +167,12 @@ void media_stats_merge(struct media_stats *d, const struct media_stats *s)
     hist_merge(&d->mos, &s->mos);
     hist_merge(&d->peer_loss, &s->peer_loss);
     hist_merge(&d->peer_jitter, &s->peer_jitter);
+    d->path_direct += s->path_direct;
+    d->path_relay += s->path_relay;
+    d->path_none += s->path_none;
+    d->ice_calls += s->ice_calls;
+    d->ice_failed += s->ice_failed;
+    hist_merge(&d->ice, &s->ice);
 }
 
 int media_stats_metric(const struct media_stats *m, const char *metric, double *out)

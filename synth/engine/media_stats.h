@@ -46,6 +46,11 @@ struct media_stats {
      * loss and jitter of what synth sent, as it arrived. */
     struct hist peer_loss;       /* % × MEDIA_STATS_SCALE */
     struct hist peer_jitter;     /* µs */
+    /* The path (issue #4): calls by where their media went, and ICE. */
+    uint64_t path_direct, path_relay, path_none;
+    uint64_t ice_calls;          /* the peer did ICE */
+    uint64_t ice_failed;         /* ... and no pair was nominated (ice-failed) */
+    struct hist ice;             /* µs, answer → nominated pair */
 };
 
 void media_stats_init(struct media_stats *m);

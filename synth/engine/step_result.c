@@ -27,6 +27,8 @@ const char *failure_class_name(enum failure_class c)
         [FAIL_DNS] = "dns",
         [FAIL_HTTP_STATUS] = "http-status",
         [FAIL_APP_GONE] = "application-gone",
+        [FAIL_ICE] = "ice-failed",
+        [FAIL_RELAY] = "relay-unavailable",
     };
     if ((unsigned)c >= FAIL_CLASS_COUNT)
         return "unknown";
@@ -46,4 +48,5 @@ void step_result_init(struct step_result *r, enum step_kind kind, uint32_t step_
     r->media.greeting_onset_us = -1;
     r->media.dscp_seen = -1;
     r->media.dscp_expected = -1;
+    r->media.ice_us = -1;
 }

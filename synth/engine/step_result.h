@@ -33,6 +33,9 @@ enum failure_class {
     FAIL_DNS,            /* the web service's name did not resolve */
     FAIL_HTTP_STATUS,    /* an unexpected HTTP status (a proxy's 504, a 500) */
     FAIL_APP_GONE,       /* the server expired the UCWA application (404/410) */
+    /* ICE (issue #4): */
+    FAIL_ICE,            /* call: answered, but ICE found no working candidate pair ("ice-failed") */
+    FAIL_RELAY,          /* call: media_path relay, but no relay candidate (TURN allocation failed) */
     FAIL_CLASS_COUNT,
 };
 
@@ -67,6 +70,17 @@ struct media_result {
     bool has_rtt;
     double rtt_ms;
     char audio_file[128];       /* received audio kept, relative to the results dir */
+    /* The path (issue #4): ICE's nominated pair, or the SDP's address for
+     * a peer without ICE. "direct" or "relay"; "none" when ICE failed. */
+    char media_path[8];
+    bool ice;                   /* the peer answered with ICE: checks ran */
+    bool ice_ok;                /* a pair was nominated */
+    char ice_failure[24];       /* "timeout", "all-pairs-failed", "no-pairs" */
+    char ice_local_type[8], ice_remote_type[8];  /* "host", "relay", ... */
+    char ice_local_addr[56], ice_remote_addr[56];
+    int64_t ice_us;             /* answer → nominated pair, -1 none */
+    uint64_t ice_checks_sent, ice_checks_received;
+    char relay_error[32];       /* why no relay candidate was offered ("auth-refused") */
 };
 
 struct step_result {

@@ -108,6 +108,7 @@ static const struct fault_knob {
     FLAG("um_port_outside_range", um_port_outside_range),
     {"um_dscp", KNOB_CUSTOM, 0, parse_dscp, "0-63"},
     MS("um_stop_media_after_ms", um_stop_media_after_ms),
+    FLAG("um_ice_silent", um_ice_silent),
     {"um_cert_cn", KNOB_CUSTOM, 0, parse_um_cert_cn, "NAME"},
     S("proxy_idle_timeout_s", proxy_idle_timeout_s),
     S("ucwa_app_expiry_s", ucwa_app_expiry_s),

@@ -36,6 +36,7 @@ struct lab_faults {
     bool um_dscp_set;             /* mark the UM's media with um_dscp instead of 46 */
     uint8_t um_dscp;
     uint32_t um_stop_media_after_ms; /* stop sending media this long after answering */
+    bool um_ice_silent;           /* answer with ICE candidates, never answer a check (issue #4) */
     /* The field's UM certificate failure: issue the UM certificate with this
      * Subject CN, its FQDN only in the SAN. "" = no fault. */
     char um_cert_cn[LAB_CERT_CN_MAX];

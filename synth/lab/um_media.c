@@ -5,6 +5,7 @@
 #include "media/media_tick.h"
 #include "media/prompt.h"
 #include "synth/base/net_addr.h"
+#include "synth/ice/ice_stream.h"
 #include "synth/sdp/sdp_build.h"
 #include "synth/sdp/sdp_negotiate.h"
 
@@ -39,6 +40,7 @@ struct um_call_media {
     struct um_media *m;
     struct media_stream *stream;
     struct media_stream_params params;
+    struct ice_stream *ice;   /* the caller does ICE: the UM is the controlled agent */
 };
 
 int um_media_new(struct um_media **out, struct event_base *base, const struct lab_config *cfg,
@@ -103,7 +105,44 @@ static void local_of(struct um_media *m, struct um_call_media *cm, struct sdp_lo
     l->codecs[l->codec_count++] = SDP_CODEC_TELEPHONE_EVENT;
     l->ptime = MEDIA_PTIME_MS;
     l->srtp = true;
+    l->rtcp_mux = true; /* answered only when offered (RFC 5761 5.1.1) */
     l->dir = SDP_DIR_SENDRECV;
+}
+
+static void on_ice_done(struct ice_stream *s, enum ice_state st, void *arg)
+{
+    struct um_call_media *cm = arg;
+    if (st != ICE_STATE_COMPLETED)
+        return; /* no pair: like a real UM, no media */
+    ice_stream_apply_path(s, &cm->params);
+    media_stream_start(cm->stream, &cm->params, NULL);
+}
+
+/* The caller offered ICE: our host candidates into the answer, its
+ * candidates into a controlled agent (RFC 8445 6.1.1). 0 without ICE. */
+static int answer_ice(struct um_call_media *cm, const struct sdp_session *sdp,
+                      const struct sdp_neg *neg, struct sdp_local *local)
+{
+    if (!neg->peer || !sdp_media_ice_ufrag(sdp, neg->peer).p)
+        return 0;
+    struct ice_stream_opts o = {
+        .base = cm->m->base,
+        .ms = cm->stream,
+        .role = ICE_CONTROLLED,
+        .host = true,
+        .rtcp_component = !neg->rtcp_mux,
+        .done = on_ice_done,
+        .arg = cm,
+    };
+    int rc = ice_stream_new(&cm->ice, &o, NULL);
+    if (rc == 0)
+        rc = ice_stream_set_remote(cm->ice, sdp, neg->peer, neg->rtcp_mux ? 1 : 2);
+    if (rc != 0)
+        return rc;
+    ice_stream_describe_local(cm->ice, local);
+    if (cm->m->cfg->faults.um_ice_silent)
+        media_stream_set_stun_handler(cm->stream, NULL, NULL);
+    return 0;
 }
 
 /* The mailbox menu hears the caller's keys: counted for the lab's report. */
@@ -185,6 +224,11 @@ int um_call_media_prepare(struct um_media *m, struct strv offer, struct um_call_
     *why = sdp_neg_reason_str(r);
     if (r != SDP_NEG_OK)
         goto fail;
+    *why = "ICE candidates cannot be used";
+    if (answer_ice(cm, sdp, &neg, &local) != 0)
+        goto fail;
+    if (cm->ice)
+        sdp_negotiate_offer(sdp, &local, &desc, &neg); /* again, with our candidates */
     *why = "c= is not an address";
     if (params_of(cm, &neg, &local.key) != 0)
         goto fail;
@@ -205,6 +249,12 @@ fail:
 
 int um_call_media_start(struct um_call_media *cm)
 {
+    /* RFC 8445: no media before a pair is nominated. */
+    if (cm->ice) {
+        if (cm->m->cfg->faults.um_ice_silent)
+            return 0;
+        return ice_stream_start(cm->ice);
+    }
     return media_stream_start(cm->stream, &cm->params, NULL);
 }
 
@@ -226,6 +276,7 @@ void um_call_media_free(struct um_call_media *cm, const char *name)
         return;
     if (cm->stream)
         keep_recording(cm, name);
+    ice_stream_free(cm->ice);
     media_stream_free(cm->stream);
     free(cm);
 }

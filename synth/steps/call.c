@@ -27,6 +27,7 @@
 
 enum call_state {
     CALL_CONNECTING,
+    CALL_GATHERING,  /* waiting for the TURN allocation (the relay candidate) */
     CALL_INVITING,   /* INVITE sent, nothing back yet */
     CALL_EARLY,      /* a provisional response arrived */
     CALL_CANCELING,  /* deadline passed, CANCEL sent, waiting for 487 */
@@ -63,6 +64,18 @@ static enum failure_class judge_media(const struct step_run *run, char *detail, 
     const struct scenario_step *cfg = run->cfg;
     if (!m->enabled || !m->negotiated)
         return FAIL_NONE;
+    if (m->ice && !m->ice_ok) {
+        /* Peers with ICE send nothing before a check succeeds: this is not
+         * an SRTP or certificate problem but the path (issue #4). */
+        snprintf(detail, size,
+                 "answered, but ICE found no working candidate pair (%s; %llu checks sent, "
+                 "%llu received)%s%s",
+                 m->ice_failure[0] ? m->ice_failure : "not completed in time",
+                 (unsigned long long)m->ice_checks_sent,
+                 (unsigned long long)m->ice_checks_received,
+                 m->relay_error[0] ? "; no relay candidate: " : "", m->relay_error);
+        return FAIL_ICE;
+    }
     if (!m->flowed) {
         /* The far end's RTCP tells whether our half made it: one-way audio. */
         bool heard_us = m->peer_report && m->peer_loss_pct < 50.0;
@@ -106,7 +119,7 @@ static void hold_end(struct step_run *run, enum failure_class cls, const char *w
         step_finish_ok(run);
         return;
     }
-    if (cls == FAIL_NO_MEDIA && !run->result.bye_by_peer)
+    if ((cls == FAIL_NO_MEDIA || cls == FAIL_ICE) && !run->result.bye_by_peer)
         call_end_silently(u);
     step_finish_fail(run, cls, "%s", detail);
 }
@@ -117,6 +130,11 @@ static void on_media_event(struct media_stream *ms, enum media_event ev, void *a
     struct step_run *run = u->run;
     if (ev == MEDIA_EVENT_DTMF_SENT && run && !run->finished && run->cfg->kind == STEP_DTMF) {
         step_finish_ok(run);
+        return;
+    }
+    if (ev == MEDIA_EVENT_PATH_FAILED && run && !run->finished && run->cfg->kind == STEP_CALL &&
+        run->state == CALL_HOLDING) {
+        hold_end(run, FAIL_NONE, NULL);
         return;
     }
     if (ev != MEDIA_EVENT_GREETING || !run || run->finished || run->cfg->kind != STEP_CALL ||
@@ -338,6 +356,17 @@ static void send_invite(struct step_run *run, const char *auth_line)
         fail_call(run, step_class_of_err(rc), synth_strerror(rc));
 }
 
+/* The relay candidate is there, or the call goes without it. */
+static void on_media_ready(int err, const char *detail, void *arg)
+{
+    struct step_run *run = arg;
+    if (err) {
+        fail_call(run, FAIL_RELAY, detail);
+        return;
+    }
+    send_invite(run, NULL);
+}
+
 static void on_ready(int err, const char *detail, void *arg)
 {
     struct step_run *run = arg;
@@ -369,6 +398,17 @@ static void on_ready(int err, const char *detail, void *arg)
     }
     snprintf(u->call->remote_target, sizeof(u->call->remote_target), "%s", ruri);
     snprintf(run->result.call_id, sizeof(run->result.call_id), "%s", call_id);
+    struct synth_error merr;
+    rc = call_media_prepare(u, run->cfg->media, run->cfg->media_path, on_media_ready, run, &merr);
+    if (rc == SYNTH_EINCOMPLETE) {
+        run->state = CALL_GATHERING;
+        return;
+    }
+    if (rc != 0) {
+        fail_call(run, rc == SYNTH_ENOTFOUND ? FAIL_LOCAL
+                       : rc == SYNTH_ENOMEM  ? FAIL_INTERNAL : FAIL_RELAY, merr.msg);
+        return;
+    }
     send_invite(run, NULL);
 }
 
@@ -410,6 +450,11 @@ static void call_deadline(struct step_run *run)
         vuser_cancel_wait(run->u, run);
         call_link_cancel_wait(run->u, run);
         fail_call(run, FAIL_TIMEOUT, "not connected before the call's deadline");
+        return;
+    }
+    if (run->state == CALL_GATHERING) {
+        fail_call(run, run->cfg->media_path == MEDIA_PATH_RELAY ? FAIL_RELAY : FAIL_TIMEOUT,
+                  "the TURN allocation did not finish before the call's deadline");
         return;
     }
     cancel_pending(run);

@@ -2,7 +2,9 @@
 #include "synth/steps/call_media.h"
 
 #include "media/media_tick.h"
+#include "synth/base/clock.h"
 #include "synth/base/net_addr.h"
+#include "synth/ice/ice_stream.h"
 #include "synth/engine/call_link.h"
 #include "synth/engine/worker.h"
 #include "synth/sdp/sdp_negotiate.h"
@@ -20,6 +22,13 @@
 /* Crypto tags of our offer: the 80-bit tag first (SfB's default), then 32. */
 #define TAG_SHA1_80 1
 #define TAG_SHA1_32 2
+/* The relay must be there before the INVITE goes: a short RTO and few
+ * tries keep a dead TURN server from eating the call's deadline (4 tries
+ * from 100 ms: 2.3 s; then media_path auto goes on without a relay). */
+#define TURN_RTO_MS 100
+#define TURN_TRIES 4
+/* ICE's own deadline when the step sets no first-media timeout. */
+#define ICE_DEADLINE_MS 10000
 
 struct call_media {
     struct media_stream *stream;
@@ -27,6 +36,14 @@ struct call_media {
     char addr[INET6_ADDRSTRLEN];
     struct sdes_key key;        /* ours: protects what we send */
     struct sdp_session *answer; /* ~48 KB, so on the heap */
+    /* ICE (issue #4) */
+    bool described;             /* offer filled (once: re-sent INVITEs reuse it) */
+    struct ice_stream *ice;
+    enum scenario_media_path path;
+    call_media_ready_h *ready;
+    void *ready_arg;
+    struct media_stream_params params; /* waiting for ICE's pair */
+    int64_t answer_us, media_start_us;
 };
 
 static struct call_media *media_of(struct vuser *u)
@@ -71,6 +88,96 @@ static int open_stream(struct vuser *u, struct call_media *cm, struct synth_erro
     return rc;
 }
 
+static void on_gathered(struct ice_stream *s, int err, void *arg)
+{
+    struct vuser *u = arg;
+    struct call_media *cm = u->media;
+    call_media_ready_h *ready = cm->ready;
+    char detail[160];
+    cm->ready = NULL;
+    if (err && cm->path == MEDIA_PATH_RELAY) {
+        struct ice_stream_report r;
+        ice_stream_report(s, &r);
+        snprintf(detail, sizeof(detail), "media_path: relay, but the TURN allocation on the "
+                 "target's media.turn server failed (%s)", r.relay_error);
+        ready(SYNTH_EAUTH, detail, cm->ready_arg);
+        return;
+    }
+    ready(0, NULL, cm->ready_arg);
+}
+
+static void on_ice_done(struct ice_stream *s, enum ice_state st, void *arg);
+
+static void turn_opts(const struct target_turn *t, struct turn_client_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->transport = t->tcp ? TURN_TRANSPORT_TCP : TURN_TRANSPORT_UDP;
+    net_addr_from_ip(strv_from_cstr(t->host), t->port, &o->server, &o->server_len);
+    o->username = t->username;
+    o->password = t->password;
+    o->software = "synth";
+    o->rto_ms = TURN_RTO_MS;
+    o->rc = TURN_TRIES;
+}
+
+static int open_ice(struct vuser *u, struct call_media *cm, struct synth_error *err)
+{
+    const struct target_turn *t = &u->w->plan->target->media.turn;
+    struct turn_client_opts to;
+    bool relay = t->host[0] && cm->path != MEDIA_PATH_DIRECT;
+    if (cm->path == MEDIA_PATH_RELAY && !t->host[0])
+        return synth_error_set(err, SYNTH_ECONFIG,
+                               "media_path: relay, but the target has no media.turn server");
+    if (relay) {
+        turn_opts(t, &to);
+        struct sockaddr_storage probe;
+        socklen_t len;
+        if (net_addr_from_ip(strv_from_cstr(t->host), t->port, &probe, &len) != 0)
+            return synth_error_set(err, SYNTH_ECONFIG, "media.turn.host %s is not an address",
+                                   t->host);
+    }
+    uint32_t first = u->run->cfg->first_media_ms;
+    struct ice_stream_opts o = {
+        .base = u->w->base,
+        .ms = cm->stream,
+        .role = ICE_CONTROLLING,
+        .host = cm->path != MEDIA_PATH_RELAY,
+        .rtcp_component = cm->path != MEDIA_PATH_RELAY,
+        .turn = relay ? &to : NULL,
+        .deadline_ms = first && first < ICE_DEADLINE_MS ? first : ICE_DEADLINE_MS,
+        .gathered = on_gathered,
+        .done = on_ice_done,
+        .arg = u,
+    };
+    return ice_stream_new(&cm->ice, &o, err);
+}
+
+int call_media_prepare(struct vuser *u, bool media, enum scenario_media_path path,
+                       call_media_ready_h *ready, void *arg, struct synth_error *err)
+{
+    struct call_media *cm = media_of(u);
+    if (!cm)
+        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
+    if (!media || cm->stream)
+        return 0;
+    cm->path = path;
+    int rc = open_stream(u, cm, err);
+    if (rc == 0)
+        rc = open_ice(u, cm, err);
+    if (rc != 0)
+        return rc;
+    cm->ready = ready;
+    cm->ready_arg = arg;
+    rc = ice_stream_gather(cm->ice);
+    if (rc == SYNTH_EINCOMPLETE)
+        return rc;
+    cm->ready = NULL;
+    if (rc != 0 && path == MEDIA_PATH_RELAY)
+        return synth_error_set(err, SYNTH_EAUTH, "media_path: relay, but the TURN client "
+                               "cannot reach the target's media.turn server");
+    return 0;
+}
+
 static void add_crypto(struct sdp_desc *d, uint32_t tag, enum srtpsess_suite suite,
                        const struct sdes_key *key)
 {
@@ -104,6 +211,11 @@ static void describe_offer(struct vuser *u, struct call_media *cm, bool media)
     d->ptime = MEDIA_PTIME_MS;
     d->dir = SDP_DIR_SENDRECV;
     d->proto = media && srtp == TARGET_SRTP_REQUIRED ? SDP_PROTO_RTP_SAVP : SDP_PROTO_RTP_AVP;
+    if (media && cm->ice) {
+        /* RFC 8445: candidates, and rtcp-mux so a relay carries RTCP too. */
+        ice_stream_describe(cm->ice, d);
+        d->rtcp_mux = true;
+    }
     if (!media || srtp == TARGET_SRTP_OFF)
         return;
     add_crypto(d, TAG_SHA1_80, SRTPSESS_AES_CM_128_HMAC_SHA1_80, &cm->key);
@@ -117,8 +229,9 @@ int call_media_offer(struct vuser *u, bool media, struct sbuf *sb, struct synth_
     struct call_media *cm = media_of(u);
     if (!cm)
         return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
-    if (!cm->addr[0] || (media && !cm->stream)) {
-        if (media) {
+    if (!cm->described || (media && !cm->stream)) {
+        cm->described = true;
+        if (media && !cm->stream) {
             int rc = open_stream(u, cm, err);
             if (rc != 0)
                 return rc;
@@ -211,11 +324,69 @@ int call_media_answer(struct vuser *u, const struct sip_msg *ok, media_event_h *
     snprintf(out->codec, sizeof(out->codec), "%s", audio_codec_name(p.pt));
     p.on_event = h;
     p.arg = arg;
+    cm->answer_us = clock_mono_us();
+    cm->media_start_us = cm->answer_us;
+    rc = cm->ice ? ice_stream_set_remote(cm->ice, cm->answer, neg.peer, neg.rtcp_mux ? 1 : 2)
+                 : SYNTH_ENOTFOUND;
+    if (rc == 0) {
+        /* RFC 8445: media waits for the nominated pair. */
+        cm->params = p;
+        rc = ice_stream_start(cm->ice);
+        if (rc != 0)
+            return synth_error_set(err, rc, "ICE cannot start");
+        out->negotiated = true;
+        return 0;
+    }
+    /* A peer without ICE (RFC 8445 backwards compatibility): to its c=. */
+    if (cm->ice)
+        ice_stream_apply_path(cm->ice, &p);
     rc = media_stream_start(cm->stream, &p, err);
     if (rc != 0)
         return rc;
     out->negotiated = true;
     return 0;
+}
+
+static void on_ice_done(struct ice_stream *s, enum ice_state st, void *arg)
+{
+    struct vuser *u = arg;
+    struct call_media *cm = u->media;
+    if (st == ICE_STATE_COMPLETED) {
+        ice_stream_apply_path(s, &cm->params);
+        cm->media_start_us = clock_mono_us();
+        if (media_stream_start(cm->stream, &cm->params, NULL) == 0)
+            return;
+    }
+    /* No media will flow: the call step judges it now (ice-failed). */
+    if (cm->params.on_event)
+        cm->params.on_event(cm->stream, MEDIA_EVENT_PATH_FAILED, cm->params.arg);
+}
+
+static void snapshot_ice(const struct call_media *cm, const struct media_report *r,
+                         struct media_result *out)
+{
+    struct ice_stream_report ir;
+    snprintf(out->media_path, sizeof(out->media_path), "direct");
+    if (!cm->ice)
+        return;
+    ice_stream_report(cm->ice, &ir);
+    snprintf(out->relay_error, sizeof(out->relay_error), "%s", ir.relay_error);
+    if (ir.relayed)
+        snprintf(out->media_path, sizeof(out->media_path), "relay");
+    if (!ir.used)
+        return;
+    out->ice = true;
+    out->ice_ok = ir.state == ICE_STATE_COMPLETED;
+    if (!out->ice_ok && !r->started)
+        snprintf(out->media_path, sizeof(out->media_path), "none");
+    snprintf(out->ice_failure, sizeof(out->ice_failure), "%s", ir.failure);
+    snprintf(out->ice_local_type, sizeof(out->ice_local_type), "%s", ir.local_type);
+    snprintf(out->ice_remote_type, sizeof(out->ice_remote_type), "%s", ir.remote_type);
+    snprintf(out->ice_local_addr, sizeof(out->ice_local_addr), "%s", ir.local_addr);
+    snprintf(out->ice_remote_addr, sizeof(out->ice_remote_addr), "%s", ir.remote_addr);
+    out->ice_us = ir.ice_us;
+    out->ice_checks_sent = ir.checks_sent;
+    out->ice_checks_received = ir.checks_received;
 }
 
 void call_media_snapshot(struct vuser *u, struct media_result *out)
@@ -225,10 +396,13 @@ void call_media_snapshot(struct vuser *u, struct media_result *out)
     if (!cm || !cm->stream || !out->negotiated)
         return;
     media_stream_report(cm->stream, &r);
+    snapshot_ice(cm, &r, out);
+    /* The stream began when ICE had its pair: times stay "since 200 OK". */
+    int64_t ice_wait = cm->media_start_us - cm->answer_us;
     out->flowed = r.recv_packets > 0;
     out->greeting_heard = r.greeting_heard;
-    out->first_media_us = r.first_packet_us;
-    out->greeting_onset_us = r.greeting_onset_us;
+    out->first_media_us = r.first_packet_us >= 0 ? r.first_packet_us + ice_wait : -1;
+    out->greeting_onset_us = r.greeting_onset_us >= 0 ? r.greeting_onset_us + ice_wait : -1;
     out->sent = r.sent_packets;
     out->received = r.recv_packets;
     out->unauthenticated = r.recv_unauthenticated;
@@ -282,6 +456,7 @@ void call_media_end(struct vuser *u)
     struct call_media *cm = u->media;
     if (!cm)
         return;
+    ice_stream_free(cm->ice);
     media_stream_free(cm->stream);
     free(cm->answer);
     free(cm);

@@ -13,6 +13,19 @@
 
 struct call_media;
 
+/* The relay is allocated, or could not be (err: the call cannot go as
+ * asked, detail says why: class relay-unavailable). */
+typedef void(call_media_ready_h)(int err, const char *detail, void *arg);
+
+/* Before the first offer: opens the stream and gathers ICE candidates
+ * (host, and a TURN allocation when the target has media.turn and the
+ * path is not direct). 0 when the offer can be written now;
+ * SYNTH_EINCOMPLETE: ready(arg) runs once the allocation is done. With
+ * media_path relay and no relay possible, SYNTH_ECONFIG / SYNTH_EAUTH;
+ * SYNTH_ENOTFOUND when the client port range is exhausted. */
+int call_media_prepare(struct vuser *u, bool media, enum scenario_media_path path,
+                       call_media_ready_h *ready, void *arg, struct synth_error *err);
+
 /* Writes our offer into sb. With media, opens the stream (the port, the
  * key) the first time and reuses it for re-sent INVITEs (credentials,
  * redirects); without, an offer that names the discard port so nothing is

@@ -104,6 +104,15 @@ CFG
     wait_for_port udp "$2" 10
 }
 
+# relay_range: the first of 50 relay ports from a free port, kept inside
+# free_port's range (so no other test's socket takes them).
+relay_range() {
+    local first
+    first=$(free_port)
+    [ "$first" -gt 19949 ] && first=19900
+    echo "$first"
+}
+
 # start_coturn DIR PORT RELAY_MIN RELAY_MAX USER PASS REALM [TURNSERVER-OPTION...]:
 # coturn with long-term credentials on 127.0.0.1 (UDP and TCP on PORT),
 # relaying from 127.0.0.1:RELAY_MIN-RELAY_MAX and allowed to relay to loopback

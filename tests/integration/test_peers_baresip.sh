@@ -8,8 +8,11 @@
 #      RTP/SAVP offer with 488, which synth reports as `rejected` (exit 2);
 #   3. the same baresip vs `srtp: optional` (RTP/AVP with keys): plain RTP;
 #   4. baresip offering G.722 only, synth preferring G.722: wideband SRTP,
-#      greeting heard through synth's G.722 decoder.
+#      greeting heard through synth's G.722 decoder;
+#   1b. synth with `media_path: relay` through coturn and baresip without ICE
+#      (RFC 8445 backwards compatibility): media crosses the relay both ways.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/peers.sh"
 
 for tool in baresip espeak-ng; do
     command -v "$tool" >/dev/null 2>&1 || { echo "skip: $tool not installed (scripts/setup.sh --tests)"; exit 0; }
@@ -214,6 +217,22 @@ if [ -n "$CAP" ]; then
 else
     echo "skip: tshark not installed, SRTP on the wire not checked"
 fi
+
+# 1b. The same baresip, synth offering only a relay on coturn: baresip does
+# no ICE, so it sends to the relay address in c=, and synth through it.
+TPORT=$(free_port)
+TRMIN=$(relay_range)
+mkdir -p "$T/coturn"
+start_coturn "$T/coturn" "$TPORT" "$TRMIN" $((TRMIN + 49)) relayuser relay-secret-7 synth.test
+sed "s|^media: {srtp: required, |media: {turn: {host: 127.0.0.1, port: $TPORT, username: relayuser, password: relay-secret-7}, srtp: required, |" \
+    "$T/baresip-srtp.yaml" >"$T/baresip-relay.yaml"
+grep -q "turn:" "$T/baresip-relay.yaml" || fail "could not add media.turn to the baresip target"
+sed 's/hold: 10s, timeout: 5s}/hold: 10s, timeout: 5s, media_path: relay}/' "$T/calls.yaml" >"$T/calls-relay.yaml"
+RC=0; "$SYNTH" run "$T/calls-relay.yaml" --target "$T/baresip-relay.yaml" --out "$T/relay" --workers 1 \
+    --quiet >"$T/relay.out" 2>&1 || RC=$?
+expect_exit relay 0
+C=$(calls relay)
+assert_json "$C" "length == 3 and all(.[]; .media.media_path == \"relay\" and .media.ice == null and .media.greeting_heard and .media.unauthenticated == 0)" "baresip without ICE, media_path relay: 3 calls through coturn, greeting heard"
 
 # 2. baresip without SRTP; synth requires it. synth offers RTP/SAVP, which a
 # peer without SRTP cannot take: baresip answers 488 Not Acceptable Here

@@ -15,9 +15,7 @@ USER=synthuser
 PASS=turn-secret-42
 REALM=synth.test
 PORT=$(free_port)
-# 50 relay ports from another free port, kept inside free_port's range.
-RMIN=$(free_port)
-[ "$RMIN" -gt 19949 ] && RMIN=19900
+RMIN=$(relay_range)
 RMAX=$((RMIN + 49))
 SERVERS=127.0.0.1
 V6=""
@@ -75,8 +73,7 @@ ok "wrong password: auth-refused (401 after credentials)"
 # the second of two at once gets 486 (a user of its own: coturn counts a
 # released allocation a while longer). A second coturn for both, on its own ports.
 QPORT=$(free_port)
-QMIN=$(free_port)
-[ "$QMIN" -gt 19949 ] && QMIN=19900
+QMIN=$(relay_range)
 mkdir -p "$T/coturn-q"
 start_coturn "$T/coturn-q" "$QPORT" "$QMIN" $((QMIN + 49)) "$USER" "$PASS" "$REALM" --stale-nonce=1 --user-quota=1 --user="quota:$PASS"
 rc=0; "$PROBE" --server "127.0.0.1:$QPORT" --user "$USER" --pass "$PASS" --rto 100 --refresh-delay 2000 >"$T/stale.out" 2>&1 || rc=$?

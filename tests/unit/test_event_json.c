@@ -254,7 +254,8 @@ static void random_text(char *out, size_t size)
     };
     size_t len = 0;
     size_t want = rnd() % 4 == 0 ? 0 : rnd() % (size + 8);
-    while (len < want && len + 4 < size) {
+    /* The longest piece is 5 bytes: room for it and the NUL. */
+    while (len < want && len + 6 <= size) {
         const char *p = pieces[rnd() % (sizeof(pieces) / sizeof(pieces[0]))];
         size_t n = strlen(p);
         memcpy(out + len, p, n);
@@ -304,6 +305,16 @@ static void test_media_equals_jansson_dump(void **state)
     m->peer_loss_pct = 0;
     m->peer_jitter_ms = 2.125;
     snprintf(m->audio_file, sizeof(m->audio_file), "audio/x.wav");
+    /* Issue #4: the path and ICE's pair. */
+    snprintf(m->media_path, sizeof(m->media_path), "relay");
+    m->ice = m->ice_ok = true;
+    m->ice_us = 41250;
+    snprintf(m->ice_local_type, sizeof(m->ice_local_type), "relay");
+    snprintf(m->ice_local_addr, sizeof(m->ice_local_addr), "127.0.0.1:19901");
+    snprintf(m->ice_remote_type, sizeof(m->ice_remote_type), "host");
+    snprintf(m->ice_remote_addr, sizeof(m->ice_remote_addr), "[::1]:49152");
+    m->ice_checks_sent = 3;
+    m->ice_checks_received = 2;
     json_t *o = event_json_object(&r, "sip:a@b");
     char *want = json_dumps(o, EVENT_JSON_DUMP_FLAGS);
     char buf[EVENT_JSON_LINE_MAX];
@@ -312,6 +323,22 @@ static void test_media_equals_jansson_dump(void **state)
     assert_string_equal(buf, want);
     assert_non_null(strstr(buf, "\"media\":{\"srtp\":true,\"codec\":\"G722\",\"flowed\":true"));
     assert_non_null(strstr(buf, "\"jitter_ms\":0.595,\"mos\":4.409"));
+    assert_non_null(strstr(buf, "\"media_path\":\"relay\",\"ice\":{\"ok\":true,\"ms\":41.25,"
+                                "\"local_type\":\"relay\",\"local_addr\":\"127.0.0.1:19901\""));
+    assert_non_null(strstr(buf, "\"checks_sent\":3,\"checks_received\":2}}"));
+    /* A failed ICE run says why, and that no path was found. */
+    snprintf(m->media_path, sizeof(m->media_path), "none");
+    m->ice_ok = false;
+    m->ice_us = -1;
+    snprintf(m->ice_failure, sizeof(m->ice_failure), "timeout");
+    snprintf(m->relay_error, sizeof(m->relay_error), "auth-refused");
+    json_decref(o);
+    free(want);
+    o = event_json_object(&r, "sip:a@b");
+    want = json_dumps(o, EVENT_JSON_DUMP_FLAGS);
+    assert_int_equal(event_json_write(&r, "sip:a@b", buf, sizeof(buf), &len), 0);
+    assert_string_equal(buf, want);
+    assert_non_null(strstr(buf, "\"relay_error\":\"auth-refused\",\"ice\":{\"ok\":false,\"failure\":\"timeout\""));
     free(want);
     json_decref(o);
 }
@@ -345,6 +372,22 @@ static void test_line_equals_jansson_dump(void **state)
         r.setup_us = rnd() % 3 ? random_us() : -1;
         r.answered = rnd() % 2;
         r.bye_by_peer = rnd() % 2;
+        if (rnd() % 2) { /* a call's media with ICE (issue #4) */
+            struct media_result *m = &r.media;
+            m->enabled = true;
+            m->ice = rnd() % 2;
+            m->ice_ok = rnd() % 2;
+            m->ice_us = rnd() % 3 ? random_us() : -1;
+            m->ice_checks_sent = rnd() % 1000;
+            m->ice_checks_received = rnd() % 1000;
+            random_text(m->media_path, sizeof(m->media_path));
+            random_text(m->relay_error, sizeof(m->relay_error));
+            random_text(m->ice_failure, sizeof(m->ice_failure));
+            random_text(m->ice_local_type, sizeof(m->ice_local_type));
+            random_text(m->ice_local_addr, sizeof(m->ice_local_addr));
+            random_text(m->ice_remote_type, sizeof(m->ice_remote_type));
+            random_text(m->ice_remote_addr, sizeof(m->ice_remote_addr));
+        }
         random_text(uri, sizeof(uri) - 1);
         uri[sizeof(uri) - 1] = '\0';
         const char *user_uri = rnd() % 8 == 0 ? NULL : uri;

@@ -4,6 +4,12 @@
  * the wrong-key and no-media cases. */
 #include "media/media_stream.h"
 #include "media/media_tick.h"
+#include "synth/base/net_addr.h"
+#include "synth/turn/stun_msg.h"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <netinet/in.h>
@@ -240,9 +246,98 @@ static void dtmf_keys_cross(void **state)
     assert_true(u.loss_pct < 1.0);
 }
 
+/* The transport seam (media_transport): what the caller sends goes through
+ * a relay function (a TURN client in a call), which here hands it to the
+ * UM's stream as media_stream_input; STUN on the caller's socket goes to
+ * its handler before and after start, never into the media counts. */
+static int relayed, stun_seen;
+static enum media_component stun_comp;
+
+static int relay_to_um(void *arg, const struct sockaddr *to, socklen_t to_len, const uint8_t *buf,
+                       size_t len)
+{
+    struct pair *p = arg;
+    struct sockaddr_storage from;
+    socklen_t fl;
+    assert_int_equal(media_stream_local(p->caller, MEDIA_COMP_RTP, &from, &fl), 0);
+    relayed++;
+    media_stream_input(p->um, MEDIA_COMP_RTP, &from, buf, len);
+    return 0;
+}
+
+static void on_stun(struct media_stream *ms, enum media_component c,
+                    const struct sockaddr_storage *from, const uint8_t *buf, size_t len, void *arg)
+{
+    stun_seen++;
+    stun_comp = c;
+}
+
+static void send_stun_to(struct pair *p, uint16_t port)
+{
+    uint8_t msg[STUN_HEADER_LEN + 8], tid[STUN_TID_LEN] = {1};
+    struct stun_enc e;
+    size_t len;
+    stun_enc_init(&e, msg, sizeof(msg), NULL, STUN_METHOD_BINDING, STUN_CLASS_REQUEST, tid);
+    stun_enc_fingerprint(&e);
+    assert_int_equal(stun_enc_finish(&e, &len), 0);
+    struct sockaddr_in to = loopback;
+    to.sin_port = htons(port);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    sendto(fd, msg, len, 0, (struct sockaddr *)&to, sizeof(to));
+    close(fd);
+}
+
+static void relay_path_and_stun(void **state)
+{
+    struct pair *p = *state;
+    p->caller = open_stream(p, &p->caller_ports, -1);
+    p->um = open_stream(p, &p->um_ports, -1);
+    relayed = stun_seen = 0;
+    media_stream_set_stun_handler(p->caller, on_stun, p);
+    send_stun_to(p, media_stream_port(p->caller));
+    run_for(p, 50);
+    assert_int_equal(stun_seen, 1); /* before start: ICE checks come first */
+    struct sockaddr_storage local;
+    socklen_t len;
+    assert_int_equal(media_stream_local(p->caller, MEDIA_COMP_RTCP, &local, &len), 0);
+    assert_int_equal(net_addr_port(&local), media_stream_port(p->caller) + 1);
+    send_stun_to(p, media_stream_port(p->caller) + 1);
+    run_for(p, 50);
+    assert_int_equal(stun_seen, 2);
+    assert_int_equal(stun_comp, MEDIA_COMP_RTCP);
+
+    struct synth_error err;
+    struct media_stream_params c = {.pt = 0, .srtp = true, .suite = SRTPSESS_AES_CM_128_HMAC_SHA1_80,
+                                    .tx_key = p->caller_key, .rx_key = p->um_key, .send = true,
+                                    .expect_dscp = -1, .rtcp_interval_ms = 200,
+                                    .relay = relay_to_um, .relay_arg = p, .rtcp_mux = true};
+    address(&c, media_stream_port(p->um));
+    struct media_stream_params u = {.pt = 0, .srtp = true, .suite = SRTPSESS_AES_CM_128_HMAC_SHA1_80,
+                                    .tx_key = p->um_key, .rx_key = p->caller_key,
+                                    .prompt = &p->greeting, .send = true, .rtcp_mux = true,
+                                    .expect_dscp = -1, .rtcp_interval_ms = 200};
+    address(&u, media_stream_port(p->caller));
+    if (media_stream_start(p->um, &u, &err) != 0 || media_stream_start(p->caller, &c, &err) != 0)
+        fail_msg("start: %s", err.msg);
+    run_for(p, 1200); /* past the first RTCP report (1 s) */
+    send_stun_to(p, media_stream_port(p->caller));
+    run_for(p, 100);
+    struct media_report cr, ur;
+    media_stream_report(p->caller, &cr);
+    media_stream_report(p->um, &ur);
+    assert_int_equal(stun_seen, 3);
+    assert_int_equal(cr.recv_other_bad, 0); /* STUN is not counted as bad media */
+    assert_true(cr.recv_packets > 10);      /* the UM's media, direct */
+    assert_true(ur.recv_packets > 10);      /* ours, through the relay function */
+    assert_int_equal(ur.recv_unauthenticated, 0);
+    assert_int_equal((uint64_t)relayed, cr.sent_packets + cr.rtcp_sent);
+    assert_true(ur.rtcp_received >= 1);     /* RTCP took the relay too (rtcp-mux) */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(relay_path_and_stun, setup, teardown),
         cmocka_unit_test_setup_teardown(greeting_heard_over_srtp, setup, teardown),
         cmocka_unit_test_setup_teardown(wrong_key_is_unauthenticated, setup, teardown),
         cmocka_unit_test_setup_teardown(no_media_from_the_peer, setup, teardown),

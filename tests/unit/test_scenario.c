@@ -131,7 +131,7 @@ static void call_media_keys(void **state)
     assert_int_equal(parse(&s,
                            "name: x\nsteps:\n  - call: {media: false}\n"
                            "  - call: {greeting: optional, first_media_timeout: 2s, "
-                           "hangup_on_greeting: false}\n"
+                           "hangup_on_greeting: false, media_path: relay}\n"
                            "load: {users: 1, rate: 1, iterations: 1}\naudio: {record: all, max: 10s}\n",
                            &err),
                      0);
@@ -140,6 +140,9 @@ static void call_media_keys(void **state)
     assert_int_equal(s.steps[1].greeting, GREETING_OPTIONAL);
     assert_int_equal(s.steps[1].first_media_ms, 2000);
     assert_false(s.steps[1].hangup_on_greeting);
+    assert_int_equal(s.steps[0].media_path, MEDIA_PATH_AUTO);
+    assert_int_equal(s.steps[1].media_path, MEDIA_PATH_RELAY);
+    assert_string_equal(scenario_media_path_name(MEDIA_PATH_DIRECT), "direct");
     assert_int_equal(s.audio.record, RECORD_ALL);
     assert_int_equal(s.audio.max_ms, 10000);
     assert_string_equal(scenario_greeting_name(GREETING_OPTIONAL), "optional");
@@ -172,7 +175,7 @@ static void errors_name_line_and_key(void **state)
          "sc.yaml:3: steps[0].call.hold: needs a unit (ms, s, m or h)"},
         {"name: x\nsteps:\n  - call: {hodl: 3s}\nload: {users: 1, rate: 1, iterations: 1}\n",
          "sc.yaml:3: steps[0].call: unknown key 'hodl' (accepted: hold, timeout, uri, media, "
-         "greeting, first_media_timeout, hangup_on_greeting)"},
+         "greeting, first_media_timeout, hangup_on_greeting, media_path)"},
         {"name: x\nsteps:\n  - call: {media: false, greeting: required}\n"
          "load: {users: 1, rate: 1, iterations: 1}\n",
          "sc.yaml:3: steps[0].call.greeting: a greeting needs media: true"},

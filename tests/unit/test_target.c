@@ -357,6 +357,40 @@ static void media_policy(void **state)
 }
 
 /* checks: the endpoints synth check inspects, their defaults and errors. */
+/* media: turn: a secret from the environment, defaults, an empty section. */
+static void turn_section(void **state)
+{
+    struct target t;
+    struct synth_error err = {{0}};
+    static const char head[] = "name: x\nsip_domain: d\nregistrar: {host: h}\n"
+                               "users: {pattern: \"sip:u{n}@d\", count: 1, password: p}\n";
+    char text[1024];
+    setenv("SYNTH_TEST_TURN_PW", "relay-secret", 1);
+    snprintf(text, sizeof(text), "%smedia:\n  turn: {host: 127.0.0.1, username: synth, "
+             "password: env:SYNTH_TEST_TURN_PW, transport: tcp, realm: r}\n", head);
+    int rc = load_text(&t, text, &err);
+    if (rc != 0)
+        fail_msg("%s", err.msg);
+    assert_string_equal(t.media.turn.host, "127.0.0.1");
+    assert_int_equal(t.media.turn.port, 3478);
+    assert_true(t.media.turn.tcp);
+    assert_string_equal(t.media.turn.password, "relay-secret");
+    assert_string_equal(t.media.turn.realm, "r");
+    target_free(&t);
+    assert_string_equal(t.media.turn.password, "");
+    snprintf(text, sizeof(text), "%smedia:\n  turn:\n", head);
+    assert_int_equal(load_text(&t, text, &err), 0);
+    assert_string_equal(t.media.turn.host, "");
+    target_free(&t);
+    snprintf(text, sizeof(text), "%smedia:\n  turn: {host: 127.0.0.1, username: u, "
+             "password: env:SYNTH_NO_SUCH_VAR_42}\n", head);
+    assert_int_equal(load_text(&t, text, &err), SYNTH_ECONFIG);
+    assert_null(strstr(err.msg, "relay-secret"));
+    snprintf(text, sizeof(text), "%smedia:\n  turn: {host: 127.0.0.1, password: x}\n", head);
+    assert_int_equal(load_text(&t, text, &err), SYNTH_ECONFIG);
+    assert_non_null(strstr(err.msg, "username"));
+}
+
 static void checks_list(void **state)
 {
     struct target t;
@@ -432,6 +466,7 @@ int main(void)
         cmocka_unit_test(patterns),
         cmocka_unit_test(lab_written_target_loads),
         cmocka_unit_test(media_policy),
+        cmocka_unit_test(turn_section),
         cmocka_unit_test(checks_list),
     };
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);
