@@ -137,23 +137,16 @@ static int load_auth(struct exporter_config *c, const struct ynode *root, const 
     return rc;
 }
 
-int exporter_config_load(struct exporter_config *c, const char *path, struct synth_error *err)
+static int from_doc(struct exporter_config *c, struct ydoc *d, const char *path,
+                    struct synth_error *err)
 {
     static const char *const keys[] = {"modules", "targets", "limits", "basic_auth", NULL};
-    struct ydoc d;
     struct ynode root;
     char dir[EXPORTER_PATH_MAX];
 
-    memset(c, 0, sizeof(*c));
-    c->concurrency = DEFAULT_CONCURRENCY;
-    c->min_interval_ms = DEFAULT_MIN_INTERVAL_MS;
-    c->timeout_ms = DEFAULT_TIMEOUT_MS;
     snprintf(c->path, sizeof(c->path), "%s", path);
     config_dirname(path, dir, sizeof(dir));
-    int rc = ydoc_load_file(&d, path, err);
-    if (rc != 0)
-        return rc;
-    rc = ydoc_root(&d, &root, err);
+    int rc = ydoc_root(d, &root, err);
     if (rc == 0)
         rc = ydoc_map_check(&root, keys, err);
     if (rc == 0)
@@ -164,6 +157,40 @@ int exporter_config_load(struct exporter_config *c, const char *path, struct syn
         rc = load_limits(c, &root, err);
     if (rc == 0)
         rc = load_auth(c, &root, dir, err);
+    return rc;
+}
+
+static void defaults(struct exporter_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->concurrency = DEFAULT_CONCURRENCY;
+    c->min_interval_ms = DEFAULT_MIN_INTERVAL_MS;
+    c->timeout_ms = DEFAULT_TIMEOUT_MS;
+}
+
+int exporter_config_load(struct exporter_config *c, const char *path, struct synth_error *err)
+{
+    struct ydoc d;
+    defaults(c);
+    /* The document is freed whatever the load said (it may hold a partial tree). */
+    int rc = ydoc_load_file(&d, path, err);
+    if (rc == 0)
+        rc = from_doc(c, &d, path, err);
+    ydoc_free(&d);
+    if (rc != 0)
+        exporter_config_free(c);
+    return rc;
+}
+
+int exporter_config_load_buffer(struct exporter_config *c, const char *name, const char *buf,
+                                size_t len, struct synth_error *err)
+{
+    struct ydoc d;
+    defaults(c);
+    /* The document is freed whatever the load said (it may hold a partial tree). */
+    int rc = ydoc_load_buffer(&d, name, buf, len, err);
+    if (rc == 0)
+        rc = from_doc(c, &d, name, err);
     ydoc_free(&d);
     if (rc != 0)
         exporter_config_free(c);

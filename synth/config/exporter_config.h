@@ -40,6 +40,10 @@ struct exporter_config {
 
 /* Loads and checks the file: "file:line: key: what" on error. */
 int exporter_config_load(struct exporter_config *c, const char *path, struct synth_error *err);
+/* The same from memory (tests, fuzzing); name stands for the file in
+ * messages and relative paths. */
+int exporter_config_load_buffer(struct exporter_config *c, const char *name, const char *buf,
+                                size_t len, struct synth_error *err);
 void exporter_config_free(struct exporter_config *c);
 
 const struct exporter_module *exporter_module_find(const struct exporter_config *c,

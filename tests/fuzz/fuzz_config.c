@@ -1,6 +1,7 @@
-/* Fuzz target: the YAML loaders of user files (scenario, target, lab
+/* Fuzz target: the YAML loaders of user files (scenario, target, lab, exporter
  * configuration) over the same arbitrary bytes. Whatever loads must hold
  * what the loaders promise: bounded counts, every step a known kind. */
+#include "synth/config/exporter_config.h"
 #include "synth/config/scenario.h"
 #include "synth/config/target.h"
 #include "synth/lab/lab_config.h"
@@ -38,5 +39,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     lab_config_defaults(&lab);
     (void)lab_config_load_buffer(&lab, "fuzz.yaml", buf, size, &err);
+    static struct exporter_config ex;
+    if (exporter_config_load_buffer(&ex, "fuzz.yaml", buf, size, &err) == 0) {
+        if (ex.module_count == 0 || ex.target_count == 0 || ex.concurrency == 0 ||
+            ex.timeout_ms == 0)
+            __builtin_trap();
+        exporter_config_free(&ex);
+    }
     return 0;
 }
