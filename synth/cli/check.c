@@ -4,56 +4,30 @@
  * "findings" and "certificates", and exits with the verdict (as synth run). */
 #include "cli.h"
 
-#include "reports/cert_findings.h"
 #include "reports/summary.h"
 #include "reports/terminal.h"
 #include "reports/verdict.h"
 #include "synth/base/clock.h"
+#include "synth/cli/cert_sweep.h"
 #include "synth/cli/cli_common.h"
 #include "synth/cli/cli_target.h"
 #include "synth/config/target.h"
 #include "synth/config/yaml_doc.h"
 #include "synth/lab/lab.h"
-#include "synth/sip/transport.h"
-#include "synth/tls/cert_check.h"
 #include "synth/tls/cert_probe.h"
 
-#include <event2/event.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* The registrar and the edge plus the target's checks. */
-#define CHECK_ENDPOINTS_MAX (TARGET_CHECKS_MAX + 2)
 /* A probe may not wait longer than this: the command must finish for cron. */
 #define CHECK_TIMEOUT_MAX_MS 60000
 
 struct check_args {
     struct cli_target_args t; /* --lab | --target, --out */
     uint32_t timeout_ms;
-};
-
-/* One endpoint to check, from the registrar or a `checks:` entry. */
-struct check_item {
-    const char *name;
-    enum target_role role;
-    const char *host;
-    uint16_t port;
-    const struct target_tls *tls;
-    const char *server_name;
-    const char *names[CERT_NAMES_MAX];
-    size_t name_count;
-    bool mtls;
-    uint32_t warn_days, crit_days;
-    /* The probe's outcome. */
-    char peer[TARGET_NAME_MAX + TARGET_HOST_MAX + 16];
-    X509_STORE *trust;
-    const char *trust_name;
-    struct cert_probe probe;
-    int probe_rc;
-    struct synth_error perr;
 };
 
 static void check_usage(FILE *out)
@@ -125,178 +99,11 @@ struct check_ctx {
     struct check_args args;
     struct target target;
     struct lab *lab;
-    struct check_item items[CHECK_ENDPOINTS_MAX];
-    size_t item_count;
+    struct cert_sweep sweep;
     struct sip_discovery discovery; /* target discover: */
     struct discovery_needs needs;
     bool discovered;
 };
-
-static void item_names(struct check_item *it, const char (*names)[TARGET_HOST_MAX], size_t n)
-{
-    for (size_t i = 0; i < n && i < CERT_NAMES_MAX; i++)
-        it->names[it->name_count++] = names[i];
-}
-
-/* A SIP endpoint of the target (registrar, edge) as an item, unless a
- * checks: entry has its role or it is not TLS (or DNS did not find it). */
-static void add_endpoint(struct check_ctx *c, const char *name, enum target_role role,
-                         const struct target_endpoint *ep)
-{
-    const struct target *t = &c->target;
-    for (size_t i = 0; i < t->check_count; i++)
-        if (t->checks[i].role == role)
-            return;
-    if (!ep || !ep->host[0] || ep->transport != SIP_TRANSPORT_TLS)
-        return;
-    struct check_item *it = &c->items[c->item_count++];
-    it->name = name;
-    it->role = role;
-    /* The address the file (or DNS) gives; the name is what the certificate must carry. */
-    it->host = ep->address[0] ? ep->address : ep->host;
-    it->port = ep->port;
-    it->tls = &ep->tls;
-    it->server_name = it->tls->server_name[0] ? it->tls->server_name : ep->host;
-    it->mtls = it->tls->client_cert[0] != '\0';
-}
-
-/* The registrar and the edge first (unless checks: entries have their
- * roles), then the checks in the file's order. */
-static void list_items(struct check_ctx *c)
-{
-    const struct target *t = &c->target;
-
-    add_endpoint(c, "registrar", TARGET_ROLE_REGISTRAR, target_endpoint_for(t, ACCESS_INTERNAL));
-    add_endpoint(c, "edge", TARGET_ROLE_EDGE, target_endpoint_for(t, ACCESS_EDGE));
-    for (size_t i = 0; i < t->check_count; i++) {
-        const struct target_check *k = &t->checks[i];
-        struct check_item *it = &c->items[c->item_count++];
-        it->name = k->name;
-        it->role = k->role;
-        it->host = k->host;
-        it->port = k->port;
-        it->tls = &k->tls;
-        it->server_name = k->tls.server_name;
-        item_names(it, k->names, k->name_count);
-        it->mtls = k->mtls;
-        it->warn_days = k->warn_days;
-        it->crit_days = k->crit_days;
-    }
-}
-
-static void probe_done(int rc, const struct synth_error *detail, struct cert_probe *result,
-                       void *arg)
-{
-    struct check_item *it = arg;
-    it->probe_rc = rc;
-    if (rc)
-        it->perr = *detail;
-}
-
-/* Starts the probe of one endpoint on base. A CA or client certificate that
- * cannot be read is bad input (an error here); an endpoint that cannot be
- * resolved or reached is a finding, told through it->probe_rc. */
-static int probe_start(struct check_ctx *c, struct check_item *it, struct event_base *base,
-                       struct synth_error *err)
-{
-    struct sip_addr_storage addr;
-    struct cert_probe_conn *conn;
-    int rc;
-
-    it->trust_name = it->tls->ca_file[0] ? it->tls->ca_file : "the system store";
-    if ((rc = cert_trust_store_new(&it->trust, it->tls->ca_file, err)))
-        return rc;
-    snprintf(it->peer, sizeof(it->peer), "%s %s:%u", it->name, it->host, it->port);
-    struct cert_probe_opts po = {
-        .server_name = it->server_name,
-        .peer = it->peer,
-        .timeout_ms = c->args.timeout_ms,
-        .client_cert = it->tls->client_cert,
-        .client_key = it->tls->client_key,
-    };
-    /* The lab's UM expects its Front End's certificate, held in memory. */
-    if (c->lab && it->role == TARGET_ROLE_UM && !po.client_cert[0])
-        lab_fe_identity(c->lab, &po.client_x509, &po.client_pkey);
-    it->probe_rc = sip_addr_resolve(&addr, it->host, it->port, &it->perr);
-    if (it->probe_rc)
-        return 0;
-    return cert_probe_start(&conn, base, (const struct sockaddr *)&addr.ss, addr.len, &po,
-                            &it->probe, probe_done, it, err);
-}
-
-/* Judges what one endpoint presented; the findings go to v, the summary
- * entry to certs. Only ENOMEM is an error here. */
-static int judge(const struct check_item *it, struct verdict *v, json_t *certs,
-                 struct synth_error *err)
-{
-    struct cert_report *report = calloc(1, sizeof(*report));
-    bool judged = false;
-    int rc = 0;
-
-    if (!report)
-        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
-    if (it->probe.chain.n > 0) {
-        struct cert_expect e = {
-            .fqdn = it->server_name,
-            .name_count = it->name_count,
-            .mtls = it->mtls,
-            .warn_days = it->warn_days,
-            .crit_days = it->crit_days,
-            .trust = it->trust,
-            .trust_name = it->trust_name,
-        };
-        memcpy(e.names, it->names, sizeof(e.names));
-        if ((rc = cert_check_evaluate(&it->probe.chain, &e, report, err)))
-            goto out;
-        judged = true;
-    }
-    struct cert_endpoint ep = {
-        .name = it->name,
-        .role = it->role,
-        .host = it->host,
-        .port = it->port,
-        .server_name = it->server_name,
-        .names = it->names,
-        .name_count = it->name_count,
-        .mtls = it->mtls,
-        .trust_name = it->trust_name,
-        .probe_err = it->probe_rc,
-        .probe_detail = it->perr.msg,
-        .probe = &it->probe,
-        .report = judged ? report : NULL,
-    };
-    if ((rc = cert_findings_add(v, &ep)) || json_array_append_new(certs, cert_findings_json(&ep)))
-        rc = synth_error_set(err, SYNTH_ENOMEM, "out of memory");
-out:
-    free(report);
-    return rc;
-}
-
-/* Every endpoint at once on one loop: the check takes as long as the
- * slowest endpoint, not the sum. */
-static int probe_all(struct check_ctx *c, struct synth_error *err)
-{
-    struct event_base *base = event_base_new();
-    int rc = 0;
-
-    if (!base)
-        return synth_error_set(err, SYNTH_ENOMEM, "event loop: out of memory");
-    for (size_t i = 0; i < c->item_count && rc == 0; i++)
-        rc = probe_start(c, &c->items[i], base, err);
-    /* Returns once every probe has called done; after a set-up error the
-     * probes started still end, each under its deadline. */
-    event_base_dispatch(base);
-    event_base_free(base);
-    return rc;
-}
-
-static void items_free(struct check_ctx *c)
-{
-    for (size_t i = 0; i < c->item_count; i++) {
-        X509_STORE_free(c->items[i].trust);
-        cert_probe_free(&c->items[i].probe);
-    }
-}
 
 static int write_results(struct check_ctx *c, struct verdict *v, json_t *certs,
                          int64_t started_ms, int64_t started_us)
@@ -358,19 +165,20 @@ static int run_checks(struct check_ctx *c, struct synth_error *err)
         goto out;
     if (c->discovered)
         discovery_findings_evaluate(&v, &c->discovery, &c->needs);
-    list_items(c);
-    if (c->item_count == 0 && !c->discovered)
+    cert_sweep_init(&c->sweep, &c->target, c->lab, c->args.timeout_ms);
+    cert_sweep_add_target(&c->sweep);
+    if (c->sweep.item_count == 0 && !c->discovered)
         verdict_add_finding(&v, VERDICT_UNKNOWN, "check.nothing-to-check",
                             "no TLS endpoint to check: the check measured nothing",
                             "the registrar's transport is not tls and the target lists no checks",
                             "add the TLS endpoints under checks: (docs/configuration.md)");
-    rc = probe_all(c, err);
-    for (size_t i = 0; i < c->item_count && rc == 0; i++)
-        rc = judge(&c->items[i], &v, certs, err);
+    rc = cert_sweep_probe(&c->sweep, err);
+    if (rc == 0)
+        rc = cert_sweep_judge(&c->sweep, &v, certs, err);
     if (rc == 0)
         rc = write_results(c, &v, certs, started_ms, started_us);
 out:
-    items_free(c);
+    cert_sweep_free(&c->sweep);
     json_decref(certs);
     verdict_free(&v);
     return rc;

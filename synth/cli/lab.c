@@ -127,13 +127,17 @@ int cli_lab(int argc, char **argv)
            (int)lab_signal, (unsigned long long)c.reg_ok, (unsigned long long)c.reg_rejected,
            (unsigned long long)c.invites, (unsigned long long)c.answered,
            (unsigned long long)c.byes);
-    printf("lab media: %llu dtmf keys received\n", (unsigned long long)c.dtmf_keys);
+    printf("lab media: %llu dtmf keys received, %llu UM answers with a relay candidate, "
+           "%llu UM calls without an ICE pair\n",
+           (unsigned long long)c.dtmf_keys, (unsigned long long)c.um_relay_candidates,
+           (unsigned long long)c.um_ice_failed);
     printf("lab edge: %llu requests relayed\n", (unsigned long long)c.edge_requests);
     printf("lab mras: %llu credentials granted, %llu refused\n",
            (unsigned long long)c.mras_granted, (unsigned long long)c.mras_refused);
-    printf("lab turn: %llu allocations, %llu packets relayed to peers, %llu from peers, "
-           "%llu dropped\n",
-           (unsigned long long)c.turn_allocations, (unsigned long long)c.turn_to_peers,
-           (unsigned long long)c.turn_from_peers, (unsigned long long)c.turn_dropped);
+    printf("lab turn: %llu allocations (%llu released by their client), %llu packets relayed "
+           "to peers, %llu from peers, %llu dropped, %llu unreachable (the inside network)\n",
+           (unsigned long long)c.turn_allocations, (unsigned long long)c.turn_released,
+           (unsigned long long)c.turn_to_peers, (unsigned long long)c.turn_from_peers,
+           (unsigned long long)c.turn_dropped, (unsigned long long)c.turn_unreachable);
     return EXIT_OK;
 }

@@ -13,6 +13,7 @@
 #include "reports/terminal.h"
 #include "reports/verdict.h"
 #include "synth/cli/cli_common.h"
+#include "synth/cli/edge_diagnosis.h"
 #include "synth/cli/cli_target.h"
 #include "synth/config/scenario.h"
 #include "synth/config/target.h"
@@ -404,6 +405,19 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
         discovery_findings_evaluate(&v, &rc->discovery, &rc->needs);
         disc = discovery_json(&rc->discovery);
     }
+    /* Edge calls without media: check the UM's certificate now, and name
+     * the field failure when it is the cause. */
+    json_t *certs = NULL;
+    struct edge_diagnosis_input diag = {
+        .target = &rc->target,
+        .lab = rc->lab,
+        .scenario = &rc->scenario,
+        .total = &rc->total,
+        .path_stats = by_path ? rc->path_total : NULL,
+    };
+    if (edge_diagnosis_run(&diag, &v, &certs, err) != 0)
+        fprintf(stderr, "synth run: the UM certificate check after the run failed: %s\n",
+                err->msg);
     if (stop_signal)
         verdict_add_findingf(&v, VERDICT_OK, "run.interrupted", "the run was stopped early",
                              "", "signal %d after %.1f s", (int)stop_signal,
@@ -424,6 +438,11 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
     };
     json_t *summary = summary_build(&in);
     json_decref(disc);
+    if (summary && certs && json_object_set(summary, "certificates", certs) != 0) {
+        json_decref(summary);
+        summary = NULL;
+    }
+    json_decref(certs);
     int code = (int)v.level;
     char path[1200];
     snprintf(path, sizeof(path), "%s/summary.json", rc->args.t.out_dir);

@@ -81,6 +81,10 @@ struct media_result {
     int64_t ice_us;             /* answer → nominated pair, -1 none */
     uint64_t ice_checks_sent, ice_checks_received;
     char relay_error[32];       /* why no relay candidate was offered ("auth-refused") */
+    /* Why a connected call had no media: "ice-failed" (no candidate pair:
+     * nothing was sent), "srtp-auth" (packets came, none authenticated),
+     * "none-received"; "" when media flowed. */
+    char no_media_cause[16];
 };
 
 struct step_result {

@@ -198,7 +198,7 @@ void ice_stream_free(struct ice_stream *s)
     if (!s)
         return;
     media_stream_set_stun_handler(s->o.ms, NULL, NULL);
-    turn_client_free(s->tc);
+    turn_client_close(s->tc);
     ice_agent_free(s->a);
     memset(s->rpwd, 0, sizeof(s->rpwd));
     free(s);

@@ -232,6 +232,13 @@ static int mras_issue(const char *user, const char *password, uint32_t lifetime_
     return 0;
 }
 
+/* The lab's inside network, as the A/V Edge's external side sees it: the
+ * UM's media addresses (the other servers carry no media). */
+static bool relay_inside(const struct sockaddr_storage *addr, void *arg)
+{
+    return um_owns_media_address(arg, addr);
+}
+
 static void um_link_ready(int err, const char *detail, void *arg)
 {
     link_report(arg, "front end cannot reach the UM", err, detail);
@@ -312,6 +319,8 @@ static int components_start(struct lab *lab, struct synth_error *err)
         .cfg = &lab->cfg,
         .stats = &lab->stats,
         .nonce_lifetime_ms = lab->opts.nonce_lifetime_ms,
+        .inside = relay_inside,
+        .inside_arg = lab->um,
     };
     rc = turn_relay_start(&lab->turn, lab->base, &to, err);
     if (rc != 0)
@@ -493,6 +502,10 @@ void lab_counters(const struct lab *lab, struct lab_counters *out)
     out->turn_to_peers = atomic_load(&s->turn_to_peers);
     out->turn_from_peers = atomic_load(&s->turn_from_peers);
     out->turn_dropped = atomic_load(&s->turn_dropped);
+    out->turn_released = atomic_load(&s->turn_released);
+    out->turn_unreachable = atomic_load(&s->turn_unreachable);
+    out->um_relay_candidates = atomic_load(&s->um_relay_candidates);
+    out->um_ice_failed = atomic_load(&s->um_ice_failed);
 }
 
 const struct lab_config *lab_get_config(const struct lab *lab)

@@ -47,6 +47,10 @@ struct lab_counters {
     uint64_t turn_to_peers;    /* packets relayed from clients to peers */
     uint64_t turn_from_peers;  /* packets relayed from peers to clients */
     uint64_t turn_dropped;     /* relayed packets the turn_drop_relayed knob dropped */
+    uint64_t turn_released;    /* allocations their client ended (Refresh, LIFETIME 0) */
+    uint64_t um_relay_candidates; /* UM answers with a relay candidate (MRAS credentials) */
+    uint64_t um_ice_failed;    /* UM calls given up: no ICE pair within um_media_timeout */
+    uint64_t turn_unreachable; /* relayed packets to or from the lab's inside network, dropped */
 };
 
 /* The live counters; the components bump them on the lab thread, other
@@ -57,6 +61,7 @@ struct lab_stats {
     atomic_uint_fast64_t edge_requests;
     atomic_uint_fast64_t mras_granted, mras_refused;
     atomic_uint_fast64_t turn_allocations, turn_to_peers, turn_from_peers, turn_dropped;
+    atomic_uint_fast64_t turn_released, turn_unreachable, um_relay_candidates, um_ice_failed;
     atomic_int_fast64_t turn_active;
 };
 

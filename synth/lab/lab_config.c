@@ -16,6 +16,7 @@
 #define LAB_DEFAULT_USERS 100
 #define LAB_DEFAULT_PASSWORD "synth-lab"
 #define LAB_DEFAULT_MAX_MESSAGE_MS 60000
+#define LAB_DEFAULT_MEDIA_TIMEOUT_MS 3000
 /* SfB's server audio range: what a healthy UM answers from. */
 #define LAB_UM_MEDIA_FIRST 49152
 #define LAB_UM_MEDIA_LAST 57500
@@ -205,6 +206,7 @@ void lab_config_defaults(struct lab_config *c)
     snprintf(c->password, sizeof(c->password), "%s", LAB_DEFAULT_PASSWORD);
     cert_defaults(c);
     c->um_max_message_ms = LAB_DEFAULT_MAX_MESSAGE_MS;
+    c->um_media_timeout_ms = LAB_DEFAULT_MEDIA_TIMEOUT_MS;
     c->um_media_first = LAB_UM_MEDIA_FIRST;
     c->um_media_last = LAB_UM_MEDIA_LAST;
     c->turn_relay_first = LAB_TURN_RELAY_FIRST;
@@ -338,7 +340,7 @@ static int load_root(struct lab_config *c, const struct ynode *root, struct synt
 {
     static const char *const keys[] = {"domain", "listen_host", "udp_port", "tcp_port",
                                        "tls_port", "um_port", "edge_port", "users", "password", "fe_cert",
-                                       "um_cert", "edge_cert", "um_max_message", "um_media_ports",
+                                       "um_cert", "edge_cert", "um_max_message", "um_media_timeout", "um_media_ports",
                                        "um_greeting", "um_record_dir", "register_max_expires",
                                        "turn_port", "turn_relay_ports", "turn_realm", "turn_user",
                                        "turn_password", "turn_user_quota", "turn_nonce_lifetime",
@@ -378,6 +380,8 @@ static int load_root(struct lab_config *c, const struct ynode *root, struct synt
         rc = ydoc_duration(&n, YDOC_UNIT_S, &c->register_max_expires_s, err);
     if (rc == 0 && ydoc_get(root, "um_max_message", &n))
         rc = ydoc_duration(&n, YDOC_UNIT_MS, &c->um_max_message_ms, err);
+    if (rc == 0 && ydoc_get(root, "um_media_timeout", &n))
+        rc = ydoc_duration(&n, YDOC_UNIT_MS, &c->um_media_timeout_ms, err);
     if (rc == 0)
         rc = load_range(root, "um_media_ports", &c->um_media_first, &c->um_media_last, err);
     if (rc == 0)

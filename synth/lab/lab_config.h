@@ -64,6 +64,10 @@ struct lab_config {
     struct lab_cert_spec um_cert;    /* default CN=um.<domain>, SAN um.<domain> */
     struct lab_cert_spec edge_cert;  /* default CN=sip.<domain>, SAN sip.<domain> */
     uint32_t um_max_message_ms;      /* UM hangs up after this, default 60000 */
+    /* How long the UM waits for an ICE pair before it hangs up a call that
+     * has no media, default 3000: shorter than a client's usual first-media
+     * deadline, so the caller sees the field's BYE from the UM side. */
+    uint32_t um_media_timeout_ms;
     uint32_t register_max_expires_s; /* the registrar grants at most this; 0 = 3600 */
     uint16_t um_media_first, um_media_last; /* UM media ports, default 49152-57500 (SfB audio) */
     char um_greeting[1024];          /* WAV the UM plays; "" = a generated voice */

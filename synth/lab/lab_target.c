@@ -34,6 +34,21 @@ static void lab_target_media(struct target_media *m)
                                                             LAB_CLIENT_AUDIO_LAST};
 }
 
+/* The A/V Edge clients allocate relay candidates on: the lab relay with its
+ * static credential (MRAS credentials are the servers'). */
+static void lab_target_turn(const struct lab_config *cfg, const struct lab_endpoints *ep,
+                            struct target_turn *t)
+{
+    memset(t, 0, sizeof(*t));
+    if (!cfg->turn_user[0] || !ep->turn_udp_port)
+        return;
+    snprintf(t->host, sizeof(t->host), "%s", ep->host);
+    t->port = ep->turn_udp_port;
+    snprintf(t->username, sizeof(t->username), "%s", cfg->turn_user);
+    snprintf(t->password, sizeof(t->password), "%s", cfg->turn_password);
+    snprintf(t->realm, sizeof(t->realm), "%s", cfg->turn_realm[0] ? cfg->turn_realm : cfg->domain);
+}
+
 /* The name clients check a lab certificate against (lab.c does the same). */
 static const char *spec_name(const struct lab_cert_spec *s)
 {
@@ -95,6 +110,7 @@ int lab_target_fill(const struct lab *lab, struct target *t, struct synth_error 
                                cfg->user_count, TARGET_USERS_MAX);
     snprintf(t->name, sizeof(t->name), "lab");
     lab_target_media(&t->media);
+    lab_target_turn(cfg, &ep, &t->media.turn);
     snprintf(t->sip_domain, sizeof(t->sip_domain), "%s", cfg->domain);
     t->has_edge = true;
     if (fill_endpoint(&t->registrar, ep.host, ep.tls_port, cfg->fe_cert.cn, lab_ca_file(lab)) ||
@@ -180,6 +196,18 @@ static void write_yaml(FILE *f, const struct lab *lab)
     fprintf(f, "\n  count: %" PRIu32 "\n", cfg->user_count);
     fprintf(f, "media:\n  srtp: required\n  client_ports: {audio: %d-%d}\n",
             LAB_CLIENT_AUDIO_FIRST, LAB_CLIENT_AUDIO_LAST);
+    struct target_turn turn;
+    lab_target_turn(cfg, &ep, &turn);
+    if (turn.host[0]) {
+        fprintf(f, "  turn: {host: \"%s\", port: %u, transport: udp, username: ", turn.host,
+                turn.port);
+        yaml_quoted(f, turn.username);
+        fputs(", password: ", f);
+        yaml_quoted(f, turn.password);
+        fputs(", realm: ", f);
+        yaml_quoted(f, turn.realm);
+        fputs("}\n", f);
+    }
     char url[TARGET_URI_MAX];
     discover_url(&ep, url, sizeof(url));
     fputs("ucwa:\n  discover_url: ", f);

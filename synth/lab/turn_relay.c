@@ -114,6 +114,8 @@ struct turn_relay {
     struct lab_stats *stats;
     uint32_t nonce_lifetime_ms;
     uint32_t lifetime_default_s;
+    bool (*inside)(const struct sockaddr_storage *addr, void *arg);
+    void *inside_arg;
     struct turn_nonce_key nonce_key;
     struct sockaddr_storage relay_ip; /* where relayed sockets bind (port 0) */
     socklen_t relay_ip_len;
@@ -588,6 +590,7 @@ static void do_refresh(struct turn_relay *r, const struct relay_flow *f, const s
     stun_enc_u32(&e, STUN_ATTR_LIFETIME, lifetime);
     if (lifetime == 0) {
         alloc_free(a); /* RFC 8656 7.3: LIFETIME 0 deletes it */
+        atomic_fetch_add(&r->stats->turn_released, 1);
     } else {
         a->lifetime_s = lifetime;
         a->expire_ms = lab_now_ms() + (uint64_t)lifetime * 1000;
@@ -672,11 +675,22 @@ static void do_channel_bind(struct turn_relay *r, const struct relay_flow *f,
 
 /* ---- data ---- */
 
+/* The Edge's external side cannot reach the inside network (turn_relay_opts). */
+static bool unreachable(struct turn_relay *r, const struct sockaddr_storage *peer)
+{
+    if (!r->inside || !r->inside(peer, r->inside_arg))
+        return false;
+    atomic_fetch_add(&r->stats->turn_unreachable, 1);
+    return true;
+}
+
 /* Toward a peer from the allocation's relayed address. */
 static void relay_out(struct relay_alloc *a, const struct sockaddr_storage *peer,
                       socklen_t peer_len, const uint8_t *data, size_t len)
 {
     struct turn_relay *r = a->r;
+    if (unreachable(r, peer))
+        return;
     if (r->cfg->faults.turn_drop_relayed) {
         atomic_fetch_add(&r->stats->turn_dropped, 1);
         return;
@@ -723,7 +737,7 @@ static void relay_in(struct relay_alloc *a, const struct sockaddr_storage *peer,
     uint8_t buf[STUN_MSG_MAX];
     size_t n;
     uint64_t now = lab_now_ms();
-    if (!turn_peers_permitted(&a->peers, peer, now))
+    if (!turn_peers_permitted(&a->peers, peer, now) || unreachable(r, peer))
         return;
     if (r->cfg->faults.turn_drop_relayed) {
         atomic_fetch_add(&r->stats->turn_dropped, 1);
@@ -1030,6 +1044,8 @@ int turn_relay_start(struct turn_relay **out, struct event_base *base,
     r->base = base;
     r->cfg = cfg;
     r->stats = o->stats;
+    r->inside = o->inside;
+    r->inside_arg = o->inside_arg;
     r->nonce_lifetime_ms = cfg->turn_nonce_lifetime_ms ? cfg->turn_nonce_lifetime_ms
                                                        : o->nonce_lifetime_ms;
     r->lifetime_default_s = o->lifetime_default_s ? o->lifetime_default_s

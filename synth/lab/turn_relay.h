@@ -8,7 +8,9 @@
 #include "synth/base/err.h"
 #include "synth/lab/lab.h"
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 struct event_base;
 struct turn_relay;
@@ -18,6 +20,13 @@ struct turn_relay_opts {
     struct lab_stats *stats;
     uint32_t nonce_lifetime_ms;   /* past it a NONCE gets 438 */
     uint32_t lifetime_default_s;  /* an allocation's; 0 = RFC 8656's 600 s (tests shorten it) */
+    /* Whether addr lies on the deployment's inside network. A relayed
+     * address is on the Edge's external side, which cannot route to the
+     * inside: packets between the two are dropped, so an internal server
+     * reaches an Edge user only relay to relay, with relay credentials of
+     * its own (MRAS). NULL: every peer is reachable. */
+    bool (*inside)(const struct sockaddr_storage *addr, void *arg);
+    void *inside_arg;
 };
 
 /* Binds UDP and TCP on cfg->listen_host:cfg->turn_port (0: one ephemeral

@@ -7,6 +7,7 @@
 #include "synth/lab/um_media.h"
 #include "synth/sip/build.h"
 #include "synth/sip/msg.h"
+#include "synth/base/net_addr.h"
 #include "synth/sip/mras.h"
 #include "synth/sip/transport.h"
 
@@ -46,8 +47,15 @@
 #define UM_HOST_MAX 80
 /* Our SDP answer: one audio section with a crypto line fits easily. */
 #define UM_ANSWER_MAX 2048
+/* The relay allocation delays the 180: a short RTO and few tries keep a
+ * dead relay from holding the call (4 tries from 100 ms: 2.3 s). */
+#define UM_TURN_RTO_MS 100
+#define UM_TURN_TRIES 4
+/* A call that came before the MRAS answer waits this long for it. */
+#define UM_MRAS_WAIT_MS 2000
 
 enum um_call_state {
+    UM_CALL_PREPARING, /* 100 sent; gathering the relay candidate of the answer */
     UM_CALL_RINGING,   /* 180 sent; 200 after answer_delay_ms, never with never_answer */
     UM_CALL_ANSWERED,  /* 200 sent and retransmitted until the ACK (RFC 3261 13.3.1.4) */
     UM_CALL_CONFIRMED, /* ACK received: the greeting would play */
@@ -75,6 +83,8 @@ struct um_call {
     char local_tag[UM_TAG_MAX];     /* our To tag */
     char branch[UM_BRANCH_MAX];     /* the INVITE's top Via branch (CANCEL matching, RFC 3261 9.2) */
     uint32_t local_cseq;
+    const char *bye_reason;         /* a Reason header line for our BYE, NULL = none */
+    bool awaiting_mras;             /* PREPARING until the UM's relay credentials arrive */
     struct um_call_media *media;    /* the greeting's stream (um_media.c) */
     const char *reject_why;         /* a static reason for the 488's Warning */
     char *answer;                   /* our SDP answer, the same in every 200 */
@@ -190,6 +200,7 @@ static void call_free(struct um_call *c)
 }
 
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
+static void call_continue(struct um_call *c);
 static void retrans_cb(evutil_socket_t fd, short what, void *arg);
 
 static struct um_call *call_new(struct um *um, struct um_link *l, const struct sip_msg *m)
@@ -382,6 +393,7 @@ static int call_build_bye(struct um_call *c, struct sbuf *sb)
         .contact = contact,
         .routes = rs.len ? routes : NULL,
         .expires = -1,
+        .extra = c->bye_reason,
     };
     return sip_build_request(sb, &r);
 }
@@ -406,6 +418,10 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct um_call *c = arg;
     switch (c->state) {
+    case UM_CALL_PREPARING:
+        if (c->awaiting_mras)
+            call_continue(c); /* no answer from MRAS: on without a relay */
+        return;
     case UM_CALL_RINGING:
         if (c->um->cfg->faults.never_answer)
             call_reject(c, 480);
@@ -439,13 +455,20 @@ static void retrans_cb(evutil_socket_t fd, short what, void *arg)
     timer_arm(c->retrans, c->retrans_ms);
 }
 
-/* The answer to the INVITE's offer, made once, and the stream behind it. */
-static int call_prepare_media(struct um_call *c, const struct sip_msg *m)
+/* The BYE of a call that never had media: RFC 3326 Reason, as UM does after
+ * its media connectivity check timed out. */
+static const char UM_NO_MEDIA_REASON[] =
+    "Reason: SIP;cause=480;text=\"Media connectivity failure: no ICE candidate pair worked\"\r\n";
+
+static void call_ring(struct um_call *c);
+static void call_hangup(struct um_call *c);
+
+/* Writes the answer to the INVITE's offer, once. */
+static int call_take_answer(struct um_call *c)
 {
     char answer[UM_ANSWER_MAX];
     size_t len = 0;
-    int rc = um_call_media_prepare(c->um->media, m->body, &c->media, answer, sizeof(answer),
-                                   &len, &c->reject_why);
+    int rc = um_call_media_answer(c->media, answer, sizeof(answer), &len, &c->reject_why);
     if (rc != 0)
         return rc;
     c->answer = malloc(len);
@@ -454,6 +477,67 @@ static int call_prepare_media(struct um_call *c, const struct sip_msg *m)
     memcpy(c->answer, answer, len);
     c->answer_len = len;
     return 0;
+}
+
+static void on_media_ready(struct um_call_media *cm, void *arg)
+{
+    struct um_call *c = arg;
+    (void)cm;
+    if (c->state != UM_CALL_PREPARING)
+        return;
+    if (call_take_answer(c) != 0) {
+        call_reject(c, 488);
+        return;
+    }
+    call_ring(c);
+}
+
+static void on_media_failed(struct um_call_media *cm, void *arg)
+{
+    struct um_call *c = arg;
+    (void)cm;
+    if (c->state != UM_CALL_ANSWERED && c->state != UM_CALL_CONFIRMED)
+        return;
+    c->bye_reason = UM_NO_MEDIA_REASON;
+    call_hangup(c);
+}
+
+/* The A/V Edge the UM's MRAS credentials are for ([MS-AVEDGEA] 2.2.3.1.3.2:
+ * the intranet-side relay, over UDP): false when MRAS gave none. */
+static bool relay_opts(const struct um *um, struct turn_client_opts *o)
+{
+    if (um->mras_status != 200)
+        return false;
+    for (size_t i = 0; i < um->mras.relay_count; i++) {
+        const struct mras_relay *r = &um->mras.relays[i];
+        memset(o, 0, sizeof(*o));
+        if (!r->udp_port || net_addr_from_ip(strv_from_cstr(r->host), r->udp_port, &o->server,
+                                             &o->server_len) != 0)
+            continue;
+        o->transport = TURN_TRANSPORT_UDP;
+        o->username = um->mras.username;
+        o->password = um->mras.password;
+        o->software = "synth-lab-um";
+        o->rto_ms = UM_TURN_RTO_MS;
+        o->rc = UM_TURN_TRIES;
+        return true;
+    }
+    return false;
+}
+
+/* The stream behind the call and, when the relay is ready, its answer. */
+static int call_prepare_media(struct um_call *c, const struct sip_msg *m)
+{
+    struct turn_client_opts relay;
+    struct um_call_media_handlers h = {on_media_ready, on_media_failed, c};
+    bool have_relay = relay_opts(c->um, &relay);
+    int rc = um_call_media_prepare(c->um->media, m->body, have_relay ? &relay : NULL, &h,
+                                   &c->media, &c->reject_why);
+    if (rc == SYNTH_EINCOMPLETE) {
+        c->state = UM_CALL_PREPARING;
+        return rc;
+    }
+    return rc ? rc : call_take_answer(c);
 }
 
 /* ---- requests ------------------------------------------------------------- */
@@ -509,15 +593,47 @@ static void um_invite(struct um *um, struct um_link *l, const struct sip_msg *m)
         call_free(c);
         return;
     }
-    if (call_prepare_media(c, m) != 0) {
+    if (um->mras_asked && um->mras_status == 0) {
+        /* The relay credentials are on their way (asked when the link came
+         * up): a UM in service has them before its first call. */
+        c->state = UM_CALL_PREPARING;
+        c->awaiting_mras = true;
+        timer_arm(c->timer, UM_MRAS_WAIT_MS);
+        return;
+    }
+    call_continue(c);
+}
+
+/* From the stored INVITE: the media, then ringing (at once, or once the
+ * relay candidate is gathered). */
+static void call_continue(struct um_call *c)
+{
+    struct sip_msg inv;
+    size_t used;
+    c->awaiting_mras = false;
+    evtimer_del(c->timer);
+    if (sip_msg_parse(&inv, c->invite, c->invite_len, false, &used) != 0) {
+        call_reject(c, 500);
+        return;
+    }
+    int rc = call_prepare_media(c, &inv);
+    if (rc == SYNTH_EINCOMPLETE)
+        return; /* on_media_ready rings */
+    if (rc != 0) {
         call_reject(c, 488);
         return;
     }
+    call_ring(c);
+}
+
+static void call_ring(struct um_call *c)
+{
+    c->state = UM_CALL_RINGING;
     if (call_respond(c, 180, true) != 0) {
         call_free(c);
         return;
     }
-    const struct lab_faults *f = &um->cfg->faults;
+    const struct lab_faults *f = &c->um->cfg->faults;
     if (f->never_answer)
         timer_arm(c->timer, UM_RING_MAX_MS);
     else if (f->answer_delay_ms)
@@ -550,7 +666,7 @@ static void um_bye(struct um *um, struct um_link *l, const struct sip_msg *m)
     }
     um_respond(l, m, 200, NULL, NULL);
     atomic_fetch_add(&um->stats->byes, 1);
-    if (c->state == UM_CALL_RINGING)
+    if (c->state == UM_CALL_RINGING || c->state == UM_CALL_PREPARING)
         call_respond(c, 487, false); /* RFC 3261 15.1.2: the INVITE ends too */
     call_free(c);
 }
@@ -564,7 +680,7 @@ static void um_cancel(struct um *um, struct um_link *l, const struct sip_msg *m)
         return;
     }
     um_respond(l, m, 200, c->local_tag, NULL);
-    if (c->state == UM_CALL_RINGING)
+    if (c->state == UM_CALL_RINGING || c->state == UM_CALL_PREPARING)
         call_reject(c, 487);
 }
 
@@ -643,6 +759,11 @@ static void mras_answer(struct um *um, const struct sip_msg *m)
     if (m->status == 200 &&
         mras_response_parse(m->body.p, m->body.l, &um->mras, why, sizeof(why)) != 0)
         um->mras_status = 500; /* an answer the UM cannot use is no credential */
+    for (struct um_call *c = um->calls, *next; c; c = next) {
+        next = c->next; /* call_continue may free c */
+        if (c->awaiting_mras)
+            call_continue(c);
+    }
 }
 
 static void um_response(struct um *um, const struct sip_msg *m)
@@ -803,6 +924,11 @@ fail:
 uint16_t um_port(const struct um *um)
 {
     return um->port;
+}
+
+bool um_owns_media_address(const struct um *um, const struct sockaddr_storage *a)
+{
+    return um_media_owns(um->media, a);
 }
 
 size_t um_call_count(const struct um *um)

@@ -9,9 +9,12 @@
 #include "synth/lab/lab_config.h"
 
 #include <openssl/ssl.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 struct event_base;
+
 struct um;
 
 struct um_opts {
@@ -29,6 +32,9 @@ int um_start(struct um **out, struct event_base *base, const struct um_opts *o,
              struct synth_error *err);
 
 uint16_t um_port(const struct um *um);
+
+/* Whether a is one of the UM's media addresses (turn_relay_opts.inside). */
+bool um_owns_media_address(const struct um *um, const struct sockaddr_storage *a);
 
 /* Calls in the UM's table (ringing, answered, hanging up). */
 size_t um_call_count(const struct um *um);

@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,19 @@ struct um_media {
     char host[INET6_ADDRSTRLEN];
     struct sockaddr_storage local;
     socklen_t local_len;
+    /* Ports of the UM's open streams (RTP and RTCP): the addresses that
+     * make up the inside network an Edge relay cannot reach. */
+    uint8_t in_use[65536]; /* streams holding the port (a count: pairs may abut) */
+};
+
+/* The offer and our answer's parts while the relay candidate is gathered
+ * (~50 KB: on the heap, and only until the answer is written). */
+struct um_offer {
+    char *body;               /* the offer's copy: sdp's views point into it */
+    struct sdp_session sdp;
+    struct sdp_local local;
+    struct sdp_desc desc;
+    struct sdp_neg neg;
 };
 
 struct um_call_media {
@@ -41,6 +55,8 @@ struct um_call_media {
     struct media_stream *stream;
     struct media_stream_params params;
     struct ice_stream *ice;   /* the caller does ICE: the UM is the controlled agent */
+    struct um_offer *offer;   /* until um_call_media_answer */
+    struct um_call_media_handlers h;
 };
 
 int um_media_new(struct um_media **out, struct event_base *base, const struct lab_config *cfg,
@@ -75,6 +91,31 @@ int um_media_new(struct um_media **out, struct event_base *base, const struct la
 fail:
     um_media_free(m);
     return rc;
+}
+
+bool um_media_owns(const struct um_media *m, const struct sockaddr_storage *a)
+{
+    struct sockaddr_storage ip = *a;
+    if (a->ss_family != m->local.ss_family)
+        return false;
+    if (a->ss_family == AF_INET)
+        ((struct sockaddr_in *)&ip)->sin_port = ((const struct sockaddr_in *)&m->local)->sin_port;
+    else
+        ((struct sockaddr_in6 *)&ip)->sin6_port =
+            ((const struct sockaddr_in6 *)&m->local)->sin6_port;
+    uint16_t port = net_addr_port(a);
+    return net_addr_equal(&ip, &m->local) && m->in_use[port] > 0;
+}
+
+/* The stream's RTP port and the one above it (RTCP without rtcp-mux). */
+static void mark_ports(struct um_media *m, uint16_t port, bool used)
+{
+    for (uint32_t p = port; p <= (uint32_t)port + 1 && p <= 65535; p++) {
+        if (used && m->in_use[p] < UINT8_MAX)
+            m->in_use[p]++;
+        else if (!used && m->in_use[p] > 0)
+            m->in_use[p]--;
+    }
 }
 
 void um_media_free(struct um_media *m)
@@ -112,18 +153,36 @@ static void local_of(struct um_media *m, struct um_call_media *cm, struct sdp_lo
 static void on_ice_done(struct ice_stream *s, enum ice_state st, void *arg)
 {
     struct um_call_media *cm = arg;
-    if (st != ICE_STATE_COMPLETED)
-        return; /* no pair: like a real UM, no media */
+    if (st != ICE_STATE_COMPLETED) {
+        /* No pair: like a real UM, no media, and the call is given up. */
+        atomic_fetch_add(&cm->m->stats->um_ice_failed, 1);
+        if (cm->h.path_failed)
+            cm->h.path_failed(cm, cm->h.arg);
+        return;
+    }
     ice_stream_apply_path(s, &cm->params);
     media_stream_start(cm->stream, &cm->params, NULL);
 }
 
-/* The caller offered ICE: our host candidates into the answer, its
- * candidates into a controlled agent (RFC 8445 6.1.1). 0 without ICE. */
-static int answer_ice(struct um_call_media *cm, const struct sdp_session *sdp,
-                      const struct sdp_neg *neg, struct sdp_local *local)
+static void on_gathered(struct ice_stream *s, int err, void *arg)
 {
-    if (!neg->peer || !sdp_media_ice_ufrag(sdp, neg->peer).p)
+    struct um_call_media *cm = arg;
+    (void)s;
+    /* Without its relay the UM still answers, with host candidates only:
+     * what a UM refused by MRAS does. */
+    if (err == 0)
+        atomic_fetch_add(&cm->m->stats->um_relay_candidates, 1);
+    cm->h.ready(cm, cm->h.arg);
+}
+
+/* The caller offered ICE: a controlled agent (RFC 8445 6.1.1) with our
+ * host candidates, a relay candidate when the UM holds relay credentials,
+ * and the caller's candidates. 0 without ICE. */
+static int offer_ice(struct um_call_media *cm, const struct turn_client_opts *relay)
+{
+    const struct um_offer *of = cm->offer;
+    const struct sdp_neg *neg = &of->neg;
+    if (!neg->peer || !sdp_media_ice_ufrag(&of->sdp, neg->peer).p)
         return 0;
     struct ice_stream_opts o = {
         .base = cm->m->base,
@@ -131,15 +190,17 @@ static int answer_ice(struct um_call_media *cm, const struct sdp_session *sdp,
         .role = ICE_CONTROLLED,
         .host = true,
         .rtcp_component = !neg->rtcp_mux,
+        .turn = relay,
+        .deadline_ms = cm->m->cfg->um_media_timeout_ms,
+        .gathered = on_gathered,
         .done = on_ice_done,
         .arg = cm,
     };
     int rc = ice_stream_new(&cm->ice, &o, NULL);
     if (rc == 0)
-        rc = ice_stream_set_remote(cm->ice, sdp, neg->peer, neg->rtcp_mux ? 1 : 2);
+        rc = ice_stream_set_remote(cm->ice, &of->sdp, neg->peer, neg->rtcp_mux ? 1 : 2);
     if (rc != 0)
         return rc;
-    ice_stream_describe_local(cm->ice, local);
     if (cm->m->cfg->faults.um_ice_silent)
         media_stream_set_stun_handler(cm->stream, NULL, NULL);
     return 0;
@@ -187,25 +248,37 @@ static int params_of(struct um_call_media *cm, const struct sdp_neg *neg, const 
     return 0;
 }
 
-int um_call_media_prepare(struct um_media *m, struct strv offer, struct um_call_media **out,
-                          char *answer, size_t size, size_t *len, const char **why)
+static void offer_free(struct um_offer *of)
 {
-    struct sdp_session *sdp = malloc(sizeof(*sdp));
+    if (!of)
+        return;
+    OPENSSL_cleanse(&of->local.key, sizeof(of->local.key));
+    free(of->body);
+    free(of);
+}
+
+int um_call_media_prepare(struct um_media *m, struct strv offer,
+                          const struct turn_client_opts *relay,
+                          const struct um_call_media_handlers *h, struct um_call_media **out,
+                          const char **why)
+{
     struct um_call_media *cm = calloc(1, sizeof(*cm));
-    struct sdp_desc desc;
-    struct sdp_neg neg;
-    struct sdp_local local;
     struct sdp_error se;
     struct synth_error err;
     int rc = SYNTH_EPARSE;
 
     *out = NULL;
     *why = "internal error";
-    if (!sdp || !cm)
+    if (!cm || !(cm->offer = calloc(1, sizeof(*cm->offer))))
         goto fail;
     cm->m = m;
+    cm->h = *h;
+    struct um_offer *of = cm->offer;
     *why = "no SDP offer";
-    if (offer.l == 0 || sdp_parse(sdp, offer.p, offer.l, &se) != 0)
+    if (offer.l == 0 || !(of->body = malloc(offer.l)))
+        goto fail;
+    memcpy(of->body, offer.p, offer.l); /* the INVITE is gone when the relay is ready */
+    if (sdp_parse(&of->sdp, of->body, offer.l, &se) != 0)
         goto fail;
     const struct lab_faults *f = &m->cfg->faults;
     struct media_stream_opts o = {
@@ -216,35 +289,51 @@ int um_call_media_prepare(struct um_media *m, struct strv offer, struct um_call_
     *why = "no media port free";
     if ((rc = media_stream_open(&cm->stream, &o, &err)) != 0)
         goto fail;
-    local_of(m, cm, &local);
-    if ((rc = sdes_key_generate(&local.key, &err)) != 0)
+    mark_ports(m, media_stream_port(cm->stream), true);
+    local_of(m, cm, &of->local);
+    if ((rc = sdes_key_generate(&of->local.key, &err)) != 0)
         goto fail;
-    enum sdp_neg_reason r = sdp_negotiate_offer(sdp, &local, &desc, &neg);
+    enum sdp_neg_reason r = sdp_negotiate_offer(&of->sdp, &of->local, &of->desc, &of->neg);
     rc = SYNTH_EPARSE;
     *why = sdp_neg_reason_str(r);
     if (r != SDP_NEG_OK)
         goto fail;
     *why = "ICE candidates cannot be used";
-    if (answer_ice(cm, sdp, &neg, &local) != 0)
+    if (offer_ice(cm, relay) != 0)
         goto fail;
-    if (cm->ice)
-        sdp_negotiate_offer(sdp, &local, &desc, &neg); /* again, with our candidates */
+    *out = cm;
+    return cm->ice && ice_stream_gather(cm->ice) == SYNTH_EINCOMPLETE ? SYNTH_EINCOMPLETE : 0;
+fail:
+    um_call_media_free(cm, NULL);
+    return rc ? rc : SYNTH_EPARSE;
+}
+
+int um_call_media_answer(struct um_call_media *cm, char *answer, size_t size, size_t *len,
+                         const char **why)
+{
+    struct um_offer *of = cm->offer;
+    int rc = SYNTH_EPARSE;
+    *why = "internal error";
+    if (!of)
+        return SYNTH_EINVAL;
+    if (cm->ice) {
+        ice_stream_describe_local(cm->ice, &of->local);
+        sdp_negotiate_offer(&of->sdp, &of->local, &of->desc, &of->neg); /* with our candidates */
+    }
     *why = "c= is not an address";
-    if (params_of(cm, &neg, &local.key) != 0)
-        goto fail;
+    if (params_of(cm, &of->neg, &of->local.key) != 0)
+        goto out;
     struct sbuf sb;
     sbuf_init(&sb, answer, size);
     *why = "answer too long";
-    if (sdp_build(&sb, &desc) != 0)
-        goto fail;
+    if (sdp_build(&sb, &of->desc) != 0)
+        goto out;
     *len = sb.len;
-    free(sdp);
-    *out = cm;
-    return 0;
-fail:
-    free(sdp);
-    um_call_media_free(cm, NULL);
-    return rc ? rc : SYNTH_EPARSE;
+    rc = 0;
+out:
+    offer_free(of);
+    cm->offer = NULL;
+    return rc;
 }
 
 int um_call_media_start(struct um_call_media *cm)
@@ -277,6 +366,9 @@ void um_call_media_free(struct um_call_media *cm, const char *name)
     if (cm->stream)
         keep_recording(cm, name);
     ice_stream_free(cm->ice);
+    if (cm->stream)
+        mark_ports(cm->m, media_stream_port(cm->stream), false);
     media_stream_free(cm->stream);
+    offer_free(cm->offer);
     free(cm);
 }

@@ -36,6 +36,18 @@ enum call_state {
 
 static void send_invite(struct step_run *run, const char *auth_line);
 
+/* auto for a user through the Edge is the relay alone: a remote client's
+ * host addresses sit behind its NAT, unreachable from the inside, so
+ * offering them would let the lab's loopback hide the Edge's media path. */
+static enum scenario_media_path media_path_of(const struct vuser *u,
+                                              const struct scenario_step *cfg)
+{
+    if (cfg->media_path == MEDIA_PATH_AUTO && u->via == ACCESS_EDGE &&
+        u->w->plan->target->media.turn.host[0])
+        return MEDIA_PATH_RELAY;
+    return cfg->media_path;
+}
+
 static void fail_call(struct step_run *run, enum failure_class cls, const char *detail)
 {
     struct vuser *u = run->u;
@@ -57,28 +69,33 @@ static void send_ack_and_maybe_bye(struct step_run *run, bool bye)
     }
 }
 
-/* What the call's audio says of it: FAIL_NONE, or why it failed. */
-static enum failure_class judge_media(const struct step_run *run, char *detail, size_t size)
+/* What the call's audio says of it: FAIL_NONE, or why it failed. A call
+ * that connected without media is connected-no-media whatever the cause
+ * (the field's name for it); the cause is kept apart in no_media_cause. */
+static enum failure_class judge_media(struct step_run *run, char *detail, size_t size)
 {
-    const struct media_result *m = &run->result.media;
+    struct media_result *m = &run->result.media;
     const struct scenario_step *cfg = run->cfg;
     if (!m->enabled || !m->negotiated)
         return FAIL_NONE;
     if (m->ice && !m->ice_ok) {
-        /* Peers with ICE send nothing before a check succeeds: this is not
-         * an SRTP or certificate problem but the path (issue #4). */
+        /* Peers with ICE send nothing before a check succeeds: not an SRTP
+         * problem but the path (issue #4). */
+        snprintf(m->no_media_cause, sizeof(m->no_media_cause), "ice-failed");
         snprintf(detail, size,
-                 "answered, but ICE found no working candidate pair (%s; %llu checks sent, "
-                 "%llu received)%s%s",
+                 "answered, but no media: ICE found no working candidate pair (%s; %llu checks "
+                 "sent, %llu received)%s%s",
                  m->ice_failure[0] ? m->ice_failure : "not completed in time",
                  (unsigned long long)m->ice_checks_sent,
                  (unsigned long long)m->ice_checks_received,
                  m->relay_error[0] ? "; no relay candidate: " : "", m->relay_error);
-        return FAIL_ICE;
+        return FAIL_NO_MEDIA;
     }
     if (!m->flowed) {
         /* The far end's RTCP tells whether our half made it: one-way audio. */
         bool heard_us = m->peer_report && m->peer_loss_pct < 50.0;
+        snprintf(m->no_media_cause, sizeof(m->no_media_cause), "%s",
+                 m->unauthenticated ? "srtp-auth" : "none-received");
         snprintf(detail, size,
                  "answered, but no authenticated media came (%llu packets failed SRTP "
                  "authentication; %llu sent)%s",
@@ -119,7 +136,7 @@ static void hold_end(struct step_run *run, enum failure_class cls, const char *w
         step_finish_ok(run);
         return;
     }
-    if ((cls == FAIL_NO_MEDIA || cls == FAIL_ICE) && !run->result.bye_by_peer)
+    if (cls == FAIL_NO_MEDIA && !run->result.bye_by_peer)
         call_end_silently(u);
     step_finish_fail(run, cls, "%s", detail);
 }
@@ -134,7 +151,11 @@ static void on_media_event(struct media_stream *ms, enum media_event ev, void *a
     }
     if (ev == MEDIA_EVENT_PATH_FAILED && run && !run->finished && run->cfg->kind == STEP_CALL &&
         run->state == CALL_HOLDING) {
-        hold_end(run, FAIL_NONE, NULL);
+        /* Dead air, as a user hears it: the call stays up until the
+         * first-media deadline, so a BYE from the far end (and its Reason)
+         * is seen and kept as evidence. */
+        if (!evtimer_pending(run->deadline, NULL))
+            hold_end(run, FAIL_NONE, NULL);
         return;
     }
     if (ev != MEDIA_EVENT_GREETING || !run || run->finished || run->cfg->kind != STEP_CALL ||
@@ -399,7 +420,8 @@ static void on_ready(int err, const char *detail, void *arg)
     snprintf(u->call->remote_target, sizeof(u->call->remote_target), "%s", ruri);
     snprintf(run->result.call_id, sizeof(run->result.call_id), "%s", call_id);
     struct synth_error merr;
-    rc = call_media_prepare(u, run->cfg->media, run->cfg->media_path, on_media_ready, run, &merr);
+    rc = call_media_prepare(u, run->cfg->media, media_path_of(u, run->cfg), on_media_ready, run,
+                            &merr);
     if (rc == SYNTH_EINCOMPLETE) {
         run->state = CALL_GATHERING;
         return;

@@ -145,6 +145,21 @@ void turn_client_free(struct turn_client *tc)
     client_destroy(tc);
 }
 
+static int refresh(struct turn_client *tc, uint32_t lifetime, turn_done_h *h, void *arg);
+
+void turn_client_close(struct turn_client *tc)
+{
+    if (!tc)
+        return;
+    if (!tc->in_handler && tc->state == TURN_ALLOCATED && refresh(tc, 0, NULL, NULL) == 0 &&
+        tc->bev) {
+        /* Over TCP the request is still in the output buffer: push it out
+         * now, as the free below closes the connection. */
+        evbuffer_write(bufferevent_get_output(tc->bev), bufferevent_getfd(tc->bev));
+    }
+    turn_client_free(tc);
+}
+
 static void handler_enter(struct turn_client *tc)
 {
     tc->in_handler++;

@@ -111,6 +111,11 @@ int turn_client_new(struct turn_client **out, struct event_base *base,
                     void *arg, struct synth_error *err);
 /* Silently drops the allocation (no Refresh 0: see turn_client_release). */
 void turn_client_free(struct turn_client *tc);
+/* Ends the allocation as a client leaving should (RFC 8656 7.2: a Refresh
+ * with LIFETIME 0, sent once, its answer not awaited), then frees the
+ * client. Without it every call would hold a relayed port on the server
+ * until the lifetime runs out. NULL is ignored. */
+void turn_client_close(struct turn_client *tc);
 
 /* Starts the Allocate: unauthenticated, then with the realm and nonce of the
  * 401; a 438 is retried with its new nonce, a 437 from a new local port (up to 3 times)

@@ -15,6 +15,7 @@ assert_json "$S" '.paths.internal.calls.attempted == 10 and .paths.edge.calls.at
 assert_json "$S" '.paths.edge.calls.greeting_heard == 10 and .paths.internal.calls.greeting_heard == 10' "greeting heard on both paths"
 assert_json "$S" '.paths.edge.steps.register.ok >= 10 and .paths.edge.calls.setup_ms.p95 > 0' "edge users registered, setup measured"
 assert_json "$S" '.calls.attempted == (.paths.internal.calls.attempted + .paths.edge.calls.attempted)' "paths add up to the total"
+assert_json "$S" '([.findings[].id] | index("um-cert-breaks-edge-media")) == null and .certificates == null' "healthy: no diagnosis, no certificate check"
 n=$(jq -r 'select(.step == "call") | .via' "$T/both/events.jsonl" | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')
 [ "$n" = "edge=10 internal=10 " ] || fail "call events by via: '$n'"
 ok "events.jsonl: 10 calls via edge, 10 via internal"
@@ -65,6 +66,16 @@ ok "the lab's Edge relayed $relayed requests"
 grep -q "^lab mras: 1 credentials granted, 0 refused" "$T/lab.out" ||
     fail "MRAS not granted: $(grep mras "$T/lab.out")"
 ok "MRAS: the UM's credentials granted"
+# The 3 Edge calls went relay to relay: the UM answered with its relay candidate,
+# and every allocation was released by its client at the end of the call.
+for _ in $(seq 100); do grep -q "^lab turn:" "$T/lab.out" && break; sleep 0.1; done
+allocs=$(sed -n 's/^lab turn: \([0-9]*\) allocations.*/\1/p' "$T/lab.out")
+released=$(sed -n 's/^lab turn: [0-9]* allocations (\([0-9]*\) released.*/\1/p' "$T/lab.out")
+relayc=$(sed -n 's/^lab media: .*, \([0-9]*\) UM answers with a relay candidate.*/\1/p' "$T/lab.out")
+[ "${relayc:-0}" -ge 3 ] || fail "the UM should answer Edge calls with a relay candidate: $(grep '^lab media' "$T/lab.out")"
+[ "${allocs:-0}" -gt 0 ] && [ "$released" = "$allocs" ] ||
+    fail "every TURN allocation should be released at the end of its call: $(grep '^lab turn' "$T/lab.out")"
+ok "relay to relay: $relayc UM answers with a relay candidate; $released of $allocs TURN allocations released"
 
 # The field failure's mechanism: the UM certificate with its FQDN only in the
 # SAN (um_cert_cn). TLS between the servers still passes (the SAN matches),
@@ -73,14 +84,28 @@ ok "MRAS: the UM's credentials granted"
     >"$T/labcn.out" 2>&1 &
 CNPID=$!; PIDS="$PIDS $CNPID"
 wait_for_line "$T/labcn.out" "lab ready" 10
-rc=0; "$SYNTH" run "$T/edge.yaml" --target "$T/labcn.yaml" --out "$T/cn" --workers 1 --quiet \
-    >"$T/cn.out" 2>&1 || rc=$?
-[ $rc -eq 0 ] || fail "um_cert_cn: the signalling should still work: exit $rc"
+rc=0; "$SYNTH" run "$SYNTH_SOURCE_DIR/scenarios/voicemail-edge.yaml" --target "$T/labcn.yaml" \
+    --out "$T/cn" --quiet >"$T/cn.out" 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "um_cert_cn: Edge calls without media must be critical: exit $rc: $(tail -20 "$T/cn.out")"
+S="$T/cn/summary.json"
+assert_json "$S" '.paths.internal.calls.greeting_heard == 10 and .paths.internal.calls.connected_no_media == 0' "um_cert_cn: internal users still hear the greeting (10 of 10)"
+assert_json "$S" '.paths.edge.calls.answered == 10 and .paths.edge.calls.connected_no_media == 10 and .paths.edge.calls.greeting_heard == 0' "um_cert_cn: every Edge call answered, none with media (connected-no-media)"
+n=$(jq -s '[.[] | select(.step == "call" and .via == "edge" and .class == "connected-no-media" and .media.no_media_cause == "ice-failed" and .bye_by_peer and (.reason | test("Media connectivity failure")))] | length' "$T/cn/events.jsonl")
+[ "$n" = 10 ] || fail "um_cert_cn: want 10 Edge calls ended by the UM's BYE for no ICE pair: $(jq -c 'select(.step == "call" and .via == "edge")' "$T/cn/events.jsonl" | head -1)"
+ok "um_cert_cn: each Edge call is 200, ACK, no media, then the UM's BYE with its Reason (the field symptom)"
+# The diagnosis links the symptom to its cause in one finding.
+assert_json "$S" '[.findings[] | select(.id == "um-cert-breaks-edge-media" and .severity == "critical" and (.evidence | test("UM endpoint um 127.0.0.1:[0-9]+ presents Subject CN=um01, expected um.lab.synth.test")) and (.evidence | test("10 of 10 Edge calls connected-no-media")) and (.evidence | test("10 of 10 heard the greeting")))] | length == 1' "um-cert-breaks-edge-media: the UM endpoint, CN um01 seen, the FQDN expected, 10 Edge calls without media"
+assert_json "$S" '[.findings[].id] | index("cert-subject-not-fqdn") != null' "the certificate finding of the UM beside it"
+assert_json "$S" '.certificates[0].role == "um" and .certificates[0].chain[0].subject_cn == "um01"' "summary.json certificates: the UM's chain as presented"
 kill -TERM "$CNPID"
-for _ in $(seq 100); do grep -q "lab mras:" "$T/labcn.out" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -q "lab turn:" "$T/labcn.out" && break; sleep 0.1; done
 grep -q "^lab mras: 0 credentials granted, 1 refused" "$T/labcn.out" ||
     fail "MRAS not refused with CN=um01: $(grep mras "$T/labcn.out")"
-ok "um_cert_cn=um01: calls connect, the Front End refuses the UM's MRAS request"
+grep -q "^lab media: .* 0 UM answers with a relay candidate, 10 UM calls without an ICE pair" "$T/labcn.out" ||
+    fail "um_cert_cn: the UM should answer without a relay and give up 10 calls: $(grep '^lab media' "$T/labcn.out")"
+unreach=$(sed -n 's/^lab turn: .* \([0-9]*\) unreachable.*/\1/p' "$T/labcn.out")
+[ "${unreach:-0}" -gt 0 ] || fail "um_cert_cn: the relay should have dropped checks toward the UM's host: $(grep '^lab turn' "$T/labcn.out")"
+ok "um_cert_cn: the Front End refused MRAS, the UM had no relay, the Edge relay could not reach the UM's host ($unreach checks dropped)"
 
 # 3. A scenario on the Edge against a target without one: exit 3, named.
 sed '/^edge:/,/^voicemail_uri:/{/^voicemail_uri:/!d}' "$T/lab.yaml" >"$T/noedge.yaml"

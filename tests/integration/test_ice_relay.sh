@@ -27,7 +27,7 @@ wait_for_line "$T/lab.out" "lab ready" 10
 # target_with NAME PASSWORD-SPEC [TRANSPORT]: the lab's target with media.turn at coturn.
 target_with() {
     awk -v turn="  turn: {host: 127.0.0.1, port: $PORT, transport: ${3:-udp}, username: $USER, password: \"$2\", realm: $REALM}" \
-        '{print} /^  client_ports:/ && !done {print turn; done=1}' "$T/lab.yaml" >"$T/$1.yaml"
+        '!/^  turn:/ {print} /^  client_ports:/ && !done {print turn; done=1}' "$T/lab.yaml" >"$T/$1.yaml"
     grep -q "^  turn:" "$T/$1.yaml" || fail "could not add media.turn to the lab's target"
 }
 export SYNTH_IT_TURN_PASS="$PASS"
@@ -117,9 +117,9 @@ scenario silent auto
 rc=0; "$SYNTH" run "$T/silent.scn.yaml" --lab --fault um_ice_silent=true --out "$T/silent" \
     --workers 1 --quiet >"$T/silent.out" 2>&1 || rc=$?
 [ $rc -eq 2 ] || fail "um_ice_silent: exit $rc, want 2: $(tail -10 "$T/silent.out")"
-n=$(calls silent | jq -s '[.[] | select(.class == "ice-failed" and .answered and .media.ice.ok == false and .media.ice.checks_sent > 0 and .media.media_path == "none")] | length')
+n=$(calls silent | jq -s '[.[] | select(.class == "connected-no-media" and .media.no_media_cause == "ice-failed" and .answered and .media.ice.ok == false and .media.ice.checks_sent > 0 and .media.media_path == "none")] | length')
 [ "$n" = 3 ] || fail "um_ice_silent: $(calls silent | head -1)"
-assert_json "$T/silent/summary.json" '.calls.ice.failed == 3 and .calls.connected_no_media == 0' "um_ice_silent: ice-failed, not connected-no-media"
+assert_json "$T/silent/summary.json" '.calls.ice.failed == 3 and .calls.connected_no_media == 3' "um_ice_silent: connected-no-media, its cause ice-failed"
 ls "$T/silent/traces/"*.txt >/dev/null 2>&1 || fail "um_ice_silent: no traces of the failed calls"
 grep -q "^a=ice-pwd: \[redacted\]" "$T"/silent/traces/*.txt || fail "traces: the ICE password line is not redacted: $(grep -h ice-pwd "$T"/silent/traces/*.txt | head -2)"
 grep -h "^a=ice-pwd" "$T"/silent/traces/*.txt | grep -qv "redacted" && fail "traces hold an ICE password"
