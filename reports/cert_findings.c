@@ -259,3 +259,29 @@ json_t *cert_findings_json(const struct cert_endpoint *ep)
     rc |= set(o, "rules", rules_json(ep->report));
     return built(o, rc);
 }
+
+int cert_findings_add_sweep(struct verdict *v, json_t *certs, const struct cert_sweep *s)
+{
+    for (size_t i = 0; i < s->item_count; i++) {
+        const struct cert_sweep_item *it = &s->items[i];
+        struct cert_endpoint ep = {
+            .name = it->name,
+            .role = it->role,
+            .host = it->host,
+            .port = it->port,
+            .server_name = it->server_name,
+            .names = it->names,
+            .name_count = it->name_count,
+            .mtls = it->mtls,
+            .trust_name = it->trust_name,
+            .probe_err = it->probe_rc,
+            .probe_detail = it->perr.msg,
+            .probe = &it->probe,
+            .report = it->report,
+        };
+        if ((v && cert_findings_add(v, &ep)) ||
+            (certs && json_array_append_new(certs, cert_findings_json(&ep))))
+            return SYNTH_ENOMEM;
+    }
+    return 0;
+}

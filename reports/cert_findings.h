@@ -10,6 +10,7 @@
 #include "synth/config/target.h"
 #include "synth/tls/cert_check.h"
 #include "synth/tls/cert_probe.h"
+#include "synth/tls/cert_sweep.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -46,5 +47,9 @@ int cert_findings_add(struct verdict *v, const struct cert_endpoint *ep);
  * ekus, self_signed, sha256}], rules [{rule, result, summary, evidence}].
  * New reference; NULL on ENOMEM. */
 json_t *cert_findings_json(const struct cert_endpoint *ep);
+
+/* Both for every item of an evaluated sweep: findings into v, entries into
+ * certs (either may be NULL). 0 or SYNTH_ENOMEM. */
+int cert_findings_add_sweep(struct verdict *v, json_t *certs, const struct cert_sweep *s);
 
 #endif

@@ -5,6 +5,36 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <strings.h>
+
+static bool san_has(const struct cert_facts *f, const char *name)
+{
+    char want[CERT_NAME_MAX + 8];
+    snprintf(want, sizeof(want), "DNS:%s", name);
+    for (size_t i = 0; i < f->san_count; i++)
+        if (strcasecmp(f->sans[i], want) == 0)
+            return true;
+    return false;
+}
+
+size_t um_cert_seen_collect(const struct cert_sweep *s, struct um_cert_seen *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->item_count && n < max; i++) {
+        const struct cert_sweep_item *it = &s->items[i];
+        if (it->role != TARGET_ROLE_UM || !it->report || it->report->chain_len == 0)
+            continue;
+        const struct cert_facts *leaf = &it->report->chain[0];
+        struct um_cert_seen *u = &out[n++];
+        snprintf(u->endpoint, sizeof(u->endpoint), "%s", it->peer);
+        snprintf(u->cn_seen, sizeof(u->cn_seen), "%s", leaf->has_cn ? leaf->subject_cn : "");
+        snprintf(u->fqdn, sizeof(u->fqdn), "%s", it->server_name);
+        u->fqdn_in_san = san_has(leaf, it->server_name);
+        u->cn_ok = it->report->rules[CERT_RULE_SUBJECT].status == CERT_PASS;
+    }
+    return n;
+}
+
 
 static const char REMEDY[] =
     "reissue the UM certificate with the server's FQDN as its Subject CN (keep it in the SAN "

@@ -8,6 +8,7 @@
 #define SYNTH_REPORTS_EDGE_MEDIA_FINDINGS_H
 
 #include "reports/verdict.h"
+#include "synth/tls/cert_sweep.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,6 +34,10 @@ struct edge_media_counts {
     uint64_t internal_calls;
     uint64_t internal_greeting;    /* internal calls that heard the greeting */
 };
+
+/* What the UM endpoints of an evaluated sweep showed; returns how many
+ * were written (at most max). */
+size_t um_cert_seen_collect(const struct cert_sweep *s, struct um_cert_seen *out, size_t max);
 
 /* Adds um-cert-breaks-edge-media (critical) when Edge calls had no media
  * and a UM endpoint's Subject CN is not its FQDN; nothing otherwise. 0 or

@@ -399,6 +399,12 @@ static struct class_text class_text(enum step_kind kind, enum failure_class c)
                                    "media_path: relay needs an allocation on the target's "
                                    "media.turn server: check its address, port, transport and "
                                    "the credentials (the evidence names the TURN error)"};
+    case FAIL_CERT:
+        return (struct class_text){"a certificate rule failed",
+                                   "the evidence names the endpoint and the rule; synth check "
+                                   "against the same target prints every rule with the "
+                                   "certificate's fields (a UM whose Subject CN is not its FQDN "
+                                   "breaks calls through the Edge)"};
     case FAIL_LOCAL:
         return (struct class_text){"synth ran out of its own resources",
                                    "widen media.client_ports in the target or lower the "

@@ -4,16 +4,17 @@
  * "findings" and "certificates", and exits with the verdict (as synth run). */
 #include "cli.h"
 
+#include "reports/cert_findings.h"
 #include "reports/summary.h"
 #include "reports/terminal.h"
 #include "reports/verdict.h"
 #include "synth/base/clock.h"
-#include "synth/cli/cert_sweep.h"
 #include "synth/cli/cli_common.h"
 #include "synth/cli/cli_target.h"
 #include "synth/config/target.h"
 #include "synth/config/yaml_doc.h"
 #include "synth/lab/lab.h"
+#include "synth/tls/cert_sweep.h"
 #include "synth/tls/cert_probe.h"
 
 #include <getopt.h>
@@ -165,16 +166,20 @@ static int run_checks(struct check_ctx *c, struct synth_error *err)
         goto out;
     if (c->discovered)
         discovery_findings_evaluate(&v, &c->discovery, &c->needs);
-    cert_sweep_init(&c->sweep, &c->target, c->lab, c->args.timeout_ms);
+    cert_sweep_init(&c->sweep, &c->target, c->args.timeout_ms);
+    if (c->lab) /* the lab's UM expects its Front End's certificate, held in memory */
+        lab_fe_identity(c->lab, &c->sweep.um_client_x509, &c->sweep.um_client_pkey);
     cert_sweep_add_target(&c->sweep);
     if (c->sweep.item_count == 0 && !c->discovered)
         verdict_add_finding(&v, VERDICT_UNKNOWN, "check.nothing-to-check",
                             "no TLS endpoint to check: the check measured nothing",
                             "the registrar's transport is not tls and the target lists no checks",
                             "add the TLS endpoints under checks: (docs/configuration.md)");
-    rc = cert_sweep_probe(&c->sweep, err);
+    rc = cert_sweep_run(&c->sweep, err);
     if (rc == 0)
-        rc = cert_sweep_judge(&c->sweep, &v, certs, err);
+        rc = cert_sweep_evaluate(&c->sweep, err);
+    if (rc == 0 && cert_findings_add_sweep(&v, certs, &c->sweep) != 0)
+        rc = synth_error_set(err, SYNTH_ENOMEM, "out of memory");
     if (rc == 0)
         rc = write_results(c, &v, certs, started_ms, started_us);
 out:

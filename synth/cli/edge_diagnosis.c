@@ -2,7 +2,9 @@
 #include "synth/cli/edge_diagnosis.h"
 
 #include "reports/edge_media_findings.h"
-#include "synth/cli/cert_sweep.h"
+#include "reports/cert_findings.h"
+#include "synth/lab/lab.h"
+#include "synth/tls/cert_sweep.h"
 
 #include <stdlib.h>
 
@@ -48,18 +50,19 @@ int edge_diagnosis_run(const struct edge_diagnosis_input *in, struct verdict *v,
         rc = synth_error_set(err, SYNTH_ENOMEM, "out of memory");
         goto out;
     }
-    cert_sweep_init(s, in->target, in->lab, 0);
+    cert_sweep_init(s, in->target, 0);
+    if (in->lab)
+        lab_fe_identity(in->lab, &s->um_client_x509, &s->um_client_pkey);
     cert_sweep_add_role(s, TARGET_ROLE_UM);
     if (s->item_count == 0)
         goto out; /* no UM named: the connected-no-media finding says where to look */
-    rc = cert_sweep_probe(s, err);
+    rc = cert_sweep_run(s, err);
     if (rc == 0)
-        rc = cert_sweep_judge(s, v, arr, err);
+        rc = cert_sweep_evaluate(s, err);
     if (rc == 0) {
-        size_t n = cert_sweep_um_seen(s, seen, UM_SEEN_MAX);
-        rc = edge_media_findings_add(v, seen, n, &c);
-        if (rc)
-            rc = synth_error_set(err, rc, "out of memory");
+        size_t n = um_cert_seen_collect(s, seen, UM_SEEN_MAX);
+        if (cert_findings_add_sweep(v, arr, s) != 0 || edge_media_findings_add(v, seen, n, &c) != 0)
+            rc = synth_error_set(err, SYNTH_ENOMEM, "out of memory");
     }
     if (rc == 0) {
         *certs = arr;

@@ -267,6 +267,8 @@ static int start_workers(struct run_ctx *rc, struct synth_error *err)
     rc->plan.scenario = &rc->scenario;
     rc->plan.collector = rc->collector;
     rc->plan.results_dir = rc->args.t.out_dir;
+    if (rc->lab)
+        lab_fe_identity(rc->lab, &rc->plan.um_client_x509, &rc->plan.um_client_pkey);
     rc->plan.workers = n;
     rc->plan.start_us = mono_us();
     rc->plan.start_wall_ms = wall_ms();

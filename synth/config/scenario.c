@@ -36,7 +36,7 @@ static const char *const step_names[STEP_KIND_COUNT] = {
     [STEP_UCWA_DISCOVER] = "ucwa.discover", [STEP_UCWA_TOKEN] = "ucwa.token",
     [STEP_UCWA_APPLICATION] = "ucwa.application", [STEP_UCWA_AVAILABLE] = "ucwa.available",
     [STEP_UCWA_EVENTS] = "ucwa.events", [STEP_UCWA_SIGNOUT] = "ucwa.signout",
-    [STEP_UCWA_SURVIVAL] = "ucwa.survival",
+    [STEP_UCWA_SURVIVAL] = "ucwa.survival", [STEP_CHECK] = "check",
 };
 
 /* The P-GET's timeout when the scenario gives none, within the server range. */
@@ -335,7 +335,7 @@ static int load_step(const struct ynode *item, struct scenario_step *st,
     static const char hint[] =
         "expected a step: options, register, call, hangup, unregister, wait, dtmf, "
         "ucwa.discover, ucwa.token, ucwa.application, ucwa.available, ucwa.events, "
-        "ucwa.signout or ucwa.survival";
+        "ucwa.signout, ucwa.survival or check";
     char name[32];
     struct ynode params = {0};
     enum step_kind k;

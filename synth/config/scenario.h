@@ -33,6 +33,7 @@ enum step_kind {
     STEP_UCWA_EVENTS,      /* one P-GET on the event channel, until a batch or its timeout */
     STEP_UCWA_SIGNOUT,     /* DELETE the application */
     STEP_UCWA_SURVIVAL,    /* sessions held idle for growing intervals: the idle timeout */
+    STEP_CHECK,            /* the certificates of the target's TLS endpoints (synth check) */
     STEP_KIND_COUNT,
 };
 

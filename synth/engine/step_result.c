@@ -29,6 +29,7 @@ const char *failure_class_name(enum failure_class c)
         [FAIL_APP_GONE] = "application-gone",
         [FAIL_ICE] = "ice-failed",
         [FAIL_RELAY] = "relay-unavailable",
+        [FAIL_CERT] = "certificate",
     };
     if ((unsigned)c >= FAIL_CLASS_COUNT)
         return "unknown";

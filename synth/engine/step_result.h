@@ -36,6 +36,7 @@ enum failure_class {
     /* ICE (issue #4): */
     FAIL_ICE,            /* call: answered, but ICE found no working candidate pair ("ice-failed") */
     FAIL_RELAY,          /* call: media_path relay, but no relay candidate (TURN allocation failed) */
+    FAIL_CERT,           /* check: a certificate rule failed ("certificate") */
     FAIL_CLASS_COUNT,
 };
 

@@ -39,6 +39,10 @@ struct run_plan {
     uint32_t workers;
     const struct prompt *prompt;       /* what synthetic users say in calls */
     const char *results_dir;           /* --out: audio evidence goes below it */
+    /* The check step presents this to UM endpoints whose check names no
+     * client certificate (the embedded lab's Front End, in memory). */
+    X509 *um_client_x509;
+    EVP_PKEY *um_client_pkey;
 };
 
 /* Live counters the progress line reads from another thread. */

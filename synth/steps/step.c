@@ -17,6 +17,7 @@ static const struct step_ops *ops_of(enum step_kind k)
     case STEP_UNREGISTER: return &step_unregister_ops;
     case STEP_WAIT: return &step_wait_ops;
     case STEP_DTMF: return &step_dtmf_ops;
+    case STEP_CHECK: return &step_check_ops;
     case STEP_UCWA_DISCOVER:
     case STEP_UCWA_TOKEN:
     case STEP_UCWA_APPLICATION:

@@ -58,6 +58,6 @@ int64_t step_now_us(const struct step_run *run);
 /* The kinds. */
 extern const struct step_ops step_options_ops, step_register_ops, step_unregister_ops,
     step_call_ops, step_hangup_ops, step_wait_ops, step_dtmf_ops, step_ucwa_ops,
-    step_ucwa_survival_ops;
+    step_ucwa_survival_ops, step_check_ops;
 
 #endif

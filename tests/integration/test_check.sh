@@ -154,3 +154,25 @@ rc=0; "$SYNTH" check --target "$T/bad.yaml" --out "$T/b" >"$T/b.out" 2>&1 || rc=
 [ $rc -eq 3 ] || fail "bad role: exit $rc, want 3"
 grep -q "bad.yaml:5: checks\[0\].role: expected registrar, edge, um or web" "$T/b.out" || fail "error does not name file:line:key: $(cat "$T/b.out")"
 ok "bad input: exit 3 naming bad.yaml:5 checks[0].role"
+
+# 6. The check as a scenario step: before the calls, every journey checks the
+#    target's certificates on the worker's loop.
+cat >"$T/chk.scn.yaml" <<'SCN'
+name: check-then-call
+steps:
+  - check: {timeout: 5s}
+  - register: {timeout: 5s}
+  - call: {hold: 3s, timeout: 5s, greeting: off}
+  - hangup
+  - unregister
+load: {users: 2, rate: 4, iterations: 2}
+SCN
+rc=0; "$SYNTH" run "$T/chk.scn.yaml" --lab --out "$T/sg" --quiet >"$T/sg.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "check step, healthy lab: exit $rc: $(tail -20 "$T/sg.out")"
+assert_json "$T/sg/summary.json" '.steps.check.attempts == 2 and .steps.check.ok == 2' "check step: the healthy lab's certificates pass, 2 of 2"
+rc=0; "$SYNTH" run "$T/chk.scn.yaml" --lab --fault um_cert_cn=um01 --out "$T/sb" --quiet >"$T/sb.out" 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "check step, um_cert_cn: exit $rc, want 2: $(tail -20 "$T/sb.out")"
+assert_json "$T/sb/summary.json" '.steps.check.failures.certificate == 2 and ([.findings[] | select(.id == "check.certificate" and .severity == "critical" and (.evidence | test("um 127.0.0.1:[0-9]+ subject-cn: Subject CN=um01 is not the FQDN um.lab.synth.test")))] | length == 1)' "check step, um_cert_cn: certificate failures, the finding names the UM and the rule"
+n=$(jq -s '[.[] | select(.step == "check" and .class == "certificate")] | length' "$T/sb/events.jsonl")
+[ "$n" = 2 ] || fail "check step: want 2 check events of class certificate, got $n"
+ok "check step: each journey's event is class certificate"

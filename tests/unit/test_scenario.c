@@ -159,7 +159,7 @@ static void errors_name_line_and_key(void **state)
         {"name: x\nsteps:\n  - dance\nload: {users: 1, rate: 1, iterations: 1}\n",
          "sc.yaml:3: steps[0]: expected a step: options, register, call, hangup, unregister, wait, "
          "dtmf, ucwa.discover, ucwa.token, ucwa.application, ucwa.available, ucwa.events, "
-         "ucwa.signout or ucwa.survival"},
+         "ucwa.signout, ucwa.survival or check"},
         {"name: x\nsteps: [ucwa.survival]\nload: {users: 1, rate: 1, iterations: 1}\n",
          "sc.yaml:2: steps[0]: ucwa.survival needs intervals: [...] or search: {...}"},
         {"name: x\nsteps:\n  - ucwa.survival: {intervals: [600s, 300s]}\n"

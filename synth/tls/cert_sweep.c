@@ -1,22 +1,17 @@
 /* The certificate check of a target's endpoints (cert_sweep.h). */
-#include "synth/cli/cert_sweep.h"
+#include "synth/tls/cert_sweep.h"
 
-#include "reports/cert_findings.h"
-#include "synth/lab/lab.h"
 #include "synth/sip/transport.h"
 
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-void cert_sweep_init(struct cert_sweep *s, const struct target *t, struct lab *lab,
-                     uint32_t timeout_ms)
+void cert_sweep_init(struct cert_sweep *s, const struct target *t, uint32_t timeout_ms)
 {
     memset(s, 0, sizeof(*s));
     s->target = t;
-    s->lab = lab;
     s->timeout_ms = timeout_ms;
 }
 
@@ -87,19 +82,23 @@ static void probe_done(int rc, const struct synth_error *detail, struct cert_pro
                        void *arg)
 {
     struct cert_sweep_item *it = arg;
+    struct cert_sweep *s = it->sweep;
     (void)result;
+    it->conn = NULL;
     it->probe_rc = rc;
     if (rc)
         it->perr = *detail;
+    if (--s->running == 0 && s->done)
+        s->done(s, s->arg);
 }
 
 static int probe_start(struct cert_sweep *s, struct cert_sweep_item *it, struct event_base *base,
                        struct synth_error *err)
 {
     struct sip_addr_storage addr;
-    struct cert_probe_conn *conn;
     int rc;
 
+    it->sweep = s;
     it->trust_name = it->tls->ca_file[0] ? it->tls->ca_file : "the system store";
     if ((rc = cert_trust_store_new(&it->trust, it->tls->ca_file, err)))
         return rc;
@@ -111,115 +110,114 @@ static int probe_start(struct cert_sweep *s, struct cert_sweep_item *it, struct 
         .client_cert = it->tls->client_cert,
         .client_key = it->tls->client_key,
     };
-    /* The lab's UM expects its Front End's certificate, held in memory. */
-    if (s->lab && it->role == TARGET_ROLE_UM && !po.client_cert[0])
-        lab_fe_identity(s->lab, &po.client_x509, &po.client_pkey);
+    if (it->role == TARGET_ROLE_UM && !po.client_cert[0]) {
+        po.client_x509 = s->um_client_x509;
+        po.client_pkey = s->um_client_pkey;
+    }
     it->probe_rc = sip_addr_resolve(&addr, it->host, it->port, &it->perr);
     if (it->probe_rc)
         return 0;
-    return cert_probe_start(&conn, base, (const struct sockaddr *)&addr.ss, addr.len, &po,
-                            &it->probe, probe_done, it, err);
+    rc = cert_probe_start(&it->conn, base, (const struct sockaddr *)&addr.ss, addr.len, &po,
+                          &it->probe, probe_done, it, err);
+    if (rc == 0)
+        s->running++;
+    return rc;
+}
+
+int cert_sweep_start(struct cert_sweep *s, struct event_base *base, cert_sweep_done_h *done,
+                     void *arg, struct synth_error *err)
+{
+    int rc = 0;
+    s->done = NULL; /* no done while starting: a probe may not end before all began */
+    s->running = 1;
+    for (size_t i = 0; i < s->item_count && rc == 0; i++)
+        rc = probe_start(s, &s->items[i], base, err);
+    s->running--;
+    if (rc != 0) {
+        cert_sweep_cancel(s);
+        return rc;
+    }
+    if (s->running == 0)
+        return SYNTH_ENOTFOUND;
+    s->done = done;
+    s->arg = arg;
+    return 0;
+}
+
+void cert_sweep_cancel(struct cert_sweep *s)
+{
+    for (size_t i = 0; i < s->item_count; i++) {
+        if (s->items[i].conn) {
+            cert_probe_cancel(s->items[i].conn);
+            s->items[i].conn = NULL;
+        }
+    }
+    s->running = 0;
+    s->done = NULL;
 }
 
 /* Every endpoint at once on one loop: the check takes as long as the
  * slowest endpoint, not the sum. */
-int cert_sweep_probe(struct cert_sweep *s, struct synth_error *err)
+int cert_sweep_run(struct cert_sweep *s, struct synth_error *err)
 {
     struct event_base *base = event_base_new();
-    int rc = 0;
-
     if (!base)
         return synth_error_set(err, SYNTH_ENOMEM, "event loop: out of memory");
-    for (size_t i = 0; i < s->item_count && rc == 0; i++)
-        rc = probe_start(s, &s->items[i], base, err);
-    /* Returns once every probe has called done; after a set-up error the
-     * probes started still end, each under its deadline. */
-    event_base_dispatch(base);
+    int rc = cert_sweep_start(s, base, NULL, NULL, err);
+    if (rc == 0)
+        event_base_dispatch(base); /* returns once every probe has ended */
     event_base_free(base);
+    return rc == SYNTH_ENOTFOUND ? 0 : rc;
+}
+
+static int evaluate(struct cert_sweep_item *it, struct synth_error *err)
+{
+    if (it->probe.chain.n == 0)
+        return 0;
+    if (!(it->report = calloc(1, sizeof(*it->report))))
+        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
+    struct cert_expect e = {
+        .fqdn = it->server_name,
+        .name_count = it->name_count,
+        .mtls = it->mtls,
+        .warn_days = it->warn_days,
+        .crit_days = it->crit_days,
+        .trust = it->trust,
+        .trust_name = it->trust_name,
+    };
+    memcpy(e.names, it->names, sizeof(e.names));
+    int rc = cert_check_evaluate(&it->probe.chain, &e, it->report, err);
+    if (rc) {
+        free(it->report);
+        it->report = NULL;
+    }
     return rc;
 }
 
-static int judge(struct cert_sweep_item *it, struct verdict *v, json_t *certs,
-                 struct synth_error *err)
-{
-    if (!(it->report = calloc(1, sizeof(*it->report))))
-        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
-    if (it->probe.chain.n > 0) {
-        struct cert_expect e = {
-            .fqdn = it->server_name,
-            .name_count = it->name_count,
-            .mtls = it->mtls,
-            .warn_days = it->warn_days,
-            .crit_days = it->crit_days,
-            .trust = it->trust,
-            .trust_name = it->trust_name,
-        };
-        memcpy(e.names, it->names, sizeof(e.names));
-        int rc = cert_check_evaluate(&it->probe.chain, &e, it->report, err);
-        if (rc)
-            return rc;
-        it->judged = true;
-    }
-    struct cert_endpoint ep = {
-        .name = it->name,
-        .role = it->role,
-        .host = it->host,
-        .port = it->port,
-        .server_name = it->server_name,
-        .names = it->names,
-        .name_count = it->name_count,
-        .mtls = it->mtls,
-        .trust_name = it->trust_name,
-        .probe_err = it->probe_rc,
-        .probe_detail = it->perr.msg,
-        .probe = &it->probe,
-        .report = it->judged ? it->report : NULL,
-    };
-    if ((v && cert_findings_add(v, &ep)) ||
-        (certs && json_array_append_new(certs, cert_findings_json(&ep))))
-        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
-    return 0;
-}
-
-int cert_sweep_judge(struct cert_sweep *s, struct verdict *v, json_t *certs,
-                     struct synth_error *err)
+int cert_sweep_evaluate(struct cert_sweep *s, struct synth_error *err)
 {
     int rc = 0;
     for (size_t i = 0; i < s->item_count && rc == 0; i++)
-        rc = judge(&s->items[i], v, certs, err);
+        rc = evaluate(&s->items[i], err);
     return rc;
 }
 
-static bool san_has(const struct cert_facts *f, const char *name)
+enum cert_status cert_sweep_worst(const struct cert_sweep *s)
 {
-    char want[CERT_NAME_MAX + 8];
-    snprintf(want, sizeof(want), "DNS:%s", name);
-    for (size_t i = 0; i < f->san_count; i++)
-        if (strcasecmp(f->sans[i], want) == 0)
-            return true;
-    return false;
-}
-
-size_t cert_sweep_um_seen(const struct cert_sweep *s, struct um_cert_seen *out, size_t max)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < s->item_count && n < max; i++) {
+    enum cert_status worst = CERT_PASS;
+    for (size_t i = 0; i < s->item_count; i++) {
         const struct cert_sweep_item *it = &s->items[i];
-        if (it->role != TARGET_ROLE_UM || !it->judged || it->report->chain_len == 0)
-            continue;
-        const struct cert_facts *leaf = &it->report->chain[0];
-        struct um_cert_seen *u = &out[n++];
-        snprintf(u->endpoint, sizeof(u->endpoint), "%s", it->peer);
-        snprintf(u->cn_seen, sizeof(u->cn_seen), "%s", leaf->has_cn ? leaf->subject_cn : "");
-        snprintf(u->fqdn, sizeof(u->fqdn), "%s", it->server_name);
-        u->fqdn_in_san = san_has(leaf, it->server_name);
-        u->cn_ok = it->report->rules[CERT_RULE_SUBJECT].status == CERT_PASS;
+        enum cert_status st = it->probe_rc || !it->report ? CERT_FAIL
+                                                          : cert_report_worst(it->report);
+        if (st > worst)
+            worst = st;
     }
-    return n;
+    return worst;
 }
 
 void cert_sweep_free(struct cert_sweep *s)
 {
+    cert_sweep_cancel(s);
     for (size_t i = 0; i < s->item_count; i++) {
         X509_STORE_free(s->items[i].trust);
         cert_probe_free(&s->items[i].probe);
