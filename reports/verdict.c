@@ -691,7 +691,14 @@ static bool load_may_cause(const struct finding *f)
 bool verdict_generator(struct verdict *v, struct generator_report *g)
 {
     g->lag_bound = g->started > 0 && g->lag_p99_ms > g->lag_limit_ms;
-    g->cpu_bound = g->seconds >= 2 && g->saturated_seconds * 2 >= g->seconds;
+    /* A busy machine makes a generator's threads wait without harm while it
+     * keeps its schedule: saturation counts only with a symptom of it, the
+     * schedule slipping (lag past a tenth of the limit) or arrivals dropped
+     * (more than 1 %) because the users' journeys took too long. */
+    bool slipping = g->started > 0 && g->lag_p99_ms > g->lag_limit_ms / 10;
+    bool dropping = g->skipped * 100 > g->started + g->skipped;
+    g->cpu_bound = g->seconds >= 2 && g->saturated_seconds * 2 >= g->seconds &&
+                   (slipping || dropping);
     if (!g->lag_bound && !g->cpu_bound)
         return false;
     verdict_relevel(v, load_may_cause, VERDICT_UNKNOWN);

@@ -98,7 +98,8 @@ void verdict_relevel(struct verdict *v, bool (*pick)(const struct finding *f),
 /* Decides whether the generator, not the target, was the bottleneck: its
  * journeys started later than g->lag_limit_ms (p99), or at least half of
  * the run's seconds (two at least) used or waited for g->cpu_limit_pct of
- * its CPUs. Then the finding generator.saturated (unknown) and every
+ * its CPUs while its schedule slipped (lag p99 above a tenth of the limit)
+ * or it dropped more than 1 % of its arrivals. Then the finding generator.saturated (unknown) and every
  * critical finding that could come from a slow generator (all but
  * transport.unreachable and tls.verify-failed, which no load causes) is
  * lowered to unknown: the run is never a false critical for the target.

@@ -433,6 +433,12 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
                              "", "signal %d after %.1f s", (int)stop_signal,
                              (double)rc->total.duration_us / 1e6);
 
+    /* A step search that found its limit is the run's outcome, not "no failures". */
+    const char *ok_reason = NULL;
+    for (size_t i = 0; i < v.n; i++)
+        if (strncmp(v.findings[i].id, "capacity.", 9) == 0)
+            ok_reason = v.findings[i].evidence;
+
     struct summary_input in = {
         .target_name = rc->target.name,
         .target_is_lab = rc->args.t.lab,
@@ -446,6 +452,7 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
         .capacity = cap,
         .scenario = &rc->scenario,
         .verdict = &v,
+        .ok_reason = ok_reason,
     };
     json_t *summary = summary_build(&in);
     json_decref(disc);
