@@ -603,7 +603,7 @@ static int profile_keys_check(const struct scenario_load *l, const struct ynode 
     if (ydoc_get(load, "start_rate", &v) && l->profile != PROFILE_RAMP)
         return ydoc_error(&v, err, "belongs to profile ramp (step-until has step_until.start_rate)");
     if (l->profile != PROFILE_CONSTANT && ydoc_get(load, "duration", &v))
-        return ydoc_error(&v, err, "the %s sets the run's length; remove duration",
+        return ydoc_error(&v, err, "the %s set the run's length; remove duration",
                           l->profile == PROFILE_RAMP ? "stages" : "steps");
     return 0;
 }
