@@ -278,7 +278,9 @@ static int start_workers(struct run_ctx *rc, struct synth_error *err)
     rc->plan.start_us = mono_us();
     rc->plan.start_wall_ms = wall_ms();
     generator_watch_start(&rc->watch, l->generator.cpu_pct, rc->plan.start_us);
-    uint32_t cap = l->max_concurrent ? l->max_concurrent : l->users;
+    uint32_t cap = l->concurrent       ? l->concurrent
+                   : l->max_concurrent ? l->max_concurrent
+                                       : l->users;
     for (uint32_t k = 0; k < n; k++) {
         uint32_t first = (uint32_t)((uint64_t)l->users * k / n);
         uint32_t last = (uint32_t)((uint64_t)l->users * (k + 1) / n);
@@ -513,7 +515,9 @@ static void announce(const struct run_ctx *rc)
 {
     const struct scenario_load *l = &rc->scenario.load;
     char load[96];
-    if (l->profile == PROFILE_CONSTANT)
+    if (l->concurrent)
+        snprintf(load, sizeof(load), "%u concurrent", l->concurrent);
+    else if (l->profile == PROFILE_CONSTANT)
         snprintf(load, sizeof(load), "%.1f/s", l->rate);
     else
         snprintf(load, sizeof(load), "%s, %u %s, %.1f s", scenario_profile_name(l->profile),

@@ -600,6 +600,9 @@ static int profile_keys_check(const struct scenario_load *l, const struct ynode 
         if (p != (int)l->profile && ydoc_get(load, own[p], &v))
             return ydoc_error(&v, err, "belongs to profile %s, not %s", profile_names[p],
                               profile_names[l->profile]);
+    if (ydoc_get(load, "concurrent", &v) && l->profile != PROFILE_CONSTANT)
+        return ydoc_error(&v, err, "belongs to profile constant, not %s",
+                          profile_names[l->profile]);
     if (ydoc_get(load, "start_rate", &v) && l->profile != PROFILE_RAMP)
         return ydoc_error(&v, err, "belongs to profile ramp (step-until has step_until.start_rate)");
     if (l->profile != PROFILE_CONSTANT && ydoc_get(load, "duration", &v))
@@ -629,9 +632,17 @@ static int load_profile_keys(struct scenario_load *l, const struct ynode *load,
     case PROFILE_CONSTANT:
         break;
     }
-    rc = ydoc_require(load, "rate", &v, err);
-    if (rc == 0)
-        rc = ydoc_double(&v, 0.001, RATE_MAX, &l->rate, err);
+    bool has_rate = ydoc_get(load, "rate", &v);
+    if (ydoc_get(load, "concurrent", &v)) {
+        /* The closed model (k6's constant-vus): a fixed number in flight. */
+        if (has_rate)
+            return ydoc_error(&v, err, "give rate (open model) or concurrent (closed), not both");
+        rc = ydoc_u32(&v, 1, l->users, &l->concurrent, err);
+    } else {
+        rc = ydoc_require(load, "rate", &v, err);
+        if (rc == 0)
+            rc = ydoc_double(&v, 0.001, RATE_MAX, &l->rate, err);
+    }
     if (rc == 0)
         rc = opt_duration(load, "duration", YDOC_UNIT_MS, &l->duration_ms, err);
     return rc;
@@ -642,7 +653,7 @@ static int load_load(struct scenario *s, const struct ynode *root, struct synth_
     static const char *const keys[] = {"users",    "rate",       "max_concurrent", "duration",
                                        "iterations", "via",      "profile",        "start_rate",
                                        "stages",   "step_until", "abort_on",       "generator",
-                                       NULL};
+                                       "concurrent", NULL};
     struct scenario_load *l = &s->load;
     struct ynode n, v;
     int rc = ydoc_require(root, "load", &n, err);

@@ -129,6 +129,8 @@ struct scenario_generator_limits {
 struct scenario_load {
     uint32_t users;          /* synthetic users taking part (<= target users) */
     double rate;             /* journeys started per second, open model (constant) */
+    uint32_t concurrent;     /* constant, closed model: journeys always in flight, each
+                              * user starting its next as its last ends; 0 = open model */
     enum scenario_profile profile;
     double start_rate;       /* ramp: rate at the start of the first stage (default 0) */
     struct scenario_stage stages[SCENARIO_STAGES_MAX];

@@ -164,6 +164,10 @@ void worker_journey_done(struct worker *w, struct vuser *u)
         run_stats_add_completed(&w->path_stats[u->via]);
     if (w->stopping && w->active == 0)
         start_drain(w);
+    else if (w->closed && !w->stopping) {
+        struct timeval now = {0, 0}; /* the next journey, from the loop */
+        evtimer_add(w->arrival_timer, &now);
+    }
 }
 
 /* --- arrivals (open model: intended times never move) --- */
@@ -224,9 +228,56 @@ static void begin_stop(struct worker *w)
         start_drain(w);
 }
 
+/* Starts a journey for u at now, due at due (the open model's intended
+ * time, or now in the closed model). */
+static void start_journey(struct worker *w, struct vuser *u, int64_t due, int64_t now)
+{
+    w->active++;
+    atomic_fetch_add(&w->counters.journeys_active, 1);
+    run_stats_add_start(&w->stats, due, now - due);
+    if (w->by_path)
+        run_stats_add_start(&w->path_stats[u->via], due, now - due);
+    if (journey_start(u, due, w->journey_seq++) != 0)
+        worker_journey_done(w, u);
+}
+
+/* The closed model (load.concurrent): this worker's share of journeys in
+ * flight, each started when one ends; a journey that ends at once (the
+ * target refuses it) waits for the next loop turn, so a failing target
+ * cannot spin this loop. */
+static void closed_fill(struct worker *w)
+{
+    const struct scenario_load *l = &w->plan->scenario->load;
+    int64_t now = run_now_us(w);
+    int64_t end = (int64_t)l->duration_ms * 1000;
+    for (int n = 0; n < ARRIVALS_PER_WAKE && !w->stopping; n++) {
+        if ((end && now >= end) || (w->arrivals_total && w->arrivals >= w->arrivals_total)) {
+            begin_stop(w);
+            return;
+        }
+        struct vuser *u = w->active < w->max_concurrent ? pick_idle_user(w) : NULL;
+        if (!u)
+            break;
+        w->arrivals++;
+        start_journey(w, u, now, now);
+    }
+    if (w->stopping)
+        return;
+    /* Wake at the run's end, or at once when the burst above was cut. */
+    int64_t wait = w->active < w->max_concurrent ? 0 : end ? end - now : -1;
+    if (wait >= 0) {
+        struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
+        evtimer_add(w->arrival_timer, &tv);
+    }
+}
+
 static void arrival_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct worker *w = arg;
+    if (w->closed) {
+        closed_fill(w);
+        return;
+    }
     int64_t now = run_now_us(w);
     bool has_call = scenario_has_call(w->plan->scenario);
     for (int n = 0; n < ARRIVALS_PER_WAKE && !w->stopping; n++) {
@@ -249,13 +300,7 @@ static void arrival_cb(evutil_socket_t fd, short what, void *arg)
         if (now - due > (int64_t)(w->plan->scenario->load.generator.lag_p99_ms * 1000))
             atomic_fetch_add(&w->counters.late, 1);
         phase_arrival(w, due, now - due, false, has_call);
-        w->active++;
-        atomic_fetch_add(&w->counters.journeys_active, 1);
-        run_stats_add_start(&w->stats, due, now - due);
-        if (w->by_path)
-            run_stats_add_start(&w->path_stats[u->via], due, now - due);
-        if (journey_start(u, due, w->journey_seq++) != 0)
-            worker_journey_done(w, u);
+        start_journey(w, u, due, now);
     }
     if (w->stopping)
         return;
@@ -296,6 +341,7 @@ int worker_init(struct worker *w, uint32_t id, const struct run_plan *plan,
     w->plan = plan;
     w->arrivals_total = arrivals;
     w->max_concurrent = max_concurrent ? max_concurrent : 1;
+    w->closed = plan->scenario->load.concurrent > 0;
     run_stats_init(&w->stats);
     w->by_path = plan->scenario->load.via_count > 1;
     for (int p = 0; p < ACCESS_PATH_COUNT; p++) {
@@ -336,7 +382,7 @@ int worker_init(struct worker *w, uint32_t id, const struct run_plan *plan,
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    int64_t first = intended_of(w, 0);
+    int64_t first = w->closed ? 0 : intended_of(w, 0);
     int64_t wait = (first == INT64_MAX ? 0 : first) - run_now_us(w);
     if (wait < 0)
         wait = 0;

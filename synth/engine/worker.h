@@ -60,7 +60,8 @@ struct worker {
     uint32_t next_user;       /* round-robin start for picking an idle user */
     uint64_t arrivals_total;  /* this worker's share of iterations; 0 = unlimited */
     uint64_t arrivals;        /* arrivals so far */
-    uint32_t max_concurrent;
+    uint32_t max_concurrent;  /* closed model: the journeys kept in flight */
+    bool closed;              /* load.concurrent: closed model */
     uint32_t active;          /* journeys in flight */
     struct event *arrival_timer;
     struct media_tick *media_tick;    /* drives every stream of this worker */

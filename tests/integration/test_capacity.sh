@@ -55,6 +55,20 @@ assert_json "$S" '[.capacity.stages[] | ((.achieved_rate - .mean_target_rate) / 
 assert_json "$S" '.journeys.started == 185 and .calls.failed == 0' "ramp: 30 + 75 + 80 journeys, none failed"
 assert_json "$S" '[.capacity.stages[].held] | all' "ramp: every stage held"
 
+# 2b. constant, closed model: 6 journeys always in flight, each about
+#     0.5 s, for 3 s: about 36 journeys, none skipped.
+cat >"$T/closed.yaml" <<'SCN'
+name: closed
+steps:
+  - call: {hold: 500ms, timeout: 3s, media: false}
+  - hangup
+load: {users: 10, concurrent: 6, duration: 3s}
+sip: {t1: 100ms}
+SCN
+rc=0; "$SYNTH" run "$T/closed.yaml" --lab --out "$T/cl" --workers 2 --quiet >"$T/cl.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "closed model: exit $rc: $(tail -20 "$T/cl.out")"
+assert_json "$T/cl/summary.json" '.journeys.started >= 24 and .journeys.started <= 42 and .journeys.skipped == 0 and .calls.failed == 0' "closed model: 6 in flight for 3 s"
+
 # 3. abort_on: the lab takes 5 calls/s, the scenario asks 30/s for 30 s;
 #    more than 20 % fail, the run stops within seconds, results kept.
 cat >"$T/abort.yaml" <<'SCN'

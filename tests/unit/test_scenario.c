@@ -195,8 +195,15 @@ static void load_profiles(void **state)
     assert_int_equal(parse(&s, "name: c\nsteps: [call]\nload: {users: 1, rate: 1, iterations: 1}\n",
                            &err), 0);
     assert_int_equal(s.load.profile, PROFILE_CONSTANT);
+    assert_int_equal(s.load.concurrent, 0);
     assert_false(s.load.abort_on.set);
     assert_true(s.load.generator.lag_p99_ms == 250 && s.load.generator.cpu_pct == 95);
+
+    /* Constant, closed model: journeys in flight instead of a rate. */
+    assert_int_equal(parse(&s, "name: c\nsteps: [call]\nload: {users: 8, concurrent: 5, duration: 1m}\n",
+                           &err), 0);
+    assert_int_equal(s.load.concurrent, 5);
+    assert_true(s.load.rate == 0);
 }
 
 static void errors_name_line_and_key(void **state)
@@ -296,6 +303,10 @@ static void errors_name_line_and_key(void **state)
         {"name: x\nsteps: [call]\nload:\n  users: 1\n  rate: 1\n  iterations: 1\n"
          "  generator: {cpu: lots}\n",
          "sc.yaml:7: load.generator.cpu: expected a decimal number (or N%)"},
+        {"name: x\nsteps: [call]\nload: {users: 4, rate: 2, concurrent: 2, duration: 1s}\n",
+         "sc.yaml:3: load.concurrent: give rate (open model) or concurrent (closed), not both"},
+        {"name: x\nsteps: [call]\nload: {users: 4, concurrent: 5, duration: 1s}\n",
+         "sc.yaml:3: load.concurrent: must be between 1 and 4"},
         {"nmae: x\n",
          "sc.yaml:1: unknown key 'nmae' (accepted: name, description, steps, load, thresholds, "
          "sip, audio)"},
