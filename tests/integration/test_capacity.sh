@@ -26,6 +26,10 @@ ok "step-until: the 503 carries Retry-After"
 grep -q "capacity: held 30/s (step 2), broke at 45/s (step 3)" "$T/su.out" || fail "terminal lacks the capacity line: $(grep -A8 '^step  start' "$T/su.out")"
 grep -qE "^ +3 +8\.0 +4\.0 +45\.0 .* broke: call_success_pct" "$T/su.out" || fail "terminal lacks the steps table row: $(grep -A6 '^step  start' "$T/su.out")"
 ok "step-until: terminal steps table and capacity line"
+"$SYNTH" report "$T/su" --html "$T/su.html" >/dev/null 2>&1 || true
+grep -q '<section id="capacity"><h2>Capacity (step-until)</h2>' "$T/su.html" || fail "HTML report lacks the capacity section"
+grep -q '<tr class="l-critical"><td class="n" data-v="3">3</td>.*broke: call_success_pct' "$T/su.html" || fail "HTML capacity table lacks the broken step"
+ok "step-until: synth report --html has the capacity table"
 
 # 2. ramp: 10/s, then 10 -> 40/s over 3 s, then 40/s; achieved per stage
 #    within 10 % of the stage's mean target.
