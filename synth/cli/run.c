@@ -223,7 +223,8 @@ static int prepare(struct run_ctx *rc, struct synth_error *err)
         return r;
     load_profile_from_scenario(&rc->profile, &rc->scenario.load);
     rc->plan.profile = &rc->profile;
-    capacity_init(&rc->capacity, &rc->scenario, &rc->profile);
+    if (capacity_init(&rc->capacity, &rc->scenario, &rc->profile) != 0)
+        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
     generator_watch_start(&rc->watch, rc->scenario.load.generator.cpu_pct, mono_us());
     if (cli_mkdirs(rc->args.t.out_dir, err) != 0)
         return SYNTH_EIO;

@@ -5,6 +5,7 @@
 #include "synth/engine/worker.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const state_names[] = {
@@ -17,23 +18,33 @@ const char *capacity_state_name(enum capacity_state s)
     return (unsigned)s <= CAPACITY_NO_DATA ? state_names[s] : "?";
 }
 
-void capacity_init(struct capacity *c, const struct scenario *sc, const struct load_profile *p)
+int capacity_init(struct capacity *c, const struct scenario *sc, const struct load_profile *p)
 {
     memset(c, 0, sizeof(*c));
     c->sc = sc;
     c->profile = p;
-    c->count = p->kind == PROFILE_CONSTANT ? 0 : p->count;
     c->last_held = c->first_broken = -1;
+    uint32_t count = p->kind == PROFILE_CONSTANT ? 0 : p->count;
+    if (count == 0)
+        return 0;
+    c->phase = calloc(count, sizeof(*c->phase));
+    if (!c->phase)
+        return SYNTH_ENOMEM;
+    c->count = count;
     for (uint32_t i = 0; i < c->count; i++) {
         run_stats_init(&c->phase[i].stats);
         c->phase[i].stats.timeline_off = true;
     }
+    return 0;
 }
 
 void capacity_free(struct capacity *c)
 {
     for (uint32_t i = 0; i < c->count; i++)
         run_stats_free(&c->phase[i].stats);
+    free(c->phase);
+    c->phase = NULL;
+    c->count = 0;
 }
 
 enum capacity_state capacity_judge(const struct scenario *sc, const struct run_stats *s,

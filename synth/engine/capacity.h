@@ -38,7 +38,7 @@ struct capacity_phase {
 struct capacity {
     const struct scenario *sc;
     const struct load_profile *profile;
-    struct capacity_phase phase[LOAD_PROFILE_PHASES_MAX];
+    struct capacity_phase *phase; /* count of them; a phase's stats ~0.6 MB */
     uint32_t count;
     int last_held, first_broken; /* phase index; -1 none */
     bool stopped;                /* the run was told to finish early */
@@ -47,8 +47,8 @@ struct capacity {
     char stop_reason[CAPACITY_REASON_MAX];
 };
 
-void capacity_init(struct capacity *c, const struct scenario *sc,
-                   const struct load_profile *p);
+/* 0 or SYNTH_ENOMEM; free with capacity_free either way. */
+int capacity_init(struct capacity *c, const struct scenario *sc, const struct load_profile *p);
 void capacity_free(struct capacity *c);
 
 /* One look at the run now_us into it: judges the phases whose results are

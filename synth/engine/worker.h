@@ -84,9 +84,10 @@ struct worker {
     uint64_t journey_seq;
     /* Per phase of a ramp or step-until profile (summary.json "capacity"):
      * journeys started by intended time, step results after the phase's
-     * warm-up. Read by the supervisor while the run goes, hence the lock. */
+     * warm-up. Read by the supervisor while the run goes, hence the lock;
+     * each made at its phase's first event (NULL until then). */
     pthread_mutex_t phase_lock;
-    struct run_stats *phase;
+    struct run_stats **phase;
     uint32_t phase_count;
 };
 

@@ -72,7 +72,7 @@ static void states_at_the_end(void **state)
     step_until_scenario(&sc);
     load_profile_from_scenario(&p, &sc.load);
     assert_int_equal(p.count, 4);
-    capacity_init(&c, &sc, &p);
+    assert_int_equal(capacity_init(&c, &sc, &p), 0);
     assert_int_equal(c.count, 4);
     /* Step 1 (0-2 s) is judged 2.5 s in: no data, the run goes on. */
     assert_false(capacity_tick(&c, NULL, 0, 2400000));
@@ -101,7 +101,7 @@ static void constant_has_no_phases(void **state)
     memset(&sc, 0, sizeof(sc));
     sc.load.rate = 5;
     load_profile_from_scenario(&p, &sc.load);
-    capacity_init(&c, &sc, &p);
+    assert_int_equal(capacity_init(&c, &sc, &p), 0);
     assert_int_equal(c.count, 0);
     assert_false(capacity_tick(&c, NULL, 0, 1000000));
     capacity_finish(&c, NULL, 0, 2000000);

@@ -25,7 +25,7 @@ static void searched(void)
                                                  .max_rate = 30, .step_ms = 2000,
                                                  .max_steps = 64};
     load_profile_from_scenario(&p, &sc.load);
-    capacity_init(&c, &sc, &p);
+    assert_int_equal(capacity_init(&c, &sc, &p), 0);
     for (uint32_t i = 0; i < 3; i++) {
         struct capacity_phase *ph = &c.phase[i];
         ph->ran_us = 2000000;
@@ -114,7 +114,7 @@ static void aborted_run(void **state)
     memset(&sc, 0, sizeof(sc));
     sc.load.rate = 30;
     load_profile_from_scenario(&p, &sc.load);
-    capacity_init(&c, &sc, &p);
+    assert_int_equal(capacity_init(&c, &sc, &p), 0);
     c.stopped = c.aborted = true;
     c.stopped_at_us = 1500000;
     snprintf(c.stop_reason, sizeof(c.stop_reason), "abort_on.failure_rate: 9 of 20 calls failed");
