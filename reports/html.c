@@ -548,10 +548,62 @@ static int sec_survival(struct html_page *p)
     return table_section_end(o);
 }
 
+/* summary "capacity": a ramp's stages or step-until's steps, the search's
+ * outcome, an early stop and whether the generator was the bottleneck. */
+static int sec_capacity(struct html_page *p)
+{
+    static const struct member_col cols[] = {
+        {"start s", NULL, "start_s", 1},        {"ran s", NULL, "ran_s", 1},
+        {"target /s", NULL, "mean_target_rate", 1}, {"achieved /s", NULL, "achieved_rate", 1},
+        {"calls", NULL, "calls", 0},            {"failed", NULL, "failures", 0},
+        {"setup p50 ms", NULL, "setup_p50_ms", 1}, {"setup p95 ms", NULL, "setup_p95_ms", 1},
+    };
+    const json_t *c = json_object_get(p->summary, "capacity");
+    const char *profile = sview_str(c, "profile", "constant");
+    const json_t *rows = json_object_get(c, strcmp(profile, "ramp") == 0 ? "stages" : "steps");
+    const json_t *r;
+    size_t i;
+    FILE *o = p->out;
+    bool bound = json_is_true(json_object_get(c, "generator_bound"));
+    const char *stop = sview_str(c, "stop_reason", "");
+
+    if (!json_is_object(c) || (json_array_size(rows) == 0 && !bound && !stop[0]))
+        return 0;
+    fputs("<section id=\"capacity\"><h2>Capacity (", o);
+    html_put_text(o, profile);
+    fputs(")</h2>\n", o);
+    if (bound)
+        fputs("<p class=\"l-unknown\">The generator, not the target, was the bottleneck: the "
+              "verdict is unknown (summary capacity.generator).</p>\n", o);
+    if (stop[0]) {
+        fputs(json_is_true(json_object_get(c, "aborted")) ? "<p>Aborted: " : "<p>Stopped: ", o);
+        html_put_text(o, stop);
+        fputs("</p>\n", o);
+    }
+    member_table_open(o, "t-capacity", strcmp(profile, "ramp") == 0 ? "stage" : "step", cols,
+                      sizeof(cols) / sizeof(cols[0]), "result");
+    json_array_foreach(rows, i, r) {
+        const char *state = sview_str(r, "state", "?");
+        fprintf(o, "<tr class=\"l-%s\">", strcmp(state, "held") == 0    ? "ok"
+                                          : strcmp(state, "broke") == 0 ? "critical"
+                                                                        : "unknown");
+        html_cell_num(o, r, "index", 0);
+        member_cells(o, r, cols, sizeof(cols) / sizeof(cols[0]));
+        fputs("<td>", o);
+        html_put_text(o, state);
+        if (strcmp(state, "held") != 0) {
+            fputs(": ", o);
+            html_put_text(o, sview_str(r, "reason", ""));
+        }
+        fputs("</td></tr>\n", o);
+    }
+    return table_section_end(o);
+}
+
 /* The sections, in page order: verdict and findings first. */
 static int (*const sections[])(struct html_page *) = {
     sec_header,     sec_findings, html_sec_charts, sec_calls,        sec_steps,
-    sec_thresholds, sec_paths,    sec_discovery,   sec_certificates, html_sec_media,
+    sec_capacity,   sec_thresholds, sec_paths,    sec_discovery,   sec_certificates, html_sec_media,
     sec_survival,   html_sec_worst,
 };
 

@@ -490,6 +490,8 @@ json_t *summary_build(const struct summary_input *in)
     if (s->survival.n)
         rc |= set(o, "survival", survival_json(&s->survival));
     rc |= set(o, "generator", generator_json(s));
+    if (in->capacity)
+        rc |= set(o, "capacity", json_deep_copy(in->capacity));
     rc |= set(o, "thresholds", thresholds_json(in->scenario, s));
     rc |= set(o, "findings", findings_json(v));
     rc |= set(o, "findings_dropped", count_json(v->dropped));

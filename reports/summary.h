@@ -33,6 +33,7 @@ struct summary_input {
      * users take more than one: summary.json "paths". NULL otherwise. */
     const struct run_stats *path_stats;
     const json_t *discovery; /* summary.json "discovery" (copied); NULL: no DNS discovery */
+    const json_t *capacity;  /* summary.json "capacity" (copied); NULL: none */
     const struct scenario *scenario; /* for the thresholds; may be NULL */
     const struct verdict *verdict;
     const char *ok_reason;         /* "reason" when all is well; NULL: "no failures, every

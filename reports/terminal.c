@@ -359,6 +359,87 @@ static void steps(const struct term *t, const json_t *s)
     fputc('\n', t->out);
 }
 
+/* A number cell of width, "-" when absent (null). */
+static void put_num(const struct term *t, const json_t *o, const char *key, int width, int prec)
+{
+    double v;
+    if (num_of(o, key, &v))
+        fprintf(t->out, " %*.*f", width, prec, v);
+    else
+        fprintf(t->out, " %*s", width, "-");
+}
+
+/* summary.json "capacity": the generator-bound line, the early stop, and
+ * the table of stages or steps with the search's outcome. */
+static void capacity(const struct term *t, const json_t *s)
+{
+    const json_t *c = json_object_get(s, "capacity");
+    const json_t *gen = json_object_get(c, "generator");
+    if (!json_is_object(c))
+        return;
+    if (json_is_true(json_object_get(c, "generator_bound"))) {
+        double lag = 0, sat = 0;
+        num_of(gen, "lag_p99_ms", &lag);
+        num_of(gen, "saturation_pct_mean", &sat);
+        fprintf(t->out, "%sgenerator-bound:%s the generator, not the target, was the bottleneck "
+                "(start lag p99 %.1f ms, CPU used or waited for %.0f %%): verdict unknown\n\n",
+                sgr(t, SGR_MAGENTA), sgr(t, SGR_RESET), lag, sat);
+    }
+    if (json_is_string(json_object_get(c, "stop_reason"))) {
+        fprintf(t->out, "%s: ", json_is_true(json_object_get(c, "aborted")) ? "aborted" : "stopped");
+        put_text(t->out, str_of(c, "stop_reason", ""));
+        double at;
+        if (num_of(c, "stopped_at_s", &at))
+            fprintf(t->out, " at %.1f s; results up to then are kept", at);
+        fputs("\n\n", t->out);
+    }
+    const char *profile = str_of(c, "profile", "constant");
+    const json_t *rows = json_object_get(c, strcmp(profile, "ramp") == 0 ? "stages" : "steps");
+    if (!json_is_array(rows) || json_array_size(rows) == 0)
+        return;
+    fprintf(t->out, "%-5s %7s %7s %9s %9s %7s %7s %8s %8s  %s\n",
+            strcmp(profile, "ramp") == 0 ? "stage" : "step", "start s", "len s", "target/s",
+            "achieved", "calls", "failed", "p50 ms", "p95 ms", "result");
+    size_t i;
+    const json_t *r;
+    json_array_foreach(rows, i, r) {
+        put_count(t, r, "index", 5);
+        put_num(t, r, "start_s", 7, 1);
+        put_num(t, r, "ran_s", 7, 1);
+        put_num(t, r, "mean_target_rate", 9, 1);
+        put_num(t, r, "achieved_rate", 9, 1);
+        fputc(' ', t->out);
+        put_count(t, r, "calls", 7);
+        fputc(' ', t->out);
+        put_count(t, r, "failures", 7);
+        put_num(t, r, "setup_p50_ms", 8, 1);
+        put_num(t, r, "setup_p95_ms", 8, 1);
+        const char *state = str_of(r, "state", "?");
+        const char *level = strcmp(state, "held") == 0    ? "ok"
+                            : strcmp(state, "broke") == 0 ? "critical"
+                                                          : "unknown";
+        fprintf(t->out, "  %s%s%s", level_color(t, level), state, sgr(t, SGR_RESET));
+        if (strcmp(state, "held") != 0) {
+            fputs(": ", t->out);
+            put_text(t->out, str_of(r, "reason", ""));
+        }
+        fputc('\n', t->out);
+    }
+    double held, broke;
+    if (strcmp(profile, "step-until") == 0) {
+        bool h = num_of(c, "last_held_rate", &held), b = num_of(c, "first_broken_rate", &broke);
+        if (h && b)
+            fprintf(t->out, "capacity: held %g/s (step %.0f), broke at %g/s (step %.0f)\n", held,
+                    json_number_value(json_object_get(c, "last_held_step")), broke,
+                    json_number_value(json_object_get(c, "first_broken_step")));
+        else if (h)
+            fprintf(t->out, "capacity: every step held, up to %g/s\n", held);
+        else if (b)
+            fprintf(t->out, "capacity: broke at the first step, %g/s\n", broke);
+    }
+    fputc('\n', t->out);
+}
+
 static void thresholds(const struct term *t, const json_t *s)
 {
     const json_t *all = json_object_get(s, "thresholds");
@@ -433,6 +514,7 @@ void terminal_summary(FILE *out, const json_t *summary, bool color)
     paths(&t, summary);
     discovery(&t, summary);
     steps(&t, summary);
+    capacity(&t, summary);
     thresholds(&t, summary);
     findings(&t, summary);
 }

@@ -663,3 +663,62 @@ int verdict_evaluate(struct verdict *v, const struct scenario *sc, const struct 
     }
     return err;
 }
+
+/* ---- re-levelling: a step search, a saturated generator ---- */
+
+void verdict_relevel(struct verdict *v, bool (*pick)(const struct finding *f),
+                     enum verdict_level to)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (pick(&v->findings[i]))
+            v->findings[i].level = to;
+    /* Insertion sort, stable: the order found is kept within a level. */
+    for (size_t i = 1; i < v->n; i++) {
+        struct finding f = v->findings[i];
+        size_t j = i;
+        while (j > 0 && level_rank(v->findings[j - 1].level) < level_rank(f.level)) {
+            v->findings[j] = v->findings[j - 1];
+            j--;
+        }
+        v->findings[j] = f;
+    }
+    v->level = VERDICT_OK;
+    for (size_t i = 0; i < v->n; i++)
+        v->level = level_worse(v->level, v->findings[i].level);
+}
+
+/* No load makes a refused connection or a certificate that does not verify. */
+static bool load_may_cause(const struct finding *f)
+{
+    return f->level == VERDICT_CRITICAL && strcmp(f->id, "transport.unreachable") != 0 &&
+           strcmp(f->id, "tls.verify-failed") != 0;
+}
+
+bool verdict_generator(struct verdict *v, struct generator_report *g)
+{
+    g->lag_bound = g->started > 0 && g->lag_p99_ms > g->lag_limit_ms;
+    /* A busy machine makes a generator's threads wait without harm while it
+     * keeps its schedule: saturation counts only with a symptom of it, the
+     * schedule slipping (lag past a tenth of the limit) or arrivals dropped
+     * (more than 1 %) because the users' journeys took too long. */
+    bool slipping = g->started > 0 && g->lag_p99_ms > g->lag_limit_ms / 10;
+    bool dropping = g->skipped * 100 > g->started + g->skipped;
+    g->cpu_bound = g->seconds >= 2 && g->saturated_seconds * 2 >= g->seconds &&
+                   (slipping || dropping);
+    if (!g->lag_bound && !g->cpu_bound)
+        return false;
+    verdict_relevel(v, load_may_cause, VERDICT_UNKNOWN);
+    verdict_add_findingf(v, VERDICT_UNKNOWN, "generator.saturated",
+                         "the generator itself was the bottleneck: results cannot be judged",
+                         "use more --workers, a lower rate, a machine to itself, or more "
+                         "machines",
+                         "journeys started %.1f ms late (p99; limit %.0f ms), %" PRIu64
+                         " of %" PRIu64 " later than the limit, %" PRIu64
+                         " dropped; CPU used %.0f %% (mean), used or waited for %.0f %% "
+                         "(mean, max %.0f %%) of %d CPU(s), %" PRIu64 " of %" PRIu64
+                         " s at or above %.0f %%",
+                         g->lag_p99_ms, g->lag_limit_ms, g->late, g->started, g->skipped,
+                         g->cpu_pct_mean, g->saturation_pct_mean, g->saturation_pct_max, g->cpus,
+                         g->saturated_seconds, g->seconds, g->cpu_limit_pct);
+    return true;
+}

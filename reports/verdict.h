@@ -6,6 +6,7 @@
 #define SYNTH_REPORTS_VERDICT_H
 
 #include "synth/config/scenario.h"
+#include "synth/engine/generator_watch.h"
 #include "synth/engine/run_stats.h"
 
 #include <stdbool.h>
@@ -88,5 +89,21 @@ int verdict_add_finding(struct verdict *v, enum verdict_level level, const char 
 int verdict_add_findingf(struct verdict *v, enum verdict_level level, const char *id,
                          const char *summary, const char *remedy, const char *evidence_fmt, ...)
     __attribute__((format(printf, 6, 7)));
+
+/* Sets every finding for which pick says yes to level to, keeps the order
+ * (most severe first) and recomputes the verdict from the findings kept. */
+void verdict_relevel(struct verdict *v, bool (*pick)(const struct finding *f),
+                     enum verdict_level to);
+
+/* Decides whether the generator, not the target, was the bottleneck: its
+ * journeys started later than g->lag_limit_ms (p99), or at least half of
+ * the run's seconds (two at least) used or waited for g->cpu_limit_pct of
+ * its CPUs while its schedule slipped (lag p99 above a tenth of the limit)
+ * or it dropped more than 1 % of its arrivals. Then the finding generator.saturated (unknown) and every
+ * critical finding that could come from a slow generator (all but
+ * transport.unreachable and tls.verify-failed, which no load causes) is
+ * lowered to unknown: the run is never a false critical for the target.
+ * Sets g->lag_bound and g->cpu_bound; returns whether bound. */
+bool verdict_generator(struct verdict *v, struct generator_report *g);
 
 #endif

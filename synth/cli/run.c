@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include "media/prompt.h"
+#include "reports/capacity_report.h"
 #include "reports/discovery_report.h"
 #include "reports/nagios.h"
 #include "reports/progress.h"
@@ -17,7 +18,10 @@
 #include "synth/cli/cli_target.h"
 #include "synth/config/scenario.h"
 #include "synth/config/target.h"
+#include "synth/engine/capacity.h"
 #include "synth/engine/collector.h"
+#include "synth/engine/generator_watch.h"
+#include "synth/engine/load_profile.h"
 #include "synth/engine/worker.h"
 #include "synth/lab/lab.h"
 #include "synth/tls/tls_ctx.h"
@@ -30,9 +34,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A generator whose journeys start this late (p99) cannot judge latency:
- * the verdict becomes unknown rather than blaming the target. */
-#define GENERATOR_LAG_LIMIT_MS 250.0
 #define WORKERS_MAX 256
 
 struct run_args {
@@ -160,6 +161,9 @@ struct run_ctx {
     bool discovered;
     bool unreachable; /* DNS gave no server for a path the users take: nothing to run */
     struct prompt prompt;
+    struct load_profile profile;
+    struct capacity capacity;       /* phases of ramp / step-until, abort_on */
+    struct generator_watch watch;
 };
 
 /* Length of the generated voice synthetic users speak; it loops. */
@@ -218,6 +222,11 @@ static int prepare(struct run_ctx *rc, struct synth_error *err)
     int r = scenario_load(&rc->scenario, rc->args.scenario_path, err);
     if (r != 0)
         return r;
+    load_profile_from_scenario(&rc->profile, &rc->scenario.load);
+    rc->plan.profile = &rc->profile;
+    if (capacity_init(&rc->capacity, &rc->scenario, &rc->profile) != 0)
+        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
+    generator_watch_start(&rc->watch, rc->scenario.load.generator.cpu_pct, mono_us());
     if (cli_mkdirs(rc->args.t.out_dir, err) != 0)
         return SYNTH_EIO;
     /* The lab must have the users the scenario asks for. */
@@ -272,14 +281,17 @@ static int start_workers(struct run_ctx *rc, struct synth_error *err)
     rc->plan.workers = n;
     rc->plan.start_us = mono_us();
     rc->plan.start_wall_ms = wall_ms();
-    uint32_t cap = l->max_concurrent ? l->max_concurrent : l->users;
+    generator_watch_start(&rc->watch, l->generator.cpu_pct, rc->plan.start_us);
+    uint32_t cap = l->concurrent       ? l->concurrent
+                   : l->max_concurrent ? l->max_concurrent
+                                       : l->users;
     for (uint32_t k = 0; k < n; k++) {
         uint32_t first = (uint32_t)((uint64_t)l->users * k / n);
         uint32_t last = (uint32_t)((uint64_t)l->users * (k + 1) / n);
         uint64_t arrivals = l->iterations ? l->iterations / n + (k < l->iterations % n) : 0;
         uint32_t wcap = cap / n + (k < cap % n);
-        int r = worker_init(&rc->workers[k], k, &rc->plan, first, last - first, l->rate / n,
-                            arrivals, wcap, err);
+        int r = worker_init(&rc->workers[k], k, &rc->plan, first, last - first, arrivals, wcap,
+                            err);
         if (r != 0)
             return r;
         if (l->iterations && arrivals == 0) {
@@ -335,19 +347,30 @@ static void supervise(struct run_ctx *rc)
     double interval = tty ? 1.0 : 10.0;
     double next_progress = interval, last_t = 0;
     uint64_t last_started = 0;
-    bool stop_sent = false;
+    bool stop_sent = false, signal_sent = false;
     while (!all_finished(rc)) {
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
         collector_flush(rc->collector);
-        if (stop_signal && !stop_sent) {
-            stop_sent = true;
+        if (stop_signal && !signal_sent) {
+            signal_sent = stop_sent = true;
             fprintf(stderr, "\nsynth: signal %d: no new calls; hanging up and unregistering\n",
                     (int)stop_signal);
             for (uint32_t k = 0; k < rc->worker_count; k++)
                 worker_request_stop(&rc->workers[k]);
         }
-        double elapsed = (double)(mono_us() - rc->plan.start_us) / 1e6;
+        int64_t now = mono_us();
+        generator_watch_sample(&rc->watch, now);
+        if (!stop_sent &&
+            capacity_tick(&rc->capacity, rc->workers, rc->worker_count, now - rc->plan.start_us)) {
+            stop_sent = true;
+            if (!rc->args.quiet)
+                fprintf(stderr, "\nsynth: %s: no new journeys; those in flight run to their end\n",
+                        rc->capacity.stop_reason);
+            for (uint32_t k = 0; k < rc->worker_count; k++)
+                worker_request_finish(&rc->workers[k]);
+        }
+        double elapsed = (double)(now - rc->plan.start_us) / 1e6;
         if (!rc->args.quiet && elapsed >= next_progress) {
             progress(rc, elapsed, &last_started, &last_t, tty);
             next_progress += interval;
@@ -394,13 +417,6 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
     struct verdict v;
     verdict_init(&v);
     verdict_evaluate(&v, &rc->scenario, &rc->total);
-    double lag_p99 = (double)hist_percentile(&rc->total.lag, 99) / 1000.0;
-    if (rc->total.lag.count && lag_p99 > GENERATOR_LAG_LIMIT_MS)
-        verdict_add_findingf(&v, VERDICT_UNKNOWN, "generator.saturated",
-                             "the generator itself fell behind: results cannot be judged",
-                             "use more --workers, a lower rate, or more machines",
-                             "journeys started %.1f ms late (p99 > %.0f ms)", lag_p99,
-                             GENERATOR_LAG_LIMIT_MS);
     survival_findings_evaluate(&v, &rc->total.survival);
     json_t *disc = NULL;
     if (rc->discovered) {
@@ -420,10 +436,27 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
     if (edge_diagnosis_run(&diag, &v, &certs, err) != 0)
         fprintf(stderr, "synth run: the UM certificate check after the run failed: %s\n",
                 err->msg);
+    /* The capacity record, then the generator's evidence last: it can
+     * lower what the others found. */
+    capacity_finish(&rc->capacity, rc->workers, rc->worker_count, rc->total.duration_us);
+    capacity_findings_evaluate(&v, &rc->capacity);
+    uint64_t late = 0;
+    for (uint32_t k = 0; k < rc->worker_count; k++)
+        late += atomic_load(&rc->workers[k].counters.late);
+    struct generator_report gen;
+    generator_watch_report(&rc->watch, &rc->total, late, &rc->scenario.load.generator, &gen);
+    bool bound = verdict_generator(&v, &gen);
+    json_t *cap = capacity_json(&rc->capacity, &gen, bound);
     if (stop_signal)
         verdict_add_findingf(&v, VERDICT_OK, "run.interrupted", "the run was stopped early",
                              "", "signal %d after %.1f s", (int)stop_signal,
                              (double)rc->total.duration_us / 1e6);
+
+    /* A step search that found its limit is the run's outcome, not "no failures". */
+    const char *ok_reason = NULL;
+    for (size_t i = 0; i < v.n; i++)
+        if (strncmp(v.findings[i].id, "capacity.", 9) == 0)
+            ok_reason = v.findings[i].evidence;
 
     struct summary_input in = {
         .target_name = rc->target.name,
@@ -435,8 +468,10 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
         .stats = &rc->total,
         .path_stats = by_path ? rc->path_total : NULL,
         .discovery = disc,
+        .capacity = cap,
         .scenario = &rc->scenario,
         .verdict = &v,
+        .ok_reason = ok_reason,
     };
     json_t *summary = summary_build(&in);
     json_decref(disc);
@@ -445,6 +480,7 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
         summary = NULL;
     }
     json_decref(certs);
+    json_decref(cap);
     int code = (int)v.level;
     char path[1200];
     snprintf(path, sizeof(path), "%s/summary.json", rc->args.t.out_dir);
@@ -483,6 +519,7 @@ static void release(struct run_ctx *rc)
         worker_cleanup(&rc->workers[k]);
     free(rc->workers);
     run_stats_free(&rc->total);
+    capacity_free(&rc->capacity);
     for (int p = 0; p < ACCESS_PATH_COUNT; p++) {
         run_stats_free(&rc->path_total[p]);
         if (rc->plan.server[p].ssl_ctx)
@@ -493,6 +530,24 @@ static void release(struct run_ctx *rc)
         lab_stop(rc->lab);
     target_free(&rc->target);
     prompt_free(&rc->prompt);
+}
+
+/* The first line: what runs against what, at which load. */
+static void announce(const struct run_ctx *rc)
+{
+    const struct scenario_load *l = &rc->scenario.load;
+    char load[96];
+    if (l->concurrent)
+        snprintf(load, sizeof(load), "%u concurrent", l->concurrent);
+    else if (l->profile == PROFILE_CONSTANT)
+        snprintf(load, sizeof(load), "%.1f/s", l->rate);
+    else
+        snprintf(load, sizeof(load), "%s, %u %s, %.1f s", scenario_profile_name(l->profile),
+                 rc->profile.count, l->profile == PROFILE_RAMP ? "stages" : "steps",
+                 (double)load_profile_end_us(&rc->profile) / 1e6);
+    fprintf(stderr, "synth run: %s against target %s%s, %u users, %s, %u workers\n",
+            rc->scenario.name, rc->target.name, rc->args.t.lab ? " (embedded lab)" : "", l->users,
+            load, rc->worker_count);
 }
 
 int cli_run(int argc, char **argv)
@@ -526,9 +581,7 @@ int cli_run(int argc, char **argv)
         return EXIT_UNKNOWN;
     }
     if (!rc->args.quiet)
-        fprintf(stderr, "synth run: %s against target %s%s, %u users, %.1f/s, %u workers\n",
-                rc->scenario.name, rc->target.name, rc->args.t.lab ? " (embedded lab)" : "",
-                rc->scenario.load.users, rc->scenario.load.rate, rc->worker_count);
+        announce(rc);
     if (!rc->unreachable) {
         supervise(rc);
     } else {

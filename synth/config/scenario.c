@@ -26,6 +26,16 @@
  * phones send and what every DTMF detector takes. */
 #define DEFAULT_DTMF_TONE_MS 100
 #define DEFAULT_DTMF_PAUSE_MS 100
+/* After a step-until step, its calls still in flight report within a second
+ * against a healthy target; slower ones are the next step's concern. */
+#define DEFAULT_SETTLE_MS 1000
+/* Fewer calls than this say nothing about a failure rate. */
+#define DEFAULT_ABORT_MIN_CALLS 20
+/* A journey starting a quarter second late already skews setup times. */
+#define DEFAULT_GENERATOR_LAG_MS 250
+/* CPU used plus waited for, of what the process may use: at this the
+ * generator has no headroom left. */
+#define DEFAULT_GENERATOR_CPU_PCT 95.0
 /* A rate beyond this is a typo, not a test: one machine does tens of thousands. */
 #define RATE_MAX 100000.0
 
@@ -424,10 +434,226 @@ static int load_via(struct scenario_load *l, const struct ynode *load, struct sy
     return 0;
 }
 
+static const char *const profile_names[] = {
+    [PROFILE_CONSTANT] = "constant", [PROFILE_RAMP] = "ramp", [PROFILE_STEP_UNTIL] = "step-until"};
+
+const char *scenario_profile_name(enum scenario_profile p)
+{
+    return (unsigned)p <= PROFILE_STEP_UNTIL ? profile_names[p] : "?";
+}
+
+/* A duration that must be above 0. */
+static int req_duration(const struct ynode *map, const char *key, uint32_t *out,
+                        struct synth_error *err)
+{
+    struct ynode n;
+    int rc = ydoc_require(map, key, &n, err);
+    if (rc == 0)
+        rc = ydoc_duration(&n, YDOC_UNIT_MS, out, err);
+    if (rc == 0 && *out == 0)
+        rc = ydoc_error(&n, err, "must be above 0");
+    return rc;
+}
+
+/* stages: [{rate: 10, duration: 30s}, ...] (k6's ramping-arrival-rate). */
+static int load_stages(struct scenario_load *l, const struct ynode *load,
+                       struct synth_error *err)
+{
+    static const char *const keys[] = {"rate", "duration", NULL};
+    struct ynode n, item, v;
+    uint64_t total_ms = 0;
+    int rc = ydoc_require(load, "stages", &n, err);
+    if (rc != 0)
+        return rc;
+    if (!ydoc_is_seq(&n) || ydoc_len(&n) == 0 || ydoc_len(&n) > SCENARIO_STAGES_MAX)
+        return ydoc_error(&n, err, "give 1 to %d stages: [{rate: 10, duration: 30s}, ...]",
+                          SCENARIO_STAGES_MAX);
+    for (size_t i = 0; i < ydoc_len(&n) && rc == 0; i++) {
+        struct scenario_stage *st = &l->stages[i];
+        ydoc_seq_at(&n, i, &item);
+        st->line = item.line;
+        rc = ydoc_map_check(&item, keys, err);
+        if (rc == 0)
+            rc = ydoc_require(&item, "rate", &v, err);
+        if (rc == 0)
+            rc = ydoc_double(&v, 0, RATE_MAX, &st->rate, err);
+        if (rc == 0)
+            rc = req_duration(&item, "duration", &st->duration_ms, err);
+        total_ms += st->duration_ms;
+        l->stage_count = (uint32_t)i + 1;
+    }
+    if (rc == 0 && total_ms > UINT32_MAX)
+        rc = ydoc_error(&n, err, "the stages last longer than 49 days");
+    l->duration_ms = (uint32_t)total_ms;
+    return rc;
+}
+
+/* step_until: {start_rate, step, step_duration, warmup, settle, max_rate, max_steps, break_on} */
+static int load_step_until(struct scenario_load *l, const struct ynode *load,
+                           struct synth_error *err)
+{
+    static const char *const keys[] = {"start_rate", "step", "step_duration", "warmup",
+                                       "settle", "max_rate", "max_steps", "break_on", NULL};
+    static const char *const levels[] = {"crit", "warn"};
+    struct scenario_step_until *u = &l->until;
+    struct ynode n, v;
+    u->max_rate = RATE_MAX;
+    u->max_steps = SCENARIO_STAGES_MAX;
+    u->settle_ms = DEFAULT_SETTLE_MS;
+    int rc = ydoc_require(load, "step_until", &n, err);
+    if (rc == 0)
+        rc = ydoc_map_check(&n, keys, err);
+    if (rc == 0)
+        rc = ydoc_require(&n, "start_rate", &v, err);
+    if (rc == 0)
+        rc = ydoc_double(&v, 0.001, RATE_MAX, &u->start_rate, err);
+    if (rc == 0)
+        rc = ydoc_require(&n, "step", &v, err);
+    if (rc == 0)
+        rc = ydoc_double(&v, 0.001, RATE_MAX, &u->step_rate, err);
+    if (rc == 0)
+        rc = req_duration(&n, "step_duration", &u->step_ms, err);
+    if (rc == 0)
+        rc = opt_duration(&n, "warmup", YDOC_UNIT_MS, &u->warmup_ms, err);
+    if (rc == 0 && u->warmup_ms >= u->step_ms) {
+        ydoc_get(&n, "warmup", &v);
+        rc = ydoc_error(&v, err, "must be shorter than step_duration (nothing would be judged)");
+    }
+    if (rc == 0)
+        rc = opt_duration(&n, "settle", YDOC_UNIT_MS, &u->settle_ms, err);
+    if (rc == 0 && ydoc_get(&n, "max_rate", &v))
+        rc = ydoc_double(&v, u->start_rate, RATE_MAX, &u->max_rate, err);
+    if (rc == 0 && ydoc_get(&n, "max_steps", &v))
+        rc = ydoc_u32(&v, 1, SCENARIO_STAGES_MAX, &u->max_steps, err);
+    if (rc == 0 && ydoc_get(&n, "break_on", &v)) {
+        int w;
+        rc = ydoc_enum(&v, levels, 2, &w, err);
+        u->break_on_warn = w == 1;
+    }
+    if (rc != 0)
+        return rc;
+    uint32_t steps = 0;
+    while (steps < u->max_steps && u->start_rate + u->step_rate * steps <= u->max_rate + 1e-9)
+        steps++;
+    if ((uint64_t)steps * u->step_ms > UINT32_MAX)
+        return ydoc_error(&n, err, "the steps last longer than 49 days");
+    l->duration_ms = steps * u->step_ms;
+    return 0;
+}
+
+/* abort_on: {failure_rate: 20%, min_calls: 50, setup_p95: 3s} */
+static int load_abort_on(struct scenario_load *l, const struct ynode *load,
+                         struct synth_error *err)
+{
+    static const char *const keys[] = {"failure_rate", "min_calls", "setup_p95", NULL};
+    struct scenario_abort_on *a = &l->abort_on;
+    struct ynode n, v;
+    if (!ydoc_get(load, "abort_on", &n))
+        return 0;
+    a->set = true;
+    a->min_calls = DEFAULT_ABORT_MIN_CALLS;
+    int rc = ydoc_map_check(&n, keys, err);
+    if (rc == 0 && ydoc_get(&n, "failure_rate", &v))
+        rc = ydoc_percent(&v, 0.1, 100, &a->failure_pct, err);
+    if (rc == 0 && ydoc_get(&n, "min_calls", &v))
+        rc = ydoc_u32(&v, 1, UINT32_MAX, &a->min_calls, err);
+    if (rc == 0)
+        rc = opt_duration(&n, "setup_p95", YDOC_UNIT_MS, &a->setup_p95_ms, err);
+    if (rc == 0 && a->failure_pct == 0 && a->setup_p95_ms == 0)
+        rc = ydoc_error(&n, err, "give failure_rate, setup_p95 or both");
+    return rc;
+}
+
+/* generator: {lag_p99: 250ms, cpu: 95%} */
+static int load_generator(struct scenario_load *l, const struct ynode *load,
+                          struct synth_error *err)
+{
+    static const char *const keys[] = {"lag_p99", "cpu", NULL};
+    struct scenario_generator_limits *g = &l->generator;
+    struct ynode n, v;
+    uint32_t lag_ms = DEFAULT_GENERATOR_LAG_MS;
+    g->cpu_pct = DEFAULT_GENERATOR_CPU_PCT;
+    g->lag_p99_ms = lag_ms;
+    if (!ydoc_get(load, "generator", &n))
+        return 0;
+    int rc = ydoc_map_check(&n, keys, err);
+    if (rc == 0)
+        rc = opt_duration(&n, "lag_p99", YDOC_UNIT_MS, &lag_ms, err);
+    if (rc == 0 && lag_ms == 0) {
+        ydoc_get(&n, "lag_p99", &v);
+        rc = ydoc_error(&v, err, "must be above 0");
+    }
+    if (rc == 0 && ydoc_get(&n, "cpu", &v))
+        rc = ydoc_percent(&v, 1, 100, &g->cpu_pct, err);
+    g->lag_p99_ms = lag_ms;
+    return rc;
+}
+
+/* rate, stages and step_until belong each to one profile. */
+static int profile_keys_check(const struct scenario_load *l, const struct ynode *load,
+                              struct synth_error *err)
+{
+    static const char *const own[] = {
+        [PROFILE_CONSTANT] = "rate", [PROFILE_RAMP] = "stages", [PROFILE_STEP_UNTIL] = "step_until"};
+    struct ynode v;
+    for (int p = 0; p <= PROFILE_STEP_UNTIL; p++)
+        if (p != (int)l->profile && ydoc_get(load, own[p], &v))
+            return ydoc_error(&v, err, "belongs to profile %s, not %s", profile_names[p],
+                              profile_names[l->profile]);
+    if (ydoc_get(load, "concurrent", &v) && l->profile != PROFILE_CONSTANT)
+        return ydoc_error(&v, err, "belongs to profile constant, not %s",
+                          profile_names[l->profile]);
+    if (ydoc_get(load, "start_rate", &v) && l->profile != PROFILE_RAMP)
+        return ydoc_error(&v, err, "belongs to profile ramp (step-until has step_until.start_rate)");
+    if (l->profile != PROFILE_CONSTANT && ydoc_get(load, "duration", &v))
+        return ydoc_error(&v, err, "the %s set the run's length; remove duration",
+                          l->profile == PROFILE_RAMP ? "stages" : "steps");
+    return 0;
+}
+
+static int load_profile_keys(struct scenario_load *l, const struct ynode *load,
+                             struct synth_error *err)
+{
+    struct ynode v;
+    int p = PROFILE_CONSTANT;
+    int rc = opt_enum(load, "profile", profile_names, PROFILE_STEP_UNTIL + 1, &p, err);
+    l->profile = (enum scenario_profile)p;
+    if (rc == 0)
+        rc = profile_keys_check(l, load, err);
+    if (rc != 0)
+        return rc;
+    switch (l->profile) {
+    case PROFILE_RAMP:
+        if (ydoc_get(load, "start_rate", &v))
+            rc = ydoc_double(&v, 0, RATE_MAX, &l->start_rate, err);
+        return rc ? rc : load_stages(l, load, err);
+    case PROFILE_STEP_UNTIL:
+        return load_step_until(l, load, err);
+    case PROFILE_CONSTANT:
+        break;
+    }
+    bool has_rate = ydoc_get(load, "rate", &v);
+    if (ydoc_get(load, "concurrent", &v)) {
+        /* The closed model (k6's constant-vus): a fixed number in flight. */
+        if (has_rate)
+            return ydoc_error(&v, err, "give rate (open model) or concurrent (closed), not both");
+        rc = ydoc_u32(&v, 1, l->users, &l->concurrent, err);
+    } else {
+        rc = ydoc_require(load, "rate", &v, err);
+        if (rc == 0)
+            rc = ydoc_double(&v, 0.001, RATE_MAX, &l->rate, err);
+    }
+    if (rc == 0)
+        rc = opt_duration(load, "duration", YDOC_UNIT_MS, &l->duration_ms, err);
+    return rc;
+}
+
 static int load_load(struct scenario *s, const struct ynode *root, struct synth_error *err)
 {
-    static const char *const keys[] = {"users", "rate", "max_concurrent", "duration",
-                                       "iterations", "via", NULL};
+    static const char *const keys[] = {"users",    "rate",       "max_concurrent", "duration",
+                                       "iterations", "via",      "profile",        "start_rate",
+                                       "stages",   "step_until", "abort_on",       "generator",
+                                       "concurrent", NULL};
     struct scenario_load *l = &s->load;
     struct ynode n, v;
     int rc = ydoc_require(root, "load", &n, err);
@@ -438,17 +664,17 @@ static int load_load(struct scenario *s, const struct ynode *root, struct synth_
     if (rc == 0)
         rc = ydoc_u32(&v, 1, 1000000, &l->users, err);
     if (rc == 0)
-        rc = ydoc_require(&n, "rate", &v, err);
-    if (rc == 0)
-        rc = ydoc_double(&v, 0.001, RATE_MAX, &l->rate, err);
+        rc = load_profile_keys(l, &n, err);
     if (rc == 0 && ydoc_get(&n, "max_concurrent", &v))
         rc = ydoc_u32(&v, 1, 10000000, &l->max_concurrent, err);
-    if (rc == 0)
-        rc = opt_duration(&n, "duration", YDOC_UNIT_MS, &l->duration_ms, err);
     if (rc == 0 && ydoc_get(&n, "iterations", &v))
         rc = ydoc_u32(&v, 1, UINT32_MAX, &l->iterations, err);
     if (rc == 0 && !l->duration_ms && !l->iterations)
         rc = ydoc_error(&n, err, "give duration, iterations or both (a run must end)");
+    if (rc == 0)
+        rc = load_abort_on(l, &n, err);
+    if (rc == 0)
+        rc = load_generator(l, &n, err);
     if (rc == 0)
         rc = load_via(l, &n, err);
     return rc;
@@ -596,6 +822,12 @@ static int scenario_from_doc(struct scenario *s, struct ydoc *d, struct synth_er
         rc = load_load(s, &root, err);
     if (rc == 0)
         rc = load_thresholds(s, &root, err);
+    if (rc == 0 && s->load.profile == PROFILE_STEP_UNTIL && s->threshold_count == 0) {
+        struct ynode load, p;
+        ydoc_get(&root, "load", &load);
+        ydoc_get(&load, "profile", &p);
+        rc = ydoc_error(&p, err, "step-until needs thresholds: a step breaks when one does");
+    }
     if (rc == 0)
         rc = load_sip(s, &root, err);
     if (rc == 0)

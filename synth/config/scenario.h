@@ -84,11 +84,64 @@ struct scenario_step {
     uint32_t line;        /* line in the scenario file, for messages */
 };
 
+/* How the arrival rate moves over the run (load.profile). */
+enum scenario_profile {
+    PROFILE_CONSTANT,   /* load.rate throughout (the default) */
+    PROFILE_RAMP,       /* stages of target rate and duration, linear within each */
+    PROFILE_STEP_UNTIL, /* the rate raised step by step until a threshold breaks */
+};
+
+const char *scenario_profile_name(enum scenario_profile p); /* "constant", "ramp", "step-until" */
+
+/* Stages of a ramp, steps of step-until. */
+#define SCENARIO_STAGES_MAX 64
+
+struct scenario_stage {
+    double rate;          /* target rate at the stage's end */
+    uint32_t duration_ms;
+    uint32_t line;
+};
+
+/* load.step_until: steps of start_rate + i * step_rate, each step_ms long,
+ * until a threshold breaks, max_rate is passed or max_steps are run. */
+struct scenario_step_until {
+    double start_rate, step_rate, max_rate;
+    uint32_t step_ms;
+    uint32_t warmup_ms;  /* a step's first results are not judged (the rate settles) */
+    uint32_t settle_ms;  /* after a step ends, its late results are awaited this long */
+    uint32_t max_steps;
+    bool break_on_warn;  /* a warn level breaks a step (default: only crit) */
+};
+
+/* load.abort_on: stop starting journeys when the target is clearly failing. */
+struct scenario_abort_on {
+    bool set;
+    double failure_pct;    /* calls failed of calls ended; 0 = not checked */
+    uint32_t min_calls;    /* judged only after this many calls ended */
+    uint32_t setup_p95_ms; /* 0 = not checked */
+};
+
+/* load.generator: when the generator, not the target, is the bottleneck. */
+struct scenario_generator_limits {
+    double lag_p99_ms; /* journeys starting later than this (p99): default 250 ms */
+    double cpu_pct;    /* CPU time used plus waited for, of the CPUs it may run on */
+};
+
 struct scenario_load {
     uint32_t users;          /* synthetic users taking part (<= target users) */
-    double rate;             /* journeys started per second, open model */
+    double rate;             /* journeys started per second, open model (constant) */
+    uint32_t concurrent;     /* constant, closed model: journeys always in flight, each
+                              * user starting its next as its last ends; 0 = open model */
+    enum scenario_profile profile;
+    double start_rate;       /* ramp: rate at the start of the first stage (default 0) */
+    struct scenario_stage stages[SCENARIO_STAGES_MAX];
+    uint32_t stage_count;
+    struct scenario_step_until until;
+    struct scenario_abort_on abort_on;
+    struct scenario_generator_limits generator;
     uint32_t max_concurrent; /* cap on journeys in flight; 0 = users */
-    uint32_t duration_ms;    /* stop starting journeys after this; 0 = no limit */
+    uint32_t duration_ms;    /* stop starting journeys after this; 0 = no limit
+                              * (ramp, step-until: the profile's length) */
     uint32_t iterations;     /* journeys in all; 0 = no limit (duration must be set) */
     /* How users reach the deployment: user i takes via[i % via_count].
      * Default one path, internal. */

@@ -316,14 +316,18 @@ int ydoc_u32(const struct ynode *n, uint32_t min, uint32_t max, uint32_t *out,
     return why ? ydoc_error(n, err, "%s", why) : 0;
 }
 
-int ydoc_double(const struct ynode *n, double min, double max, double *out,
-                struct synth_error *err)
+/* A decimal number, with the suffix suffix allowed after it when not NULL. */
+static int decimal(const struct ynode *n, double min, double max, const char *suffix,
+                   double *out, struct synth_error *err)
 {
     struct strv v = STRV_NULL;
     char text[64];
     int rc = plain_value(n, "a number", &v, err);
     if (rc != 0)
         return rc;
+    if (suffix && v.l > strlen(suffix) &&
+        memcmp(v.p + v.l - strlen(suffix), suffix, strlen(suffix)) == 0)
+        v.l -= strlen(suffix);
     if (v.l == 0 || v.l >= sizeof(text))
         return ydoc_error(n, err, "expected a number");
     memcpy(text, v.p, v.l);
@@ -333,11 +337,23 @@ int ydoc_double(const struct ynode *n, double min, double max, double *out,
     double d = strtod(text, &end);
     /* strtod also takes hex, inf and nan: refuse anything but decimals. */
     if (*end || errno || !isfinite(d) || strpbrk(text, "xXnNiI"))
-        return ydoc_error(n, err, "expected a decimal number");
+        return ydoc_error(n, err, "expected a decimal number%s", suffix ? " (or N%)" : "");
     if (d < min || d > max)
         return ydoc_error(n, err, "must be between %g and %g", min, max);
     *out = d;
     return 0;
+}
+
+int ydoc_double(const struct ynode *n, double min, double max, double *out,
+                struct synth_error *err)
+{
+    return decimal(n, min, max, NULL, out, err);
+}
+
+int ydoc_percent(const struct ynode *n, double min, double max, double *out,
+                 struct synth_error *err)
+{
+    return decimal(n, min, max, "%", out, err);
 }
 
 int ydoc_bool(const struct ynode *n, bool *out, struct synth_error *err)

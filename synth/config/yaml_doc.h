@@ -104,6 +104,9 @@ int ydoc_u32(const struct ynode *n, uint32_t min, uint32_t max, uint32_t *out,
 /* A finite decimal number within [min, max]. */
 int ydoc_double(const struct ynode *n, double min, double max, double *out,
                 struct synth_error *err);
+/* A percentage: "20%" or plain 20, within [min, max]. */
+int ydoc_percent(const struct ynode *n, double min, double max, double *out,
+                 struct synth_error *err);
 /* true or false (YAML 1.1's yes/no/on/off are refused: too easy to misread). */
 int ydoc_bool(const struct ynode *n, bool *out, struct synth_error *err);
 /* One of count words (names[i] becomes i in *out); otherwise the error

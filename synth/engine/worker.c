@@ -49,9 +49,41 @@ static bool scenario_has_call(const struct scenario *sc)
     return false;
 }
 
+/* The phase whose statistics an event at t_us belongs to, or NULL (no
+ * phases, outside them, or, for results, inside the phase's warm-up). */
+/* A phase's statistics are made at its first event: a run stopped early
+ * never pays for the phases it did not reach (each is ~0.6 MB). Called
+ * with phase_lock held; NULL when out of memory (the totals still count). */
+static struct run_stats *phase_of(struct worker *w, int64_t t_us, bool result)
+{
+    const struct load_profile *p = w->plan->profile;
+    if (!w->phase)
+        return NULL;
+    int i = load_profile_phase_at(p, t_us);
+    if (i < 0 || (uint32_t)i >= w->phase_count)
+        return NULL;
+    if (result && t_us < p->seg[i].start_us + (int64_t)p->warmup_ms * 1000)
+        return NULL;
+    if (!w->phase[i]) {
+        w->phase[i] = malloc(sizeof(*w->phase[i]));
+        if (!w->phase[i])
+            return NULL;
+        run_stats_init(w->phase[i]);
+        w->phase[i]->timeline_off = true;
+    }
+    return w->phase[i];
+}
+
 void worker_step_result(struct worker *w, struct vuser *u, const struct step_result *r)
 {
     run_stats_add_result(&w->stats, r);
+    if (w->phase) {
+        pthread_mutex_lock(&w->phase_lock);
+        struct run_stats *ph = phase_of(w, r->start_us, true);
+        if (ph)
+            run_stats_add_result(ph, r);
+        pthread_mutex_unlock(&w->phase_lock);
+    }
     if (w->by_path)
         run_stats_add_result(&w->path_stats[r->via], r);
     if (r->kind == STEP_CALL) {
@@ -143,6 +175,10 @@ void worker_journey_done(struct worker *w, struct vuser *u)
         run_stats_add_completed(&w->path_stats[u->via]);
     if (w->stopping && w->active == 0)
         start_drain(w);
+    else if (w->closed && !w->stopping) {
+        struct timeval now = {0, 0}; /* the next journey, from the loop */
+        evtimer_add(w->arrival_timer, &now);
+    }
 }
 
 /* --- arrivals (open model: intended times never move) --- */
@@ -159,9 +195,13 @@ static struct vuser *pick_idle_user(struct worker *w)
     return NULL;
 }
 
+/* Worker id of n takes arrivals id, id + n, id + 2n... of the profile: its
+ * share of the rate, interleaved with the others'. INT64_MAX past the end. */
 static int64_t intended_of(const struct worker *w, uint64_t k)
 {
-    return w->first_arrival_us + (int64_t)((double)k * 1e6 / w->rate);
+    int64_t t;
+    uint64_t j = k * w->plan->workers + w->id;
+    return load_profile_time_of(w->plan->profile, j, &t) == 0 ? t : INT64_MAX;
 }
 
 static bool arrivals_over(const struct worker *w, int64_t intended)
@@ -169,7 +209,24 @@ static bool arrivals_over(const struct worker *w, int64_t intended)
     const struct scenario_load *l = &w->plan->scenario->load;
     if (w->arrivals_total && w->arrivals >= w->arrivals_total)
         return true;
+    if (intended == INT64_MAX)
+        return true;
     return l->duration_ms && intended >= (int64_t)l->duration_ms * 1000;
+}
+
+/* Counts an arrival in its phase (started with its lag, or skipped). */
+static void phase_arrival(struct worker *w, int64_t due, int64_t lag, bool skipped,
+                          bool has_call)
+{
+    if (!w->phase)
+        return;
+    pthread_mutex_lock(&w->phase_lock);
+    struct run_stats *ph = phase_of(w, due, false);
+    if (ph && skipped)
+        run_stats_add_skip(ph, due, has_call);
+    else if (ph)
+        run_stats_add_start(ph, due, lag);
+    pthread_mutex_unlock(&w->phase_lock);
 }
 
 static void begin_stop(struct worker *w)
@@ -182,9 +239,56 @@ static void begin_stop(struct worker *w)
         start_drain(w);
 }
 
+/* Starts a journey for u at now, due at due (the open model's intended
+ * time, or now in the closed model). */
+static void start_journey(struct worker *w, struct vuser *u, int64_t due, int64_t now)
+{
+    w->active++;
+    atomic_fetch_add(&w->counters.journeys_active, 1);
+    run_stats_add_start(&w->stats, due, now - due);
+    if (w->by_path)
+        run_stats_add_start(&w->path_stats[u->via], due, now - due);
+    if (journey_start(u, due, w->journey_seq++) != 0)
+        worker_journey_done(w, u);
+}
+
+/* The closed model (load.concurrent): this worker's share of journeys in
+ * flight, each started when one ends; a journey that ends at once (the
+ * target refuses it) waits for the next loop turn, so a failing target
+ * cannot spin this loop. */
+static void closed_fill(struct worker *w)
+{
+    const struct scenario_load *l = &w->plan->scenario->load;
+    int64_t now = run_now_us(w);
+    int64_t end = (int64_t)l->duration_ms * 1000;
+    for (int n = 0; n < ARRIVALS_PER_WAKE && !w->stopping; n++) {
+        if ((end && now >= end) || (w->arrivals_total && w->arrivals >= w->arrivals_total)) {
+            begin_stop(w);
+            return;
+        }
+        struct vuser *u = w->active < w->max_concurrent ? pick_idle_user(w) : NULL;
+        if (!u)
+            break;
+        w->arrivals++;
+        start_journey(w, u, now, now);
+    }
+    if (w->stopping)
+        return;
+    /* Wake at the run's end, or at once when the burst above was cut. */
+    int64_t wait = w->active < w->max_concurrent ? 0 : end ? end - now : -1;
+    if (wait >= 0) {
+        struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
+        evtimer_add(w->arrival_timer, &tv);
+    }
+}
+
 static void arrival_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct worker *w = arg;
+    if (w->closed) {
+        closed_fill(w);
+        return;
+    }
     int64_t now = run_now_us(w);
     bool has_call = scenario_has_call(w->plan->scenario);
     for (int n = 0; n < ARRIVALS_PER_WAKE && !w->stopping; n++) {
@@ -200,20 +304,19 @@ static void arrival_cb(evutil_socket_t fd, short what, void *arg)
         if (!u) {
             /* The cap is full: count it, never delay it (no coordinated omission). */
             run_stats_add_skip(&w->stats, due, has_call);
+            phase_arrival(w, due, 0, true, has_call);
             atomic_fetch_add(&w->counters.skipped, 1);
             continue;
         }
-        w->active++;
-        atomic_fetch_add(&w->counters.journeys_active, 1);
-        run_stats_add_start(&w->stats, due, now - due);
-        if (w->by_path)
-            run_stats_add_start(&w->path_stats[u->via], due, now - due);
-        if (journey_start(u, due, w->journey_seq++) != 0)
-            worker_journey_done(w, u);
+        if (now - due > (int64_t)(w->plan->scenario->load.generator.lag_p99_ms * 1000))
+            atomic_fetch_add(&w->counters.late, 1);
+        phase_arrival(w, due, now - due, false, has_call);
+        start_journey(w, u, due, now);
     }
     if (w->stopping)
         return;
-    int64_t wait = intended_of(w, w->arrivals) - run_now_us(w);
+    int64_t next = intended_of(w, w->arrivals);
+    int64_t wait = next == INT64_MAX ? 0 : next - run_now_us(w); /* the end: stop at once */
     if (wait < 0)
         wait = 0;
     struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
@@ -235,16 +338,21 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
         start_drain(w);
 }
 
+static void finish_cb(evutil_socket_t fd, short what, void *arg)
+{
+    begin_stop(arg);
+}
+
 int worker_init(struct worker *w, uint32_t id, const struct run_plan *plan,
-                uint32_t first_user, uint32_t user_count, double rate, uint64_t arrivals,
+                uint32_t first_user, uint32_t user_count, uint64_t arrivals,
                 uint32_t max_concurrent, struct synth_error *err)
 {
     memset(w, 0, sizeof(*w));
     w->id = id;
     w->plan = plan;
-    w->rate = rate;
     w->arrivals_total = arrivals;
     w->max_concurrent = max_concurrent ? max_concurrent : 1;
+    w->closed = plan->scenario->load.concurrent > 0;
     run_stats_init(&w->stats);
     w->by_path = plan->scenario->load.via_count > 1;
     for (int p = 0; p < ACCESS_PATH_COUNT; p++) {
@@ -252,7 +360,14 @@ int worker_init(struct worker *w, uint32_t id, const struct run_plan *plan,
         w->path_stats[p].timeline_off = true;
     }
     pthread_mutex_init(&w->live_lock, NULL);
+    pthread_mutex_init(&w->phase_lock, NULL);
     hist_init(&w->live_setup);
+    if (plan->profile->kind != PROFILE_CONSTANT && plan->profile->count) {
+        w->phase = calloc(plan->profile->count, sizeof(*w->phase));
+        if (!w->phase)
+            return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
+        w->phase_count = plan->profile->count;
+    }
     w->base = loop_new(scenario_has_media(plan->scenario));
     if (!w->base)
         return synth_error_set(err, SYNTH_ENOMEM, "event_base_new failed");
@@ -262,20 +377,20 @@ int worker_init(struct worker *w, uint32_t id, const struct run_plan *plan,
     w->users = calloc(user_count ? user_count : 1, sizeof(*w->users));
     w->arrival_timer = evtimer_new(w->base, arrival_cb, w);
     w->stop_ev = event_new(w->base, -1, 0, stop_cb, w);
-    if (!w->users || !w->arrival_timer || !w->stop_ev)
+    w->finish_ev = event_new(w->base, -1, 0, finish_cb, w);
+    if (!w->users || !w->arrival_timer || !w->stop_ev || !w->finish_ev)
         return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
     w->user_count = user_count;
     for (uint32_t i = 0; i < user_count; i++)
         vuser_init(&w->users[i], w, first_user + i, &plan->target->users[first_user + i]);
-    /* Workers start a fraction of an interval apart so arrivals interleave. */
-    w->first_arrival_us = (int64_t)(1e6 / (rate * plan->workers) * id);
     return 0;
 }
 
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
-    int64_t wait = w->first_arrival_us - run_now_us(w);
+    int64_t first = w->closed ? 0 : intended_of(w, 0);
+    int64_t wait = (first == INT64_MAX ? 0 : first) - run_now_us(w);
     if (wait < 0)
         wait = 0;
     struct timeval tv = {(time_t)(wait / 1000000), (suseconds_t)(wait % 1000000)};
@@ -293,6 +408,21 @@ int worker_start(struct worker *w)
 void worker_request_stop(struct worker *w)
 {
     event_active(w->stop_ev, EV_TIMEOUT, 0);
+}
+
+void worker_request_finish(struct worker *w)
+{
+    event_active(w->finish_ev, EV_TIMEOUT, 0);
+}
+
+int worker_phase_merge(struct worker *w, uint32_t i, struct run_stats *dst)
+{
+    if (i >= w->phase_count)
+        return SYNTH_EINVAL;
+    pthread_mutex_lock(&w->phase_lock);
+    int rc = w->phase[i] ? run_stats_merge(dst, w->phase[i]) : 0;
+    pthread_mutex_unlock(&w->phase_lock);
+    return rc;
 }
 
 void worker_live_setup(struct worker *w, struct hist *h)
@@ -323,6 +453,15 @@ void worker_cleanup(struct worker *w)
     media_tick_free(w->media_tick);
     if (w->stop_ev)
         event_free(w->stop_ev);
+    if (w->finish_ev)
+        event_free(w->finish_ev);
+    for (uint32_t i = 0; i < w->phase_count; i++) {
+        if (w->phase[i])
+            run_stats_free(w->phase[i]);
+        free(w->phase[i]);
+    }
+    free(w->phase);
+    pthread_mutex_destroy(&w->phase_lock);
     if (w->base)
         event_base_free(w->base);
     run_stats_free(&w->stats);

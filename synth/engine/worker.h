@@ -7,6 +7,7 @@
 #include "media/port_range.h"
 #include "synth/config/scenario.h"
 #include "synth/config/target.h"
+#include "synth/engine/load_profile.h"
 #include "synth/engine/run_stats.h"
 #include "synth/engine/vuser.h"
 #include "synth/sip/transport.h"
@@ -32,6 +33,7 @@ struct plan_server {
 struct run_plan {
     const struct target *target;
     const struct scenario *scenario;
+    const struct load_profile *profile; /* the arrival rate over time */
     struct plan_server server[ACCESS_PATH_COUNT];
     int64_t start_us;                  /* CLOCK_MONOTONIC µs of run start */
     int64_t start_wall_ms;
@@ -49,6 +51,7 @@ struct run_plan {
 struct worker_counters {
     atomic_uint_fast64_t calls_started, calls_ok, calls_failed, skipped;
     atomic_uint_fast64_t journeys_active;
+    atomic_uint_fast64_t late; /* journeys started later than load.generator.lag_p99 */
 };
 
 struct worker {
@@ -59,17 +62,17 @@ struct worker {
     struct vuser *users;
     uint32_t user_count;
     uint32_t next_user;       /* round-robin start for picking an idle user */
-    double rate;              /* this worker's share of journeys/s */
     uint64_t arrivals_total;  /* this worker's share of iterations; 0 = unlimited */
     uint64_t arrivals;        /* arrivals so far */
-    uint32_t max_concurrent;
+    uint32_t max_concurrent;  /* closed model: the journeys kept in flight */
+    bool closed;              /* load.concurrent: closed model */
     uint32_t active;          /* journeys in flight */
-    int64_t first_arrival_us; /* intended time of arrival 0 */
     struct event *arrival_timer;
     struct media_tick *media_tick;    /* drives every stream of this worker */
     struct ucwa_http *ucwa_http;      /* curl multi of the UCWA steps, made at the first */
     struct port_range_pool media_ports; /* the target's client ranges */
     struct event *stop_ev;    /* activated from another thread */
+    struct event *finish_ev;  /* the same, but journeys in flight run to their end */
     bool stopping;            /* no new journeys; the active ones run to their end */
     bool aborting;            /* a signal: the active journeys end now (hang up, unregister) */
     bool draining;            /* hanging up, unregistering */
@@ -83,14 +86,26 @@ struct worker {
     pthread_mutex_t live_lock;
     struct hist live_setup;   /* setup times so far, for the progress line */
     uint64_t journey_seq;
+    /* Per phase of a ramp or step-until profile (summary.json "capacity"):
+     * journeys started by intended time, step results after the phase's
+     * warm-up. Read by the supervisor while the run goes, hence the lock;
+     * each made at its phase's first event (NULL until then). */
+    pthread_mutex_t phase_lock;
+    struct run_stats **phase;
+    uint32_t phase_count;
 };
 
 int worker_init(struct worker *w, uint32_t id, const struct run_plan *plan,
-                uint32_t first_user, uint32_t user_count, double rate, uint64_t arrivals,
+                uint32_t first_user, uint32_t user_count, uint64_t arrivals,
                 uint32_t max_concurrent, struct synth_error *err);
 int worker_start(struct worker *w);
 /* Asks the worker to stop starting journeys (thread-safe). */
 void worker_request_stop(struct worker *w);
+/* Asks the worker to stop starting journeys and let those in flight end
+ * (abort_on, a broken step; thread-safe). */
+void worker_request_finish(struct worker *w);
+/* Merges this worker's statistics of phase i so far into dst (thread-safe). */
+int worker_phase_merge(struct worker *w, uint32_t i, struct run_stats *dst);
 void worker_join(struct worker *w);
 void worker_cleanup(struct worker *w);
 

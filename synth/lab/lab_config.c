@@ -6,6 +6,7 @@
 #include "media/port_range.h"
 #include "synth/config/config_file.h"
 #include "synth/config/yaml_doc.h"
+#include "synth/lab/rate_window.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -63,6 +64,13 @@ static const char *parse_turn_refuse(struct lab_faults *f, const char *v, size_t
                : "expected 486 or 508 (0 turns it off)";
 }
 
+static const char *parse_max_call_rate(struct lab_faults *f, const char *v, size_t len)
+{
+    return ydoc_parse_u32(v, len, 0, RATE_WINDOW_LIMIT_MAX, &f->max_call_rate)
+               ? "expected calls per second, 0-100000 (0 turns it off)"
+               : NULL;
+}
+
 static const char *parse_dscp(struct lab_faults *f, const char *v, size_t len)
 {
     uint32_t d;
@@ -117,6 +125,7 @@ static const struct fault_knob {
     FLAG("ucwa_redirect", ucwa_redirect),
     {"turn_refuse_allocate", KNOB_CUSTOM, 0, parse_turn_refuse, "486|508"},
     FLAG("turn_drop_relayed", turn_drop_relayed),
+    {"max_call_rate", KNOB_CUSTOM, 0, parse_max_call_rate, "calls per second"},
 };
 #undef FLAG
 #undef MS

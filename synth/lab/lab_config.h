@@ -48,6 +48,9 @@ struct lab_faults {
     /* The A/V Edge (TURN relay): */
     uint16_t turn_refuse_allocate; /* 486 or 508: answer every Allocate with it */
     bool turn_drop_relayed;        /* allocations succeed, relayed data is dropped */
+    /* Capacity (issue #6): the Front End answers new INVITEs beyond this many
+     * per second (sliding window) with 503 and Retry-After. 0 = no limit. */
+    uint32_t max_call_rate;
 };
 
 #define LAB_TURN_TEXT_MAX 128
@@ -95,7 +98,8 @@ int lab_config_load_buffer(struct lab_config *c, const char *name, const char *b
  * register_reject, register_retry_after_s, answer_delay_ms, never_answer,
  * bye_after_ms, um_no_media, um_wrong_key, um_deaf, um_port_outside_range, um_dscp,
  * um_stop_media_after_ms, um_cert_cn, proxy_idle_timeout_s, ucwa_app_expiry_s,
- * ucwa_token_expiry_s, ucwa_redirect, turn_refuse_allocate, turn_drop_relayed). Errors name
+ * ucwa_token_expiry_s, ucwa_redirect, turn_refuse_allocate, turn_drop_relayed,
+ * max_call_rate). Errors name
  * the key and the accepted values. */
 int lab_config_set_fault(struct lab_config *c, const char *key_value, struct synth_error *err);
 

@@ -5,6 +5,7 @@
 #include "registrar.h"
 
 #include "synth/base/sbuf.h"
+#include "synth/lab/rate_window.h"
 #include "synth/sip/build.h"
 #include "synth/sip/digest.h"
 #include "synth/sip/msg.h"
@@ -83,6 +84,11 @@
 
 /* ms-diagnostics codes the lab writes. The format is SfB's; the codes are
  * the lab's own, stable so tests and findings can match them. */
+/* faults.max_call_rate counts INVITEs over a sliding second; a refused
+ * caller is told to retry after a second, when the window has moved on. */
+#define FE_CALL_RATE_WINDOW_MS 1000
+#define FE_BUSY_RETRY_AFTER_S 1
+
 enum fe_diag {
     DIAG_AUTH_FAILED = 1000,
     DIAG_USER_NOT_FOUND = 1003,
@@ -157,6 +163,7 @@ struct registrar {
     struct sip_addr_storage hop_addr;
     uint32_t nonce_lifetime_ms;
     bool challenge_invites;
+    struct rate_window call_rate; /* faults.max_call_rate: new INVITEs admitted per second */
     void (*link_ready)(int err, const char *detail, void *arg);
     int (*mras_issue)(const char *user, const char *password, uint32_t lifetime_s,
                       struct mras_relay *relay, void *arg);
@@ -1179,6 +1186,14 @@ static void fe_invite(struct registrar *fe, struct flow *f, const struct sip_msg
         /* A retransmission of an INVITE we refused: refuse it again. */
         t = NULL;
     } else if (!t) {
+        if (!rate_window_admit(&fe->call_rate, lab_now_ms())) {
+            /* An overloaded pool sheds new calls with 503 and tells the
+             * caller when to come back (RFC 3261 21.5.4, 20.33). */
+            txn_note_local(fe, branch, f->id);
+            fe_respond_diag(fe, f, m, 503, DIAG_UNAVAILABLE, "Server is busy (call rate limit)",
+                            FE_BUSY_RETRY_AFTER_S);
+            return;
+        }
         t = hop ? txn_new(fe, branch, f->id) : NULL;
     }
     if (!hop || !t) {
@@ -1682,6 +1697,14 @@ int registrar_start(struct registrar **out, struct event_base *base,
         rc = synth_error_set(err, SYNTH_EINTERNAL, "front end: no random bytes for nonces");
         goto fail;
     }
+    /* The call rate limit sits on the Front End, where a pool sheds load;
+     * the Edge forwards to it and is not limited twice. */
+    if (rate_window_init(&fe->call_rate,
+                         o->role == REGISTRAR_FRONT_END ? o->cfg->faults.max_call_rate : 0,
+                         FE_CALL_RATE_WINDOW_MS) != 0) {
+        rc = synth_error_set(err, SYNTH_ENOMEM, "front end: out of memory");
+        goto fail;
+    }
     fe->aors = calloc(fe->user_count ? fe->user_count : 1, sizeof(*fe->aors));
     fe->hop = calloc(1, sizeof(*fe->hop));
     fe->sweep = event_new(base, -1, EV_PERSIST, sweep_cb, fe);
@@ -1733,6 +1756,7 @@ void registrar_free(struct registrar *fe)
 {
     if (!fe)
         return;
+    rate_window_free(&fe->call_rate);
     if (fe->sweep)
         event_free(fe->sweep);
     if (fe->tcp.l)

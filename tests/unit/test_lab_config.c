@@ -63,6 +63,10 @@ static void turn_keys(void **state)
     assert_non_null(strstr(err.msg, "486 or 508"));
     assert_int_equal(lab_config_set_fault(&c, "turn_refuse_allocate=486", &err), 0);
     assert_int_equal(c.faults.turn_refuse_allocate, 486);
+    assert_int_equal(lab_config_set_fault(&c, "max_call_rate=40", &err), 0);
+    assert_int_equal(c.faults.max_call_rate, 40);
+    assert_int_not_equal(lab_config_set_fault(&c, "max_call_rate=fast", &err), 0);
+    assert_non_null(strstr(err.msg, "calls per second"));
     assert_int_not_equal(parse(&c, "turn_relay_ports: 9-\n", &err), 0);
 }
 

@@ -153,6 +153,59 @@ struct bad_case {
     const char *msg; /* the whole message expected */
 };
 
+static void load_profiles(void **state)
+{
+    static struct scenario s;
+    struct synth_error err = {{0}};
+    const char *ramp = "name: r\nsteps: [call]\n"
+                       "load:\n  users: 5\n  profile: ramp\n  start_rate: 2\n"
+                       "  stages:\n    - {rate: 10, duration: 30s}\n    - {rate: 50, duration: 1m}\n"
+                       "  abort_on: {failure_rate: 20%, min_calls: 50, setup_p95: 3s}\n"
+                       "  generator: {lag_p99: 100ms, cpu: 80%}\n";
+    assert_int_equal(parse(&s, ramp, &err), 0);
+    assert_int_equal(s.load.profile, PROFILE_RAMP);
+    assert_true(s.load.start_rate == 2);
+    assert_int_equal(s.load.stage_count, 2);
+    assert_true(s.load.stages[1].rate == 50);
+    assert_int_equal(s.load.stages[1].duration_ms, 60000);
+    assert_int_equal(s.load.stages[1].line, 9);
+    assert_int_equal(s.load.duration_ms, 90000); /* the stages' length */
+    assert_true(s.load.abort_on.set);
+    assert_true(s.load.abort_on.failure_pct == 20);
+    assert_int_equal(s.load.abort_on.min_calls, 50);
+    assert_int_equal(s.load.abort_on.setup_p95_ms, 3000);
+    assert_true(s.load.generator.lag_p99_ms == 100 && s.load.generator.cpu_pct == 80);
+
+    const char *until = "name: u\nsteps: [call]\n"
+                        "load:\n  users: 5\n  profile: step-until\n"
+                        "  step_until: {start_rate: 10, step: 5, step_duration: 20s, warmup: 5s,"
+                        " max_rate: 30, break_on: warn}\n"
+                        "thresholds:\n  call_success_pct: {warn: 99, crit: 95}\n";
+    assert_int_equal(parse(&s, until, &err), 0);
+    assert_int_equal(s.load.profile, PROFILE_STEP_UNTIL);
+    assert_true(s.load.until.start_rate == 10 && s.load.until.step_rate == 5);
+    assert_int_equal(s.load.until.step_ms, 20000);
+    assert_int_equal(s.load.until.warmup_ms, 5000);
+    assert_int_equal(s.load.until.settle_ms, 1000);
+    assert_true(s.load.until.break_on_warn);
+    assert_int_equal(s.load.duration_ms, 5 * 20000); /* 10, 15, 20, 25, 30 */
+    assert_string_equal(scenario_profile_name(s.load.profile), "step-until");
+
+    /* The default: constant, the generator's limits at their defaults. */
+    assert_int_equal(parse(&s, "name: c\nsteps: [call]\nload: {users: 1, rate: 1, iterations: 1}\n",
+                           &err), 0);
+    assert_int_equal(s.load.profile, PROFILE_CONSTANT);
+    assert_int_equal(s.load.concurrent, 0);
+    assert_false(s.load.abort_on.set);
+    assert_true(s.load.generator.lag_p99_ms == 250 && s.load.generator.cpu_pct == 95);
+
+    /* Constant, closed model: journeys in flight instead of a rate. */
+    assert_int_equal(parse(&s, "name: c\nsteps: [call]\nload: {users: 8, concurrent: 5, duration: 1m}\n",
+                           &err), 0);
+    assert_int_equal(s.load.concurrent, 5);
+    assert_true(s.load.rate == 0);
+}
+
 static void errors_name_line_and_key(void **state)
 {
     static const struct bad_case cases[] = {
@@ -218,6 +271,42 @@ static void errors_name_line_and_key(void **state)
          "sc.yaml:3: load.via[1]: edge is listed twice"},
         {"name: x\nsteps: [call]\nload: {users: 1, rate: 1, iterations: 1, via: []}\n",
          "sc.yaml:3: load.via: give internal, edge or [internal, edge]"},
+        {"name: x\nsteps: [call]\nload: {users: 1, profile: steady, rate: 1, iterations: 1}\n",
+         "sc.yaml:3: load.profile: expected constant, ramp or step-until"},
+        {"name: x\nsteps: [call]\nload: {users: 1, profile: ramp, rate: 1}\n",
+         "sc.yaml:3: load.rate: belongs to profile constant, not ramp"},
+        {"name: x\nsteps: [call]\nload: {users: 1, profile: ramp}\n",
+         "sc.yaml:3: load.stages: missing (required)"},
+        {"name: x\nsteps: [call]\nload:\n  users: 1\n  profile: ramp\n  stages:\n"
+         "    - {rate: 10, duration: 0}\n",
+         "sc.yaml:7: load.stages[0].duration: must be above 0"},
+        {"name: x\nsteps: [call]\nload:\n  users: 1\n  profile: ramp\n  duration: 10s\n"
+         "  stages: [{rate: 1, duration: 1s}]\n",
+         "sc.yaml:6: load.duration: the stages set the run's length; remove duration"},
+        {"name: x\nsteps: [call]\nload:\n  users: 1\n  profile: step-until\n"
+         "  step_until: {start_rate: 1, step: 1, step_duration: 2s, warmup: 2s}\n"
+         "thresholds: {call_success_pct: {warn: 99, crit: 95}}\n",
+         "sc.yaml:6: load.step_until.warmup: must be shorter than step_duration (nothing would "
+         "be judged)"},
+        {"name: x\nsteps: [call]\nload:\n  users: 1\n  profile: step-until\n"
+         "  step_until: {start_rate: 1, step: 1, step_duration: 2s}\n",
+         "sc.yaml:5: load.profile: step-until needs thresholds: a step breaks when one does"},
+        {"name: x\nsteps: [call]\nload:\n  users: 1\n  profile: step-until\n"
+         "  step_until: {start_rate: 1, step_duration: 2s}\n",
+         "sc.yaml:6: load.step_until.step: missing (required)"},
+        {"name: x\nsteps: [call]\nload:\n  users: 1\n  rate: 1\n  iterations: 1\n"
+         "  abort_on: {failure_rate: 120%}\n",
+         "sc.yaml:7: load.abort_on.failure_rate: must be between 0.1 and 100"},
+        {"name: x\nsteps: [call]\nload:\n  users: 1\n  rate: 1\n  iterations: 1\n"
+         "  abort_on: {min_calls: 5}\n",
+         "sc.yaml:7: load.abort_on: give failure_rate, setup_p95 or both"},
+        {"name: x\nsteps: [call]\nload:\n  users: 1\n  rate: 1\n  iterations: 1\n"
+         "  generator: {cpu: lots}\n",
+         "sc.yaml:7: load.generator.cpu: expected a decimal number (or N%)"},
+        {"name: x\nsteps: [call]\nload: {users: 4, rate: 2, concurrent: 2, duration: 1s}\n",
+         "sc.yaml:3: load.concurrent: give rate (open model) or concurrent (closed), not both"},
+        {"name: x\nsteps: [call]\nload: {users: 4, concurrent: 5, duration: 1s}\n",
+         "sc.yaml:3: load.concurrent: must be between 1 and 4"},
         {"nmae: x\n",
          "sc.yaml:1: unknown key 'nmae' (accepted: name, description, steps, load, thresholds, "
          "sip, audio)"},
@@ -235,7 +324,7 @@ static void errors_name_line_and_key(void **state)
 static void shipped_scenarios_load(void **state)
 {
     static const char *const files[] = {"scenarios/voicemail.yaml", "scenarios/voicemail-edge.yaml",
-                                         "scenarios/ucwa-signin.yaml",
+                                         "scenarios/ucwa-signin.yaml", "scenarios/capacity-step-until.yaml",
                                          "tests/integration/scenarios/short-call.yaml"};
     const char *src = getenv("SYNTH_SOURCE_DIR");
     if (!src)
@@ -271,7 +360,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(full_scenario),          cmocka_unit_test(defaults),
         cmocka_unit_test(call_media_keys),        cmocka_unit_test(load_via),
-        cmocka_unit_test(ucwa_steps),
+        cmocka_unit_test(ucwa_steps),            cmocka_unit_test(load_profiles),
         cmocka_unit_test(errors_name_line_and_key), cmocka_unit_test(shipped_scenarios_load),
         cmocka_unit_test(missing_file),           cmocka_unit_test(step_names),
     };

@@ -474,6 +474,49 @@ static void test_names(void **state)
     assert_string_equal(finding_severity_name(VERDICT_CRITICAL), "critical");
 }
 
+/* A starved generator: the thresholds it made critical become unknown, an
+ * outage no load causes stays critical; a busy but punctual one is not bound. */
+static void test_generator_bound(void **state)
+{
+    struct fixture *f = *state;
+    for (uint32_t i = 0; i < 20; i++)
+        add(&f->stats, STEP_CALL, i, i * MS, true, FAIL_NONE, NULL);
+    add_threshold(&f->sc, "setup_ms.p95", 200, 500); /* every call took 1000 ms */
+    assert_int_equal(verdict_evaluate(&f->v, &f->sc, &f->stats), 0);
+    assert_int_equal(f->v.level, VERDICT_CRITICAL);
+
+    struct generator_report g = {.lag_p99_ms = 900, .lag_limit_ms = 250, .started = 20,
+                                 .cpus = 1, .seconds = 4, .saturated_seconds = 4,
+                                 .cpu_limit_pct = 95, .saturation_pct_mean = 140};
+    assert_true(verdict_generator(&f->v, &g));
+    assert_true(g.lag_bound && g.cpu_bound);
+    assert_int_equal(f->v.level, VERDICT_UNKNOWN);
+    assert_int_equal(find(&f->v, "threshold.setup_ms.p95")->level, VERDICT_UNKNOWN);
+    const struct finding *s = find(&f->v, "generator.saturated");
+    assert_non_null(s);
+    assert_non_null(strstr(s->evidence, "900.0 ms late (p99; limit 250 ms)"));
+    assert_non_null(strstr(s->evidence, "4 of 4 s at or above 95 %"));
+
+    /* An unreachable target pages whatever the generator did. */
+    verdict_free(&f->v);
+    verdict_init(&f->v);
+    for (uint32_t i = 0; i < 3; i++)
+        add(&f->stats, STEP_OPTIONS, i, i * SEC, false, FAIL_TRANSPORT, "refused");
+    assert_int_equal(verdict_evaluate(&f->v, &f->sc, &f->stats), 0);
+    assert_true(verdict_generator(&f->v, &g));
+    assert_int_equal(f->v.level, VERDICT_CRITICAL);
+    assert_int_equal(find(&f->v, "transport.unreachable")->level, VERDICT_CRITICAL);
+    assert_int_equal(f->v.findings[0].level, VERDICT_CRITICAL); /* still most severe first */
+
+    /* Saturated seconds alone, with the schedule kept and nothing dropped: not bound. */
+    struct generator_report busy = {.lag_p99_ms = 5, .lag_limit_ms = 250, .started = 1000,
+                                    .seconds = 10, .saturated_seconds = 10};
+    assert_false(verdict_generator(&f->v, &busy));
+    busy.skipped = 50; /* 5 % of arrivals dropped */
+    assert_true(verdict_generator(&f->v, &busy));
+    assert_true(busy.cpu_bound && !busy.lag_bound);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -496,6 +539,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_caller_findings_and_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_findings_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_texts_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_generator_bound, setup, teardown),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
