@@ -8,6 +8,7 @@
 #include "reports/summary.h"
 #include "reports/terminal.h"
 #include "reports/verdict.h"
+#include "reports/web_findings.h"
 #include "synth/base/clock.h"
 #include "synth/cli/cli_common.h"
 #include "synth/cli/cli_target.h"
@@ -17,6 +18,7 @@
 #include "synth/sip/transport.h"
 #include "synth/tls/cert_check.h"
 #include "synth/tls/cert_probe.h"
+#include "synth/web/web_probe.h"
 
 #include <event2/event.h>
 #include <getopt.h>
@@ -64,6 +66,8 @@ static void check_usage(FILE *out)
             "is tls, and every entry of the target's checks:), takes the certificate chain\n"
             "it presents, whatever its strength, and judges it: chain trusted, days to\n"
             "expiry, Subject CN == FQDN, SAN names, EKU, key size, signature digest.\n"
+            "With web: in the target, asks every listed web service URL which Front End\n"
+            "site (internal, external) answers there (finding web-port-mismatch).\n"
             "Without --target the embedded lab is started and checked.\n\n"
             "options:\n"
             "  --target FILE      the deployment (see docs/configuration.md, checks:)\n"
@@ -130,6 +134,9 @@ struct check_ctx {
     struct sip_discovery discovery; /* target discover: */
     struct discovery_needs needs;
     bool discovered;
+    struct web_probe *web; /* the target's web: ports, probed on the same loop */
+    struct web_port_result web_results[WEB_PROBE_URLS_MAX];
+    size_t web_n;
 };
 
 static void item_names(struct check_item *it, const char (*names)[TARGET_HOST_MAX], size_t n)
@@ -283,9 +290,18 @@ static int probe_all(struct check_ctx *c, struct synth_error *err)
         return synth_error_set(err, SYNTH_ENOMEM, "event loop: out of memory");
     for (size_t i = 0; i < c->item_count && rc == 0; i++)
         rc = probe_start(c, &c->items[i], base, err);
+    if (rc == 0 && c->target.web.enabled)
+        rc = web_probe_start(&c->web, base, &c->target.web, err);
     /* Returns once every probe has called done; after a set-up error the
      * probes started still end, each under its deadline. */
     event_base_dispatch(base);
+    if (c->web) {
+        const struct web_port_result *r;
+        c->web_n = web_probe_results(c->web, &r);
+        memcpy(c->web_results, r, c->web_n * sizeof(*r));
+        web_probe_free(c->web); /* its curl handle lives on base */
+        c->web = NULL;
+    }
     event_base_free(base);
     return rc;
 }
@@ -324,6 +340,8 @@ static int write_results(struct check_ctx *c, struct verdict *v, json_t *certs,
     json_decref(disc);
     snprintf(path, sizeof(path), "%s/summary.json", c->args.t.out_dir);
     if (!summary || json_object_set(summary, "certificates", certs) ||
+        (c->target.web.enabled &&
+         json_object_set_new(summary, "web_ports", web_findings_json(c->web_results, c->web_n))) ||
         summary_write(path, summary, &err) != 0) {
         fprintf(stderr, "synth check: cannot write %s: %s\n", path,
                 summary ? err.msg : "out of memory");
@@ -331,6 +349,7 @@ static int write_results(struct check_ctx *c, struct verdict *v, json_t *certs,
     }
     if (summary) {
         terminal_check_summary(stdout, summary, isatty(STDOUT_FILENO));
+        web_findings_print(stdout, c->web_results, c->web_n);
         json_decref(summary);
     }
     printf("results: %s (summary.json)\n", c->args.t.out_dir);
@@ -359,7 +378,7 @@ static int run_checks(struct check_ctx *c, struct synth_error *err)
     if (c->discovered)
         discovery_findings_evaluate(&v, &c->discovery, &c->needs);
     list_items(c);
-    if (c->item_count == 0 && !c->discovered)
+    if (c->item_count == 0 && !c->discovered && !c->target.web.enabled)
         verdict_add_finding(&v, VERDICT_UNKNOWN, "check.nothing-to-check",
                             "no TLS endpoint to check: the check measured nothing",
                             "the registrar's transport is not tls and the target lists no checks",
@@ -367,6 +386,8 @@ static int run_checks(struct check_ctx *c, struct synth_error *err)
     rc = probe_all(c, err);
     for (size_t i = 0; i < c->item_count && rc == 0; i++)
         rc = judge(&c->items[i], &v, certs, err);
+    if (rc == 0 && web_findings_add(&v, c->web_results, c->web_n))
+        rc = synth_error_set(err, SYNTH_ENOMEM, "out of memory");
     if (rc == 0)
         rc = write_results(c, &v, certs, started_ms, started_us);
 out:
