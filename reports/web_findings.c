@@ -36,7 +36,7 @@ static bool is_https(const char *url)
 
 static void describe(struct sbuf *sb, const struct web_port_result *r)
 {
-    sbuf_printf(sb, "%s (listed for the %s site) answers as the %s site (%s)", r->url,
+    sbuf_printf(sb, "%s (listed for the %s site) answers as the %s site [%s]", r->url,
                 site_name((int)r->expected), site_name(r->seen), r->by);
 }
 

@@ -333,7 +333,9 @@ static int write_results(struct check_ctx *c, struct verdict *v, json_t *certs,
         .duration_us = clock_mono_us() - started_us,
         .stats = &none,
         .verdict = v,
-        .ok_reason = "every certificate rule passed",
+        .ok_reason = c->target.web.enabled ? "every certificate rule passed, every web "
+                                             "service port answers for its site"
+                                           : "every certificate rule passed",
         .discovery = disc,
     };
     json_t *summary = summary_build(&in);

@@ -48,7 +48,8 @@ struct web_site_call {
     int site;           /* a target_web_site, or WEB_SITE_UNKNOWN */
     bool conflict;      /* identifiers disagreed (then site is UNKNOWN) */
     char by[WEB_BY_MAX]; /* each identifier and what it said, e.g. "AccessLocation
-                         * External; certificate CN=webext.contoso.com (external's FQDN)" */
+                         * External, certificate CN=webext.contoso.com names
+                         * webext.contoso.com, the external site's FQDN" */
 };
 
 /* Weighs the identifiers: AccessLocation counts twice (the server's own

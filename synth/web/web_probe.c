@@ -79,7 +79,7 @@ void web_port_classify(struct web_port_result *r, int fail, const char *detail, 
     r->seen = call.site;
     if (call.site == WEB_SITE_UNKNOWN) {
         r->outcome = WEB_PORT_UNIDENTIFIED;
-        snprintf(r->reason, sizeof(r->reason), "HTTP %ld; %s", status, call.by);
+        snprintf(r->reason, sizeof(r->reason), "HTTP %ld, %s", status, call.by);
         return;
     }
     r->outcome = call.site == (int)r->expected ? WEB_PORT_OK : WEB_PORT_WRONG_SITE;
