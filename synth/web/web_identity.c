@@ -212,12 +212,13 @@ void web_identify(const struct web_identity *id, const struct cert_facts *cert,
             m[s] = fqdn[s] && fqdn[s][0] && cert_names(cert, fqdn[s]);
         int site = one_site(m, &both);
         vote(votes, site, WEIGHT_HINT);
-        sbuf_printf(&sb, ", certificate CN=%s", cert->has_cn ? cert->subject_cn : "(none)");
+        /* Short: a finding holds two of these in FINDING_TEXT_MAX. */
         if (site != WEB_SITE_UNKNOWN)
-            sbuf_printf(&sb, " names %s, the %s site's FQDN", fqdn[site],
-                        target_web_site_name((enum target_web_site)site));
+            sbuf_printf(&sb, ", certificate names %s", fqdn[site]);
         else
-            sbuf_puts(&sb, both ? " names both sites" : " names neither site's FQDN");
+            sbuf_printf(&sb, ", certificate CN=%s names %s",
+                        cert->has_cn ? cert->subject_cn : "(none)",
+                        both ? "both sites" : "neither site's FQDN");
     }
     if (id && id->host_count) {
         bool m[TARGET_WEB_SITE_COUNT] = {false, false};
@@ -228,8 +229,7 @@ void web_identify(const struct web_identity *id, const struct cert_facts *cert,
         int site = one_site(m, &both);
         vote(votes, site, WEIGHT_HINT);
         if (site != WEB_SITE_UNKNOWN)
-            sbuf_printf(&sb, ", links on %s (the %s site)", fqdn[site],
-                        target_web_site_name((enum target_web_site)site));
+            sbuf_printf(&sb, ", links on %s", fqdn[site]);
     }
     int in = votes[TARGET_WEB_INTERNAL], ex = votes[TARGET_WEB_EXTERNAL];
     out->site = in > ex ? TARGET_WEB_INTERNAL : ex > in ? TARGET_WEB_EXTERNAL : WEB_SITE_UNKNOWN;

@@ -48,8 +48,8 @@ struct web_site_call {
     int site;           /* a target_web_site, or WEB_SITE_UNKNOWN */
     bool conflict;      /* identifiers disagreed (then site is UNKNOWN) */
     char by[WEB_BY_MAX]; /* each identifier and what it said, e.g. "AccessLocation
-                         * External, certificate CN=webext.contoso.com names
-                         * webext.contoso.com, the external site's FQDN" */
+                         * External, certificate names webext.contoso.com, links on
+                         * webext.contoso.com" (the names are the sites' fqdn) */
 };
 
 /* Weighs the identifiers: AccessLocation counts twice (the server's own
