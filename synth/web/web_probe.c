@@ -3,6 +3,8 @@
 
 #include "synth/ucwa/ucwa_http.h"
 
+#include <event2/event.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,4 +168,24 @@ void web_probe_free(struct web_probe *p)
         return;
     ucwa_http_free(p->http);
     free(p);
+}
+
+int web_probe_run(const struct target_web *w, struct web_port_result *out, size_t *n,
+                  struct synth_error *err)
+{
+    struct event_base *base = event_base_new();
+    struct web_probe *p = NULL;
+    *n = 0;
+    if (!base)
+        return synth_error_set(err, SYNTH_ENOMEM, "web probe: out of memory");
+    int rc = web_probe_start(&p, base, w, err);
+    /* Returns once every request has ended, each under its deadline. */
+    event_base_dispatch(base);
+    if (p) {
+        memcpy(out, p->results, p->n * sizeof(*out));
+        *n = p->n;
+    }
+    web_probe_free(p); /* its curl handle lives on base */
+    event_base_free(base);
+    return rc;
 }

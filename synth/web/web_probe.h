@@ -68,4 +68,11 @@ int web_probe_start(struct web_probe **out, struct event_base *base, const struc
 size_t web_probe_results(const struct web_probe *p, const struct web_port_result **out);
 void web_probe_free(struct web_probe *p);
 
+/* The same on a loop of its own, results copied into out (room for
+ * WEB_PROBE_URLS_MAX) and their number into *n: blocking for at most
+ * w->timeout_ms and a moment, for a command line (synth run before its
+ * users start), never for a worker. */
+int web_probe_run(const struct target_web *w, struct web_port_result *out, size_t *n,
+                  struct synth_error *err);
+
 #endif

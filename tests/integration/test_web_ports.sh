@@ -33,6 +33,14 @@ assert_json "$S" '[.web_ports[] | .outcome == "wrong-site" and .seen != .site] |
 grep -q "CRITICAL - web sites bound to swapped ports" "$T/sw.out" || fail "no verdict line: $(head -5 "$T/sw.out")"
 ok "swapped: the verdict says so"
 
+# 2b. synth run probes the same ports before its users start: the sign-ins
+#     still work (the proxy reaches whichever site has the external ports),
+#     the verdict carries the finding.
+rc=0; "$SYNTH" run "$SRC/scenarios/ucwa-signin.yaml" --lab --fault web_ports_swapped=1 --out "$T/run" --quiet \
+    >"$T/run.out" 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "run with web_ports_swapped: exit $rc, want 2: $(tail -20 "$T/run.out")"
+assert_json "$T/run/summary.json" '([.findings[].id] | unique) == ["web-port-mismatch"] and (.web_ports | length) == 4 and .steps["ucwa.signout"].failed == 0' "run: web-port-mismatch in the run's verdict, sign-ins unaffected"
+
 # 3. Not answering: a closed port (refused) and a silent one (accepts, says
 #    nothing) against a lab started apart, with a 1 s deadline.
 "$SYNTH" lab --state-dir "$T/lab" --write-target "$T/lab.yaml" >"$T/lab.out" 2>&1 &
