@@ -426,7 +426,8 @@ static int load_root(struct target_loader *l, const struct ynode *root)
 {
     /* `lab:` is what `synth lab --write-target` adds for peers; not ours. */
     static const char *const keys[] = {"name", "sip_domain", "registrar", "edge", "discover",
-                                       "voicemail_uri", "users", "media", "lab", "checks", "ucwa", "web", NULL};
+                                       "voicemail_uri", "users", "media", "lab", "checks", "ucwa",
+                                       "web", NULL};
     struct target *t = l->t;
     struct ynode v;
     int rc = ydoc_map_check(root, keys, l->err);

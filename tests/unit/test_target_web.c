@@ -27,7 +27,8 @@ static void test_both_sites(void **state)
     struct synth_error err = {{0}};
     int rc = load(&t,
                   HEAD "web:\n  timeout: 2s\n  internal:\n    fqdn: pool01.contoso.com\n"
-                       "    urls: [\"https://pool01.contoso.com/\", \"http://pool01.contoso.com:80/\"]\n"
+                       "    urls: [\"https://pool01.contoso.com/\",\n"
+                       "           \"http://pool01.contoso.com:80/\"]\n"
                        "    tls: {ca_file: ca.pem}\n"
                        "  external:\n    fqdn: webext.contoso.com\n"
                        "    urls: [\"https://pool01.contoso.com:4443/\"]\n"
