@@ -8,6 +8,7 @@
 #include "reports/summary.h"
 #include "reports/terminal.h"
 #include "reports/verdict.h"
+#include "reports/web_findings.h"
 #include "synth/base/clock.h"
 #include "synth/cli/cli_common.h"
 #include "synth/cli/cli_target.h"
@@ -16,7 +17,9 @@
 #include "synth/lab/lab.h"
 #include "synth/tls/cert_sweep.h"
 #include "synth/tls/cert_probe.h"
+#include "synth/web/web_probe.h"
 
+#include <event2/event.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +42,8 @@ static void check_usage(FILE *out)
             "is tls, and every entry of the target's checks:), takes the certificate chain\n"
             "it presents, whatever its strength, and judges it: chain trusted, days to\n"
             "expiry, Subject CN == FQDN, SAN names, EKU, key size, signature digest.\n"
+            "With web: in the target, asks every listed web service URL which Front End\n"
+            "site (internal, external) answers there (finding web-port-mismatch).\n"
             "Without --target the embedded lab is started and checked.\n\n"
             "options:\n"
             "  --target FILE      the deployment (see docs/configuration.md, checks:)\n"
@@ -104,7 +109,36 @@ struct check_ctx {
     struct sip_discovery discovery; /* target discover: */
     struct discovery_needs needs;
     bool discovered;
+    struct web_probe *web; /* the target's web: ports, probed on the same loop */
+    struct web_port_result web_results[WEB_PROBE_URLS_MAX];
+    size_t web_n;
 };
+
+/* Every endpoint at once on one loop, certificates and web ports: the check
+ * takes as long as the slowest endpoint, not the sum. */
+static int probe_all(struct check_ctx *c, struct synth_error *err)
+{
+    struct event_base *base = event_base_new();
+    if (!base)
+        return synth_error_set(err, SYNTH_ENOMEM, "event loop: out of memory");
+    int rc = cert_sweep_start(&c->sweep, base, NULL, NULL, err);
+    if (rc == SYNTH_ENOTFOUND)
+        rc = 0;
+    if (rc == 0 && c->target.web.enabled)
+        rc = web_probe_start(&c->web, base, &c->target.web, err);
+    /* Returns once every probe has ended; after a set-up error the probes
+     * started still end, each under its deadline. */
+    event_base_dispatch(base);
+    if (c->web) {
+        const struct web_port_result *r;
+        c->web_n = web_probe_results(c->web, &r);
+        memcpy(c->web_results, r, c->web_n * sizeof(*r));
+        web_probe_free(c->web); /* its curl handle lives on base */
+        c->web = NULL;
+    }
+    event_base_free(base);
+    return rc;
+}
 
 static int write_results(struct check_ctx *c, struct verdict *v, json_t *certs,
                          int64_t started_ms, int64_t started_us)
@@ -125,13 +159,17 @@ static int write_results(struct check_ctx *c, struct verdict *v, json_t *certs,
         .duration_us = clock_mono_us() - started_us,
         .stats = &none,
         .verdict = v,
-        .ok_reason = "every certificate rule passed",
+        .ok_reason = c->target.web.enabled ? "every certificate rule passed, every web "
+                                             "service port answers for its site"
+                                           : "every certificate rule passed",
         .discovery = disc,
     };
     json_t *summary = summary_build(&in);
     json_decref(disc);
     snprintf(path, sizeof(path), "%s/summary.json", c->args.t.out_dir);
     if (!summary || json_object_set(summary, "certificates", certs) ||
+        (c->target.web.enabled &&
+         json_object_set_new(summary, "web_ports", web_findings_json(c->web_results, c->web_n))) ||
         summary_write(path, summary, &err) != 0) {
         fprintf(stderr, "synth check: cannot write %s: %s\n", path,
                 summary ? err.msg : "out of memory");
@@ -139,6 +177,7 @@ static int write_results(struct check_ctx *c, struct verdict *v, json_t *certs,
     }
     if (summary) {
         terminal_check_summary(stdout, summary, isatty(STDOUT_FILENO));
+        web_findings_print(stdout, c->web_results, c->web_n);
         json_decref(summary);
     }
     printf("results: %s (summary.json)\n", c->args.t.out_dir);
@@ -170,15 +209,16 @@ static int run_checks(struct check_ctx *c, struct synth_error *err)
     if (c->lab) /* the lab's UM expects its Front End's certificate, held in memory */
         lab_fe_identity(c->lab, &c->sweep.um_client_x509, &c->sweep.um_client_pkey);
     cert_sweep_add_target(&c->sweep);
-    if (c->sweep.item_count == 0 && !c->discovered)
+    if (c->sweep.item_count == 0 && !c->discovered && !c->target.web.enabled)
         verdict_add_finding(&v, VERDICT_UNKNOWN, "check.nothing-to-check",
                             "no TLS endpoint to check: the check measured nothing",
                             "the registrar's transport is not tls and the target lists no checks",
                             "add the TLS endpoints under checks: (docs/configuration.md)");
-    rc = cert_sweep_run(&c->sweep, err);
+    rc = probe_all(c, err);
     if (rc == 0)
         rc = cert_sweep_evaluate(&c->sweep, err);
-    if (rc == 0 && cert_findings_add_sweep(&v, certs, &c->sweep) != 0)
+    if (rc == 0 && (cert_findings_add_sweep(&v, certs, &c->sweep) != 0 ||
+                    web_findings_add(&v, c->web_results, c->web_n)))
         rc = synth_error_set(err, SYNTH_ENOMEM, "out of memory");
     if (rc == 0)
         rc = write_results(c, &v, certs, started_ms, started_us);

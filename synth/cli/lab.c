@@ -29,7 +29,7 @@ static void lab_usage(FILE *out)
             "                       register_retry_after_s=N, answer_delay_ms=N,\n"
             "                       never_answer=true, bye_after_ms=N,\n"
             "                       proxy_idle_timeout_s=N, ucwa_app_expiry_s=N,\n"
-            "                       ucwa_token_expiry_s=N,\n"
+            "                       ucwa_token_expiry_s=N, web_ports_swapped=1,\n"
             "                       turn_refuse_allocate=486|508, turn_drop_relayed=true\n"
             "                       (docs/lab.md lists them all)\n"
             "  --write-target FILE  write a target file describing the lab (for synth run\n"
@@ -111,7 +111,11 @@ int cli_lab(int argc, char **argv)
            "edge tls:%u, turn udp:%u tcp:%u, %u users, CA %s\n",
            cfg.domain, ep.host, ep.udp_port, ep.tcp_port, ep.tls_port, ep.um_port,
            ep.edge_port, ep.turn_udp_port, ep.turn_tcp_port, cfg.user_count, lab_ca_file(lab));
-    printf("lab web: ucwa https:%u, proxy https:%u\n", ep.ucwa_port, ep.proxy_port);
+    printf("lab web: ucwa https:%u, proxy https:%u, internal site https:%u http:%u, "
+           "external site https:%u http:%u%s\n",
+           ep.ucwa_port, ep.proxy_port, ep.web_internal_https, ep.web_internal_http,
+           ep.web_external_https, ep.web_external_http,
+           cfg.faults.web_ports_swapped ? " (each served by the other site)" : "");
     if (write_target)
         printf("target written to %s\n", write_target);
     fflush(stdout);

@@ -6,6 +6,7 @@
 #include "media/prompt.h"
 #include "reports/capacity_report.h"
 #include "reports/discovery_report.h"
+#include "reports/web_findings.h"
 #include "reports/nagios.h"
 #include "reports/progress.h"
 #include "reports/survival_report.h"
@@ -160,6 +161,8 @@ struct run_ctx {
     struct discovery_needs needs;
     bool discovered;
     bool unreachable; /* DNS gave no server for a path the users take: nothing to run */
+    struct web_port_result web[WEB_PROBE_URLS_MAX]; /* target web:, probed before the users */
+    size_t web_n;
     struct prompt prompt;
     struct load_profile profile;
     struct capacity capacity;       /* phases of ramp / step-until, abort_on */
@@ -258,6 +261,9 @@ static int prepare(struct run_ctx *rc, struct synth_error *err)
         if (r != 0)
             return r;
     }
+    /* The web service ports, once, before the load: seconds at most. */
+    if (rc->target.web.enabled && (r = web_probe_run(&rc->target.web, rc->web, &rc->web_n, err)))
+        return r;
     r = load_prompt(rc, err);
     if (r != 0)
         return r;
@@ -418,6 +424,7 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
     verdict_init(&v);
     verdict_evaluate(&v, &rc->scenario, &rc->total);
     survival_findings_evaluate(&v, &rc->total.survival);
+    web_findings_add(&v, rc->web, rc->web_n);
     json_t *disc = NULL;
     if (rc->discovered) {
         discovery_findings_evaluate(&v, &rc->discovery, &rc->needs);
@@ -484,6 +491,11 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
     int code = (int)v.level;
     char path[1200];
     snprintf(path, sizeof(path), "%s/summary.json", rc->args.t.out_dir);
+    if (summary && rc->target.web.enabled &&
+        json_object_set_new(summary, "web_ports", web_findings_json(rc->web, rc->web_n))) {
+        json_decref(summary);
+        summary = NULL;
+    }
     if (!summary || summary_write(path, summary, err) != 0) {
         fprintf(stderr, "synth run: cannot write %s: %s\n", path,
                 summary ? err->msg : "out of memory");

@@ -6,6 +6,7 @@
 #include "synth/base/sbuf.h"
 #include "synth/config/config_file.h"
 #include "synth/config/target_media.h"
+#include "synth/config/target_web.h"
 #include "synth/config/users.h"
 #include "synth/config/yaml_doc.h"
 
@@ -90,6 +91,14 @@ static int load_tls(struct target_loader *l, const struct ynode *ep, struct targ
     if (rc == 0 && !tls->client_cert[0] != !tls->client_key[0])
         rc = ydoc_error(&n, l->err, "client_cert and client_key go together");
     return rc;
+}
+
+int target_tls_load(const struct ynode *parent, const char *base_dir, struct target_tls *tls,
+                    struct synth_error *err)
+{
+    struct target_loader l = {.err = err};
+    snprintf(l.dir, sizeof(l.dir), "%s", base_dir);
+    return load_tls(&l, parent, tls);
 }
 
 static int load_transport(const struct ynode *ep, enum sip_transport *out,
@@ -417,7 +426,8 @@ static int load_root(struct target_loader *l, const struct ynode *root)
 {
     /* `lab:` is what `synth lab --write-target` adds for peers; not ours. */
     static const char *const keys[] = {"name", "sip_domain", "registrar", "edge", "discover",
-                                       "voicemail_uri", "users", "media", "lab", "checks", "ucwa", NULL};
+                                       "voicemail_uri", "users", "media", "lab", "checks", "ucwa",
+                                       "web", NULL};
     struct target *t = l->t;
     struct ynode v;
     int rc = ydoc_map_check(root, keys, l->err);
@@ -444,6 +454,8 @@ static int load_root(struct target_loader *l, const struct ynode *root)
         rc = target_media_load(&t->media, root, l->dir, l->err);
     if (rc == 0)
         rc = load_ucwa(l, root, &t->ucwa);
+    if (rc == 0)
+        rc = target_web_load(&t->web, root, l->dir, l->err);
     if (rc == 0)
         rc = load_checks(l, root);
     if (rc == 0)

@@ -96,6 +96,38 @@ struct target_ucwa {
     struct target_tls tls;             /* ca_file, verify (server_name unused: the URL's host) */
 };
 
+/* web: the Front End's two web sites and the ports each should answer on
+ * (PROTOCOLS.md, "Web service ports": internal 443/80, external 4443/8080;
+ * issue #5). synth check probes every URL and reports one that answers for
+ * the other site or does not answer (synth/web/web_probe.h). */
+enum target_web_site {
+    TARGET_WEB_INTERNAL,
+    TARGET_WEB_EXTERNAL,
+    TARGET_WEB_SITE_COUNT,
+};
+
+const char *target_web_site_name(enum target_web_site s); /* "internal", "external" */
+
+/* URLs per site: an https and an http port, and room for a pool's members. */
+#define TARGET_WEB_URLS_MAX 8
+
+struct target_web_site_cfg {
+    bool listed;                /* the file names this site */
+    /* The site's published FQDN (internal: the pool's web FQDN; external:
+     * the external web services FQDN): the certificate it presents names
+     * it. "" = the certificate is not used to tell the sites apart. */
+    char fqdn[TARGET_HOST_MAX];
+    char urls[TARGET_WEB_URLS_MAX][TARGET_URI_MAX];
+    size_t url_count;
+    struct target_tls tls;      /* ca_file, verify (the chain; the names are judged by synth) */
+};
+
+struct target_web {
+    bool enabled;
+    uint32_t timeout_ms;        /* deadline of each probe (connect, TLS, answer); default 5000 */
+    struct target_web_site_cfg sites[TARGET_WEB_SITE_COUNT];
+};
+
 /* discover: find the registrar and the edge from the SIP domain's SRV
  * records as clients do (synth/dns/sip_discovery.h). */
 struct target_discover {
@@ -149,6 +181,7 @@ struct target {
     bool registrar_by_dns;            /* no registrar: in the file; discover: fills it */
     struct target_discover discover;
     struct target_ucwa ucwa;
+    struct target_web web;            /* web: (web service port probes) */
     /* Request-URI of the voicemail call; {user} is the caller's user part,
      * {domain} the SIP domain. Default "sip:{user}@{domain};opaque=app:voicemail". */
     char voicemail_uri[TARGET_URI_MAX];

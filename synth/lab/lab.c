@@ -314,6 +314,8 @@ static int components_start(struct lab *lab, struct synth_error *err)
     if (rc != 0)
         return rc;
     lab_web_ports(lab->web, &lab->ep.ucwa_port, &lab->ep.proxy_port);
+    lab_web_site_ports(lab->web, true, &lab->ep.web_internal_https, &lab->ep.web_internal_http);
+    lab_web_site_ports(lab->web, false, &lab->ep.web_external_https, &lab->ep.web_external_http);
 
     struct turn_relay_opts to = {
         .cfg = &lab->cfg,

@@ -27,6 +27,9 @@ struct lab_endpoints {
     uint16_t edge_port;                     /* Edge access proxy, TLS (external users) */
     uint16_t ucwa_port;                     /* UCWA web service, HTTPS (the Front End's site) */
     uint16_t proxy_port;                    /* reverse proxy in front of it, HTTPS (clients use this) */
+    /* The Front End's web sites as listed (a real one: internal 443/80,
+     * external 4443/8080); with web_ports_swapped each is served by the other. */
+    uint16_t web_internal_https, web_internal_http, web_external_https, web_external_http;
     uint16_t turn_udp_port, turn_tcp_port;  /* A/V Edge, TURN relay (the same port) */
 };
 

@@ -123,6 +123,7 @@ static const struct fault_knob {
     S("ucwa_app_expiry_s", ucwa_app_expiry_s),
     S("ucwa_token_expiry_s", ucwa_token_expiry_s),
     FLAG("ucwa_redirect", ucwa_redirect),
+    FLAG("web_ports_swapped", web_ports_swapped),
     {"turn_refuse_allocate", KNOB_CUSTOM, 0, parse_turn_refuse, "486|508"},
     FLAG("turn_drop_relayed", turn_drop_relayed),
     {"max_call_rate", KNOB_CUSTOM, 0, parse_max_call_rate, "calls per second"},
@@ -137,6 +138,11 @@ static const char *knob_apply(const struct fault_knob *k, struct lab_faults *f, 
     char *field = (char *)f + k->offset;
     switch (k->kind) {
     case KNOB_FLAG:
+        /* `--fault web_ports_swapped=1` reads as a switch on a command line. */
+        if (len == 1 && (v[0] == '1' || v[0] == '0')) {
+            *(bool *)(void *)field = v[0] == '1';
+            return NULL;
+        }
         return ydoc_parse_bool(v, len, (bool *)(void *)field);
     case KNOB_MS:
         return ydoc_parse_duration(v, len, YDOC_UNIT_MS, YDOC_UNIT_MS, (uint32_t *)(void *)field);

@@ -41,7 +41,8 @@ int lab_https_listen(struct evhttp **out, struct event_base *base, SSL_CTX *ctx,
     struct evhttp *http = evhttp_new(base);
     if (!http)
         return synth_error_set(err, SYNTH_ENOMEM, "%s: evhttp_new failed", what);
-    evhttp_set_bevcb(http, bev_cb, ctx);
+    if (ctx) /* NULL: plain HTTP (a web site's port 80 / 8080) */
+        evhttp_set_bevcb(http, bev_cb, ctx);
     evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
     evhttp_set_max_headers_size(http, LAB_HTTPS_HEADERS_MAX);
     evhttp_set_max_body_size(http, LAB_HTTPS_BODY_MAX);
@@ -73,18 +74,23 @@ void lab_https_nodelay(struct evhttp_connection *evcon)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-void lab_https_reply_json(struct evhttp_request *req, int status, json_t *j)
+void lab_https_reply(struct evhttp_request *req, int status, const char *content_type,
+                     const char *text)
 {
     struct evbuffer *b = evbuffer_new();
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
     if (text && b) {
         evbuffer_add(b, text, strlen(text));
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-                          "application/vnd.microsoft.com.ucwa+json; charset=utf-8");
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", content_type);
     }
-    free(text);
     evhttp_send_reply(req, status, NULL, b);
     if (b)
         evbuffer_free(b);
+}
+
+void lab_https_reply_json(struct evhttp_request *req, int status, json_t *j)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    lab_https_reply(req, status, "application/vnd.microsoft.com.ucwa+json; charset=utf-8", text);
+    free(text);
 }

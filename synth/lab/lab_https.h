@@ -14,8 +14,8 @@ struct event_base;
 struct evhttp;
 struct evhttp_request;
 
-/* Makes an evhttp on base serving TLS with ctx (borrowed for its lifetime)
- * on host:port (0 = ephemeral; the bound port in *bound). idle_s closes a
+/* Makes an evhttp on base serving TLS with ctx (borrowed for its lifetime;
+ * NULL serves plain HTTP) on host:port (0 = ephemeral; the bound port in *bound). idle_s closes a
  * connection that sends nothing for that long, between requests as while
  * reading one (a held request is not idle: evhttp stops reading during it).
  * Free with evhttp_free. what names the component in errors. */
@@ -29,6 +29,11 @@ int lab_https_listen(struct evhttp **out, struct event_base *base, SSL_CTX *ctx,
  * held each exchange ~40 ms here. Idempotent, one syscall. */
 struct evhttp_connection;
 void lab_https_nodelay(struct evhttp_connection *evcon);
+
+/* Sends status with text (NUL-terminated, borrowed) as a body of
+ * content_type, or no body when text is NULL. */
+void lab_https_reply(struct evhttp_request *req, int status, const char *content_type,
+                     const char *text);
 
 /* Sends status with a JSON body of UCWA's media type (text of j, which is
  * taken), or no body when j is NULL. */

@@ -2,7 +2,9 @@
  * YAML (the format of synth/config/target.h) for peers and later runs. */
 #include "lab_target.h"
 
+#include "synth/config/target_web.h"
 #include "synth/config/users.h"
+#include "synth/lab/lab_web.h"
 
 #include <openssl/crypto.h>
 
@@ -98,6 +100,32 @@ static void discover_url(const struct lab_endpoints *ep, char *out, size_t size)
              ep->proxy_port);
 }
 
+/* The Front End's two web sites, each at the ports it is listed on (what
+ * web_ports_swapped leaves as it was: the knob moves the sites, not the list). */
+static void lab_target_web(const struct lab *lab, const struct lab_endpoints *ep,
+                           struct target_web *w)
+{
+    const uint16_t ports[TARGET_WEB_SITE_COUNT][2] = {
+        [TARGET_WEB_INTERNAL] = {ep->web_internal_https, ep->web_internal_http},
+        [TARGET_WEB_EXTERNAL] = {ep->web_external_https, ep->web_external_http},
+    };
+    bool v6 = strchr(ep->host, ':') != NULL;
+    memset(w, 0, sizeof(*w));
+    w->enabled = true;
+    w->timeout_ms = TARGET_WEB_TIMEOUT_MS;
+    for (int s = 0; s < TARGET_WEB_SITE_COUNT; s++) {
+        struct target_web_site_cfg *c = &w->sites[s];
+        c->listed = true;
+        lab_web_site_fqdn(lab_get_config(lab), s == TARGET_WEB_INTERNAL, c->fqdn, sizeof(c->fqdn));
+        for (int i = 0; i < 2; i++)
+            snprintf(c->urls[i], sizeof(c->urls[i]), "%s://%s%s%s:%u/", i ? "http" : "https",
+                     v6 ? "[" : "", ep->host, v6 ? "]" : "", ports[s][i]);
+        c->url_count = 2;
+        c->tls.verify = true;
+        snprintf(c->tls.ca_file, sizeof(c->tls.ca_file), "%s", lab_ca_file(lab));
+    }
+}
+
 int lab_target_fill(const struct lab *lab, struct target *t, struct synth_error *err)
 {
     const struct lab_config *cfg = lab_get_config(lab);
@@ -125,6 +153,7 @@ int lab_target_fill(const struct lab *lab, struct target *t, struct synth_error 
     snprintf(t->ucwa.tls.ca_file, sizeof(t->ucwa.tls.ca_file), "%s", lab_ca_file(lab));
     lab_target_um_check(lab, &t->checks[0]);
     t->check_count = 1;
+    lab_target_web(lab, &ep, &t->web);
 
     struct target_user *u = calloc(cfg->user_count, sizeof(*u));
     if (!u)
@@ -171,6 +200,25 @@ static void write_endpoint(FILE *f, const char *key, const char *host, uint16_t 
     fputc('\n', f);
 }
 
+static void write_web(FILE *f, const struct lab *lab, const struct lab_endpoints *ep)
+{
+    struct target_web w;
+    lab_target_web(lab, ep, &w);
+    fputs("web:\n", f);
+    for (int s = 0; s < TARGET_WEB_SITE_COUNT; s++) {
+        const struct target_web_site_cfg *c = &w.sites[s];
+        fprintf(f, "  %s:\n    fqdn: ", target_web_site_name((enum target_web_site)s));
+        yaml_quoted(f, c->fqdn);
+        for (size_t i = 0; i < c->url_count; i++) {
+            fputs(i ? ", " : "\n    urls: [", f);
+            yaml_quoted(f, c->urls[i]);
+        }
+        fputs("]\n    tls:\n      ca_file: ", f);
+        yaml_quoted(f, c->tls.ca_file);
+        fputc('\n', f);
+    }
+}
+
 static void write_yaml(FILE *f, const struct lab *lab)
 {
     const struct lab_config *cfg = lab_get_config(lab);
@@ -215,6 +263,7 @@ static void write_yaml(FILE *f, const struct lab *lab)
     fputs("\n  tls:\n    ca_file: ", f);
     yaml_quoted(f, lab_ca_file(lab));
     fputc('\n', f);
+    write_web(f, lab, &ep);
     struct target_check um;
     lab_target_um_check(lab, &um);
     /* No client certificate: the lab keeps its Front End's key in memory;

@@ -9,6 +9,8 @@
 #include "synth/lab/lab_https.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -71,6 +73,9 @@ struct ucwa_service {
     const struct lab_config *cfg;
     struct evhttp *http;
     uint16_t port;
+    struct evhttp *plain;     /* the site's HTTP port, or NULL */
+    uint16_t plain_port;
+    const char *access_location; /* "Internal" or "External": which site this is */
     struct token *tokens;
     size_t token_count;
     struct app *apps;
@@ -173,10 +178,14 @@ static void base_url(const struct ucwa_service *s, struct evhttp_request *req, c
     for (const char *p = h; ok && *p; p++)
         ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
              strchr(".-:[]", *p);
+    /* The scheme the request came in by: the site's HTTPS or HTTP port. */
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    const char *scheme = bev && !bufferevent_openssl_get_ssl(bev) ? "http" : "https";
     if (ok)
-        snprintf(out, size, "https://%s", h);
+        snprintf(out, size, "%s://%s", scheme, h);
     else
-        snprintf(out, size, "https://127.0.0.1:%u", s->port);
+        snprintf(out, size, "%s://127.0.0.1:%u", scheme, s->port);
 }
 
 static json_t *link(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -513,10 +522,48 @@ static void token_request(struct ucwa_service *s, struct evhttp_request *req, un
                                              "Bearer"));
 }
 
+/* The Autodiscover document proper ([MS-OCDISCWS] 2.2), asked for by its
+ * media type: AccessLocation says which site the request came through
+ * (Lync Server 2013, "Understanding Autodiscover"), which is how a port's
+ * site is told from outside (synth/web/web_identity.h). */
+#define AUTODISCOVER_JSON "application/vnd.microsoft.rtc.autodiscover+json"
+#define AUTODISCOVER_XML "application/vnd.microsoft.rtc.autodiscover+xml"
+
+static bool autodiscover_document(struct ucwa_service *s, struct evhttp_request *req,
+                                  const char *base)
+{
+    const char *accept = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
+    bool json = accept && strstr(accept, AUTODISCOVER_JSON);
+    if (!json && !(accept && strstr(accept, AUTODISCOVER_XML)))
+        return false;
+    char text[4 * HOST_MAX + 512];
+    if (json) {
+        snprintf(text, sizeof(text),
+                 "{\"AccessLocation\":\"%s\",\"Root\":{\"Links\":["
+                 "{\"token\":\"Domain\",\"href\":\"%s" ROOT_PATH "/domain\"},"
+                 "{\"token\":\"User\",\"href\":\"%s" ROOT_PATH "/user\"}]}}",
+                 s->access_location, base, base);
+        lab_https_reply(req, 200, AUTODISCOVER_JSON "; v=1; charset=utf-8", text);
+    } else {
+        snprintf(text, sizeof(text),
+                 "<?xml version=\"1.0\" encoding=\"utf-8\"?><AutodiscoverResponse "
+                 "xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" "
+                 "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+                 "AccessLocation=\"%s\"><Root><Link token=\"Domain\" href=\"%s" ROOT_PATH
+                 "/domain\"/><Link token=\"User\" href=\"%s" ROOT_PATH
+                 "/user\"/></Root></AutodiscoverResponse>",
+                 s->access_location, base, base);
+        lab_https_reply(req, 200, AUTODISCOVER_XML "; v=1; charset=utf-8", text);
+    }
+    return true;
+}
+
 static void root_request(struct ucwa_service *s, struct evhttp_request *req)
 {
     char base[HOST_MAX + 16];
     base_url(s, req, base, sizeof(base));
+    if (autodiscover_document(s, req, base))
+        return;
     lab_https_reply_json(req, 200,
                          json_pack("{s:{s:o, s:o, s:o}}", "_links", "self",
                                    link("%s" ROOT_PATH, base), "user", link("%s" USER_PATH, base),
@@ -613,8 +660,23 @@ int ucwa_service_start(struct ucwa_service **out, struct event_base *base,
         return rc;
     }
     evhttp_set_gencb(s->http, request_cb, s);
+    s->access_location = o->internal ? "Internal" : "External";
+    if (o->http) {
+        rc = lab_https_listen(&s->plain, base, NULL, o->cfg->listen_host, 0, UCWA_SERVICE_IDLE_S,
+                              &s->plain_port, "web site (http)", err);
+        if (rc != 0) {
+            ucwa_service_free(s);
+            return rc;
+        }
+        evhttp_set_gencb(s->plain, request_cb, s);
+    }
     *out = s;
     return 0;
+}
+
+uint16_t ucwa_service_http_port(const struct ucwa_service *s)
+{
+    return s->plain_port;
 }
 
 uint16_t ucwa_service_port(const struct ucwa_service *s)
@@ -630,6 +692,8 @@ void ucwa_service_free(struct ucwa_service *s)
     while (s->apps)
         app_free(s->apps, 503);
     evhttp_free(s->http);
+    if (s->plain)
+        evhttp_free(s->plain);
     while (s->tokens) {
         struct token *t = s->tokens;
         s->tokens = t->next;

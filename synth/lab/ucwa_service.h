@@ -28,12 +28,18 @@ struct ucwa_service_opts {
     const struct lab_config *cfg; /* users, password, faults; borrowed */
     SSL_CTX *server_ctx;          /* the web certificate; borrowed */
     uint16_t port;                /* 0 = ephemeral */
+    /* Which Front End web site this is: its Autodiscover document says
+     * AccessLocation Internal or External (the external site is the one
+     * the reverse proxy publishes). */
+    bool internal;
+    bool http;                    /* also plain HTTP (the site's 80 / 8080), ephemeral port */
 };
 
 /* Listens on cfg->listen_host:port. Call on base's thread; free there. */
 int ucwa_service_start(struct ucwa_service **out, struct event_base *base,
                        const struct ucwa_service_opts *o, struct synth_error *err);
 uint16_t ucwa_service_port(const struct ucwa_service *s);
+uint16_t ucwa_service_http_port(const struct ucwa_service *s); /* 0 without opts.http */
 void ucwa_service_free(struct ucwa_service *s);
 
 #endif

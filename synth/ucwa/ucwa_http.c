@@ -11,6 +11,8 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 #include <openssl/crypto.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <pthread.h>
 #include <stdio.h>
@@ -49,6 +51,8 @@ struct ucwa_req {
     char auth[UCWA_AUTH_HEADER_MAX];
     size_t auth_len;
     char errbuf[CURL_ERROR_SIZE];
+    bool want_peer_cert;
+    X509 *peer_cert; /* taken while the connection is up (header_cb) */
 };
 
 const char *ucwa_fail_name(enum ucwa_fail f)
@@ -193,6 +197,10 @@ static void finish(struct ucwa_req *r, CURLcode rc)
     resp.body = r->body ? r->body : "";
     resp.body_len = r->body_len;
     resp.www_authenticate = r->auth;
+    char *ct = NULL;
+    curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &ct);
+    resp.content_type = ct ? ct : "";
+    resp.peer_cert = r->peer_cert;
     if (rc != CURLE_OK) {
         resp.fail = classify(rc);
         resp.status = 0;
@@ -297,12 +305,25 @@ static size_t write_cb(char *p, size_t size, size_t n, void *arg)
     return len;
 }
 
+/* The leaf the server presented, while curl's SSL is still alive: after
+ * the transfer the connection may be gone. */
+static void take_peer_cert(struct ucwa_req *r)
+{
+    struct curl_tlssessioninfo *ti = NULL;
+    if (!r->want_peer_cert || r->peer_cert ||
+        curl_easy_getinfo(r->easy, CURLINFO_TLS_SSL_PTR, &ti) != CURLE_OK || !ti ||
+        ti->backend != CURLSSLBACKEND_OPENSSL || !ti->internals)
+        return;
+    r->peer_cert = SSL_get1_peer_certificate((SSL *)ti->internals);
+}
+
 /* Keeps the WWW-Authenticate values of the final response. */
 static size_t header_cb(char *p, size_t size, size_t n, void *arg)
 {
     struct ucwa_req *r = arg;
     size_t len = size * n;
     static const char name[] = "WWW-Authenticate:";
+    take_peer_cert(r);
     if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
         r->auth_len = 0; /* a new response (after a 100): forget the last */
         r->auth[0] = '\0';
@@ -335,6 +356,7 @@ static void req_free(struct ucwa_req *r)
     for (struct curl_slist *l = r->headers; l; l = l->next)
         OPENSSL_cleanse(l->data, strlen(l->data));
     curl_slist_free_all(r->headers);
+    X509_free(r->peer_cert);
     free(r->body);
     free(r);
 }
@@ -363,7 +385,7 @@ static int add_header(struct ucwa_req *r, const char *fmt, const char *v)
 static int setup(struct ucwa_req *r, const struct ucwa_req_spec *sp)
 {
     CURL *e = r->easy;
-    int rc = add_header(r, "Accept: %s", "application/json");
+    int rc = add_header(r, "Accept: %s", sp->accept ? sp->accept : "application/json");
     if (rc == 0 && sp->body)
         rc = add_header(r, "Content-Type: %s", sp->content_type);
     if (rc == 0 && sp->body)
@@ -395,7 +417,7 @@ static int setup(struct ucwa_req *r, const struct ucwa_req_spec *sp)
     SET(CURLOPT_HEADERDATA, r);
     SET(CURLOPT_HTTPHEADER, r->headers);
     SET(CURLOPT_SSL_VERIFYPEER, sp->verify ? 1L : 0L);
-    SET(CURLOPT_SSL_VERIFYHOST, sp->verify ? 2L : 0L);
+    SET(CURLOPT_SSL_VERIFYHOST, sp->verify && !sp->no_host_check ? 2L : 0L);
     if (sp->ca_file && *sp->ca_file)
         SET(CURLOPT_CAINFO, sp->ca_file);
     if (sp->user_agent)
@@ -430,6 +452,7 @@ int ucwa_req_start(struct ucwa_req **out, struct ucwa_http *h, const struct ucwa
     r->cb = cb;
     r->arg = arg;
     r->start_us = clock_mono_us();
+    r->want_peer_cert = sp->want_peer_cert;
     r->easy = curl_easy_init();
     int rc = r->easy ? setup(r, sp) : SYNTH_ENOMEM;
     if (rc != 0) {

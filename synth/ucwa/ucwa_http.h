@@ -55,6 +55,11 @@ struct ucwa_req_spec {
     bool verify;
     uint32_t timeout_ms;      /* the whole exchange's deadline */
     bool fresh_connection;    /* a new connection, closed after this request */
+    const char *accept;       /* Accept; NULL = application/json */
+    /* The chain is verified (verify), the name left to the caller, who
+     * reads resp.peer_cert: a probe telling two sites apart by their names. */
+    bool no_host_check;
+    bool want_peer_cert;      /* keep the leaf certificate for resp.peer_cert */
 };
 
 /* What came back. Transport failures have fail set and status 0. */
@@ -67,6 +72,8 @@ struct ucwa_resp {
     char detail[UCWA_DETAIL_MAX]; /* curl's words on a transport failure */
     int64_t elapsed_us;
     unsigned connects; /* new connections made for it, 0 when one was reused */
+    const char *content_type;     /* "" when absent */
+    struct x509_st *peer_cert;    /* with want_peer_cert over TLS: the leaf, borrowed; or NULL */
 };
 
 /* r is valid during the call only; the request is freed after it returns. */

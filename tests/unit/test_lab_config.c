@@ -122,6 +122,14 @@ static void faults_in_file_and_flags(void **state)
     assert_int_equal(c.faults.ucwa_token_expiry_s, 2);
     assert_int_equal(lab_config_set_fault(&c, "ucwa_redirect=true", &err), 0);
     assert_true(c.faults.ucwa_redirect);
+    /* A flag takes 1 and 0 on a command line too (--fault web_ports_swapped=1). */
+    assert_int_equal(lab_config_set_fault(&c, "web_ports_swapped=1", &err), 0);
+    assert_true(c.faults.web_ports_swapped);
+    assert_int_equal(lab_config_set_fault(&c, "web_ports_swapped=0", &err), 0);
+    assert_false(c.faults.web_ports_swapped);
+    assert_int_equal(lab_config_set_fault(&c, "web_ports_swapped=10", &err), SYNTH_ECONFIG);
+    assert_int_equal(parse(&c, "faults:\n  web_ports_swapped: true\n", &err), 0);
+    assert_true(c.faults.web_ports_swapped);
     /* The list of known knobs names the last one too (not cut short). */
     assert_int_equal(lab_config_set_fault(&c, "explode=1", &err), SYNTH_ECONFIG);
     assert_non_null(strstr(err.msg, "ucwa_redirect=true|false"));
