@@ -407,6 +407,13 @@ int main(int argc, char **argv)
     double call_s_us = 2.0 * PACKETS_PER_S * (bare_us + pair_us);
     double stream_s_us = call_s_us / 2;  /* the generator's half of a call */
     double ceiling_calls = (double)cores * 1e6 / call_s_us;
+    /* Through a TURN relay a packet crosses loopback twice (client to the
+     * relay, the relay to the peer), relay to relay three times: the bare
+     * hop once more each, the SRTP work the same (the relay does none). */
+    double relay_call_s_us = 2.0 * PACKETS_PER_S * (2 * bare_us + pair_us);
+    double r2r_call_s_us = 2.0 * PACKETS_PER_S * (3 * bare_us + pair_us);
+    double ceiling_relayed = (double)cores * 1e6 / relay_call_s_us;
+    double ceiling_r2r = (double)cores * 1e6 / r2r_call_s_us;
     double ratio_cpu = send_us > 0 ? bare_us / send_us : 0;
     double ratio_wall = per_wall_s(&bare) > 0 ? per_wall_s(&send) / per_wall_s(&bare) : 0;
 
@@ -420,12 +427,13 @@ int main(int argc, char **argv)
                 "\"sessions\":%d,\"srtp_pair_many_us\":%.3f,"
                 "\"send_pps\":%.0f,\"send_us\":%.3f,\"send_ratio_cpu\":%.3f,"
                 "\"send_ratio_wall\":%.3f,\"full_pps\":%.0f,\"full_us\":%.3f,"
-                "\"call_second_us\":%.1f,\"stream_second_us\":%.1f,\"ceiling_calls\":%.0f}\n",
+                "\"call_second_us\":%.1f,\"stream_second_us\":%.1f,\"ceiling_calls\":%.0f,"
+                "\"ceiling_relayed_calls\":%.0f,\"ceiling_relay_to_relay_calls\":%.0f}\n",
                 c.seconds, c.burst, cores, per_wall_s(&bare), bare_us,
                 (unsigned long long)bare.dropped, prot_us, pair_us, per_wall_s(&pair), c.sessions,
                 many_us, per_wall_s(&send), send_us, ratio_cpu, ratio_wall, per_wall_s(&full),
                 full_us,
-                call_s_us, stream_s_us, ceiling_calls);
+                call_s_us, stream_s_us, ceiling_calls, ceiling_relayed, ceiling_r2r);
         if (fclose(f) != 0)
             die(json, strerror(errno));
     }
@@ -454,6 +462,8 @@ int main(int argc, char **argv)
         printf("ceiling: %ld cores x 1e6 / %.0f = %.0f concurrent calls (all cores on media, "
                "generator and lab sharing them, no signalling, timers, RTCP or other load)\n",
                cores, call_s_us, ceiling_calls);
+        printf("relayed (each packet crosses loopback twice): %.0f calls; relay to relay "
+               "(three times): %.0f calls\n", ceiling_relayed, ceiling_r2r);
     }
     srtpsess_free(c.tx);
     srtpsess_free(c.rx);
