@@ -48,6 +48,10 @@ struct lab_faults {
     /* The A/V Edge (TURN relay): */
     uint16_t turn_refuse_allocate; /* 486 or 508: answer every Allocate with it */
     bool turn_drop_relayed;        /* allocations succeed, relayed data is dropped */
+    /* A middlebox on the SIP TLS path (issue #5, tcp_idle_relay.h) in front
+     * of the Front End's and the Edge's TLS listeners: */
+    uint32_t sip_idle_timeout_s;   /* cut a client connection idle this long; 0 = no middlebox */
+    uint8_t sip_idle_cut;          /* how: 0 fin, 1 rst, 2 drop (enum tcp_idle_cut) */
 };
 
 #define LAB_TURN_TEXT_MAX 128
@@ -91,7 +95,8 @@ int lab_config_load_buffer(struct lab_config *c, const char *name, const char *b
  * register_reject, register_retry_after_s, answer_delay_ms, never_answer,
  * bye_after_ms, um_no_media, um_wrong_key, um_deaf, um_port_outside_range, um_dscp,
  * um_stop_media_after_ms, um_cert_cn, proxy_idle_timeout_s, ucwa_app_expiry_s,
- * ucwa_token_expiry_s, ucwa_redirect, turn_refuse_allocate, turn_drop_relayed). Errors name
+ * ucwa_token_expiry_s, ucwa_redirect, turn_refuse_allocate, turn_drop_relayed,
+ * sip_idle_timeout_s, sip_idle_cut). Errors name
  * the key and the accepted values. */
 int lab_config_set_fault(struct lab_config *c, const char *key_value, struct synth_error *err);
 
