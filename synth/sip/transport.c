@@ -13,6 +13,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,9 +248,13 @@ static int ssl_error_code(struct sip_conn *c)
     SSL *ssl = c->bev ? bufferevent_openssl_get_ssl(c->bev) : NULL;
     if (ssl && SSL_get_verify_result(ssl) != X509_V_OK)
         return SYNTH_ETLS;
-    if (c->bev && bufferevent_get_openssl_error(c->bev) != 0)
-        return SYNTH_ETLS;
-    return SYNTH_EIO;
+    unsigned long e = c->bev ? bufferevent_get_openssl_error(c->bev) : 0;
+    /* OpenSSL 3 reports a TCP FIN without close_notify as an error; on an
+     * open connection it is a close (a middlebox's idle cut does this),
+     * not a TLS failure. */
+    if (e && c->state == CONN_OPEN && ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+        return SYNTH_ECLOSED;
+    return e ? SYNTH_ETLS : SYNTH_EIO;
 }
 
 static void stream_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -267,7 +272,12 @@ static void stream_event_cb(struct bufferevent *bev, short what, void *arg)
     }
     if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
         int err = SYNTH_ECLOSED;
-        if (what & BEV_EVENT_ERROR) {
+        /* A reset is its own outcome: a firewall's idle cut looks like
+         * this. Over TLS libevent reports it as an EOF (the dirty shutdown
+         * we allow), with the read's errno still set. */
+        if (EVUTIL_SOCKET_ERROR() == ECONNRESET) {
+            err = SYNTH_ERESET;
+        } else if (what & BEV_EVENT_ERROR) {
             err = c->transport == SIP_TRANSPORT_TLS ? ssl_error_code(c) : SYNTH_EIO;
             if (err == SYNTH_EIO && EVUTIL_SOCKET_ERROR() == ECONNREFUSED)
                 err = SYNTH_ECONNREFUSED;
