@@ -19,6 +19,16 @@ assert_json "$S" '[.survival[] | select(.probe == "silent") | .intervals[] | sel
 assert_json "$S" '[.survival[] | select(.probe == "keepalive")][0] | (.intervals | length > 0 and all(.survived) and (map(.idle_s) | max) == 12) and .estimated_timeout_s == null' "keepalive: every interval up to 12 s survived, no estimate"
 assert_json "$S" '[.findings[] | select(.id == "proxy-idle-timeout-short")] | length == 1 and (.[0].evidence | contains("sip-tls silent probe") and contains("SIP TLS path (hop: registrar ") and contains("died at") and contains(">= 1200 s, 1800 s preferred"))' "proxy-idle-timeout-short for the SIP path, naming the hop"
 grep -q "sip.survival" "$T/sv.out" || fail "no sip.survival row in the terminal table"
+"$SYNTH" report "$T/sv" >"$T/sv.txt" 2>&1 || true
+grep -Eq '^sip-tls +silent +registrar 127\.0\.0\.1:[0-9]+ +[0-9.]+ \+/- [0-9.]+ .*:closed' "$T/sv.txt" \
+    || fail "terminal: no survival row for the silent probe: $(cat "$T/sv.txt")"
+ok "terminal: a survival row per probe with the estimate and each interval"
+rc=0; "$SYNTH" report "$T/sv" --html "$T/sv/report.html" >"$T/html.out" 2>&1 || rc=$?
+[ $rc -eq 1 ] && [ -s "$T/sv/report.html" ] || fail "synth report --html: exit $rc (want 1, the verdict): $(tail -5 "$T/html.out")"
+grep -q 'sip-tls silent (registrar 127.0.0.1:' "$T/sv/report.html" || fail "html: no sip-tls silent series"
+grep -q 'SIP clients whose keep-alives are further apart lose their registration' "$T/sv/report.html" \
+    || fail "html: no SIP assessment"
+ok "html: the sip-tls series named by probe and hop, and the SIP assessment"
 
 # 2. A reset (SO_LINGER 0) on the Edge's path; a silent drop on the Front End's.
 cat >"$T/cut.yaml" <<SCN
