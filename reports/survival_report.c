@@ -77,6 +77,14 @@ static json_t *probe_json(const struct survival_log *l, enum survival_probe p)
     rc |= set(o, "probe", json_string(survival_probe_name(p)));
     if (n && l->o[0].hop[0])
         rc |= set(o, "hop", json_string(l->o[0].hop));
+    if (p == SURVIVAL_SIP_KEEPALIVE) {
+        /* Whether the server answers keep-alives: a client that gets no
+         * pong cannot tell a dead flow (RFC 5626 4.4.1). */
+        json_int_t pongs = 0;
+        for (size_t i = 0; i < l->n; i++)
+            pongs += l->o[i].pongs;
+        rc |= set(o, "pongs", json_integer(pongs));
+    }
     rc |= set(o, "intervals", a);
     rc |= set(o, "estimated_timeout_s", e.have ? json_real(e.timeout_s) : json_null());
     rc |= set(o, "uncertainty_s", e.have ? json_real(e.uncertainty_s) : json_null());

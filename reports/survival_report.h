@@ -16,7 +16,7 @@
 #define SURVIVAL_PREFERRED_S 1800
 
 /* [{session: "ucwa"|"sip-tls", probe: "pget"|"idle"|"keepalive"|"silent",
- * hop (sip-tls only), intervals: [{idle_s, survived, probes,
+ * hop (sip-tls only), pongs (keepalive only: CRLF pongs received), intervals: [{idle_s, survived, probes,
  * survived_count, died_how}], estimated_timeout_s, uncertainty_s}], one
  * entry per probe kind and hop; null when nothing was probed. New
  * reference, NULL on ENOMEM. */

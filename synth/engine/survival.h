@@ -56,6 +56,8 @@ struct survival_outcome {
     /* The hop the session was held to ("registrar fe.example.com:5061");
      * "" for UCWA. Reported per probe kind and hop. */
     char hop[SURVIVAL_HOP_MAX];
+    /* SIP keep-alive probes: the server's CRLF pongs to our pings. */
+    uint32_t pongs;
 };
 
 struct survival_log {

@@ -49,6 +49,7 @@ struct sip_conn {
     void *arg;
     uint32_t keepalive_ms;
     uint64_t id;
+    uint32_t pongs;              /* client streams: CRLF pongs received */
     int in_handler;              /* depth of handler calls on the stack */
     bool free_pending;           /* sip_conn_free called inside a handler */
     /* Our address, read once when the connection opens: callers ask for it
@@ -215,6 +216,14 @@ static void stream_read_cb(struct bufferevent *bev, void *arg)
         if (c->server_role && want >= 4 && memcmp(data, KEEPALIVE_PING, 4) == 0) {
             evbuffer_drain(in, 4);
             bufferevent_write(bev, KEEPALIVE_PONG, sizeof(KEEPALIVE_PONG) - 1);
+            continue;
+        }
+        /* Between messages a client only receives CRLF as the pong to its
+         * ping (RFC 5626 4.4.1); counted, so a caller can tell whether the
+         * server answers keep-alives at all. */
+        if (!c->server_role && want >= 2 && data[0] == '\r' && data[1] == '\n') {
+            evbuffer_drain(in, 2);
+            c->pongs++;
             continue;
         }
         struct sip_msg msg;
@@ -560,6 +569,11 @@ void sip_conn_local(const struct sip_conn *c, char *host, size_t size, uint16_t 
         return;
     }
     read_local(conn_fd(c), host, size, port);
+}
+
+uint32_t sip_conn_pongs(const struct sip_conn *c)
+{
+    return c->pongs;
 }
 
 uint64_t sip_conn_id(const struct sip_conn *c)

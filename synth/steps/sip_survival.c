@@ -88,6 +88,8 @@ static void record(struct probe *p, int err, uint16_t status)
     struct survival_outcome o = {.probe = p->kind, .idle_s = p->idle_s, .survived = !how[0]};
     snprintf(o.died_how, sizeof(o.died_how), "%s", how);
     snprintf(o.hop, sizeof(o.hop), "%s", p->sv->hop);
+    if (p->ua && sip_ua_conn(p->ua))
+        o.pongs = sip_conn_pongs(sip_ua_conn(p->ua));
     survival_rounds_record(&p->sv->rounds, &o, p->hold_start_us);
     probe_done(p);
 }

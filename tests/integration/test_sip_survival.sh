@@ -14,9 +14,12 @@ S="$T/sv/summary.json"
 assert_json "$S" '[.survival[] | select(.session == "sip-tls")] | length == 2' "two sip-tls series: keepalive and silent"
 assert_json "$S" '[.survival[] | select(.session == "sip-tls")] | all(has("session") and has("intervals") and has("estimated_timeout_s") and has("uncertainty_s") and (.intervals | length > 0 and all(has("idle_s") and has("survived") and has("died_how"))))' "the contract's keys"
 assert_json "$S" '[.survival[] | select(.probe == "silent")][0] | (.estimated_timeout_s - 6 | fabs) <= 1 and .uncertainty_s <= 1' "silent: the middlebox's 6 s found within 1 s"
-assert_json "$S" '[.survival[] | select(.probe == "silent") | .intervals[] | select(.survived | not) | .died_how] | length > 0 and all(. == "closed")' "silent: cut connections died closed (FIN)"
+# An OPTIONS sent just as the middlebox closes (the 6 s interval itself)
+# can meet the closed socket and be answered with a reset: longer ones
+# see the FIN first.
+assert_json "$S" '[.survival[] | select(.probe == "silent") | .intervals[] | select(.survived | not)] | length > 0 and all(.died_how == "closed" or (.idle_s == 6 and .died_how == "reset"))' "silent: cut connections died closed (FIN)"
 assert_json "$S" '[.survival[] | select(.probe == "silent") | .intervals[] | select(.idle_s < 6)] | length > 0 and all(.survived)' "silent: shorter intervals survived"
-assert_json "$S" '[.survival[] | select(.probe == "keepalive")][0] | (.intervals | length > 0 and all(.survived) and (map(.idle_s) | max) == 12) and .estimated_timeout_s == null' "keepalive: every interval up to 12 s survived, no estimate"
+assert_json "$S" '[.survival[] | select(.probe == "keepalive")][0] | (.intervals | length > 0 and all(.survived) and (map(.idle_s) | max) == 12) and .estimated_timeout_s == null and .pongs > 0' "keepalive: every interval up to 12 s survived, no estimate, the lab's pongs counted"
 assert_json "$S" '[.findings[] | select(.id == "proxy-idle-timeout-short")] | length == 1 and (.[0].evidence | contains("sip-tls silent probe") and contains("SIP TLS path (hop: registrar ") and contains("died at") and contains(">= 1200 s, 1800 s preferred"))' "proxy-idle-timeout-short for the SIP path, naming the hop"
 grep -q "sip.survival" "$T/sv.out" || fail "no sip.survival row in the terminal table"
 "$SYNTH" report "$T/sv" >"$T/sv.txt" 2>&1 || true

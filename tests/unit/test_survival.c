@@ -57,9 +57,9 @@ static void search_on_simulated_paths(void **state)
 static void ladder_estimate(void **state)
 {
     const struct survival_outcome o[] = {
-        {SURVIVAL_PGET, 300, true, "", 300, ""}, {SURVIVAL_PGET, 600, true, "", 600, ""},
-        {SURVIVAL_PGET, 900, true, "", 900, ""}, {SURVIVAL_PGET, 1200, false, "proxy-504", 960, ""},
-        {SURVIVAL_PGET, 1800, false, "proxy-504", 960, ""}, {SURVIVAL_IDLE, 300, true, "", 300, ""},
+        {SURVIVAL_PGET, 300, true, "", 300, "", 0}, {SURVIVAL_PGET, 600, true, "", 600, "", 0},
+        {SURVIVAL_PGET, 900, true, "", 900, "", 0}, {SURVIVAL_PGET, 1200, false, "proxy-504", 960, "", 0},
+        {SURVIVAL_PGET, 1800, false, "proxy-504", 960, "", 0}, {SURVIVAL_IDLE, 300, true, "", 300, "", 0},
     };
     struct survival_estimate e;
     survival_estimate(o, 6, SURVIVAL_PGET, &e);
@@ -72,7 +72,7 @@ static void ladder_estimate(void **state)
     assert_int_equal(e.survived_max_s, 300);
     /* A death below a survivor (a flaky path): the death bounds it. */
     const struct survival_outcome f[] = {
-        {SURVIVAL_PGET, 300, false, "reset", 12, ""}, {SURVIVAL_PGET, 600, true, "", 600, ""}};
+        {SURVIVAL_PGET, 300, false, "reset", 12, "", 0}, {SURVIVAL_PGET, 600, true, "", 600, "", 0}};
     survival_estimate(f, 2, SURVIVAL_PGET, &e);
     assert_true(e.have);
     assert_int_equal(e.died_min_s, 300);
@@ -84,7 +84,7 @@ static void log_bounded_and_merged(void **state)
     struct survival_log a, b;
     survival_log_init(&a);
     survival_log_init(&b);
-    struct survival_outcome o = {SURVIVAL_IDLE, 5, true, "", 5, ""};
+    struct survival_outcome o = {SURVIVAL_IDLE, 5, true, "", 5, "", 0};
     for (int i = 0; i < SURVIVAL_OUTCOMES_MAX + 3; i++)
         assert_int_equal(survival_log_add(&a, &o), 0);
     assert_int_equal(a.n, SURVIVAL_OUTCOMES_MAX);

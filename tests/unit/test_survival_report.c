@@ -33,6 +33,7 @@ static void fill(struct survival_log *l)
     add(l, SURVIVAL_SIP_SILENT, 7, false, "reset", FE);
     add(l, SURVIVAL_SIP_SILENT, 9, false, "reset", FE);
     add(l, SURVIVAL_SIP_KEEPALIVE, 9, true, "", FE);
+    l->o[l->n - 1].pongs = 4;
     /* The Edge's path is healthy. */
     add(l, SURVIVAL_SIP_SILENT, 9, true, "", EDGE);
 }
@@ -77,6 +78,8 @@ static void series_per_probe_and_hop(void **state)
     const json_t *ka = series(a, "keepalive", FE);
     assert_non_null(ka);
     assert_true(json_is_null(json_object_get(ka, "estimated_timeout_s")));
+    assert_int_equal(json_integer_value(json_object_get(ka, "pongs")), 4);
+    assert_null(json_object_get(fe, "pongs")); /* silent probes send no ping */
     json_decref(a);
     survival_log_free(&l);
 }
