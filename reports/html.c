@@ -487,6 +487,15 @@ static int sec_certificates(struct html_page *p)
     return table_section_end(o);
 }
 
+/* "sip-tls silent (registrar fe.example.com:5061)", "ucwa pget": one
+ * survival series, as its chart legend and table row name it. */
+static void survival_label(const json_t *s, char *out, size_t size)
+{
+    const char *hop = sview_str(s, "hop", "");
+    snprintf(out, size, "%s %s%s%s%s", sview_str(s, "session", "?"), sview_str(s, "probe", ""),
+             hop[0] ? " (" : "", hop, hop[0] ? ")" : "");
+}
+
 /* summary "survival": sessions held idle for growing intervals (UCWA, SIP). */
 static int sec_survival(struct html_page *p)
 {
@@ -509,7 +518,9 @@ static int sec_survival(struct html_page *p)
             json_array_append_new(pts, json_pack("{s:f, s:i}", "x", idle, "y",
                                                  json_is_true(json_object_get(iv, "survived"))));
         }
-        if (html_series(spec, sview_str(s, "session", "?"), pts) != 0)
+        char label[160];
+        survival_label(s, label, sizeof(label));
+        if (html_series(spec, label, pts) != 0)
             return synth_error_set(p->err, SYNTH_ENOMEM, "out of memory");
     }
     if (json_object_set_new(spec, "stepped", json_true()) != 0)
@@ -528,8 +539,11 @@ static int sec_survival(struct html_page *p)
                 break;
             }
         }
+        char label[160];
+        survival_label(s, label, sizeof(label));
+        bool sip = strcmp(sview_str(s, "session", ""), "sip-tls") == 0;
         fputs("<tr>", o);
-        html_cell_text(o, sview_str(s, "session", "?"));
+        html_cell_text(o, label);
         html_cell_num(o, s, "estimated_timeout_s", 0);
         html_cell_num(o, s, "uncertainty_s", 0);
         fprintf(o, "<td class=\"n\">%zu</td>", json_array_size(ivs));
@@ -538,6 +552,10 @@ static int sec_survival(struct html_page *p)
          * under 1200 s signs them out (DESIGN.md, field failures). */
         if (!sview_num(s, "estimated_timeout_s", &est))
             html_cell_text(o, "survived every interval tried");
+        else if (est < 1200 && sip)
+            html_cell_text(o, "below 1200 s: SIP clients whose keep-alives are further apart "
+                              "lose their registration; raise the SIP path's idle timeout to "
+                              ">= 1200 s (1800 s preferred)");
         else if (est < 1200)
             html_cell_text(o, "below 1200 s: mobile and Mac (UCWA) users are signed out; "
                               "raise the idle timeout to >= 1200 s (1800 s preferred)");

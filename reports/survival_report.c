@@ -1,7 +1,11 @@
 /* Survival results and findings (survival_report.h). */
 #include "reports/survival_report.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+/* Hops one probe kind is reported for (the registrar and the Edge). */
+#define SURVIVAL_HOPS_MAX 4
 
 static int set(json_t *o, const char *key, json_t *v)
 {
@@ -69,8 +73,18 @@ static json_t *probe_json(const struct survival_log *l, enum survival_probe p)
         json_t *x = interval_json(l, p, iv[i]);
         rc |= !x || json_array_append_new(a, x);
     }
-    rc |= set(o, "session", json_string("ucwa"));
+    rc |= set(o, "session", json_string(survival_probe_session(p)));
     rc |= set(o, "probe", json_string(survival_probe_name(p)));
+    if (n && l->o[0].hop[0])
+        rc |= set(o, "hop", json_string(l->o[0].hop));
+    if (p == SURVIVAL_SIP_KEEPALIVE) {
+        /* Whether the server answers keep-alives: a client that gets no
+         * pong cannot tell a dead flow (RFC 5626 4.4.1). */
+        json_int_t pongs = 0;
+        for (size_t i = 0; i < l->n; i++)
+            pongs += l->o[i].pongs;
+        rc |= set(o, "pongs", json_integer(pongs));
+    }
     rc |= set(o, "intervals", a);
     rc |= set(o, "estimated_timeout_s", e.have ? json_real(e.timeout_s) : json_null());
     rc |= set(o, "uncertainty_s", e.have ? json_real(e.uncertainty_s) : json_null());
@@ -82,21 +96,73 @@ static json_t *probe_json(const struct survival_log *l, enum survival_probe p)
     return o;
 }
 
+/* The distinct hops of one probe kind's outcomes ("" for UCWA's). */
+static size_t hops_of(const struct survival_log *l, enum survival_probe p,
+                      const char *out[SURVIVAL_HOPS_MAX])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (l->o[i].probe != p)
+            continue;
+        size_t j = 0;
+        while (j < n && strcmp(out[j], l->o[i].hop) != 0)
+            j++;
+        if (j == n && n < SURVIVAL_HOPS_MAX)
+            out[n++] = l->o[i].hop;
+    }
+    return n;
+}
+
+/* One probe kind's outcomes at one hop, into view (its o is buf). */
+static void select_hop(const struct survival_log *l, enum survival_probe p, const char *hop,
+                       struct survival_outcome *buf, struct survival_log *view)
+{
+    memset(view, 0, sizeof(*view));
+    view->o = buf;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->o[i].probe == p && strcmp(l->o[i].hop, hop) == 0)
+            buf[view->n++] = l->o[i];
+}
+
+/* Calls each(view, probe) for every probe kind and hop with outcomes. */
+static int each_series(const struct survival_log *l,
+                       int (*each)(const struct survival_log *view, enum survival_probe p,
+                                   void *arg),
+                       void *arg)
+{
+    struct survival_outcome *buf = malloc((l->n ? l->n : 1) * sizeof(*buf));
+    if (!buf)
+        return -1;
+    int rc = 0;
+    for (int p = 0; rc == 0 && p < SURVIVAL_PROBE_COUNT; p++) {
+        const char *hops[SURVIVAL_HOPS_MAX];
+        size_t n = hops_of(l, (enum survival_probe)p, hops);
+        for (size_t h = 0; rc == 0 && h < n; h++) {
+            struct survival_log view;
+            char hop[SURVIVAL_HOP_MAX];
+            snprintf(hop, sizeof(hop), "%s", hops[h]);
+            select_hop(l, (enum survival_probe)p, hop, buf, &view);
+            rc = each(&view, (enum survival_probe)p, arg);
+        }
+    }
+    free(buf);
+    return rc;
+}
+
+static int append_series(const struct survival_log *view, enum survival_probe p, void *arg)
+{
+    json_t *x = probe_json(view, p);
+    return !x || json_array_append_new(arg, x) ? -1 : 0;
+}
+
 json_t *survival_json(const struct survival_log *l)
 {
     if (l->n == 0)
         return json_null();
     json_t *a = json_array();
-    for (int p = 0; a && p < SURVIVAL_PROBE_COUNT; p++) {
-        struct survival_estimate e;
-        survival_estimate(l->o, l->n, (enum survival_probe)p, &e);
-        if (e.probes == 0)
-            continue;
-        json_t *x = probe_json(l, (enum survival_probe)p);
-        if (!x || json_array_append_new(a, x)) {
-            json_decref(a);
-            return NULL;
-        }
+    if (a && each_series(l, append_series, a) != 0) {
+        json_decref(a);
+        return NULL;
     }
     return a;
 }
@@ -110,30 +176,48 @@ static const char *first_death(const struct survival_log *l, enum survival_probe
     return "?";
 }
 
+static const char *finding_summary(enum survival_probe p)
+{
+    switch (p) {
+    case SURVIVAL_PGET:
+        return "a request held idle is cut before the client's interval: mobile and Mac users "
+               "get signed out";
+    case SURVIVAL_IDLE:
+        return "an idle connection is cut before the client's interval: mobile and Mac users "
+               "get signed out";
+    case SURVIVAL_SIP_KEEPALIVE:
+        return "the SIP TLS connection is cut even with keep-alives: clients lose their "
+               "registration";
+    default:
+        return "an idle SIP TLS connection is cut before the client's interval: clients whose "
+               "keep-alives are further apart lose their registration";
+    }
+}
+
+static int finding_of(const struct survival_log *view, enum survival_probe p, void *arg)
+{
+    struct survival_estimate e;
+    survival_estimate(view->o, view->n, p, &e);
+    if (!e.have || e.timeout_s >= SURVIVAL_RECOMMENDED_S)
+        return 0;
+    bool sip = strcmp(survival_probe_session(p), "sip-tls") == 0;
+    char where[SURVIVAL_HOP_MAX + 48] = "";
+    if (sip)
+        snprintf(where, sizeof(where), " on the SIP TLS path (hop: %s)", view->o[0].hop);
+    return verdict_add_findingf(
+        arg, VERDICT_WARNING, "proxy-idle-timeout-short", finding_summary(p),
+        sip ? "set the idle timeouts of the firewalls and proxies on the SIP path (and of the "
+              "Edge or registrar's own TCP idle timer) to at least 1200 s, 1800 s preferred"
+            : "set the reverse proxy's and firewalls' idle timeouts (read timeout and keep-alive "
+              "on the path to the web services) to at least 1200 s, 1800 s preferred",
+        "%s %s probe%s: estimated idle timeout %.1f s +/- %.1f s (survived %u s, died at %u s: "
+        "%s); recommendation >= %d s, %d s preferred",
+        survival_probe_session(p), survival_probe_name(p), where, e.timeout_s, e.uncertainty_s,
+        e.survived_max_s, e.died_min_s, first_death(view, p, e.died_min_s),
+        SURVIVAL_RECOMMENDED_S, SURVIVAL_PREFERRED_S);
+}
+
 int survival_findings_evaluate(struct verdict *v, const struct survival_log *l)
 {
-    for (int p = 0; p < SURVIVAL_PROBE_COUNT; p++) {
-        struct survival_estimate e;
-        survival_estimate(l->o, l->n, (enum survival_probe)p, &e);
-        if (!e.have || e.timeout_s >= SURVIVAL_RECOMMENDED_S)
-            continue;
-        bool pget = p == SURVIVAL_PGET;
-        int rc = verdict_add_findingf(
-            v, VERDICT_WARNING, "proxy-idle-timeout-short",
-            pget ? "a request held idle is cut before the client's interval: mobile and Mac "
-                   "users get signed out"
-                 : "an idle connection is cut before the client's interval: mobile and Mac "
-                   "users get signed out",
-            "set the reverse proxy's and firewalls' idle timeouts (read timeout and keep-alive "
-            "on the path to the web services) to at least 1200 s, 1800 s preferred",
-            "%s probe: estimated idle timeout %.1f s +/- %.1f s (survived %u s, died at %u s: "
-            "%s); recommendation >= %d s, %d s preferred",
-            survival_probe_name((enum survival_probe)p), e.timeout_s, e.uncertainty_s,
-            e.survived_max_s, e.died_min_s,
-            first_death(l, (enum survival_probe)p, e.died_min_s), SURVIVAL_RECOMMENDED_S,
-            SURVIVAL_PREFERRED_S);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return each_series(l, finding_of, v);
 }

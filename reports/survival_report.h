@@ -15,13 +15,15 @@
 #define SURVIVAL_RECOMMENDED_S 1200
 #define SURVIVAL_PREFERRED_S 1800
 
-/* [{session: "ucwa", probe: "pget"|"idle", intervals: [{idle_s, survived,
- * probes, survived_count, died_how}], estimated_timeout_s, uncertainty_s}];
- * null when nothing was probed. New reference, NULL on ENOMEM. */
+/* [{session: "ucwa"|"sip-tls", probe: "pget"|"idle"|"keepalive"|"silent",
+ * hop (sip-tls only), pongs (keepalive only: CRLF pongs received), intervals: [{idle_s, survived, probes,
+ * survived_count, died_how}], estimated_timeout_s, uncertainty_s}], one
+ * entry per probe kind and hop; null when nothing was probed. New
+ * reference, NULL on ENOMEM. */
 json_t *survival_json(const struct survival_log *l);
 
-/* proxy-idle-timeout-short (warning) for each probe kind whose estimate is
- * below SURVIVAL_RECOMMENDED_S. */
+/* proxy-idle-timeout-short (warning) for each probe kind and hop whose
+ * estimate is below SURVIVAL_RECOMMENDED_S; a SIP one names the hop. */
 int survival_findings_evaluate(struct verdict *v, const struct survival_log *l);
 
 #endif

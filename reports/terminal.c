@@ -307,6 +307,40 @@ static void paths(const struct term *t, const json_t *s)
     fputc('\n', t->out);
 }
 
+/* Sessions held idle (summary.json "survival"): per session, probe and
+ * hop, the estimate and each interval, "ok" or how it died. */
+static void survival(const struct term *t, const json_t *s)
+{
+    const json_t *sv = json_object_get(s, "survival");
+    const json_t *x, *iv;
+    size_t i, k;
+    if (!json_is_array(sv) || json_array_size(sv) == 0)
+        return;
+    fprintf(t->out, "%-9s %-10s %-36s %-15s %s\n", "survival", "probe", "hop", "estimate s",
+            "idle s: outcome");
+    json_array_foreach(sv, i, x) {
+        double est, unc = 0;
+        char e[32] = "-";
+        if (num_of(x, "estimated_timeout_s", &est)) {
+            num_of(x, "uncertainty_s", &unc);
+            snprintf(e, sizeof(e), "%.1f +/- %.1f", est, unc);
+        }
+        fprintf(t->out, "%-9s %-10s ", str_of(x, "session", "?"), str_of(x, "probe", "?"));
+        put_text(t->out, str_of(x, "hop", "-"));
+        fprintf(t->out, "%*s %-15s", name_pad(str_of(x, "hop", "-"), 36), "", e);
+        json_array_foreach(json_object_get(x, "intervals"), k, iv) {
+            double idle = 0;
+            bool ok = json_is_true(json_object_get(iv, "survived"));
+            num_of(iv, "idle_s", &idle);
+            fprintf(t->out, "%s%.0f:%s", k ? " " : "", idle, sgr(t, ok ? SGR_GREEN : SGR_RED));
+            put_text(t->out, ok ? "ok" : str_of(iv, "died_how", "died"));
+            fputs(sgr(t, SGR_RESET), t->out);
+        }
+        fputc('\n', t->out);
+    }
+    fputc('\n', t->out);
+}
+
 static void failure_cell(const struct term *t, const json_t *failures)
 {
     const char *cls;
@@ -515,6 +549,7 @@ void terminal_summary(FILE *out, const json_t *summary, bool color)
     discovery(&t, summary);
     steps(&t, summary);
     capacity(&t, summary);
+    survival(&t, summary);
     thresholds(&t, summary);
     findings(&t, summary);
 }

@@ -24,6 +24,7 @@ const char *synth_strerror(int err)
     case SYNTH_ECANCELED: return "canceled";
     case SYNTH_EUNSUPPORTED: return "not supported";
     case SYNTH_EINTERNAL: return "internal error";
+    case SYNTH_ERESET: return "connection reset by peer";
     }
     return "unknown error";
 }

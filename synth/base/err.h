@@ -24,6 +24,7 @@ enum synth_err {
     SYNTH_ECANCELED = -14,  /* stopped by shutdown */
     SYNTH_EUNSUPPORTED = -15,
     SYNTH_EINTERNAL = -16,
+    SYNTH_ERESET = -17,     /* the peer (or a middlebox) reset the connection: TCP RST */
 };
 
 /* Message of a synth_err code, never NULL. */

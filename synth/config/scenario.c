@@ -46,7 +46,8 @@ static const char *const step_names[STEP_KIND_COUNT] = {
     [STEP_UCWA_DISCOVER] = "ucwa.discover", [STEP_UCWA_TOKEN] = "ucwa.token",
     [STEP_UCWA_APPLICATION] = "ucwa.application", [STEP_UCWA_AVAILABLE] = "ucwa.available",
     [STEP_UCWA_EVENTS] = "ucwa.events", [STEP_UCWA_SIGNOUT] = "ucwa.signout",
-    [STEP_UCWA_SURVIVAL] = "ucwa.survival", [STEP_CHECK] = "check",
+    [STEP_UCWA_SURVIVAL] = "ucwa.survival", [STEP_SIP_SURVIVAL] = "sip.survival",
+    [STEP_CHECK] = "check",
 };
 
 /* The P-GET's timeout when the scenario gives none, within the server range. */
@@ -55,6 +56,10 @@ static const char *const step_names[STEP_KIND_COUNT] = {
 #define PGET_TIMEOUT_MAX_MS (1800 * 1000)
 /* The step's deadline beyond the P-GET's timeout when the scenario gives none. */
 #define PGET_DEADLINE_MARGIN_MS 15000
+/* sip.survival: the proof OPTIONS after the idle interval is answered in
+ * milliseconds by a live registrar; a silently dropped connection never
+ * answers, and Timer F (64*T1, 32 s) is too long to wait for. */
+#define DEFAULT_SIP_ANSWER_MS 5000
 
 /* The keys each step accepts, NULL-terminated. */
 static const char *const *step_keys(enum step_kind k)
@@ -68,8 +73,11 @@ static const char *const *step_keys(enum step_kind k)
     static const char *const dtmf[] = {"keys", "tone", "pause", "timeout", NULL};
     static const char *const events[] = {"pget_timeout", "timeout", NULL};
     static const char *const survival[] = {"intervals", "search", "probe", "timeout", NULL};
+    static const char *const sip_survival[] = {"intervals", "search", "probe", "timeout",
+                                               "answer_timeout", "expires", NULL};
     switch (k) {
     case STEP_UCWA_SURVIVAL: return survival;
+    case STEP_SIP_SURVIVAL: return sip_survival;
     case STEP_DTMF: return dtmf;
     case STEP_UCWA_EVENTS: return events;
     case STEP_REGISTER: return reg;
@@ -117,6 +125,7 @@ static void step_defaults(struct scenario_step *st, enum step_kind k, unsigned l
     st->hangup_on_greeting = true;
     st->tone_ms = DEFAULT_DTMF_TONE_MS;
     st->pause_ms = DEFAULT_DTMF_PAUSE_MS;
+    st->answer_ms = DEFAULT_SIP_ANSWER_MS;
     if (k == STEP_UCWA_EVENTS) {
         st->duration_ms = DEFAULT_PGET_TIMEOUT_MS;
         st->timeout_ms = DEFAULT_PGET_TIMEOUT_MS + PGET_DEADLINE_MARGIN_MS;
@@ -233,13 +242,19 @@ static int load_search(const struct ynode *params, struct scenario_step *st,
     return rc;
 }
 
-/* ucwa.survival: intervals or search (one of them), probe pget|idle|both.
- * The default deadline covers every round: a round lasts its longest
- * interval, and a search needs about log4(range / resolution) of them. */
+/* ucwa.survival: intervals or search (one of them), probe pget|idle|both;
+ * sip.survival the same with probe keepalive|silent|both and the proof's
+ * answer_timeout. The default deadline covers every round: a round lasts
+ * its longest interval (and the proof), and a search needs about
+ * log4(range / resolution) of them. */
 static int load_survival(const struct ynode *params, struct scenario_step *st,
                          struct synth_error *err)
 {
-    static const char *const probe_names[] = {"pget", "idle", "both"};
+    static const char *const ucwa_names[] = {"pget", "idle", "both"};
+    static const char *const sip_names[] = {"keepalive", "silent", "both"};
+    bool sip = st->kind == STEP_SIP_SURVIVAL;
+    /* The first of the kind's two probes, as a bit of the mask. */
+    uint8_t first = sip ? SCENARIO_PROBE_SIP_KEEPALIVE : SCENARIO_PROBE_PGET;
     struct ynode n;
     int rc = load_intervals(params, st, err);
     if (rc == 0)
@@ -248,9 +263,12 @@ static int load_survival(const struct ynode *params, struct scenario_step *st,
         rc = ydoc_error(params, err, "give intervals: [...] or search: {min, max, resolution}");
     int p = 2;
     if (rc == 0 && ydoc_get(params, "probe", &n))
-        rc = ydoc_enum(&n, probe_names, 3, &p, err);
-    st->probes = p == 0 ? SCENARIO_PROBE_PGET : p == 1 ? SCENARIO_PROBE_IDLE
-                                                       : SCENARIO_PROBE_PGET | SCENARIO_PROBE_IDLE;
+        rc = ydoc_enum(&n, sip ? sip_names : ucwa_names, 3, &p, err);
+    st->probes = (uint8_t)(p == 0 ? first : p == 1 ? first << 1 : first | first << 1);
+    if (rc == 0)
+        rc = opt_duration(params, "answer_timeout", YDOC_UNIT_MS, &st->answer_ms, err);
+    if (rc == 0 && ydoc_get(params, "answer_timeout", &n) && st->answer_ms == 0)
+        rc = ydoc_error(&n, err, "must be more than 0 (every wait has a deadline)");
     if (rc == 0 && !ydoc_get(params, "timeout", &n)) {
         uint32_t longest = st->interval_count ? st->intervals_s[st->interval_count - 1]
                                               : st->search_max_s;
@@ -258,7 +276,7 @@ static int load_survival(const struct ynode *params, struct scenario_step *st,
         for (uint32_t span = st->search_max_s - st->search_min_s;
              st->search_max_s && span > st->search_resolution_s && rounds < 12; span /= 4)
             rounds++;
-        st->timeout_ms = (longest * rounds + 60) * 1000;
+        st->timeout_ms = (longest * rounds + 60) * 1000 + (sip ? rounds * st->answer_ms : 0);
     }
     return rc;
 }
@@ -329,7 +347,7 @@ static int step_params(const struct ynode *params, struct scenario_step *st,
     }
     if (rc == 0 && st->kind == STEP_UCWA_EVENTS)
         rc = load_pget(params, st, err);
-    if (rc == 0 && st->kind == STEP_UCWA_SURVIVAL)
+    if (rc == 0 && (st->kind == STEP_UCWA_SURVIVAL || st->kind == STEP_SIP_SURVIVAL))
         rc = load_survival(params, st, err);
     if (rc == 0 && ydoc_get(params, "timeout", &n) && st->timeout_ms == 0)
         rc = ydoc_error(&n, err, "must be more than 0 (every wait has a deadline)");
@@ -345,7 +363,7 @@ static int load_step(const struct ynode *item, struct scenario_step *st,
     static const char hint[] =
         "expected a step: options, register, call, hangup, unregister, wait, dtmf, "
         "ucwa.discover, ucwa.token, ucwa.application, ucwa.available, ucwa.events, "
-        "ucwa.signout, ucwa.survival or check";
+        "ucwa.signout, ucwa.survival, sip.survival or check";
     char name[32];
     struct ynode params = {0};
     enum step_kind k;
@@ -358,8 +376,9 @@ static int load_step(const struct ynode *item, struct scenario_step *st,
             return ydoc_error(item, err, "wait needs a duration: - wait: {duration: 5s}");
         if (k == STEP_DTMF)
             return ydoc_error(item, err, "dtmf needs keys: - dtmf: {keys: \"1234#\"}");
-        if (k == STEP_UCWA_SURVIVAL)
-            return ydoc_error(item, err, "ucwa.survival needs intervals: [...] or search: {...}");
+        if (k == STEP_UCWA_SURVIVAL || k == STEP_SIP_SURVIVAL)
+            return ydoc_error(item, err, "%s needs intervals: [...] or search: {...}",
+                              step_names[k]);
         return 0;
     }
     if (!ydoc_is_map(item) || ydoc_len(item) != 1)
@@ -376,8 +395,9 @@ static int load_step(const struct ynode *item, struct scenario_step *st,
             return ydoc_error(&params, err, "wait needs a duration: - wait: {duration: 5s}");
         if (k == STEP_DTMF)
             return ydoc_error(&params, err, "dtmf needs keys: - dtmf: {keys: \"1234#\"}");
-        if (k == STEP_UCWA_SURVIVAL)
-            return ydoc_error(&params, err, "ucwa.survival needs intervals: [...] or search: {...}");
+        if (k == STEP_UCWA_SURVIVAL || k == STEP_SIP_SURVIVAL)
+            return ydoc_error(&params, err, "%s needs intervals: [...] or search: {...}",
+                              step_names[k]);
         return 0;
     }
     return step_params(&params, st, err);
@@ -802,6 +822,21 @@ static int load_audio(struct scenario *s, const struct ynode *root, struct synth
     return rc;
 }
 
+/* A keep-alive probe needs keep-alives: sip.keepalive is read after the steps. */
+static int check_sip_survival(const struct scenario *s, struct synth_error *err)
+{
+    for (size_t i = 0; i < s->step_count; i++) {
+        const struct scenario_step *st = &s->steps[i];
+        if (st->kind == STEP_SIP_SURVIVAL && (st->probes & SCENARIO_PROBE_SIP_KEEPALIVE) &&
+            s->sip.keepalive_ms == 0)
+            return synth_error_set(err, SYNTH_ECONFIG,
+                                   "%s:%u: steps[%zu]: sip.survival probe keepalive needs "
+                                   "sip.keepalive above 0 (it is off)",
+                                   s->path, st->line, i);
+    }
+    return 0;
+}
+
 static int scenario_from_doc(struct scenario *s, struct ydoc *d, struct synth_error *err)
 {
     static const char *const keys[] = {"name", "description", "steps", "load", "thresholds",
@@ -832,6 +867,8 @@ static int scenario_from_doc(struct scenario *s, struct ydoc *d, struct synth_er
         rc = load_sip(s, &root, err);
     if (rc == 0)
         rc = load_audio(s, &root, err);
+    if (rc == 0)
+        rc = check_sip_survival(s, err);
     return rc;
 }
 

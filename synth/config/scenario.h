@@ -14,8 +14,11 @@
 #define SCENARIO_NAME_MAX 128
 /* Intervals of a survival ladder (300, 600, 900, 1200, 1800 s and a few more). */
 #define SCENARIO_INTERVALS_MAX 16
+/* Probe kinds as a bit mask: 1u << enum survival_probe (survival.h). */
 #define SCENARIO_PROBE_PGET 1u
 #define SCENARIO_PROBE_IDLE 2u
+#define SCENARIO_PROBE_SIP_KEEPALIVE 4u
+#define SCENARIO_PROBE_SIP_SILENT 8u
 
 enum step_kind {
     STEP_OPTIONS,    /* SIP OPTIONS ping to the registrar */
@@ -33,6 +36,7 @@ enum step_kind {
     STEP_UCWA_EVENTS,      /* one P-GET on the event channel, until a batch or its timeout */
     STEP_UCWA_SIGNOUT,     /* DELETE the application */
     STEP_UCWA_SURVIVAL,    /* sessions held idle for growing intervals: the idle timeout */
+    STEP_SIP_SURVIVAL,     /* SIP TLS connections held idle, with and without keep-alives */
     STEP_CHECK,            /* the certificates of the target's TLS endpoints (synth check) */
     STEP_KIND_COUNT,
 };
@@ -81,6 +85,7 @@ struct scenario_step {
     uint32_t interval_count;
     uint32_t search_min_s, search_max_s, search_resolution_s; /* max 0 = no search */
     uint8_t probes;
+    uint32_t answer_ms;   /* sip.survival: the proof OPTIONS must be answered within this */
     uint32_t line;        /* line in the scenario file, for messages */
 };
 

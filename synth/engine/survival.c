@@ -8,7 +8,40 @@
 
 const char *survival_probe_name(enum survival_probe p)
 {
-    return p == SURVIVAL_IDLE ? "idle" : "pget";
+    switch (p) {
+    case SURVIVAL_IDLE: return "idle";
+    case SURVIVAL_SIP_KEEPALIVE: return "keepalive";
+    case SURVIVAL_SIP_SILENT: return "silent";
+    default: return "pget";
+    }
+}
+
+const char *survival_probe_session(enum survival_probe p)
+{
+    return p == SURVIVAL_SIP_KEEPALIVE || p == SURVIVAL_SIP_SILENT ? "sip-tls" : "ucwa";
+}
+
+const char *survival_sip_died_how(int err, uint16_t status)
+{
+    switch (err) {
+    case 0: break;
+    case SYNTH_ECLOSED: return "closed"; /* FIN, with or without a TLS close_notify */
+    case SYNTH_ERESET: return "reset";
+    case SYNTH_ETLS: return "tls-alert";
+    case SYNTH_ETIMEDOUT: return "no-answer";
+    default: return "transport-error";
+    }
+    if (status >= 200 && status < 300)
+        return "";
+    if (status >= 600)
+        return "sip-6xx";
+    if (status >= 500)
+        return "sip-5xx";
+    if (status >= 400)
+        return "sip-4xx";
+    if (status >= 300)
+        return "sip-3xx";
+    return "no-answer"; /* no final status at all */
 }
 
 void survival_log_init(struct survival_log *l)

@@ -17,23 +17,47 @@
  * round cuts the open range into SURVIVAL_ROUND_PROBES + 1 parts. */
 #define SURVIVAL_ROUND_PROBES 3
 #define SURVIVAL_DIED_HOW_MAX 24
+/* "edge " + a host name and port. */
+#define SURVIVAL_HOP_MAX 96
 
 enum survival_probe {
     SURVIVAL_PGET, /* one P-GET with timeout=N on a connection of its own: the proxy's read timeout */
     SURVIVAL_IDLE, /* a kept connection silent for N, then a request: its idle timeout */
+    /* The SIP TLS connection (sip.survival): registered, held N, then an
+     * OPTIONS on it. With double-CRLF keep-alives (RFC 5626 4.4.1) it
+     * shows whether the client's keep-alive holds the path open; silent,
+     * it finds a middlebox's idle timeout. */
+    SURVIVAL_SIP_KEEPALIVE,
+    SURVIVAL_SIP_SILENT,
     SURVIVAL_PROBE_COUNT,
 };
 
-const char *survival_probe_name(enum survival_probe p); /* "pget", "idle" */
+/* "pget", "idle", "keepalive", "silent" */
+const char *survival_probe_name(enum survival_probe p);
+/* The session a probe holds, summary.json's "session": "ucwa" or "sip-tls". */
+const char *survival_probe_session(enum survival_probe p);
+
+/* How a SIP TLS probe died, from the transport's error (err != 0: the
+ * connection failed or the proof request got no answer) or the proof
+ * request's final status (err == 0): "closed" (FIN), "reset" (RST),
+ * "tls-alert", "no-answer", "sip-3xx", "sip-4xx", "sip-5xx", "sip-6xx",
+ * "transport-error"; "" when it survived (err 0, a 2xx). */
+const char *survival_sip_died_how(int err, uint16_t status);
 
 struct survival_outcome {
     enum survival_probe probe;
     uint32_t idle_s;
     bool survived;
     /* How it died: "proxy-504", "closed", "reset", "no-answer", "pget-error",
-     * "application-gone", "token-expired"; "" when it survived. */
+     * "application-gone", "token-expired"; SIP: survival_sip_died_how;
+     * "" when it survived. */
     char died_how[SURVIVAL_DIED_HOW_MAX];
     double held_s; /* how long it actually lasted */
+    /* The hop the session was held to ("registrar fe.example.com:5061");
+     * "" for UCWA. Reported per probe kind and hop. */
+    char hop[SURVIVAL_HOP_MAX];
+    /* SIP keep-alive probes: the server's CRLF pongs to our pings. */
+    uint32_t pongs;
 };
 
 struct survival_log {

@@ -185,12 +185,12 @@ void vuser_trace_append(bool sent, const char *buf, size_t len, void *arg)
     u->trace[u->trace_len++] = '\n';
 }
 
-static int connect_ua(struct vuser *u)
+void vuser_ua_opts(const struct vuser *u, struct sip_ua_opts *o)
 {
     const struct run_plan *plan = u->w->plan;
     const struct plan_server *srv = &plan->server[u->via];
     const struct target_endpoint *r = srv->ep;
-    struct sip_ua_opts o = {
+    *o = (struct sip_ua_opts){
         .conn =
             {
                 .transport = r->transport,
@@ -204,6 +204,12 @@ static int connect_ua(struct vuser *u)
         .timers = {plan->scenario->sip.t1_ms, plan->scenario->sip.t2_ms},
         .contact_user = u->user_part,
     };
+}
+
+static int connect_ua(struct vuser *u)
+{
+    struct sip_ua_opts o;
+    vuser_ua_opts(u, &o);
     struct synth_error err;
     int rc = sip_ua_new(&u->ua, u->w->base, &o, ua_connected, ua_closed, u, &err);
     if (rc != 0) {

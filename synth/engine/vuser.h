@@ -83,6 +83,9 @@ void vuser_cleanup(struct vuser *u);
  * caller's frame); connects first when needed. err and a detail (the TLS
  * verification explanation, the address refused) when it cannot. */
 int vuser_ensure_connected(struct vuser *u, vuser_ready_h *done, void *arg);
+/* The options of the user's SIP connection (its access path's server,
+ * TLS name, timers, keep-alive), for a step that opens more of its own. */
+void vuser_ua_opts(const struct vuser *u, struct sip_ua_opts *o);
 /* Forgets a waiter (its step ended first). */
 void vuser_cancel_wait(struct vuser *u, void *arg);
 

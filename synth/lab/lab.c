@@ -8,6 +8,7 @@
 #include "synth/lab/certs.h"
 #include "synth/lab/registrar.h"
 #include "synth/lab/lab_web.h"
+#include "synth/lab/tcp_idle_relay.h"
 #include "synth/lab/turn_relay.h"
 #include "synth/lab/um.h"
 #include "synth/tls/tls_ctx.h"
@@ -66,6 +67,7 @@ struct lab {
     struct registrar *edge;
     struct um *um;
     struct lab_web *web; /* UCWA service and reverse proxy */
+    struct tcp_idle_relay *sip_box[2]; /* sip_idle_timeout_s: before the FE's and the Edge's TLS */
     struct turn_relay *turn;
     unsigned links_pending; /* FE→UM and Edge→FE, both up before the lab is ready */
 };
@@ -249,6 +251,31 @@ static void fe_link_ready(int err, const char *detail, void *arg)
     link_report(arg, "edge cannot reach the front end", err, detail);
 }
 
+/* The sip_idle_timeout_s knob: a middlebox in front of the Front End's and
+ * the Edge's TLS listeners. Clients are given its ports (the target and
+ * the endpoints show them); the Edge still reaches the Front End directly. */
+static int sip_middlebox_start(struct lab *lab, struct synth_error *err)
+{
+    const struct lab_faults *f = &lab->cfg.faults;
+    if (!f->sip_idle_timeout_s)
+        return 0;
+    uint16_t *ports[2] = {&lab->ep.tls_port, &lab->ep.edge_port};
+    for (int i = 0; i < 2; i++) {
+        struct tcp_idle_relay_opts o = {
+            .listen_host = lab->cfg.listen_host,
+            .backend_host = lab->ep.host,
+            .backend_port = *ports[i],
+            .timeout_s = f->sip_idle_timeout_s,
+            .cut = (enum tcp_idle_cut)f->sip_idle_cut,
+        };
+        int rc = tcp_idle_relay_start(&lab->sip_box[i], lab->base, &o, err);
+        if (rc != 0)
+            return rc;
+        *ports[i] = tcp_idle_relay_port(lab->sip_box[i]);
+    }
+    return 0;
+}
+
 static int components_start(struct lab *lab, struct synth_error *err)
 {
     lab->base = loop_new(true); /* the UM paces media */
@@ -310,6 +337,9 @@ static int components_start(struct lab *lab, struct synth_error *err)
         return rc;
     uint16_t none;
     registrar_ports(lab->edge, &none, &none, &lab->ep.edge_port);
+    rc = sip_middlebox_start(lab, err);
+    if (rc != 0)
+        return rc;
     rc = lab_web_start(&lab->web, lab->base, &lab->cfg, lab->ca, lab->ep.host, err);
     if (rc != 0)
         return rc;
@@ -338,6 +368,10 @@ static void components_free(struct lab *lab)
     lab->web = NULL;
     turn_relay_free(lab->turn);
     lab->turn = NULL;
+    for (int i = 0; i < 2; i++) {
+        tcp_idle_relay_free(lab->sip_box[i]);
+        lab->sip_box[i] = NULL;
+    }
     registrar_free(lab->edge);
     lab->edge = NULL;
     registrar_free(lab->fe);

@@ -94,6 +94,19 @@ static const char *parse_um_cert_cn(struct lab_faults *f, const char *v, size_t 
     return NULL;
 }
 
+/* How the SIP middlebox cuts: the names of enum tcp_idle_cut, in order. */
+static const char *parse_sip_idle_cut(struct lab_faults *f, const char *v, size_t len)
+{
+    static const char *const names[] = {"fin", "rst", "drop"};
+    for (uint8_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strlen(names[i]) == len && strncmp(v, names[i], len) == 0) {
+            f->sip_idle_cut = i;
+            return NULL;
+        }
+    }
+    return "expected fin, rst or drop";
+}
+
 #define FLAG(key, field) {key, KNOB_FLAG, offsetof(struct lab_faults, field), NULL, "true|false"}
 #define MS(key, field) {key, KNOB_MS, offsetof(struct lab_faults, field), NULL, "milliseconds"}
 #define S(key, field) {key, KNOB_S, offsetof(struct lab_faults, field), NULL, "seconds"}
@@ -127,6 +140,8 @@ static const struct fault_knob {
     {"turn_refuse_allocate", KNOB_CUSTOM, 0, parse_turn_refuse, "486|508"},
     FLAG("turn_drop_relayed", turn_drop_relayed),
     {"max_call_rate", KNOB_CUSTOM, 0, parse_max_call_rate, "calls per second"},
+    S("sip_idle_timeout_s", sip_idle_timeout_s),
+    {"sip_idle_cut", KNOB_CUSTOM, 0, parse_sip_idle_cut, "fin|rst|drop"},
 };
 #undef FLAG
 #undef MS

@@ -52,6 +52,10 @@ struct lab_faults {
     /* Capacity (issue #6): the Front End answers new INVITEs beyond this many
      * per second (sliding window) with 503 and Retry-After. 0 = no limit. */
     uint32_t max_call_rate;
+    /* A middlebox on the SIP TLS path (issue #5, tcp_idle_relay.h) in front
+     * of the Front End's and the Edge's TLS listeners: */
+    uint32_t sip_idle_timeout_s;   /* cut a client connection idle this long; 0 = no middlebox */
+    uint8_t sip_idle_cut;          /* how: 0 fin, 1 rst, 2 drop (enum tcp_idle_cut) */
 };
 
 #define LAB_TURN_TEXT_MAX 128
@@ -100,8 +104,8 @@ int lab_config_load_buffer(struct lab_config *c, const char *name, const char *b
  * bye_after_ms, um_no_media, um_wrong_key, um_deaf, um_port_outside_range, um_dscp,
  * um_stop_media_after_ms, um_cert_cn, proxy_idle_timeout_s, ucwa_app_expiry_s,
  * ucwa_token_expiry_s, ucwa_redirect, turn_refuse_allocate, turn_drop_relayed,
- * max_call_rate, web_ports_swapped). Errors name the key and the accepted values; a
- * flag also takes 1 or 0. */
+ * max_call_rate, web_ports_swapped, sip_idle_timeout_s, sip_idle_cut). Errors name the
+ * key and the accepted values; a flag also takes 1 or 0. */
 int lab_config_set_fault(struct lab_config *c, const char *key_value, struct synth_error *err);
 
 #endif

@@ -13,6 +13,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@ struct sip_conn {
     void *arg;
     uint32_t keepalive_ms;
     uint64_t id;
+    uint32_t pongs;              /* client streams: CRLF pongs received */
     int in_handler;              /* depth of handler calls on the stack */
     bool free_pending;           /* sip_conn_free called inside a handler */
     /* Our address, read once when the connection opens: callers ask for it
@@ -216,6 +218,14 @@ static void stream_read_cb(struct bufferevent *bev, void *arg)
             bufferevent_write(bev, KEEPALIVE_PONG, sizeof(KEEPALIVE_PONG) - 1);
             continue;
         }
+        /* Between messages a client only receives CRLF as the pong to its
+         * ping (RFC 5626 4.4.1); counted, so a caller can tell whether the
+         * server answers keep-alives at all. */
+        if (!c->server_role && want >= 2 && data[0] == '\r' && data[1] == '\n') {
+            evbuffer_drain(in, 2);
+            c->pongs++;
+            continue;
+        }
         struct sip_msg msg;
         size_t consumed = 0;
         int rc = sip_msg_parse(&msg, data, want, false, &consumed);
@@ -247,9 +257,13 @@ static int ssl_error_code(struct sip_conn *c)
     SSL *ssl = c->bev ? bufferevent_openssl_get_ssl(c->bev) : NULL;
     if (ssl && SSL_get_verify_result(ssl) != X509_V_OK)
         return SYNTH_ETLS;
-    if (c->bev && bufferevent_get_openssl_error(c->bev) != 0)
-        return SYNTH_ETLS;
-    return SYNTH_EIO;
+    unsigned long e = c->bev ? bufferevent_get_openssl_error(c->bev) : 0;
+    /* OpenSSL 3 reports a TCP FIN without close_notify as an error; on an
+     * open connection it is a close (a middlebox's idle cut does this),
+     * not a TLS failure. */
+    if (e && c->state == CONN_OPEN && ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+        return SYNTH_ECLOSED;
+    return e ? SYNTH_ETLS : SYNTH_EIO;
 }
 
 static void stream_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -267,7 +281,12 @@ static void stream_event_cb(struct bufferevent *bev, short what, void *arg)
     }
     if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
         int err = SYNTH_ECLOSED;
-        if (what & BEV_EVENT_ERROR) {
+        /* A reset is its own outcome: a firewall's idle cut looks like
+         * this. Over TLS libevent reports it as an EOF (the dirty shutdown
+         * we allow), with the read's errno still set. */
+        if (EVUTIL_SOCKET_ERROR() == ECONNRESET) {
+            err = SYNTH_ERESET;
+        } else if (what & BEV_EVENT_ERROR) {
             err = c->transport == SIP_TRANSPORT_TLS ? ssl_error_code(c) : SYNTH_EIO;
             if (err == SYNTH_EIO && EVUTIL_SOCKET_ERROR() == ECONNREFUSED)
                 err = SYNTH_ECONNREFUSED;
@@ -550,6 +569,11 @@ void sip_conn_local(const struct sip_conn *c, char *host, size_t size, uint16_t 
         return;
     }
     read_local(conn_fd(c), host, size, port);
+}
+
+uint32_t sip_conn_pongs(const struct sip_conn *c)
+{
+    return c->pongs;
 }
 
 uint64_t sip_conn_id(const struct sip_conn *c)

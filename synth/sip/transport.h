@@ -71,6 +71,8 @@ void sip_conn_free(struct sip_conn *c);
 enum sip_transport sip_conn_transport(const struct sip_conn *c);
 /* Local address as "host" and port, for Via and Contact. */
 void sip_conn_local(const struct sip_conn *c, char *host, size_t size, uint16_t *port);
+/* Client streams: the keep-alive pongs (CRLF, RFC 5626 4.4.1) received. */
+uint32_t sip_conn_pongs(const struct sip_conn *c);
 /* Stable identifier of this connection within its process (lab routing). */
 uint64_t sip_conn_id(const struct sip_conn *c);
 void sip_conn_set_arg(struct sip_conn *c, void *arg);

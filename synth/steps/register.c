@@ -105,25 +105,33 @@ static void on_response(int err, const struct sip_msg *msg, void *arg)
                      msg->status);
 }
 
-static void send_register(struct step_run *run, const char *auth_line)
+int step_send_register(struct vuser *u, struct sip_ua *ua, const struct step_register_ids *ids,
+                       int expires, const char *auth_line, sip_resp_h *h, void *arg,
+                       struct sip_ctrans **out)
 {
-    struct vuser *u = run->u;
-    const struct target *t = u->w->plan->target;
     char ruri[300];
-    snprintf(ruri, sizeof(ruri), "sip:%s", t->sip_domain);
+    snprintf(ruri, sizeof(ruri), "sip:%s", u->w->plan->target->sip_domain);
     struct sip_request_spec spec = {
         .method = "REGISTER",
         .ruri = ruri,
         .from = u->id->uri,
-        .from_tag = u->from_tag,
+        .from_tag = ids->from_tag,
         .to = u->id->uri,
-        .call_id = u->reg_call_id,
-        .cseq = ++u->reg_cseq,
-        .contact = sip_ua_contact(u->ua),
-        .expires = (int)requested_expires(run),
+        .call_id = ids->call_id,
+        .cseq = ids->cseq,
+        .contact = sip_ua_contact(ua),
+        .expires = expires,
         .extra = auth_line,
     };
-    int rc = sip_ua_request(u->ua, &spec, on_response, run, &run->ctrans);
+    return sip_ua_request(ua, &spec, h, arg, out);
+}
+
+static void send_register(struct step_run *run, const char *auth_line)
+{
+    struct vuser *u = run->u;
+    struct step_register_ids ids = {u->reg_call_id, u->from_tag, ++u->reg_cseq};
+    int rc = step_send_register(u, u->ua, &ids, (int)requested_expires(run), auth_line,
+                                on_response, run, &run->ctrans);
     if (rc != 0)
         step_finish_fail(run, step_class_of_err(rc), "cannot send REGISTER: %s",
                          synth_strerror(rc));
@@ -139,16 +147,23 @@ static void on_ready(int err, const char *detail, void *arg)
     send_register(run, NULL);
 }
 
+bool step_fail_if_locked_out(struct step_run *run)
+{
+    struct vuser *u = run->u;
+    if (!u->credentials_refused)
+        return false;
+    step_finish_fail(run, FAIL_AUTH,
+                     "credentials for %s were refused earlier; not retried "
+                     "(real accounts lock out)",
+                     u->id->auth_user);
+    return true;
+}
+
 static void register_start(struct step_run *run)
 {
     struct vuser *u = run->u;
-    if (u->credentials_refused) {
-        step_finish_fail(run, FAIL_AUTH,
-                         "credentials for %s were refused earlier; not retried "
-                         "(real accounts lock out)",
-                         u->id->auth_user);
+    if (step_fail_if_locked_out(run))
         return;
-    }
     if (run->cfg->kind == STEP_REGISTER)
         u->reg_requested_s = run->cfg->expires_s;
     int rc = vuser_ensure_connected(u, on_ready, run);

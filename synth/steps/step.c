@@ -25,6 +25,7 @@ static const struct step_ops *ops_of(enum step_kind k)
     case STEP_UCWA_EVENTS:
     case STEP_UCWA_SIGNOUT: return &step_ucwa_ops;
     case STEP_UCWA_SURVIVAL: return &step_ucwa_survival_ops;
+    case STEP_SIP_SURVIVAL: return &step_sip_survival_ops;
     case STEP_KIND_COUNT: break;
     }
     return NULL;

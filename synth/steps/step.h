@@ -53,11 +53,29 @@ enum failure_class step_class_of_status(uint16_t status);
 /* The failure class of a transport error code (ETLS → tls, ...). */
 enum failure_class step_class_of_err(int err);
 void step_timer_start(struct step_run *run, uint32_t ms);
+
+/* Fails the step (auth-refused) when the user's credentials were refused
+ * before: real accounts lock out, so they are never sent again. True if so. */
+bool step_fail_if_locked_out(struct step_run *run);
+
+/* The identifiers of one registration (RFC 3261 10.2: one Call-ID, CSeq
+ * going up), on the user's own connection or a probe's. */
+struct step_register_ids {
+    const char *call_id;
+    const char *from_tag;
+    uint32_t cseq;
+};
+/* Sends u's REGISTER on ua (register.c): To and From the user's AOR, the
+ * Request-URI its domain, auth_line (NULL the first time) the answer to
+ * the last challenge. Returns sip_ua_request's code. */
+int step_send_register(struct vuser *u, struct sip_ua *ua, const struct step_register_ids *ids,
+                       int expires, const char *auth_line, sip_resp_h *h, void *arg,
+                       struct sip_ctrans **out);
 int64_t step_now_us(const struct step_run *run);
 
 /* The kinds. */
 extern const struct step_ops step_options_ops, step_register_ops, step_unregister_ops,
     step_call_ops, step_hangup_ops, step_wait_ops, step_dtmf_ops, step_ucwa_ops,
-    step_ucwa_survival_ops, step_check_ops;
+    step_ucwa_survival_ops, step_sip_survival_ops, step_check_ops;
 
 #endif

@@ -8,9 +8,8 @@
  * proxy's idle-connection timeout: a new connection means the old one was
  * cut). The intervals of a round run in parallel; a search narrows rounds
  * between the longest survivor and the shortest death (survival.h). */
-#include "step.h"
+#include "survival_rounds.h"
 
-#include "synth/engine/survival.h"
 #include "synth/engine/worker.h"
 #include "synth/steps/ucwa_steps.h"
 #include "synth/ucwa/ucwa_client.h"
@@ -40,15 +39,10 @@ struct probe {
 };
 
 struct survival_run {
+    struct survival_rounds rounds; /* first: run->ctx */
     struct step_run *run;
-    struct survival_search search[SURVIVAL_PROBE_COUNT];
     struct probe probes[SURVIVAL_PROBES_MAX];
-    size_t probe_count, pending;
-    size_t outcomes;
-    struct event *next_ev; /* the next round starts from the loop, never inside a probe's callback */
-    bool setup_failed;
-    enum failure_class setup_class;
-    char setup_detail[RESULT_TEXT_MAX];
+    size_t probe_count;
 };
 
 static void probe_release(struct probe *p)
@@ -62,13 +56,14 @@ static void probe_release(struct probe *p)
     p->http = NULL;
 }
 
-static void survival_free(struct survival_run *sr)
+/* Probes of a finished round are released before the next starts, so the
+ * slots and connections never pile up across rounds. */
+static void release_round(void *arg)
 {
+    struct survival_run *sr = arg;
     for (size_t i = 0; i < sr->probe_count; i++)
         probe_release(&sr->probes[i]);
-    if (sr->next_ev)
-        event_free(sr->next_ev);
-    free(sr);
+    sr->probe_count = 0;
 }
 
 static const char *died_how(const struct ucwa_result *r)
@@ -83,50 +78,28 @@ static const char *died_how(const struct ucwa_result *r)
     }
 }
 
-static void start_round(struct survival_run *sr);
-
-static void next_round_cb(evutil_socket_t fd, short what, void *arg)
-{
-    start_round(arg);
-}
-
-/* A probe ended (an outcome, or a setup failure): when the round is done,
- * the next one, or the step's end, from the loop (this may run inside the
- * probe's own session callback, and the round frees the sessions). */
+/* A probe ended (an outcome, or a setup failure). */
 static void probe_done(struct probe *p)
 {
-    struct survival_run *sr = p->sr;
     p->state = P_DONE;
-    if (--sr->pending == 0) {
-        struct timeval zero = {0, 0};
-        evtimer_add(sr->next_ev, &zero);
-    }
+    survival_rounds_probe_done(&p->sr->rounds);
 }
 
 static void record(struct probe *p, bool survived, const char *how)
 {
-    struct survival_run *sr = p->sr;
-    struct worker *w = sr->run->u->w;
     struct survival_outcome o = {.probe = p->kind, .idle_s = p->idle_s, .survived = survived};
-    snprintf(o.died_how, sizeof(o.died_how), "%s", survived ? "" : how);
-    o.held_s = p->hold_start_us ? (double)(mono_us() - p->hold_start_us) / 1e6 : 0;
-    survival_log_add(&w->stats.survival, &o);
-    survival_search_update(&sr->search[p->kind], p->idle_s, survived);
-    sr->outcomes++;
+    snprintf(o.died_how, sizeof(o.died_how), "%s", how);
+    survival_rounds_record(&p->sr->rounds, &o, p->hold_start_us);
 }
 
 static void setup_failed(struct probe *p, int err, const struct ucwa_result *r)
 {
-    struct survival_run *sr = p->sr;
-    if (!sr->setup_failed) {
-        sr->setup_failed = true;
-        sr->setup_class = r && r->fail == UCWA_FAIL_AUTH_REFUSED ? FAIL_AUTH
-                          : r && r->fail == UCWA_FAIL_TLS        ? FAIL_TLS
-                          : r && r->fail == UCWA_FAIL_DNS        ? FAIL_DNS
-                                                                 : FAIL_TRANSPORT;
-        snprintf(sr->setup_detail, sizeof(sr->setup_detail), "signing a probe in: %s",
-                 r && r->detail[0] ? r->detail : synth_strerror(err));
-    }
+    enum failure_class cls = r && r->fail == UCWA_FAIL_AUTH_REFUSED ? FAIL_AUTH
+                             : r && r->fail == UCWA_FAIL_TLS        ? FAIL_TLS
+                             : r && r->fail == UCWA_FAIL_DNS        ? FAIL_DNS
+                                                                    : FAIL_TRANSPORT;
+    survival_rounds_setup_failed(&p->sr->rounds, cls, "signing a probe in: %s",
+                                 r && r->detail[0] ? r->detail : synth_strerror(err));
     probe_done(p);
 }
 
@@ -212,8 +185,9 @@ static bool on_events(int err, const struct ucwa_result *r, const struct ucwa_ev
     return false;
 }
 
-static int probe_start(struct survival_run *sr, enum survival_probe kind, uint32_t idle_s)
+static int probe_start(void *arg, enum survival_probe kind, uint32_t idle_s)
 {
+    struct survival_run *sr = arg;
     struct vuser *u = sr->run->u;
     struct synth_error err;
     if (sr->probe_count >= SURVIVAL_PROBES_MAX)
@@ -230,66 +204,23 @@ static int probe_start(struct survival_run *sr, enum survival_probe kind, uint32
         rc = ucwa_session_new(&p->s, p->http, &o, &err);
     if (rc != 0)
         return rc;
-    sr->pending++;
     next_op(p);
     return 0;
 }
 
-/* Probes of a finished round are released before the next starts, so the
- * slots and connections never pile up across rounds. */
-static void release_round(struct survival_run *sr)
+static void survival_free(void *arg)
 {
-    for (size_t i = 0; i < sr->probe_count; i++)
-        probe_release(&sr->probes[i]);
-    sr->probe_count = 0;
+    free(arg);
 }
 
-static void finish(struct survival_run *sr)
-{
-    struct step_run *run = sr->run;
-    bool failed = sr->outcomes == 0;
-    enum failure_class cls = sr->setup_failed ? sr->setup_class : FAIL_INTERNAL;
-    char detail[RESULT_TEXT_MAX];
-    snprintf(detail, sizeof(detail), "%s", sr->setup_failed ? sr->setup_detail : "no probe ran");
-    run->ctx = NULL;
-    survival_free(sr);
-    if (failed)
-        step_finish_fail(run, cls, "%s", detail);
-    else
-        step_finish_ok(run);
-}
-
-static void start_round(struct survival_run *sr)
-{
-    const struct scenario_step *cfg = sr->run->cfg;
-    release_round(sr);
-    if (sr->setup_failed) {
-        finish(sr);
-        return;
-    }
-    for (int k = 0; k < SURVIVAL_PROBE_COUNT; k++) {
-        if (!(cfg->probes & (k == SURVIVAL_PGET ? SCENARIO_PROBE_PGET : SCENARIO_PROBE_IDLE)))
-            continue;
-        uint32_t points[SCENARIO_INTERVALS_MAX];
-        size_t n;
-        if (cfg->interval_count) {
-            /* A ladder is one round. */
-            n = sr->outcomes ? 0 : cfg->interval_count;
-            memcpy(points, cfg->intervals_s, n * sizeof(points[0]));
-        } else {
-            n = survival_search_next(&sr->search[k], points, SCENARIO_INTERVALS_MAX);
-        }
-        for (size_t i = 0; i < n; i++)
-            if (probe_start(sr, (enum survival_probe)k, points[i]) != 0)
-                break;
-    }
-    if (sr->pending == 0)
-        finish(sr);
-}
+static const struct survival_rounds_ops rounds_ops = {
+    .start = probe_start,
+    .release = release_round,
+    .free = survival_free,
+};
 
 static void survival_start(struct step_run *run)
 {
-    const struct scenario_step *cfg = run->cfg;
     if (!run->u->w->plan->target->ucwa.enabled) {
         step_finish_fail(run, FAIL_NOT_READY, "the target has no ucwa: section");
         return;
@@ -300,42 +231,11 @@ static void survival_start(struct step_run *run)
         return;
     }
     sr->run = run;
-    sr->next_ev = evtimer_new(run->u->w->base, next_round_cb, sr);
-    if (!sr->next_ev) {
-        free(sr);
-        step_finish_fail(run, FAIL_INTERNAL, "out of memory");
-        return;
-    }
-    run->ctx = sr;
-    for (int k = 0; k < SURVIVAL_PROBE_COUNT; k++)
-        survival_search_init(&sr->search[k], cfg->search_min_s, cfg->search_max_s,
-                             cfg->search_resolution_s);
-    start_round(sr);
-}
-
-/* The outcomes so far stay in the run's statistics; what is in flight ends
- * without one (it lasted less than its interval). */
-static void survival_stop(struct step_run *run, enum failure_class cls, const char *why)
-{
-    struct survival_run *sr = run->ctx;
-    run->ctx = NULL;
-    if (sr)
-        survival_free(sr);
-    step_finish_fail(run, cls, "%s", why);
-}
-
-static void survival_deadline(struct step_run *run)
-{
-    survival_stop(run, FAIL_TIMEOUT, "the probes did not end within the step's timeout");
-}
-
-static void survival_abort(struct step_run *run)
-{
-    survival_stop(run, FAIL_CANCELED, "the run stopped");
+    survival_rounds_begin(&sr->rounds, run, &rounds_ops, sr);
 }
 
 const struct step_ops step_ucwa_survival_ops = {
     .start = survival_start,
-    .deadline = survival_deadline,
-    .abort = survival_abort,
+    .deadline = survival_rounds_deadline,
+    .abort = survival_rounds_abort,
 };

@@ -26,6 +26,8 @@ start_sipp_uas() {
 
 # start_kamailio DIR UDPPORT TLSPORT UASPORT REALM PASSWORD: a Digest registrar
 # on UDP and TLS that routes every INVITE to the SIPp UAS over UDP.
+# KAM_EXTRA, if set, is added after the module parameters (core or module
+# parameters, e.g. 'modparam("tls", "connection_timeout", 4)').
 start_kamailio() {
     d=$1
     mkdir -p "$d/run"
@@ -70,6 +72,7 @@ loadmodule "xlog.so"
 modparam("tls", "config", "$d/tls.cfg")
 modparam("usrloc", "db_mode", 0)
 modparam("registrar", "max_expires", 3600)
+${KAM_EXTRA:-}
 request_route {
     if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
     if (is_method("REGISTER")) {

@@ -130,6 +130,18 @@ static void faults_in_file_and_flags(void **state)
     assert_int_equal(lab_config_set_fault(&c, "web_ports_swapped=10", &err), SYNTH_ECONFIG);
     assert_int_equal(parse(&c, "faults:\n  web_ports_swapped: true\n", &err), 0);
     assert_true(c.faults.web_ports_swapped);
+    /* The SIP path's middlebox: its idle timeout and how it cuts. */
+    assert_int_equal(c.faults.sip_idle_timeout_s, 0);
+    assert_int_equal(c.faults.sip_idle_cut, 0); /* fin */
+    assert_int_equal(lab_config_set_fault(&c, "sip_idle_timeout_s=6", &err), 0);
+    assert_int_equal(c.faults.sip_idle_timeout_s, 6);
+    assert_int_equal(lab_config_set_fault(&c, "sip_idle_cut=drop", &err), 0);
+    assert_int_equal(c.faults.sip_idle_cut, 2);
+    assert_int_equal(parse(&c, "faults: {sip_idle_timeout_s: 15m, sip_idle_cut: rst}\n", &err), 0);
+    assert_int_equal(c.faults.sip_idle_timeout_s, 900);
+    assert_int_equal(c.faults.sip_idle_cut, 1);
+    assert_int_equal(lab_config_set_fault(&c, "sip_idle_cut=icmp", &err), SYNTH_ECONFIG);
+    assert_string_equal(err.msg, "sip_idle_cut: expected fin, rst or drop");
     /* The list of known knobs names the last one too (not cut short). */
     assert_int_equal(lab_config_set_fault(&c, "explode=1", &err), SYNTH_ECONFIG);
     assert_non_null(strstr(err.msg, "ucwa_redirect=true|false"));

@@ -104,6 +104,28 @@ static void ucwa_steps(void **state)
     assert_string_equal(step_kind_name(STEP_UCWA_SIGNOUT), "ucwa.signout");
 }
 
+/* sip.survival: the SIP probe kinds as bits, the proof's deadline, and a
+ * default step deadline that covers the rounds and their proofs. */
+static void sip_survival_step(void **state)
+{
+    static struct scenario s;
+    struct synth_error err = {{0}};
+    if (parse(&s, "name: x\nsteps:\n  - sip.survival: {intervals: [3s, 9s], answer_timeout: 2s}\n"
+                  "  - sip.survival: {search: {min: 1s, max: 12s}, probe: silent}\n"
+                  "load: {users: 1, rate: 1, iterations: 1}\n", &err) != 0)
+        fail_msg("%s", err.msg);
+    const struct scenario_step *a = &s.steps[0], *b = &s.steps[1];
+    assert_int_equal(a->kind, STEP_SIP_SURVIVAL);
+    assert_string_equal(step_kind_name(a->kind), "sip.survival");
+    assert_int_equal(a->probes, SCENARIO_PROBE_SIP_KEEPALIVE | SCENARIO_PROBE_SIP_SILENT);
+    assert_int_equal(a->answer_ms, 2000);
+    assert_true(a->timeout_ms >= (9 + 2) * 1000);
+    assert_int_equal(b->probes, SCENARIO_PROBE_SIP_SILENT);
+    assert_int_equal(b->answer_ms, 5000);
+    assert_int_equal(b->search_max_s, 12);
+    assert_false(step_kind_is_ucwa(a->kind));
+}
+
 static void load_via(void **state)
 {
     static struct scenario s;
@@ -212,7 +234,19 @@ static void errors_name_line_and_key(void **state)
         {"name: x\nsteps:\n  - dance\nload: {users: 1, rate: 1, iterations: 1}\n",
          "sc.yaml:3: steps[0]: expected a step: options, register, call, hangup, unregister, wait, "
          "dtmf, ucwa.discover, ucwa.token, ucwa.application, ucwa.available, ucwa.events, "
-         "ucwa.signout, ucwa.survival or check"},
+         "ucwa.signout, ucwa.survival, sip.survival or check"},
+        {"name: x\nsteps: [sip.survival]\nload: {users: 1, rate: 1, iterations: 1}\n",
+         "sc.yaml:2: steps[0]: sip.survival needs intervals: [...] or search: {...}"},
+        {"name: x\nsteps:\n  - sip.survival: {intervals: [5s], probe: pget}\n"
+         "load: {users: 1, rate: 1, iterations: 1}\n",
+         "sc.yaml:3: steps[0].sip.survival.probe: expected keepalive, silent or both"},
+        {"name: x\nsteps:\n  - sip.survival: {intervals: [5s], answer_timeout: 0s}\n"
+         "load: {users: 1, rate: 1, iterations: 1}\n",
+         "sc.yaml:3: steps[0].sip.survival.answer_timeout: must be more than 0 (every wait has a "
+         "deadline)"},
+        {"name: x\nsteps:\n  - sip.survival: {intervals: [5s]}\n"
+         "load: {users: 1, rate: 1, iterations: 1}\nsip: {keepalive: 0s}\n",
+         "sc.yaml:3: steps[0]: sip.survival probe keepalive needs sip.keepalive above 0 (it is off)"},
         {"name: x\nsteps: [ucwa.survival]\nload: {users: 1, rate: 1, iterations: 1}\n",
          "sc.yaml:2: steps[0]: ucwa.survival needs intervals: [...] or search: {...}"},
         {"name: x\nsteps:\n  - ucwa.survival: {intervals: [600s, 300s]}\n"
@@ -325,6 +359,7 @@ static void shipped_scenarios_load(void **state)
 {
     static const char *const files[] = {"scenarios/voicemail.yaml", "scenarios/voicemail-edge.yaml",
                                          "scenarios/ucwa-signin.yaml", "scenarios/capacity-step-until.yaml",
+                                         "scenarios/sip-survival.yaml",
                                          "tests/integration/scenarios/short-call.yaml"};
     const char *src = getenv("SYNTH_SOURCE_DIR");
     if (!src)
@@ -361,6 +396,7 @@ int main(void)
         cmocka_unit_test(full_scenario),          cmocka_unit_test(defaults),
         cmocka_unit_test(call_media_keys),        cmocka_unit_test(load_via),
         cmocka_unit_test(ucwa_steps),            cmocka_unit_test(load_profiles),
+        cmocka_unit_test(sip_survival_step),
         cmocka_unit_test(errors_name_line_and_key), cmocka_unit_test(shipped_scenarios_load),
         cmocka_unit_test(missing_file),           cmocka_unit_test(step_names),
     };

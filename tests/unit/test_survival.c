@@ -3,6 +3,8 @@
  * ladder's estimate, a flaky death below a survivor, and the log. */
 #include "synth/engine/survival.h"
 
+#include "synth/base/err.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,9 +57,9 @@ static void search_on_simulated_paths(void **state)
 static void ladder_estimate(void **state)
 {
     const struct survival_outcome o[] = {
-        {SURVIVAL_PGET, 300, true, "", 300}, {SURVIVAL_PGET, 600, true, "", 600},
-        {SURVIVAL_PGET, 900, true, "", 900}, {SURVIVAL_PGET, 1200, false, "proxy-504", 960},
-        {SURVIVAL_PGET, 1800, false, "proxy-504", 960}, {SURVIVAL_IDLE, 300, true, "", 300},
+        {SURVIVAL_PGET, 300, true, "", 300, "", 0}, {SURVIVAL_PGET, 600, true, "", 600, "", 0},
+        {SURVIVAL_PGET, 900, true, "", 900, "", 0}, {SURVIVAL_PGET, 1200, false, "proxy-504", 960, "", 0},
+        {SURVIVAL_PGET, 1800, false, "proxy-504", 960, "", 0}, {SURVIVAL_IDLE, 300, true, "", 300, "", 0},
     };
     struct survival_estimate e;
     survival_estimate(o, 6, SURVIVAL_PGET, &e);
@@ -70,7 +72,7 @@ static void ladder_estimate(void **state)
     assert_int_equal(e.survived_max_s, 300);
     /* A death below a survivor (a flaky path): the death bounds it. */
     const struct survival_outcome f[] = {
-        {SURVIVAL_PGET, 300, false, "reset", 12}, {SURVIVAL_PGET, 600, true, "", 600}};
+        {SURVIVAL_PGET, 300, false, "reset", 12, "", 0}, {SURVIVAL_PGET, 600, true, "", 600, "", 0}};
     survival_estimate(f, 2, SURVIVAL_PGET, &e);
     assert_true(e.have);
     assert_int_equal(e.died_min_s, 300);
@@ -82,7 +84,7 @@ static void log_bounded_and_merged(void **state)
     struct survival_log a, b;
     survival_log_init(&a);
     survival_log_init(&b);
-    struct survival_outcome o = {SURVIVAL_IDLE, 5, true, "", 5};
+    struct survival_outcome o = {SURVIVAL_IDLE, 5, true, "", 5, "", 0};
     for (int i = 0; i < SURVIVAL_OUTCOMES_MAX + 3; i++)
         assert_int_equal(survival_log_add(&a, &o), 0);
     assert_int_equal(a.n, SURVIVAL_OUTCOMES_MAX);
@@ -96,12 +98,37 @@ static void log_bounded_and_merged(void **state)
     assert_string_equal(survival_probe_name(SURVIVAL_IDLE), "idle");
 }
 
+/* How a SIP TLS probe died: each way its own class. */
+static void sip_died_how(void **state)
+{
+    assert_string_equal(survival_sip_died_how(0, 200), "");
+    assert_string_equal(survival_sip_died_how(0, 202), "");
+    assert_string_equal(survival_sip_died_how(SYNTH_ECLOSED, 0), "closed");
+    assert_string_equal(survival_sip_died_how(SYNTH_ERESET, 0), "reset");
+    assert_string_equal(survival_sip_died_how(SYNTH_ETLS, 0), "tls-alert");
+    assert_string_equal(survival_sip_died_how(SYNTH_ETIMEDOUT, 0), "no-answer");
+    assert_string_equal(survival_sip_died_how(SYNTH_EIO, 0), "transport-error");
+    assert_string_equal(survival_sip_died_how(0, 302), "sip-3xx");
+    assert_string_equal(survival_sip_died_how(0, 481), "sip-4xx");
+    assert_string_equal(survival_sip_died_how(0, 503), "sip-5xx");
+    assert_string_equal(survival_sip_died_how(0, 603), "sip-6xx");
+    assert_string_equal(survival_sip_died_how(0, 100), "no-answer");
+    /* The transport's error wins over any status. */
+    assert_string_equal(survival_sip_died_how(SYNTH_ERESET, 200), "reset");
+    assert_string_equal(survival_probe_session(SURVIVAL_SIP_SILENT), "sip-tls");
+    assert_string_equal(survival_probe_session(SURVIVAL_SIP_KEEPALIVE), "sip-tls");
+    assert_string_equal(survival_probe_session(SURVIVAL_IDLE), "ucwa");
+    assert_string_equal(survival_probe_name(SURVIVAL_SIP_KEEPALIVE), "keepalive");
+    assert_string_equal(survival_probe_name(SURVIVAL_SIP_SILENT), "silent");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(search_on_simulated_paths),
         cmocka_unit_test(ladder_estimate),
         cmocka_unit_test(log_bounded_and_merged),
+        cmocka_unit_test(sip_died_how),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,78 @@
+#!/bin/bash
+# sip.survival against Kamailio over TLS (PEERS.md) with its TLS idle
+# timer short (tls connection_timeout 4 s): synth finds when Kamailio
+# closes an idle SIP TLS connection. Kamailio's connection timers run on a
+# coarse tick, so the same connection closes 10-14 s after its last byte
+# here; the reference is measured beside synth by plain TLS clients
+# (Python's ssl) that send one OPTIONS and time the close. Keep-alives
+# (double CRLF, answered by Kamailio's CRLF pong) hold every interval.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/peers.sh"
+command -v kamailio >/dev/null || fail "kamailio is not installed (scripts/setup.sh --tests)"
+
+KUDP=$(free_port); KTLS=$(free_port); UAS=$(free_port)
+mkdir -p "$T/kam"
+KAM_EXTRA='modparam("tls", "connection_timeout", 4)' \
+    start_kamailio "$T/kam" "$KUDP" "$KTLS" "$UAS" synth.test kam-secret
+
+cat >"$T/target.yaml" <<TGT
+name: kamailio-tls
+sip_domain: synth.test
+registrar:
+  host: 127.0.0.1
+  port: $KTLS
+  transport: tls
+  tls: {server_name: kamailio.synth.test, ca_file: $T/kam/cert.pem}
+users: {pattern: "sip:u{n}@synth.test", password: kam-secret, count: 1}
+TGT
+cat >"$T/sc.yaml" <<SCN
+name: kamailio-survival
+steps:
+  - sip.survival: {intervals: [3s, 6s, 8s, 9s, 10s, 11s, 12s, 13s, 14s, 15s, 16s, 20s], probe: both, answer_timeout: 3s}
+sip: {keepalive: 1s}
+load: {users: 1, rate: 1, iterations: 1}
+SCN
+
+# The reference: three idle TLS connections, a second apart, each timed
+# from Kamailio's answer to its close (deadline 40 s).
+ref_close() {
+    python3 - "$KTLS" "$1" <<'PY'
+import socket, ssl, sys, time
+port, n = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5))
+s.sendall(("OPTIONS sip:synth.test SIP/2.0\r\n"
+           "Via: SIP/2.0/TLS 127.0.0.1:5061;branch=z9hG4bK-ref" + n + "\r\n"
+           "Max-Forwards: 70\r\nFrom: <sip:ref@synth.test>;tag=r" + n + "\r\n"
+           "To: <sip:synth.test>\r\nCall-ID: ref-" + n + "\r\nCSeq: 1 OPTIONS\r\n"
+           "Content-Length: 0\r\n\r\n").encode())
+s.settimeout(40)
+s.recv(4096)
+t0 = time.monotonic()
+try:
+    while s.recv(4096):
+        pass
+except (ssl.SSLError, OSError):
+    pass
+print("%.2f" % (time.monotonic() - t0))
+PY
+}
+for i in 1 2 3; do ref_close "$i" >"$T/ref$i" 2>&1 & PIDS="$PIDS $!"; sleep 1; done
+
+rc=0; "$SYNTH" run "$T/sc.yaml" --target "$T/target.yaml" --out "$T/o" --quiet >"$T/o.out" 2>&1 || rc=$?
+for i in 1 2 3; do
+    for _ in $(seq 400); do [ -s "$T/ref$i" ] && break; sleep 0.1; done
+    grep -Eq '^[0-9]+\.[0-9]+$' "$T/ref$i" || fail "reference $i: $(cat "$T/ref$i")"
+done
+REFS=$(cat "$T/ref1" "$T/ref2" "$T/ref3" | sort -n | tr '\n' ' ')
+echo "reference closes after: $REFS s"
+LO=$(echo $REFS | cut -d' ' -f1); HI=$(echo $REFS | cut -d' ' -f3)
+[ $rc -eq 1 ] || fail "survival against Kamailio: exit $rc, want 1 (warning): $(tail -20 "$T/o.out")"
+S="$T/o/summary.json"
+assert_json "$S" '[.survival[] | select(.session == "sip-tls" and .probe == "silent")][0] | .estimated_timeout_s != null and .uncertainty_s <= 1' "silent: an estimate within 1 s"
+assert_json "$S" "[.survival[] | select(.probe == \"silent\")][0] | (.estimated_timeout_s + .uncertainty_s) >= ($LO - 1) and (.estimated_timeout_s - .uncertainty_s) <= ($HI + 1)" "silent: the estimate meets Kamailio's own close ($REFS s) within 1 s"
+assert_json "$S" '[.survival[] | select(.probe == "silent") | .intervals[] | select(.survived | not) | .died_how] | length > 0 and all(. == "closed")' "silent: Kamailio closed them (died closed)"
+assert_json "$S" '[.survival[] | select(.probe == "keepalive")][0] | (.intervals | length == 12 and all(.survived)) and .pongs > 0' "keepalive: every interval up to 20 s survived Kamailio's timer"
+assert_json "$S" '[.findings[] | select(.id == "proxy-idle-timeout-short")] | length == 1 and (.[0].evidence | contains("hop: registrar 127.0.0.1:"))' "proxy-idle-timeout-short names Kamailio's hop"
