@@ -22,18 +22,7 @@
 
 #define ARENA_DATA 4096
 #include "guard_arena.h"
-
-static size_t unhex(const char *hex, uint8_t *out, size_t cap)
-{
-    size_t n = strlen(hex) / 2;
-    assert_true(n <= cap);
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
-        out[i] = (uint8_t)v;
-    }
-    return n;
-}
+#include "hex_fixture.h"
 
 static void assert_hex(const uint8_t *got, size_t len, const char *want)
 {
