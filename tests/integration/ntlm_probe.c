@@ -5,8 +5,11 @@
  * (domain\user or UPN), NTLM_PROBE_PASSWORD, NTLM_PROBE_CLIENT_CHALLENGE (16
  * hex digits), NTLM_PROBE_TIMESTAMP (FILETIME, decimal), NTLM_PROBE_SESSION_KEY
  * (32 hex digits), optionally NTLM_PROBE_VERSION (16 hex digits, the
- * AUTHENTICATE version field); the CHALLENGE message comes as hex on stdin.
+ * AUTHENTICATE version field) and NTLM_PROBE_NEGOTIATE (the NEGOTIATE sent
+ * before, hex, for the MIC); the CHALLENGE message comes as hex on stdin.
  *
+ *   ntlm_probe negotiate             prints "negotiate <hex>", the NEGOTIATE
+ *       message a connection-oriented client (a GSSAPI peer) starts with.
  *   ntlm_probe authenticate BUFFER   prints "authenticate <hex>" (the
  *       AUTHENTICATE message) and "signature <hex>" (the client's signature
  *       of BUFFER: connectionless with sequence number 100 as SIP does, or
@@ -59,6 +62,14 @@ static int env_hex(const char *name, uint8_t *out, size_t want)
     return 0;
 }
 
+/* What a connection-oriented client asks for: NTLMv2 with extended session
+ * security, key exchange, 128-bit keys, signing and sealing. */
+#define PROBE_NEGOTIATE_FLAGS                                                                     \
+    (NTLM_FLAG_UNICODE | NTLM_FLAG_OEM | NTLM_FLAG_REQUEST_TARGET | NTLM_FLAG_SIGN |               \
+     NTLM_FLAG_SEAL | NTLM_FLAG_NTLM | NTLM_FLAG_ALWAYS_SIGN |                                     \
+     NTLM_FLAG_EXTENDED_SESSIONSECURITY | NTLM_FLAG_TARGET_INFO | NTLM_FLAG_VERSION |             \
+     NTLM_FLAG_128 | NTLM_FLAG_KEY_EXCH | NTLM_FLAG_56)
+
 int main(int argc, char **argv)
 {
     static char line[2 * NTLM_MSG_MAX + 4];
@@ -70,9 +81,16 @@ int main(int argc, char **argv)
     struct ntlm_auth_input in = {0};
     struct synth_error e = {{0}};
 
+    if (argc == 2 && !strcmp(argv[1], "negotiate")) {
+        static const uint8_t v[NTLM_VERSION_LEN] = {6, 1, 0xb1, 0x1d, 0, 0, 0, 15};
+        if (ntlm_negotiate_write(PROBE_NEGOTIATE_FLAGS, v, out, sizeof(out), &out_len) != 0)
+            return 2;
+        print_hex("negotiate ", out, out_len, "\n");
+        return 0;
+    }
     if (argc < 3 || (strcmp(argv[1], "authenticate") && strcmp(argv[1], "verify")) ||
         (!strcmp(argv[1], "verify") && argc < 4)) {
-        fprintf(stderr, "usage: ntlm_probe authenticate BUFFER | verify BUFFER SIGHEX\n");
+        fprintf(stderr, "usage: ntlm_probe negotiate | authenticate BUFFER | verify BUFFER SIGHEX\n");
         return 2;
     }
     if (ntlm_crypto_init(&e) != 0) {
@@ -89,6 +107,15 @@ int main(int argc, char **argv)
     if (env_hex("NTLM_PROBE_CLIENT_CHALLENGE", in.client_challenge, 8) ||
         env_hex("NTLM_PROBE_SESSION_KEY", in.random_session_key, 16))
         return 2;
+    static uint8_t negotiate[NTLM_MSG_MAX];
+    const char *neg_hex = getenv("NTLM_PROBE_NEGOTIATE");
+    if (neg_hex) {
+        if (hex_to(neg_hex, negotiate, sizeof(negotiate), &in.negotiate_len) != 0) {
+            fprintf(stderr, "ntlm_probe: NTLM_PROBE_NEGOTIATE must be hex\n");
+            return 2;
+        }
+        in.negotiate = negotiate;
+    }
     if (!fgets(line, sizeof(line), stdin) || hex_to(line, raw, sizeof(raw), &raw_len) != 0) {
         fprintf(stderr, "ntlm_probe: stdin must hold the CHALLENGE message in hex\n");
         return 2;
