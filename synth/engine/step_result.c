@@ -29,6 +29,8 @@ const char *failure_class_name(enum failure_class c)
         [FAIL_APP_GONE] = "application-gone",
         [FAIL_ICE] = "ice-failed",
         [FAIL_RELAY] = "relay-unavailable",
+        [FAIL_AUTH_NTLM] = "auth-ntlm-refused",
+        [FAIL_AUTH_SCHEME] = "auth-unsupported-scheme",
     };
     if ((unsigned)c >= FAIL_CLASS_COUNT)
         return "unknown";

@@ -36,6 +36,9 @@ enum failure_class {
     /* ICE (issue #4): */
     FAIL_ICE,            /* call: answered, but ICE found no working candidate pair ("ice-failed") */
     FAIL_RELAY,          /* call: media_path relay, but no relay candidate (TURN allocation failed) */
+    /* Skype for Business authentication (issue #7): */
+    FAIL_AUTH_NTLM,      /* NTLM credentials refused, or the server's signature failed */
+    FAIL_AUTH_SCHEME,    /* no challenge in a scheme synth speaks (Kerberos, TLS-DSK only) */
     FAIL_CLASS_COUNT,
 };
 

@@ -9,26 +9,11 @@
 # connection-oriented with sealing. A wrong password must be told apart.
 # The driver is tests/integration/ntlm_probe.c.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/ntlm_lib.sh"
 
 PROBE="${SYNTH_BUILD_DIR:?}/tests/ntlm_probe"
 [ -x "$PROBE" ] || fail "no $PROBE (build the ntlm_probe target)"
-PY=/usr/bin/python3
-"$PY" -c 'import ntlm_auth' 2>/dev/null || fail "python3-ntlm-auth is not installed (scripts/setup.sh --tests)"
-
-# Debian's Python takes MD4 from OpenSSL, which keeps it in the legacy
-# provider: this configuration, for the checker only, turns that on.
-cat > "$T/openssl.cnf" <<'CNF'
-openssl_conf = openssl_init
-[openssl_init]
-providers = provider_sect
-[provider_sect]
-default = default_sect
-legacy = legacy_sect
-[default_sect]
-activate = 1
-[legacy_sect]
-activate = 1
-CNF
+ntlm_python_setup
 
 cat > "$T/check.py" <<'PY'
 import hashlib, hmac, os, struct, subprocess, sys
