@@ -405,6 +405,17 @@ static struct class_text class_text(enum step_kind kind, enum failure_class c)
                                    "against the same target prints every rule with the "
                                    "certificate's fields (a UM whose Subject CN is not its FQDN "
                                    "breaks calls through the Edge)"};
+    case FAIL_AUTH_NTLM:
+        return (struct class_text){"NTLM authentication refused",
+                                   "check the password, the DOMAIN\\user or UPN form of "
+                                   "auth_user and account lockout; a failed rspauth means the "
+                                   "answer was not signed by the server the targetname names"};
+    case FAIL_AUTH_SCHEME:
+        return (struct class_text){"the server offers no authentication scheme synth speaks",
+                                   "synth answers Digest and NTLM; the evidence lists the "
+                                   "schemes offered: enable NTLM on the pool or Edge (Kerberos "
+                                   "needs a domain-joined client, TLS-DSK a provisioned "
+                                   "certificate)"};
     case FAIL_LOCAL:
         return (struct class_text){"synth ran out of its own resources",
                                    "widen media.client_ports in the target or lower the "
@@ -554,6 +565,8 @@ static enum verdict_level class_level(enum failure_class c, const struct step_st
 {
     switch (c) {
     case FAIL_AUTH:
+    case FAIL_AUTH_NTLM:
+    case FAIL_AUTH_SCHEME:
         /* Refused credentials are a broken account, not load: always page. */
         return VERDICT_CRITICAL;
     case FAIL_NOT_READY:

@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs the Debian 12 packages synth needs to build, test and run against real peers.
 # libjs-chart.js is needed at run time (Chart.js, inlined into the HTML report).
+# python3-ntlm-auth and gss-ntlmssp (python3-gssapi is its acceptor): NTLM implementations
+# synth's is checked against.
 # Idempotent: it only calls apt-get when a package is missing, and updates the index once.
 set -eu
 
@@ -8,7 +10,7 @@ BUILD="build-essential cmake pkg-config clang libclang-rt-14-dev \
   libssl-dev libcurl4-openssl-dev libsrtp2-dev libevent-dev libjansson-dev libyaml-dev \
   libspandsp-dev libsndfile1-dev libc-ares-dev libcmocka-dev libjs-chart.js"
 PEERS="kamailio kamailio-tls-modules sip-tester openssl procps iproute2 jq espeak-ng tshark baresip-core \
-  dnsmasq-base prometheus libxml2-utils coturn chromium nginx-light"
+  dnsmasq-base prometheus libxml2-utils coturn chromium nginx-light python3-ntlm-auth gss-ntlmssp python3-gssapi"
 
 want="$BUILD"
 [ "${1:-}" = "--tests" ] && want="$BUILD $PEERS"

@@ -29,6 +29,14 @@ const char *sip_transport_name(enum sip_transport t)
     return (unsigned)t <= SIP_TRANSPORT_TLS ? transport_names[t] : "?";
 }
 
+static const char *const auth_names[] = {
+    [TARGET_AUTH_AUTO] = "auto", [TARGET_AUTH_DIGEST] = "digest", [TARGET_AUTH_NTLM] = "ntlm"};
+
+const char *target_auth_name(enum target_auth a)
+{
+    return (unsigned)a <= TARGET_AUTH_NTLM ? auth_names[a] : "?";
+}
+
 static const char *const role_names[] = {
     [TARGET_ROLE_REGISTRAR] = "registrar", [TARGET_ROLE_EDGE] = "edge",
     [TARGET_ROLE_UM] = "um", [TARGET_ROLE_WEB] = "web"};
@@ -118,7 +126,7 @@ static int load_transport(const struct ynode *ep, enum sip_transport *out,
 static int load_endpoint(struct target_loader *l, const struct ynode *root, const char *key,
                          struct target_endpoint *ep)
 {
-    static const char *const keys[] = {"host", "address", "port", "transport", "tls", NULL};
+    static const char *const keys[] = {"host", "address", "port", "transport", "tls", "auth", NULL};
     struct ynode n, v;
     int rc = ydoc_require(root, key, &n, l->err);
     if (rc == 0)
@@ -144,6 +152,13 @@ static int load_endpoint(struct target_loader *l, const struct ynode *root, cons
     }
     if (rc == 0)
         rc = load_tls(l, &n, &ep->tls);
+    ep->auth = TARGET_AUTH_AUTO;
+    if (rc == 0 && ydoc_get(&n, "auth", &v)) {
+        int a;
+        rc = ydoc_enum(&v, auth_names, TARGET_AUTH_NTLM + 1, &a, l->err);
+        if (rc == 0)
+            ep->auth = (enum target_auth)a;
+    }
     if (rc == 0 && ydoc_get(&n, "tls", &v) && ep->transport != SIP_TRANSPORT_TLS)
         rc = ydoc_error(&v, l->err, "only with transport: tls");
     return rc;

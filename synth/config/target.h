@@ -35,6 +35,13 @@ struct target_tls {
     bool verify; /* default true; false only when the file says `verify: false` */
 };
 
+/* How users answer this endpoint's challenges (`auth:`): Digest (RFC 3261
+ * 22), NTLM ([MS-SIPAE], what Skype for Business offers), or auto: Digest
+ * when offered, else NTLM. */
+enum target_auth { TARGET_AUTH_AUTO, TARGET_AUTH_DIGEST, TARGET_AUTH_NTLM };
+
+const char *target_auth_name(enum target_auth a); /* "auto", "digest", "ntlm" */
+
 struct target_endpoint {
     char host[TARGET_HOST_MAX];
     /* An IP literal to connect to instead of resolving host (one pool
@@ -43,6 +50,7 @@ struct target_endpoint {
     uint16_t port; /* default 5060 udp/tcp, 5061 tls */
     enum sip_transport transport;
     struct target_tls tls;
+    enum target_auth auth; /* default auto */
 };
 
 /* Whether calls use SRTP (SDES, RFC 4568): SfB's default is required. */

@@ -30,6 +30,8 @@ const char *failure_class_name(enum failure_class c)
         [FAIL_ICE] = "ice-failed",
         [FAIL_RELAY] = "relay-unavailable",
         [FAIL_CERT] = "certificate",
+        [FAIL_AUTH_NTLM] = "auth-ntlm-refused",
+        [FAIL_AUTH_SCHEME] = "auth-unsupported-scheme",
     };
     if ((unsigned)c >= FAIL_CLASS_COUNT)
         return "unknown";

@@ -37,6 +37,9 @@ enum failure_class {
     FAIL_ICE,            /* call: answered, but ICE found no working candidate pair ("ice-failed") */
     FAIL_RELAY,          /* call: media_path relay, but no relay candidate (TURN allocation failed) */
     FAIL_CERT,           /* check: a certificate rule failed ("certificate") */
+    /* Skype for Business authentication (issue #7): */
+    FAIL_AUTH_NTLM,      /* NTLM credentials refused, or the server's signature failed */
+    FAIL_AUTH_SCHEME,    /* no challenge in a scheme synth speaks (Kerberos, TLS-DSK only) */
     FAIL_CLASS_COUNT,
 };
 

@@ -1,5 +1,6 @@
 /* A synthetic user and its connection to the registrar. */
 #include "vuser.h"
+#include "synth/steps/auth.h"
 
 #include "synth/engine/call_link.h"
 #include "synth/engine/worker.h"
@@ -66,6 +67,7 @@ void vuser_cleanup(struct vuser *u)
     drop_ua(u);
     ucwa_session_free(u->ucwa);
     u->ucwa = NULL;
+    auth_ntlm_free(u);
     free(u->trace);
     u->trace = NULL;
 }

@@ -22,6 +22,7 @@ struct vuser_waiter {
 struct dialog;
 struct call_media;
 struct ucwa_session;
+struct sipae_sa;
 
 /* Bytes of SIP kept per call for the trace of a failed call. */
 #define VUSER_TRACE_MAX (64 * 1024)
@@ -44,6 +45,9 @@ struct vuser {
     struct event *reregister;
     uint32_t nonce_count;     /* Digest nc for the current nonce */
     char last_nonce[128];
+    /* NTLM ([MS-SIPAE]): the security association with the registrar,
+     * made when it first challenges with NTLM (auth.c); NULL until then. */
+    struct sipae_sa *ntlm;
 
     /* Steps waiting for the connection (a step and a registration refresh at most). */
 #define VUSER_WAITERS_MAX 4

@@ -3,6 +3,8 @@
  * value; MD5 and SHA-256 share one hashing path through OpenSSL EVP. */
 #include "digest.h"
 
+#include "auth_params.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -26,21 +28,6 @@ static const char *const algo_names[] = {
     [DIGEST_SHA256_SESS] = "SHA-256-sess",
 };
 
-struct cursor {
-    const char *p, *end;
-};
-
-struct auth_param {
-    struct strv name, value;
-};
-
-/* A parameter the caller wants; a second occurrence is an error because two
- * realms or nonces leave the hash input ambiguous. */
-struct param_slot {
-    const char *name;
-    struct strv *value;
-};
-
 /* The inputs of the response hash, all unescaped (RFC 7616 3.4.1-3.4.3). */
 struct digest_input {
     enum digest_algo algo;
@@ -52,33 +39,6 @@ struct digest_input {
 struct unq_buf {
     char b[DIGEST_VALUE_MAX];
 };
-
-static bool is_lws(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static bool is_ctl(char c)
-{
-    unsigned char u = (unsigned char)c;
-    return u < 0x20 || u == 0x7f;
-}
-
-/* RFC 3261 25.1 token. */
-static bool is_token_char(char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c != '\0' && strchr("-.!%*_+`'~", c) != NULL;
-}
-
-/* Unquoted values are taken more loosely than token: servers send base64
- * nonces unquoted ('/', '=', '+'). What would change meaning once echoed back
- * between quotes (a quote, a backslash) or end the element is refused. */
-static bool is_bare_value_char(char c)
-{
-    return !is_ctl(c) && !is_lws(c) && c != ',' && c != '"' && c != '\\';
-}
 
 static bool is_hex_char(char c)
 {
@@ -98,7 +58,7 @@ static bool is_hex(struct strv v, size_t len)
 static bool has_ctl(const char *s)
 {
     for (; *s; s++)
-        if (is_ctl(*s))
+        if (auth_is_ctl(*s))
             return true;
     return false;
 }
@@ -108,7 +68,7 @@ static bool is_token(const char *s)
     if (!*s)
         return false;
     for (; *s; s++)
-        if (!is_token_char(*s))
+        if (!auth_is_token_char(*s))
             return false;
     return true;
 }
@@ -130,132 +90,21 @@ const char *digest_algo_name(enum digest_algo a)
     return "unknown";
 }
 
-static void skip_lws(struct cursor *c)
+/* `Digest 1*SP params`; another scheme is not malformed, only not ours. */
+static int scheme_parse(struct strv value, struct auth_cursor *c)
 {
-    while (c->p < c->end && is_lws(*c->p))
-        c->p++;
-}
-
-/* quoted-string (RFC 3261 25.1); c->p is on the opening quote. CR and LF are
- * refused inside: folding never occurs there in practice, and a bare line
- * break echoed back into our Authorization would inject a header. */
-static int scan_quoted(struct cursor *c, struct strv *value)
-{
-    const char *start = ++c->p;
-    while (c->p < c->end) {
-        char ch = *c->p;
-        if (ch == '"') {
-            *value = strv_make(start, (size_t)(c->p - start));
-            c->p++;
-            return 0;
-        }
-        if (ch == '\\') {
-            c->p++;
-            if (c->p == c->end || *c->p == '\r' || *c->p == '\n')
-                return SYNTH_EPARSE;
-        } else if (is_ctl(ch) && ch != '\t') {
-            return SYNTH_EPARSE;
-        }
-        c->p++;
-    }
-    return SYNTH_EPARSE; /* unterminated */
-}
-
-static int scan_bare(struct cursor *c, struct strv *value)
-{
-    const char *start = c->p;
-    while (c->p < c->end && is_bare_value_char(*c->p))
-        c->p++;
-    if (c->p == start)
-        return SYNTH_EPARSE;
-    *value = strv_make(start, (size_t)(c->p - start));
-    return 0;
-}
-
-/* Next auth-param of the comma list; empty elements are skipped (RFC 7230 7).
- * Returns 1 with *ap set, 0 at the end of the list, or a negative code. */
-static int param_next(struct cursor *c, struct auth_param *ap)
-{
-    for (;;) {
-        skip_lws(c);
-        if (c->p == c->end || *c->p != ',')
-            break;
-        c->p++;
-    }
-    if (c->p == c->end)
-        return 0;
-
-    const char *name = c->p;
-    while (c->p < c->end && is_token_char(*c->p))
-        c->p++;
-    if (c->p == name)
-        return SYNTH_EPARSE;
-    ap->name = strv_make(name, (size_t)(c->p - name));
-
-    skip_lws(c);
-    if (c->p == c->end || *c->p != '=')
-        return SYNTH_EPARSE;
-    c->p++;
-    skip_lws(c);
-    int err = (c->p < c->end && *c->p == '"') ? scan_quoted(c, &ap->value)
-                                               : scan_bare(c, &ap->value);
+    struct strv scheme;
+    int err = auth_scheme_parse(value, &scheme, c);
     if (err)
         return err;
-    if (ap->value.l > DIGEST_VALUE_MAX)
-        return SYNTH_ETOOBIG;
-
-    skip_lws(c);
-    if (c->p < c->end) {
-        if (*c->p != ',')
-            return SYNTH_EPARSE;
-        c->p++;
-    }
-    return 1;
-}
-
-/* Fills the slots from the list at c; parameters without a slot are skipped
- * (domain, charset, userhash and extensions do not enter our hash). */
-static int params_collect(struct cursor *c, const struct param_slot *slots, size_t n)
-{
-    struct auth_param ap;
-    size_t count = 0;
-    int rc;
-
-    for (size_t i = 0; i < n; i++)
-        *slots[i].value = STRV_NULL;
-    while ((rc = param_next(c, &ap)) > 0) {
-        if (++count > DIGEST_PARAMS_MAX)
-            return SYNTH_ETOOBIG;
-        for (size_t i = 0; i < n; i++) {
-            if (!strv_caseeq(ap.name, slots[i].name))
-                continue;
-            if (strv_isset(*slots[i].value))
-                return SYNTH_EPARSE;
-            *slots[i].value = ap.value;
-            break;
-        }
-    }
-    return rc;
-}
-
-/* `scheme 1*SP params` (RFC 3261 25.1 challenge / credentials); leaves c
- * after the scheme. Another scheme is not malformed, only not ours. */
-static int scheme_parse(struct strv value, struct cursor *c)
-{
-    if (!value.p)
-        return SYNTH_EPARSE;
-    c->p = value.p;
-    c->end = value.p + value.l;
-    skip_lws(c);
-    const char *start = c->p;
-    while (c->p < c->end && is_token_char(*c->p))
-        c->p++;
-    struct strv scheme = strv_make(start, (size_t)(c->p - start));
-    if (scheme.l == 0 || (c->p < c->end && !is_lws(*c->p)))
-        return SYNTH_EPARSE;
     if (!strv_caseeq(scheme, "Digest"))
         return SYNTH_EUNSUPPORTED;
     return 0;
+}
+
+static int params_collect(struct auth_cursor *c, const struct auth_param_slot *slots, size_t n)
+{
+    return auth_params_collect(c, slots, n, DIGEST_PARAMS_MAX, DIGEST_VALUE_MAX);
 }
 
 /* Absent means MD5 (RFC 2617 3.2.1); names compare case-insensitively
@@ -292,9 +141,9 @@ static bool qop_list_has_auth(struct strv v)
 
 int digest_challenge_parse(struct digest_challenge *ch, struct strv value)
 {
-    struct cursor c;
+    struct auth_cursor c;
     struct strv algo, qop, stale;
-    const struct param_slot slots[] = {
+    const struct auth_param_slot slots[] = {
         {"realm", &ch->realm}, {"nonce", &ch->nonce},   {"opaque", &ch->opaque},
         {"algorithm", &algo},  {"qop", &qop},           {"stale", &stale},
     };
@@ -336,9 +185,9 @@ int digest_challenge_pick(const struct digest_challenge *chs, size_t n)
 
 int digest_credentials_parse(struct digest_credentials *c, struct strv value)
 {
-    struct cursor cur;
+    struct auth_cursor cur;
     struct strv algo;
-    const struct param_slot slots[] = {
+    const struct auth_param_slot slots[] = {
         {"username", &c->username}, {"realm", &c->realm},   {"nonce", &c->nonce},
         {"uri", &c->uri},           {"response", &c->response}, {"cnonce", &c->cnonce},
         {"nc", &c->nc},             {"qop", &c->qop},       {"opaque", &c->opaque},

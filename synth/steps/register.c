@@ -3,6 +3,7 @@
 #include "step.h"
 
 #include "synth/engine/worker.h"
+#include "synth/sip/sipae.h"
 #include "synth/steps/auth.h"
 
 #include <stdio.h>
@@ -16,6 +17,39 @@
 #define REFRESH_MIN_S 5
 
 static void send_register(struct step_run *run, const char *auth_line);
+
+/* NTLM takes two rounds ([MS-SIPAE] 3.2.2: an empty token, then the
+ * AUTHENTICATE), and one more when an established SA was dropped by the
+ * server and is negotiated again. */
+#define REGISTER_NTLM_ROUNDS_MAX 4
+
+static void register_ntlm_challenge(struct step_run *run, const struct sip_msg *msg)
+{
+    struct vuser *u = run->u;
+    struct synth_error e = {{0}};
+    if (run->attempts >= REGISTER_NTLM_ROUNDS_MAX) {
+        u->credentials_refused = true;
+        step_finish_fail(run, FAIL_AUTH_NTLM, "NTLM for %s not done after %u rounds",
+                         u->id->auth_user, run->attempts);
+        return;
+    }
+    int rc = auth_ntlm_challenge(u, msg, &e);
+    if (rc == SYNTH_EAUTH) {
+        u->credentials_refused = true;
+        step_finish_fail(run, FAIL_AUTH_NTLM, "%s; not retried", e.msg);
+        return;
+    }
+    if (rc == SYNTH_EUNSUPPORTED) {
+        step_finish_fail(run, FAIL_AUTH_SCHEME, "%s", e.msg);
+        return;
+    }
+    if (rc != 0) {
+        step_finish_fail(run, FAIL_PROTOCOL, "NTLM challenge: %s", e.msg);
+        return;
+    }
+    run->attempts++;
+    send_register(run, NULL);
+}
 static void refresh_arm(struct vuser *u);
 
 static uint32_t requested_expires(const struct step_run *run)
@@ -55,6 +89,13 @@ static void on_response(int err, const struct sip_msg *msg, void *arg)
     run->ctrans = NULL;
     step_note_response(run, msg);
     if (msg->status < 300) {
+        /* [MS-SIPAE] 3.2.5.2: the server signs its answer to a signed request. */
+        struct synth_error ve = {{0}};
+        if (auth_ntlm_active(u) && auth_ntlm_verify(u, msg, &ve) != 0) {
+            u->registered = false;
+            step_finish_fail(run, FAIL_AUTH_NTLM, "REGISTER %u: %s", msg->status, ve.msg);
+            return;
+        }
         uint32_t asked = requested_expires(run);
         uint32_t granted = asked ? granted_expires(msg, asked) : 0;
         u->registered = granted > 0;
@@ -71,6 +112,22 @@ static void on_response(int err, const struct sip_msg *msg, void *arg)
         char line[1024];
         char ruri[300];
         snprintf(ruri, sizeof(ruri), "sip:%s", u->w->plan->target->sip_domain);
+        const struct target_endpoint *ep = target_endpoint_for(u->w->plan->target, u->via);
+        enum target_auth policy = ep ? ep->auth : TARGET_AUTH_AUTO;
+        enum auth_scheme scheme = auth_choose(msg, policy);
+        if (scheme == AUTH_SCHEME_NTLM) {
+            register_ntlm_challenge(run, msg);
+            return;
+        }
+        if (scheme == AUTH_SCHEME_NONE) {
+            char offered[256];
+            sipae_offered_schemes(msg, offered, sizeof(offered));
+            step_finish_fail(run, FAIL_AUTH_SCHEME,
+                             "the registrar offers no scheme synth answers under auth: %s "
+                             "(schemes offered: %s)",
+                             target_auth_name(policy), offered);
+            return;
+        }
         if (run->attempts >= REGISTER_AUTH_MAX) {
             u->credentials_refused = true;
             step_finish_fail(run, FAIL_AUTH,
@@ -123,6 +180,17 @@ int step_send_register(struct vuser *u, struct sip_ua *ua, const struct step_reg
         .expires = expires,
         .extra = auth_line,
     };
+    /* With NTLM every REGISTER on the user's own connection carries the
+     * exchange's token or the SA's signature over this very request (the SA
+     * belongs to that connection: a probe's connection has none). */
+    char ntlm_line[SIPAE_TOKEN_MAX + 1024];
+    if (!auth_line && ua == u->ua && auth_ntlm_active(u)) {
+        struct synth_error e = {{0}};
+        int nrc = auth_ntlm_line(u, &spec, ntlm_line, sizeof(ntlm_line), &e);
+        if (nrc != 0)
+            return nrc;
+        spec.extra = ntlm_line;
+    }
     return sip_ua_request(ua, &spec, h, arg, out);
 }
 

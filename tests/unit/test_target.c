@@ -358,6 +358,37 @@ static void media_policy(void **state)
 
 /* checks: the endpoints synth check inspects, their defaults and errors. */
 /* media: turn: a secret from the environment, defaults, an empty section. */
+/* auth: ntlm|digest|auto per endpoint (issue #7); auto when absent. */
+static void auth_policy(void **state)
+{
+    (void)state;
+    struct target t;
+    struct synth_error err = {{0}};
+    int rc = load_text(&t,
+                       "name: x\nsip_domain: d\nregistrar: {host: h, auth: ntlm}\n"
+                       "edge: {host: e, auth: digest}\n"
+                       "users: {pattern: \"sip:u{n}@d\", count: 1, password: p}\n",
+                       &err);
+    assert_int_equal(rc, 0);
+    assert_int_equal(t.registrar.auth, TARGET_AUTH_NTLM);
+    assert_int_equal(t.edge.auth, TARGET_AUTH_DIGEST);
+    assert_string_equal(target_auth_name(t.registrar.auth), "ntlm");
+    target_free(&t);
+    rc = load_text(&t,
+                   "name: x\nsip_domain: d\nregistrar: {host: h}\n"
+                   "users: {pattern: \"sip:u{n}@d\", count: 1, password: p}\n",
+                   &err);
+    assert_int_equal(rc, 0);
+    assert_int_equal(t.registrar.auth, TARGET_AUTH_AUTO);
+    target_free(&t);
+    rc = load_text(&t,
+                   "name: x\nsip_domain: d\nregistrar: {host: h, auth: kerberos}\n"
+                   "users: {pattern: \"sip:u{n}@d\", count: 1, password: p}\n",
+                   &err);
+    assert_int_equal(rc, SYNTH_ECONFIG);
+    assert_string_equal(rel(err.msg), "DIR/t.yaml:3: registrar.auth: expected auto, digest or ntlm");
+}
+
 static void turn_section(void **state)
 {
     struct target t;
@@ -466,6 +497,7 @@ int main(void)
         cmocka_unit_test(patterns),
         cmocka_unit_test(lab_written_target_loads),
         cmocka_unit_test(media_policy),
+        cmocka_unit_test(auth_policy),
         cmocka_unit_test(turn_section),
         cmocka_unit_test(checks_list),
     };
