@@ -61,7 +61,8 @@ int edge_diagnosis_run(const struct edge_diagnosis_input *in, struct verdict *v,
         rc = cert_sweep_evaluate(s, err);
     if (rc == 0) {
         size_t n = um_cert_seen_collect(s, seen, UM_SEEN_MAX);
-        if (cert_findings_add_sweep(v, arr, s) != 0 || edge_media_findings_add(v, seen, n, &c) != 0)
+        /* The diagnosis first, then the certificate's own findings it rests on. */
+        if (edge_media_findings_add(v, seen, n, &c) != 0 || cert_findings_add_sweep(v, arr, s) != 0)
             rc = synth_error_set(err, SYNTH_ENOMEM, "out of memory");
     }
     if (rc == 0) {

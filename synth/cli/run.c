@@ -422,16 +422,8 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
 
     struct verdict v;
     verdict_init(&v);
-    verdict_evaluate(&v, &rc->scenario, &rc->total);
-    survival_findings_evaluate(&v, &rc->total.survival);
-    web_findings_add(&v, rc->web, rc->web_n);
-    json_t *disc = NULL;
-    if (rc->discovered) {
-        discovery_findings_evaluate(&v, &rc->discovery, &rc->needs);
-        disc = discovery_json(&rc->discovery);
-    }
     /* Edge calls without media: check the UM's certificate now, and name
-     * the field failure when it is the cause. */
+     * the field failure when it is the cause: first, as it explains the rest. */
     json_t *certs = NULL;
     struct edge_diagnosis_input diag = {
         .target = &rc->target,
@@ -443,6 +435,14 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
     if (edge_diagnosis_run(&diag, &v, &certs, err) != 0)
         fprintf(stderr, "synth run: the UM certificate check after the run failed: %s\n",
                 err->msg);
+    verdict_evaluate(&v, &rc->scenario, &rc->total);
+    survival_findings_evaluate(&v, &rc->total.survival);
+    web_findings_add(&v, rc->web, rc->web_n);
+    json_t *disc = NULL;
+    if (rc->discovered) {
+        discovery_findings_evaluate(&v, &rc->discovery, &rc->needs);
+        disc = discovery_json(&rc->discovery);
+    }
     /* The capacity record, then the generator's evidence last: it can
      * lower what the others found. */
     capacity_finish(&rc->capacity, rc->workers, rc->worker_count, rc->total.duration_us);
