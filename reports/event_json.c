@@ -3,6 +3,7 @@
 
 #include "synth/base/err.h"
 #include "synth/config/target.h"
+#include "synth/sip/ms_diag.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -154,6 +155,18 @@ static int set_text(json_t *obj, const char *key, const char *s, size_t max)
     return json_object_set_new(obj, key, event_json_text(s, max));
 }
 
+/* The catalogue's reading of the result's ms-diagnostics (synth/sip/ms_diag.h),
+ * for both writers: false when there is none, or it does not parse. */
+static bool diag_of(const struct step_result *r, struct ms_diag *d, char *meaning, size_t size)
+{
+    struct strv v = strv_make(r->ms_diagnostics, strnlen(r->ms_diagnostics,
+                                                         sizeof(r->ms_diagnostics)));
+    if (!v.l || ms_diag_parse(v, d) != 0)
+        return false;
+    ms_diag_explain(v, meaning, size);
+    return true;
+}
+
 /* A measure kept to 3 decimals, written the same by both writers. */
 static int64_t milli(double v)
 {
@@ -256,6 +269,12 @@ json_t *event_json_object(const struct step_result *r, const char *user_uri)
         rc |= json_object_set_new(o, "sip_status", json_integer(r->sip_status));
     rc |= set_text(o, "sip_reason", r->sip_reason, sizeof(r->sip_reason));
     rc |= set_text(o, "ms_diagnostics", r->ms_diagnostics, sizeof(r->ms_diagnostics));
+    struct ms_diag d;
+    char meaning[MS_DIAG_EXPLAIN_MAX];
+    if (diag_of(r, &d, meaning, sizeof(meaning))) {
+        rc |= json_object_set_new(o, "ms_diagnostics_code", json_integer(d.code));
+        rc |= set_text(o, "ms_diagnostics_meaning", meaning, sizeof(meaning));
+    }
     rc |= set_text(o, "ms_diagnostics_public", r->ms_diagnostics_public,
                    sizeof(r->ms_diagnostics_public));
     rc |= set_text(o, "reason", r->reason_hdr, sizeof(r->reason_hdr));
@@ -580,6 +599,13 @@ int event_json_write(const struct step_result *r, const char *user_uri, char *bu
     }
     lw_key_text(&w, "sip_reason", r->sip_reason, sizeof(r->sip_reason));
     lw_key_text(&w, "ms_diagnostics", r->ms_diagnostics, sizeof(r->ms_diagnostics));
+    struct ms_diag d;
+    char meaning[MS_DIAG_EXPLAIN_MAX];
+    if (diag_of(r, &d, meaning, sizeof(meaning))) {
+        lw_key(&w, "ms_diagnostics_code");
+        lw_int(&w, d.code);
+        lw_key_text(&w, "ms_diagnostics_meaning", meaning, sizeof(meaning));
+    }
     lw_key_text(&w, "ms_diagnostics_public", r->ms_diagnostics_public,
                 sizeof(r->ms_diagnostics_public));
     lw_key_text(&w, "reason", r->reason_hdr, sizeof(r->reason_hdr));

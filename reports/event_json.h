@@ -5,6 +5,7 @@
 #define SYNTH_REPORTS_EVENT_JSON_H
 
 #include "synth/engine/step_result.h"
+#include "synth/sip/ms_diag.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -39,7 +40,7 @@ int event_json_line(const struct step_result *r, const char *user_uri, char **li
     sizeof(((struct media_result *)0)->ice_failure) + 2 * sizeof(((struct media_result *)0)->ice_local_type) + \
     2 * sizeof(((struct media_result *)0)->ice_local_addr))
 #define EVENT_JSON_LINE_MAX \
-    (1024 + 6 * (EVENT_JSON_URI_MAX + 6 * RESULT_TEXT_MAX + RESULT_CALL_ID_MAX + \
+    (1024 + 2 * MS_DIAG_EXPLAIN_MAX + 6 * (EVENT_JSON_URI_MAX + 6 * RESULT_TEXT_MAX + RESULT_CALL_ID_MAX + \
                  EVENT_JSON_MEDIA_TEXT_MAX))
 
 /* The same line into buf (NUL-terminated; its length in *len), without an

@@ -7,6 +7,7 @@
 
 #include "synth/base/err.h"
 #include "synth/base/sbuf.h"
+#include "synth/sip/ms_diag.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -449,9 +450,16 @@ static void describe_example(struct sbuf *sb, const struct failure_example *e)
     if (e->sip_status)
         sbuf_printf(sb, ", SIP %u %.*s", (unsigned)e->sip_status, (int)sizeof(e->sip_reason),
                     e->sip_reason);
-    if (e->ms_diagnostics[0])
+    if (e->ms_diagnostics[0]) {
+        char meaning[MS_DIAG_EXPLAIN_MAX];
+        ms_diag_explain(strv_make(e->ms_diagnostics, strnlen(e->ms_diagnostics,
+                                                             sizeof(e->ms_diagnostics))),
+                        meaning, sizeof(meaning));
         sbuf_printf(sb, ", ms-diagnostics: %.*s", (int)sizeof(e->ms_diagnostics),
                     e->ms_diagnostics);
+        if (meaning[0])
+            sbuf_printf(sb, " [%s]", meaning);
+    }
     if (e->detail[0])
         sbuf_printf(sb, ", %.*s", (int)sizeof(e->detail), e->detail);
 }

@@ -82,21 +82,22 @@
 #define EDGE_BRANCH_PREFIX "z9hG4bKed"
 #define BRANCH_PREFIX_LEN (sizeof(FE_BRANCH_PREFIX) - 1)
 
-/* ms-diagnostics codes the lab writes. The format is SfB's; the codes are
- * the lab's own, stable so tests and findings can match them. */
+/* ms-diagnostics codes the lab writes: [MS-OCER]'s ErrorIds for the same
+ * situations (synth/sip/ms_diag.c explains them), so a report of the lab
+ * reads as one of a real pool would. */
 /* faults.max_call_rate counts INVITEs over a sliding second; a refused
  * caller is told to retry after a second, when the window has moved on. */
 #define FE_CALL_RATE_WINDOW_MS 1000
 #define FE_BUSY_RETRY_AFTER_S 1
 
 enum fe_diag {
-    DIAG_AUTH_FAILED = 1000,
-    DIAG_USER_NOT_FOUND = 1003,
-    DIAG_REGISTER_REFUSED = 1008,
-    DIAG_UNAVAILABLE = 1009,
-    DIAG_AOR_MISMATCH = 1010,
-    DIAG_NOT_ROUTABLE = 1011,
-    DIAG_MRAS_REFUSED = 1012,
+    DIAG_AUTH_FAILED = 1000,      /* "Final handshake failed." */
+    DIAG_USER_NOT_FOUND = 1003,   /* "User does not exist." */
+    DIAG_REGISTER_REFUSED = 4000, /* "User services default." */
+    DIAG_UNAVAILABLE = 1007,      /* "Temporarily cannot route." */
+    DIAG_AOR_MISMATCH = 4004,     /* "Credentials provided are not authorized to act as specified from URI." */
+    DIAG_NOT_ROUTABLE = 4005,     /* "Destination URI either not enabled for SIP or does not exist." */
+    DIAG_MRAS_REFUSED = 9000,     /* the MRAS range */
 };
 
 enum flow_kind {

@@ -35,6 +35,10 @@ rc=0; "$SYNTH" run "$SC" --lab --fault register_reject=403 --out "$T/rj" --worke
 [ $rc -eq 2 ] || fail "register_reject: exit $rc, want 2"
 assert_json "$T/rj/summary.json" '.steps.register.failures["auth-refused"] >= 12' "403: auth-refused"
 assert_json "$T/rj/summary.json" '[.findings[].id] | any(startswith("register."))' "403: a register finding"
+# The ms-diagnostics catalogue: the code and its meaning in every event, in the finding.
+n=$(jq -s '[.[] | select(.step == "register" and .ms_diagnostics_code == 4000 and (.ms_diagnostics_meaning | startswith("user services")))] | length' "$T/rj/events.jsonl")
+[ "$n" -ge 12 ] || fail "403: events lack the ms-diagnostics code and meaning: $(grep -m1 '"step":"register"' "$T/rj/events.jsonl")"
+assert_json "$T/rj/summary.json" '[.findings[] | select(.id | startswith("register.")) | .evidence | test("ms-diagnostics: 4000;.*\\[user services")] | any' "403: the finding's evidence explains the ms-diagnostics code"
 
 # 4. The UM hangs up 1 s after answering, before the greeting is whole: the
 #    call is dropped, the BYE was the far end's.
