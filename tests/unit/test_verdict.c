@@ -485,7 +485,7 @@ static void test_generator_bound(void **state)
     assert_int_equal(verdict_evaluate(&f->v, &f->sc, &f->stats), 0);
     assert_int_equal(f->v.level, VERDICT_CRITICAL);
 
-    struct generator_report g = {.lag_p99_ms = 900, .lag_limit_ms = 250, .started = 20,
+    struct generator_report g = {.lag_p99_ms = 900, .lag_limit_ms = 250, .started = 20, .late = 20,
                                  .cpus = 1, .seconds = 4, .saturated_seconds = 4,
                                  .cpu_limit_pct = 95, .saturation_pct_mean = 140};
     assert_true(verdict_generator(&f->v, &g));
