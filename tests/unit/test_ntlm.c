@@ -243,6 +243,12 @@ static const char ocs_authenticate[] =
     "2E0063006F0073006D006F002E006C006F00630061006C000500160063006F0073006D006F002E006C006F00630061"
     "006C00000000000000000031CB739E1CA80A498591E8AE797115E4";
 
+/* The sip-sig buffer of OCS R2's 200 to that REGISTER (SIPE's record). */
+static const char ocs_200_sig_buffer[] =
+    "<NTLM><9616454F><1><SIP Communications Service><cosmo-ocs-r2.cosmo.local>"
+    "<4037df9284354df39065195bd57a4b14><3><REGISTER><sip:user@cosmo.local>"
+    "<3e49177a52><sip:user@cosmo.local><5E61CCD925D17E043D9A74835A88F664><><><7200><200>";
+
 static void test_ocs_r2_exchange(void **state)
 {
     (void)state;
@@ -284,10 +290,7 @@ static void test_ocs_r2_exchange(void **state)
     const char *req = "<NTLM><13317733><1><SIP Communications Service><cosmo-ocs-r2.cosmo.local>"
                       "<4037df9284354df39065195bd57a4b14><3><REGISTER><sip:user@cosmo.local>"
                       "<3e49177a52><sip:user@cosmo.local><><><><>";
-    const char *resp = "<NTLM><9616454F><1><SIP Communications Service><cosmo-ocs-r2.cosmo.local>"
-                       "<4037df9284354df39065195bd57a4b14><3><REGISTER><sip:user@cosmo.local>"
-                       "<3e49177a52><sip:user@cosmo.local><5E61CCD925D17E043D9A74835A88F664><><>"
-                       "<7200><200>";
+    const char *resp = ocs_200_sig_buffer;
     uint8_t sig[16];
     assert_int_equal(ntlm_mac(&s.client, NULL, 100, 0, (const uint8_t *)req, strlen(req), sig), 0);
     assert_hex(sig, 16, "0100000029618e9651b65a7764000000");
@@ -463,10 +466,7 @@ static void test_server_checks_spec_authenticate(void **state)
     assert_int_equal(ntlm_authenticate_parse(&a, placed, alen), 0);
     assert_int_equal(ntlm_authenticate_check(&a, placed, alen, chal, clen, "Pa$$word", &s), 0);
     /* The keys sign the 200 of SIPE's recorded exchange byte for byte. */
-    const char *resp = "<NTLM><9616454F><1><SIP Communications Service><cosmo-ocs-r2.cosmo.local>"
-                       "<4037df9284354df39065195bd57a4b14><3><REGISTER><sip:user@cosmo.local>"
-                       "<3e49177a52><sip:user@cosmo.local><5E61CCD925D17E043D9A74835A88F664><><>"
-                       "<7200><200>";
+    const char *resp = ocs_200_sig_buffer;
     uint8_t sig[16];
     assert_int_equal(ntlm_mac(&s.server, NULL, 100, 0, (const uint8_t *)resp, strlen(resp), sig), 0);
     assert_hex(sig, 16, "01000000E615438A917661BE64000000");
