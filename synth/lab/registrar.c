@@ -1289,7 +1289,8 @@ static void fe_invite(struct registrar *fe, struct flow *f, const struct sip_msg
         fe_respond_diag(fe, f, m, 404, DIAG_NOT_ROUTABLE, "Destination URI is not routable", 0);
         return;
     }
-    if (fe->challenge_invites) {
+    /* Digest's per-INVITE challenge; with NTLM every request is already signed. */
+    if (fe->challenge_invites && !fe->ntlm) {
         uint32_t user;
         enum auth_result ar = auth_check(fe, m, SIP_HDR_PROXY_AUTHORIZATION, &user);
         if (ar != AUTH_OK) {
