@@ -121,6 +121,9 @@ static void ua_closed(int err, void *arg)
     if (u->reregister)
         event_del(u->reregister);
     describe_failure(u, err ? err : SYNTH_ECLOSED);
+    /* The NTLM SA belonged to that connection (3.2.1): the next one
+     * negotiates its own. */
+    auth_ntlm_free(u);
     /* Free the UA from the loop, not inside its own handler. */
     struct sip_ua *ua = u->ua;
     u->ua = NULL;
@@ -221,6 +224,7 @@ static int connect_ua(struct vuser *u)
     }
     sip_ua_set_request_handler(u->ua, call_on_request, u);
     sip_ua_set_trace(u->ua, vuser_trace_append, u);
+    auth_ntlm_attach(u, u->ua);
     return 0;
 }
 

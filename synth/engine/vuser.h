@@ -48,6 +48,7 @@ struct vuser {
     /* NTLM ([MS-SIPAE]): the security association with the registrar,
      * made when it first challenges with NTLM (auth.c); NULL until then. */
     struct sipae_sa *ntlm;
+    char ntlm_detail[160];    /* why the last response's signature failed */
 
     /* Steps waiting for the connection (a step and a registration refresh at most). */
 #define VUSER_WAITERS_MAX 4

@@ -369,7 +369,7 @@ static int load_turn(struct lab_config *c, const struct ynode *root, struct synt
 static int load_root(struct lab_config *c, const struct ynode *root, struct synth_error *err)
 {
     static const char *const keys[] = {"domain", "listen_host", "udp_port", "tcp_port",
-                                       "tls_port", "um_port", "edge_port", "users", "password", "fe_cert",
+                                       "tls_port", "um_port", "edge_port", "users", "password", "auth", "fe_cert",
                                        "um_cert", "edge_cert", "um_max_message", "um_media_timeout", "um_media_ports",
                                        "um_greeting", "um_record_dir", "register_max_expires",
                                        "turn_port", "turn_relay_ports", "turn_realm", "turn_user",
@@ -400,6 +400,12 @@ static int load_root(struct lab_config *c, const struct ynode *root, struct synt
         rc = ydoc_u32(&n, 1, LAB_USERS_MAX, &c->user_count, err);
     if (rc == 0 && ydoc_get(root, "password", &n))
         rc = ydoc_str(&n, c->password, sizeof(c->password), err);
+    if (rc == 0 && ydoc_get(root, "auth", &n)) {
+        static const char *const auths[] = {[LAB_AUTH_DIGEST] = "digest", [LAB_AUTH_NTLM] = "ntlm"};
+        int a = 0;
+        rc = ydoc_enum(&n, auths, 2, &a, err);
+        c->auth = (enum lab_auth)a;
+    }
     if (rc == 0)
         rc = load_cert(root, "fe_cert", &c->fe_cert, err);
     if (rc == 0)

@@ -60,6 +60,10 @@ struct lab_faults {
 
 #define LAB_TURN_TEXT_MAX 128
 
+/* How the lab Front End authenticates (`auth:`): Digest (RFC 7616), or
+ * NTLM per [MS-SIPAE] as a Skype for Business pool does. */
+enum lab_auth { LAB_AUTH_DIGEST, LAB_AUTH_NTLM };
+
 struct lab_config {
     char domain[LAB_NAME_MAX];       /* SIP domain, default "lab.synth.test" */
     char listen_host[64];            /* default "127.0.0.1" */
@@ -68,6 +72,7 @@ struct lab_config {
     uint16_t edge_port;              /* Edge access proxy TLS port; 0 = ephemeral */
     uint32_t user_count;             /* users user0001..userNNNN, default 100 */
     char password[128];              /* every lab user's password, default "synth-lab" */
+    enum lab_auth auth;              /* default digest */
     struct lab_cert_spec fe_cert;    /* default CN=fe.<domain>, SAN fe.<domain> */
     struct lab_cert_spec um_cert;    /* default CN=um.<domain>, SAN um.<domain> */
     struct lab_cert_spec edge_cert;  /* default CN=sip.<domain>, SAN sip.<domain> */

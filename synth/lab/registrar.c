@@ -5,6 +5,7 @@
 #include "registrar.h"
 
 #include "synth/base/sbuf.h"
+#include "synth/lab/lab_ntlm.h"
 #include "synth/lab/rate_window.h"
 #include "synth/sip/build.h"
 #include "synth/sip/digest.h"
@@ -54,6 +55,8 @@
 #define FE_FWD_MAX (FE_REQUEST_MAX + 2048)
 /* Extra header lines of a response we build (challenges, bindings). */
 #define FE_EXTRA_MAX 4096
+/* An Authentication-Info line: rspauth, srand, snum, opaque, the names. */
+#define FE_AUTH_INFO_MAX 1024
 /* RFC 3261 10.2.1.1: the registrar may shorten the expiry; SfB grants at most an hour. */
 #define FE_EXPIRES_MAX 3600
 #define FE_EXPIRES_DEFAULT 3600
@@ -192,6 +195,10 @@ struct registrar {
 
     unsigned char secret[FE_NONCE_SECRET_BYTES];
     uint64_t hash_salt;
+    /* auth: ntlm ([MS-SIPAE]): the Front End's SAs, and the one that signs
+     * the answers to the request being handled (NULL: none). */
+    struct lab_ntlm *ntlm;
+    struct sipae_server_sa *sign_sa;
     struct event *sweep;
 };
 
@@ -537,6 +544,34 @@ static void via_received(struct sbuf *sb, const struct sip_hdr *via, const struc
 
 /* ---- replies ---------------------------------------------------------------- */
 
+/* [MS-SIPAE] 3.2.5.2: the response as built, signed by sa: the signature
+ * covers the fields of the response itself (its To tag, its status), so it
+ * is parsed back and Authentication-Info goes in after the status line. */
+static int sign_response(struct registrar *fe, struct sipae_server_sa *sa, struct sbuf *sb)
+{
+    char line[FE_AUTH_INFO_MAX], copy[SIP_BUILD_MAX + FE_EXTRA_MAX];
+    struct sbuf ls;
+    struct sip_msg resp;
+    size_t used = 0;
+    if (sb->len > sizeof(copy) || sip_msg_parse(&resp, sb->buf, sb->len, false, &used) != 0)
+        return SYNTH_EINTERNAL;
+    sbuf_init(&ls, line, sizeof(line));
+    int rc = lab_ntlm_sign_line(fe->ntlm, sa, &resp, &ls);
+    if (rc != 0)
+        return rc;
+    const char *nl = memchr(sb->buf, '\n', sb->len);
+    if (!nl)
+        return SYNTH_EINTERNAL;
+    size_t head = (size_t)(nl + 1 - sb->buf);
+    memcpy(copy, sb->buf, sb->len);
+    size_t len = sb->len;
+    sbuf_init(sb, sb->buf, sb->cap);
+    sbuf_put(sb, copy, head);
+    sbuf_put(sb, ls.buf, ls.len);
+    sbuf_put(sb, copy + head, len - head);
+    return sbuf_result(sb);
+}
+
 static void fe_respond(struct registrar *fe, struct flow *f, const struct sip_msg *req,
                        uint16_t status, const char *reason, const char *extra)
 {
@@ -548,6 +583,8 @@ static void fe_respond(struct registrar *fe, struct flow *f, const struct sip_ms
     sip_random_token(tag, sizeof(tag));
     if (sip_build_response(&sb, req, status, reason, status == 100 ? NULL : tag, extra, NULL,
                            NULL, 0) != 0)
+        return;
+    if (fe->sign_sa && sign_response(fe, fe->sign_sa, &sb) != 0)
         return;
     flow_send(fe, f, sb.buf, sb.len, &req->via);
 }
@@ -737,6 +774,79 @@ static void auth_refuse(struct registrar *fe, struct flow *f, const struct sip_m
     }
 }
 
+/* ---- NTLM ([MS-SIPAE]) ----------------------------------------------------- */
+
+/* The lab user an NTLM login names: user0001 with the domain in its own
+ * field (LAB\user0001), or the UPN user0001@<domain>. */
+static bool ntlm_user_index(const struct registrar *fe, const char *user, uint32_t *idx)
+{
+    const char *at = strchr(user, '@');
+    size_t n = at ? (size_t)(at - user) : strlen(user);
+    if (at && strcasecmp(at + 1, fe->cfg->domain) != 0)
+        return false;
+    return user_index(fe, strv_make(user, n), idx);
+}
+
+static const char *ntlm_password_of(const char *user, const char *domain, void *arg)
+{
+    const struct registrar *fe = arg;
+    uint32_t idx;
+    (void)domain; /* the lab is one domain: NetBIOS, DNS or none */
+    return ntlm_user_index(fe, user, &idx) ? fe->cfg->password : NULL;
+}
+
+/* Judges the NTLM credentials of a request from a client. True when it may
+ * go on (then fe->sign_sa signs what we answer); otherwise it has been
+ * answered: 401 with a challenge (none yet, the CHALLENGE, a refused
+ * password), 403 for a bad signature, 404, 400. ACKs are not answered. */
+static bool ntlm_admit(struct registrar *fe, struct flow *f, const struct sip_msg *m)
+{
+    struct synth_error e = {{0}};
+    struct sipae_server_sa *sa = NULL;
+    bool ack = strv_eq(m->method, "ACK");
+    bool reg = strv_eq(m->method, "REGISTER");
+    enum lab_ntlm_verdict v = lab_ntlm_check(fe->ntlm, f->id, m, false, &sa, &e);
+    char extra[FE_EXTRA_MAX];
+    struct sbuf x;
+
+    if (v == LAB_NTLM_OK) {
+        fe->sign_sa = sa;
+        return true;
+    }
+    if (ack)
+        return false;
+    sbuf_init(&x, extra, sizeof(extra));
+    if (v == LAB_NTLM_REFUSED) {
+        /* SfB challenges afresh after a refused AUTHENTICATE. */
+        atomic_fetch_add(&fe->stats->reg_rejected, reg ? 1 : 0);
+        diag_line(&x, fe, DIAG_AUTH_FAILED, "Authentication failed");
+    }
+    switch (v) {
+    case LAB_NTLM_REFUSED:
+    case LAB_NTLM_CHALLENGE:
+    case LAB_NTLM_CONTINUE:
+        if (lab_ntlm_challenge_line(fe->ntlm, &x, false, sa) != 0) {
+            fe_respond(fe, f, m, 500, NULL, NULL);
+            return false;
+        }
+        fe_respond(fe, f, m, 401, NULL, extra);
+        return false;
+    case LAB_NTLM_NO_USER:
+        atomic_fetch_add(&fe->stats->reg_rejected, reg ? 1 : 0);
+        fe_respond_diag(fe, f, m, 404, DIAG_USER_NOT_FOUND, "User does not exist", 0);
+        return false;
+    case LAB_NTLM_BAD_SIGNATURE:
+        fe_respond_diag(fe, f, m, 403, DIAG_AUTH_FAILED, "NTLM signature does not verify", 0);
+        return false;
+    case LAB_NTLM_MALFORMED:
+        fe_respond(fe, f, m, 400, "Bad Authorization header", NULL);
+        return false;
+    case LAB_NTLM_OK:
+        break;
+    }
+    return false;
+}
+
 /* ---- registrar ---------------------------------------------------------- */
 
 static void aor_purge(struct aor *a, uint64_t now)
@@ -836,10 +946,18 @@ static void fe_register(struct registrar *fe, struct flow *f, const struct sip_m
         fe_respond_diag(fe, f, m, 403, DIAG_REGISTER_REFUSED, "Registration refused by policy", 0);
         return;
     }
-    enum auth_result ar = auth_check(fe, m, SIP_HDR_AUTHORIZATION, &user);
-    if (ar != AUTH_OK) {
-        auth_refuse(fe, f, m, ar, false);
-        return;
+    if (fe->ntlm) {
+        /* ntlm_admit let the request in: its SA names the user. */
+        if (!fe->sign_sa || !ntlm_user_index(fe, fe->sign_sa->user, &user)) {
+            fe_respond_diag(fe, f, m, 404, DIAG_USER_NOT_FOUND, "User does not exist", 0);
+            return;
+        }
+    } else {
+        enum auth_result ar = auth_check(fe, m, SIP_HDR_AUTHORIZATION, &user);
+        if (ar != AUTH_OK) {
+            auth_refuse(fe, f, m, ar, false);
+            return;
+        }
     }
     /* RFC 3261 10.3 step 3: the authenticated user must own the address-of-record. */
     struct sip_uri to;
@@ -1172,7 +1290,8 @@ static void fe_invite(struct registrar *fe, struct flow *f, const struct sip_msg
         fe_respond_diag(fe, f, m, 404, DIAG_NOT_ROUTABLE, "Destination URI is not routable", 0);
         return;
     }
-    if (fe->challenge_invites) {
+    /* Digest's per-INVITE challenge; with NTLM every request is already signed. */
+    if (fe->challenge_invites && !fe->ntlm) {
         uint32_t user;
         enum auth_result ar = auth_check(fe, m, SIP_HDR_PROXY_AUTHORIZATION, &user);
         if (ar != AUTH_OK) {
@@ -1379,6 +1498,10 @@ static void fe_request(struct registrar *fe, struct flow *f, const struct sip_ms
             fe_respond(fe, f, m, 513, NULL, NULL);
         return;
     }
+    /* auth: ntlm: every request of a client is signed with its SA, the
+     * REGISTER that makes the SA aside ([MS-SIPAE] 3.2.5.2). */
+    if (fe->ntlm && f->kind != FLOW_HOP && !ntlm_admit(fe, f, m))
+        return;
     if (route_is_ours(fe, m, &route, &cid) && cid != 0) {
         if (fe->role == REGISTRAR_EDGE)
             atomic_fetch_add(&fe->stats->edge_requests, 1);
@@ -1455,6 +1578,18 @@ static void fe_response(struct registrar *fe, struct flow *f, const struct sip_m
     char buf[FE_FWD_MAX];
     struct sbuf sb;
     rewrite_edit(&rw, ours->value, NULL);
+    /* auth: ntlm: what goes back to a client is signed with its SA (the
+     * signature does not cover Via, so it is computed over m as it came). */
+    char auth_info[FE_AUTH_INFO_MAX];
+    struct sipae_server_sa *sa =
+        fe->ntlm && to->kind != FLOW_HOP ? lab_ntlm_find(fe->ntlm, to->id, m) : NULL;
+    if (sa) {
+        struct sbuf ai;
+        sbuf_init(&ai, auth_info, sizeof(auth_info));
+        if (lab_ntlm_sign_line(fe->ntlm, sa, m, &ai) != 0)
+            return;
+        rw.append = auth_info;
+    }
     sbuf_init(&sb, buf, sizeof(buf));
     if (msg_rewrite(&sb, m, &rw) != 0)
         return;
@@ -1468,6 +1603,7 @@ static void fe_recv(struct registrar *fe, struct flow *f, const struct sip_msg *
         fe_request(fe, f, m);
     else
         fe_response(fe, f, m);
+    fe->sign_sa = NULL;
 }
 
 /* ---- connections -------------------------------------------------------- */
@@ -1483,6 +1619,7 @@ static void stream_closed(struct sip_conn *c, int err, void *arg)
 {
     struct flow *f = arg;
     sip_conn_free(c);
+    lab_ntlm_flow_closed(f->fe->ntlm, f->id);
     flow_free(f->fe, f);
 }
 
@@ -1706,6 +1843,13 @@ int registrar_start(struct registrar **out, struct event_base *base,
         rc = synth_error_set(err, SYNTH_ENOMEM, "front end: out of memory");
         goto fail;
     }
+    /* The Front End authenticates; the Edge relays the exchange to it, as
+     * an SfB Edge hands sign-in to the Director or pool. */
+    if (o->role == REGISTRAR_FRONT_END && o->cfg->auth == LAB_AUTH_NTLM) {
+        rc = lab_ntlm_new(&fe->ntlm, fe->fqdn, o->cfg->domain, ntlm_password_of, fe, err);
+        if (rc != 0)
+            goto fail;
+    }
     fe->aors = calloc(fe->user_count ? fe->user_count : 1, sizeof(*fe->aors));
     fe->hop = calloc(1, sizeof(*fe->hop));
     fe->sweep = event_new(base, -1, EV_PERSIST, sweep_cb, fe);
@@ -1785,5 +1929,6 @@ void registrar_free(struct registrar *fe)
         free(fe->aors);
     }
     OPENSSL_cleanse(fe->secret, sizeof(fe->secret));
+    lab_ntlm_free(fe->ntlm);
     free(fe);
 }

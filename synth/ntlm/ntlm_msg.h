@@ -105,6 +105,54 @@ int ntlm_authenticate_write(const struct ntlm_challenge *ch, const uint8_t *raw,
                             const struct ntlm_auth_input *in, uint8_t *out, size_t cap,
                             size_t *out_len, struct ntlm_session *s);
 
+/* ---- the server side (3.1.5.2.2 connectionless, 3.3.2 NTLMv2) ---- */
+
+/* What a server puts in its CHALLENGE_MESSAGE. Names are UTF-8; the target
+ * info carries them (MsvAvNbDomainName, MsvAvNbComputerName,
+ * MsvAvDnsDomainName, MsvAvDnsComputerName) and, when timestamp is not 0,
+ * MsvAvTimestamp, which makes the client send a MIC. */
+struct ntlm_challenge_input {
+    uint32_t flags;
+    uint8_t server_challenge[NTLM_CHALLENGE_LEN];
+    const char *nb_domain, *nb_computer, *dns_domain, *dns_computer;
+    uint64_t timestamp; /* FILETIME, 0: none */
+    const uint8_t *version; /* NTLM_VERSION_LEN bytes, NULL: all zero */
+};
+
+/* Writes a CHALLENGE_MESSAGE (2.2.1.2), TargetName the NetBIOS domain.
+ * SYNTH_EINVAL for a missing name or invalid UTF-8, SYNTH_ETOOBIG past cap. */
+int ntlm_challenge_write(const struct ntlm_challenge_input *in, uint8_t *out, size_t cap,
+                         size_t *out_len);
+
+/* An AUTHENTICATE_MESSAGE (2.2.1.3) as received: views into the buffer. */
+struct ntlm_authenticate {
+    uint32_t flags;
+    struct ntlm_view lm, nt, domain, user, workstation, session_key;
+};
+
+/* Parses an AUTHENTICATE_MESSAGE: every field inside the buffer, the NT
+ * response long enough for NTLMv2 (NTProofStr and the 28-byte blob head).
+ * 0, SYNTH_EPARSE, SYNTH_ETOOBIG (over NTLM_MSG_MAX). */
+int ntlm_authenticate_parse(struct ntlm_authenticate *a, const uint8_t *buf, size_t len);
+
+/* The server's check of an AUTHENTICATE (3.2.5.1.2 with NTLMv2, 3.3.2):
+ * recomputes the NTLMv2 response from the password it knows for the user
+ * and domain the message names, compares it in constant time, and on a
+ * match fills *s with the session keys (the exported key decrypted with
+ * RC4K when KEY_EXCH) and checks the MIC over CHALLENGE || AUTHENTICATE
+ * when the client's target info says one is there. challenge: the
+ * CHALLENGE bytes the server sent. 0; SYNTH_EAUTH for a wrong response or
+ * MIC (a wrong password); SYNTH_EPARSE for an LM-only or NTLMv1 answer or
+ * names that are not UTF-16. The NT hash is wiped before returning. */
+int ntlm_authenticate_check(const struct ntlm_authenticate *a, const uint8_t *raw, size_t raw_len,
+                            const uint8_t *challenge, size_t challenge_len, const char *password,
+                            struct ntlm_session *s);
+
+/* UTF-16LE (a name from a message) to UTF-8, NUL-terminated; surrogate
+ * pairs joined. SYNTH_EPARSE for an odd length or a lone surrogate,
+ * SYNTH_ETOOBIG past size. */
+int ntlm_utf8_from_utf16le(struct ntlm_view w, char *out, size_t size);
+
 /* Wipes the session's keys. */
 void ntlm_session_clear(struct ntlm_session *s);
 

@@ -428,24 +428,52 @@ static int hex_decode16(struct strv hex, uint8_t out[NTLM_SIGNATURE_LEN])
     return 0;
 }
 
-/* response= for req: GetMIC of its sip-sig buffer with the client keys. */
-static int sign_request(struct sipae_sa *sa, const struct sip_msg *req, const char *crand,
-                        const char *cnum, char hex[2 * NTLM_SIGNATURE_LEN + 1])
+/* GetMIC of msg's sip-sig buffer under one direction's keys, in hex: the
+ * client's response= and the server's rspauth= are both this. */
+static int sig_hex(const struct ntlm_keys *k, const struct sip_msg *msg, uint32_t version,
+                   const char *rand, const char *num, const char *realm, const char *targetname,
+                   char hex[2 * NTLM_SIGNATURE_LEN + 1])
 {
     char buf[SIPAE_SIG_MAX];
     struct sbuf sb;
     uint8_t sig[NTLM_SIGNATURE_LEN];
     sbuf_init(&sb, buf, sizeof(buf));
-    int err = sipae_sig_buffer(&sb, req, sa->version, strv_from_cstr("NTLM"),
-                               strv_from_cstr(crand), strv_from_cstr(cnum),
-                               strv_from_cstr(sa->realm), strv_from_cstr(sa->targetname));
+    int err = sipae_sig_buffer(&sb, msg, version, strv_from_cstr("NTLM"), strv_from_cstr(rand),
+                               strv_from_cstr(num), strv_from_cstr(realm),
+                               strv_from_cstr(targetname));
     if (!err)
-        err = ntlm_mac(&sa->ntlm.client, NULL, SIPAE_NTLM_SEQNUM, 0, (const uint8_t *)buf, sb.len,
-                       sig);
+        err = ntlm_mac(k, NULL, SIPAE_NTLM_SEQNUM, 0, (const uint8_t *)buf, sb.len, sig);
     if (err)
         return err;
     for (size_t i = 0; i < sizeof(sig); i++)
         snprintf(hex + 2 * i, 3, "%02x", sig[i]);
+    return 0;
+}
+
+/* True when hexsig is the signature of msg's sip-sig buffer (fields as
+ * the signer wrote them) under k. */
+static bool sig_check(const struct ntlm_keys *k, const struct sip_msg *msg, uint32_t version,
+                      struct strv scheme, struct strv rand, struct strv num, struct strv realm,
+                      struct strv targetname, struct strv hexsig)
+{
+    char buf[SIPAE_SIG_MAX];
+    struct sbuf sb;
+    uint8_t sig[NTLM_SIGNATURE_LEN];
+    if (hex_decode16(hexsig, sig) != 0)
+        return false;
+    sbuf_init(&sb, buf, sizeof(buf));
+    if (sipae_sig_buffer(&sb, msg, version, scheme, rand, num, realm, targetname) != 0)
+        return false;
+    return ntlm_mac_verify(k, NULL, SIPAE_NTLM_SEQNUM, (const uint8_t *)buf, sb.len, sig);
+}
+
+/* 8 random hex digits: crand and srand. */
+static int rand_hex8(char out[9])
+{
+    uint8_t r[4];
+    if (RAND_bytes(r, sizeof(r)) != 1)
+        return SYNTH_EINTERNAL;
+    snprintf(out, 9, "%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
     return 0;
 }
 
@@ -462,14 +490,13 @@ int sipae_authorization(struct sipae_sa *sa, struct sbuf *out, const struct sip_
     bool sign = sa->state == SIPAE_SA_ESTABLISHED && (!sa->token_pending || sa->version >= 4);
     if (sign) {
         if (!crand) {
-            uint8_t r[4];
-            if (RAND_bytes(r, sizeof(r)) != 1)
+            if (rand_hex8(rand_buf) != 0)
                 return synth_error_set(e, SYNTH_EINTERNAL, "no random bytes for crand");
-            snprintf(rand_buf, sizeof(rand_buf), "%02x%02x%02x%02x", r[0], r[1], r[2], r[3]);
             crand = rand_buf;
         }
         snprintf(cnum, sizeof(cnum), "%" PRIu32, sa->cnum + 1);
-        int err = sign_request(sa, req, crand, cnum, hex);
+        int err = sig_hex(&sa->ntlm.client, req, sa->version, crand, cnum, sa->realm,
+                          sa->targetname, hex);
         if (err)
             return synth_error_set(e, err, "NTLM signature not computed: %s", synth_strerror(err));
         sa->cnum++;
@@ -513,9 +540,6 @@ static int find_auth_info(const struct sipae_sa *sa, const struct sip_msg *msg,
 int sipae_sa_verify(struct sipae_sa *sa, const struct sip_msg *msg, struct synth_error *e)
 {
     struct sipae_auth_info ai;
-    char buf[SIPAE_SIG_MAX];
-    struct sbuf sb;
-    uint8_t sig[NTLM_SIGNATURE_LEN];
     uint32_t snum = 0;
 
     if (!sa || !msg)
@@ -525,15 +549,10 @@ int sipae_sa_verify(struct sipae_sa *sa, const struct sip_msg *msg, struct synth
     if (find_auth_info(sa, msg, &ai) != 0)
         return synth_error_set(e, SYNTH_ENOTFOUND, "no NTLM signature for %s in the message",
                                sa->targetname);
-    if (hex_decode16(ai.rspauth, sig) != 0 || strv_to_u32(ai.snum, &snum) != 0)
+    if (strv_to_u32(ai.snum, &snum) != 0)
         return synth_error_set(e, SYNTH_EAUTH, "malformed rspauth or snum from %s", sa->targetname);
-    sbuf_init(&sb, buf, sizeof(buf));
-    int err = sipae_sig_buffer(&sb, msg, sa->version, ai.scheme_name, ai.srand, ai.snum, ai.realm,
-                               ai.targetname);
-    if (err)
-        return synth_error_set(e, err, "sip-sig buffer does not fit");
-    if (!ntlm_mac_verify(&sa->ntlm.server, NULL, SIPAE_NTLM_SEQNUM, (const uint8_t *)buf, sb.len,
-                         sig))
+    if (!sig_check(&sa->ntlm.server, msg, sa->version, ai.scheme_name, ai.srand, ai.snum,
+                   ai.realm, ai.targetname, ai.rspauth))
         return synth_error_set(e, SYNTH_EAUTH, "rspauth from %s does not verify (snum %" PRIu32 ")",
                                sa->targetname, snum);
     /* A signature is only good once: snum counts up within the SA. */
@@ -555,4 +574,185 @@ bool sipae_sa_tick(struct sipae_sa *sa, uint64_t now_ms, uint64_t margin_ms)
         return true;
     }
     return sa->expires_ms - now_ms <= margin_ms;
+}
+
+/* ---- the server half ------------------------------------------------------ */
+
+/* What the server offers in its CHALLENGE (the flags OCS and Lync send):
+ * connectionless Unicode NTLMv2 with signing, 128-bit keys, key exchange. */
+#define SIPAE_SERVER_FLAGS                                                                        \
+    (NTLM_FLAG_UNICODE | NTLM_FLAG_REQUEST_TARGET | NTLM_FLAG_SIGN | NTLM_FLAG_DATAGRAM |         \
+     NTLM_FLAG_NTLM | NTLM_FLAG_ALWAYS_SIGN | NTLM_FLAG_TARGET_TYPE_DOMAIN |                      \
+     NTLM_FLAG_EXTENDED_SESSIONSECURITY | NTLM_FLAG_TARGET_INFO | NTLM_FLAG_VERSION |             \
+     NTLM_FLAG_128 | NTLM_FLAG_KEY_EXCH | NTLM_FLAG_56)
+/* Windows Server 2012 R2 / NTLM revision 15 in the CHALLENGE version field. */
+static const uint8_t server_version[NTLM_VERSION_LEN] = {6, 3, 0x80, 0x25, 0, 0, 0, 0x0f};
+
+int sipae_client_auth_parse(struct sipae_client_auth *a, struct strv value)
+{
+    struct auth_cursor c;
+    struct strv scheme, version;
+    const struct auth_param_slot slots[] = {
+        {"realm", &a->realm},       {"targetname", &a->targetname}, {"opaque", &a->opaque},
+        {"gssapi-data", &a->gssapi_data}, {"crand", &a->crand},    {"cnum", &a->cnum},
+        {"response", &a->response}, {"qop", &a->qop},               {"version", &version},
+    };
+
+    memset(a, 0, sizeof(*a));
+    int err = auth_scheme_parse(value, &scheme, &c);
+    if (err)
+        return err;
+    if (!strv_caseeq(scheme, "NTLM"))
+        return SYNTH_EUNSUPPORTED;
+    err = auth_params_collect(&c, slots, ARRAY_SIZE(slots), SIPAE_PARAMS_MAX, SIPAE_TOKEN_MAX);
+    if (err)
+        return err;
+    if (!strv_isset(a->realm) || !strv_isset(a->targetname))
+        return SYNTH_EPARSE;
+    if (strv_isset(version) && strv_to_u32(version, &a->version) != 0)
+        return SYNTH_EPARSE;
+    return 0;
+}
+
+int sipae_server_challenge(struct sbuf *out, const struct sipae_server_id *id,
+                           const struct sipae_server_sa *sa)
+{
+    char token[BASE64_ENCODED_LEN(SIPAE_SERVER_CHALLENGE_MAX) + 1];
+    if (!out || !id)
+        return SYNTH_EINVAL;
+    sbuf_puts(out, "NTLM ");
+    if (sa) {
+        int err = base64_encode(sa->challenge, sa->challenge_len, token, sizeof(token));
+        if (err)
+            return err;
+        sbuf_printf(out, "opaque=\"%s\", gssapi-data=\"%s\", ", sa->opaque, token);
+    }
+    sbuf_printf(out, "realm=\"%s\", targetname=\"%s\"", id->realm, id->targetname);
+    if (id->version)
+        sbuf_printf(out, ", version=%" PRIu32, id->version);
+    return sbuf_result(out);
+}
+
+int sipae_server_sa_start(struct sipae_server_sa *sa, const struct sipae_server_id *id,
+                          uint64_t now_ms, uint64_t lifetime_ms, struct synth_error *e)
+{
+    struct ntlm_challenge_input in = {
+        .flags = SIPAE_SERVER_FLAGS,
+        .nb_domain = id->nb_domain,
+        .nb_computer = id->nb_computer,
+        .dns_domain = id->dns_domain,
+        .dns_computer = id->targetname,
+        /* A timestamp makes the client send a MIC (3.1.5.1.2), which
+         * binds the CHALLENGE to the AUTHENTICATE. */
+        .timestamp = (uint64_t)clock_wall_ms() * 10000u + FILETIME_UNIX_EPOCH,
+        .version = server_version,
+    };
+    sipae_server_sa_clear(sa);
+    if (RAND_bytes(in.server_challenge, sizeof(in.server_challenge)) != 1 ||
+        rand_hex8(sa->opaque) != 0)
+        return synth_error_set(e, SYNTH_EINTERNAL, "no random bytes for the NTLM challenge");
+    int err = ntlm_challenge_write(&in, sa->challenge, sizeof(sa->challenge), &sa->challenge_len);
+    if (err)
+        return synth_error_set(e, err, "NTLM CHALLENGE not written: %s", synth_strerror(err));
+    sa->version = id->version;
+    sa->state = SIPAE_SA_NEGOTIATING;
+    sa->expires_ms = now_ms + (lifetime_ms ? lifetime_ms : SIPAE_SA_LIFETIME_DEFAULT_MS);
+    return 0;
+}
+
+int sipae_server_sa_accept(struct sipae_server_sa *sa, const struct sipae_server_id *id,
+                           const struct sipae_client_auth *a, const struct sip_msg *req,
+                           sipae_password_h *password_of, void *arg, uint64_t now_ms,
+                           struct synth_error *e)
+{
+    uint8_t raw[NTLM_MSG_MAX];
+    size_t raw_len = 0;
+    struct ntlm_authenticate am;
+    int err;
+
+    if (!sa || !id || !a || !req || !password_of)
+        return SYNTH_EINVAL;
+    if (sa->state != SIPAE_SA_NEGOTIATING || !strv_eq(a->opaque, sa->opaque))
+        return synth_error_set(e, SYNTH_EAUTH, "AUTHENTICATE for no NTLM exchange under way");
+    err = base64_decode(a->gssapi_data.p, a->gssapi_data.l, raw, sizeof(raw), &raw_len);
+    if (!err)
+        err = ntlm_authenticate_parse(&am, raw, raw_len);
+    if (!err)
+        err = ntlm_utf8_from_utf16le(am.user, sa->user, sizeof(sa->user));
+    if (!err)
+        err = ntlm_utf8_from_utf16le(am.domain, sa->domain, sizeof(sa->domain));
+    if (err)
+        return synth_error_set(e, SYNTH_EPARSE, "gssapi-data is not an NTLM AUTHENTICATE: %s",
+                               synth_strerror(err));
+    const char *password = password_of(sa->user, sa->domain, arg);
+    if (!password)
+        return synth_error_set(e, SYNTH_ENOTFOUND, "NTLM user %s is not known", sa->user);
+    err = ntlm_authenticate_check(&am, raw, raw_len, sa->challenge, sa->challenge_len, password,
+                                  &sa->ntlm);
+    if (err == SYNTH_EAUTH)
+        return synth_error_set(e, err, "NTLM response of %s does not verify", sa->user);
+    if (err)
+        return synth_error_set(e, err, "NTLM AUTHENTICATE not checked: %s", synth_strerror(err));
+    sa->state = SIPAE_SA_ESTABLISHED;
+    sa->cnum = sa->snum = 0;
+    /* Version 4 clients sign the request that carries the AUTHENTICATE. */
+    if (sa->version >= 4 || strv_isset(a->response))
+        return sipae_server_sa_verify(sa, id, a, req, now_ms, e);
+    return 0;
+}
+
+int sipae_server_sa_verify(struct sipae_server_sa *sa, const struct sipae_server_id *id,
+                           const struct sipae_client_auth *a, const struct sip_msg *req,
+                           uint64_t now_ms, struct synth_error *e)
+{
+    uint32_t cnum = 0;
+    if (!sa || !id || !a || !req)
+        return SYNTH_EINVAL;
+    if (sa->state != SIPAE_SA_ESTABLISHED || now_ms >= sa->expires_ms)
+        return synth_error_set(e, SYNTH_EINVAL, "NTLM SA %s is not established",
+                               sa->opaque);
+    if (!strv_isset(a->response) || !strv_isset(a->crand) || strv_to_u32(a->cnum, &cnum) != 0)
+        return synth_error_set(e, SYNTH_EAUTH, "request without an NTLM signature");
+    if (!strv_eq(a->realm, id->realm) || !strv_caseeq(a->targetname, id->targetname))
+        return synth_error_set(e, SYNTH_EAUTH, "signature for another realm or target");
+    if (!sig_check(&sa->ntlm.client, req, sa->version, strv_from_cstr("NTLM"), a->crand, a->cnum,
+                   a->realm, a->targetname, a->response))
+        return synth_error_set(e, SYNTH_EAUTH, "NTLM signature of %s does not verify (cnum %" PRIu32 ")",
+                               sa->user, cnum);
+    /* 3.3.5.2: cnum counts up; an old one is a replay. */
+    if (cnum <= sa->cnum)
+        return synth_error_set(e, SYNTH_EAUTH, "replayed cnum %" PRIu32 " (last %" PRIu32 ")",
+                               cnum, sa->cnum);
+    sa->cnum = cnum;
+    return 0;
+}
+
+int sipae_server_sign(struct sipae_server_sa *sa, const struct sipae_server_id *id,
+                      struct sbuf *out, const struct sip_msg *resp, const char *srand)
+{
+    char rand_buf[9], snum[12], hex[2 * NTLM_SIGNATURE_LEN + 1];
+    if (!sa || !id || !out || !resp || sa->state != SIPAE_SA_ESTABLISHED)
+        return SYNTH_EINVAL;
+    if (!srand) {
+        if (rand_hex8(rand_buf) != 0)
+            return SYNTH_EINTERNAL;
+        srand = rand_buf;
+    }
+    snprintf(snum, sizeof(snum), "%" PRIu32, sa->snum + 1);
+    int err = sig_hex(&sa->ntlm.server, resp, sa->version, srand, snum, id->realm,
+                      id->targetname, hex);
+    if (err)
+        return err;
+    sa->snum++;
+    sbuf_printf(out,
+                "NTLM rspauth=\"%s\", srand=\"%s\", snum=\"%s\", opaque=\"%s\", qop=\"auth\", "
+                "targetname=\"%s\", realm=\"%s\"",
+                hex, srand, snum, sa->opaque, id->targetname, id->realm);
+    return sbuf_result(out);
+}
+
+void sipae_server_sa_clear(struct sipae_server_sa *sa)
+{
+    if (sa)
+        OPENSSL_cleanse(sa, sizeof(*sa));
 }

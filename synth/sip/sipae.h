@@ -155,4 +155,86 @@ bool sipae_sa_tick(struct sipae_sa *sa, uint64_t now_ms, uint64_t margin_ms);
 
 const char *sipae_state_name(enum sipae_state s);
 
+/* ---- the server half ([MS-SIPAE] 3.3, the registrar's side) ---------- */
+
+/* A CHALLENGE message as a server writes it: the four names of the target
+ * info and a timestamp come to about 200 bytes; the SA keeps it for the MIC. */
+#define SIPAE_SERVER_CHALLENGE_MAX 512
+/* An opaque names the SA: 8 hex digits, as OCS writes them. */
+#define SIPAE_OPAQUE_LEN 8
+
+/* Who the server is in its challenges and signatures. */
+struct sipae_server_id {
+    const char *realm;      /* "SIP Communications Service" */
+    const char *targetname; /* the server FQDN; also MsvAvDnsComputerName */
+    const char *nb_domain, *nb_computer, *dns_domain;
+    uint32_t version;       /* 3 or 4 */
+};
+
+/* An NTLM Authorization / Proxy-Authorization from a client. Views. */
+struct sipae_client_auth {
+    struct strv realm, targetname, opaque, gssapi_data, crand, cnum, response, qop;
+    uint32_t version;
+};
+/* 0; SYNTH_EUNSUPPORTED when the scheme is not NTLM (Digest, Kerberos);
+ * SYNTH_EPARSE when malformed, realm or targetname missing. */
+int sipae_client_auth_parse(struct sipae_client_auth *a, struct strv value);
+
+/* The server's SA with one client connection. */
+struct sipae_server_sa {
+    enum sipae_state state; /* negotiating once the CHALLENGE is out */
+    uint32_t version;
+    char opaque[SIPAE_OPAQUE_LEN + 1];
+    uint8_t challenge[SIPAE_SERVER_CHALLENGE_MAX];
+    size_t challenge_len;
+    char user[NTLM_STR_MAX], domain[NTLM_STR_MAX]; /* as the AUTHENTICATE names them */
+    uint32_t cnum;  /* of the last verified client signature */
+    uint32_t snum;  /* of the last signature we wrote */
+    uint64_t expires_ms;
+    struct ntlm_session ntlm;
+};
+
+/* Writes a WWW-/Proxy-Authenticate value: with sa NULL the opening
+ * challenge (`NTLM realm=.., targetname=.., version=N`), with a negotiating
+ * SA the one carrying its CHALLENGE (opaque and gssapi-data). */
+int sipae_server_challenge(struct sbuf *out, const struct sipae_server_id *id,
+                           const struct sipae_server_sa *sa);
+
+/* Answers a client's empty token: a new opaque and server challenge, the
+ * CHALLENGE message (connectionless, [MS-NLMP] 3.1.5.2.1) kept in sa;
+ * negotiating until now_ms + lifetime_ms. SYNTH_EINTERNAL without random
+ * bytes, SYNTH_ETOOBIG when the names do not fit. */
+int sipae_server_sa_start(struct sipae_server_sa *sa, const struct sipae_server_id *id,
+                          uint64_t now_ms, uint64_t lifetime_ms, struct synth_error *e);
+
+/* The password of a user the AUTHENTICATE names, or NULL: no such user. */
+typedef const char *(sipae_password_h)(const char *user, const char *domain, void *arg);
+
+/* Takes the client's AUTHENTICATE (a's gssapi-data) for the negotiating
+ * sa and establishes it; with version >= 4 the request itself must carry a
+ * good signature (checked here). 0; SYNTH_ENOTFOUND (unknown user),
+ * SYNTH_EAUTH (wrong password or signature), SYNTH_EPARSE, each with e. */
+int sipae_server_sa_accept(struct sipae_server_sa *sa, const struct sipae_server_id *id,
+                           const struct sipae_client_auth *a, const struct sip_msg *req,
+                           sipae_password_h *password_of, void *arg, uint64_t now_ms,
+                           struct synth_error *e);
+
+/* Verifies the client's signature (response= over the sip-sig buffer with
+ * crand and cnum) on a later request of an established sa; cnum must grow.
+ * 0; SYNTH_EAUTH (bad, replayed or absent), SYNTH_EINVAL when sa is not
+ * established or has expired at now_ms. */
+int sipae_server_sa_verify(struct sipae_server_sa *sa, const struct sipae_server_id *id,
+                           const struct sipae_client_auth *a, const struct sip_msg *req,
+                           uint64_t now_ms, struct synth_error *e);
+
+/* Writes the Authentication-Info value signing resp (the response as it
+ * is sent, without that header): `NTLM rspauth=.., srand=.., snum=..,
+ * opaque=.., qop="auth", targetname=.., realm=..`. srand may be NULL (8
+ * random hex digits). The snum counts up. */
+int sipae_server_sign(struct sipae_server_sa *sa, const struct sipae_server_id *id,
+                      struct sbuf *out, const struct sip_msg *resp, const char *srand);
+
+/* Wipes the SA's keys. */
+void sipae_server_sa_clear(struct sipae_server_sa *sa);
+
 #endif

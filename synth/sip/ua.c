@@ -61,7 +61,49 @@ struct sip_ua {
     void *req_arg;
     sip_trace_h *trace_h;
     void *trace_arg;
+    struct sip_ua_auth auth;
 };
+
+/* Header lines sign writes for one request: an NTLM Authorization with
+ * its token or signature fits in SIPAE_TOKEN_MAX plus the names. */
+#define UA_AUTH_LINE_MAX 8192
+
+/* Lets auth.sign add its lines to the request in buf (len bytes of cap),
+ * after the request line: what it signs is the request as built. */
+static int ua_sign(struct sip_ua *ua, char *buf, size_t *len, size_t cap)
+{
+    if (!ua->auth.sign)
+        return 0;
+    static _Thread_local char line[UA_AUTH_LINE_MAX];
+    struct sip_msg req;
+    struct sbuf sb;
+    size_t used = 0;
+    int rc = sip_msg_parse(&req, buf, *len, false, &used);
+    if (rc != 0)
+        return rc;
+    sbuf_init(&sb, line, sizeof(line));
+    rc = ua->auth.sign(&req, &sb, ua->auth.arg);
+    if (rc == 0)
+        rc = sbuf_result(&sb);
+    if (rc != 0 || sb.len == 0)
+        return rc;
+    const char *nl = memchr(buf, '\n', *len);
+    if (!nl || *len + sb.len > cap)
+        return nl ? SYNTH_ETOOBIG : SYNTH_EINTERNAL;
+    size_t head = (size_t)(nl + 1 - buf);
+    memmove(buf + head + sb.len, buf + head, *len - head);
+    memcpy(buf + head, line, sb.len);
+    *len += sb.len;
+    return 0;
+}
+
+void sip_ua_set_auth(struct sip_ua *ua, const struct sip_ua_auth *auth)
+{
+    if (auth)
+        ua->auth = *auth;
+    else
+        memset(&ua->auth, 0, sizeof(ua->auth));
+}
 
 static void trace(struct sip_ua *ua, bool sent, const char *buf, size_t len)
 {
@@ -240,11 +282,15 @@ static int build_non2xx_ack(struct sip_ctrans *t, const struct sip_msg *resp)
     sbuf_printf(&sb, "\r\nCSeq: %u ACK\r\nContent-Length: 0\r\n\r\n", inv.cseq);
     if (sbuf_result(&sb) != 0)
         return SYNTH_ETOOBIG;
-    t->ack = malloc(sb.len);
+    size_t len = sb.len;
+    int rc = ua_sign(t->ua, buf, &len, sizeof(buf));
+    if (rc != 0)
+        return rc;
+    t->ack = malloc(len);
     if (!t->ack)
         return SYNTH_ENOMEM;
-    memcpy(t->ack, buf, sb.len);
-    t->ack_len = sb.len;
+    memcpy(t->ack, buf, len);
+    t->ack_len = len;
     return 0;
 }
 
@@ -261,6 +307,13 @@ static void handle_response(struct sip_ua *ua, const struct sip_msg *msg)
         if (t->ack)
             ua_send(ua, t->ack, t->ack_len);
         return;
+    }
+    if (ua->auth.verify) {
+        int vrc = ua->auth.verify(msg, ua->auth.arg);
+        if (vrc != 0) {
+            ctrans_finish(t, vrc, NULL);
+            return;
+        }
     }
     if (msg->status < 200) {
         if (t->invite && t->state == CTRANS_CALLING) {
@@ -514,6 +567,8 @@ int sip_ua_request(struct sip_ua *ua, struct sip_request_spec *spec, sip_resp_h 
     size_t len;
     new_branch(branch);
     int rc = build_into(ua, spec, branch, buf, sizeof(buf), &len);
+    if (rc == 0)
+        rc = ua_sign(ua, buf, &len, sizeof(buf));
     if (rc != 0)
         return rc;
     return start_ctrans(ua, spec->method, branch, buf, len, h, arg, out);
@@ -528,6 +583,8 @@ int sip_ua_send_stateless(struct sip_ua *ua, struct sip_request_spec *spec)
         return SYNTH_ECLOSED;
     new_branch(branch);
     int rc = build_into(ua, spec, branch, buf, sizeof(buf), &len);
+    if (rc == 0)
+        rc = ua_sign(ua, buf, &len, sizeof(buf));
     if (rc != 0)
         return rc;
     return ua_send(ua, buf, len);
@@ -564,7 +621,11 @@ int sip_ua_cancel(struct sip_ua *ua, struct sip_ctrans *invite, sip_resp_h *h, v
     sbuf_printf(&sb, "\r\nCSeq: %u CANCEL\r\nContent-Length: 0\r\n\r\n", inv.cseq);
     if (sbuf_result(&sb) != 0)
         return SYNTH_ETOOBIG;
-    return start_ctrans(ua, "CANCEL", invite->branch, buf, sb.len, h, arg, NULL);
+    size_t len = sb.len;
+    int rc = ua_sign(ua, buf, &len, sizeof(buf));
+    if (rc != 0)
+        return rc;
+    return start_ctrans(ua, "CANCEL", invite->branch, buf, len, h, arg, NULL);
 }
 
 void sip_ua_abandon(struct sip_ua *ua, struct sip_ctrans *t)

@@ -66,6 +66,20 @@ int sip_ua_cancel(struct sip_ua *ua, struct sip_ctrans *invite, sip_resp_h *h, v
 /* Forgets a transaction without calling its handler (the step gave up). */
 void sip_ua_abandon(struct sip_ua *ua, struct sip_ctrans *t);
 
+/* Message authentication on this connection ([MS-SIPAE] signs every
+ * request and response once NTLM has made an SA): sign gets each request
+ * as built (the INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER of any step)
+ * and writes the header lines to add, each ending in CRLF, or nothing;
+ * non-zero stops the send with that error. verify gets each response of a
+ * transaction before its handler: non-zero ends the transaction with that
+ * error instead (SYNTH_EAUTH: a signature that fails). NULL: none. */
+struct sip_ua_auth {
+    int (*sign)(const struct sip_msg *req, struct sbuf *out, void *arg);
+    int (*verify)(const struct sip_msg *resp, void *arg);
+    void *arg;
+};
+void sip_ua_set_auth(struct sip_ua *ua, const struct sip_ua_auth *auth);
+
 /* Answers a request received by the request handler. */
 int sip_ua_reply(struct sip_ua *ua, const struct sip_msg *req, uint16_t status,
                  const char *extra);

@@ -96,42 +96,45 @@ bool auth_ntlm_active(const struct vuser *u)
     return u->ntlm->state == SIPAE_SA_NEGOTIATING || u->ntlm->state == SIPAE_SA_ESTABLISHED;
 }
 
-/* Via of the scratch copy: the signature does not cover Via. */
-#define SCRATCH_VIA "SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bKsipsig"
-
-int auth_ntlm_line(struct vuser *u, const struct sip_request_spec *spec, char *out, size_t size,
-                   struct synth_error *e)
+static int ntlm_sign(const struct sip_msg *req, struct sbuf *out, void *arg)
 {
-    static _Thread_local char scratch[SIP_BUILD_MAX];
-    struct sip_request_spec copy = *spec;
-    struct sbuf sb;
-    struct sip_msg req;
-    size_t used = 0;
-
-    if (!auth_ntlm_active(u))
-        return synth_error_set(e, SYNTH_EINVAL, "no NTLM exchange under way");
-    copy.via = SCRATCH_VIA;
-    copy.extra = NULL;
-    sbuf_init(&sb, scratch, sizeof(scratch));
-    int rc = sip_build_request(&sb, &copy);
-    if (rc == 0)
-        rc = sip_msg_parse(&req, scratch, sb.len, false, &used);
-    if (rc != 0)
-        return synth_error_set(e, rc, "request to sign not built: %s", synth_strerror(rc));
-    sbuf_init(&sb, out, size);
-    sbuf_puts(&sb, u->ntlm->proxy ? "Proxy-Authorization: " : "Authorization: ");
-    rc = sipae_authorization(u->ntlm, &sb, &req, NULL, e);
+    struct vuser *u = arg;
+    struct synth_error e = {{0}};
+    /* A Digest answer already in the request is the only credentials. */
+    if (!auth_ntlm_active(u) || sip_msg_hdr(req, SIP_HDR_AUTHORIZATION, NULL) ||
+        sip_msg_hdr(req, SIP_HDR_PROXY_AUTHORIZATION, NULL))
+        return 0;
+    sbuf_puts(out, u->ntlm->proxy ? "Proxy-Authorization: " : "Authorization: ");
+    int rc = sipae_authorization(u->ntlm, out, req, NULL, &e);
     if (rc != 0)
         return rc;
-    sbuf_puts(&sb, "\r\n");
-    return sbuf_result(&sb);
+    sbuf_puts(out, "\r\n");
+    return sbuf_result(out);
 }
 
-int auth_ntlm_verify(struct vuser *u, const struct sip_msg *resp, struct synth_error *e)
+/* [MS-SIPAE] 3.2.5.2: the server signs what it answers over an SA. A
+ * provisional or an error without a signature passes (a 401 refusing the
+ * AUTHENTICATE has none, by nature); a 2xx without one does not. */
+static int ntlm_verify(const struct sip_msg *resp, void *arg)
 {
+    struct vuser *u = arg;
+    struct synth_error e = {{0}};
     if (!u->ntlm || u->ntlm->state != SIPAE_SA_ESTABLISHED)
         return 0;
-    return sipae_sa_verify(u->ntlm, resp, e);
+    int rc = sipae_sa_verify(u->ntlm, resp, &e);
+    if (rc == SYNTH_ENOTFOUND && (resp->status < 200 || resp->status >= 300))
+        return 0;
+    if (rc == 0)
+        return 0;
+    snprintf(u->ntlm_detail, sizeof(u->ntlm_detail), "%.*s %u: %s", (int)resp->cseq_method.l,
+             resp->cseq_method.p, (unsigned)resp->status, e.msg);
+    return SYNTH_EAUTH;
+}
+
+void auth_ntlm_attach(struct vuser *u, struct sip_ua *ua)
+{
+    const struct sip_ua_auth a = {ntlm_sign, ntlm_verify, u};
+    sip_ua_set_auth(ua, &a);
 }
 
 void auth_ntlm_free(struct vuser *u)

@@ -31,15 +31,14 @@ int auth_ntlm_challenge(struct vuser *u, const struct sip_msg *resp, struct synt
  * an established SA). */
 bool auth_ntlm_active(const struct vuser *u);
 
-/* Writes "Authorization: NTLM ...\r\n" (Proxy- after a 407) for the
- * request spec describes, signed when the SA is established: the request is
- * built once here to read the fields the signature covers. */
-int auth_ntlm_line(struct vuser *u, const struct sip_request_spec *spec, char *out, size_t size,
-                   struct synth_error *e);
-
-/* Checks the server's rspauth on a final response to a signed request:
- * 0, or SYNTH_EAUTH / SYNTH_ENOTFOUND (unsigned) with e saying why. */
-int auth_ntlm_verify(struct vuser *u, const struct sip_msg *resp, struct synth_error *e);
+/* Puts the user's SA on ua, the user's own connection (the SA belongs to
+ * it, [MS-SIPAE] 3.2.1): every request sent there (REGISTER, INVITE, ACK,
+ * BYE, CANCEL, OPTIONS) carries "Authorization: NTLM ..." with the
+ * exchange's token or the SA's signature over that very request, and every
+ * response is checked for the server's rspauth: one that fails, or a 2xx
+ * without one, ends its transaction with SYNTH_EAUTH (u->ntlm_detail says
+ * why). Nothing happens while the user has no SA (Digest). */
+void auth_ntlm_attach(struct vuser *u, struct sip_ua *ua);
 
 /* Forgets (wipes) the user's NTLM SA. */
 void auth_ntlm_free(struct vuser *u);

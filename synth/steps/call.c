@@ -296,9 +296,9 @@ static void on_invite_response(int err, const struct sip_msg *msg, void *arg)
     struct step_result *r = &run->result;
     if (err) {
         run->ctrans = NULL;
-        fail_call(run, step_class_of_err(err),
+        fail_call(run, step_class_of_sip_err(err),
                   err == SYNTH_ETIMEDOUT ? "no final answer to INVITE (Timer B)"
-                                         : synth_strerror(err));
+                                         : step_sip_err_detail(run->u, err));
         return;
     }
     if (msg->status < 200) {

@@ -17,7 +17,7 @@ static void on_bye_response(int err, const struct sip_msg *msg, void *arg)
     struct vuser *u = run->u;
     call_end_dialog(u);
     if (err) {
-        step_finish_fail(run, step_class_of_err(err), "BYE: %s", synth_strerror(err));
+        step_finish_fail(run, step_class_of_sip_err(err), "BYE: %s", step_sip_err_detail(u, err));
         return;
     }
     step_note_response(run, msg);

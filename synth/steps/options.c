@@ -13,7 +13,8 @@ static void on_response(int err, const struct sip_msg *msg, void *arg)
         return;
     run->ctrans = NULL;
     if (err) {
-        step_finish_fail(run, step_class_of_err(err), "OPTIONS: %s", synth_strerror(err));
+        step_finish_fail(run, step_class_of_sip_err(err), "OPTIONS: %s",
+                         step_sip_err_detail(run->u, err));
         return;
     }
     step_note_response(run, msg);

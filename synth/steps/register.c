@@ -81,7 +81,10 @@ static void on_response(int err, const struct sip_msg *msg, void *arg)
     struct vuser *u = run->u;
     if (err) {
         run->ctrans = NULL;
-        step_finish_fail(run, step_class_of_err(err), "REGISTER: %s", synth_strerror(err));
+        if (err == SYNTH_EAUTH)
+            u->registered = false;
+        step_finish_fail(run, step_class_of_sip_err(err), "REGISTER: %s",
+                         step_sip_err_detail(u, err));
         return;
     }
     if (msg->status < 200)
@@ -89,13 +92,7 @@ static void on_response(int err, const struct sip_msg *msg, void *arg)
     run->ctrans = NULL;
     step_note_response(run, msg);
     if (msg->status < 300) {
-        /* [MS-SIPAE] 3.2.5.2: the server signs its answer to a signed request. */
-        struct synth_error ve = {{0}};
-        if (auth_ntlm_active(u) && auth_ntlm_verify(u, msg, &ve) != 0) {
-            u->registered = false;
-            step_finish_fail(run, FAIL_AUTH_NTLM, "REGISTER %u: %s", msg->status, ve.msg);
-            return;
-        }
+        /* The server's signature was checked on the way in (auth.c). */
         uint32_t asked = requested_expires(run);
         uint32_t granted = asked ? granted_expires(msg, asked) : 0;
         u->registered = granted > 0;
@@ -180,17 +177,8 @@ int step_send_register(struct vuser *u, struct sip_ua *ua, const struct step_reg
         .expires = expires,
         .extra = auth_line,
     };
-    /* With NTLM every REGISTER on the user's own connection carries the
-     * exchange's token or the SA's signature over this very request (the SA
-     * belongs to that connection: a probe's connection has none). */
-    char ntlm_line[SIPAE_TOKEN_MAX + 1024];
-    if (!auth_line && ua == u->ua && auth_ntlm_active(u)) {
-        struct synth_error e = {{0}};
-        int nrc = auth_ntlm_line(u, &spec, ntlm_line, sizeof(ntlm_line), &e);
-        if (nrc != 0)
-            return nrc;
-        spec.extra = ntlm_line;
-    }
+    /* With NTLM the user's own connection signs it (auth_ntlm_attach);
+     * a probe's connection has no SA. */
     return sip_ua_request(ua, &spec, h, arg, out);
 }
 

@@ -182,6 +182,16 @@ enum failure_class step_class_of_status(uint16_t status)
     return FAIL_REJECTED;
 }
 
+enum failure_class step_class_of_sip_err(int err)
+{
+    return err == SYNTH_EAUTH ? FAIL_AUTH_NTLM : step_class_of_err(err);
+}
+
+const char *step_sip_err_detail(const struct vuser *u, int err)
+{
+    return err == SYNTH_EAUTH && u->ntlm_detail[0] ? u->ntlm_detail : synth_strerror(err);
+}
+
 enum failure_class step_class_of_err(int err)
 {
     switch (err) {

@@ -52,6 +52,12 @@ void step_note_response(struct step_run *run, const struct sip_msg *msg);
 enum failure_class step_class_of_status(uint16_t status);
 /* The failure class of a transport error code (ETLS → tls, ...). */
 enum failure_class step_class_of_err(int err);
+/* The same for the error a SIP transaction ends with: there SYNTH_EAUTH is
+ * the server's NTLM signature failing on its response (auth.c), so
+ * auth-ntlm-refused; the detail names it (u->ntlm_detail), else the
+ * error's string. */
+enum failure_class step_class_of_sip_err(int err);
+const char *step_sip_err_detail(const struct vuser *u, int err);
 void step_timer_start(struct step_run *run, uint32_t ms);
 
 /* Fails the step (auth-refused) when the user's credentials were refused

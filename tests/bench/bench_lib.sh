@@ -91,8 +91,9 @@ raise_nofile() {
         fail "open files limit $(ulimit -n) (hard $hard) is below the $1 needed; scale the benchmark down"
 }
 
-# start_lab DIR USERS: `synth lab` as its own process on ephemeral loopback
-# ports with USERS users; waits for 'lab ready' and its target file
+# start_lab DIR USERS [LINE]: `synth lab` as its own process on ephemeral
+# loopback ports with USERS users (LINE: one more lab.yaml line, such as
+# "auth: ntlm"); waits for 'lab ready' and its target file
 # (DIR/target.yaml). Sets LAB_PID, LAB_TLS_PORT.
 start_lab() {
     local d=$1
@@ -100,6 +101,7 @@ start_lab() {
     cat >"$d/lab.yaml" <<LAB
 listen_host: 127.0.0.1
 users: $2
+${3:-}
 LAB
     "$SYNTH" lab --config "$d/lab.yaml" --state-dir "$d/state" --write-target "$d/target.yaml" \
         >"$d/lab.out" 2>&1 </dev/null &
@@ -111,6 +113,24 @@ LAB
     LAB_TLS_PORT=$(awk '$1 == "tls_port:" { print $2 }' "$d/target.yaml")
     [ -n "$LAB_TLS_PORT" ] || fail "no tls_port in $d/target.yaml"
     wait_for_port tcp "$LAB_TLS_PORT" 10
+}
+
+# reg_rate EVENTS: "OK SPAN RATE", the successful registers of an
+# events.jsonl and their rate over the span in which they completed (first
+# to last), so startup and the drain at the end are not in the rate.
+reg_rate() {
+    python3 - "$1" <<'PY'
+import json, sys
+from datetime import datetime
+ends = []
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("step") == "register" and e.get("outcome") == "ok":
+        ends.append(datetime.strptime(e["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp())
+ends.sort()
+span = ends[-1] - ends[0] if len(ends) > 1 else 0
+print(len(ends), f"{span:.2f}", f"{(len(ends) - 1) / span:.1f}" if span > 0 else "0")
+PY
 }
 
 # machine_line: what the figures were measured on.

@@ -86,19 +86,7 @@ S="$OUT/synth/summary.json"
 # Registrations per second over the span in which they completed (first to
 # last successful register), from events.jsonl: startup and the unregistering
 # drain at the end are not in the rate (they are in the CPU figure).
-read -r reg_ok span reg_rate < <(python3 - "$OUT/synth/events.jsonl" <<'PY'
-import json, sys
-from datetime import datetime
-ends = []
-for line in open(sys.argv[1]):
-    e = json.loads(line)
-    if e.get("step") == "register" and e.get("outcome") == "ok":
-        ends.append(datetime.strptime(e["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp())
-ends.sort()
-span = ends[-1] - ends[0] if len(ends) > 1 else 0
-print(len(ends), f"{span:.2f}", f"{(len(ends) - 1) / span:.1f}" if span > 0 else "0")
-PY
-)
+read -r reg_ok span reg_rate < <(reg_rate "$OUT/synth/events.jsonl")
 reg_failed=$(jq '.steps.register.failed' "$S")
 skipped=$(jq '.journeys.skipped' "$S")
 p95=$(jq '.steps.register.latency_ms.p95' "$S")

@@ -1,6 +1,8 @@
 /* Fuzz target: the NTLM CHALLENGE parser (synth/ntlm/ntlm_msg.c) over
  * arbitrary bytes, and what a client then does with a challenge that parsed:
- * the AUTHENTICATE message is written and its session signs a SIP buffer. */
+ * the AUTHENTICATE message is written and its session signs a SIP buffer;
+ * and the server's side: the same bytes as an AUTHENTICATE, parsed and
+ * checked against a CHALLENGE as the lab's Front End does. */
 #include "synth/ntlm/ntlm_msg.h"
 
 #include <stdint.h>
@@ -14,9 +16,24 @@ static void inside(struct ntlm_view v, const uint8_t *data, size_t size)
         __builtin_trap();
 }
 
+static void server_side(const uint8_t *data, size_t size)
+{
+    struct ntlm_authenticate a;
+    if (ntlm_authenticate_parse(&a, data, size) != 0)
+        return;
+    inside(a.nt, data, size);
+    inside(a.user, data, size);
+    inside(a.session_key, data, size);
+    static const uint8_t chal[56] = {'N', 'T', 'L', 'M', 'S', 'S', 'P', 0, 2};
+    struct ntlm_session s;
+    if (ntlm_authenticate_check(&a, data, size, chal, sizeof(chal), "pw", &s) == 0)
+        ntlm_session_clear(&s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct ntlm_challenge ch;
+    server_side(data, size);
     if (ntlm_challenge_parse(&ch, data, size) != 0)
         return 0;
     inside(ch.target_name, data, size);

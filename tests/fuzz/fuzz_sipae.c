@@ -27,6 +27,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (sipae_auth_info_parse(&ai, v) == 0)
         inside(ai.rspauth, v);
+    struct sipae_client_auth ca;
+    if (sipae_client_auth_parse(&ca, v) == 0) {
+        inside(ca.opaque, v);
+        inside(ca.gssapi_data, v);
+        inside(ca.response, v);
+    }
 
     struct sip_msg m;
     size_t used = 0;

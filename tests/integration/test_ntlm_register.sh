@@ -16,7 +16,10 @@ ntlm_python_setup
 
 cat > "$T/registrar.py" <<'PY'
 import base64, hashlib, hmac, os, re, socket, struct, sys, threading
-from ntlm_auth import compute_hash, compute_keys, session_security
+sys.path.insert(0, os.environ["SIPAE_PY_DIR"])
+import sipae_py
+from sipae_py import hdrs, param, mac
+from ntlm_auth import compute_hash, compute_keys
 from ntlm_auth.constants import AvId, NegotiateFlags as F, SignSealConstants as C
 from ntlm_auth.messages import TargetInfo
 from ntlm_auth.rc4 import ARC4
@@ -25,31 +28,8 @@ port, mode, password, ready = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.ar
 REALM, TARGET = "SIP Communications Service", "fe01.contoso.com"
 log = open(ready + ".log", "a", buffering=1)
 
-def hdrs(msg, name):
-    return [v for k, v in msg["h"] if k.lower() == name.lower()]
-def param(v, name):
-    m = re.search(r'(?:^|[ ,])' + name + r'="?([^",]*)"?', v)
-    return m.group(1) if m else None
-def addr(v):
-    m = re.search(r"<([^>]*)>", v)
-    uri = m.group(1) if m else v.split(";")[0].strip()
-    tag = re.search(r";\s*tag=([^;>\s]+)", v[m.end():] if m else v)
-    return uri, tag.group(1) if tag else ""
-
 def sig_buffer(msg, rand, num, status=None):
-    # [MS-SIPAE] 3.2.5.2, version 4, written from the spec for this test.
-    f_uri, f_tag = addr(hdrs(msg, "From")[0])
-    t_uri, t_tag = addr(hdrs(msg, "To")[0])
-    cseq_num, cseq_method = hdrs(msg, "CSeq")[0].split()
-    exp = hdrs(msg, "Expires")
-    parts = ["NTLM", rand, num, REALM, TARGET, hdrs(msg, "Call-ID")[0], cseq_num, cseq_method,
-             f_uri, f_tag, t_uri, t_tag, "", "", exp[0] if exp else ""]
-    s = "".join("<%s>" % p for p in parts)
-    return s + ("<%d>" % status if status else "")
-
-def mac(sign_key, seal_key, neg, data):
-    handle = ARC4(hashlib.md5(seal_key + struct.pack("<I", 100)).digest())
-    return session_security.calc_signature(data.encode(), neg, sign_key, 100, handle).get_data()
+    return sipae_py.sig_buffer(msg, rand, num, TARGET, status)
 
 class Session:  # one per connection: the SA
     def __init__(self):
@@ -178,13 +158,9 @@ def serve(conn):
             buf += data
             while b"\r\n\r\n" in buf:
                 head, buf = buf.split(b"\r\n\r\n", 1)
-                lines = head.decode().split("\r\n")
-                while lines and not lines[0]:
-                    lines.pop(0)
-                if not lines:
+                msg = sipae_py.parse(head)
+                if not msg:
                     continue
-                h = [tuple(x.strip() for x in l.split(":", 1)) for l in lines[1:] if ":" in l]
-                msg = {"start": lines[0], "h": h}
                 n = int(next(iter(hdrs(msg, "Content-Length")), "0"))
                 buf = buf[n:]
                 handle(msg, conn, sess)
@@ -202,7 +178,7 @@ PY
 PASS='Lync-Pässw0rd'
 run_against() { # NAME MODE AUTH SYNTH-PASSWORD EXPECTED-EXIT
     local port; port=$(free_port)
-    OPENSSL_CONF="$T/openssl.cnf" "$PY" "$T/registrar.py" "$port" "$2" "$PASS" "$T/$1.ready" 2>"$T/$1.err" &
+    SIPAE_PY_DIR="$(dirname "$0")" OPENSSL_CONF="$T/openssl.cnf" "$PY" "$T/registrar.py" "$port" "$2" "$PASS" "$T/$1.ready" 2>"$T/$1.err" &
     PIDS="$PIDS $!"
     wait_for_line "$T/$1.ready" ready 10
     cat > "$T/$1-target.yaml" <<TGT

@@ -70,6 +70,23 @@ static void turn_keys(void **state)
     assert_int_not_equal(parse(&c, "turn_relay_ports: 9-\n", &err), 0);
 }
 
+static void auth_setting(void **state)
+{
+    struct lab_config c;
+    struct synth_error err = {{0}};
+    lab_config_defaults(&c);
+    assert_int_equal(c.auth, LAB_AUTH_DIGEST);
+    assert_int_equal(parse(&c, "auth: ntlm\n", &err), 0);
+    assert_int_equal(c.auth, LAB_AUTH_NTLM);
+    assert_int_equal(parse(&c, "auth: digest\n", &err), 0);
+    assert_int_equal(c.auth, LAB_AUTH_DIGEST);
+    /* Kerberos is not something the lab can offer: named with the choices. */
+    assert_int_not_equal(parse(&c, "users: 3\nauth: kerberos\n", &err), 0);
+    assert_non_null(strstr(err.msg, ":2:"));
+    assert_non_null(strstr(err.msg, "digest"));
+    assert_non_null(strstr(err.msg, "ntlm"));
+}
+
 static void um_cert_without_fqdn_in_cn(void **state)
 {
     /* The field failure: the UM's FQDN only in the SAN list. */
@@ -185,7 +202,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_follow_domain), cmocka_unit_test(turn_keys), cmocka_unit_test(um_cert_without_fqdn_in_cn),
-        cmocka_unit_test(faults_in_file_and_flags), cmocka_unit_test(fault_errors),
+        cmocka_unit_test(faults_in_file_and_flags), cmocka_unit_test(fault_errors), cmocka_unit_test(auth_setting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

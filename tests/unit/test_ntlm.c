@@ -243,6 +243,12 @@ static const char ocs_authenticate[] =
     "2E0063006F0073006D006F002E006C006F00630061006C000500160063006F0073006D006F002E006C006F00630061"
     "006C00000000000000000031CB739E1CA80A498591E8AE797115E4";
 
+/* The sip-sig buffer of OCS R2's 200 to that REGISTER (SIPE's record). */
+static const char ocs_200_sig_buffer[] =
+    "<NTLM><9616454F><1><SIP Communications Service><cosmo-ocs-r2.cosmo.local>"
+    "<4037df9284354df39065195bd57a4b14><3><REGISTER><sip:user@cosmo.local>"
+    "<3e49177a52><sip:user@cosmo.local><5E61CCD925D17E043D9A74835A88F664><><><7200><200>";
+
 static void test_ocs_r2_exchange(void **state)
 {
     (void)state;
@@ -284,10 +290,7 @@ static void test_ocs_r2_exchange(void **state)
     const char *req = "<NTLM><13317733><1><SIP Communications Service><cosmo-ocs-r2.cosmo.local>"
                       "<4037df9284354df39065195bd57a4b14><3><REGISTER><sip:user@cosmo.local>"
                       "<3e49177a52><sip:user@cosmo.local><><><><>";
-    const char *resp = "<NTLM><9616454F><1><SIP Communications Service><cosmo-ocs-r2.cosmo.local>"
-                       "<4037df9284354df39065195bd57a4b14><3><REGISTER><sip:user@cosmo.local>"
-                       "<3e49177a52><sip:user@cosmo.local><5E61CCD925D17E043D9A74835A88F664><><>"
-                       "<7200><200>";
+    const char *resp = ocs_200_sig_buffer;
     uint8_t sig[16];
     assert_int_equal(ntlm_mac(&s.client, NULL, 100, 0, (const uint8_t *)req, strlen(req), sig), 0);
     assert_hex(sig, 16, "0100000029618e9651b65a7764000000");
@@ -418,6 +421,147 @@ static void test_inputs_refused(void **state)
     assert_hex(out, 16, "4e544c4d5353500001000000978208e2");
 }
 
+/* The server half on the same vectors: 4.2.4.3's AUTHENTICATE accepted
+ * from the password, the keys of 4.2.4.4 derived; OCS R2's as well (the
+ * KEY_EXCH path); a wrong password, user or domain refused. */
+static void test_server_checks_spec_authenticate(void **state)
+{
+    (void)state;
+    uint8_t chal[256], auth[512];
+    size_t clen = unhex(spec_challenge, chal, sizeof(chal));
+    size_t alen = unhex(spec_authenticate, auth, sizeof(auth));
+    struct ntlm_authenticate a;
+    struct ntlm_session s;
+    char name[64];
+
+    const uint8_t *placed = (const uint8_t *)place(auth, alen);
+    assert_int_equal(ntlm_authenticate_parse(&a, placed, alen), 0);
+    assert_int_equal(a.flags, 0xe2888235);
+    assert_int_equal(ntlm_utf8_from_utf16le(a.user, name, sizeof(name)), 0);
+    assert_string_equal(name, "User");
+    assert_int_equal(ntlm_utf8_from_utf16le(a.domain, name, sizeof(name)), 0);
+    assert_string_equal(name, "Domain");
+    assert_int_equal(ntlm_utf8_from_utf16le(a.workstation, name, sizeof(name)), 0);
+    assert_string_equal(name, "COMPUTER");
+    assert_int_equal(ntlm_authenticate_check(&a, placed, alen, chal, clen, "Password", &s), 0);
+    assert_false(s.mic);
+    assert_hex(s.exported_session_key, 16, "55555555555555555555555555555555");
+    assert_hex(s.client.sign, 16, "4788dc861b4782f35d43fd98fe1a2d39");
+    assert_hex(s.client.seal, 16, "59f600973cc4960a25480a7c196e4c58");
+    assert_int_equal(ntlm_authenticate_check(&a, placed, alen, chal, clen, "password", &s),
+                     SYNTH_EAUTH);
+    assert_hex(s.exported_session_key, 16, "00000000000000000000000000000000");
+
+    /* The response names the user and domain it was computed for. */
+    uint8_t other[512];
+    memcpy(other, auth, alen);
+    other[0x48] = 'd'; /* "Domain" -> "domain": the domain is not uppercased */
+    assert_int_equal(ntlm_authenticate_parse(&a, other, alen), 0);
+    assert_int_equal(ntlm_authenticate_check(&a, other, alen, chal, clen, "Password", &s),
+                     SYNTH_EAUTH);
+
+    clen = unhex(ocs_challenge, chal, sizeof(chal));
+    alen = unhex(ocs_authenticate, auth, sizeof(auth));
+    placed = (const uint8_t *)place(auth, alen);
+    assert_int_equal(ntlm_authenticate_parse(&a, placed, alen), 0);
+    assert_int_equal(ntlm_authenticate_check(&a, placed, alen, chal, clen, "Pa$$word", &s), 0);
+    /* The keys sign the 200 of SIPE's recorded exchange byte for byte. */
+    const char *resp = ocs_200_sig_buffer;
+    uint8_t sig[16];
+    assert_int_equal(ntlm_mac(&s.server, NULL, 100, 0, (const uint8_t *)resp, strlen(resp), sig), 0);
+    assert_hex(sig, 16, "01000000E615438A917661BE64000000");
+    ntlm_session_clear(&s);
+}
+
+/* A CHALLENGE the server writes reads back through the client's parser,
+ * names and timestamp in place; the client's AUTHENTICATE to it passes the
+ * server's check, MIC included, and a flipped MIC byte does not. */
+static void test_server_challenge_roundtrip(void **state)
+{
+    (void)state;
+    struct ntlm_challenge_input ci = {
+        .flags = NTLM_FLAG_UNICODE | NTLM_FLAG_SIGN | NTLM_FLAG_DATAGRAM | NTLM_FLAG_NTLM |
+                 NTLM_FLAG_ALWAYS_SIGN | NTLM_FLAG_EXTENDED_SESSIONSECURITY | NTLM_FLAG_VERSION |
+                 NTLM_FLAG_128 | NTLM_FLAG_KEY_EXCH,
+        .server_challenge = {1, 2, 3, 4, 5, 6, 7, 8},
+        .nb_domain = "LAB", .nb_computer = "FE", .dns_domain = "lab.synth.test",
+        .dns_computer = "fe.lab.synth.test", .timestamp = 0x01d0000000000000ull,
+    };
+    uint8_t chal[NTLM_MSG_MAX], out[NTLM_MSG_MAX];
+    size_t clen = 0, out_len = 0;
+    struct ntlm_challenge ch;
+    struct ntlm_session cs, ss;
+    char name[64];
+
+    assert_int_equal(ntlm_challenge_write(&ci, chal, 40, &clen), SYNTH_ETOOBIG);
+    assert_int_equal(ntlm_challenge_write(&ci, chal, sizeof(chal), &clen), 0);
+    const uint8_t *placed = (const uint8_t *)place(chal, clen);
+    assert_int_equal(ntlm_challenge_parse(&ch, placed, clen), 0);
+    assert_true(ch.flags & NTLM_FLAG_TARGET_INFO);
+    assert_memory_equal(ch.server_challenge, ci.server_challenge, 8);
+    assert_int_equal(ntlm_utf8_from_utf16le(ch.dns_computer, name, sizeof(name)), 0);
+    assert_string_equal(name, "fe.lab.synth.test");
+    assert_int_equal(ntlm_utf8_from_utf16le(ch.nb_domain, name, sizeof(name)), 0);
+    assert_string_equal(name, "LAB");
+    assert_int_equal(ntlm_utf8_from_utf16le(ch.target_name, name, sizeof(name)), 0);
+    assert_string_equal(name, "LAB");
+    assert_true(ch.has_timestamp);
+    assert_int_equal(ch.timestamp, ci.timestamp);
+
+    struct ntlm_auth_input in = {
+        .flags = ch.flags, .user = "user0001", .domain = "LAB", .workstation = "SYNTH",
+        .password = "synth-lab",
+    };
+    memset(in.client_challenge, 0x42, 8);
+    memset(in.random_session_key, 0x17, 16);
+    assert_int_equal(ntlm_authenticate_write(&ch, chal, clen, &in, out, sizeof(out), &out_len, &cs), 0);
+    assert_true(cs.mic);
+    struct ntlm_authenticate a;
+    assert_int_equal(ntlm_authenticate_parse(&a, out, out_len), 0);
+    assert_int_equal(ntlm_authenticate_check(&a, out, out_len, chal, clen, "synth-lab", &ss), 0);
+    assert_true(ss.mic);
+    assert_memory_equal(ss.exported_session_key, cs.exported_session_key, 16);
+    assert_memory_equal(ss.server.sign, cs.server.sign, 16);
+    out[72] ^= 1; /* the MIC */
+    assert_int_equal(ntlm_authenticate_check(&a, out, out_len, chal, clen, "synth-lab", &ss),
+                     SYNTH_EAUTH);
+    ntlm_session_clear(&cs);
+}
+
+/* The AUTHENTICATE parser on hostile input, each placed before the guard
+ * page: truncations, a field past the end, an NTLMv1-sized response. */
+static void test_authenticate_malformed(void **state)
+{
+    (void)state;
+    uint8_t auth[512];
+    size_t alen = unhex(spec_authenticate, auth, sizeof(auth));
+    struct ntlm_authenticate a;
+    for (size_t n = 0; n < alen; n += 7) {
+        const uint8_t *p = (const uint8_t *)place(auth, n);
+        int rc = ntlm_authenticate_parse(&a, p, n);
+        assert_true(rc == SYNTH_EPARSE || (rc == 0 && n >= 0xe8));
+    }
+    uint8_t bad[512];
+    memcpy(bad, auth, alen);
+    bad[24] = 0xf0; /* NT response offset past the end */
+    assert_int_equal(ntlm_authenticate_parse(&a, (const uint8_t *)place(bad, alen), alen), SYNTH_EPARSE);
+    memcpy(bad, auth, alen);
+    bad[20] = bad[22] = 24; /* a 24-byte NTLMv1 response */
+    assert_int_equal(ntlm_authenticate_parse(&a, (const uint8_t *)place(bad, alen), alen), SYNTH_EPARSE);
+    memcpy(bad, auth, alen);
+    bad[8] = 2; /* a CHALLENGE, not an AUTHENTICATE */
+    assert_int_equal(ntlm_authenticate_parse(&a, bad, alen), SYNTH_EPARSE);
+    char name[8];
+    const uint8_t lone[] = {0x00, 0xdc};
+    assert_int_equal(ntlm_utf8_from_utf16le((struct ntlm_view){lone, 2}, name, sizeof(name)), SYNTH_EPARSE);
+    const uint8_t odd[] = {'a', 0, 'b'};
+    assert_int_equal(ntlm_utf8_from_utf16le((struct ntlm_view){odd, 3}, name, sizeof(name)), SYNTH_EPARSE);
+    const uint8_t pair[] = {0x3d, 0xd8, 0x00, 0xde, 'e', 0}; /* U+1F600 then e */
+    assert_int_equal(ntlm_utf8_from_utf16le((struct ntlm_view){pair, 6}, name, sizeof(name)), 0);
+    assert_string_equal(name, "\xf0\x9f\x98\x80" "e");
+    assert_int_equal(ntlm_utf8_from_utf16le((struct ntlm_view){pair, 6}, name, 5), SYNTH_ETOOBIG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,6 +576,9 @@ int main(void)
         cmocka_unit_test(test_mic_when_timestamp),
         cmocka_unit_test(test_challenge_malformed),
         cmocka_unit_test(test_inputs_refused),
+        cmocka_unit_test(test_server_checks_spec_authenticate),
+        cmocka_unit_test(test_server_challenge_roundtrip),
+        cmocka_unit_test(test_authenticate_malformed),
     };
     return cmocka_run_group_tests(tests, arena_setup, arena_teardown);
 }

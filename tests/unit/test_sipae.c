@@ -522,6 +522,221 @@ static void test_sig_buffer_asserted_identity(void **state)
     assert_string_equal(buf, "<NTLM><r><7><R><T><abc><00042><INVITE><sip:alice@contoso.com><f1><t1><>");
 }
 
+/* ---- the server half -------------------------------------------------------- */
+
+static const struct sipae_server_id lab_id = {
+    .realm = "SIP Communications Service",
+    .targetname = "fe.lab.synth.test",
+    .nb_domain = "LAB",
+    .nb_computer = "FE",
+    .dns_domain = "lab.synth.test",
+    .version = 4,
+};
+
+static const char *lab_password(const char *user, const char *domain, void *arg)
+{
+    (void)arg;
+    assert_string_equal(domain, "LAB");
+    return strcmp(user, "user0001") == 0 ? "s3cret-pw" : NULL;
+}
+
+/* A message of its own (place() holds one input at a time): text with the
+ * header line hdr inserted after the start line, parsed from buf. */
+static struct sip_msg msg_with(char *buf, size_t size, const char *text, const char *hdr)
+{
+    const char *nl = strchr(text, '\n') + 1;
+    int n = snprintf(buf, size, "%.*s%s%s", (int)(nl - text), text, hdr ? hdr : "", nl);
+    assert_true(n > 0 && (size_t)n < size);
+    struct sip_msg m;
+    size_t used = 0;
+    assert_int_equal(sip_msg_parse(&m, buf, (size_t)n, false, &used), 0);
+    return m;
+}
+
+static const char srv_401_fmt[] = "SIP/2.0 401 Unauthorized\r\n"
+                                  "From: <sip:user0001@lab.synth.test>;tag=c1\r\n"
+                                  "To: <sip:user0001@lab.synth.test>;tag=s%d\r\n"
+                                  "Call-ID: lab-call-1\r\nCSeq: %d REGISTER\r\n"
+                                  "Via: SIP/2.0/TLS 127.0.0.1:5062\r\nContent-Length: 0\r\n\r\n";
+static const char srv_req_fmt[] = "REGISTER sip:lab.synth.test SIP/2.0\r\n"
+                                  "Via: SIP/2.0/TLS 127.0.0.1:5062\r\n"
+                                  "From: <sip:user0001@lab.synth.test>;tag=c1\r\n"
+                                  "To: <sip:user0001@lab.synth.test>\r\n"
+                                  "Call-ID: %s\r\nCSeq: %d REGISTER\r\nExpires: 600\r\n"
+                                  "Content-Length: 0\r\n\r\n";
+
+/* The client signs request cseq (Call-ID call_id); the message as the
+ * server gets it goes to *req (in buf), its Authorization parsed into *a. */
+static void client_request(struct sipae_sa *sa, int cseq, const char *call_id, char *buf,
+                           size_t size, struct sip_msg *req, struct sipae_client_auth *a)
+{
+    char text[1024], line[SIPAE_TOKEN_MAX + 600], hdr[SIPAE_TOKEN_MAX + 700];
+    struct synth_error e = {{0}};
+    struct sbuf sb;
+    snprintf(text, sizeof(text), srv_req_fmt, call_id, cseq);
+    struct sip_msg unsigned_req = msg_with(buf, size, text, NULL);
+    sbuf_init(&sb, line, sizeof(line));
+    assert_int_equal(sipae_authorization(sa, &sb, &unsigned_req, NULL, &e), 0);
+    snprintf(hdr, sizeof(hdr), "Authorization: %s\r\n", line);
+    *req = msg_with(buf, size, text, hdr);
+    const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_AUTHORIZATION, NULL);
+    assert_non_null(h);
+    assert_int_equal(sipae_client_auth_parse(a, h->value), 0);
+}
+
+/* The server's 401 carrying challenge value ch, fed to the client. */
+static int client_challenged(struct sipae_sa *sa, const struct sipae_credentials *cr, int cseq,
+                             const char *ch, struct synth_error *e)
+{
+    char text[1024], hdr[SIPAE_TOKEN_MAX + 200], buf[SIPAE_TOKEN_MAX + 1400];
+    snprintf(text, sizeof(text), srv_401_fmt, cseq, cseq);
+    snprintf(hdr, sizeof(hdr), "WWW-Authenticate: %s\r\n", ch);
+    struct sip_msg m = msg_with(buf, sizeof(buf), text, hdr);
+    return sipae_sa_on_challenge(sa, &m, cr, 1000, e);
+}
+
+/* Client and server through the whole exchange; returns what accept says. */
+static int server_exchange(struct sipae_sa *sa, struct sipae_server_sa *ssa, const char *login,
+                           const char *password, struct synth_error *e)
+{
+    char ch[SIPAE_TOKEN_MAX + 200], buf[SIPAE_TOKEN_MAX + 2048];
+    struct sbuf sb;
+    struct sip_msg req;
+    struct sipae_client_auth a;
+    struct sipae_credentials cr = {.login = login, .password = password,
+                                   .expected_target = "fe.lab.synth.test"};
+
+    sipae_sa_init(sa, 0);
+    sbuf_init(&sb, ch, sizeof(ch));
+    assert_int_equal(sipae_server_challenge(&sb, &lab_id, NULL), 0);
+    assert_string_equal(ch, "NTLM realm=\"SIP Communications Service\", "
+                            "targetname=\"fe.lab.synth.test\", version=4");
+    assert_int_equal(client_challenged(sa, &cr, 1, ch, e), 0);
+    assert_int_equal(sa->state, SIPAE_SA_NEGOTIATING);
+
+    /* The empty token opens a server SA with its CHALLENGE. */
+    client_request(sa, 2, "lab-call-1", buf, sizeof(buf), &req, &a);
+    assert_true(strv_isset(a.gssapi_data) && a.gssapi_data.l == 0 && !strv_isset(a.opaque));
+    assert_int_equal(sipae_server_sa_start(ssa, &lab_id, 1000, 30000, e), 0);
+    assert_int_equal(ssa->state, SIPAE_SA_NEGOTIATING);
+    assert_int_equal(strlen(ssa->opaque), SIPAE_OPAQUE_LEN);
+    sbuf_init(&sb, ch, sizeof(ch));
+    assert_int_equal(sipae_server_challenge(&sb, &lab_id, ssa), 0);
+    assert_non_null(strstr(ch, ssa->opaque));
+    /* The client checks the CHALLENGE names the targetname's computer. */
+    assert_int_equal(client_challenged(sa, &cr, 2, ch, e), 0);
+    assert_int_equal(sa->state, SIPAE_SA_ESTABLISHED);
+
+    client_request(sa, 3, "lab-call-1", buf, sizeof(buf), &req, &a);
+    assert_true(strv_eq(a.opaque, ssa->opaque));
+    assert_int_equal(a.version, 4);
+    return sipae_server_sa_accept(ssa, &lab_id, &a, &req, lab_password, NULL, 1000, e);
+}
+
+static void test_server_exchange(void **state)
+{
+    (void)state;
+    struct sipae_sa sa;
+    struct sipae_server_sa ssa;
+    struct synth_error e = {{0}};
+    char buf[SIPAE_TOKEN_MAX + 2048], line[1024], hdr[1100];
+    struct sip_msg req;
+    struct sipae_client_auth a;
+
+    assert_int_equal(server_exchange(&sa, &ssa, "LAB\\user0001", "s3cret-pw", &e), 0);
+    assert_int_equal(ssa.state, SIPAE_SA_ESTABLISHED);
+    assert_string_equal(ssa.user, "user0001");
+    assert_string_equal(ssa.domain, "LAB");
+    assert_int_equal(ssa.cnum, 1); /* version 4: the AUTHENTICATE request was signed */
+    /* Both sides hold the same keys: the exported one came over RC4K. */
+    assert_memory_equal(ssa.ntlm.exported_session_key, sa.ntlm.exported_session_key, 16);
+    assert_true(ssa.ntlm.mic); /* the CHALLENGE's timestamp made the client send a MIC */
+
+    /* The server signs its 200; the client's verifier accepts it. */
+    static const char ok[] = "SIP/2.0 200 OK\r\n"
+                             "From: <sip:user0001@lab.synth.test>;tag=c1\r\n"
+                             "To: <sip:user0001@lab.synth.test>;tag=srv7\r\n"
+                             "Call-ID: lab-call-1\r\nCSeq: 3 REGISTER\r\nExpires: 600\r\n"
+                             "Via: SIP/2.0/TLS 127.0.0.1:5062\r\nContent-Length: 0\r\n\r\n";
+    struct sip_msg m = msg_with(buf, sizeof(buf), ok, NULL);
+    struct sbuf sb;
+    sbuf_init(&sb, line, sizeof(line));
+    assert_int_equal(sipae_server_sign(&ssa, &lab_id, &sb, &m, "1234abcd"), 0);
+    assert_non_null(strstr(line, "srand=\"1234abcd\", snum=\"1\""));
+    snprintf(hdr, sizeof(hdr), "Authentication-Info: %s\r\n", line);
+    m = msg_with(buf, sizeof(buf), ok, hdr);
+    assert_int_equal(sipae_sa_verify(&sa, &m, &e), 0);
+    /* A second signature counts snum up and verifies too. */
+    m = msg_with(buf, sizeof(buf), ok, NULL);
+    sbuf_init(&sb, line, sizeof(line));
+    assert_int_equal(sipae_server_sign(&ssa, &lab_id, &sb, &m, NULL), 0);
+    assert_non_null(strstr(line, "snum=\"2\""));
+    snprintf(hdr, sizeof(hdr), "Authentication-Info: %s\r\n", line);
+    m = msg_with(buf, sizeof(buf), ok, hdr);
+    assert_int_equal(sipae_sa_verify(&sa, &m, &e), 0);
+
+    /* Later requests: signed, verified, a replay refused. */
+    client_request(&sa, 4, "lab-call-1", buf, sizeof(buf), &req, &a);
+    assert_false(strv_isset(a.gssapi_data));
+    assert_int_equal(sipae_server_sa_verify(&ssa, &lab_id, &a, &req, 2000, &e), 0);
+    assert_int_equal(ssa.cnum, 2);
+    assert_int_equal(sipae_server_sa_verify(&ssa, &lab_id, &a, &req, 2000, &e), SYNTH_EAUTH);
+    assert_non_null(strstr(e.msg, "replayed cnum 2"));
+
+    /* A signed request whose Call-ID changed on the way does not verify. */
+    client_request(&sa, 5, "lab-call-1", buf, sizeof(buf), &req, &a);
+    char forged[2048];
+    snprintf(forged, sizeof(forged), "%.*s", (int)req.raw.l, req.raw.p);
+    char *cid = strstr(forged, "lab-call-1");
+    cid[9] = '9';
+    struct sip_msg fm;
+    size_t used = 0;
+    assert_int_equal(sip_msg_parse(&fm, forged, strlen(forged), false, &used), 0);
+    assert_int_equal(sipae_client_auth_parse(&a, sip_msg_hdr(&fm, SIP_HDR_AUTHORIZATION, NULL)->value), 0);
+    assert_int_equal(sipae_server_sa_verify(&ssa, &lab_id, &a, &fm, 2000, &e), SYNTH_EAUTH);
+    assert_non_null(strstr(e.msg, "does not verify"));
+    /* No signature at all, and an expired SA. */
+    assert_int_equal(sipae_client_auth_parse(&a, strv_from_cstr("NTLM qop=\"auth\", realm=\"SIP Communications Service\", targetname=\"fe.lab.synth.test\"")), 0);
+    assert_int_equal(sipae_server_sa_verify(&ssa, &lab_id, &a, &fm, 2000, &e), SYNTH_EAUTH);
+    assert_int_equal(sipae_server_sa_verify(&ssa, &lab_id, &a, &fm, ssa.expires_ms, &e), SYNTH_EINVAL);
+    sipae_server_sa_clear(&ssa);
+    sipae_sa_reset(&sa);
+}
+
+static void test_server_refusals(void **state)
+{
+    (void)state;
+    struct sipae_sa sa;
+    struct sipae_server_sa ssa;
+    struct synth_error e = {{0}};
+
+    /* A wrong password: the NTLMv2 response does not verify. */
+    assert_int_equal(server_exchange(&sa, &ssa, "LAB\\user0001", "wrong-pw", &e), SYNTH_EAUTH);
+    assert_non_null(strstr(e.msg, "does not verify"));
+    assert_null(strstr(e.msg, "wrong-pw"));
+    assert_int_equal(ssa.state, SIPAE_SA_NEGOTIATING);
+    sipae_sa_reset(&sa);
+    /* A user the server does not know. */
+    assert_int_equal(server_exchange(&sa, &ssa, "LAB\\user9999", "s3cret-pw", &e), SYNTH_ENOTFOUND);
+    assert_non_null(strstr(e.msg, "user9999"));
+    sipae_sa_reset(&sa);
+    sipae_server_sa_clear(&ssa);
+
+    /* Credentials headers: NTLM only, realm and targetname required. */
+    struct sipae_client_auth a;
+    assert_int_equal(sipae_client_auth_parse(&a, strv_from_cstr("Digest username=\"u\", realm=\"r\"")), SYNTH_EUNSUPPORTED);
+    assert_int_equal(sipae_client_auth_parse(&a, strv_from_cstr("NTLM qop=\"auth\", realm=\"r\"")), SYNTH_EPARSE);
+    assert_int_equal(sipae_client_auth_parse(&a, strv_from_cstr("NTLM realm=\"r\", targetname=\"t\", version=x")), SYNTH_EPARSE);
+    assert_int_equal(sipae_client_auth_parse(&a, strv_from_cstr("NTLM realm=\"r\", realm=\"r\", targetname=\"t\"")), SYNTH_EPARSE);
+    static const char ok[] = "NTLM qop=\"auth\", opaque=\"0A1B2C3D\", realm=\"r\", targetname=\"t\", crand=\"a\", cnum=\"7\", response=\"ff\"";
+    assert_int_equal(sipae_client_auth_parse(&a, strv_make(place(ok, strlen(ok)), strlen(ok))), 0);
+    assert_true(strv_eq(a.opaque, "0A1B2C3D") && strv_eq(a.cnum, "7") && strv_eq(a.response, "ff"));
+    /* Accepting with no negotiation under way, or another opaque. */
+    memset(&ssa, 0, sizeof(ssa));
+    struct sip_msg m = parse_msg(spec_register);
+    assert_int_equal(sipae_server_sa_accept(&ssa, &lab_id, &a, &m, lab_password, NULL, 0, &e), SYNTH_EAUTH);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -534,6 +749,8 @@ int main(void)
         cmocka_unit_test(test_refused_and_wrong_target),
         cmocka_unit_test(test_header_parsing),
         cmocka_unit_test(test_sig_buffer_asserted_identity),
+        cmocka_unit_test(test_server_exchange),
+        cmocka_unit_test(test_server_refusals),
     };
     return cmocka_run_group_tests(tests, arena_setup, arena_teardown);
 }
