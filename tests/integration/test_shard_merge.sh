@@ -6,7 +6,7 @@
 # Counts must agree exactly; the merge must be exact (the merged histogram
 # is the bucket-by-bucket sum of the shards', its percentiles those of the
 # merged events within the histogram's 1/128); the two runs' setup-time
-# percentiles agree within that precision plus scheduling noise (the UM
+# median and p90 agree within that precision plus scheduling noise (the UM
 # answers after a fixed delay, so setup time is that delay). Then what
 # merge must refuse: a missing shard, a duplicate, another scenario.
 . "$(dirname "$0")/lib.sh"
@@ -126,13 +126,17 @@ for p in (50, 90, 95, 99):
 print(f"ok: histograms are the shards' bucket-by-bucket sums; setup p50..p99 within 1/128 of the {len(setup)} merged events")
 PY
 
-# Percentiles against the unsharded run: within 1/128 plus 5 ms of noise
-# (two runs on a shared machine; the lab answers after DELAY_MS).
+# Percentiles against the unsharded run: two runs, so the same only up to
+# the machine's scheduling noise (2 cores shared with other builds; the
+# lab answers after DELAY_MS, late when it is starved): the median and p90
+# within 1/128 plus 15 % (10 ms at least). The tail of 45 calls (p95 is
+# the third slowest) moves by tens of ms under load and is not compared;
+# the exactness of the merge itself is checked above.
 python3 - "$M" "$W" <<'PY' || fail "merged percentiles differ from the unsharded run's"
 import json, sys
 m, w = (json.load(open(p))["calls"]["setup_ms"] for p in sys.argv[1:3])
-for p in ("p50", "p90", "p95"):
-    tol = w[p] / 128 + 5.0
+for p in ("p50", "p90"):
+    tol = w[p] / 128 + max(10.0, 0.15 * w[p])
     if abs(m[p] - w[p]) > tol:
         sys.exit(f"setup {p}: merged {m[p]} ms, unsharded {w[p]} ms (tolerance {tol:.2f})")
 print(f"ok: setup p50/p90/p95 merged {m['p50']}/{m['p90']}/{m['p95']} ms, unsharded {w['p50']}/{w['p90']}/{w['p95']} ms")
