@@ -339,12 +339,34 @@ out:
     return rc;
 }
 
-/* --- findings only a shard could make --- */
+/* --- what only the shards hold --- */
 
+/* The checks each shard made before its load (the same target, so the
+ * first shard's answer stands for all): summary.json keys copied as they are. */
+static const char *const PRE_RUN_KEYS[] = {"discovery", "certificates", "web_ports"};
+
+int merge_pre_run(const struct merge_shard *s, size_t n, json_t *summary)
+{
+    for (size_t i = 0; i < sizeof(PRE_RUN_KEYS) / sizeof(PRE_RUN_KEYS[0]); i++) {
+        for (size_t k = 0; k < n; k++) {
+            json_t *v = json_object_get(s[k].summary, PRE_RUN_KEYS[i]);
+            if (!v || json_is_null(v))
+                continue;
+            if (json_object_set_new(summary, PRE_RUN_KEYS[i], json_deep_copy(v)) != 0)
+                return SYNTH_ENOMEM;
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Thresholds are judged again on the merged figures; every other finding a
+ * shard made (the generator's, the capacity search's, the checks made
+ * before the load: certificates, DNS, web ports, the Edge diagnosis) is
+ * kept unless the merged verdict already has its id. */
 static bool carried(const char *id)
 {
-    return strncmp(id, "generator.", 10) == 0 || strncmp(id, "run.", 4) == 0 ||
-           strncmp(id, "capacity.", 9) == 0;
+    return strncmp(id, "threshold.", 10) != 0;
 }
 
 static bool has_finding(const struct verdict *v, const char *id)

@@ -53,10 +53,16 @@ int merge_events(const struct merge_shard *s, size_t n, const char *out_path,
 int merge_stats(const struct merge_shard *s, size_t n, const struct merge_identity *id,
                 bool has_call, struct run_stats *stats, struct synth_error *err);
 
-/* The shards' own findings a merged run cannot recompute from the figures
- * (generator.*, run.*, capacity.*), each with "shard K: " before its
- * evidence; a generator-bound shard lowers the merged run's criticals the
- * way verdict_generator does. 0 or SYNTH_ENOMEM. */
+/* The shards' own findings but thresholds (judged again on the merged
+ * figures), each id once, the first shard's with "shard K: " before its
+ * evidence: the generator's, the capacity search's, the checks before the
+ * load. A generator-bound shard lowers the merged run's criticals the way
+ * verdict_generator does. 0 or SYNTH_ENOMEM. */
 int merge_findings(const struct merge_shard *s, size_t n, struct verdict *v);
+
+/* Copies the checks made before the load (summary.json discovery,
+ * certificates, web_ports) from the first shard that has them into the
+ * merged summary. 0 or SYNTH_ENOMEM. */
+int merge_pre_run(const struct merge_shard *s, size_t n, json_t *summary);
 
 #endif

@@ -220,7 +220,8 @@ static json_t *build_summary(struct merge_ctx *m)
     json_t *from = json_array();
     for (size_t i = 0; from && i < m->args.n; i++)
         json_array_append_new(from, json_string(m->shards[i].dir));
-    if (!s || !from || json_object_set_new(s, "scenario_sha256", json_string(m->id.scenario_sha256)) ||
+    if (!s || !from || merge_pre_run(m->shards, m->args.n, s) != 0 ||
+        json_object_set_new(s, "scenario_sha256", json_string(m->id.scenario_sha256)) ||
         json_object_set_new(s, "merged", json_pack("{sIso}", "shards", (json_int_t)m->id.count,
                                                    "from", from))) {
         json_decref(s);

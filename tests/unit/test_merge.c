@@ -89,6 +89,11 @@ static json_t *shard_summary(struct fixture *f, uint32_t k, const char *sha)
     if (k == 1)
         verdict_add_finding(&v, VERDICT_UNKNOWN, "generator.saturated", "the generator",
                             "lag p99 900 ms", "more shards");
+    if (k == 0) /* a shard's own threshold verdict: the merge judges again */
+        verdict_add_finding(&v, VERDICT_WARNING, "threshold.pdd_ms.p95", "shard pdd", "", "");
+    if (k == 2)
+        verdict_add_finding(&v, VERDICT_CRITICAL, "web-port-mismatch", "ports swapped",
+                            "443 answers as external", "swap the bindings");
     const struct summary_input in = {
         .target_name = "lab", .target_is_lab = true, .scenario_name = f->sc.name,
         .version = "test", .started_ms = T0 + (int64_t)k * 400, .workers = 1, .stats = s,
@@ -270,6 +275,16 @@ static void carries_generator_findings(void **state)
     }
     assert_non_null(gen);
     assert_string_equal(gen->evidence, "shard 1: lag p99 900 ms");
+    /* The shards' threshold findings are not carried (judged again); the
+     * checks before the load are. */
+    bool web = false;
+    for (size_t i = 0; i < v.n; i++) {
+        assert_true(strcmp(v.findings[i].id, "threshold.pdd_ms.p95") != 0);
+        web |= strcmp(v.findings[i].id, "web-port-mismatch") == 0 &&
+               strcmp(v.findings[i].evidence, "shard 2: 443 answers as external") == 0;
+    }
+    assert_true(web);
+    assert_int_equal(v.level, VERDICT_CRITICAL);
     /* A saturated shard: the slow threshold is in doubt, an outage is not. */
     assert_int_equal(th->level, VERDICT_UNKNOWN);
     assert_int_equal(down->level, VERDICT_CRITICAL);
