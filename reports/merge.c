@@ -14,6 +14,10 @@
 
 /* Digits of a SHA-256 shown in messages: enough to tell two files apart. */
 #define MERGE_SHA_SHOWN 12
+/* 9999-12-31T23:59:59.999Z: a start past it is no wall clock. */
+#define MERGE_WALL_MAX_MS INT64_C(253402300799999)
+/* Ten years: a run longer than that is a corrupt summary. */
+#define MERGE_DURATION_MAX_S (10.0 * 366 * 86400)
 
 static const json_t *shard_of(const json_t *summary, json_int_t *index, json_int_t *count)
 {
@@ -70,9 +74,13 @@ int merge_check(struct merge_shard *s, size_t n, struct merge_identity *id,
                                    s[k].dir, (long long)count, s[0].dir,
                                    (long long)first_count);
         }
-        int64_t start = (int64_t)json_integer_value(json_object_get(sum, "started_at_ms"));
-        if (!sview_num(sum, "duration_s", &dur))
-            dur = 0;
+        const json_t *at = json_object_get(sum, "started_at_ms");
+        int64_t start = (int64_t)json_integer_value(at);
+        if (!json_is_integer(at) || start < 0 || start > MERGE_WALL_MAX_MS ||
+            !sview_num(sum, "duration_s", &dur) || !(dur >= 0 && dur <= MERGE_DURATION_MAX_S))
+            return synth_error_set(err, SYNTH_EINVAL,
+                                   "%s: summary.json started_at_ms or duration_s missing or out "
+                                   "of range", s[k].dir);
         int64_t end = start + (int64_t)(dur * 1000.0 + 0.5);
         if (k == 0 || start < id->started_ms)
             id->started_ms = start;
@@ -239,6 +247,25 @@ static int add_hist(struct hist *dst, const json_t *j, const json_t *lay, const 
     return 0;
 }
 
+/* n skipped arrivals at t_us: one counted the ordinary way (it places the
+ * second in the timeline), the rest added to the same counters at once, so
+ * a shard that skipped millions costs no more than one that skipped one. */
+static int add_skips_at(struct run_stats *stats, int64_t t_us, bool has_call, uint64_t n)
+{
+    if (n == 0)
+        return 0;
+    int rc = run_stats_add_skip(stats, t_us, has_call);
+    uint64_t rest = n - 1;
+    stats->journeys_skipped += rest;
+    stats->calls_skipped += has_call ? rest : 0;
+    size_t sec = t_us > 0 ? (size_t)(t_us / 1000000) : 0;
+    if (sec < stats->timeline_len) {
+        uint64_t v = stats->timeline[sec].skipped + rest;
+        stats->timeline[sec].skipped = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+    }
+    return rc;
+}
+
 /* Arrivals a shard skipped, each into the second of the merged timeline it
  * fell in (the shard's own second, moved by its start's offset). */
 static int add_skips(struct run_stats *stats, const json_t *summary, int64_t offset_us,
@@ -251,14 +278,15 @@ static int add_skips(struct run_stats *stats, const json_t *summary, int64_t off
 
     json_array_foreach(json_object_get(summary, "timeline"), t, sec) {
         json_int_t k = json_integer_value(json_object_get(sec, "skipped"));
+        uint64_t n = k > 0 ? (uint64_t)k : 0;
+        if (n > want - done)
+            n = want - done;
         /* The middle of the second: an offset of a few ms keeps it there. */
-        int64_t at = offset_us + (int64_t)t * 1000000 + 500000;
-        for (json_int_t i = 0; i < k && done < want; i++, done++)
-            rc |= run_stats_add_skip(stats, at, has_call);
+        rc |= add_skips_at(stats, offset_us + (int64_t)t * 1000000 + 500000, has_call, n);
+        done += n;
     }
     /* Past the timeline's cap (a week): counted at the start. */
-    for (; done < want; done++)
-        rc |= run_stats_add_skip(stats, offset_us, has_call);
+    rc |= add_skips_at(stats, offset_us, has_call, want - done);
     return rc;
 }
 

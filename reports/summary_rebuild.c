@@ -125,8 +125,7 @@ int summary_rebuild(const char *events_path, bool lab, json_t **out,
             &v, VERDICT_UNKNOWN, "run.killed",
             "the run ended before writing summary.json: rebuilt from events.jsonl",
             "judge the scenario's thresholds against these figures, or run it again",
-            "%zu step results read%s; the scenario's thresholds were not judged (the scenario "
-            "is not kept in the results directory)",
+            "%zu step results read%s; the scenario's thresholds were not judged",
             res->events, res->truncated ? ", the last line cut short" : "");
     if (rc) {
         rc = synth_error_set(err, SYNTH_ENOMEM, "out of memory");

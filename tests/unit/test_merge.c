@@ -179,6 +179,11 @@ static void refuses_what_is_not_one_run(void **state)
     json_object_set_new(other, "shard", json_pack("{sisi}", "index", 1, "count", 4));
     assert_int_equal(merge_check(two, N, &id, &err), SYNTH_EINVAL);
     assert_non_null(strstr(err.msg, "a shard of 4"));
+    /* A start that is no wall clock (a hand-edited or corrupt file). */
+    json_object_set_new(other, "shard", json_pack("{sisi}", "index", 1, "count", N));
+    json_object_set_new(other, "started_at_ms", json_integer(-5));
+    assert_int_equal(merge_check(two, N, &id, &err), SYNTH_EINVAL);
+    assert_non_null(strstr(err.msg, "out of range"));
     /* Not a shard at all. */
     json_object_del(other, "shard");
     assert_int_equal(merge_check(two, N, &id, &err), SYNTH_EINVAL);
