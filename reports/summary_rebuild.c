@@ -13,17 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The users' SIP domain, the best name of the target events.jsonl keeps. */
-#define REBUILD_TARGET_MAX 256
-
 struct rebuild {
     const char *path;
     int64_t start_ms;       /* earliest intended start: the run's start */
     bool have_start;
+    bool fixed_start;       /* the caller gave the start (synth merge) */
     uint32_t last_index;    /* highest step_index: the journey's last step */
     int64_t end_us;         /* latest end: the run's duration */
-    char target[REBUILD_TARGET_MAX];
-    struct run_stats stats;
+    char *target;
+    struct run_stats *stats;
     struct synth_error *err;
 };
 
@@ -36,14 +34,14 @@ static int scan(const json_t *ev, size_t line, void *arg)
     if (event_result_intended_ms(ev, &ms) != 0)
         return synth_error_set(b->err, SYNTH_EPARSE, "%s:%zu: ts: not an ISO 8601 time",
                                b->path, line);
-    if (!b->have_start || ms < b->start_ms)
+    if (!b->fixed_start && (!b->have_start || ms < b->start_ms))
         b->start_ms = ms;
     b->have_start = true;
     if (sview_num(ev, "step_index", &idx) && idx > b->last_index && idx < UINT32_MAX)
         b->last_index = (uint32_t)idx;
     const char *at = strchr(sview_str(ev, "user_uri", ""), '@');
     if (!b->target[0] && at && at[1])
-        snprintf(b->target, sizeof(b->target), "%.*s", (int)strcspn(at + 1, ";>:"), at + 1);
+        snprintf(b->target, REBUILD_TARGET_MAX, "%.*s", (int)strcspn(at + 1, ";>:"), at + 1);
     return 0;
 }
 
@@ -63,11 +61,11 @@ static int add(const json_t *ev, size_t line, void *arg)
     }
     /* A journey starts with its first step and completes with its last. */
     if (r->step_index == 0)
-        rc = run_stats_add_start(&b->stats, r->intended_us, r->start_us - r->intended_us);
+        rc = run_stats_add_start(b->stats, r->intended_us, r->start_us - r->intended_us);
     if (!rc)
-        rc = run_stats_add_result(&b->stats, r);
+        rc = run_stats_add_result(b->stats, r);
     if (!rc && r->step_index == b->last_index)
-        run_stats_add_completed(&b->stats);
+        run_stats_add_completed(b->stats);
     if (rc)
         rc = synth_error_set(b->err, SYNTH_ENOMEM, "out of memory");
     if (r->end_us > b->end_us)
@@ -77,10 +75,33 @@ out:
     return rc;
 }
 
+int summary_rebuild_stats(const char *events_path, struct rebuild_result *out,
+                          struct synth_error *err)
+{
+    struct rebuild b = {
+        .path = events_path,
+        .start_ms = out->start_ms,
+        .have_start = out->start_ms >= 0,
+        .fixed_start = out->start_ms >= 0,
+        .target = out->target,
+        .stats = &out->stats,
+        .err = err,
+    };
+    int rc;
+
+    out->target[0] = '\0';
+    rc = events_read(events_path, scan, &b, &out->read, err);
+    if (!rc)
+        rc = events_read(events_path, add, &b, &out->read, err);
+    out->start_ms = b.start_ms;
+    out->stats.duration_us = b.end_us;
+    return rc;
+}
+
 int summary_rebuild(const char *events_path, bool lab, json_t **out,
                     struct events_read_result *res, struct synth_error *err)
 {
-    struct rebuild *b = calloc(1, sizeof(*b));
+    struct rebuild_result *b = calloc(1, sizeof(*b));
     struct scenario *none = calloc(1, sizeof(*none)); /* no thresholds to judge */
     struct verdict v;
     int rc;
@@ -92,24 +113,19 @@ int summary_rebuild(const char *events_path, bool lab, json_t **out,
         free(none);
         return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
     }
-    b->path = events_path;
-    b->err = err;
     run_stats_init(&b->stats);
-    rc = events_read(events_path, scan, b, res, err);
+    b->start_ms = -1;
+    rc = summary_rebuild_stats(events_path, b, err);
+    *res = b->read;
     if (rc)
         goto out;
-    rc = events_read(events_path, add, b, res, err);
-    if (rc)
-        goto out;
-    b->stats.duration_us = b->end_us;
     rc = verdict_evaluate(&v, none, &b->stats);
     if (!rc)
         rc = verdict_add_findingf(
             &v, VERDICT_UNKNOWN, "run.killed",
             "the run ended before writing summary.json: rebuilt from events.jsonl",
             "judge the scenario's thresholds against these figures, or run it again",
-            "%zu step results read%s; the scenario's thresholds were not judged (the scenario "
-            "is not kept in the results directory)",
+            "%zu step results read%s; the scenario's thresholds were not judged",
             res->events, res->truncated ? ", the last line cut short" : "");
     if (rc) {
         rc = synth_error_set(err, SYNTH_ENOMEM, "out of memory");

@@ -7,9 +7,30 @@
 
 #include "reports/events_read.h"
 #include "synth/base/err.h"
+#include "synth/engine/run_stats.h"
 
 #include <jansson.h>
 #include <stdbool.h>
+
+/* The users' SIP domain, the best name of the target events.jsonl keeps. */
+#define REBUILD_TARGET_MAX 256
+
+/* events.jsonl read back into statistics: what summary_rebuild and synth
+ * merge build their summaries from. */
+struct rebuild_result {
+    struct run_stats stats;  /* run_stats_init'ed by the caller, freed by it */
+    int64_t start_ms;        /* in: the run's wall-clock start, or -1 for the earliest
+                              * intended start in the file; out: the one used */
+    char target[REBUILD_TARGET_MAX]; /* out: the users' SIP domain, "" if none */
+    struct events_read_result read;
+};
+
+/* Reads events_path twice (the start first, unless given) and counts every
+ * event into out->stats, times relative to out->start_ms: journeys start
+ * at step 0 and complete at the highest step index seen. Errors as
+ * summary_rebuild's. */
+int summary_rebuild_stats(const char *events_path, struct rebuild_result *out,
+                          struct synth_error *err);
 
 /* Reads events_path (twice: the run's start first) and builds a summary as
  * summary_build does. The thresholds are not judged (the scenario is not in

@@ -13,6 +13,7 @@ struct command {
 static const struct command COMMANDS[] = {
     {"run", cli_run, "run a scenario against a target (or the embedded lab) and judge it"},
     {"report", cli_report, "re-render a results directory: terminal, JUnit, Prometheus, CSV, Nagios"},
+    {"merge", cli_merge, "combine the results of the shards of one run (synth run --shard K/N)"},
     {"lab", cli_lab, "run the embedded lab deployment on loopback until stopped"},
     {"version", cli_version, "print the version"},
     {"check", cli_check, "inspect and judge the certificates of the target's TLS endpoints"},

@@ -15,6 +15,7 @@ int cli_main(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_lab(int argc, char **argv);
 int cli_report(int argc, char **argv);
+int cli_merge(int argc, char **argv);
 int cli_version(int argc, char **argv);
 int cli_exporter(int argc, char **argv);
 int cli_check(int argc, char **argv);

@@ -11,6 +11,7 @@
 #include "reports/progress.h"
 #include "reports/survival_report.h"
 #include "reports/report_format.h"
+#include "reports/scenario_record.h"
 #include "reports/summary.h"
 #include "reports/terminal.h"
 #include "reports/verdict.h"
@@ -23,6 +24,7 @@
 #include "synth/engine/collector.h"
 #include "synth/engine/generator_watch.h"
 #include "synth/engine/load_profile.h"
+#include "synth/engine/shard.h"
 #include "synth/engine/worker.h"
 #include "synth/lab/lab.h"
 #include "synth/tls/tls_ctx.h"
@@ -45,6 +47,9 @@ struct run_args {
     const struct report_format *reports[8]; /* --report, written into out_dir */
     size_t report_count;
     bool nagios; /* the plugin line on stdout, the human output on stderr */
+    struct shard shard;            /* --shard K/N, or JOB_COMPLETION_INDEX of --shard-count */
+    bool shard_flag;
+    const char *shard_count;       /* --shard-count N */
 };
 
 static void run_usage(FILE *out)
@@ -65,11 +70,34 @@ static void run_usage(FILE *out)
             "                     (metrics.prom), csv (stats.csv); comma-separated\n"
             "  --nagios           print the Nagios/Icinga plugin status line first on\n"
             "                     stdout (then the findings); the table goes to stderr\n"
+            "  --shard K/N        run shard K (0-based) of N: a block of the users and\n"
+            "                     every N-th arrival; combine the N results with synth merge\n"
+            "  --shard-count N    without --shard: shard $JOB_COMPLETION_INDEX of N (a\n"
+            "                     Kubernetes Indexed Job); also from $SYNTH_SHARDS\n"
             "  -h, --help         this text\n\n"
             "Writes DIR/events.jsonl (one line per step, as it goes), DIR/summary.json and\n"
             "DIR/traces/ (the SIP of failed calls, credentials redacted).\n"
             "Exit codes: 0 ok, 1 warning, 2 critical (a threshold failed or the target is\n"
             "unreachable), 3 unknown (bad input, internal fault, saturated generator).\n");
+}
+
+/* --shard wins; else a Kubernetes Indexed Job's JOB_COMPLETION_INDEX with
+ * the count from --shard-count or SYNTH_SHARDS (docs/sharding.md). */
+static int resolve_shard(struct run_args *a)
+{
+    struct synth_error err;
+    if (a->shard_flag && a->shard_count) {
+        fprintf(stderr, "synth run: --shard-count goes with JOB_COMPLETION_INDEX, not --shard\n");
+        return -1;
+    }
+    if (a->shard_flag)
+        return 0;
+    const char *count = a->shard_count ? a->shard_count : getenv("SYNTH_SHARDS");
+    if (shard_from_env(&a->shard, getenv("JOB_COMPLETION_INDEX"), count, &err) != 0) {
+        fprintf(stderr, "synth run: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
 }
 
 static int parse_args(struct run_args *a, int argc, char **argv)
@@ -81,6 +109,8 @@ static int parse_args(struct run_args *a, int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {"report", required_argument, NULL, 'r'},
         {"nagios", no_argument, NULL, 'n'},
+        {"shard", required_argument, NULL, 'S'},
+        {"shard-count", required_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
     };
     memset(a, 0, sizeof(*a));
@@ -102,6 +132,16 @@ static int parse_args(struct run_args *a, int argc, char **argv)
             break;
         case 'q': a->quiet = true; break;
         case 'n': a->nagios = true; break;
+        case 'S': {
+            struct synth_error err;
+            if (shard_parse(&a->shard, optarg, &err) != 0) {
+                fprintf(stderr, "synth run: --shard: %s\n", err.msg);
+                return EXIT_UNKNOWN;
+            }
+            a->shard_flag = true;
+            break;
+        }
+        case 'C': a->shard_count = optarg; break;
         case 'r': {
             struct synth_error err;
             size_t max = sizeof(a->reports) / sizeof(a->reports[0]);
@@ -128,7 +168,7 @@ static int parse_args(struct run_args *a, int argc, char **argv)
         return EXIT_UNKNOWN;
     }
     a->scenario_path = argv[optind];
-    if (cli_target_args_finish(&a->t, "run", "run") != 0)
+    if (cli_target_args_finish(&a->t, "run", "run") != 0 || resolve_shard(a) != 0)
         return EXIT_UNKNOWN;
     if (!a->workers) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -167,6 +207,7 @@ struct run_ctx {
     struct load_profile profile;
     struct capacity capacity;       /* phases of ramp / step-until, abort_on */
     struct generator_watch watch;
+    char scenario_sha256[SCENARIO_RECORD_HEX]; /* of the copy in DIR/scenario.yaml */
 };
 
 /* Length of the generated voice synthetic users speak; it loops. */
@@ -232,6 +273,13 @@ static int prepare(struct run_ctx *rc, struct synth_error *err)
     generator_watch_start(&rc->watch, rc->scenario.load.generator.cpu_pct, mono_us());
     if (cli_mkdirs(rc->args.t.out_dir, err) != 0)
         return SYNTH_EIO;
+    /* The scenario travels with its results: synth merge checks and judges by it. */
+    r = scenario_record_keep(rc->args.scenario_path, rc->args.t.out_dir, rc->scenario_sha256, err);
+    if (r != 0)
+        return r;
+    if (rc->scenario.load.users < rc->args.shard.count)
+        return synth_error_set(err, SYNTH_ECONFIG, "%s: load.users is %u, fewer than the %u shards",
+                               rc->scenario.path, rc->scenario.load.users, rc->args.shard.count);
     /* The lab must have the users the scenario asks for. */
     r = rc->args.t.lab ? cli_target_lab_start(&rc->args.t, rc->scenario.load.users, &rc->lab,
                                               &rc->target, err)
@@ -273,7 +321,10 @@ static int prepare(struct run_ctx *rc, struct synth_error *err)
 static int start_workers(struct run_ctx *rc, struct synth_error *err)
 {
     const struct scenario_load *l = &rc->scenario.load;
-    uint32_t n = rc->args.workers < l->users ? rc->args.workers : l->users;
+    const struct shard *sh = &rc->args.shard;
+    uint32_t users0, users;
+    shard_users(sh, l->users, &users0, &users);
+    uint32_t n = rc->args.workers < users ? rc->args.workers : users;
     rc->worker_count = n;
     rc->workers = calloc(n, sizeof(*rc->workers));
     if (!rc->workers)
@@ -285,16 +336,18 @@ static int start_workers(struct run_ctx *rc, struct synth_error *err)
     if (rc->lab)
         lab_fe_identity(rc->lab, &rc->plan.um_client_x509, &rc->plan.um_client_pkey);
     rc->plan.workers = n;
+    rc->plan.shard = *sh;
     rc->plan.start_us = mono_us();
     rc->plan.start_wall_ms = wall_ms();
     generator_watch_start(&rc->watch, l->generator.cpu_pct, rc->plan.start_us);
-    uint32_t cap = l->concurrent       ? l->concurrent
-                   : l->max_concurrent ? l->max_concurrent
-                                       : l->users;
+    uint32_t cap = l->concurrent       ? (uint32_t)shard_share(sh, l->concurrent)
+                   : l->max_concurrent ? (uint32_t)shard_share(sh, l->max_concurrent)
+                                       : users;
+    uint64_t iterations = shard_share(sh, l->iterations);
     for (uint32_t k = 0; k < n; k++) {
-        uint32_t first = (uint32_t)((uint64_t)l->users * k / n);
-        uint32_t last = (uint32_t)((uint64_t)l->users * (k + 1) / n);
-        uint64_t arrivals = l->iterations ? l->iterations / n + (k < l->iterations % n) : 0;
+        uint32_t first = users0 + (uint32_t)((uint64_t)users * k / n);
+        uint32_t last = users0 + (uint32_t)((uint64_t)users * (k + 1) / n);
+        uint64_t arrivals = iterations ? iterations / n + (k < iterations % n) : 0;
         uint32_t wcap = cap / n + (k < cap % n);
         int r = worker_init(&rc->workers[k], k, &rc->plan, first, last - first, arrivals, wcap,
                             err);
@@ -401,6 +454,19 @@ static int write_reports(const struct run_ctx *rc, const json_t *summary,
     return 0;
 }
 
+/* What synth merge checks: which scenario (its file's digest) and which shard. */
+static int set_identity(const struct run_ctx *rc, json_t *summary)
+{
+    const struct shard *sh = &rc->args.shard;
+    if (json_object_set_new(summary, "scenario_sha256", json_string(rc->scenario_sha256)))
+        return -1;
+    if (!shard_is_split(sh))
+        return 0;
+    return json_object_set_new(summary, "shard",
+                               json_pack("{sIsI}", "index", (json_int_t)sh->index, "count",
+                                         (json_int_t)sh->count));
+}
+
 static int finish(struct run_ctx *rc, struct synth_error *err)
 {
     for (uint32_t k = 0; k < rc->worker_count; k++) {
@@ -491,6 +557,10 @@ static int finish(struct run_ctx *rc, struct synth_error *err)
     int code = (int)v.level;
     char path[1200];
     snprintf(path, sizeof(path), "%s/summary.json", rc->args.t.out_dir);
+    if (summary && set_identity(rc, summary) != 0) {
+        json_decref(summary);
+        summary = NULL;
+    }
     if (summary && rc->target.web.enabled &&
         json_object_set_new(summary, "web_ports", web_findings_json(rc->web, rc->web_n))) {
         json_decref(summary);
@@ -557,9 +627,13 @@ static void announce(const struct run_ctx *rc)
         snprintf(load, sizeof(load), "%s, %u %s, %.1f s", scenario_profile_name(l->profile),
                  rc->profile.count, l->profile == PROFILE_RAMP ? "stages" : "steps",
                  (double)load_profile_end_us(&rc->profile) / 1e6);
-    fprintf(stderr, "synth run: %s against target %s%s, %u users, %s, %u workers\n",
+    char shard[48] = "";
+    if (shard_is_split(&rc->args.shard))
+        snprintf(shard, sizeof(shard), ", shard %u/%u", rc->args.shard.index,
+                 rc->args.shard.count);
+    fprintf(stderr, "synth run: %s against target %s%s, %u users, %s, %u workers%s\n",
             rc->scenario.name, rc->target.name, rc->args.t.lab ? " (embedded lab)" : "", l->users,
-            load, rc->worker_count);
+            load, rc->worker_count, shard);
 }
 
 int cli_run(int argc, char **argv)

@@ -195,12 +195,13 @@ static struct vuser *pick_idle_user(struct worker *w)
     return NULL;
 }
 
-/* Worker id of n takes arrivals id, id + n, id + 2n... of the profile: its
- * share of the rate, interleaved with the others'. INT64_MAX past the end. */
+/* Worker id of n takes arrivals id, id + n, id + 2n... of its shard's (of
+ * the profile's when not sharded): its share of the rate, interleaved with
+ * the others'. INT64_MAX past the end. */
 static int64_t intended_of(const struct worker *w, uint64_t k)
 {
     int64_t t;
-    uint64_t j = k * w->plan->workers + w->id;
+    uint64_t j = shard_arrival(&w->plan->shard, k * w->plan->workers + w->id);
     return load_profile_time_of(w->plan->profile, j, &t) == 0 ? t : INT64_MAX;
 }
 

@@ -9,6 +9,7 @@
 #include "synth/config/target.h"
 #include "synth/engine/load_profile.h"
 #include "synth/engine/run_stats.h"
+#include "synth/engine/shard.h"
 #include "synth/engine/vuser.h"
 #include "synth/sip/transport.h"
 
@@ -39,6 +40,7 @@ struct run_plan {
     int64_t start_wall_ms;
     struct collector *collector;
     uint32_t workers;
+    struct shard shard;                /* --shard K/N: every N-th arrival is ours */
     const struct prompt *prompt;       /* what synthetic users say in calls */
     const char *results_dir;           /* --out: audio evidence goes below it */
     /* The check step presents this to UM endpoints whose check names no
