@@ -32,8 +32,21 @@ enum turn_transport {
 #define TURN_STALE_RETRIES 3
 #define TURN_REASON_MAX 128
 
+/* The wire the relay speaks: RFC 8656 (coturn, the lab by default) or
+ * MS-TURN ([MS-TURN], Microsoft's A/V Edge). The same client runs both;
+ * under MS-TURN a refresh is a new Allocate on the allocation, there is no
+ * CreatePermission (sending to a peer installs it on the server), a
+ * bound channel is the Set Active Destination, after which data to and
+ * from that peer goes unframed, and Send carries the credentials. MS-TURN
+ * runs over UDP only here (its TCP framing is not written). */
+enum turn_dialect {
+    TURN_DIALECT_STANDARD,
+    TURN_DIALECT_MSTURN,
+};
+
 struct turn_client_opts {
     enum turn_transport transport;
+    enum turn_dialect dialect;
     struct sockaddr_storage server;
     socklen_t server_len;
     const char *username; /* long-term credentials, copied */
