@@ -90,6 +90,8 @@ struct relay_alloc {
     struct sockaddr_storage active; /* [MS-TURN] Set Active Destination, if has_active */
     socklen_t active_len;
     bool has_active;
+    uint8_t ms_conn_id[MSTURN_CONNECTION_ID_LEN]; /* [MS-TURN] MS-Sequence Number */
+    uint32_t ms_seq;                              /* the highest seen */
     uint8_t token[RESERVATION_TOKEN_LEN]; /* of the port reserved beside it, if has_token */
     bool has_token;
     uint32_t lifetime_s;
@@ -499,6 +501,12 @@ static void allocate_success(struct turn_relay *r, const struct relay_flow *f,
     stun_enc_addr(&e, STUN_ATTR_XOR_MAPPED_ADDRESS, (const struct sockaddr *)&f->addr, true);
     if (a->has_token)
         stun_enc_attr(&e, TURN_ATTR_RESERVATION_TOKEN, a->token, RESERVATION_TOKEN_LEN);
+    if (r->ms) {
+        uint8_t seq[MSTURN_SEQUENCE_LEN] = {0};
+        memcpy(seq, a->ms_conn_id, MSTURN_CONNECTION_ID_LEN);
+        stun_enc_u32(&e, STUN_ATTR_MS_VERSION, MSTURN_VERSION);
+        stun_enc_attr(&e, STUN_ATTR_MS_SEQUENCE_NUMBER, seq, sizeof(seq));
+    }
     reply_send(r, f, &e, a->key);
 }
 
@@ -561,7 +569,9 @@ static void do_allocate(struct turn_relay *r, const struct relay_flow *f, const 
     }
     a->r = r;
     a->flow = *f;
-    if (relay_socket(r, a, m) != 0) {
+    /* The connection id comes from RAND_bytes, as transaction ids do. */
+    if ((r->ms && stun_tid_fill(a->ms_conn_id, sizeof(a->ms_conn_id)) != 0) ||
+        relay_socket(r, a, m) != 0) {
         free(a);
         reply_error(r, f, m, STUN_ERR_INSUFFICIENT_CAPACITY, key);
         return;
@@ -751,6 +761,17 @@ static void on_chandata(struct turn_relay *r, const struct relay_flow *f, const 
 static bool ms_destination(struct relay_alloc *a, const struct stun_msg *m,
                            struct sockaddr_storage *peer, socklen_t *len)
 {
+    /* The MS-Sequence Number of this allocation's connection, not older
+     * than the last one: what another connection or a replay lacks. */
+    const struct stun_attr *seq = stun_msg_attr(m, STUN_ATTR_MS_SEQUENCE_NUMBER);
+    uint32_t n = 0;
+    if (!seq || memcmp(seq->val, a->ms_conn_id, MSTURN_CONNECTION_ID_LEN) != 0)
+        return false;
+    n = (uint32_t)seq->val[20] << 24 | (uint32_t)seq->val[21] << 16 |
+        (uint32_t)seq->val[22] << 8 | seq->val[23];
+    if (n < a->ms_seq)
+        return false;
+    a->ms_seq = n;
     if (stun_attr_addr(stun_msg_attr(m, STUN_ATTR_OLD_DESTINATION_ADDRESS), peer, len) != 0 ||
         peer->ss_family != a->r->relay_ip.ss_family)
         return false;

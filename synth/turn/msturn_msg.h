@@ -13,8 +13,14 @@
 /* [MS-TURN] 2.2.2.8: the value of the MAGIC-COOKIE attribute. */
 #define MSTURN_MAGIC_COOKIE 0x72C64BC6u
 #define MSTURN_TID_LEN 16
-/* [MS-TURN] 2.2.2 MS-Version: the protocol version a client announces. */
+/* [MS-TURN] 2.2.2.17 MS-Version: 1, the client of [MS-ICE] (ICE without
+ * the [MS-ICE2] extensions, as synth's RFC 8445 agent is). */
 #define MSTURN_VERSION 1u
+/* MS-Sequence Number: a 20-byte connection id the server chose, then a
+ * 32-bit sequence number the client raises on each Send and Set Active
+ * Destination (as libnice's MS-TURN mode does). */
+#define MSTURN_CONNECTION_ID_LEN 20
+#define MSTURN_SEQUENCE_LEN (MSTURN_CONNECTION_ID_LEN + 4)
 
 /* Message types of [MS-TURN] 2.2.1, whole (method and class bits). */
 enum msturn_type {

@@ -214,6 +214,7 @@ static const struct attr_rule attr_rules[] = {
     {STUN_ATTR_OLD_DESTINATION_ADDRESS, 8, 20, 12},
     {STUN_ATTR_OLD_REMOTE_ADDRESS, 8, 20, 12},
     {STUN_ATTR_MS_VERSION, 4, 4, 1},
+    {STUN_ATTR_MS_SEQUENCE_NUMBER, 24, 24, 1}, /* [MS-TURN] connection id + sequence */
 };
 
 static const struct attr_rule *rule_of(uint16_t type)

@@ -153,6 +153,11 @@ struct turn_client {
     size_t nonce_len, realm_len;
     uint8_t key[STUN_LONG_TERM_KEY_LEN];
     bool have_key;
+    /* [MS-TURN] MS-Sequence Number of the Allocate success, if it had one:
+     * echoed with a rising sequence in Send and Set Active Destination. */
+    uint8_t ms_conn_id[MSTURN_CONNECTION_ID_LEN];
+    uint32_t ms_seq;
+    bool ms_seq_valid;
     int64_t alloc_start_us;
     struct turn_alloc_info info;
     struct turn_client_stats stats;
@@ -272,9 +277,20 @@ static uint16_t wire_method(const struct turn_client *tc, uint16_t method)
 }
 
 /* The long-term credentials (RFC 8489 9.2.4, [MS-TURN] 3.1.12) and the
- * integrity over everything before them. */
-static void enc_credentials(struct turn_client *tc, struct stun_enc *e)
+ * integrity over everything before them; under MS-TURN the MS-Sequence
+ * Number before them, when the server gave a connection id. */
+static void enc_credentials(struct turn_client *tc, struct stun_enc *e, bool sequenced)
 {
+    if (sequenced && tc->ms_seq_valid) {
+        uint8_t v[MSTURN_SEQUENCE_LEN];
+        uint32_t n = ++tc->ms_seq;
+        memcpy(v, tc->ms_conn_id, MSTURN_CONNECTION_ID_LEN);
+        v[20] = (uint8_t)(n >> 24);
+        v[21] = (uint8_t)(n >> 16);
+        v[22] = (uint8_t)(n >> 8);
+        v[23] = (uint8_t)n;
+        stun_enc_attr(e, STUN_ATTR_MS_SEQUENCE_NUMBER, v, sizeof(v));
+    }
     stun_enc_str(e, STUN_ATTR_USERNAME, tc->username);
     stun_enc_attr(e, STUN_ATTR_REALM, tc->realm, tc->realm_len);
     stun_enc_attr(e, STUN_ATTR_NONCE, tc->nonce, tc->nonce_len);
@@ -325,7 +341,7 @@ static int trans_build(struct turn_client *tc, struct turn_trans *tr)
         stun_enc_str(&e, STUN_ATTR_SOFTWARE, tc->software);
     tr->authed = tc->have_key;
     if (tc->have_key)
-        enc_credentials(tc, &e);
+        enc_credentials(tc, &e, tr->method == TURN_METHOD_CHANNEL_BIND);
     /* FINGERPRINT lets a server sharing its port with media tell STUN
      * apart (RFC 8489 7); coturn accepts it either way. MS-TURN has the
      * MAGIC-COOKIE attribute for that instead. */
@@ -493,6 +509,11 @@ static void trans_finish(struct turn_client *tc, struct turn_trans *tr, int err,
                 ok = false;
             } else {
                 in->lifetime_s = life;
+                const struct stun_attr *seq = stun_msg_attr(msg, STUN_ATTR_MS_SEQUENCE_NUMBER);
+                if (seq && t.method == TURN_METHOD_ALLOCATE && tc->w->raw_active) {
+                    memcpy(tc->ms_conn_id, seq->val, MSTURN_CONNECTION_ID_LEN);
+                    tc->ms_seq_valid = true;
+                }
                 in->allocate_us = clock_mono_us() - tc->alloc_start_us;
                 tc->state = TURN_ALLOCATED;
                 refresh_schedule(tc);
@@ -1175,7 +1196,7 @@ int turn_client_send(struct turn_client *tc, const struct sockaddr *peer, const 
     stun_enc_addr(&e, tc->w->to_peer_attr, peer, tc->w->addr_xor);
     stun_enc_attr(&e, STUN_ATTR_DATA, data, len);
     if (tc->w->send_authed && tc->have_key)
-        enc_credentials(tc, &e);
+        enc_credentials(tc, &e, true);
     rc = stun_enc_finish(&e, &n);
     if (rc == 0)
         tc->stats.tx_indication++;
