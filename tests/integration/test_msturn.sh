@@ -50,8 +50,35 @@ run() { # NAME TARGET WANT-EXIT
         --quiet >"$T/$1.out" 2>&1 || rc=$?
     [ $rc -eq "$3" ] || fail "$1: exit $rc, want $3: $(tail -20 "$T/$1.out")"
 }
+TPORT=$(sed -n 's/^  turn: {host: "[^"]*", port: \([0-9]*\),.*/\1/p' "$T/lab.yaml")
+[ -n "$TPORT" ] || fail "no media.turn port in the lab's target: $(grep turn "$T/lab.yaml")"
+CAP=""
+if command -v tshark >/dev/null && tshark -D 2>/dev/null | grep -qw lo; then
+    tshark -i lo -f "udp port $TPORT" -w "$T/ms.pcap" -q >"$T/tshark.out" 2>&1 &
+    CAP=$!; PIDS="$PIDS $CAP"
+    for _ in $(seq 50); do grep -q "Capturing on" "$T/tshark.out" && break; sleep 0.1; done
+fi
 run ms lab 0
+[ -n "$CAP" ] && { kill -INT "$CAP" 2>/dev/null || true; wait "$CAP" 2>/dev/null || true; }
 assert_json "$T/ms/summary.json" '.calls.answered == 2 and .calls.greeting_heard == 2 and .calls.media_path.relay == 2' "edge.turn: ms-turn, media_path relay: 2 calls, greeting heard"
+if [ -n "$CAP" ] && [ -s "$T/ms.pcap" ]; then
+    # On the wire, read by tshark, not by our parser: every TURN message to
+    # and from the relay's port (first byte 0x00/0x01) has the MAGIC-COOKIE
+    # attribute 000f 0004 72c64bc6 at byte 20, none the RFC 5389 cookie at 4.
+    tshark -r "$T/ms.pcap" -T fields -e udp.payload 2>/dev/null | tr -d ':' | grep '^0[01]' >"$T/turn.hex" || true
+    total=$(wc -l <"$T/turn.hex")
+    cookie=$(cut -c41-56 "$T/turn.hex" | grep -c '^000f000472c64bc6$') || true
+    rfc=$(cut -c9-16 "$T/turn.hex" | grep -c '^2112a442$') || true
+    [ "$total" -gt 10 ] && [ "$cookie" = "$total" ] && [ "$rfc" = 0 ] ||
+        fail "tshark: $total TURN messages, $cookie with the MS-TURN MAGIC-COOKIE first, $rfc with the RFC 5389 cookie"
+    types=$(cut -c1-4 "$T/turn.hex" | sort -u | tr '\n' ' ')
+    for want in 0003 0113 0103 0006 0106; do
+        case " $types" in *" $want "*) ;; *) fail "tshark: no MS-TURN message of type $want on the wire (seen: $types)" ;; esac
+    done
+    ok "tshark: $total MS-TURN messages on the relay's port, MAGIC-COOKIE first in each, types $types"
+else
+    echo "note: tshark not usable on lo, wire check skipped"
+fi
 
 # 3. The standard dialect against the MS-TURN relay: no answer, no allocation.
 run std std 2
