@@ -945,6 +945,16 @@ static void on_request(struct turn_relay *r, const struct relay_flow *f, const s
         do_channel_bind(r, f, m, a, key);
 }
 
+/* [MS-TURN]: what a client sends that is not TURN goes, as it is, to its
+ * active destination (media, or its own STUN); without one it is dropped. */
+static void to_active(struct turn_relay *r, const struct relay_flow *f, const uint8_t *buf,
+                      size_t len)
+{
+    struct relay_alloc *a = alloc_find(r, f);
+    if (a && a->has_active)
+        relay_out(a, &a->active, a->active_len, buf, len);
+}
+
 /* One STUN message or ChannelData frame from a client. */
 static void on_client_frame(struct turn_relay *r, const struct relay_flow *f, const uint8_t *buf,
                             size_t len)
@@ -952,10 +962,7 @@ static void on_client_frame(struct turn_relay *r, const struct relay_flow *f, co
     struct stun_msg m;
     size_t used;
     if (r->ms && len > 0 && (buf[0] & 0xC0) != 0) {
-        /* [MS-TURN]: what is not TURN goes to the active destination. */
-        struct relay_alloc *a = alloc_find(r, f);
-        if (a && a->has_active)
-            relay_out(a, &a->active, a->active_len, buf, len);
+        to_active(r, f, buf, len); /* [MS-TURN]: not TURN */
         return;
     }
     if (len > 0 && (buf[0] & 0xC0) == 0x40) {
@@ -971,6 +978,10 @@ static void on_client_frame(struct turn_relay *r, const struct relay_flow *f, co
             m.unknown_count = 0;
             reply_error(r, f, &m, STUN_ERR_BAD_REQUEST, NULL);
         }
+        return;
+    }
+    if (rc == SYNTH_EUNSUPPORTED && r->ms) {
+        to_active(r, f, buf, len); /* STUN, not MS-TURN: the client's ICE check */
         return;
     }
     if (rc != 0 || (m.fp >= 0 && stun_msg_check_fingerprint(&m) != 0))

@@ -740,7 +740,14 @@ static bool on_packet(struct turn_client *tc, const uint8_t *buf, size_t len)
     }
     struct stun_msg m;
     size_t used;
-    if (stun_msg_parse(&m, buf, len, true, tc->w->stun, &used, NULL) != 0) {
+    int rc = stun_msg_parse(&m, buf, len, true, tc->w->stun, &used, NULL);
+    if (rc == SYNTH_EUNSUPPORTED && active_peer(tc) >= 0) {
+        /* Not MS-TURN but STUN-shaped: the active destination's own STUN
+         * (an ICE check), forwarded as it is. */
+        tc->stats.rx_channel++;
+        return deliver(tc, &tc->peers[active_peer(tc)].addr, buf, len);
+    }
+    if (rc != 0) {
         tc->stats.rx_dropped++; /* a client drops what it cannot read */
         return true;
     }

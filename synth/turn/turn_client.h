@@ -136,7 +136,8 @@ void turn_client_close(struct turn_client *tc);
 int turn_client_allocate(struct turn_client *tc);
 
 /* CreatePermission for peer's IP (the port is ignored, RFC 8656 9), kept
- * refreshed; h gets the first answer (NULL: none wanted). */
+ * refreshed; h gets the first answer (NULL: none wanted). MS-TURN has no
+ * such request: the peer is noted and h is called at once, from inside. */
 int turn_client_permit(struct turn_client *tc, const struct sockaddr *peer, turn_done_h *h,
                        void *arg);
 /* ChannelBind of a new channel number to peer, kept refreshed; once bound,

@@ -296,11 +296,33 @@ static void msturn_relay(void **state)
         assert_memory_equal(rx.data, "back", 4);
         assert_true(net_addr_equal(&rx.from, &pa));
     }
+    /* An ICE check (RFC 5389 STUN, not MS-TURN) both ways to the active
+     * destination: forwarded as it is, not taken for TURN. */
+    uint8_t check[STUN_HEADER_LEN], tid[STUN_TID_LEN] = {7};
+    struct stun_enc e;
+    size_t clen = 0;
+    stun_enc_init(&e, check, sizeof(check), NULL, STUN_METHOD_BINDING, STUN_CLASS_REQUEST, tid);
+    assert_int_equal(stun_enc_finish(&e, &clen), 0);
+    assert_int_equal(turn_client_send(tc, (struct sockaddr *)&pa, check, clen), 0);
+    run_for(base, 100);
+    uint8_t got[64];
+    struct sockaddr_storage from;
+    socklen_t fl = sizeof(from);
+    assert_int_equal(recvfrom(peer, got, sizeof(got), 0, (struct sockaddr *)&from, &fl),
+                     (ssize_t)clen);
+    assert_memory_equal(got, check, clen);
+    rx.len = 0;
+    assert_int_equal(sendto(peer, check, clen, 0, (struct sockaddr *)&from, fl), (ssize_t)clen);
+    for (int i = 0; i < 20 && rx.len == 0; i++)
+        run_for(base, 100);
+    assert_int_equal(rx.len, clen);
+    assert_memory_equal(rx.data, check, clen);
+
     const struct turn_client_stats *st = turn_client_stats(tc);
     assert_int_equal(st->tx_indication, 1);
     assert_int_equal(st->rx_indication, 1);
-    assert_int_equal(st->tx_channel, 1); /* the active destination, unframed */
-    assert_int_equal(st->rx_channel, 1);
+    assert_int_equal(st->tx_channel, 2); /* the active destination, unframed */
+    assert_int_equal(st->rx_channel, 2);
     turn_client_close(tc);
     run_for(base, 200);
     assert_int_equal(atomic_load(&stats.turn_active), 0); /* released by Allocate LIFETIME 0 */
