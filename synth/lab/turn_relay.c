@@ -834,7 +834,10 @@ static void relay_in(struct relay_alloc *a, const struct sockaddr_storage *peer,
     uint8_t buf[STUN_MSG_MAX];
     size_t n;
     uint64_t now = lab_now_ms();
-    if (!turn_peers_permitted(&a->peers, peer, now) || unreachable(r, peer))
+    /* The active destination stays permitted while it is active: its
+     * traffic is unframed, so no Send would refresh its permission. */
+    bool active = a->has_active && net_addr_equal(&a->active, peer);
+    if ((!active && !turn_peers_permitted(&a->peers, peer, now)) || unreachable(r, peer))
         return;
     if (r->cfg->faults.turn_drop_relayed) {
         atomic_fetch_add(&r->stats->turn_dropped, 1);
@@ -843,7 +846,7 @@ static void relay_in(struct relay_alloc *a, const struct sockaddr_storage *peer,
     if (a->flow.conn &&
         evbuffer_get_length(bufferevent_get_output(a->flow.conn->bev)) > RELAY_TCP_OUT_MAX)
         return;
-    if (a->has_active && net_addr_equal(&a->active, peer)) {
+    if (active) {
         flow_send(r, &a->flow, data, len);
         atomic_fetch_add(&r->stats->turn_from_peers, 1);
         return;

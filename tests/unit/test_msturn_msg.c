@@ -1,6 +1,6 @@
-/* Unit tests of the MS-TURN dialect (synth/turn/msturn_msg.c). [MS-TURN]
- * section 4 has no byte examples, so the messages here are written from its
- * field tables (2.2.1 header, 2.2.2 attributes: MAGIC-COOKIE 0x000F first
+/* Unit tests of the MS-TURN dialect (synth/turn/msturn_msg.c). No
+ * byte-level example of [MS-TURN] (section 4 describes flows) was at hand,
+ * so the messages here are written from its field tables (2.2.1 header, 2.2.2 attributes: MAGIC-COOKIE 0x000F first
  * with 0x72C64BC6, NONCE 0x0014 / REALM 0x0015, MAPPED-ADDRESS for the
  * relay, XOR-MAPPED-ADDRESS 0x8020 XORed with the 128-bit transaction id,
  * DESTINATION-ADDRESS 0x0011, REMOTE-ADDRESS 0x0012), then read, encoded
