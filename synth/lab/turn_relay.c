@@ -790,10 +790,14 @@ static void ms_send(struct relay_alloc *a, const struct stun_msg *m)
 static void ms_set_active(struct turn_relay *r, const struct relay_flow *f,
                           const struct stun_msg *m, struct relay_alloc *a, const uint8_t *key)
 {
-    if (!ms_destination(a, m, &a->active, &a->active_len)) {
+    struct sockaddr_storage peer;
+    socklen_t len;
+    if (!ms_destination(a, m, &peer, &len)) {
         reply_error(r, f, m, STUN_ERR_BAD_REQUEST, key);
         return;
     }
+    a->active = peer;
+    a->active_len = len;
     a->has_active = true;
     reply_empty(r, f, m, key);
 }
@@ -906,8 +910,8 @@ static void on_request(struct turn_relay *r, const struct relay_flow *f, const s
             binding_success(r, f, m);
         return;
     }
-    bool known = r->ms ? (m->method == TURN_METHOD_ALLOCATE || m->method == MSTURN_SEND ||
-                          m->method == MSTURN_SET_ACTIVE_DEST)
+    bool known = r->ms ? (m->method == TURN_METHOD_ALLOCATE || m->method == MSTURN_METHOD_SEND ||
+                          m->method == MSTURN_METHOD_SET_ACTIVE_DEST)
                        : (m->method == TURN_METHOD_ALLOCATE || m->method == TURN_METHOD_REFRESH ||
                           m->method == TURN_METHOD_CREATE_PERMISSION ||
                           m->method == TURN_METHOD_CHANNEL_BIND);
@@ -934,7 +938,7 @@ static void on_request(struct turn_relay *r, const struct relay_flow *f, const s
     }
     if (r->ms) {
         /* [MS-TURN] 2.2.1: Send (0x0004) is never answered. */
-        if (m->method == MSTURN_SEND)
+        if (m->method == MSTURN_METHOD_SEND)
             ms_send(a, m);
         else
             ms_set_active(r, f, m, a, key);

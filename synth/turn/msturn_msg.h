@@ -34,6 +34,15 @@ enum msturn_type {
     MSTURN_SET_ACTIVE_DEST_ERR = 0x0116,
 };
 
+/* The methods of those types, as the codec splits a type (RFC 5389 6):
+ * Send's request bits, the Data Indication's two class bits (0x0115 reads
+ * as method 5, class error). */
+enum msturn_method {
+    MSTURN_METHOD_SEND = 0x004,
+    MSTURN_METHOD_DATA_IND = 0x005,
+    MSTURN_METHOD_SET_ACTIVE_DEST = 0x006,
+};
+
 /* Attribute numbers on the MS-TURN wire ([MS-TURN] 2.2.2) where they differ
  * from the codec's (stun_msg.h): the dialect translates both ways. */
 enum msturn_wire_attr {

@@ -82,10 +82,10 @@ static const struct turn_wire wire_standard = {
 static const struct turn_wire wire_msturn = {
     .stun = &stun_dialect_msturn,
     .refresh_method = TURN_METHOD_ALLOCATE,
-    .bind_method = 0x006,
-    .send_method = 0x004,
+    .bind_method = MSTURN_METHOD_SET_ACTIVE_DEST,
+    .send_method = MSTURN_METHOD_SEND,
     .send_cls = STUN_CLASS_REQUEST,
-    .data_method = 0x005,
+    .data_method = MSTURN_METHOD_DATA_IND,
     .data_cls = STUN_CLASS_ERROR,
     .relayed_attr = STUN_ATTR_MAPPED_ADDRESS,
     .to_peer_attr = STUN_ATTR_OLD_DESTINATION_ADDRESS,
@@ -265,8 +265,7 @@ static struct timeval tv_ms(uint64_t ms)
     return tv;
 }
 
-/* Writes the request of a transaction with a new transaction id and, once
- * the realm and nonce are known, the credentials (RFC 8489 9.2.4). */
+/* The method a logical request (RFC 8656 numbers) goes out as. */
 static uint16_t wire_method(const struct turn_client *tc, uint16_t method)
 {
     if (method == TURN_METHOD_REFRESH)
@@ -297,6 +296,8 @@ static void enc_credentials(struct turn_client *tc, struct stun_enc *e, bool seq
     stun_enc_integrity(e, tc->key, sizeof(tc->key));
 }
 
+/* Writes the request of a transaction with a new transaction id and, once
+ * the realm and nonce are known, the credentials (RFC 8489 9.2.4). */
 static int trans_build(struct turn_client *tc, struct turn_trans *tr)
 {
     struct stun_enc e;
