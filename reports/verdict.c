@@ -400,6 +400,13 @@ static struct class_text class_text(enum step_kind kind, enum failure_class c)
                                    "media_path: relay needs an allocation on the target's "
                                    "media.turn server: check its address, port, transport and "
                                    "the credentials (the evidence names the TURN error)"};
+    case FAIL_MSTURN_ALLOC:
+        return (struct class_text){"no relay candidate: the MS-TURN allocation failed",
+                                   "edge.turn: ms-turn needs an Allocate on the A/V Edge "
+                                   "(media.turn): check that the relay really speaks MS-TURN "
+                                   "(a standard TURN server stays silent or refuses), its UDP "
+                                   "port, and the MRAS credentials (the evidence names the "
+                                   "error)"};
     case FAIL_CERT:
         return (struct class_text){"a certificate rule failed",
                                    "the evidence names the endpoint and the rule; synth check "

@@ -73,6 +73,7 @@ struct target_turn {
     char username[TARGET_NAME_MAX];
     char password[TARGET_TURN_SECRET_MAX]; /* resolved env:/file: secret; never logged */
     char realm[TARGET_NAME_MAX]; /* optional: the server's 401 names it anyway */
+    bool ms_turn; /* edge.turn: ms-turn: the relay speaks [MS-TURN] (see target.c) */
 };
 
 /* The deployment's media policy (PROTOCOLS.md, "Default QoS port ranges"):

@@ -32,6 +32,7 @@ const char *failure_class_name(enum failure_class c)
         [FAIL_CERT] = "certificate",
         [FAIL_AUTH_NTLM] = "auth-ntlm-refused",
         [FAIL_AUTH_SCHEME] = "auth-unsupported-scheme",
+        [FAIL_MSTURN_ALLOC] = "msturn-allocate-failed",
     };
     if ((unsigned)c >= FAIL_CLASS_COUNT)
         return "unknown";

@@ -40,6 +40,7 @@ enum failure_class {
     /* Skype for Business authentication (issue #7): */
     FAIL_AUTH_NTLM,      /* NTLM credentials refused, or the server's signature failed */
     FAIL_AUTH_SCHEME,    /* no challenge in a scheme synth speaks (Kerberos, TLS-DSK only) */
+    FAIL_MSTURN_ALLOC,   /* call: edge.turn ms-turn, but the MS-TURN Allocate failed */
     FAIL_CLASS_COUNT,
 };
 

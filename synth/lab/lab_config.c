@@ -363,6 +363,12 @@ static int load_turn(struct lab_config *c, const struct ynode *root, struct synt
         rc = ydoc_u32(&n, 0, UINT32_MAX, &c->turn_user_quota, err);
     if (rc == 0 && ydoc_get(root, "turn_nonce_lifetime", &n))
         rc = ydoc_duration(&n, YDOC_UNIT_MS, &c->turn_nonce_lifetime_ms, err);
+    if (rc == 0 && ydoc_get(root, "turn_dialect", &n)) {
+        static const char *const dialects[] = {"standard", "ms-turn"};
+        int d = 0;
+        rc = ydoc_enum(&n, dialects, 2, &d, err);
+        c->turn_msturn = d == 1;
+    }
     return rc;
 }
 
@@ -374,7 +380,7 @@ static int load_root(struct lab_config *c, const struct ynode *root, struct synt
                                        "um_greeting", "um_record_dir", "register_max_expires",
                                        "turn_port", "turn_relay_ports", "turn_realm", "turn_user",
                                        "turn_password", "turn_user_quota", "turn_nonce_lifetime",
-                                       "faults", NULL};
+                                       "turn_dialect", "faults", NULL};
     struct ynode n;
     int rc = ydoc_map_check(root, keys, err);
     if (rc == 0 && ydoc_get(root, "domain", &n)) {

@@ -92,6 +92,7 @@ struct lab_config {
     char turn_password[LAB_TURN_TEXT_MAX]; /* default "synth-turn-lab" */
     uint32_t turn_user_quota;        /* allocations at once per user; 0 = no quota */
     uint32_t turn_nonce_lifetime_ms; /* 0 = the lab's nonce lifetime (5 min) */
+    bool turn_msturn; /* turn_dialect: ms-turn: the relay (and the UM) speak [MS-TURN] */
     struct lab_faults faults;
 };
 

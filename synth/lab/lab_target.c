@@ -49,6 +49,7 @@ static void lab_target_turn(const struct lab_config *cfg, const struct lab_endpo
     snprintf(t->username, sizeof(t->username), "%s", cfg->turn_user);
     snprintf(t->password, sizeof(t->password), "%s", cfg->turn_password);
     snprintf(t->realm, sizeof(t->realm), "%s", cfg->turn_realm[0] ? cfg->turn_realm : cfg->domain);
+    t->ms_turn = cfg->turn_msturn; /* edge.turn follows the lab's turn_dialect */
 }
 
 /* The name clients check a lab certificate against (lab.c does the same). */
@@ -234,6 +235,8 @@ static void write_yaml(FILE *f, const struct lab *lab)
     write_endpoint(f, "registrar", ep.host, ep.tls_port, cfg->fe_cert.cn, lab_ca_file(lab));
     write_endpoint(f, "edge", ep.host, ep.edge_port, spec_name(&cfg->edge_cert),
                    lab_ca_file(lab));
+    if (cfg->turn_msturn)
+        fputs("  turn: ms-turn\n", f);
     fputs("voicemail_uri: ", f);
     yaml_quoted(f, LAB_VOICEMAIL_URI);
     snprintf(pattern, sizeof(pattern), "sip:" LAB_USER_PATTERN "@%s", cfg->domain);

@@ -1,13 +1,17 @@
 /* The lab's TURN relay (turn_relay.h): RFC 8656 (RFC 5766) over UDP and TCP,
  * the long-term credential mechanism of RFC 8489 9.2 with stateless nonces,
  * the STUN codec of synth/turn for every message. Allocate 7.2, Refresh 7.3,
- * CreatePermission 9, Send/Data 10, ChannelBind 11, ChannelData 12. */
+ * CreatePermission 9, Send/Data 10, ChannelBind 11, ChannelData 12. With
+ * turn_dialect: ms-turn it speaks [MS-TURN] over UDP instead: Allocate (also
+ * as refresh and release), Send (which opens the permission), Set Active
+ * Destination (whose peer's data then goes unframed) and Data Indication. */
 #include "synth/lab/turn_relay.h"
 
 #include "synth/base/net_addr.h"
 #include "synth/lab/turn_creds.h"
 #include "synth/lab/turn_nonce.h"
 #include "synth/lab/turn_peers.h"
+#include "synth/turn/msturn_msg.h"
 #include "synth/turn/stun_msg.h"
 
 #include <event2/buffer.h>
@@ -84,7 +88,12 @@ struct relay_alloc {
     socklen_t relayed_len;
     char user[STUN_USERNAME_MAX + 1];
     uint8_t key[STUN_LONG_TERM_KEY_LEN];
-    uint8_t tid[STUN_TID_LEN]; /* of the Allocate: its retransmission gets the success again */
+    uint8_t tid[STUN_TID_MAX]; /* of the Allocate: its retransmission gets the success again */
+    struct sockaddr_storage active; /* [MS-TURN] Set Active Destination, if has_active */
+    socklen_t active_len;
+    bool has_active;
+    uint8_t ms_conn_id[MSTURN_CONNECTION_ID_LEN]; /* [MS-TURN] MS-Sequence Number */
+    uint32_t ms_seq;                              /* the highest seen */
     uint8_t token[RESERVATION_TOKEN_LEN]; /* of the port reserved beside it, if has_token */
     bool has_token;
     uint32_t lifetime_s;
@@ -113,6 +122,8 @@ struct relay_reservation {
 struct turn_relay {
     struct event_base *base;
     const struct lab_config *cfg;
+    bool ms; /* turn_dialect: ms-turn */
+    const struct stun_dialect *d;
     struct lab_stats *stats;
     uint32_t nonce_lifetime_ms;
     uint32_t lifetime_default_s;
@@ -197,7 +208,7 @@ static void flow_send(struct turn_relay *r, const struct relay_flow *f, const ui
 static void reply_start(struct stun_enc *e, uint8_t *buf, size_t cap, const struct stun_msg *req,
                         enum stun_class cls)
 {
-    stun_enc_init(e, buf, cap, NULL, req->method, cls, req->tid);
+    stun_enc_init(e, buf, cap, req->dialect, req->method, cls, req->tid);
 }
 
 static void reply_send(struct turn_relay *r, const struct relay_flow *f, struct stun_enc *e,
@@ -207,7 +218,8 @@ static void reply_send(struct turn_relay *r, const struct relay_flow *f, struct 
     stun_enc_str(e, STUN_ATTR_SOFTWARE, RELAY_SOFTWARE);
     if (key)
         stun_enc_integrity(e, key, STUN_LONG_TERM_KEY_LEN);
-    stun_enc_fingerprint(e);
+    if (!r->ms) /* MS-TURN has no FINGERPRINT: MI comes last */
+        stun_enc_fingerprint(e);
     if (stun_enc_finish(e, &len) == 0)
         flow_send(r, f, e->buf, len);
 }
@@ -484,11 +496,19 @@ static void allocate_success(struct turn_relay *r, const struct relay_flow *f,
     uint8_t buf[512];
     struct stun_enc e;
     reply_start(&e, buf, sizeof(buf), m, STUN_CLASS_SUCCESS);
-    stun_enc_addr(&e, STUN_ATTR_XOR_RELAYED_ADDRESS, (const struct sockaddr *)&a->relayed, true);
+    /* [MS-TURN] 2.2.2: the relayed address is a plain MAPPED-ADDRESS. */
+    stun_enc_addr(&e, r->ms ? STUN_ATTR_MAPPED_ADDRESS : STUN_ATTR_XOR_RELAYED_ADDRESS,
+                  (const struct sockaddr *)&a->relayed, !r->ms);
     stun_enc_u32(&e, STUN_ATTR_LIFETIME, a->lifetime_s);
     stun_enc_addr(&e, STUN_ATTR_XOR_MAPPED_ADDRESS, (const struct sockaddr *)&f->addr, true);
     if (a->has_token)
         stun_enc_attr(&e, TURN_ATTR_RESERVATION_TOKEN, a->token, RESERVATION_TOKEN_LEN);
+    if (r->ms) {
+        uint8_t seq[MSTURN_SEQUENCE_LEN] = {0};
+        memcpy(seq, a->ms_conn_id, MSTURN_CONNECTION_ID_LEN);
+        stun_enc_u32(&e, STUN_ATTR_MS_VERSION, MSTURN_VERSION);
+        stun_enc_attr(&e, STUN_ATTR_MS_SEQUENCE_NUMBER, seq, sizeof(seq));
+    }
     reply_send(r, f, &e, a->key);
 }
 
@@ -498,9 +518,10 @@ static uint16_t allocate_check(const struct turn_relay *r, const struct stun_msg
 {
     const struct stun_attr *tr = stun_msg_attr(m, STUN_ATTR_REQUESTED_TRANSPORT);
     const struct stun_attr *fam = stun_msg_attr(m, STUN_ATTR_REQUESTED_ADDRESS_FAMILY);
-    if (!tr || tr->len != 4)
+    /* [MS-TURN] has no REQUESTED-TRANSPORT: its relay is UDP. */
+    if ((!tr && !r->ms) || (tr && tr->len != 4))
         return STUN_ERR_BAD_REQUEST;
-    if (tr->val[0] != TURN_PROTO_UDP)
+    if (tr && tr->val[0] != TURN_PROTO_UDP)
         return STUN_ERR_UNSUPPORTED_TRANSPORT;
     const struct stun_attr *even = stun_msg_attr(m, TURN_ATTR_EVEN_PORT);
     const struct stun_attr *tok = stun_msg_attr(m, TURN_ATTR_RESERVATION_TOKEN);
@@ -520,14 +541,20 @@ static uint16_t allocate_check(const struct turn_relay *r, const struct stun_msg
     return 0;
 }
 
+static void do_refresh(struct turn_relay *r, const struct relay_flow *f, const struct stun_msg *m,
+                       struct relay_alloc *a, const uint8_t *key);
+
 static void do_allocate(struct turn_relay *r, const struct relay_flow *f, const struct stun_msg *m,
                         struct relay_alloc *existing, const uint8_t *key, struct strv user)
 {
     if (existing) {
         /* RFC 8656 7.2: a retransmission of the request that made it is
-         * answered again; anything else on this 5-tuple is a mismatch. */
-        if (memcmp(existing->tid, m->tid, STUN_TID_LEN) == 0)
+         * answered again; anything else on this 5-tuple is a mismatch.
+         * MS-TURN refreshes (and, LIFETIME 0, releases) with a new Allocate. */
+        if (memcmp(existing->tid, m->tid, stun_dialect_tid_len(m->dialect)) == 0)
             allocate_success(r, f, m, existing);
+        else if (r->ms)
+            do_refresh(r, f, m, existing, key);
         else
             reply_error(r, f, m, STUN_ERR_ALLOCATION_MISMATCH, key);
         return;
@@ -544,7 +571,9 @@ static void do_allocate(struct turn_relay *r, const struct relay_flow *f, const 
     }
     a->r = r;
     a->flow = *f;
-    if (relay_socket(r, a, m) != 0) {
+    /* The connection id comes from RAND_bytes, as transaction ids do. */
+    if ((r->ms && stun_tid_fill(a->ms_conn_id, sizeof(a->ms_conn_id)) != 0) ||
+        relay_socket(r, a, m) != 0) {
         free(a);
         reply_error(r, f, m, STUN_ERR_INSUFFICIENT_CAPACITY, key);
         return;
@@ -560,7 +589,7 @@ static void do_allocate(struct turn_relay *r, const struct relay_flow *f, const 
     }
     strv_copy(user, a->user, sizeof(a->user));
     memcpy(a->key, key, sizeof(a->key));
-    memcpy(a->tid, m->tid, STUN_TID_LEN);
+    memcpy(a->tid, m->tid, stun_dialect_tid_len(m->dialect));
     a->lifetime_s = lifetime_of(r, m);
     if (a->lifetime_s == 0)
         a->lifetime_s = r->lifetime_default_s;
@@ -729,9 +758,81 @@ static void on_chandata(struct turn_relay *r, const struct relay_flow *f, const 
         relay_out(a, &c->peer, c->peer_len, data, data_len);
 }
 
+/* [MS-TURN]: the DESTINATION-ADDRESS of a Send or Set Active Destination,
+ * whose permission it opens (or keeps open); false if it has none. */
+static bool ms_destination(struct relay_alloc *a, const struct stun_msg *m,
+                           struct sockaddr_storage *peer, socklen_t *len)
+{
+    /* The MS-Sequence Number of this allocation's connection, not older
+     * than the last one: what another connection or a replay lacks. */
+    const struct stun_attr *seq = stun_msg_attr(m, STUN_ATTR_MS_SEQUENCE_NUMBER);
+    uint32_t n = 0;
+    if (!seq || memcmp(seq->val, a->ms_conn_id, MSTURN_CONNECTION_ID_LEN) != 0)
+        return false;
+    n = (uint32_t)seq->val[20] << 24 | (uint32_t)seq->val[21] << 16 |
+        (uint32_t)seq->val[22] << 8 | seq->val[23];
+    if (n < a->ms_seq)
+        return false;
+    a->ms_seq = n;
+    if (stun_attr_addr(stun_msg_attr(m, STUN_ATTR_OLD_DESTINATION_ADDRESS), peer, len) != 0 ||
+        peer->ss_family != a->r->relay_ip.ss_family)
+        return false;
+    return turn_peers_permit(&a->peers, peer, lab_now_ms(), TURN_PERMISSION_LIFETIME_MS) == 0;
+}
+
+static void ms_send(struct relay_alloc *a, const struct stun_msg *m)
+{
+    struct sockaddr_storage peer;
+    socklen_t len;
+    const struct stun_attr *data = stun_msg_attr(m, STUN_ATTR_DATA);
+    if (data && ms_destination(a, m, &peer, &len))
+        relay_out(a, &peer, len, data->val, data->len);
+}
+
+static void ms_set_active(struct turn_relay *r, const struct relay_flow *f,
+                          const struct stun_msg *m, struct relay_alloc *a, const uint8_t *key)
+{
+    struct sockaddr_storage peer;
+    socklen_t len;
+    if (!ms_destination(a, m, &peer, &len)) {
+        reply_error(r, f, m, STUN_ERR_BAD_REQUEST, key);
+        return;
+    }
+    a->active = peer;
+    a->active_len = len;
+    a->has_active = true;
+    reply_empty(r, f, m, key);
+}
+
+/* The message to the client that carries a peer's datagram: ChannelData,
+ * a Data indication, or [MS-TURN]'s Data Indication (0x0115, plain
+ * REMOTE-ADDRESS); 0 and its length. */
+static int frame_for_client(const struct relay_alloc *a, const struct sockaddr_storage *peer,
+                            const uint8_t *data, size_t len, uint64_t now, uint8_t *buf,
+                            size_t cap, size_t *n)
+{
+    const struct turn_chan *c = turn_peers_channel_of(&a->peers, peer, now);
+    if (c)
+        return stun_chandata_encode(buf, cap, c->number, data, len, a->flow.conn != NULL, n);
+    uint8_t tid[STUN_TID_MAX];
+    struct stun_enc e;
+    bool ms = a->r->ms;
+    if (stun_tid_fill(tid, ms ? MSTURN_TID_LEN : STUN_TID_LEN) != 0)
+        return SYNTH_EINTERNAL;
+    if (ms)
+        msturn_enc_init(&e, buf, cap, MSTURN_DATA_IND, tid);
+    else
+        stun_enc_init(&e, buf, cap, NULL, TURN_METHOD_DATA, STUN_CLASS_INDICATION, tid);
+    stun_enc_addr(&e, ms ? STUN_ATTR_OLD_REMOTE_ADDRESS : STUN_ATTR_XOR_PEER_ADDRESS,
+                  (const struct sockaddr *)peer, !ms);
+    stun_enc_attr(&e, STUN_ATTR_DATA, data, len);
+    return stun_enc_finish(&e, n);
+}
+
 /* From a peer to the client: ChannelData when a channel is bound to the
- * peer, else a Data indication (RFC 8656 11.3, 12.6); nothing from a peer
- * without a permission. */
+ * peer, else a Data indication (RFC 8656 11.3, 12.6); the active
+ * destination's as it is under MS-TURN; nothing from a peer without a
+ * permission. */
 static void relay_in(struct relay_alloc *a, const struct sockaddr_storage *peer,
                      const uint8_t *data, size_t len)
 {
@@ -739,7 +840,10 @@ static void relay_in(struct relay_alloc *a, const struct sockaddr_storage *peer,
     uint8_t buf[STUN_MSG_MAX];
     size_t n;
     uint64_t now = lab_now_ms();
-    if (!turn_peers_permitted(&a->peers, peer, now) || unreachable(r, peer))
+    /* The active destination stays permitted while it is active: its
+     * traffic is unframed, so no Send would refresh its permission. */
+    bool active = a->has_active && net_addr_equal(&a->active, peer);
+    if ((!active && !turn_peers_permitted(&a->peers, peer, now)) || unreachable(r, peer))
         return;
     if (r->cfg->faults.turn_drop_relayed) {
         atomic_fetch_add(&r->stats->turn_dropped, 1);
@@ -748,22 +852,13 @@ static void relay_in(struct relay_alloc *a, const struct sockaddr_storage *peer,
     if (a->flow.conn &&
         evbuffer_get_length(bufferevent_get_output(a->flow.conn->bev)) > RELAY_TCP_OUT_MAX)
         return;
-    const struct turn_chan *c = turn_peers_channel_of(&a->peers, peer, now);
-    if (c) {
-        if (stun_chandata_encode(buf, sizeof(buf), c->number, data, len, a->flow.conn != NULL,
-                                 &n) != 0)
-            return;
-    } else {
-        uint8_t tid[STUN_TID_LEN];
-        struct stun_enc e;
-        if (stun_tid_new(tid) != 0)
-            return;
-        stun_enc_init(&e, buf, sizeof(buf), NULL, TURN_METHOD_DATA, STUN_CLASS_INDICATION, tid);
-        stun_enc_addr(&e, STUN_ATTR_XOR_PEER_ADDRESS, (const struct sockaddr *)peer, true);
-        stun_enc_attr(&e, STUN_ATTR_DATA, data, len);
-        if (stun_enc_finish(&e, &n) != 0)
-            return;
+    if (active) {
+        flow_send(r, &a->flow, data, len);
+        atomic_fetch_add(&r->stats->turn_from_peers, 1);
+        return;
     }
+    if (frame_for_client(a, peer, data, len, now, buf, sizeof(buf), &n) != 0)
+        return;
     flow_send(r, &a->flow, buf, n);
     atomic_fetch_add(&r->stats->turn_from_peers, 1);
 }
@@ -817,8 +912,12 @@ static void on_request(struct turn_relay *r, const struct relay_flow *f, const s
             binding_success(r, f, m);
         return;
     }
-    if (m->method != TURN_METHOD_ALLOCATE && m->method != TURN_METHOD_REFRESH &&
-        m->method != TURN_METHOD_CREATE_PERMISSION && m->method != TURN_METHOD_CHANNEL_BIND) {
+    bool known = r->ms ? (m->method == TURN_METHOD_ALLOCATE || m->method == MSTURN_METHOD_SEND ||
+                          m->method == MSTURN_METHOD_SET_ACTIVE_DEST)
+                       : (m->method == TURN_METHOD_ALLOCATE || m->method == TURN_METHOD_REFRESH ||
+                          m->method == TURN_METHOD_CREATE_PERMISSION ||
+                          m->method == TURN_METHOD_CHANNEL_BIND);
+    if (!known) {
         reply_error(r, f, m, STUN_ERR_BAD_REQUEST, NULL);
         return;
     }
@@ -839,6 +938,14 @@ static void on_request(struct turn_relay *r, const struct relay_flow *f, const s
         reply_error(r, f, m, STUN_ERR_ALLOCATION_MISMATCH, key);
         return;
     }
+    if (r->ms) {
+        /* [MS-TURN] 2.2.1: Send (0x0004) is never answered. */
+        if (m->method == MSTURN_METHOD_SEND)
+            ms_send(a, m);
+        else
+            ms_set_active(r, f, m, a, key);
+        return;
+    }
     if (m->method == TURN_METHOD_REFRESH)
         do_refresh(r, f, m, a, key);
     else if (m->method == TURN_METHOD_CREATE_PERMISSION)
@@ -847,18 +954,32 @@ static void on_request(struct turn_relay *r, const struct relay_flow *f, const s
         do_channel_bind(r, f, m, a, key);
 }
 
+/* [MS-TURN]: what a client sends that is not TURN goes, as it is, to its
+ * active destination (media, or its own STUN); without one it is dropped. */
+static void to_active(struct turn_relay *r, const struct relay_flow *f, const uint8_t *buf,
+                      size_t len)
+{
+    struct relay_alloc *a = alloc_find(r, f);
+    if (a && a->has_active)
+        relay_out(a, &a->active, a->active_len, buf, len);
+}
+
 /* One STUN message or ChannelData frame from a client. */
 static void on_client_frame(struct turn_relay *r, const struct relay_flow *f, const uint8_t *buf,
                             size_t len)
 {
     struct stun_msg m;
     size_t used;
+    if (r->ms && len > 0 && (buf[0] & 0xC0) != 0) {
+        to_active(r, f, buf, len); /* [MS-TURN]: not TURN */
+        return;
+    }
     if (len > 0 && (buf[0] & 0xC0) == 0x40) {
         on_chandata(r, f, buf, len);
         return;
     }
     memset(&m, 0, offsetof(struct stun_msg, attrs));
-    int rc = stun_msg_parse(&m, buf, len, f->conn == NULL, NULL, &used, NULL);
+    int rc = stun_msg_parse(&m, buf, len, f->conn == NULL, r->d, &used, NULL);
     if (rc == SYNTH_EPARSE || rc == SYNTH_ETOOBIG) {
         /* Broken past its header (the parser got as far as the type and
          * transaction id): a request gets 400, RFC 8489 6.3.1. */
@@ -866,6 +987,10 @@ static void on_client_frame(struct turn_relay *r, const struct relay_flow *f, co
             m.unknown_count = 0;
             reply_error(r, f, &m, STUN_ERR_BAD_REQUEST, NULL);
         }
+        return;
+    }
+    if (rc == SYNTH_EUNSUPPORTED && r->ms) {
+        to_active(r, f, buf, len); /* STUN, not MS-TURN: the client's ICE check */
         return;
     }
     if (rc != 0 || (m.fp >= 0 && stun_msg_check_fingerprint(&m) != 0))
@@ -1051,6 +1176,8 @@ int turn_relay_start(struct turn_relay **out, struct event_base *base,
         return synth_error_set(err, SYNTH_ENOMEM, "turn relay: out of memory");
     r->base = base;
     r->cfg = cfg;
+    r->ms = cfg->turn_msturn;
+    r->d = r->ms ? &stun_dialect_msturn : NULL;
     r->stats = o->stats;
     r->inside = o->inside;
     r->inside_arg = o->inside_arg;

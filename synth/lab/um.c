@@ -515,6 +515,8 @@ static bool relay_opts(const struct um *um, struct turn_client_opts *o)
                                              &o->server_len) != 0)
             continue;
         o->transport = TURN_TRANSPORT_UDP;
+        /* The lab's Edge speaks one dialect to everyone (turn_dialect). */
+        o->dialect = um->cfg->turn_msturn ? TURN_DIALECT_MSTURN : TURN_DIALECT_STANDARD;
         o->username = um->mras.username;
         o->password = um->mras.password;
         o->software = "synth-lab-um";

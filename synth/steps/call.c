@@ -377,12 +377,19 @@ static void send_invite(struct step_run *run, const char *auth_line)
         fail_call(run, step_class_of_err(rc), synth_strerror(rc));
 }
 
+/* A relay that could not be had: under edge.turn: ms-turn the issue's own
+ * class, so an MS-TURN failure is told from a standard relay's. */
+static enum failure_class relay_class(const struct step_run *run)
+{
+    return run->u->w->plan->target->media.turn.ms_turn ? FAIL_MSTURN_ALLOC : FAIL_RELAY;
+}
+
 /* The relay candidate is there, or the call goes without it. */
 static void on_media_ready(int err, const char *detail, void *arg)
 {
     struct step_run *run = arg;
     if (err) {
-        fail_call(run, FAIL_RELAY, detail);
+        fail_call(run, relay_class(run), detail);
         return;
     }
     send_invite(run, NULL);
@@ -428,7 +435,7 @@ static void on_ready(int err, const char *detail, void *arg)
     }
     if (rc != 0) {
         fail_call(run, rc == SYNTH_ENOTFOUND ? FAIL_LOCAL
-                       : rc == SYNTH_ENOMEM  ? FAIL_INTERNAL : FAIL_RELAY, merr.msg);
+                       : rc == SYNTH_ENOMEM  ? FAIL_INTERNAL : relay_class(run), merr.msg);
         return;
     }
     send_invite(run, NULL);
@@ -475,7 +482,7 @@ static void call_deadline(struct step_run *run)
         return;
     }
     if (run->state == CALL_GATHERING) {
-        fail_call(run, run->cfg->media_path == MEDIA_PATH_RELAY ? FAIL_RELAY : FAIL_TIMEOUT,
+        fail_call(run, run->cfg->media_path == MEDIA_PATH_RELAY ? relay_class(run) : FAIL_TIMEOUT,
                   "the TURN allocation did not finish before the call's deadline");
         return;
     }

@@ -112,6 +112,7 @@ static void turn_opts(const struct target_turn *t, struct turn_client_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->transport = t->tcp ? TURN_TRANSPORT_TCP : TURN_TRANSPORT_UDP;
+    o->dialect = t->ms_turn ? TURN_DIALECT_MSTURN : TURN_DIALECT_STANDARD;
     net_addr_from_ip(strv_from_cstr(t->host), t->port, &o->server, &o->server_len);
     o->username = t->username;
     o->password = t->password;

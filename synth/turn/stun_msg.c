@@ -72,6 +72,7 @@ static int rfc_integrity(const uint8_t *msg, size_t len, const uint8_t *key, siz
 
 const struct stun_dialect stun_dialect_rfc5389 = {
     .name = "rfc5389",
+    .tid_len = STUN_TID_LEN,
     .header_ok = rfc_header_ok,
     .attr_to_wire = rfc_attr_same,
     .attr_from_wire = rfc_attr_same,
@@ -209,6 +210,11 @@ static const struct attr_rule attr_rules[] = {
     {STUN_ATTR_FINGERPRINT, 4, 4, 1},
     {STUN_ATTR_ICE_CONTROLLED, 8, 8, 1},
     {STUN_ATTR_ICE_CONTROLLING, 8, 8, 1},
+    {STUN_ATTR_OLD_MAGIC_COOKIE, 4, 4, 1},
+    {STUN_ATTR_OLD_DESTINATION_ADDRESS, 8, 20, 12},
+    {STUN_ATTR_OLD_REMOTE_ADDRESS, 8, 20, 12},
+    {STUN_ATTR_MS_VERSION, 4, 4, 1},
+    {STUN_ATTR_MS_SEQUENCE_NUMBER, 24, 24, 1}, /* [MS-TURN] connection id + sequence */
 };
 
 static const struct attr_rule *rule_of(uint16_t type)
@@ -222,7 +228,8 @@ static const struct attr_rule *rule_of(uint16_t type)
 static bool is_addr_type(uint16_t t)
 {
     return t == STUN_ATTR_MAPPED_ADDRESS || t == STUN_ATTR_XOR_PEER_ADDRESS ||
-           t == STUN_ATTR_XOR_RELAYED_ADDRESS || t == STUN_ATTR_XOR_MAPPED_ADDRESS;
+           t == STUN_ATTR_XOR_RELAYED_ADDRESS || t == STUN_ATTR_XOR_MAPPED_ADDRESS ||
+           t == STUN_ATTR_OLD_DESTINATION_ADDRESS || t == STUN_ATTR_OLD_REMOTE_ADDRESS;
 }
 
 /* Checks one attribute's value beyond its length; NULL or why not. */
@@ -355,13 +362,16 @@ int stun_msg_parse(struct stun_msg *m, const uint8_t *buf, size_t len, bool data
     m->len = STUN_HEADER_LEN + body;
     m->type = get16(buf);
     type_split(m->type, &m->method, &m->cls);
-    m->tid = buf + 8;
+    m->tid = buf + STUN_HEADER_LEN - d->tid_len;
     m->attr_count = 0;
     m->mi = m->mi256 = m->fp = -1;
     m->unknown_count = 0;
     int rc = parse_attrs(m, d, err);
     if (rc)
         return rc;
+    if (d->msg_check && d->msg_check(m) != 0)
+        return synth_error_set(err, SYNTH_EUNSUPPORTED, "offset %d: not a %s message",
+                               STUN_HEADER_LEN, d->name);
     *used = m->len;
     return 0;
 }
@@ -400,7 +410,7 @@ static int addr_decode(const struct stun_attr *a, const uint8_t *xor_key,
     for (size_t i = 0; i < n; i++)
         ip[i] = (uint8_t)(a->val[4 + i] ^ (xor_key ? xor_key[i] : 0));
     if (xor_key)
-        port ^= (uint16_t)(STUN_MAGIC_COOKIE >> 16);
+        port ^= get16(xor_key);
     if (n == 4) {
         struct sockaddr_in *s4 = (struct sockaddr_in *)out;
         s4->sin_family = AF_INET;
@@ -421,7 +431,8 @@ int stun_attr_xor_addr(const struct stun_msg *m, const struct stun_attr *a,
                        struct sockaddr_storage *out, socklen_t *out_len)
 {
     /* RFC 8489 14.2: the magic cookie, then the transaction id, which are
-     * the 16 bytes after the length field. */
+     * the 16 bytes after the length field; [MS-TURN] 2.2.2.16 XORs with its
+     * 128-bit transaction id, the same 16 bytes. */
     return addr_decode(a, m->raw + 4, out, out_len);
 }
 
@@ -549,9 +560,12 @@ void stun_enc_init(struct stun_enc *e, uint8_t *buf, size_t cap, const struct st
         return;
     put16(buf, type_make(method, cls));
     put16(buf + 2, 0);
-    put32(buf + 4, STUN_MAGIC_COOKIE);
-    memcpy(buf + 8, tid, STUN_TID_LEN);
+    if (e->dialect->tid_len == STUN_TID_LEN)
+        put32(buf + 4, STUN_MAGIC_COOKIE);
+    memcpy(buf + STUN_HEADER_LEN - e->dialect->tid_len, tid, e->dialect->tid_len);
     e->len = STUN_HEADER_LEN;
+    if (e->dialect->enc_begin)
+        e->dialect->enc_begin(e);
 }
 
 /* Reserves an attribute of len value bytes (padded), keeps the header's
@@ -623,7 +637,7 @@ void stun_enc_addr(struct stun_enc *e, uint16_t type, const struct sockaddr *sa,
         return;
     p[0] = 0;
     p[1] = n == 4 ? 0x01 : 0x02;
-    put16(p + 2, xor ? (uint16_t)(port ^ (STUN_MAGIC_COOKIE >> 16)) : port);
+    put16(p + 2, xor ? (uint16_t)(port ^ get16(e->buf + 4)) : port);
     for (size_t i = 0; i < n; i++)
         p[4 + i] = (uint8_t)(ip[i] ^ (xor ? e->buf[4 + i] : 0));
 }
@@ -739,7 +753,17 @@ out:
 
 int stun_tid_new(uint8_t tid[STUN_TID_LEN])
 {
-    return RAND_bytes(tid, STUN_TID_LEN) == 1 ? 0 : SYNTH_EINTERNAL;
+    return stun_tid_fill(tid, STUN_TID_LEN);
+}
+
+int stun_tid_fill(uint8_t *tid, size_t n)
+{
+    return RAND_bytes(tid, (int)n) == 1 ? 0 : SYNTH_EINTERNAL;
+}
+
+size_t stun_dialect_tid_len(const struct stun_dialect *d)
+{
+    return dialect_or_rfc(d)->tid_len;
 }
 
 /* ---- ChannelData ---- */

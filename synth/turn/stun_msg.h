@@ -17,6 +17,9 @@
 #define STUN_MAGIC_COOKIE 0x2112A442u
 #define STUN_HEADER_LEN 20
 #define STUN_TID_LEN 12
+/* The old drafts MS-TURN follows have no cookie in the header: bytes 4..19
+ * are a 128-bit transaction id. Room for either. */
+#define STUN_TID_MAX 16
 #define STUN_ATTR_HEADER_LEN 4
 #define STUN_MI_LEN 20        /* HMAC-SHA1 */
 #define STUN_MI256_LEN 32     /* HMAC-SHA256; RFC 8489 14.6 allows a 16..32 byte truncation */
@@ -81,6 +84,15 @@ enum stun_attr_type {
     STUN_ATTR_FINGERPRINT = 0x8028,
     STUN_ATTR_ICE_CONTROLLED = 0x8029,
     STUN_ATTR_ICE_CONTROLLING = 0x802A,
+    /* Attributes only an old-draft dialect carries (draft-ietf-behave-turn-08
+     * as [MS-TURN] 2.2.2 uses it), numbered here where RFC 5389 assigns
+     * nothing, in the comprehension-optional range. The dialect's table
+     * maps them to their wire numbers. */
+    STUN_ATTR_OLD_MAGIC_COOKIE = 0xF00F,
+    STUN_ATTR_OLD_DESTINATION_ADDRESS = 0xF011, /* a plain address, as MAPPED-ADDRESS */
+    STUN_ATTR_OLD_REMOTE_ADDRESS = 0xF012,      /* likewise */
+    STUN_ATTR_MS_VERSION = 0xF808,
+    STUN_ATTR_MS_SEQUENCE_NUMBER = 0xF850,
 };
 
 /* Error codes of RFC 8489 14.8 and RFC 8656 19 that a client acts on. */
@@ -109,8 +121,13 @@ enum stun_error_code {
  * header but an attribute, other attribute numbers, another integrity
  * computation). The codec calls through this table in the few places those
  * differ, so a second dialect is a second table. NULL means RFC 5389. */
+struct stun_enc;
+struct stun_msg;
 struct stun_dialect {
     const char *name;
+    /* Bytes of transaction id at the end of the 20-byte header: 12 after
+     * the magic cookie (RFC 5389 6), or 16 where the header has no cookie. */
+    size_t tid_len;
     /* Bytes 4..7 of a header that belongs to this dialect. */
     bool (*header_ok)(const uint8_t *hdr);
     /* RFC attribute number <-> the number on the wire. */
@@ -120,6 +137,12 @@ struct stun_dialect {
      * says where the integrity attribute ends. */
     int (*integrity)(const uint8_t *msg, size_t len, const uint8_t *key, size_t key_len,
                      uint8_t out[STUN_MI_LEN]);
+    /* Optional. What every message of the dialect starts with, written
+     * right after the header (MS-TURN: the MAGIC-COOKIE attribute); and the
+     * check of a parsed message that it belongs to the dialect: 0, or
+     * SYNTH_EUNSUPPORTED so the caller treats it as not STUN. */
+    void (*enc_begin)(struct stun_enc *e);
+    int (*msg_check)(const struct stun_msg *m);
 };
 
 extern const struct stun_dialect stun_dialect_rfc5389;
@@ -143,7 +166,7 @@ struct stun_msg {
     uint16_t type;      /* the raw message type */
     uint16_t method;
     enum stun_class cls;
-    const uint8_t *tid; /* STUN_TID_LEN bytes */
+    const uint8_t *tid; /* dialect->tid_len bytes (STUN_TID_LEN for RFC 5389) */
     size_t attr_count;
     struct stun_attr attrs[STUN_ATTRS_MAX];
     int mi;    /* index of MESSAGE-INTEGRITY in attrs, or -1 */
@@ -225,7 +248,7 @@ struct stun_enc {
     uint8_t pad; /* padding byte value: 0; RFC 5769's vectors use 0x20 */
 };
 
-/* d NULL for RFC 5389; tid is STUN_TID_LEN bytes. */
+/* d NULL for RFC 5389; tid is d->tid_len bytes (STUN_TID_LEN for RFC 5389). */
 void stun_enc_init(struct stun_enc *e, uint8_t *buf, size_t cap, const struct stun_dialect *d,
                    uint16_t method, enum stun_class cls, const uint8_t *tid);
 void stun_enc_attr(struct stun_enc *e, uint16_t type, const void *val, size_t len);
@@ -257,6 +280,10 @@ int stun_key_long_term(struct strv username, struct strv realm, struct strv pass
 
 /* A 96-bit transaction id from OpenSSL's RAND_bytes. */
 int stun_tid_new(uint8_t tid[STUN_TID_LEN]);
+/* n random bytes of transaction id (a dialect's tid_len). */
+int stun_tid_fill(uint8_t *tid, size_t n);
+/* Bytes of transaction id the dialect puts in a header (d NULL: RFC 5389). */
+size_t stun_dialect_tid_len(const struct stun_dialect *d);
 
 /* CRC-32 (ISO-HDLC, as zlib's), table-driven: FINGERPRINT's checksum. */
 uint32_t stun_crc32(const uint8_t *buf, size_t len);

@@ -5,6 +5,8 @@
  * (RFC 8656 12.5). */
 #include "synth/turn/turn_client.h"
 
+#include "synth/turn/msturn_msg.h"
+
 #include "synth/base/clock.h"
 #include "synth/base/net_addr.h"
 #include "synth/turn/stun_rto.h"
@@ -37,6 +39,62 @@
  * is a new 5-tuple: retried up to three times. */
 #define TURN_MISMATCH_RETRIES 3
 
+/* What differs between the dialects (turn_client.h), in one table: the
+ * codec's dialect, the methods a logical request goes out as, the
+ * attributes that carry the relay and the peers, and what a message adds. */
+struct turn_wire {
+    const struct stun_dialect *stun; /* NULL: RFC 5389 */
+    uint16_t refresh_method;         /* MS-TURN: an Allocate on the allocation */
+    uint16_t bind_method;            /* MS-TURN: Set Active Destination (0x0006) */
+    uint16_t send_method, data_method;
+    enum stun_class send_cls, data_cls; /* MS-TURN: Send 0x0004, Data 0x0115 */
+    uint16_t relayed_attr, to_peer_attr, from_peer_attr;
+    bool addr_xor;      /* peer and relay addresses XORed (RFC 8656 14) */
+    bool permissions;   /* CreatePermission exists */
+    bool transport_attr; /* REQUESTED-TRANSPORT in the Allocate */
+    bool fingerprint;
+    bool send_authed;   /* Send carries USERNAME, REALM, NONCE, MI */
+    bool ms_version;    /* MS-Version in the Allocate */
+    bool raw_active;    /* data to/from the bound peer goes unframed */
+};
+
+static const struct turn_wire wire_standard = {
+    .refresh_method = TURN_METHOD_REFRESH,
+    .bind_method = TURN_METHOD_CHANNEL_BIND,
+    .send_method = TURN_METHOD_SEND,
+    .send_cls = STUN_CLASS_INDICATION,
+    .data_method = TURN_METHOD_DATA,
+    .data_cls = STUN_CLASS_INDICATION,
+    .relayed_attr = STUN_ATTR_XOR_RELAYED_ADDRESS,
+    .to_peer_attr = STUN_ATTR_XOR_PEER_ADDRESS,
+    .from_peer_attr = STUN_ATTR_XOR_PEER_ADDRESS,
+    .addr_xor = true,
+    .permissions = true,
+    .transport_attr = true,
+    .fingerprint = true,
+};
+
+/* [MS-TURN] 2.2.1: Send is 0x0004 (method 4, request bits, never
+ * answered), the Data Indication 0x0115 (method 5 with both class bits);
+ * 2.2.2: the relayed address in MAPPED-ADDRESS, peers in plain
+ * DESTINATION-ADDRESS / REMOTE-ADDRESS. Send and Set Active Destination
+ * carry the credentials as libnice's MS-TURN mode does. */
+static const struct turn_wire wire_msturn = {
+    .stun = &stun_dialect_msturn,
+    .refresh_method = TURN_METHOD_ALLOCATE,
+    .bind_method = MSTURN_METHOD_SET_ACTIVE_DEST,
+    .send_method = MSTURN_METHOD_SEND,
+    .send_cls = STUN_CLASS_REQUEST,
+    .data_method = MSTURN_METHOD_DATA_IND,
+    .data_cls = STUN_CLASS_ERROR,
+    .relayed_attr = STUN_ATTR_MAPPED_ADDRESS,
+    .to_peer_attr = STUN_ATTR_OLD_DESTINATION_ADDRESS,
+    .from_peer_attr = STUN_ATTR_OLD_REMOTE_ADDRESS,
+    .send_authed = true,
+    .ms_version = true,
+    .raw_active = true,
+};
+
 enum turn_state {
     TURN_IDLE,
     TURN_ALLOCATING,
@@ -58,8 +116,8 @@ struct turn_trans {
     bool used;
     struct turn_client *tc;
     struct event *timer;
-    uint16_t method;
-    uint8_t tid[STUN_TID_LEN];
+    uint16_t method;    /* the logical request (RFC 8656 numbers) */
+    uint8_t tid[STUN_TID_MAX];
     uint8_t req[TURN_REQ_MAX];
     size_t req_len;
     bool authed;        /* sent with MESSAGE-INTEGRITY */
@@ -75,6 +133,7 @@ struct turn_trans {
 struct turn_client {
     struct event_base *base;
     struct turn_client_opts o;
+    const struct turn_wire *w;
     struct turn_client_handlers h;
     void *arg;
     enum turn_state state;
@@ -94,6 +153,11 @@ struct turn_client {
     size_t nonce_len, realm_len;
     uint8_t key[STUN_LONG_TERM_KEY_LEN];
     bool have_key;
+    /* [MS-TURN] MS-Sequence Number of the Allocate success, if it had one:
+     * echoed with a rising sequence in Send and Set Active Destination. */
+    uint8_t ms_conn_id[MSTURN_CONNECTION_ID_LEN];
+    uint32_t ms_seq;
+    bool ms_seq_valid;
     int64_t alloc_start_us;
     struct turn_alloc_info info;
     struct turn_client_stats stats;
@@ -201,18 +265,54 @@ static struct timeval tv_ms(uint64_t ms)
     return tv;
 }
 
+/* The method a logical request (RFC 8656 numbers) goes out as. */
+static uint16_t wire_method(const struct turn_client *tc, uint16_t method)
+{
+    if (method == TURN_METHOD_REFRESH)
+        return tc->w->refresh_method;
+    if (method == TURN_METHOD_CHANNEL_BIND)
+        return tc->w->bind_method;
+    return method;
+}
+
+/* The long-term credentials (RFC 8489 9.2.4, [MS-TURN] 3.1.12) and the
+ * integrity over everything before them; under MS-TURN the MS-Sequence
+ * Number before them, when the server gave a connection id. */
+static void enc_credentials(struct turn_client *tc, struct stun_enc *e, bool sequenced)
+{
+    if (sequenced && tc->ms_seq_valid) {
+        uint8_t v[MSTURN_SEQUENCE_LEN];
+        uint32_t n = ++tc->ms_seq;
+        memcpy(v, tc->ms_conn_id, MSTURN_CONNECTION_ID_LEN);
+        v[20] = (uint8_t)(n >> 24);
+        v[21] = (uint8_t)(n >> 16);
+        v[22] = (uint8_t)(n >> 8);
+        v[23] = (uint8_t)n;
+        stun_enc_attr(e, STUN_ATTR_MS_SEQUENCE_NUMBER, v, sizeof(v));
+    }
+    stun_enc_str(e, STUN_ATTR_USERNAME, tc->username);
+    stun_enc_attr(e, STUN_ATTR_REALM, tc->realm, tc->realm_len);
+    stun_enc_attr(e, STUN_ATTR_NONCE, tc->nonce, tc->nonce_len);
+    stun_enc_integrity(e, tc->key, sizeof(tc->key));
+}
+
 /* Writes the request of a transaction with a new transaction id and, once
  * the realm and nonce are known, the credentials (RFC 8489 9.2.4). */
 static int trans_build(struct turn_client *tc, struct turn_trans *tr)
 {
     struct stun_enc e;
-    int rc = stun_tid_new(tr->tid);
+    size_t tid_len = stun_dialect_tid_len(tc->w->stun);
+    int rc = stun_tid_fill(tr->tid, tid_len);
     if (rc)
         return rc;
-    stun_enc_init(&e, tr->req, sizeof(tr->req), NULL, tr->method, STUN_CLASS_REQUEST, tr->tid);
+    stun_enc_init(&e, tr->req, sizeof(tr->req), tc->w->stun, wire_method(tc, tr->method),
+                  STUN_CLASS_REQUEST, tr->tid);
     switch (tr->method) {
     case TURN_METHOD_ALLOCATE:
-        stun_enc_transport(&e, TURN_PROTO_UDP);
+        if (tc->w->ms_version)
+            stun_enc_u32(&e, STUN_ATTR_MS_VERSION, MSTURN_VERSION);
+        if (tc->w->transport_attr)
+            stun_enc_transport(&e, TURN_PROTO_UDP);
         if (tc->o.relay_family == AF_INET6)
             stun_enc_family(&e, AF_INET6);
         if (tc->o.lifetime_s)
@@ -229,8 +329,10 @@ static int trans_build(struct turn_client *tc, struct turn_trans *tr)
         break;
     case TURN_METHOD_CHANNEL_BIND: {
         const struct turn_peer *p = &tc->peers[tr->channel_peer];
-        stun_enc_channel(&e, p->channel);
-        stun_enc_addr(&e, STUN_ATTR_XOR_PEER_ADDRESS, (const struct sockaddr *)&p->addr, true);
+        if (tc->w->permissions)
+            stun_enc_channel(&e, p->channel);
+        stun_enc_addr(&e, tc->w->to_peer_attr, (const struct sockaddr *)&p->addr,
+                      tc->w->addr_xor);
         break;
     }
     default:
@@ -239,15 +341,13 @@ static int trans_build(struct turn_client *tc, struct turn_trans *tr)
     if (tc->software[0])
         stun_enc_str(&e, STUN_ATTR_SOFTWARE, tc->software);
     tr->authed = tc->have_key;
-    if (tc->have_key) {
-        stun_enc_str(&e, STUN_ATTR_USERNAME, tc->username);
-        stun_enc_attr(&e, STUN_ATTR_REALM, tc->realm, tc->realm_len);
-        stun_enc_attr(&e, STUN_ATTR_NONCE, tc->nonce, tc->nonce_len);
-        stun_enc_integrity(&e, tc->key, sizeof(tc->key));
-    }
+    if (tc->have_key)
+        enc_credentials(tc, &e, tr->method == TURN_METHOD_CHANNEL_BIND);
     /* FINGERPRINT lets a server sharing its port with media tell STUN
-     * apart (RFC 8489 7); coturn accepts it either way. */
-    stun_enc_fingerprint(&e);
+     * apart (RFC 8489 7); coturn accepts it either way. MS-TURN has the
+     * MAGIC-COOKIE attribute for that instead. */
+    if (tc->w->fingerprint)
+        stun_enc_fingerprint(&e);
     tr->sent = 0;
     return stun_enc_finish(&e, &tr->req_len);
 }
@@ -396,8 +496,10 @@ static void trans_finish(struct turn_client *tc, struct turn_trans *tr, int err,
         if (ok) {
             struct turn_alloc_info *in = &tc->info;
             uint32_t life = 0;
-            int rc = stun_attr_xor_addr(msg, stun_msg_attr(msg, STUN_ATTR_XOR_RELAYED_ADDRESS),
-                                        &in->relayed, &in->relayed_len);
+            const struct stun_attr *ra = stun_msg_attr(msg, tc->w->relayed_attr);
+            int rc = tc->w->addr_xor
+                         ? stun_attr_xor_addr(msg, ra, &in->relayed, &in->relayed_len)
+                         : stun_attr_addr(ra, &in->relayed, &in->relayed_len);
             if (rc == 0)
                 (void)stun_attr_xor_addr(msg, stun_msg_attr(msg, STUN_ATTR_XOR_MAPPED_ADDRESS),
                                          &in->mapped, &in->mapped_len);
@@ -408,6 +510,11 @@ static void trans_finish(struct turn_client *tc, struct turn_trans *tr, int err,
                 ok = false;
             } else {
                 in->lifetime_s = life;
+                const struct stun_attr *seq = stun_msg_attr(msg, STUN_ATTR_MS_SEQUENCE_NUMBER);
+                if (seq && t.method == TURN_METHOD_ALLOCATE && tc->w->raw_active) {
+                    memcpy(tc->ms_conn_id, seq->val, MSTURN_CONNECTION_ID_LEN);
+                    tc->ms_seq_valid = true;
+                }
                 in->allocate_us = clock_mono_us() - tc->alloc_start_us;
                 tc->state = TURN_ALLOCATED;
                 refresh_schedule(tc);
@@ -442,6 +549,9 @@ static void trans_finish(struct turn_client *tc, struct turn_trans *tr, int err,
         break;
     case TURN_METHOD_CHANNEL_BIND:
         if (ok && t.channel_peer >= 0) {
+            /* [MS-TURN]: one active destination at a time. */
+            for (int i = 0; tc->w->raw_active && i < TURN_PEERS_MAX; i++)
+                tc->peers[i].channel_ok = false;
             tc->peers[t.channel_peer].channel_ok = true;
             tc->peers[t.channel_peer].permitted = true; /* RFC 8656 12.2 */
         }
@@ -505,8 +615,9 @@ static void on_response(struct turn_client *tc, const struct stun_msg *m)
 {
     struct turn_trans *tr = NULL;
     for (size_t i = 0; i < TURN_TRANS_MAX; i++)
-        if (tc->trans[i].used && memcmp(tc->trans[i].tid, m->tid, STUN_TID_LEN) == 0 &&
-            tc->trans[i].method == m->method) {
+        if (tc->trans[i].used &&
+            memcmp(tc->trans[i].tid, m->tid, stun_dialect_tid_len(tc->w->stun)) == 0 &&
+            wire_method(tc, tc->trans[i].method) == m->method) {
             tr = &tc->trans[i];
             break;
         }
@@ -593,9 +704,28 @@ static bool deliver(struct turn_client *tc, const struct sockaddr_storage *peer,
 
 /* One STUN message or ChannelData frame from the server. False if the
  * client is gone. */
+static int active_peer(const struct turn_client *tc)
+{
+    for (int i = 0; tc->w->raw_active && i < TURN_PEERS_MAX; i++)
+        if (tc->peers[i].used && tc->peers[i].channel_ok)
+            return i;
+    return -1;
+}
+
 static bool on_packet(struct turn_client *tc, const uint8_t *buf, size_t len)
 {
     bool stream = tc->o.transport == TURN_TRANSPORT_TCP;
+    if (tc->w->raw_active && stun_demux(buf, len) != STUN_DEMUX_STUN) {
+        /* [MS-TURN] Set Active Destination: the server forwards the active
+         * destination's datagrams as they are. */
+        int a = active_peer(tc);
+        if (a < 0) {
+            tc->stats.rx_dropped++;
+            return true;
+        }
+        tc->stats.rx_channel++;
+        return deliver(tc, &tc->peers[a].addr, buf, len);
+    }
     if (stun_demux(buf, len) == STUN_DEMUX_CHANNEL) {
         uint16_t ch;
         const uint8_t *data;
@@ -611,26 +741,35 @@ static bool on_packet(struct turn_client *tc, const uint8_t *buf, size_t len)
     }
     struct stun_msg m;
     size_t used;
-    if (stun_msg_parse(&m, buf, len, true, NULL, &used, NULL) != 0) {
+    int rc = stun_msg_parse(&m, buf, len, true, tc->w->stun, &used, NULL);
+    if (rc == SYNTH_EUNSUPPORTED && active_peer(tc) >= 0) {
+        /* Not MS-TURN but STUN-shaped: the active destination's own STUN
+         * (an ICE check), forwarded as it is. */
+        tc->stats.rx_channel++;
+        return deliver(tc, &tc->peers[active_peer(tc)].addr, buf, len);
+    }
+    if (rc != 0) {
         tc->stats.rx_dropped++; /* a client drops what it cannot read */
         return true;
     }
-    if (m.cls == STUN_CLASS_SUCCESS || m.cls == STUN_CLASS_ERROR) {
-        handler_enter(tc);
-        on_response(tc, &m);
-        return handler_leave(tc);
-    }
-    if (m.cls == STUN_CLASS_INDICATION && m.method == TURN_METHOD_DATA) {
+    /* Before responses: MS-TURN's Data Indication has the error class bits. */
+    if (m.cls == tc->w->data_cls && m.method == tc->w->data_method) {
         struct sockaddr_storage peer;
         socklen_t plen;
         const struct stun_attr *data = stun_msg_attr(&m, STUN_ATTR_DATA);
-        if (!data ||
-            stun_attr_xor_addr(&m, stun_msg_attr(&m, STUN_ATTR_XOR_PEER_ADDRESS), &peer, &plen)) {
+        const struct stun_attr *from = stun_msg_attr(&m, tc->w->from_peer_attr);
+        if (!data || (tc->w->addr_xor ? stun_attr_xor_addr(&m, from, &peer, &plen)
+                                      : stun_attr_addr(from, &peer, &plen))) {
             tc->stats.rx_dropped++;
             return true;
         }
         tc->stats.rx_indication++;
         return deliver(tc, &peer, data->val, data->len);
+    }
+    if (m.cls == STUN_CLASS_SUCCESS || m.cls == STUN_CLASS_ERROR) {
+        handler_enter(tc);
+        on_response(tc, &m);
+        return handler_leave(tc);
     }
     return true;
 }
@@ -872,12 +1011,16 @@ int turn_client_new(struct turn_client **out, struct event_base *base,
     *out = NULL;
     if (o->rc > STUN_RC_MAX)
         return synth_error_set(err, SYNTH_EINVAL, "turn: Rc %u over %d", o->rc, STUN_RC_MAX);
+    if (o->dialect == TURN_DIALECT_MSTURN && o->transport != TURN_TRANSPORT_UDP)
+        return synth_error_set(err, SYNTH_EUNSUPPORTED,
+                               "turn: MS-TURN over TCP is not supported (use UDP)");
     struct turn_client *tc = calloc(1, sizeof(*tc));
     if (!tc)
         return synth_error_set(err, SYNTH_ENOMEM, "turn: out of memory");
     int rc = 0;
     tc->base = base;
     tc->o = *o;
+    tc->w = o->dialect == TURN_DIALECT_MSTURN ? &wire_msturn : &wire_standard;
     tc->h = *h;
     tc->arg = arg;
     tc->fd = -1;
@@ -971,6 +1114,16 @@ int turn_client_permit(struct turn_client *tc, const struct sockaddr *peer, turn
     int idx = peer_add(tc, peer, false);
     if (idx < 0)
         return idx;
+    if (!tc->w->permissions) {
+        /* [MS-TURN]: no CreatePermission; the first Send or Set Active
+         * Destination to the peer opens it on the server. */
+        tc->peers[idx].permitted = true;
+        if (h) {
+            struct turn_result none = {0};
+            h(0, &none, arg);
+        }
+        return 0;
+    }
     int rc = permit_peers(tc, 1u << idx, h, arg);
     if (rc == 0 && !evtimer_pending(tc->perm_timer, NULL))
         arm_ms(tc->perm_timer, tc->o.permission_refresh_ms);
@@ -1031,6 +1184,10 @@ int turn_client_send(struct turn_client *tc, const struct sockaddr *peer, const 
     memcpy(&ss, peer, peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                   : sizeof(struct sockaddr_in));
     int idx = peer_find(tc, &ss, true);
+    if (idx >= 0 && tc->peers[idx].channel_ok && tc->w->raw_active) {
+        tc->stats.tx_channel++; /* [MS-TURN] the active destination: as it is */
+        return send_bytes(tc, data, len);
+    }
     if (idx >= 0 && tc->peers[idx].channel_ok) {
         int rc = stun_chandata_encode(buf, sizeof(buf), tc->peers[idx].channel, data, len, stream,
                                       &n);
@@ -1038,14 +1195,16 @@ int turn_client_send(struct turn_client *tc, const struct sockaddr *peer, const 
             tc->stats.tx_channel++;
         return rc ? rc : send_bytes(tc, buf, n);
     }
-    uint8_t tid[STUN_TID_LEN];
+    uint8_t tid[STUN_TID_MAX];
     struct stun_enc e;
-    int rc = stun_tid_new(tid);
+    int rc = stun_tid_fill(tid, stun_dialect_tid_len(tc->w->stun));
     if (rc)
         return rc;
-    stun_enc_init(&e, buf, sizeof(buf), NULL, TURN_METHOD_SEND, STUN_CLASS_INDICATION, tid);
-    stun_enc_addr(&e, STUN_ATTR_XOR_PEER_ADDRESS, peer, true);
+    stun_enc_init(&e, buf, sizeof(buf), tc->w->stun, tc->w->send_method, tc->w->send_cls, tid);
+    stun_enc_addr(&e, tc->w->to_peer_attr, peer, tc->w->addr_xor);
     stun_enc_attr(&e, STUN_ATTR_DATA, data, len);
+    if (tc->w->send_authed && tc->have_key)
+        enc_credentials(tc, &e, true);
     rc = stun_enc_finish(&e, &n);
     if (rc == 0)
         tc->stats.tx_indication++;

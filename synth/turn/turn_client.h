@@ -32,8 +32,21 @@ enum turn_transport {
 #define TURN_STALE_RETRIES 3
 #define TURN_REASON_MAX 128
 
+/* The wire the relay speaks: RFC 8656 (coturn, the lab by default) or
+ * MS-TURN ([MS-TURN], Microsoft's A/V Edge). The same client runs both;
+ * under MS-TURN a refresh is a new Allocate on the allocation, there is no
+ * CreatePermission (sending to a peer installs it on the server), a
+ * bound channel is the Set Active Destination, after which data to and
+ * from that peer goes unframed, and Send carries the credentials. MS-TURN
+ * runs over UDP only here (its TCP framing is not written). */
+enum turn_dialect {
+    TURN_DIALECT_STANDARD,
+    TURN_DIALECT_MSTURN,
+};
+
 struct turn_client_opts {
     enum turn_transport transport;
+    enum turn_dialect dialect;
     struct sockaddr_storage server;
     socklen_t server_len;
     const char *username; /* long-term credentials, copied */
@@ -123,7 +136,8 @@ void turn_client_close(struct turn_client *tc);
 int turn_client_allocate(struct turn_client *tc);
 
 /* CreatePermission for peer's IP (the port is ignored, RFC 8656 9), kept
- * refreshed; h gets the first answer (NULL: none wanted). */
+ * refreshed; h gets the first answer (NULL: none wanted). MS-TURN has no
+ * such request: the peer is noted and h is called at once, from inside. */
 int turn_client_permit(struct turn_client *tc, const struct sockaddr *peer, turn_done_h *h,
                        void *arg);
 /* ChannelBind of a new channel number to peer, kept refreshed; once bound,

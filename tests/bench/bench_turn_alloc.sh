@@ -7,7 +7,9 @@
 # then TCP (a new connection per allocation). Client and server run on the
 # same 2 cores, so the CPU per allocation of each side is printed: it tells
 # which one is the bottleneck. The lab runs as its own process (its Front
-# End and UM idle beside the relay).
+# End and UM idle beside the relay); a second lab in MS-TURN mode
+# (turn_dialect: ms-turn) is measured over UDP with the client's MS-TURN
+# dialect (release by Allocate LIFETIME 0).
 #
 #   tests/bench/bench_turn_alloc.sh [ALLOCATIONS] [CONCURRENCY]
 #
@@ -43,10 +45,22 @@ wait_for_line "$T/lab/lab.out" "lab ready" 20
 LAB_TURN_PORT=$(sed -n 's/.*turn udp:\([0-9]*\) .*/\1/p' "$T/lab/lab.out")
 wait_for_port udp "$LAB_TURN_PORT" 10
 
-# bench_one NAME PORT SERVER-PID TRANSPORT
+# The same lab in MS-TURN mode, beside it.
+mkdir -p "$T/labms"
+cp "$T/lab/lab.yaml" "$T/labms/lab.yaml"
+printf 'turn_dialect: ms-turn\nturn_relay_ports: 56000-60999\n' >>"$T/labms/lab.yaml"
+"$SYNTH" lab --config "$T/labms/lab.yaml" --state-dir "$T/labms/state" >"$T/labms/lab.out" 2>&1 </dev/null &
+LABMS_PID=$!
+PIDS="$PIDS $LABMS_PID"
+wait_for_line "$T/labms/lab.out" "lab ready" 20
+LABMS_TURN_PORT=$(sed -n 's/.*turn udp:\([0-9]*\) .*/\1/p' "$T/labms/lab.out")
+wait_for_port udp "$LABMS_TURN_PORT" 10
+
+# bench_one NAME PORT SERVER-PID TRANSPORT (udp, tcp, or ms-turn: UDP in that dialect)
 bench_one() {
     local flag="" out="$OUT/bench-$1-$4.out"
     [ "$4" = tcp ] && flag=--tcp
+    [ "$4" = ms-turn ] && flag=--ms-turn
     c0=$(cpu_s "$3")
     "$TURN_PROBE" --server "127.0.0.1:$2" --user bench --pass bench-secret $flag \
         --bench "$N" --concurrency "$CONC" >"$out" 2>&1 || true
@@ -62,3 +76,4 @@ for tp in udp tcp; do
     bench_one coturn "$PORT" "$TURN_PID" $tp
     bench_one lab "$LAB_TURN_PORT" "$LAB_PID" $tp
 done
+bench_one lab-ms-turn "$LABMS_TURN_PORT" "$LABMS_PID" ms-turn

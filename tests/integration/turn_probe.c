@@ -12,7 +12,8 @@
  *
  * Bench mode (--bench N): N allocations, --concurrency at a time, each
  * released when it succeeds; prints the rate and the allocate time
- * percentiles. */
+ * percentiles. --ms-turn (bench mode only: the probe's Binding and
+ * CreatePermission have no MS-TURN form) speaks the A/V Edge's dialect. */
 #include "synth/base/clock.h"
 #include "synth/base/net_addr.h"
 #include "synth/turn/stun_binding.h"
@@ -450,9 +451,10 @@ static int run_bench(struct event_base *base, const struct turn_client_opts *o, 
                  (double)(r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) +
                  (double)(r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1e6;
     qsort(b.alloc_us, b.ok, sizeof(b.alloc_us[0]), cmp_i64);
-    printf("bench transport=%s allocations=%u ok=%u failed=%u seconds=%.2f rate=%.0f/s "
-           "allocate_us_p50=%lld allocate_us_p99=%lld client_cpu_us_per_alloc=%.0f\n",
-           o->transport == TURN_TRANSPORT_TCP ? "tcp" : "udp", n, b.ok, b.refused, secs,
+    printf("bench transport=%s dialect=%s allocations=%u ok=%u failed=%u seconds=%.2f "
+           "rate=%.0f/s allocate_us_p50=%lld allocate_us_p99=%lld client_cpu_us_per_alloc=%.0f\n",
+           o->transport == TURN_TRANSPORT_TCP ? "tcp" : "udp",
+           o->dialect == TURN_DIALECT_MSTURN ? "ms-turn" : "standard", n, b.ok, b.refused, secs,
            b.ok / secs, b.ok ? (long long)b.alloc_us[b.ok / 2] : 0LL,
            b.ok ? (long long)b.alloc_us[(size_t)(b.ok * 0.99)] : 0LL,
            b.ok ? cpu * 1e6 / b.ok : 0.0);
@@ -465,7 +467,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: turn_probe --server IP:PORT (IPv6 without brackets: ::1:3478) --user U --pass P [--tcp] [--rto MS]\n"
                     "                  [--lifetime S] [--refresh-delay MS] [--deadline S]\n"
-                    "                  [--bench N [--concurrency C]]\n");
+                    "                  [--bench N [--concurrency C] [--ms-turn]]\n");
 }
 
 int main(int argc, char **argv)
@@ -477,6 +479,7 @@ int main(int argc, char **argv)
         {"bench", required_argument, NULL, 'b'},  {"concurrency", required_argument, NULL, 'c'},
         {"refresh-delay", required_argument, NULL, 'd'},
         {"deadline", required_argument, NULL, 'D'},
+        {"ms-turn", no_argument, NULL, 'm'},
         {NULL, 0, NULL, 0}};
     static struct probe p;
     const char *server = NULL;
@@ -497,11 +500,13 @@ int main(int argc, char **argv)
         case 'c': conc = (unsigned)atoi(optarg); break;
         case 'd': p.refresh_delay_ms = (unsigned)atoi(optarg); break;
         case 'D': p.deadline_s = (unsigned)atoi(optarg); break;
+        case 'm': p.opts.dialect = TURN_DIALECT_MSTURN; break;
         default: usage(); return 1;
         }
     }
     const char *colon = server ? strrchr(server, ':') : NULL;
     if (!colon || !p.opts.username || !p.opts.password || bench > BENCH_MAX || !conc ||
+        (p.opts.dialect == TURN_DIALECT_MSTURN && !bench) ||
         conc > BENCH_CONCURRENCY_MAX ||
         net_addr_from_ip(strv_make(server, (size_t)(colon - server)), (uint16_t)atoi(colon + 1),
                          &p.opts.server, &p.opts.server_len) != 0) {

@@ -45,7 +45,7 @@ static void turn_keys(void **state)
     assert_int_equal(parse(&c, "domain: contoso.com\nturn_port: 3478\n"
                                "turn_relay_ports: 50000-59999\nturn_user: av\n"
                                "turn_password: s3cret\nturn_user_quota: 2\n"
-                               "turn_nonce_lifetime: 2s\n"
+                               "turn_nonce_lifetime: 2s\nturn_dialect: ms-turn\n"
                                "faults: {turn_refuse_allocate: 508, turn_drop_relayed: true}\n",
                            &err),
                      0);
@@ -57,8 +57,11 @@ static void turn_keys(void **state)
     assert_string_equal(c.turn_password, "s3cret");
     assert_int_equal(c.turn_user_quota, 2);
     assert_int_equal(c.turn_nonce_lifetime_ms, 2000);
+    assert_true(c.turn_msturn);
     assert_int_equal(c.faults.turn_refuse_allocate, 508);
     assert_true(c.faults.turn_drop_relayed);
+    assert_int_not_equal(parse(&c, "turn_dialect: msturn\n", &err), 0);
+    assert_non_null(strstr(err.msg, "lab.yaml:1: turn_dialect: expected standard or ms-turn"));
     assert_int_not_equal(lab_config_set_fault(&c, "turn_refuse_allocate=500", &err), 0);
     assert_non_null(strstr(err.msg, "486 or 508"));
     assert_int_equal(lab_config_set_fault(&c, "turn_refuse_allocate=486", &err), 0);

@@ -389,6 +389,41 @@ static void auth_policy(void **state)
     assert_string_equal(rel(err.msg), "DIR/t.yaml:3: registrar.auth: expected auto, digest or ntlm");
 }
 
+/* edge.turn: standard|ms-turn (issue #7) applies to media.turn; standard
+ * when absent; only under edge:. */
+static void edge_turn_dialect(void **state)
+{
+    (void)state;
+    struct target t;
+    struct synth_error err = {{0}};
+    static const char users[] = "users: {pattern: \"sip:u{n}@d\", count: 1, password: p}\n";
+    char text[512];
+    snprintf(text, sizeof(text), "name: x\nsip_domain: d\nregistrar: {host: h}\n"
+             "edge: {host: e, turn: ms-turn}\n%s", users);
+    assert_int_equal(load_text(&t, text, &err), 0);
+    assert_true(t.media.turn.ms_turn);
+    target_free(&t);
+    snprintf(text, sizeof(text), "name: x\nsip_domain: d\nregistrar: {host: h}\n"
+             "edge: {host: e}\n%s", users);
+    assert_int_equal(load_text(&t, text, &err), 0);
+    assert_false(t.media.turn.ms_turn);
+    target_free(&t);
+    snprintf(text, sizeof(text), "name: x\nsip_domain: d\nregistrar: {host: h}\n"
+             "edge: {host: e, turn: msturn}\n%s", users);
+    assert_int_equal(load_text(&t, text, &err), SYNTH_ECONFIG);
+    assert_string_equal(rel(err.msg), "DIR/t.yaml:4: edge.turn: expected standard or ms-turn");
+    snprintf(text, sizeof(text), "name: x\nsip_domain: d\nregistrar: {host: h}\n"
+             "edge: {host: e, turn: ms-turn}\n%smedia:\n  turn: {host: 127.0.0.1, "
+             "transport: tcp, username: u, password: p}\n", users);
+    assert_int_equal(load_text(&t, text, &err), SYNTH_ECONFIG);
+    assert_string_equal(rel(err.msg), "DIR/t.yaml:4: edge.turn: ms-turn runs over UDP only "
+                                      "(media.turn.transport is tcp)");
+    snprintf(text, sizeof(text), "name: x\nsip_domain: d\nregistrar: {host: h, turn: ms-turn}\n%s",
+             users);
+    assert_int_equal(load_text(&t, text, &err), SYNTH_ECONFIG);
+    assert_non_null(strstr(err.msg, "t.yaml:3: registrar.turn: only in edge:"));
+}
+
 static void turn_section(void **state)
 {
     struct target t;
@@ -498,6 +533,7 @@ int main(void)
         cmocka_unit_test(lab_written_target_loads),
         cmocka_unit_test(media_policy),
         cmocka_unit_test(auth_policy),
+        cmocka_unit_test(edge_turn_dialect),
         cmocka_unit_test(turn_section),
         cmocka_unit_test(checks_list),
     };

@@ -1,0 +1,107 @@
+#!/bin/bash
+# MS-TURN through the lab's A/V Edge (issue #7): the lab relay in MS-TURN
+# mode (turn_dialect: ms-turn), synth's client in the same dialect
+# (edge.turn: ms-turn).
+#   voicemail-edge.yaml --lab with the MS-TURN lab: Edge users call relay to
+#       relay through the MS-TURN relay, the greeting heard;
+#   the target `synth lab --write-target` writes carries edge.turn: ms-turn,
+#       and with it media_path: relay hears the greeting, every allocation
+#       released (MS-TURN's Allocate with LIFETIME 0);
+#   a standard client (no edge.turn) against the MS-TURN lab: the relay does
+#       not answer it, relay-unavailable naming the timeout;
+#   an MS-TURN client against the standard lab: msturn-allocate-failed.
+# test_ice_relay.sh keeps the standard dialect green against coturn.
+. "$(dirname "$0")/lib.sh"
+
+printf 'turn_dialect: ms-turn\n' >"$T/ms-lab.yaml"
+
+# 1. The shipped Edge scenario against the MS-TURN lab.
+rc=0; "$SYNTH" run "$SRC/scenarios/voicemail-edge.yaml" --lab --lab-config "$T/ms-lab.yaml" \
+    --out "$T/both" --workers 2 --quiet >"$T/both.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "voicemail-edge on the MS-TURN lab: exit $rc: $(tail -20 "$T/both.out")"
+S="$T/both/summary.json"
+assert_json "$S" '.paths.edge.calls.attempted == 10 and .paths.edge.calls.greeting_heard == 10' "MS-TURN lab: 10 Edge calls, greeting heard"
+assert_json "$S" '.paths.internal.calls.greeting_heard == 10' "MS-TURN lab: internal calls unaffected"
+n=$(jq -s '[.[] | select(.step == "call" and .via == "edge" and .media.media_path == "relay" and .media.ice.local_type == "relay" and .media.ice.remote_type == "relay")] | length' "$T/both/events.jsonl")
+[ "$n" = 10 ] || fail "Edge calls should go relay to relay: $(jq -c 'select(.step == "call" and .via == "edge") | .media' "$T/both/events.jsonl" | head -3)"
+ok "every Edge call relay to relay through the MS-TURN relay"
+
+# 2. A lab in its own process, its target written with the dialect.
+"$SYNTH" lab --state-dir "$T/lab" --config "$T/ms-lab.yaml" --write-target "$T/lab.yaml" \
+    >"$T/lab.out" 2>&1 &
+LABPID=$!; PIDS="$PIDS $LABPID"
+wait_for_line "$T/lab.out" "lab ready" 10
+awk '/^edge:/{e=1} /^[a-z]/ && !/^edge:/{e=0} e && /^  turn: ms-turn$/{found=1} END{exit !found}' "$T/lab.yaml" ||
+    fail "the written lab target lacks edge.turn: ms-turn: $(cat "$T/lab.yaml")"
+ok "--write-target: edge.turn: ms-turn"
+grep -v '^  turn: ms-turn$' "$T/lab.yaml" >"$T/std.yaml"
+cat >"$T/relay.scn.yaml" <<SCN
+name: msturn-relay
+steps:
+  - register: {expires: 300s, timeout: 5s}
+  - call: {hold: 5s, timeout: 5s, greeting: required, first_media_timeout: 4s, media_path: relay}
+  - hangup
+  - unregister
+load: {users: 2, rate: 5, iterations: 2, via: edge}
+sip: {t1: 100ms}
+SCN
+run() { # NAME TARGET WANT-EXIT
+    rc=0; "$SYNTH" run "$T/relay.scn.yaml" --target "$T/$2.yaml" --out "$T/$1" --workers 1 \
+        --quiet >"$T/$1.out" 2>&1 || rc=$?
+    [ $rc -eq "$3" ] || fail "$1: exit $rc, want $3: $(tail -20 "$T/$1.out")"
+}
+TPORT=$(sed -n 's/^  turn: {host: "[^"]*", port: \([0-9]*\),.*/\1/p' "$T/lab.yaml")
+[ -n "$TPORT" ] || fail "no media.turn port in the lab's target: $(grep turn "$T/lab.yaml")"
+CAP=""
+if command -v tshark >/dev/null && tshark -D 2>/dev/null | grep -qw lo; then
+    tshark -i lo -f "udp port $TPORT" -w "$T/ms.pcap" -q >"$T/tshark.out" 2>&1 &
+    CAP=$!; PIDS="$PIDS $CAP"
+    for _ in $(seq 50); do grep -q "Capturing on" "$T/tshark.out" && break; sleep 0.1; done
+fi
+run ms lab 0
+[ -n "$CAP" ] && { kill -INT "$CAP" 2>/dev/null || true; wait "$CAP" 2>/dev/null || true; }
+assert_json "$T/ms/summary.json" '.calls.answered == 2 and .calls.greeting_heard == 2 and .calls.media_path.relay == 2' "edge.turn: ms-turn, media_path relay: 2 calls, greeting heard"
+if [ -n "$CAP" ] && [ -s "$T/ms.pcap" ]; then
+    # On the wire, read by tshark, not by our parser: every TURN message to
+    # and from the relay's port (first byte 0x00/0x01) has the MAGIC-COOKIE
+    # attribute 000f 0004 72c64bc6 at byte 20, none the RFC 5389 cookie at 4.
+    tshark -r "$T/ms.pcap" -T fields -e udp.payload 2>/dev/null | tr -d ':' | grep '^0[01]' >"$T/turn.hex" || true
+    total=$(wc -l <"$T/turn.hex")
+    cookie=$(cut -c41-56 "$T/turn.hex" | grep -c '^000f000472c64bc6$') || true
+    rfc=$(cut -c9-16 "$T/turn.hex" | grep -c '^2112a442$') || true
+    [ "$total" -gt 10 ] && [ "$cookie" = "$total" ] && [ "$rfc" = 0 ] ||
+        fail "tshark: $total TURN messages, $cookie with the MS-TURN MAGIC-COOKIE first, $rfc with the RFC 5389 cookie"
+    types=$(cut -c1-4 "$T/turn.hex" | sort -u | tr '\n' ' ')
+    for want in 0003 0113 0103 0006 0106; do
+        case " $types" in *" $want "*) ;; *) fail "tshark: no MS-TURN message of type $want on the wire (seen: $types)" ;; esac
+    done
+    ok "tshark: $total MS-TURN messages on the relay's port, MAGIC-COOKIE first in each, types $types"
+else
+    echo "note: tshark not usable on lo, wire check skipped"
+fi
+
+# 3. The standard dialect against the MS-TURN relay: no answer, no allocation.
+run std std 2
+n=$(jq -s '[.[] | select(.step == "call" and .class == "relay-unavailable" and (.detail | contains("timeout")))] | length' "$T/std/events.jsonl")
+[ "$n" = 2 ] || fail "standard client, MS-TURN lab: want relay-unavailable (timeout): $(jq -c 'select(.step == "call")' "$T/std/events.jsonl" | head -2)"
+ok "standard client against the MS-TURN relay: relay-unavailable, the TURN request timed out"
+kill -TERM "$LABPID"
+for _ in $(seq 100); do grep -q "^lab turn:" "$T/lab.out" && break; sleep 0.1; done
+allocs=$(sed -n 's/^lab turn: \([0-9]*\) allocations.*/\1/p' "$T/lab.out")
+released=$(sed -n 's/^lab turn: [0-9]* allocations (\([0-9]*\) released.*/\1/p' "$T/lab.out")
+[ "${allocs:-0}" -ge 2 ] && [ "$released" = "$allocs" ] ||
+    fail "MS-TURN allocations should be made and released: $(grep '^lab turn' "$T/lab.out")"
+ok "the MS-TURN relay made $allocs allocations, $released released by Allocate LIFETIME 0"
+
+# 4. The reverse: an MS-TURN client against the standard lab relay.
+"$SYNTH" lab --state-dir "$T/lab2" --write-target "$T/lab2.yaml" >"$T/lab2.out" 2>&1 &
+LAB2=$!; PIDS="$PIDS $LAB2"
+wait_for_line "$T/lab2.out" "lab ready" 10
+awk '{print} /^edge:/{print "  turn: ms-turn"}' "$T/lab2.yaml" >"$T/ms2.yaml"
+run rev ms2 2
+n=$(jq -s '[.[] | select(.step == "call" and .class == "msturn-allocate-failed")] | length' "$T/rev/events.jsonl")
+[ "$n" = 2 ] || fail "MS-TURN client, standard lab: want msturn-allocate-failed: $(jq -c 'select(.step == "call")' "$T/rev/events.jsonl" | head -2)"
+assert_json "$T/rev/summary.json" '[.findings[].id] | length > 0' "MS-TURN client against a standard relay: a finding"
+ok "MS-TURN client against the standard relay: msturn-allocate-failed"
+grep -rq "synth-turn-lab" "$T"/ms "$T"/std "$T"/rev 2>/dev/null && fail "the TURN password appears in the results"
+ok "no TURN password in results"
