@@ -20,8 +20,8 @@
 #   e.g. tests/bench/bench_ucwa_sessions.sh 500 "20 50"     (a quick run)
 #
 # Environment: BENCH_SESSIONS (5000), BENCH_BASE (100: the baseline count),
-# BENCH_RATE (200: sign-ins started per second while the sessions are
-# built), BENCH_HOLD_S (10: how long every session is held at once),
+# BENCH_RATE (50: sign-ins started per second while the sessions are
+# built; about what the lab answers on 2 shared cores, see phase 2), BENCH_HOLD_S (10: how long every session is held at once),
 # BENCH_SIGNIN_RATES ("10 25 50 100 200"), BENCH_STEP_S (5: seconds per
 # rate), BENCH_WORKERS, BENCH_OUT, SYNTH.
 . "$(dirname "$0")/bench_lib.sh"
@@ -29,7 +29,7 @@
 N=${1:-${BENCH_SESSIONS:-5000}}
 RATES=${2:-${BENCH_SIGNIN_RATES:-10 25 50 100 200}}
 BASE=${BENCH_BASE:-100}
-RATE=${BENCH_RATE:-200}
+RATE=${BENCH_RATE:-50}
 HOLD=${BENCH_HOLD_S:-10}
 STEP_S=${BENCH_STEP_S:-5}
 WORKERS=${BENCH_WORKERS:-}
@@ -67,7 +67,7 @@ hold() {
     # request): every session is sampled once all are held, or at the
     # latest after WAIT_S; the held P-GET lasts past that, so the first
     # user's is still held when the last one's starts.
-    local wait_s=$(( 3 * ramp + 10 ))
+    local wait_s=$(( ramp + ramp / 4 + 10 ))
     local pget=$(( wait_s + HOLD + 5 ))
     sed "s/^  count: .*/  count: $n/" "$T/lab/target.yaml" >"$T/target-$tag.yaml"
     cat >"$T/hold-$tag.yaml" <<SCN
@@ -152,8 +152,10 @@ SCN
     [ -s "$s" ] || fail "rate $r: synth wrote no summary: $(tail -5 "$OUT/rate-$r.out")"
     row=$(python3 - "$OUT/rate-$r/events.jsonl" "$STEP_S" <<'PY'
 import json, sys
+from datetime import datetime
 signin = {"ucwa.discover", "ucwa.token", "ucwa.application", "ucwa.available"}
 lat, bad = {}, set()
+first, last = None, None
 for line in open(sys.argv[1]):
     e = json.loads(line)
     if e.get("step") not in signin:
@@ -164,10 +166,22 @@ for line in open(sys.argv[1]):
     lat.setdefault(j, [0.0, 0])
     lat[j][0] += e.get("duration_ms", 0.0)
     lat[j][1] += 1
+    # ts is when the step started; the first step's lag takes it back to
+    # the journey's intended start.
+    t = datetime.fromisoformat(e["ts"].replace("Z", "+00:00")).timestamp() * 1000
+    if e["step"] == "ucwa.discover":
+        t0 = t - e.get("start_lag_ms", 0.0)
+        first = t0 if first is None else min(first, t0)
+    if e["step"] == "ucwa.available":
+        t1 = t + e.get("duration_ms", 0.0)
+        last = t1 if last is None else max(last, t1)
 ok = sorted(v[0] for j, v in lat.items() if j not in bad and v[1] == 4)
 def pct(p):
     return ok[min(len(ok) - 1, int(p * len(ok)))] if ok else float("nan")
-print("%d %d %.1f %.1f %.1f" % (len(ok), len(bad), len(ok) / float(sys.argv[2]), pct(0.50), pct(0.95)))
+# Sign-ins completed per second: from the first intended start to the
+# last sign-in's end, so a lab that falls behind shows below the rate.
+span = (last - first) / 1000 if first is not None and last is not None and last > first else 0
+print("%d %d %.1f %.1f %.1f" % (len(ok), len(bad), len(ok) / span if span else 0, pct(0.50), pct(0.95)))
 PY
 )
     read -r ok_n bad_n per_s p50 p95 <<<"$row"
@@ -198,7 +212,7 @@ stop_pid "$LAB_PID"
         "ucwa.token p95 while building" "$H_SIGNIN_P95 ms" ""
     echo
     echo "sign-ins per second (${STEP_S} s per rate; sign-in = discover + token + application + available):"
-    printf '%8s %10s %8s %8s %10s %10s %10s\n' "rate/s" "done/s" "ok" "failed" "p50 ms" "p95 ms" "lab CPU s"
+    printf '%8s %10s %8s %8s %10s %10s %10s\n' "rate/s" "done/s" "ok" "not ok" "p50 ms" "p95 ms" "lab CPU s"
     printf '%s' "$RATE_ROWS"
     echo "highest rate held (all signed in, p95 <= 1000 ms): $BEST/s"
 } | tee "$OUT/ucwa_sessions.txt"
