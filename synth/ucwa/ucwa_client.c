@@ -65,7 +65,6 @@ struct ucwa_session {
     void *ev_arg;
     uint32_t ev_timeout_s;
     char ev_url[UCWA_URL_MAX];
-    struct ucwa_events ev; /* large: kept here, not on the stack */
 };
 
 void ucwa_session_opts_defaults(struct ucwa_session_opts *o)
@@ -587,23 +586,37 @@ static void ev_response(const struct ucwa_resp *r, void *arg)
         ev_stop_with(s, 0, f, r, detail);
         return;
     }
-    if (ucwa_json_events(&s->ev, s->ev_url, r->body, r->body_len, &e) != 0) {
+    /* A batch lives for its callback only: 7.7 KB per held session
+     * otherwise (docs/PERFORMANCE.md, "UCWA sessions"); too large for the
+     * loop's stack. */
+    struct ucwa_events *ev = malloc(sizeof(*ev));
+    if (!ev) {
+        ev_stop_with(s, SYNTH_ENOMEM, UCWA_FAIL_NONE, r, "out of memory");
+        return;
+    }
+    if (ucwa_json_events(ev, s->ev_url, r->body, r->body_len, &e) != 0) {
+        free(ev);
         ev_stop_with(s, 0, UCWA_FAIL_BAD_JSON, r, e.msg);
         return;
     }
-    if (s->ev.report_my_activity[0])
+    if (ev->report_my_activity[0])
         snprintf(s->app.report_my_activity, sizeof(s->app.report_my_activity), "%s",
-                 s->ev.report_my_activity);
+                 ev->report_my_activity);
     struct ucwa_result res = {
         .status = r->status, .latency_us = r->elapsed_us, .requests = 1, .connects = r->connects};
-    if (!s->ev_cb(0, &res, &s->ev, s->ev_arg))
+    if (!s->ev_cb(0, &res, ev, s->ev_arg)) {
+        free(ev);
         return; /* stopped; s may be gone */
-    if (!s->ev.next[0]) {
+    }
+    bool resync = !ev->next[0];
+    if (!resync)
+        snprintf(s->ev_url, sizeof(s->ev_url), "%s", ev->next);
+    free(ev);
+    if (resync) {
         ev_stop_with(s, 0, UCWA_FAIL_HTTP_STATUS, r,
                      "resync asked (GET the application again): not followed");
         return;
     }
-    snprintf(s->ev_url, sizeof(s->ev_url), "%s", s->ev.next);
     if (ev_send(s, &e) != 0)
         ev_stop_with(s, SYNTH_ENOMEM, UCWA_FAIL_NONE, NULL, e.msg);
 }

@@ -24,6 +24,16 @@
  * a dead address is told from a slow server (curl's own default is 300 s). */
 #define UCWA_CONNECT_TIMEOUT_MS 10000
 
+/* curl's receive buffer per request (its default is 16 KB). UCWA bodies
+ * are a few KB and a held P-GET waits with nothing to read, so 4 KB costs
+ * a few more write callbacks on a large body and saves the rest for every
+ * session held (docs/PERFORMANCE.md, "UCWA sessions"). */
+#define UCWA_RECV_BUFFER 4096
+/* curl copies every request sent over TLS into an upload buffer, 64 KB by
+ * default, kept with the request; UCWA requests are under 2 KB and 16 KB
+ * is curl's smallest (CURLOPT_UPLOAD_BUFFERSIZE). */
+#define UCWA_SEND_BUFFER 16384
+
 /* A socket curl asked us to watch. */
 struct ucwa_sock {
     struct event *ev;
@@ -34,6 +44,12 @@ struct ucwa_sock {
 struct ucwa_http {
     struct event_base *base;
     CURLM *multi;
+    /* TLS sessions and resolved names shared by all the loop's requests:
+     * each request is its own easy handle, whose private session cache
+     * would start empty, so every new connection would make a full
+     * handshake (RFC 8446 2.2 resumption is what clients do). One loop,
+     * one thread: no lock callbacks. */
+    CURLSH *share;
     struct event *timer;
     struct ucwa_sock *socks; /* all of them, freed at the end whatever curl did */
 };
@@ -48,7 +64,9 @@ struct ucwa_req {
     char *body;
     size_t body_len, body_cap;
     bool body_too_big;
-    char auth[UCWA_AUTH_HEADER_MAX];
+    /* UCWA_AUTH_HEADER_MAX bytes, made at the first WWW-Authenticate: only
+     * the challenged GET has one, and a held P-GET should not carry 4 KB. */
+    char *auth;
     size_t auth_len;
     char errbuf[CURL_ERROR_SIZE];
     bool want_peer_cert;
@@ -196,7 +214,7 @@ static void finish(struct ucwa_req *r, CURLcode rc)
     resp.connects = connects > 0 ? (unsigned)connects : 0;
     resp.body = r->body ? r->body : "";
     resp.body_len = r->body_len;
-    resp.www_authenticate = r->auth;
+    resp.www_authenticate = r->auth ? r->auth : "";
     char *ct = NULL;
     curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &ct);
     resp.content_type = ct ? ct : "";
@@ -253,8 +271,11 @@ int ucwa_http_new(struct ucwa_http **out, struct event_base *base, struct synth_
         return synth_error_set(err, SYNTH_ENOMEM, "ucwa: out of memory");
     h->base = base;
     h->multi = curl_multi_init();
+    h->share = curl_share_init();
     h->timer = evtimer_new(base, timer_event_cb, h);
-    if (!h->multi || !h->timer) {
+    if (!h->multi || !h->share || !h->timer ||
+        curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+        curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK) {
         ucwa_http_free(h);
         return synth_error_set(err, SYNTH_ENOMEM, "ucwa: curl_multi_init failed");
     }
@@ -272,6 +293,8 @@ void ucwa_http_free(struct ucwa_http *h)
         return;
     if (h->multi)
         curl_multi_cleanup(h->multi);
+    if (h->share) /* after every easy handle using it (the multi's connections too) */
+        curl_share_cleanup(h->share);
     while (h->socks)
         sock_free(h->socks);
     if (h->timer)
@@ -326,7 +349,8 @@ static size_t header_cb(char *p, size_t size, size_t n, void *arg)
     take_peer_cert(r);
     if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
         r->auth_len = 0; /* a new response (after a 100): forget the last */
-        r->auth[0] = '\0';
+        if (r->auth)
+            r->auth[0] = '\0';
         return len;
     }
     if (len <= sizeof(name) - 1 || strncasecmp(p, name, sizeof(name) - 1) != 0)
@@ -338,14 +362,27 @@ static size_t header_cb(char *p, size_t size, size_t n, void *arg)
     while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
         vl--;
     size_t sep = r->auth_len ? 2 : 0;
-    if (r->auth_len + sep + vl + 1 > sizeof(r->auth))
+    if (r->auth_len + sep + vl + 1 > UCWA_AUTH_HEADER_MAX)
         return len; /* beyond the bound: the challenge parser sees what fitted */
+    if (!r->auth && !(r->auth = malloc(UCWA_AUTH_HEADER_MAX)))
+        return 0; /* CURLE_WRITE_ERROR: out of memory */
     if (sep)
         memcpy(r->auth + r->auth_len, ", ", 2);
     memcpy(r->auth + r->auth_len + sep, v, vl);
     r->auth_len += sep + vl;
     r->auth[r->auth_len] = '\0';
     return len;
+}
+
+/* CURLOPT_SSL_CTX_FUNCTION: OpenSSL keeps a connection's 16 KB read and
+ * write record buffers for its whole life unless told to free them when
+ * empty; a held P-GET's connection is empty almost all the time. */
+static CURLcode ssl_ctx_cb(CURL *easy, void *ctx, void *arg)
+{
+    (void)easy;
+    (void)arg;
+    SSL_CTX_set_mode((SSL_CTX *)ctx, SSL_MODE_RELEASE_BUFFERS);
+    return CURLE_OK;
 }
 
 static void req_free(struct ucwa_req *r)
@@ -357,6 +394,7 @@ static void req_free(struct ucwa_req *r)
         OPENSSL_cleanse(l->data, strlen(l->data));
     curl_slist_free_all(r->headers);
     X509_free(r->peer_cert);
+    free(r->auth);
     free(r->body);
     free(r);
 }
@@ -411,6 +449,9 @@ static int setup(struct ucwa_req *r, const struct ucwa_req_spec *sp)
     SET(CURLOPT_TIMEOUT_MS, (long)sp->timeout_ms);
     SET(CURLOPT_CONNECTTIMEOUT_MS, (long)connect_ms);
     SET(CURLOPT_ERRORBUFFER, r->errbuf);
+    SET(CURLOPT_SHARE, r->h->share);
+    SET(CURLOPT_BUFFERSIZE, (long)UCWA_RECV_BUFFER);
+    SET(CURLOPT_UPLOAD_BUFFERSIZE, (long)UCWA_SEND_BUFFER);
     SET(CURLOPT_WRITEFUNCTION, write_cb);
     SET(CURLOPT_WRITEDATA, r);
     SET(CURLOPT_HEADERFUNCTION, header_cb);
@@ -439,6 +480,9 @@ static int setup(struct ucwa_req *r, const struct ucwa_req_spec *sp)
         SET(CURLOPT_POSTFIELDS, "");
     }
 #undef SET
+    /* Only a memory saving: a TLS backend without the hook still works. */
+    if (c == CURLE_OK)
+        (void)curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
     return c == CURLE_OK ? 0 : SYNTH_EINVAL;
 }
 
