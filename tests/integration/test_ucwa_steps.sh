@@ -87,3 +87,10 @@ SCN
 rc=0; "$SYNTH" run "$T/healthy.yaml" --lab --out "$T/hv" --quiet >"$T/hv.out" 2>&1 || rc=$?
 [ $rc -eq 0 ] || fail "healthy survival: exit $rc: $(tail -20 "$T/hv.out")"
 assert_json "$T/hv/summary.json" '([.survival[].intervals[].survived] | length == 4 and all(.)) and ([.findings[]] | length == 0) and (.survival[0].estimated_timeout_s == null)' "healthy proxy: 3 s survived both ways, no estimate, no finding"
+# The server's application expiry (5 s), the proxy healthy: both probes find
+# it within 1 s, and every death is the application gone (404), not a cut.
+rc=0; "$SYNTH" run "$SRC/scenarios/ucwa-survival.yaml" --lab --fault ucwa_app_expiry_s=5 \
+    --out "$T/ae" --quiet >"$T/ae.out" 2>&1 || rc=$?
+[ $rc -eq 1 ] || fail "application expiry survival: exit $rc, want 1: $(tail -20 "$T/ae.out")"
+assert_json "$T/ae/summary.json" '[.survival[] | (.estimated_timeout_s - 5 | fabs) <= 1] | length == 2 and all(.)' "application expiry: both probes estimate the server's 5 s within 1 s"
+assert_json "$T/ae/summary.json" '[.survival[].intervals[] | select(.survived | not) | .died_how] | length > 0 and all(. == "application-gone")' "application expiry: the sessions died application-gone"
