@@ -296,6 +296,19 @@ static int prepare(struct run_ctx *rc, struct synth_error *err)
                                "%s: the scenario has UCWA steps but the target %s has no ucwa: "
                                "section (discover_url)",
                                rc->scenario.path, rc->target.name);
+    /* A real pool answers a P-GET below its PendingGetWaitTimeMin at once,
+     * which would read as a session cut at 0 s (the lab takes any). */
+    uint32_t pget_min = rc->target.ucwa.pget_min_s;
+    const struct scenario_step *short_pget = scenario_pget_below(&rc->scenario, pget_min);
+    if (rc->target.ucwa.enabled && short_pget)
+        return synth_error_set(err, SYNTH_ECONFIG,
+                               "%s:%u: %s: a P-GET shorter than %u s, but the target %s holds "
+                               "its event channel from ucwa.pget_min %u s (a real server's "
+                               "PendingGetWaitTimeMin, 180 s by default): use %u s or more, or "
+                               "probe: idle for shorter idle times",
+                               rc->scenario.path, short_pget->line,
+                               step_kind_name(short_pget->kind), pget_min, rc->target.name,
+                               pget_min, pget_min);
     r = discover(rc, err);
     if (r != 0)
         return r;

@@ -137,6 +137,23 @@ bool step_kind_is_ucwa(enum step_kind k)
     return k >= STEP_UCWA_DISCOVER && k <= STEP_UCWA_SURVIVAL;
 }
 
+const struct scenario_step *scenario_pget_below(const struct scenario *s, uint32_t min_s)
+{
+    for (size_t i = 0; i < s->step_count; i++) {
+        const struct scenario_step *st = &s->steps[i];
+        if (st->kind == STEP_UCWA_EVENTS && st->duration_ms < min_s * 1000)
+            return st;
+        if (st->kind != STEP_UCWA_SURVIVAL || !(st->probes & SCENARIO_PROBE_PGET))
+            continue;
+        if (st->search_max_s && st->search_min_s < min_s)
+            return st;
+        for (uint32_t k = 0; k < st->interval_count; k++)
+            if (st->intervals_s[k] < min_s)
+                return st;
+    }
+    return NULL;
+}
+
 bool scenario_has_ucwa(const struct scenario *s)
 {
     for (size_t i = 0; i < s->step_count; i++)

@@ -195,6 +195,10 @@ struct scenario {
 bool scenario_has_media(const struct scenario *s);
 /* Whether a step speaks UCWA (the target then needs ucwa:). */
 bool scenario_has_ucwa(const struct scenario *s);
+/* The first step that would hold a P-GET shorter than min_s (ucwa.events'
+ * pget_timeout, a ucwa.survival pget probe's shortest interval), or NULL:
+ * a real server holds its event channel 180-1800 s (PROTOCOLS.md, UCWA). */
+const struct scenario_step *scenario_pget_below(const struct scenario *s, uint32_t min_s);
 bool step_kind_is_ucwa(enum step_kind k);
 
 /* Loads and validates; errors as "file:line: key: what is wrong". */

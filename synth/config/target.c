@@ -188,12 +188,13 @@ static int load_edge_turn(struct target_loader *l, const struct ynode *root, str
     return rc;
 }
 
-/* ucwa: {discover_url, tls?} */
+/* ucwa: {discover_url, tls?, pget_min?} */
 static int load_ucwa(struct target_loader *l, const struct ynode *root, struct target_ucwa *u)
 {
-    static const char *const keys[] = {"discover_url", "tls", NULL};
+    static const char *const keys[] = {"discover_url", "tls", "pget_min", NULL};
     struct ynode n, v;
     u->tls.verify = true;
+    u->pget_min_s = TARGET_UCWA_PGET_MIN_S;
     if (!ydoc_get(root, "ucwa", &n))
         return 0;
     u->enabled = true;
@@ -207,6 +208,10 @@ static int load_ucwa(struct target_loader *l, const struct ynode *root, struct t
     }
     if (rc == 0)
         rc = load_tls(l, &n, &u->tls);
+    if (rc == 0 && ydoc_get(&n, "pget_min", &v))
+        rc = ydoc_duration(&v, YDOC_UNIT_S, &u->pget_min_s, l->err);
+    if (rc == 0 && ydoc_get(&n, "pget_min", &v) && (u->pget_min_s < 1 || u->pget_min_s > 1800))
+        rc = ydoc_error(&v, l->err, "between 1s and 1800s");
     return rc;
 }
 

@@ -103,7 +103,12 @@ struct target_ucwa {
     bool enabled;
     char discover_url[TARGET_URI_MAX]; /* https://lyncdiscover.<domain>/ */
     struct target_tls tls;             /* ca_file, verify (server_name unused: the URL's host) */
+    /* The shortest P-GET the server holds (web.config PendingGetWaitTimeMin,
+     * default 180 s); synth run refuses scenarios asking for less. */
+    uint32_t pget_min_s;
 };
+
+#define TARGET_UCWA_PGET_MIN_S 180
 
 /* web: the Front End's two web sites and the ports each should answer on
  * (PROTOCOLS.md, "Web service ports": internal 443/80, external 4443/8080;

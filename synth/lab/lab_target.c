@@ -23,6 +23,8 @@
 #define LAB_USER_PATTERN "user{n:04}"
 #define LAB_VOICEMAIL_URI "sip:{user}@{domain};opaque=app:voicemail"
 #define LAB_TARGET_PATH_NOTE "(embedded lab)"
+/* The lab's UCWA holds a P-GET for any timeout, so tests run in seconds. */
+#define LAB_PGET_MIN_S 1
 /* Below the server ranges (40803-65535), above the usual ephemeral ports' start. */
 #define LAB_CLIENT_AUDIO_FIRST 20000
 #define LAB_CLIENT_AUDIO_LAST 32767
@@ -151,6 +153,7 @@ int lab_target_fill(const struct lab *lab, struct target *t, struct synth_error 
     t->ucwa.enabled = true;
     discover_url(&ep, t->ucwa.discover_url, sizeof(t->ucwa.discover_url));
     t->ucwa.tls.verify = true;
+    t->ucwa.pget_min_s = LAB_PGET_MIN_S;
     snprintf(t->ucwa.tls.ca_file, sizeof(t->ucwa.tls.ca_file), "%s", lab_ca_file(lab));
     lab_target_um_check(lab, &t->checks[0]);
     t->check_count = 1;
@@ -261,7 +264,7 @@ static void write_yaml(FILE *f, const struct lab *lab)
     }
     char url[TARGET_URI_MAX];
     discover_url(&ep, url, sizeof(url));
-    fputs("ucwa:\n  discover_url: ", f);
+    fprintf(f, "ucwa:\n  pget_min: %us\n  discover_url: ", LAB_PGET_MIN_S);
     yaml_quoted(f, url);
     fputs("\n  tls:\n    ca_file: ", f);
     yaml_quoted(f, lab_ca_file(lab));

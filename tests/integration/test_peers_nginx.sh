@@ -54,6 +54,7 @@ target() {
     sed '/^ucwa:/,/^    ca_file:/d' "$T/lab.yaml" >"$T/$1.yaml"
     cat >>"$T/$1.yaml" <<TGT
 ucwa:
+  pget_min: 1s
   discover_url: "https://127.0.0.1:$NGINX_PORT/"
   tls: {ca_file: "$T/nginx-$1/cert.pem"}
 TGT

@@ -63,6 +63,15 @@ rc=0; "$SYNTH" run "$SRC/scenarios/ucwa-signin.yaml" --target "$T/lab.yaml" --ou
     >"$T/wt.out" 2>&1 || rc=$?
 [ $rc -eq 0 ] || fail "the written target's ucwa: exit $rc: $(tail -10 "$T/wt.out")"
 ok "the target synth lab --write-target writes signs in over UCWA"
+# Without the lab's pget_min, the target is a real server's: held 180-1800 s,
+# so a survival search from 1 s is refused before any user starts, named.
+sed '/^  pget_min:/d' "$T/lab.yaml" >"$T/realpget.yaml"
+rc=0; "$SYNTH" run "$SRC/scenarios/ucwa-survival.yaml" --target "$T/realpget.yaml" --out "$T/rp" --quiet \
+    >"$T/rp.out" 2>&1 || rc=$?
+[ $rc -eq 3 ] || fail "P-GET below the server's 180 s: exit $rc, want 3: $(tail -5 "$T/rp.out")"
+grep -q "ucwa-survival.yaml:[0-9]*: ucwa.survival: a P-GET shorter than 180 s" "$T/rp.out" ||
+    fail "unclear error: $(cat "$T/rp.out")"
+ok "a P-GET shorter than the server's 180 s: exit 3, naming the scenario line"
 
 # 5. Survival: the lab's proxy cuts at 6 s. The search finds it within 1 s
 #    for both probes: the held P-GET gets the proxy's 504, the idle
