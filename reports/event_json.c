@@ -163,7 +163,7 @@ static bool diag_of(const struct step_result *r, struct ms_diag *d, char *meanin
                                                          sizeof(r->ms_diagnostics)));
     if (!v.l || ms_diag_parse(v, d) != 0)
         return false;
-    ms_diag_explain(v, meaning, size);
+    ms_diag_describe(d, meaning, size);
     return true;
 }
 

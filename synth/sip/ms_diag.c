@@ -127,17 +127,23 @@ int ms_diag_parse(struct strv value, struct ms_diag *out)
     return 0;
 }
 
+void ms_diag_describe(const struct ms_diag *d, char *out, size_t size)
+{
+    const struct ms_diag_entry *en = ms_diag_lookup(d->code);
+    if (size == 0)
+        return;
+    if (en)
+        snprintf(out, size, "%s: %s (%s)", ms_diag_component(d->code), en->meaning, en->remedy);
+    else
+        snprintf(out, size, "%s", ms_diag_component(d->code));
+}
+
 void ms_diag_explain(struct strv value, char *out, size_t size)
 {
     struct ms_diag d;
     if (size == 0)
         return;
     out[0] = '\0';
-    if (ms_diag_parse(value, &d) != 0)
-        return;
-    const struct ms_diag_entry *en = ms_diag_lookup(d.code);
-    if (en)
-        snprintf(out, size, "%s: %s (%s)", ms_diag_component(d.code), en->meaning, en->remedy);
-    else
-        snprintf(out, size, "%s", ms_diag_component(d.code));
+    if (ms_diag_parse(value, &d) == 0)
+        ms_diag_describe(&d, out, size);
 }

@@ -44,5 +44,7 @@ const struct ms_diag_entry *ms_diag_lookup(uint32_t code);
  * The longest text it writes, NUL included: */
 #define MS_DIAG_EXPLAIN_MAX 320
 void ms_diag_explain(struct strv value, char *out, size_t size);
+/* The same for a header already parsed. */
+void ms_diag_describe(const struct ms_diag *d, char *out, size_t size);
 
 #endif

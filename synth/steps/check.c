@@ -38,6 +38,17 @@ static void describe(const struct cert_sweep *s, char *out, size_t size, enum fa
     }
 }
 
+/* The step's sweep, cancelled if it still runs, and freed. */
+static void sweep_drop(struct step_run *run)
+{
+    struct cert_sweep *s = run->ctx;
+    run->ctx = NULL;
+    if (s) {
+        cert_sweep_free(s);
+        free(s);
+    }
+}
+
 static void finish(struct step_run *run)
 {
     struct cert_sweep *s = run->ctx;
@@ -47,9 +58,7 @@ static void finish(struct step_run *run)
     int rc = cert_sweep_evaluate(s, &err);
     enum cert_status worst = rc == 0 ? cert_sweep_worst(s) : CERT_FAIL;
     if (rc == 0 && worst != CERT_FAIL) {
-        run->ctx = NULL;
-        cert_sweep_free(s);
-        free(s);
+        sweep_drop(run);
         step_finish_ok(run);
         return;
     }
@@ -59,9 +68,7 @@ static void finish(struct step_run *run)
         snprintf(detail, sizeof(detail), "%s", err.msg);
         cls = FAIL_INTERNAL;
     }
-    run->ctx = NULL;
-    cert_sweep_free(s);
-    free(s);
+    sweep_drop(run);
     step_finish_fail(run, cls, "%s", detail);
 }
 
@@ -90,9 +97,7 @@ static void check_start(struct step_run *run)
     int rc = cert_sweep_start(s, run->u->w->base, on_done, run, &err);
     if (rc == 0)
         return;
-    run->ctx = NULL;
-    cert_sweep_free(s);
-    free(s);
+    sweep_drop(run);
     if (rc == SYNTH_ENOTFOUND)
         step_finish_fail(run, FAIL_NOT_READY, "the target has no TLS endpoint to check "
                                               "(a tls registrar or checks: entries)");
@@ -102,12 +107,7 @@ static void check_start(struct step_run *run)
 
 static void stop(struct step_run *run, enum failure_class cls, const char *why)
 {
-    struct cert_sweep *s = run->ctx;
-    run->ctx = NULL;
-    if (s) {
-        cert_sweep_free(s);
-        free(s);
-    }
+    sweep_drop(run);
     step_finish_fail(run, cls, "%s", why);
 }
 
