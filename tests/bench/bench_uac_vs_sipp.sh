@@ -10,7 +10,9 @@
 # Environment: BENCH_RATES ("500 1000 2000"), BENCH_DURATION (20 s),
 # BENCH_TRANSPORTS ("udp tcp"), BENCH_HOLD_MS (100: the pause between ACK and
 # BYE, the same for both tools), BENCH_WORKERS (synth --workers; default its
-# own: the CPU count), BENCH_OUT, SYNTH (see bench_lib.sh).
+# own: the CPU count), BENCH_FLOOR (1: also run sip_uac_floor, the same calls
+# with no SIP stack, over one socket and over one per user: the kernel's cost
+# that no UAC goes below), SIP_UAC_FLOOR, BENCH_OUT, SYNTH (see bench_lib.sh).
 #
 # Every run gets a fresh SIPp UAS (its built-in `uas` scenario) on an
 # ephemeral port; each generator makes RATE x DURATION calls. SIPp: built-in
@@ -23,6 +25,13 @@ DUR=${2:-${BENCH_DURATION:-20}}
 TRANSPORTS=${BENCH_TRANSPORTS:-udp tcp}
 HOLD_MS=${BENCH_HOLD_MS:-100}
 WORKERS=${BENCH_WORKERS:-}
+# The floor rows (sip_uac_floor, built beside synth in tests/); BENCH_FLOOR=0 skips them.
+: "${SIP_UAC_FLOOR:=$(dirname "$SYNTH")/tests/sip_uac_floor}"
+FLOOR=
+if [ "${BENCH_FLOOR:-1}" != 0 ]; then
+    [ -x "$SIP_UAC_FLOOR" ] || fail "no sip_uac_floor at $SIP_UAC_FLOOR (cmake --build build --target sip_uac_floor, or set SIP_UAC_FLOOR, or BENCH_FLOOR=0)"
+    FLOOR=1
+fi
 for r in $RATES; do
     [ "$r" -ge 1 ] && [ "$r" -le 5000 ] 2>/dev/null || fail "rate $r: 1..5000 calls/s"
 done
@@ -78,10 +87,17 @@ bench_sipp() { # TRANSPORT RATE
         "$UAS_CPU" "$(jq .rc "$OUT/$name.json")" >>"$RES"
 }
 
+# users_for RATE: synth's users (and sockets) at that rate, as above.
+users_for() {
+    local u=$(( $1 * (HOLD_MS + 1000) / 1000 ))
+    [ $u -lt 100 ] && u=100
+    echo $u
+}
+
 bench_synth() { # TRANSPORT RATE
     local tp=$1 rate=$2 name="synth-$1-$2" calls=$(( $2 * DUR ))
-    local users=$(( rate * (HOLD_MS + 1000) / 1000 ))
-    [ $users -lt 100 ] && users=100
+    local users
+    users=$(users_for "$rate")
     run_uas "$tp" "$name"
     cat >"$OUT/$name-scenario.yaml" <<SCN
 name: bench-call
@@ -113,6 +129,23 @@ TGT
         "$UAS_CPU" "$lag" "$(jq .rc "$OUT/$name.json")" >>"$RES"
 }
 
+bench_floor() { # TRANSPORT RATE SOCKETS TOOL
+    local tp=$1 rate=$2 socks=$3 tool=$4 name="$4-$1-$2" calls=$(( $2 * DUR ))
+    run_uas "$tp" "$name"
+    measured "$OUT/$name.json" $(( DUR * 3 + 60 )) \
+        "$SIP_UAC_FLOOR" -a "127.0.0.1:$UAS_PORT" -T "$tp" -r "$rate" -n "$calls" -d "$HOLD_MS" \
+        -u "$socks" -j "$OUT/$name-floor.json" >"$OUT/$name.out" 2>&1
+    end_uas
+    local ok=0 failed=0
+    if [ -s "$OUT/$name-floor.json" ]; then
+        ok=$(jq .ok "$OUT/$name-floor.json")
+        failed=$(jq .failed "$OUT/$name-floor.json")
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t-\t%s\n' "$tp" "$rate" "$tool" "$calls" "$ok" \
+        "$failed" $(( calls - ok - failed )) "$(jq .cpu_s "$OUT/$name.json")" \
+        "$(jq .wall_s "$OUT/$name.json")" "$UAS_CPU" "$(jq .rc "$OUT/$name.json")" >>"$RES"
+}
+
 echo "$(machine_line)"
 echo "rates: $RATES calls/s for $DUR s each, hold ${HOLD_MS} ms, transports: $TRANSPORTS"
 for tp in $TRANSPORTS; do
@@ -121,6 +154,11 @@ for tp in $TRANSPORTS; do
         bench_sipp "$tp" "$rate"
         echo "running $tp at $rate calls/s: synth ..."
         bench_synth "$tp" "$rate"
+        if [ -n "$FLOOR" ]; then
+            echo "running $tp at $rate calls/s: floor, one socket and one per user ..."
+            bench_floor "$tp" "$rate" 1 floor1
+            bench_floor "$tp" "$rate" "$(users_for "$rate")" floorU
+        fi
     done
 done
 
@@ -136,8 +174,12 @@ NR == 1 { next }
     uaspct = $9 > 0 ? sprintf("%.0f%%", 100 * $10 / $9) : "-"
     if ($3 == "sipp") sipp[key] = cpuk
     ratio = "-"
-    if ($3 == "synth" && (key in sipp) && sipp[key] != "-" && sipp[key] > 0 && cpuk != "-")
+    if ($3 != "sipp" && (key in sipp) && sipp[key] != "-" && sipp[key] > 0 && cpuk != "-")
         ratio = sprintf("%.2f", cpuk / sipp[key])
+    if ($3 == "synth") synth[key] = cpuk
+    if ($3 == "floorU" && (key in synth) && cpuk != "-" && cpuk > 0)
+        over[key] = sprintf("%s %s: synth %.2f x the floor with its sockets (%s), SIPp %s; goal 0.5 x SIPp = %.3f",
+            $1, $2, synth[key] / cpuk, cpuk, sipp[key], sipp[key] / 2)
     rows[NR] = sprintf("%-5s %6s  %-6s %7s %7s %7s %7s  %9s  %6s %6s  %9s %6s  %8s  %s",
         $1, $2, $3, $4, $5, $6, $7, cpuk, ratio, $8, uask, uaspct, $11, ($12 == "0" ? "" : "exit " $12))
     n = NR
@@ -147,11 +189,16 @@ END {
         "tp", "cps", "tool", "calls", "ok", "failed", "missing", "CPU s/1k", "ratio", "CPU s",
         "UAS s/1k", "UAS %", "lag p99"
     for (i = 2; i <= n; i++) print rows[i]
+    if (length(over)) print ""
+    for (k in over) print over[k]
 }' "$RES" | tee "$OUT/uac_vs_sipp.txt"
 echo
 echo "CPU s/1k: user+sys CPU seconds of the generator process per 1000 successful calls;"
 echo "ratio: synth / SIPp at the same transport and rate (goal <= 0.50); UAS %: the UAS's CPU"
 echo "over the generator's wall time (100% = one core: the UAS is the bottleneck);"
 echo "missing: calls not started or not finished; lag p99: synth's intended-vs-actual start."
+[ -n "$FLOOR" ] && echo "floor1 / floorU: sip_uac_floor, the same calls with no SIP stack (fixed templates, no
+timers, no results) over one socket (as SIPp) and one per user (as synth): the kernel's own
+cost of these datagrams and wake-ups, which no UAC goes below; their ratio is to SIPp."
 [ -n "${BENCH_OUT:-}" ] && echo "raw results: $OUT"
 exit 0
