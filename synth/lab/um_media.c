@@ -8,11 +8,11 @@
 #include "synth/ice/ice_stream.h"
 #include "synth/sdp/sdp_build.h"
 #include "synth/sdp/sdp_negotiate.h"
+#include "synth/sip/build.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,8 +130,7 @@ void um_media_free(struct um_media *m)
 
 static void local_of(struct um_media *m, struct um_call_media *cm, struct sdp_local *l)
 {
-    uint64_t id = 0;
-    RAND_bytes((unsigned char *)&id, sizeof(id));
+    uint64_t id = sip_random_u64();
     memset(l, 0, sizeof(*l));
     l->username = strv_from_cstr("-");
     l->sess_id = id >> 1;

@@ -261,12 +261,23 @@ static uint64_t token_rng_next(struct token_rng *r)
     return result;
 }
 
-void sip_random_token(char *out, size_t size)
+static struct token_rng *token_rng_get(void)
 {
-    static const char hex[] = "0123456789abcdef";
     struct token_rng *r = &token_rng;
     if (!r->seeded)
         token_rng_seed(r);
+    return r;
+}
+
+uint64_t sip_random_u64(void)
+{
+    return token_rng_next(token_rng_get());
+}
+
+void sip_random_token(char *out, size_t size)
+{
+    static const char hex[] = "0123456789abcdef";
+    struct token_rng *r = token_rng_get();
     /* (size - 1) / 2 random bytes as hex, 32 at most (as before). */
     size_t n = (size - 1) / 2;
     if (n > 32)

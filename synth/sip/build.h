@@ -48,5 +48,8 @@ const char *sip_reason_phrase(uint16_t status);
  * not secret (a per-thread PRNG seeded from RAND_bytes): never use it for
  * nonces, cnonces or keys. Thread-safe. */
 void sip_random_token(char *out, size_t size);
+/* 64 bits from the same per-thread generator: for values that must differ
+ * between calls but are no secret (SDP session ids). */
+uint64_t sip_random_u64(void);
 
 #endif

@@ -11,10 +11,12 @@ struct dialog *dialog_new(const char *call_id, const char *local_uri, const char
     struct dialog *d = calloc(1, sizeof(*d));
     if (!d)
         return NULL;
-    snprintf(d->call_id, sizeof(d->call_id), "%s", call_id);
-    snprintf(d->local_uri, sizeof(d->local_uri), "%s", local_uri);
-    snprintf(d->local_tag, sizeof(d->local_tag), "%s", local_tag);
-    snprintf(d->remote_uri, sizeof(d->remote_uri), "%s", remote_uri);
+    /* Truncation keeps what fits, as before; a dialog per call makes
+     * these copies hot, so no printf. */
+    (void)strv_copy(strv_from_cstr(call_id), d->call_id, sizeof(d->call_id));
+    (void)strv_copy(strv_from_cstr(local_uri), d->local_uri, sizeof(d->local_uri));
+    (void)strv_copy(strv_from_cstr(local_tag), d->local_tag, sizeof(d->local_tag));
+    (void)strv_copy(strv_from_cstr(remote_uri), d->remote_uri, sizeof(d->remote_uri));
     d->invite_cseq = invite_cseq;
     d->local_cseq = invite_cseq;
     return d;

@@ -104,6 +104,9 @@ struct sip_msg {
     struct strv body;        /* length 0 (pointing past the headers) if none */
 
     struct strv raw; /* the whole message, start line to end of body */
+    /* Set by the transport, not the parser: when it arrived (clock_mono_us;
+     * the kernel's time over UDP), 0 when not known. */
+    int64_t rx_us;
 };
 
 /* Parses one message from the front of a stream or datagram.

@@ -2,6 +2,7 @@
  * libevent bufferevents (RFC 3261 18; keep-alive RFC 5626 4.4.1). */
 #include "transport.h"
 
+#include "synth/sip/udp_rx.h"
 #include "synth/tls/tls_ctx.h"
 
 #include <arpa/inet.h>
@@ -303,37 +304,32 @@ static void stream_event_cb(struct bufferevent *bev, short what, void *arg)
     }
 }
 
+static bool udp_dgram(const struct udp_rx_dgram *d, void *arg)
+{
+    struct sip_conn *c = arg;
+    if (c->state != CONN_OPEN)
+        return false;
+    if (d->len == 0)
+        return true;
+    struct sip_msg msg;
+    size_t consumed = 0;
+    if (sip_msg_parse(&msg, d->buf, d->len, true, &consumed) != 0)
+        return true; /* RFC 3261 18.3: a malformed datagram is discarded */
+    msg.rx_us = d->rx_us;
+    return deliver(c, &msg, d->src);
+}
+
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct sip_conn *c = arg;
-    char buf[SIP_MSG_MAX];
-
-    /* A server socket carries every peer's datagrams: drain a bounded batch
-     * per wake-up, so one busy socket cannot starve the loop either. A
-     * client's socket is one user's: it mostly holds one datagram, and
-     * reading until EAGAIN cost a wasted recvfrom per wake-up (2 per call);
-     * the loop is level-triggered, so whatever is left wakes it again. */
-    int batch = c->server_role ? UDP_SERVER_BATCH : 1;
-    for (int i = 0; i < batch && c->state == CONN_OPEN; i++) {
-        struct sip_addr_storage src;
-        src.len = sizeof(src.ss);
-        ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&src.ss,
-                             &src.len);
-        if (n < 0) {
-            /* ICMP port unreachable on a connected UDP socket: nobody listens. */
-            if (errno == ECONNREFUSED && !c->server_role)
-                notify_closed(c, SYNTH_ECONNREFUSED);
-            return;
-        }
-        if (n == 0)
-            continue;
-        struct sip_msg msg;
-        size_t consumed = 0;
-        if (sip_msg_parse(&msg, buf, (size_t)n, true, &consumed) != 0)
-            continue; /* RFC 3261 18.3: a malformed datagram is discarded */
-        if (!deliver(c, &msg, &src))
-            return;
-    }
+    (void)what;
+    /* A server socket carries every peer's datagrams: a bounded batch per
+     * wake-up, so one busy socket cannot starve the loop. A client's socket
+     * is one user's: one recvmmsg takes what its transaction left there. */
+    int rc = udp_rx_read(fd, c->server_role ? UDP_SERVER_BATCH : UDP_RX_BATCH, udp_dgram, c);
+    /* ICMP port unreachable on a connected UDP socket: nobody listens. */
+    if (rc == ECONNREFUSED && !c->server_role && c->state == CONN_OPEN)
+        notify_closed(c, SYNTH_ECONNREFUSED);
 }
 
 static struct sip_conn *conn_new(struct event_base *base, enum sip_transport t,
@@ -374,6 +370,7 @@ static int udp_connect(struct sip_conn *c, const struct sip_conn_opts *o, struct
     if (c->fd < 0)
         return synth_error_set(err, SYNTH_EIO, "udp socket: %s", strerror(errno));
     set_dscp(c->fd, family, o->dscp);
+    udp_rx_enable(c->fd);
     if (connect(c->fd, (const struct sockaddr *)&o->remote.ss, o->remote.len) != 0)
         return synth_error_set(err, SYNTH_EIO, "udp connect: %s", strerror(errno));
     c->udp_ev = event_new(c->base, c->fd, EV_READ | EV_PERSIST, udp_read_cb, c);
@@ -522,6 +519,7 @@ int sip_conn_udp_bind(struct sip_conn **out, struct event_base *base,
         rc = synth_error_set(err, SYNTH_EIO, "bind udp %s: %s", a, strerror(errno));
         goto fail;
     }
+    udp_rx_enable(c->fd);
     c->udp_ev = event_new(base, c->fd, EV_READ | EV_PERSIST, udp_read_cb, c);
     if (!c->udp_ev || event_add(c->udp_ev, NULL) != 0) {
         rc = synth_error_set(err, SYNTH_ENOMEM, "udp event");

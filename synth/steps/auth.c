@@ -99,11 +99,12 @@ bool auth_ntlm_active(const struct vuser *u)
 static int ntlm_sign(const struct sip_msg *req, struct sbuf *out, void *arg)
 {
     struct vuser *u = arg;
-    struct synth_error e = {{0}};
     /* A Digest answer already in the request is the only credentials. */
     if (!auth_ntlm_active(u) || sip_msg_hdr(req, SIP_HDR_AUTHORIZATION, NULL) ||
         sip_msg_hdr(req, SIP_HDR_PROXY_AUTHORIZATION, NULL))
         return 0;
+    /* Zeroed only here: the hooks run on every message of every user. */
+    struct synth_error e = {{0}};
     sbuf_puts(out, u->ntlm->proxy ? "Proxy-Authorization: " : "Authorization: ");
     int rc = sipae_authorization(u->ntlm, out, req, NULL, &e);
     if (rc != 0)
@@ -118,9 +119,9 @@ static int ntlm_sign(const struct sip_msg *req, struct sbuf *out, void *arg)
 static int ntlm_verify(const struct sip_msg *resp, void *arg)
 {
     struct vuser *u = arg;
-    struct synth_error e = {{0}};
     if (!u->ntlm || u->ntlm->state != SIPAE_SA_ESTABLISHED)
         return 0;
+    struct synth_error e = {{0}};
     int rc = sipae_sa_verify(u->ntlm, resp, &e);
     if (rc == SYNTH_ENOTFOUND && (resp->status < 200 || resp->status >= 300))
         return 0;

@@ -179,7 +179,7 @@ static void on_answer(struct step_run *run, const struct sip_msg *msg)
 {
     struct vuser *u = run->u;
     struct step_result *r = &run->result;
-    r->setup_us = step_now_us(run) - r->start_us;
+    r->setup_us = step_msg_us(run, msg) - r->start_us;
     r->answered = true;
     step_note_response(run, msg);
     if (dialog_confirm(u->call, msg) != 0) {
@@ -303,7 +303,7 @@ static void on_invite_response(int err, const struct sip_msg *msg, void *arg)
     }
     if (msg->status < 200) {
         if (msg->status > 100 && r->pdd_us < 0)
-            r->pdd_us = step_now_us(run) - r->start_us;
+            r->pdd_us = step_msg_us(run, msg) - r->start_us;
         if (run->state == CALL_INVITING)
             run->state = CALL_EARLY;
         return;

@@ -8,12 +8,12 @@
 #include "synth/engine/call_link.h"
 #include "synth/engine/worker.h"
 #include "synth/sdp/sdp_negotiate.h"
+#include "synth/sip/build.h"
 #include "synth/steps/step.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,8 +195,7 @@ static void describe_offer(struct vuser *u, struct call_media *cm, bool media)
 {
     enum target_srtp srtp = u->w->plan->target->media.srtp;
     struct sdp_desc *d = &cm->offer;
-    uint64_t id = 0;
-    RAND_bytes((unsigned char *)&id, sizeof(id));
+    uint64_t id = sip_random_u64();
     memset(d, 0, sizeof(*d));
     d->username = strv_from_cstr("synth");
     d->sess_id = id >> 1; /* RFC 8866 5.2: a number that fits NTP's 63 bits */

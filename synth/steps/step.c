@@ -36,6 +36,11 @@ int64_t step_now_us(const struct step_run *run)
     return mono_us() - run->u->w->plan->start_us;
 }
 
+int64_t step_msg_us(const struct step_run *run, const struct sip_msg *msg)
+{
+    return msg && msg->rx_us > 0 ? msg->rx_us - run->u->w->plan->start_us : step_now_us(run);
+}
+
 static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct step_run *run = arg;

@@ -78,6 +78,10 @@ int step_send_register(struct vuser *u, struct sip_ua *ua, const struct step_reg
                        int expires, const char *auth_line, sip_resp_h *h, void *arg,
                        struct sip_ctrans **out);
 int64_t step_now_us(const struct step_run *run);
+/* When msg arrived, on the run's clock: the transport's receive time (the
+ * kernel's, over UDP) so a loop that woke late does not lengthen a latency;
+ * now when the transport gave none. */
+int64_t step_msg_us(const struct step_run *run, const struct sip_msg *msg);
 
 /* The kinds. */
 extern const struct step_ops step_options_ops, step_register_ops, step_unregister_ops,

@@ -65,6 +65,7 @@ struct floor_run {
     struct sockaddr_in uas;
     bool tcp;
     int rate, hold_ms;
+    int64_t quantum_us; /* -q: at most one wake-up per quantum (0: wake on every arrival) */
     uint32_t calls, sockets;
     struct call *call;
     struct sock *sock;
@@ -304,6 +305,14 @@ static void run_loop(struct floor_run *r)
         int n = epoll_wait(r->ep, evs, EVENTS_MAX, ms);
         for (int i = 0; i < n; i++)
             on_readable(r, &r->sock[evs[i].data.u32]);
+        if (r->quantum_us > 0 && n > 0) {
+            /* Batch: nothing more until the next quantum, so what arrives
+             * meanwhile is read in one wake-up. */
+            int64_t q = r->quantum_us, t = now_us();
+            struct timespec ts = {.tv_sec = (t / q + 1) * q / 1000000,
+                                  .tv_nsec = (long)((t / q + 1) * q % 1000000) * 1000};
+            clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+        }
     }
     (void)last_start;
 }
@@ -334,7 +343,7 @@ int main(int argc, char **argv)
     const char *json = NULL;
     bool have_addr = false;
     int opt;
-    while ((opt = getopt(argc, argv, "a:r:n:d:u:T:j:h")) != -1) {
+    while ((opt = getopt(argc, argv, "a:r:n:d:u:T:j:q:h")) != -1) {
         switch (opt) {
         case 'a': have_addr = parse_addr(optarg, &r.uas) == 0; break;
         case 'r': r.rate = atoi(optarg); break;
@@ -343,6 +352,7 @@ int main(int argc, char **argv)
         case 'u': r.sockets = (uint32_t)strtoul(optarg, NULL, 10); break;
         case 'T': r.tcp = strcmp(optarg, "tcp") == 0; break;
         case 'j': json = optarg; break;
+        case 'q': r.quantum_us = atoll(optarg); break;
         default: usage(); return opt == 'h' ? 0 : 2;
         }
     }
