@@ -61,6 +61,9 @@ struct vuser {
     struct step_run *refresh; /* a background re-REGISTER in flight */
 
     struct dialog *call;      /* the active call, if any */
+    /* The far end's BYE of this call is already in the call step's failed
+     * result: the hangup step does not count it a second time. */
+    bool call_end_reported;
     struct call_media *media; /* its audio (call_media.c), until the dialog ends */
     /* The call's own connection when a redirect (3xx) sent it to another
      * server than the registrar; NULL: the call uses ua. A link no longer

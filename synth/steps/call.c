@@ -138,6 +138,7 @@ static void hold_end(struct step_run *run, enum failure_class cls, const char *w
     }
     if (cls == FAIL_NO_MEDIA && !run->result.bye_by_peer)
         call_end_silently(u);
+    u->call_end_reported = run->result.bye_by_peer;
     step_finish_fail(run, cls, "%s", detail);
 }
 
@@ -420,6 +421,7 @@ static void on_ready(int err, const char *detail, void *arg)
     if (u->call)
         call_end_silently(u);
     u->call = dialog_new(call_id, from, tag, to, 0);
+    u->call_end_reported = false;
     if (!u->call) {
         fail_call(run, FAIL_INTERNAL, "out of memory");
         return;

@@ -42,8 +42,13 @@ static void hangup_start(struct step_run *run)
         if (d)
             snprintf(run->result.call_id, sizeof(run->result.call_id), "%s", d->call_id);
         call_end_dialog(u);
-        step_finish_fail(run, peer ? FAIL_DROPPED : FAIL_NOT_READY,
-                         peer ? "the far end hung up first" : "no call to hang up");
+        if (peer && u->call_end_reported)
+            /* A consequence: the call step's failure already names it. */
+            step_finish_fail(run, FAIL_NOT_READY,
+                             "the far end had ended the call after it failed (see the call step)");
+        else
+            step_finish_fail(run, peer ? FAIL_DROPPED : FAIL_NOT_READY,
+                             peer ? "the far end hung up first" : "no call to hang up");
         return;
     }
     snprintf(run->result.call_id, sizeof(run->result.call_id), "%s", d->call_id);

@@ -96,6 +96,7 @@ ok "um_cert_cn: each Edge call is 200, ACK, no media, then the UM's BYE with its
 # The diagnosis links the symptom to its cause in one finding.
 assert_json "$S" '[.findings[] | select(.id == "um-cert-breaks-edge-media" and .severity == "critical" and (.evidence | test("UM endpoint um 127.0.0.1:[0-9]+ presents Subject CN=um01, expected um.lab.synth.test")) and (.evidence | test("10 of 10 Edge calls connected-no-media")) and (.evidence | test("10 of 10 heard the greeting")))] | length == 1' "um-cert-breaks-edge-media: the UM endpoint, CN um01 seen, the FQDN expected, 10 Edge calls without media"
 assert_json "$S" '[.findings[].id] | index("cert-subject-not-fqdn") != null' "the certificate finding of the UM beside it"
+assert_json "$S" '(.steps.hangup.failures.dropped // 0) == 0 and .steps.hangup.failures["not-ready"] == 10 and ([.findings[] | select(.id == "hangup.dropped")] | length == 0)' "the UM's BYE counted once: by the call step, not again as a dropped hangup"
 assert_json "$S" '.certificates[0].role == "um" and .certificates[0].chain[0].subject_cn == "um01"' "summary.json certificates: the UM's chain as presented"
 kill -TERM "$CNPID"
 for _ in $(seq 100); do grep -q "lab turn:" "$T/labcn.out" && break; sleep 0.1; done
