@@ -30,6 +30,7 @@
 #include "synth/tls/tls_ctx.h"
 
 #include <getopt.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,9 @@
 #include <unistd.h>
 
 #define WORKERS_MAX 256
+/* The supervisor's longest sleep: results flushed, signals, capacity and
+ * the generator watch looked at this often. */
+#define SUPERVISE_TICK_MS 100
 
 struct run_args {
     const char *scenario_path;
@@ -208,6 +212,8 @@ struct run_ctx {
     struct capacity capacity;       /* phases of ramp / step-until, abort_on */
     struct generator_watch watch;
     char scenario_sha256[SCENARIO_RECORD_HEX]; /* of the copy in DIR/scenario.yaml */
+    sem_t finished; /* a worker's loop ended (plan.finished) */
+    bool finished_init;
 };
 
 /* Length of the generated voice synthetic users speak; it loops. */
@@ -349,6 +355,9 @@ static int start_workers(struct run_ctx *rc, struct synth_error *err)
     if (rc->lab)
         lab_fe_identity(rc->lab, &rc->plan.um_client_x509, &rc->plan.um_client_pkey);
     rc->plan.workers = n;
+    if (!rc->finished_init && sem_init(&rc->finished, 0, 0) == 0)
+        rc->finished_init = true;
+    rc->plan.finished = rc->finished_init ? &rc->finished : NULL;
     rc->plan.shard = *sh;
     rc->plan.start_us = mono_us();
     rc->plan.start_wall_ms = wall_ms();
@@ -421,8 +430,15 @@ static void supervise(struct run_ctx *rc)
     uint64_t last_started = 0;
     bool stop_sent = false, signal_sent = false;
     while (!all_finished(rc)) {
-        struct timespec ts = {0, 100 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+        /* Woken by the last worker's end, a signal (EINTR) or the tick. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += SUPERVISE_TICK_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        (void)sem_timedwait(&rc->finished, &ts);
         collector_flush(rc->collector);
         if (stop_signal && !signal_sent) {
             signal_sent = stop_sent = true;
@@ -625,6 +641,8 @@ static void release(struct run_ctx *rc)
         lab_stop(rc->lab);
     target_free(&rc->target);
     prompt_free(&rc->prompt);
+    if (rc->finished_init)
+        sem_destroy(&rc->finished);
 }
 
 /* The first line: what runs against what, at which load. */

@@ -398,6 +398,8 @@ static void *worker_main(void *arg)
     evtimer_add(w->arrival_timer, &tv);
     event_base_dispatch(w->base);
     atomic_store(&w->finished, true);
+    if (w->plan->finished)
+        sem_post(w->plan->finished);
     return NULL;
 }
 

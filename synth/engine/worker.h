@@ -16,6 +16,7 @@
 #include <openssl/ssl.h>
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -47,6 +48,9 @@ struct run_plan {
      * client certificate (the embedded lab's Front End, in memory). */
     X509 *um_client_x509;
     EVP_PKEY *um_client_pkey;
+    /* Posted by each worker as its loop ends, so the supervisor (synth run)
+     * wakes at once instead of at its next poll; may be NULL. */
+    sem_t *finished;
 };
 
 /* Live counters the progress line reads from another thread. */
