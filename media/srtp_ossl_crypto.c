@@ -12,7 +12,6 @@
 #include <srtp2/auth.h>
 #include <srtp2/cipher.h>
 #include <srtp2/srtp.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define ICM_IV_LEN 16
@@ -44,12 +43,14 @@ static srtp_err_status_t icm_alloc(srtp_cipher_pointer_t *cp, int key_len,
 {
     if (key_len != want_key_len)
         return srtp_err_status_bad_param;
-    struct icm *c = calloc(1, sizeof(*c));
+    /* OPENSSL_zalloc, as for everything else an instance holds: one
+     * allocator (and one place for a test to make it fail). */
+    struct icm *c = OPENSSL_zalloc(sizeof(*c));
     if (!c)
         return srtp_err_status_alloc_fail;
     c->ctx = EVP_CIPHER_CTX_new();
     if (!c->ctx) {
-        free(c);
+        OPENSSL_free(c);
         return srtp_err_status_alloc_fail;
     }
     c->evp = evp;
@@ -78,8 +79,7 @@ static srtp_err_status_t icm_dealloc(srtp_cipher_pointer_t cp)
     struct icm *c = cp->state;
     /* Freeing the context wipes OpenSSL's key schedule. */
     EVP_CIPHER_CTX_free(c->ctx);
-    OPENSSL_cleanse(c->salt, sizeof(c->salt));
-    free(c);
+    OPENSSL_clear_free(c, sizeof(*c));
     return srtp_err_status_ok;
 }
 
@@ -233,7 +233,7 @@ static srtp_err_status_t hmac_alloc(srtp_auth_pointer_t *ap, int key_len, int ou
     if (key_len < 0 || out_len < 0 || out_len > SHA1_LEN)
         return srtp_err_status_bad_param;
     srtp_err_status_t st = srtp_err_status_alloc_fail;
-    struct hmac *a = calloc(1, sizeof(*a));
+    struct hmac *a = OPENSSL_zalloc(sizeof(*a));
     /* Fetched per instance: the context keeps its own reference, so no
      * process-wide handle needs to outlive it. */
     EVP_MAC *mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
@@ -252,7 +252,7 @@ static srtp_err_status_t hmac_alloc(srtp_auth_pointer_t *ap, int key_len, int ou
     st = srtp_err_status_ok;
 out:
     EVP_MAC_free(mac);
-    free(a);
+    OPENSSL_free(a);
     return st;
 }
 
@@ -261,7 +261,7 @@ static srtp_err_status_t hmac_dealloc(srtp_auth_pointer_t ap)
     struct hmac *a = ap->state;
     /* Freeing the context wipes the keyed inner and outer states. */
     EVP_MAC_CTX_free(a->ctx);
-    free(a);
+    OPENSSL_free(a);
     return srtp_err_status_ok;
 }
 

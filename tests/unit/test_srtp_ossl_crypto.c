@@ -10,7 +10,10 @@
  *    RTCP, with and without MKI, across a sequence-number rollover, each
  *    way, and the protected bytes identical on both sides;
  *  - 2,000 send/receive session pairs used in turn, and two threads with
- *    sessions of their own at once. */
+ *    sessions of their own at once;
+ *  - every OpenSSL allocation of a session's creation and of a packet's
+ *    protection failing in turn: an error, never a half-made session or
+ *    a packet sent with a bad tag (OpenSSL's allocator hooked in main). */
 #include "media/srtp_ossl_crypto.h"
 
 #include "media/rtp.h"
@@ -18,10 +21,12 @@
 #include "media/srtp_session.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <srtp2/auth.h>
 #include <srtp2/cipher.h>
 #include <srtp2/srtp.h>
@@ -57,6 +62,64 @@ srtp_err_status_t srtp_crypto_kernel_alloc_cipher(srtp_cipher_type_id_t id,
 
 #define KEY_NO_MKI "inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd"
 #define KEY_MKI "inline:HRwbGhkYFxYVFBMSERAPDg0MCwoJCAcGBQQDAgEA|2^20|7:4"
+
+/* More than a session's creation or a packet's protection allocates. */
+#define ALLOC_FAIL_MAX 200
+
+/* ---- OpenSSL's allocator, failing on demand ----------------------------- */
+
+/* The allocation that fails: counts down while armed (> 0), the one that
+ * takes it to 0 fails; -1 disarmed. With alloc_ours_only only the module's
+ * own allocations count (OpenSSL passes the caller's __FILE__). */
+static atomic_int alloc_countdown = -1;
+static atomic_int alloc_failed;
+static atomic_bool alloc_ours_only;
+
+static bool alloc_should_fail(const char *file)
+{
+    if (atomic_load(&alloc_ours_only) && (!file || !strstr(file, "srtp_ossl_crypto.c")))
+        return false;
+    int n = atomic_load(&alloc_countdown);
+    while (n > 0) {
+        if (atomic_compare_exchange_weak(&alloc_countdown, &n, n - 1)) {
+            if (n == 1) {
+                atomic_store(&alloc_failed, 1);
+                return true;
+            }
+            return false;
+        }
+    }
+    return false;
+}
+
+static void *hook_malloc(size_t n, const char *file, int line)
+{
+    return alloc_should_fail(file) ? NULL : malloc(n);
+}
+
+static void *hook_realloc(void *p, size_t n, const char *file, int line)
+{
+    return alloc_should_fail(file) ? NULL : realloc(p, n);
+}
+
+static void hook_free(void *p, const char *file, int line)
+{
+    free(p);
+}
+
+static void alloc_fail_at(int n, bool ours_only)
+{
+    atomic_store(&alloc_ours_only, ours_only);
+    atomic_store(&alloc_failed, 0);
+    atomic_store(&alloc_countdown, n);
+}
+
+/* Disarms; true if the armed allocation was reached and failed. */
+static bool alloc_disarm(void)
+{
+    atomic_store(&alloc_countdown, -1);
+    return atomic_load(&alloc_failed) != 0;
+}
 
 /* ---- the stock-backend oracle (child process) ------------------------- */
 
@@ -716,6 +779,80 @@ static void faster_than_stock_backend(void **state)
     assert_true(ours < resp.cpu_ns);
 }
 
+/* Fails the module's 1st, 2nd, ... allocation in srtpsess_create (the
+ * cipher and auth instances of a session and of libsrtp's key derivation)
+ * until one passes untouched; each failure is an error with nothing left
+ * behind (ASan's leak check). Only ours: when OpenSSL fails inside the
+ * keying that follows libsrtp 2.5's KDF set-up, srtp_stream_init_keys
+ * returns without freeing its KDF cipher (a libsrtp leak, NSS or not). */
+static void create_fails_cleanly(void **state)
+{
+    struct sdes_key k;
+    assert_int_equal(sdes_key_generate(&k, NULL), 0);
+    int failures = 0;
+    for (int n = 1; n <= ALLOC_FAIL_MAX; n++) {
+        struct srtpsess *tx = NULL;
+        alloc_fail_at(n, true);
+        int rc = srtpsess_create(&tx, SRTPSESS_AES_CM_128_HMAC_SHA1_80, SRTPSESS_SEND, &k, NULL);
+        bool hit = alloc_disarm();
+        if (!hit) {
+            assert_int_equal(rc, 0);
+            srtpsess_free(tx);
+            /* RTP and RTCP cipher and auth, and the KDF's cipher. */
+            assert_true(failures >= 5);
+            return;
+        }
+        if (rc != 0) {
+            assert_true(rc == SYNTH_ENOMEM || rc == SYNTH_EINTERNAL);
+            assert_null(tx);
+            failures++;
+        } else {
+            srtpsess_free(tx); /* an allocation OpenSSL could do without */
+        }
+    }
+    fail_msg("srtpsess_create still allocating after %d allocations", ALLOC_FAIL_MAX);
+}
+
+/* Every OpenSSL allocation of protect and unprotect in turn (OpenSSL
+ * copies the keyed HMAC state per packet): a failure is an error, never a
+ * packet with a bad tag, and nothing leaks. */
+static void packet_fails_cleanly(void **state)
+{
+    struct sdes_key k;
+    assert_int_equal(sdes_key_generate(&k, NULL), 0);
+    struct srtpsess *tx = NULL, *rx = NULL;
+    assert_int_equal(srtpsess_create(&tx, SRTPSESS_AES_CM_128_HMAC_SHA1_80, SRTPSESS_SEND, &k,
+                                     NULL), 0);
+    assert_int_equal(srtpsess_create(&rx, SRTPSESS_AES_CM_128_HMAC_SHA1_80, SRTPSESS_RECV, &k,
+                                     NULL), 0);
+    int failures = 0;
+    for (int n = 1; n <= ALLOC_FAIL_MAX; n++) {
+        _Alignas(4) uint8_t buf[PKT_CAP], plain[PKT_CAP];
+        size_t len = make_rtp(buf, 0);
+        buf[2] = (uint8_t)(n >> 8); /* a new sequence number each time */
+        buf[3] = (uint8_t)n;
+        memcpy(plain, buf, len);
+        size_t plain_len = len;
+        alloc_fail_at(n, false);
+        int rc = srtpsess_protect_rtp(tx, buf, &len, sizeof(buf), NULL);
+        if (rc == 0)
+            rc = srtpsess_unprotect_rtp(rx, buf, &len, NULL, NULL);
+        bool hit = alloc_disarm();
+        if (rc == 0) {
+            assert_int_equal(len, plain_len);
+            assert_memory_equal(buf, plain, len);
+        } else {
+            assert_true(hit);
+            failures++;
+        }
+        if (!hit)
+            break;
+    }
+    srtpsess_free(tx);
+    srtpsess_free(rx);
+    assert_true(failures > 0);
+}
+
 static void install_happened(void **state)
 {
     struct synth_error err;
@@ -724,6 +861,11 @@ static void install_happened(void **state)
 
 int main(void)
 {
+    /* Before OpenSSL allocates anything, or it refuses. */
+    if (!CRYPTO_set_mem_functions(hook_malloc, hook_realloc, hook_free)) {
+        fprintf(stderr, "cannot hook OpenSSL's allocator\n");
+        return 1;
+    }
     if (oracle_start() != 0) {
         fprintf(stderr, "cannot start the stock-backend child\n");
         return 1;
@@ -738,6 +880,8 @@ int main(void)
         cmocka_unit_test(many_sessions),
         cmocka_unit_test(threads_with_own_sessions),
         cmocka_unit_test(faster_than_stock_backend),
+        cmocka_unit_test(create_fails_cleanly),
+        cmocka_unit_test(packet_fails_cleanly),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     if (oracle_stop() != 0) {
