@@ -4,6 +4,8 @@
  * still uses an 80-bit tag on SRTCP). */
 #include "srtp_session.h"
 
+#include "srtp_ossl_crypto.h"
+
 #include <limits.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
@@ -31,19 +33,29 @@ struct srtpsess {
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 /* Written once under init_once, read after it: the one process-wide
  * state libsrtp itself imposes. */
-static srtp_err_status_t init_status = srtp_err_status_fail;
+static int init_rc = SYNTH_EINTERNAL;
+static struct synth_error init_err;
 
+/* libsrtp keeps its packet processing, key derivation and replay windows;
+ * its AES-ICM and HMAC-SHA1 become OpenSSL's (srtp_ossl_crypto.h): the NSS
+ * ones Debian builds it with cost more per packet the more sessions live.
+ * Failing to install them is an error, not a fallback to NSS. */
 static void init_library(void)
 {
-    init_status = srtp_init();
+    srtp_err_status_t st = srtp_init();
+    if (st != srtp_err_status_ok) {
+        init_rc = synth_error_set(&init_err, SYNTH_EINTERNAL, "srtp: srtp_init failed (%d)",
+                                  (int)st);
+        return;
+    }
+    init_rc = srtpossl_install(&init_err);
 }
 
 int srtpsess_global_init(struct synth_error *err)
 {
     pthread_once(&init_once, init_library);
-    if (init_status != srtp_err_status_ok)
-        return synth_error_set(err, SYNTH_EINTERNAL, "srtp: srtp_init failed (%d)",
-                               (int)init_status);
+    if (init_rc)
+        return synth_error_set(err, init_rc, "%s", init_err.msg);
     return 0;
 }
 
