@@ -256,6 +256,34 @@ static json_t *build_summary(struct merge_ctx *m)
     return s;
 }
 
+/* What the shards judged on their own share, judged on the whole: the
+ * survival series and the capacity phases rebuilt, then the verdict in
+ * run.c's order: thresholds, survival, the capacity search (which relevels
+ * what it measured per step), the certificates, then what only the shards
+ * hold, the generator's evidence last as it can lower the rest. */
+static int judge_again(struct merge_ctx *m, struct synth_error *err)
+{
+    int rc;
+    for (size_t i = 0; i < m->args.n; i++) {
+        const json_t *sv = json_object_get(m->shards[i].summary, "survival");
+        struct synth_error why = {{0}};
+        if ((rc = survival_log_from_json(sv, &m->rebuilt.stats.survival, &why)) != 0)
+            return synth_error_set(err, rc, "%s/summary.json: %s", m->shards[i].dir, why.msg);
+    }
+    load_profile_from_scenario(&m->profile, &m->scenario.load);
+    if (capacity_init(&m->capacity, &m->scenario, &m->profile) != 0)
+        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
+    if ((rc = capacity_merge(&m->capacity, m->shards, m->args.n, &m->generator_bound, err)) != 0)
+        return rc;
+    if (verdict_evaluate(&m->verdict, &m->scenario, &m->rebuilt.stats) != 0 ||
+        survival_findings_evaluate(&m->verdict, &m->rebuilt.stats.survival) != 0 ||
+        capacity_findings_evaluate(&m->verdict, &m->capacity) != 0 ||
+        merge_certificates(m->shards, m->args.n, &m->certs, &m->verdict) != 0 ||
+        merge_findings(m->shards, m->args.n, &m->verdict) != 0)
+        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
+    return 0;
+}
+
 static int merge_run(struct merge_ctx *m, json_t **summary, struct synth_error *err)
 {
     char path[PATH_MAX], hex[SCENARIO_RECORD_HEX];
@@ -277,26 +305,8 @@ static int merge_run(struct merge_ctx *m, json_t **summary, struct synth_error *
         (rc = merge_stats(m->shards, m->args.n, &m->id, has_call(&m->scenario),
                           &m->rebuilt.stats, err)) != 0)
         return rc;
-    for (size_t i = 0; i < m->args.n; i++) {
-        const json_t *sv = json_object_get(m->shards[i].summary, "survival");
-        struct synth_error why = {{0}};
-        if ((rc = survival_log_from_json(sv, &m->rebuilt.stats.survival, &why)) != 0)
-            return synth_error_set(err, rc, "%s/summary.json: %s", m->shards[i].dir, why.msg);
-    }
-    load_profile_from_scenario(&m->profile, &m->scenario.load);
-    if (capacity_init(&m->capacity, &m->scenario, &m->profile) != 0)
-        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
-    if ((rc = capacity_merge(&m->capacity, m->shards, m->args.n, &m->generator_bound, err)) != 0)
+    if ((rc = judge_again(m, err)) != 0)
         return rc;
-    /* In run.c's order: thresholds, survival, the capacity search (which
-     * relevels what it measured per step), then what only the shards hold,
-     * the generator's evidence last as it can lower the rest. */
-    if (verdict_evaluate(&m->verdict, &m->scenario, &m->rebuilt.stats) != 0 ||
-        survival_findings_evaluate(&m->verdict, &m->rebuilt.stats.survival) != 0 ||
-        capacity_findings_evaluate(&m->verdict, &m->capacity) != 0 ||
-        merge_certificates(m->shards, m->args.n, &m->certs, &m->verdict) != 0 ||
-        merge_findings(m->shards, m->args.n, &m->verdict) != 0)
-        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
     if ((rc = dir_path(path, m->shards[0].dir, SCENARIO_RECORD_FILE, err)) != 0 ||
         (rc = scenario_record_keep(path, m->args.out, hex, err)) != 0)
         return rc;
