@@ -12,8 +12,10 @@
 # media counts equal the unsharded run's. Then a step-until capacity search
 # in 3 shards against a lab that refuses calls above 40/s: each step's
 # counts are the shards' sums, and held/broke is judged again on them, as
-# the unsharded search judges it. Then what merge must refuse: a missing
-# shard, a duplicate, another scenario.
+# the unsharded search judges it. Then sip.survival in 3 shards against a
+# middlebox cutting idle SIP connections at 6 s: the merged intervals, the
+# estimate and its finding equal the unsharded run's. Then what merge must
+# refuse: a missing shard, a duplicate, another scenario.
 . "$(dirname "$0")/lib.sh"
 command -v jq >/dev/null || fail "jq missing (scripts/setup.sh --tests)"
 N=3
@@ -217,7 +219,40 @@ PY
 assert_json "$T/cap-merged/summary.json" '[.findings[] | select(.id == "capacity.limit")] | length == 1 and (.[0].evidence | startswith("step 2 at 30/s held; step 3 at 45/s broke"))' \
     "merged capacity.limit judged on the merged steps (not a shard's)"
 
-# 6. What merge refuses, exit 3 with a clear error.
+# 6. sip.survival in shards: each of the 3 users holds its own silent
+# connections; the merge reads the shards' series back and estimates the
+# idle timeout on the merged intervals.
+"$SYNTH" lab --state-dir "$T/lab-sv" --write-target "$T/lab-sv.yaml" --fault sip_idle_timeout_s=6 \
+    >"$T/lab-sv.out" 2>&1 &
+PIDS="$PIDS $!"
+wait_for_line "$T/lab-sv.out" "lab ready" 10
+cat >"$T/survival.yaml" <<'SCN'
+name: shard-survival
+steps:
+  - sip.survival: {intervals: [2s, 4s, 8s], probe: silent, answer_timeout: 2s}
+load: {users: 3, rate: 3, iterations: 3}
+SCN
+SVS=""
+for k in $(seq 0 $((N - 1))); do
+    "$SYNTH" run "$T/survival.yaml" --target "$T/lab-sv.yaml" --shard "$k/$N" --out "$T/sv-$k" \
+        --workers 1 --quiet >"$T/sv-$k.out" 2>&1 &
+    SVS="$SVS $!"
+done
+"$SYNTH" run "$T/survival.yaml" --target "$T/lab-sv.yaml" --out "$T/sv-whole" --workers 1 --quiet \
+    >"$T/sv-whole.out" 2>&1 || true
+for p in $SVS; do wait "$p" || true; done
+rc=0; "$SYNTH" merge "$T/sv-0" "$T/sv-1" "$T/sv-2" --out "$T/sv-merged" --quiet >"$T/sv-merge.out" 2>&1 || rc=$?
+[ $rc -eq 1 ] || fail "survival merge: exit $rc, want 1 (the short idle timeout is a warning): $(cat "$T/sv-merge.out")"
+SURV='[.survival[] | {probe, intervals: [.intervals[] | {idle_s, probes, survived_count}], estimated_timeout_s}]'
+jq -S "$SURV" "$T/sv-merged/summary.json" >"$T/sv-m.json"
+jq -S "$SURV" "$T/sv-whole/summary.json" >"$T/sv-w.json"
+diff "$T/sv-w.json" "$T/sv-m.json" >"$T/sv.diff" || fail "merged survival differs from the unsharded run's: $(cat "$T/sv.diff")"
+assert_json "$T/sv-merged/summary.json" '.survival[0].intervals | map(.probes) == [3, 3, 3] and map(.survived_count) == [3, 3, 0]' \
+    "merged survival: every shard's probes per interval (3 users: 2 s and 4 s survived, 8 s cut)"
+assert_json "$T/sv-merged/summary.json" '.survival[0].estimated_timeout_s == 6 and ([.findings[] | select(.id == "proxy-idle-timeout-short")] | length == 1 and (.[0].evidence | startswith("shard") | not))' \
+    "merged survival: the estimate (6 s) and its finding made on the merged intervals, as unsharded"
+
+# 7. What merge refuses, exit 3 with a clear error.
 refuse() { # WANT-IN-MESSAGE DIRS...
     want=$1; shift
     rc=0; "$SYNTH" merge "$@" --out "$T/refused" >"$T/ref.out" 2>&1 || rc=$?
