@@ -220,6 +220,12 @@ static int media_object(json_t *o, const struct media_result *m)
     rc |= json_object_set_new(x, "peer_port_in_range", json_boolean(m->peer_port_in_range));
     if (m->dscp_seen >= 0)
         rc |= json_object_set_new(x, "dscp", json_integer(m->dscp_seen));
+    /* The policy's mark and the packets off it: what the DSCP check counts
+     * (a results directory rebuilt or merged from events counts it again). */
+    if (m->dscp_expected >= 0) {
+        rc |= json_object_set_new(x, "dscp_expected", json_integer(m->dscp_expected));
+        rc |= json_object_set_new(x, "dscp_mismatches", json_integer((json_int_t)m->dscp_mismatches));
+    }
     if (m->peer_report) {
         rc |= json_object_set_new(x, "peer_loss_pct",
                                   json_real(event_json_ms(milli(m->peer_loss_pct))));
@@ -261,6 +267,10 @@ json_t *event_json_object(const struct step_result *r, const char *user_uri)
     rc |= json_object_set_new(o, "outcome", json_string(r->ok ? "ok" : "failed"));
     rc |= json_object_set_new(o, "duration_ms", json_real(event_json_ms(step_result_latency_us(r))));
     rc |= json_object_set_new(o, "start_lag_ms", json_real(event_json_ms(r->start_us - r->intended_us)));
+    /* The intended start since the run's start, to the µs: "ts" is the
+     * wall clock to the ms, too coarse to place an arrival due exactly at a
+     * capacity step's start in its step when shards are merged. */
+    rc |= json_object_set_new(o, "offset_ms", json_real(event_json_ms(r->intended_us)));
     if (!r->ok)
         rc |= json_object_set_new(o, "class", json_string(failure_class_name(r->cls)));
     if (r->http_status > 0)
@@ -536,6 +546,10 @@ static void lw_media(struct line_writer *w, const struct media_result *m)
     lw_key_bool(w, "peer_port_in_range", m->peer_port_in_range);
     if (m->dscp_seen >= 0)
         lw_key_int(w, "dscp", m->dscp_seen);
+    if (m->dscp_expected >= 0) {
+        lw_key_int(w, "dscp_expected", m->dscp_expected);
+        lw_key_int(w, "dscp_mismatches", (long long)m->dscp_mismatches);
+    }
     if (m->peer_report) {
         lw_key_ms(w, "peer_loss_pct", milli(m->peer_loss_pct));
         lw_key_ms(w, "peer_jitter_ms", milli(m->peer_jitter_ms));
@@ -585,6 +599,8 @@ int event_json_write(const struct step_result *r, const char *user_uri, char *bu
     lw_ms(&w, step_result_latency_us(r));
     lw_key(&w, "start_lag_ms");
     lw_ms(&w, r->start_us - r->intended_us);
+    lw_key(&w, "offset_ms");
+    lw_ms(&w, r->intended_us);
     if (!r->ok) {
         lw_key(&w, "class");
         lw_text(&w, failure_class_name(r->cls), 64);

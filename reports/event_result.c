@@ -68,6 +68,18 @@ static int class_of(const char *name, enum failure_class *c)
     return SYNTH_EINVAL;
 }
 
+/* "via": the access path; an older file without it was all internal. */
+static int via_of(const char *name, enum access_path *p)
+{
+    for (int i = 0; i < ACCESS_PATH_COUNT; i++) {
+        if (strcmp(name, access_path_name((enum access_path)i)) == 0) {
+            *p = (enum access_path)i;
+            return 0;
+        }
+    }
+    return SYNTH_EINVAL;
+}
+
 static void media_of(const json_t *m, struct media_result *x)
 {
     x->enabled = true;
@@ -87,6 +99,9 @@ static void media_of(const json_t *m, struct media_result *x)
     x->peer_port = port > 0 && port <= 65535 ? (uint16_t)port : 0;
     x->peer_port_in_range = key_bool(m, "peer_port_in_range");
     x->dscp_seen = (int)key_num(m, "dscp", -1);
+    double mark = key_num(m, "dscp_expected", -1), off = key_num(m, "dscp_mismatches", 0);
+    x->dscp_expected = mark >= 0 && mark <= 63 ? (int)mark : -1; /* a 6-bit field */
+    x->dscp_mismatches = off > 0 && off < 1e18 ? (uint64_t)off : 0;
     /* The far end's report is written only when there was one. */
     x->peer_report = json_object_get(m, "peer_loss_pct") != NULL;
     x->peer_rtcp = x->peer_report;
@@ -132,6 +147,8 @@ int event_result_parse(const json_t *ev, int64_t run_start_ms, struct step_resul
     sview_num(ev, "journey", &journey);
     r->journey = (uint64_t)journey;
     r->ok = outcome[0] == 'o';
+    if (json_object_get(ev, "via") && via_of(sview_str(ev, "via", ""), &r->via) != 0)
+        return synth_error_set(err, SYNTH_EINVAL, "via: expected internal or edge");
     if (!r->ok && class_of(sview_str(ev, "class", ""), &r->cls) != 0)
         return synth_error_set(err, SYNTH_EINVAL, "class: missing or unknown");
     r->intended_us = (intended_ms - run_start_ms) * 1000;

@@ -371,7 +371,7 @@ out:
 
 /* The checks each shard made before its load (the same target, so the
  * first shard's answer stands for all): summary.json keys copied as they are. */
-static const char *const PRE_RUN_KEYS[] = {"discovery", "certificates", "web_ports"};
+static const char *const PRE_RUN_KEYS[] = {"discovery", "web_ports"};
 
 int merge_pre_run(const struct merge_shard *s, size_t n, json_t *summary)
 {
@@ -388,13 +388,110 @@ int merge_pre_run(const struct merge_shard *s, size_t n, json_t *summary)
     return 0;
 }
 
+/* --- certificates: one entry per endpoint, disagreement flagged --- */
+
+static bool same_endpoint(const json_t *a, const json_t *b)
+{
+    return strcmp(sview_str(a, "endpoint", ""), sview_str(b, "endpoint", "")) == 0 &&
+           strcmp(sview_str(a, "host", ""), sview_str(b, "host", "")) == 0 &&
+           json_equal(json_object_get(a, "port"), json_object_get(b, "port"));
+}
+
+/* What a shard saw of an endpoint: its leaf certificate and the result. */
+static const char *leaf_sha(const json_t *ep)
+{
+    return sview_str(json_array_get(json_object_get(ep, "chain"), 0), "sha256", "none");
+}
+
+static bool same_view(const json_t *a, const json_t *b)
+{
+    return strcmp(leaf_sha(a), leaf_sha(b)) == 0 &&
+           strcmp(sview_str(a, "result", ""), sview_str(b, "result", "")) == 0;
+}
+
+/* Records on the kept entry what shard k saw instead: {shard, sha256, result}. */
+static int note_disagreement(json_t *kept, const json_t *seen, size_t k)
+{
+    json_t *d = json_object_get(kept, "shards_disagree");
+    if (!d) {
+        d = json_array();
+        if (!d || json_object_set_new(kept, "shards_disagree", d))
+            return SYNTH_ENOMEM;
+    }
+    return json_array_append_new(d, json_pack("{sIssss}", "shard", (json_int_t)k, "sha256",
+                                              leaf_sha(seen), "result",
+                                              sview_str(seen, "result", "")))
+               ? SYNTH_ENOMEM
+               : 0;
+}
+
+int merge_certificates(const struct merge_shard *s, size_t n, json_t **out, struct verdict *v)
+{
+    json_t *all = NULL;
+    const json_t *ep;
+    size_t i;
+
+    *out = NULL;
+    for (size_t k = 0; k < n; k++) {
+        const json_t *certs = json_object_get(s[k].summary, "certificates");
+        if (!json_is_array(certs))
+            continue;
+        if (!all && !(all = json_array()))
+            return SYNTH_ENOMEM;
+        json_array_foreach(certs, i, ep) {
+            json_t *kept = NULL, *x;
+            size_t j;
+            json_array_foreach(all, j, x)
+                if (!kept && same_endpoint(x, ep))
+                    kept = x;
+            int rc = !kept ? json_array_append_new(all, json_deep_copy(ep))
+                     : same_view(kept, ep) ? 0
+                                           : note_disagreement(kept, ep, k);
+            if (rc) {
+                json_decref(all);
+                return SYNTH_ENOMEM;
+            }
+        }
+    }
+    json_array_foreach(all, i, ep) {
+        const json_t *d = json_object_get(ep, "shards_disagree");
+        if (!d)
+            continue;
+        if (verdict_add_findingf(
+                v, VERDICT_WARNING, "merge.certificates-differ",
+                "the shards saw different certificates (or results) for the same endpoint",
+                "a pool whose servers present different certificates, or one renewed during "
+                "the run: check each server of the pool behind this name",
+                "%s (%s:%lld): the first shard saw leaf sha256 %.16s... (%s); shard %lld saw "
+                "%.16s... (%s)",
+                sview_str(ep, "endpoint", "?"), sview_str(ep, "host", "?"),
+                (long long)json_integer_value(json_object_get(ep, "port")), leaf_sha(ep),
+                sview_str(ep, "result", "?"),
+                (long long)json_integer_value(json_object_get(json_array_get(d, 0), "shard")),
+                sview_str(json_array_get(d, 0), "sha256", "?"),
+                sview_str(json_array_get(d, 0), "result", "?")) != 0) {
+            json_decref(all);
+            return SYNTH_ENOMEM;
+        }
+    }
+    *out = all;
+    return 0;
+}
+
 /* Thresholds are judged again on the merged figures; every other finding a
- * shard made (the generator's, the capacity search's, the checks made
+ * shard made (the generator's, the checks made
  * before the load: certificates, DNS, web ports, the Edge diagnosis) is
  * kept unless the merged verdict already has its id. */
 static bool carried(const char *id)
 {
-    return strncmp(id, "threshold.", 10) != 0;
+    /* Judged again by merge on the merged data: the thresholds, the
+     * survival estimate, the capacity search (and its abort). */
+    static const char *const again[] = {"threshold.", "capacity.", "proxy-idle-timeout-short",
+                                        "run.aborted"};
+    for (size_t i = 0; i < sizeof(again) / sizeof(again[0]); i++)
+        if (strncmp(id, again[i], strlen(again[i])) == 0)
+            return false;
+    return true;
 }
 
 static bool has_finding(const struct verdict *v, const char *id)

@@ -53,16 +53,24 @@ int merge_events(const struct merge_shard *s, size_t n, const char *out_path,
 int merge_stats(const struct merge_shard *s, size_t n, const struct merge_identity *id,
                 bool has_call, struct run_stats *stats, struct synth_error *err);
 
-/* The shards' own findings but thresholds (judged again on the merged
- * figures), each id once, the first shard's with "shard K: " before its
- * evidence: the generator's, the capacity search's, the checks before the
- * load. A generator-bound shard lowers the merged run's criticals the way
+/* The shards' own findings but those merge judges again on the merged
+ * figures (thresholds, survival's proxy-idle-timeout-short, capacity.*,
+ * run.aborted), each id once, the first shard's with "shard K: " before its
+ * evidence: the generator's, the checks before the load. A generator-bound shard lowers the merged run's criticals the way
  * verdict_generator does. 0 or SYNTH_ENOMEM. */
 int merge_findings(const struct merge_shard *s, size_t n, struct verdict *v);
 
 /* Copies the checks made before the load (summary.json discovery,
- * certificates, web_ports) from the first shard that has them into the
- * merged summary. 0 or SYNTH_ENOMEM. */
+ * web_ports) from the first shard that has them into the merged summary.
+ * 0 or SYNTH_ENOMEM. */
 int merge_pre_run(const struct merge_shard *s, size_t n, json_t *summary);
+
+/* summary.json "certificates" of the merged run: each endpoint (endpoint,
+ * host, port) once, as the first shard that checked it saw it; a shard that
+ * saw another leaf certificate or result is listed in the entry's
+ * "shards_disagree" [{shard, sha256, result}] and raises the warning
+ * merge.certificates-differ. *out NULL when no shard checked any (new
+ * reference otherwise). 0 or SYNTH_ENOMEM. */
+int merge_certificates(const struct merge_shard *s, size_t n, json_t **out, struct verdict *v);
 
 #endif

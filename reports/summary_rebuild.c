@@ -22,8 +22,23 @@ struct rebuild {
     int64_t end_us;         /* latest end: the run's duration */
     char *target;
     struct run_stats *stats;
+    struct run_stats *paths; /* NULL, or one per access path */
     struct synth_error *err;
 };
+
+/* One result into s, as a worker counts it: a journey starts with its first
+ * step and completes with its last. */
+static int count(struct run_stats *s, const struct step_result *r, uint32_t last_index)
+{
+    int rc = 0;
+    if (r->step_index == 0)
+        rc = run_stats_add_start(s, r->intended_us, r->start_us - r->intended_us);
+    if (!rc)
+        rc = run_stats_add_result(s, r);
+    if (!rc && r->step_index == last_index)
+        run_stats_add_completed(s);
+    return rc;
+}
 
 static int scan(const json_t *ev, size_t line, void *arg)
 {
@@ -59,13 +74,9 @@ static int add(const json_t *ev, size_t line, void *arg)
         rc = synth_error_set(b->err, SYNTH_EPARSE, "%s:%zu: %s", b->path, line, why.msg);
         goto out;
     }
-    /* A journey starts with its first step and completes with its last. */
-    if (r->step_index == 0)
-        rc = run_stats_add_start(b->stats, r->intended_us, r->start_us - r->intended_us);
-    if (!rc)
-        rc = run_stats_add_result(b->stats, r);
-    if (!rc && r->step_index == b->last_index)
-        run_stats_add_completed(b->stats);
+    rc = count(b->stats, r, b->last_index);
+    if (!rc && b->paths)
+        rc = count(&b->paths[r->via], r, b->last_index);
     if (rc)
         rc = synth_error_set(b->err, SYNTH_ENOMEM, "out of memory");
     if (r->end_us > b->end_us)
@@ -85,6 +96,7 @@ int summary_rebuild_stats(const char *events_path, struct rebuild_result *out,
         .fixed_start = out->start_ms >= 0,
         .target = out->target,
         .stats = &out->stats,
+        .paths = out->paths,
         .err = err,
     };
     int rc;

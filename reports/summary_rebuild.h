@@ -19,6 +19,10 @@
  * merge build their summaries from. */
 struct rebuild_result {
     struct run_stats stats;  /* run_stats_init'ed by the caller, freed by it */
+    /* Optional, ACCESS_PATH_COUNT of them indexed by the events' "via"
+     * (init'ed and freed by the caller): the same counts per access path,
+     * as a run keeps them for summary.json "paths". NULL: not wanted. */
+    struct run_stats *paths;
     int64_t start_ms;        /* in: the run's wall-clock start, or -1 for the earliest
                               * intended start in the file; out: the one used */
     char target[REBUILD_TARGET_MAX]; /* out: the users' SIP domain, "" if none */

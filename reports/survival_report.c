@@ -1,6 +1,8 @@
 /* Survival results and findings (survival_report.h). */
 #include "reports/survival_report.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,6 +167,92 @@ json_t *survival_json(const struct survival_log *l)
         return NULL;
     }
     return a;
+}
+
+static int probe_named(const json_t *series, enum survival_probe *p)
+{
+    const char *name = json_string_value(json_object_get(series, "probe"));
+    for (int i = 0; name && i < SURVIVAL_PROBE_COUNT; i++) {
+        if (strcmp(name, survival_probe_name((enum survival_probe)i)) == 0) {
+            *p = (enum survival_probe)i;
+            return 0;
+        }
+    }
+    return SYNTH_EPARSE;
+}
+
+/* A count of probes in an interval: at most what one log keeps. */
+static int count_of(const json_t *o, const char *key, uint32_t *out)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        json_integer_value(v) > SURVIVAL_OUTCOMES_MAX)
+        return SYNTH_EPARSE;
+    *out = (uint32_t)json_integer_value(v);
+    return 0;
+}
+
+/* One interval's outcomes; *first_pongs goes on the first and is then 0. */
+static int interval_from_json(const json_t *x, enum survival_probe p, const char *hop,
+                              uint32_t *first_pongs, struct survival_log *l)
+{
+    uint32_t idle_s, probes, survived;
+    const json_t *how = json_object_get(x, "died_how");
+    if (count_of(x, "probes", &probes) || count_of(x, "survived_count", &survived) ||
+        survived > probes || !json_is_integer(json_object_get(x, "idle_s")) ||
+        json_integer_value(json_object_get(x, "idle_s")) < 0 ||
+        json_integer_value(json_object_get(x, "idle_s")) > UINT32_MAX ||
+        !(json_is_null(how) || json_is_string(how)))
+        return SYNTH_EPARSE;
+    idle_s = (uint32_t)json_integer_value(json_object_get(x, "idle_s"));
+    for (uint32_t i = 0; i < probes; i++) {
+        struct survival_outcome o = {.probe = p, .idle_s = idle_s, .survived = i < survived};
+        if (!o.survived && json_is_string(how))
+            snprintf(o.died_how, sizeof(o.died_how), "%s", json_string_value(how));
+        snprintf(o.hop, sizeof(o.hop), "%s", hop);
+        o.held_s = o.survived ? idle_s : 0;
+        o.pongs = *first_pongs;
+        *first_pongs = 0;
+        if (survival_log_add(l, &o) != 0)
+            return SYNTH_ENOMEM;
+    }
+    return 0;
+}
+
+int survival_log_from_json(const json_t *a, struct survival_log *l, struct synth_error *err)
+{
+    const json_t *series, *x;
+    size_t i, j;
+    if (!a || json_is_null(a))
+        return 0;
+    if (!json_is_array(a))
+        return synth_error_set(err, SYNTH_EPARSE, "survival: not an array");
+    json_array_foreach(a, i, series) {
+        enum survival_probe p;
+        const json_t *iv = json_object_get(series, "intervals");
+        const json_t *pongs = json_object_get(series, "pongs");
+        const char *hop = json_string_value(json_object_get(series, "hop"));
+        uint32_t first_pongs = 0;
+        if (probe_named(series, &p) != 0 || !json_is_array(iv) ||
+            (pongs && (!json_is_integer(pongs) || json_integer_value(pongs) < 0 ||
+                       json_integer_value(pongs) > UINT32_MAX)))
+            return synth_error_set(err, SYNTH_EPARSE,
+                                   "survival[%zu]: probe (pget, idle, keepalive, silent), "
+                                   "intervals and pongs (an integer) expected", i);
+        if (pongs)
+            first_pongs = (uint32_t)json_integer_value(pongs);
+        json_array_foreach(iv, j, x) {
+            int rc = interval_from_json(x, p, hop ? hop : "", &first_pongs, l);
+            if (rc == SYNTH_ENOMEM)
+                return synth_error_set(err, rc, "out of memory");
+            if (rc)
+                return synth_error_set(err, rc,
+                                       "survival[%zu].intervals[%zu]: idle_s, probes and "
+                                       "survived_count (at most probes, at most %d) expected",
+                                       i, j, SURVIVAL_OUTCOMES_MAX);
+        }
+    }
+    return 0;
 }
 
 static const char *first_death(const struct survival_log *l, enum survival_probe p,

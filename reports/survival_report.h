@@ -6,6 +6,7 @@
 #define SYNTH_REPORTS_SURVIVAL_REPORT_H
 
 #include "reports/verdict.h"
+#include "synth/base/err.h"
 #include "synth/engine/survival.h"
 
 #include <jansson.h>
@@ -21,6 +22,15 @@
  * entry per probe kind and hop; null when nothing was probed. New
  * reference, NULL on ENOMEM. */
 json_t *survival_json(const struct survival_log *l);
+
+/* The inverse, for `synth merge`: appends to l the outcomes a "survival"
+ * array (as survival_json wrote it; null or absent adds none) counts, per
+ * interval its survivors and its deaths (each with the interval's
+ * died_how), a keep-alive series' pongs on its first outcome. What the
+ * array does not keep (how long each probe lasted) is 0. The estimate and
+ * the findings then follow from l as from a run's own log. 0, SYNTH_ENOMEM,
+ * or SYNTH_EPARSE naming the entry ("survival[1].intervals[0]: ..."). */
+int survival_log_from_json(const json_t *a, struct survival_log *l, struct synth_error *err);
 
 /* proxy-idle-timeout-short (warning) for each probe kind and hop whose
  * estimate is below SURVIVAL_RECOMMENDED_S; a SIP one names the hop. */

@@ -4,13 +4,17 @@
  * own (a crash or a hung target cannot take the exporter down), under the
  * scrape's deadline, answered with the run's Prometheus text. Bounded: at
  * most `concurrency` probes at once, a scrape of the same module and target
- * sooner than `min_interval` gets the last result. */
+ * sooner than `min_interval` gets the last result. Optionally HTTPS
+ * (tls_server_config, as Prometheus' own web config) and basic auth: the
+ * metrics carry internal names. */
 #include "cli.h"
 
 #include "synth/base/base64.h"
 #include "synth/base/clock.h"
 #include "synth/cli/cli_common.h"
 #include "synth/config/exporter_config.h"
+#include "synth/lab/lab_https.h"
+#include "synth/tls/tls_ctx.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -40,6 +44,9 @@
 /* The metrics a run writes stay under this (a few KB in practice). */
 #define PROBE_BODY_MAX (4u * 1024 * 1024)
 #define AUTH_HEADER_MAX 512
+/* A connection silent this long between requests is closed (a probe in
+ * flight is not silence: evhttp does not read while it holds a request). */
+#define CONNECTION_IDLE_S 60
 
 struct exporter;
 
@@ -62,6 +69,7 @@ struct exporter {
     struct exporter_config cfg;
     struct event_base *base;
     struct evhttp *http;
+    SSL_CTX *tls; /* NULL: plain HTTP */
     struct probe_slot *slots; /* modules × targets */
     size_t slot_count;
     uint32_t in_flight;
@@ -84,7 +92,8 @@ static void usage(FILE *out)
             "The probe's deadline is the scrape's X-Prometheus-Scrape-Timeout-Seconds (less a\n"
             "margin) or the config's limits.timeout, whichever is shorter.\n\n"
             "  --listen ADDR:PORT  default 127.0.0.1:9115\n"
-            "  --config FILE       modules, targets, limits, basic_auth (docs/exporter.md)\n");
+            "  --config FILE       modules, targets, limits, basic_auth, tls_server_config\n"
+            "                      (docs/exporter.md)\n");
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -410,6 +419,28 @@ static int parse_listen(const char *s, char *host, size_t size, uint16_t *port)
     return 0;
 }
 
+/* The listener's TLS context from tls_server_config: TLS 1.2 at least, the
+ * client certificate verified against client_ca_file when one is asked for. */
+static int tls_setup(struct exporter *ex, struct synth_error *err)
+{
+    const struct exporter_tls *t = &ex->cfg.tls;
+    if (!t->cert_file[0])
+        return 0;
+    int rc = tls_ctx_server_new_files(&ex->tls, t->cert_file, t->key_file,
+                                      t->client_auth != EXPORTER_CLIENT_NONE ? t->client_ca_file
+                                                                             : NULL,
+                                      t->client_auth != EXPORTER_CLIENT_NONE, err);
+    if (rc != 0)
+        return rc;
+    /* RFC 8446 4.4.2.4: without this flag a client that sends no
+     * certificate is let in, and the CA would only check those that do. */
+    if (t->client_auth == EXPORTER_CLIENT_REQUIRE)
+        SSL_CTX_set_verify(ex->tls, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    if (t->tls13_only && !SSL_CTX_set_min_proto_version(ex->tls, TLS1_3_VERSION))
+        return tls_error_set(err, SYNTH_ETLS, "%s: min_version TLS13", ex->cfg.path);
+    return 0;
+}
+
 static int setup(struct exporter *ex, const char *host, uint16_t port, struct synth_error *err)
 {
     ssize_t n = readlink("/proc/self/exe", ex->self, sizeof(ex->self) - 1);
@@ -435,10 +466,13 @@ static int setup(struct exporter *ex, const char *host, uint16_t port, struct sy
         if (!s->deadline || !s->grace)
             return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
     }
-    ex->http = evhttp_new(ex->base);
-    if (!ex->http || evhttp_bind_socket(ex->http, host, port) != 0)
-        return synth_error_set(err, SYNTH_EIO, "cannot listen on %s:%u: %s", host, port,
-                               strerror(errno));
+    uint16_t bound;
+    int rc = tls_setup(ex, err);
+    if (rc == 0)
+        rc = lab_https_listen(&ex->http, ex->base, ex->tls, host, port, CONNECTION_IDLE_S,
+                              &bound, "synth exporter", err);
+    if (rc != 0)
+        return rc;
     evhttp_set_allowed_methods(ex->http, EVHTTP_REQ_GET);
     evhttp_set_cb(ex->http, "/probe", probe_cb, ex);
     evhttp_set_cb(ex->http, "/metrics", metrics_cb, ex);
@@ -464,6 +498,7 @@ static void teardown(struct exporter *ex)
     free(ex->slots);
     if (ex->http)
         evhttp_free(ex->http);
+    SSL_CTX_free(ex->tls);
     if (ex->base)
         event_base_free(ex->base);
     if (ex->work_dir[0])
@@ -516,8 +551,8 @@ int cli_exporter(int argc, char **argv)
     for (int i = 0; i < 3; i++)
         if (sig[i])
             event_add(sig[i], NULL);
-    printf("synth exporter: listening on %s:%u, %zu modules, %zu targets\n", host, port,
-           ex->cfg.module_count, ex->cfg.target_count);
+    printf("synth exporter: listening on %s://%s:%u, %zu modules, %zu targets\n",
+           ex->tls ? "https" : "http", host, port, ex->cfg.module_count, ex->cfg.target_count);
     fflush(stdout);
     event_base_dispatch(ex->base);
     for (int i = 0; i < 3; i++)

@@ -2,18 +2,25 @@
  * shards of one run (synth run --shard K/N, a Kubernetes Indexed Job) made
  * into one results directory, exactly: events in time order, histograms
  * bucket by bucket, counters summed, timelines aligned by wall clock, the
- * thresholds judged again by the scenario the shards recorded. */
+ * thresholds judged again by the scenario the shards recorded, and so are
+ * what the shards judged on their own share: the survival estimate and the
+ * capacity search's steps. */
 #include "cli.h"
 
+#include "reports/capacity_merge.h"
+#include "reports/capacity_report.h"
 #include "reports/merge.h"
 #include "reports/report_format.h"
 #include "reports/scenario_record.h"
 #include "reports/summary.h"
 #include "reports/summary_rebuild.h"
 #include "reports/summary_view.h"
+#include "reports/survival_report.h"
 #include "reports/terminal.h"
 #include "synth/cli/cli_common.h"
 #include "synth/config/scenario.h"
+#include "synth/engine/capacity.h"
+#include "synth/engine/load_profile.h"
 #include "synth/engine/shard.h"
 
 #include <dirent.h>
@@ -159,6 +166,12 @@ struct merge_ctx {
     struct merge_identity id;
     struct scenario scenario;
     struct rebuild_result rebuilt;
+    bool by_path;                            /* the scenario's users took more than one path */
+    struct run_stats paths[ACCESS_PATH_COUNT]; /* summary.json "paths", from the events */
+    struct load_profile profile;             /* the whole run's, not a shard's share */
+    struct capacity capacity;
+    bool generator_bound;
+    json_t *certs;
     struct verdict verdict;
 };
 
@@ -204,6 +217,14 @@ static json_t *build_summary(struct merge_ctx *m)
     double workers = 0, w;
     for (size_t i = 0; i < m->args.n; i++)
         workers += sview_num(m->shards[i].summary, "workers", &w) ? w : 0;
+    /* A step search that found its limit is the run's outcome (as in run.c). */
+    const char *ok_reason = NULL;
+    for (size_t i = 0; i < m->verdict.n; i++)
+        if (strncmp(m->verdict.findings[i].id, "capacity.", 9) == 0)
+            ok_reason = m->verdict.findings[i].evidence;
+    json_t *cap = capacity_merge_json(&m->capacity, m->shards, m->args.n, m->generator_bound);
+    if (!cap)
+        return NULL;
     const struct summary_input in = {
         .target_name = sview_str(first, "target", "?"),
         .target_is_lab = strcmp(sview_str(first, "target_kind", ""), "lab") == 0,
@@ -213,14 +234,19 @@ static json_t *build_summary(struct merge_ctx *m)
         .duration_us = (m->id.ended_ms - m->id.started_ms) * 1000,
         .workers = (uint32_t)workers,
         .stats = &m->rebuilt.stats,
+        .path_stats = m->by_path ? m->paths : NULL,
+        .capacity = cap,
         .scenario = &m->scenario,
         .verdict = &m->verdict,
+        .ok_reason = ok_reason,
     };
     json_t *s = summary_build(&in);
+    json_decref(cap);
     json_t *from = json_array();
     for (size_t i = 0; from && i < m->args.n; i++)
         json_array_append_new(from, json_string(m->shards[i].dir));
     if (!s || !from || merge_pre_run(m->shards, m->args.n, s) != 0 ||
+        (m->certs && json_object_set(s, "certificates", m->certs)) ||
         json_object_set_new(s, "scenario_sha256", json_string(m->id.scenario_sha256)) ||
         json_object_set_new(s, "merged", json_pack("{sIso}", "shards", (json_int_t)m->id.count,
                                                    "from", from))) {
@@ -228,6 +254,34 @@ static json_t *build_summary(struct merge_ctx *m)
         return NULL;
     }
     return s;
+}
+
+/* What the shards judged on their own share, judged on the whole: the
+ * survival series and the capacity phases rebuilt, then the verdict in
+ * run.c's order: thresholds, survival, the capacity search (which relevels
+ * what it measured per step), the certificates, then what only the shards
+ * hold, the generator's evidence last as it can lower the rest. */
+static int judge_again(struct merge_ctx *m, struct synth_error *err)
+{
+    int rc;
+    for (size_t i = 0; i < m->args.n; i++) {
+        const json_t *sv = json_object_get(m->shards[i].summary, "survival");
+        struct synth_error why = {{0}};
+        if ((rc = survival_log_from_json(sv, &m->rebuilt.stats.survival, &why)) != 0)
+            return synth_error_set(err, rc, "%s/summary.json: %s", m->shards[i].dir, why.msg);
+    }
+    load_profile_from_scenario(&m->profile, &m->scenario.load);
+    if (capacity_init(&m->capacity, &m->scenario, &m->profile) != 0)
+        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
+    if ((rc = capacity_merge(&m->capacity, m->shards, m->args.n, &m->generator_bound, err)) != 0)
+        return rc;
+    if (verdict_evaluate(&m->verdict, &m->scenario, &m->rebuilt.stats) != 0 ||
+        survival_findings_evaluate(&m->verdict, &m->rebuilt.stats.survival) != 0 ||
+        capacity_findings_evaluate(&m->verdict, &m->capacity) != 0 ||
+        merge_certificates(m->shards, m->args.n, &m->certs, &m->verdict) != 0 ||
+        merge_findings(m->shards, m->args.n, &m->verdict) != 0)
+        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
+    return 0;
 }
 
 static int merge_run(struct merge_ctx *m, json_t **summary, struct synth_error *err)
@@ -245,13 +299,14 @@ static int merge_run(struct merge_ctx *m, json_t **summary, struct synth_error *
         fprintf(stderr, "synth merge: warning: %zu shard events file%s ended in a cut line; "
                 "skipped\n", truncated, truncated == 1 ? "" : "s");
     m->rebuilt.start_ms = m->id.started_ms;
+    m->by_path = m->scenario.load.via_count > 1;
+    m->rebuilt.paths = m->by_path ? m->paths : NULL;
     if ((rc = summary_rebuild_stats(path, &m->rebuilt, err)) != 0 ||
         (rc = merge_stats(m->shards, m->args.n, &m->id, has_call(&m->scenario),
                           &m->rebuilt.stats, err)) != 0)
         return rc;
-    if (verdict_evaluate(&m->verdict, &m->scenario, &m->rebuilt.stats) != 0 ||
-        merge_findings(m->shards, m->args.n, &m->verdict) != 0)
-        return synth_error_set(err, SYNTH_ENOMEM, "out of memory");
+    if ((rc = judge_again(m, err)) != 0)
+        return rc;
     if ((rc = dir_path(path, m->shards[0].dir, SCENARIO_RECORD_FILE, err)) != 0 ||
         (rc = scenario_record_keep(path, m->args.out, hex, err)) != 0)
         return rc;
@@ -291,6 +346,10 @@ int cli_merge(int argc, char **argv)
     m->summaries = calloc(m->args.n, sizeof(*m->summaries));
     m->shards = calloc(m->args.n, sizeof(*m->shards));
     run_stats_init(&m->rebuilt.stats);
+    for (int p = 0; p < ACCESS_PATH_COUNT; p++) {
+        run_stats_init(&m->paths[p]);
+        m->paths[p].timeline_off = true;
+    }
     verdict_init(&m->verdict);
     if (!m->summaries || !m->shards) {
         snprintf(err.msg, sizeof(err.msg), "out of memory");
@@ -315,6 +374,10 @@ int cli_merge(int argc, char **argv)
     free(m->summaries);
     free(m->shards);
     run_stats_free(&m->rebuilt.stats);
+    for (int p = 0; p < ACCESS_PATH_COUNT; p++)
+        run_stats_free(&m->paths[p]);
+    capacity_free(&m->capacity);
+    json_decref(m->certs);
     verdict_free(&m->verdict);
     free(m);
     return code;

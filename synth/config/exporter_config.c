@@ -7,6 +7,7 @@
 
 #include <openssl/crypto.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,10 +138,65 @@ static int load_auth(struct exporter_config *c, const struct ynode *root, const 
     return rc;
 }
 
+/* A file the listener reads at start: resolved and checked now, so the
+ * error names the line of the config rather than only the file. */
+static int load_tls_file(const struct ynode *map, const char *key, const char *dir, char *out,
+                         size_t size, struct synth_error *err)
+{
+    struct ynode v;
+    int rc = load_path(map, key, dir, out, size, err);
+    if (rc == 0 && ydoc_get(map, key, &v) && access(out, R_OK) != 0)
+        rc = ydoc_error(&v, err, "%s: cannot be read", out);
+    return rc;
+}
+
+/* tls_server_config, as Prometheus' web config spells it. */
+static int load_tls(struct exporter_config *c, const struct ynode *root, const char *dir,
+                    struct synth_error *err)
+{
+    static const char *const keys[] = {"cert_file", "key_file", "client_ca_file",
+                                       "client_auth_type", "min_version", NULL};
+    static const char *const auth[EXPORTER_CLIENT_AUTH_COUNT] = {
+        "NoClientCert", "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"};
+    static const char *const versions[] = {"TLS12", "TLS13"};
+    struct exporter_tls *t = &c->tls;
+    struct ynode n, v;
+    int kind = EXPORTER_CLIENT_NONE, version = 0;
+    if (!ydoc_get(root, "tls_server_config", &n))
+        return 0;
+    int rc = ydoc_map_check(&n, keys, err);
+    if (rc == 0)
+        rc = load_tls_file(&n, "cert_file", dir, t->cert_file, sizeof(t->cert_file), err);
+    if (rc == 0)
+        rc = load_tls_file(&n, "key_file", dir, t->key_file, sizeof(t->key_file), err);
+    if (rc == 0 && ydoc_get(&n, "client_ca_file", &v)) {
+        rc = load_tls_file(&n, "client_ca_file", dir, t->client_ca_file,
+                           sizeof(t->client_ca_file), err);
+        /* A CA given means clients are to be checked: Prometheus refuses a
+         * CA without a policy; the safe reading is to require them. */
+        kind = EXPORTER_CLIENT_REQUIRE;
+    }
+    if (rc == 0 && ydoc_get(&n, "client_auth_type", &v)) {
+        rc = ydoc_enum(&v, auth, EXPORTER_CLIENT_AUTH_COUNT, &kind, err);
+        if (rc == 0 && kind != EXPORTER_CLIENT_NONE && !t->client_ca_file[0])
+            rc = ydoc_error(&v, err, "%s needs client_ca_file (the CA client certificates "
+                            "are verified against)", auth[kind]);
+        else if (rc == 0 && kind == EXPORTER_CLIENT_NONE && t->client_ca_file[0])
+            rc = ydoc_error(&v, err, "client_ca_file is given, but NoClientCert would never "
+                            "use it");
+    }
+    if (rc == 0 && ydoc_get(&n, "min_version", &v))
+        rc = ydoc_enum(&v, versions, 2, &version, err);
+    t->client_auth = (enum exporter_client_auth)kind;
+    t->tls13_only = version == 1;
+    return rc;
+}
+
 static int from_doc(struct exporter_config *c, struct ydoc *d, const char *path,
                     struct synth_error *err)
 {
-    static const char *const keys[] = {"modules", "targets", "limits", "basic_auth", NULL};
+    static const char *const keys[] = {"modules",    "targets",           "limits",
+                                       "basic_auth", "tls_server_config", NULL};
     struct ynode root;
     char dir[EXPORTER_PATH_MAX];
 
@@ -157,6 +213,8 @@ static int from_doc(struct exporter_config *c, struct ydoc *d, const char *path,
         rc = load_limits(c, &root, err);
     if (rc == 0)
         rc = load_auth(c, &root, dir, err);
+    if (rc == 0)
+        rc = load_tls(c, &root, dir, err);
     return rc;
 }
 

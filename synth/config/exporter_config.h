@@ -25,6 +25,25 @@ struct exporter_target {
     char path[EXPORTER_PATH_MAX];   /* a target file otherwise */
 };
 
+/* Who may connect to a TLS listener, in the words of Prometheus' web
+ * config (client_auth_type). Its RequestClientCert and RequireAnyClientCert
+ * are not offered: a client certificate nobody verifies proves nothing. */
+enum exporter_client_auth {
+    EXPORTER_CLIENT_NONE,           /* NoClientCert */
+    EXPORTER_CLIENT_VERIFY_IF_GIVEN, /* VerifyClientCertIfGiven */
+    EXPORTER_CLIENT_REQUIRE,        /* RequireAndVerifyClientCert */
+    EXPORTER_CLIENT_AUTH_COUNT,
+};
+
+/* tls_server_config: the listener serves HTTPS only when cert_file is set. */
+struct exporter_tls {
+    char cert_file[EXPORTER_PATH_MAX]; /* "" = plain HTTP; may hold the chain after the leaf */
+    char key_file[EXPORTER_PATH_MAX];
+    char client_ca_file[EXPORTER_PATH_MAX]; /* "" = none */
+    enum exporter_client_auth client_auth;
+    bool tls13_only;                   /* min_version: TLS13; TLS 1.2 otherwise */
+};
+
 struct exporter_config {
     struct exporter_module modules[EXPORTER_NAMES_MAX];
     size_t module_count;
@@ -35,6 +54,7 @@ struct exporter_config {
     uint32_t timeout_ms;      /* a probe's longest run (lowered by the scrape's own timeout); default 60 s */
     char user[EXPORTER_NAME_MAX]; /* basic auth on the listener; "" = none */
     char *password;               /* resolved secret (env:/file:); caller frees via exporter_config_free */
+    struct exporter_tls tls;
     char path[EXPORTER_PATH_MAX];
 };
 

@@ -172,11 +172,17 @@ bool capacity_tick(struct capacity *c, struct worker *w, uint32_t n, int64_t now
 
 void capacity_finish(struct capacity *c, struct worker *w, uint32_t n, int64_t end_us)
 {
+    for (uint32_t i = 0; i < c->count; i++)
+        phase_collect(c, i, w, n);
+    capacity_conclude(c, end_us);
+}
+
+void capacity_conclude(struct capacity *c, int64_t end_us)
+{
     int64_t stop_us = c->stopped ? c->stopped_at_us : end_us;
     for (uint32_t i = 0; i < c->count; i++) {
         const struct load_segment *s = &c->profile->seg[i];
         struct capacity_phase *ph = &c->phase[i];
-        phase_collect(c, i, w, n);
         int64_t ran_end = stop_us < s->end_us ? stop_us : s->end_us;
         ph->ran_us = ran_end > s->start_us ? ran_end - s->start_us : 0;
         if (ph->state != CAPACITY_PENDING)

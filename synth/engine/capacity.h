@@ -60,6 +60,12 @@ bool capacity_tick(struct capacity *c, struct worker *workers, uint32_t n, int64
  * judges those that ran to their end, marks the rest cut or not run. */
 void capacity_finish(struct capacity *c, struct worker *workers, uint32_t n, int64_t end_us);
 
+/* The second half of capacity_finish, for phase statistics filled another
+ * way (synth merge, from the shards' events): sets how long each phase ran
+ * (up to c->stopped_at_us when c->stopped), judges the pending phases that
+ * ran to their end, marks the others cut or not run. */
+void capacity_conclude(struct capacity *c, int64_t end_us);
+
 /* Judges one phase's statistics by the scenario's thresholds: held, or
  * broke with the reason in reason (the first threshold that broke). */
 enum capacity_state capacity_judge(const struct scenario *sc, const struct run_stats *s,

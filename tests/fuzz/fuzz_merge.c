@@ -1,9 +1,12 @@
 /* Fuzz target: what synth merge reads from shard summary.json files
  * (reports/merge.c): the shard identity checks, the histograms' buckets
- * and totals, the counters, timelines and findings. The input is up to
+ * and totals, the counters, timelines and findings, the survival series
+ * (survival_log_from_json, the estimate and findings from them) and the
+ * certificates (merge_certificates). The input is up to
  * three summaries separated by form feeds; whatever merges must come out
  * consistent (a histogram's count is the sum of its buckets). */
 #include "reports/merge.h"
+#include "reports/survival_report.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -56,6 +59,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct verdict v;
     verdict_init(&v);
     merge_findings(s, n, &v);
+    struct survival_log l;
+    survival_log_init(&l);
+    for (size_t k = 0; k < n; k++)
+        if (survival_log_from_json(json_object_get(doc[k], "survival"), &l, &err) != 0)
+            break;
+    json_decref(survival_json(&l));
+    survival_findings_evaluate(&v, &l);
+    survival_log_free(&l);
+    json_t *certs = NULL;
+    merge_certificates(s, n, &certs, &v);
+    json_decref(certs);
     verdict_free(&v);
 out:
     for (size_t i = 0; i < FUZZ_SHARDS; i++)

@@ -7,8 +7,15 @@
 # is the bucket-by-bucket sum of the shards', its percentiles those of the
 # merged events within the histogram's 1/128); the two runs' setup-time
 # median and p90 agree within that precision plus scheduling noise (the UM
-# answers after a fixed delay, so setup time is that delay). Then what
-# merge must refuse: a missing shard, a duplicate, another scenario.
+# answers after a fixed delay, so setup time is that delay). Half the users
+# call through the Edge: the merged "paths" (calls per access path) and the
+# media counts equal the unsharded run's. Then a step-until capacity search
+# in 3 shards against a lab that refuses calls above 40/s: each step's
+# counts are the shards' sums, and held/broke is judged again on them, as
+# the unsharded search judges it. Then sip.survival in 3 shards against a
+# middlebox cutting idle SIP connections at 6 s: the merged intervals, the
+# estimate and its finding equal the unsharded run's. Then what merge must
+# refuse: a missing shard, a duplicate, another scenario.
 . "$(dirname "$0")/lib.sh"
 command -v jq >/dev/null || fail "jq missing (scripts/setup.sh --tests)"
 N=3
@@ -29,7 +36,8 @@ steps:
 load:
   users: 30
   rate: 15
-  iterations: 45
+  iterations: 60
+  via: [internal, edge]
 thresholds:
   setup_ms.p95: {warn: 1500, crit: 3000}
   call_success_pct: {warn: 99.5, crit: 98}
@@ -54,8 +62,8 @@ for k in $(seq 0 $((N - 1))); do
     assert_json "$T/shard-$k/summary.json" ".shard == {\"index\": $k, \"count\": $N} and (.scenario_sha256 | length) == 64" \
         "shard $k: summary.json records shard $k of $N and the scenario's sha256"
 done
-assert_json "$T/shard-0/summary.json" '.journeys.started == 15 and .calls.attempted == 15' \
-    "shard 0: its exact share (45 arrivals / 3)"
+assert_json "$T/shard-0/summary.json" '.journeys.started == 20 and .calls.attempted == 20' \
+    "shard 0: its exact share (60 arrivals / 3)"
 u0=$(jq -rs '[.[] | .user] | unique | map(tostring) | join(",")' "$T/shard-0/events.jsonl")
 u2=$(jq -rs '[.[] | .user] | unique | map(tostring) | join(",")' "$T/shard-2/events.jsonl")
 [ "$u0" = "0,1,2,3,4,5,6,7,8,9" ] && [ "$u2" = "20,21,22,23,24,25,26,27,28,29" ] \
@@ -79,12 +87,19 @@ W="$T/whole/summary.json"
 # Counts: exactly.
 COUNTS='{calls: .calls | {attempted, answered, failed, skipped, ok}, journeys,
          steps: (.steps | map_values({attempts, ok, failed})),
+         media: (.calls | {media_calls, media_ok, greeting_heard, connected_no_media, media_policy,
+                           media_path, ice: (.ice | {calls, failed})}),
+         paths: (.paths | map_values({calls: (.calls | {attempted, answered, failed, ok, media_calls}),
+                                      journeys, steps: (.steps | map_values({attempts, ok, failed}))})),
          timeline_started: ([.timeline[].started] | add),
          hist: (.histograms | {setup: .setup.count, pdd: .pdd.count, lag: .lag.count,
                                steps: (.steps | map_values(.count))})}'
 jq -S "$COUNTS" "$M" >"$T/m.counts"; jq -S "$COUNTS" "$W" >"$T/w.counts"
 diff "$T/w.counts" "$T/m.counts" >"$T/counts.diff" || fail "merged counts differ from the unsharded run: $(cat "$T/counts.diff")"
-assert_json "$M" '.calls.attempted == 45 and .journeys.completed == 45' "merged: 45 calls, 45 journeys, as unsharded"
+assert_json "$M" '.calls.attempted == 60 and .journeys.completed == 60' "merged: 60 calls, 60 journeys, as unsharded"
+assert_json "$M" '(.paths | keys) == ["edge", "internal"] and .paths.edge.calls.attempted > 0 and .paths.internal.calls.attempted > 0 and .paths.edge.calls.attempted + .paths.internal.calls.attempted == 60' \
+    "merged paths: calls per access path (internal and edge), as unsharded"
+assert_json "$M" '.calls.media_calls == .calls.answered and .calls.media_calls > 0' "merged media: every answered call counted"
 [ "$(wc -l <"$T/merged/events.jsonl")" -eq "$(cat "$T"/shard-[0-9]/events.jsonl | wc -l)" ] || fail "merged events.jsonl lost lines"
 [ "$(wc -l <"$T/merged/events.jsonl")" -eq "$(wc -l <"$T/whole/events.jsonl")" ] || fail "merged and unsharded events.jsonl differ in length"
 jq -r .ts "$T/merged/events.jsonl" | sort -c || fail "merged events.jsonl not in time order"
@@ -116,6 +131,14 @@ for step in m["histograms"]["steps"]:
             want[i] = want.get(i, 0) + c
     if buckets(m["histograms"]["steps"][step]) != want:
         sys.exit(f"steps.{step}: merged buckets differ from the shards' sum")
+for via, got in m["paths"].items():
+    for key in ("attempted", "answered", "failed", "ok", "media_calls"):
+        want = sum(s["paths"][via]["calls"][key] for s in shards)
+        if got["calls"][key] != want:
+            sys.exit(f"paths.{via}.calls.{key}: merged {got['calls'][key]}, the shards' sum {want}")
+    for step, st in got["steps"].items():
+        if st["attempts"] != sum(s["paths"][via]["steps"][step]["attempts"] for s in shards):
+            sys.exit(f"paths.{via}.steps.{step}: attempts are not the shards' sum")
 setup = sorted(json.loads(l)["setup_ms"] for l in open(f"{t}/merged/events.jsonl")
                if '"step":"call"' in l and '"setup_ms"' in l)
 for p in (50, 90, 95, 99):
@@ -123,14 +146,14 @@ for p in (50, 90, 95, 99):
     got = m["calls"]["setup_ms"][f"p{p}"]
     if abs(got - exact) > exact / 128 + 0.002:
         sys.exit(f"setup p{p}: merged {got} ms, the merged events give {exact} ms")
-print(f"ok: histograms are the shards' bucket-by-bucket sums; setup p50..p99 within 1/128 of the {len(setup)} merged events")
+print(f"ok: paths are the shards' sums per access path; histograms are the shards' bucket-by-bucket sums; setup p50..p99 within 1/128 of the {len(setup)} merged events")
 PY
 
 # Percentiles against the unsharded run: two runs, so the same only up to
 # the machine's scheduling noise (2 cores shared with other builds; the
 # lab answers after DELAY_MS, late when it is starved): the median and p90
-# within 1/128 plus 15 % (10 ms at least). The tail of 45 calls (p95 is
-# the third slowest) moves by tens of ms under load and is not compared;
+# within 1/128 plus 15 % (10 ms at least). The tail of 60 calls (p95 is
+# the fourth slowest) moves by tens of ms under load and is not compared;
 # the exactness of the merge itself is checked above.
 python3 - "$M" "$W" <<'PY' || fail "merged percentiles differ from the unsharded run's"
 import json, sys
@@ -149,7 +172,87 @@ rc=0; "$SYNTH" report "$T/merged" --junit "$T/again.xml" >"$T/report.out" 2>&1 |
 cmp -s "$T/again.xml" "$T/merged/report.xml" || fail "synth report and synth merge --report disagree"
 ok "synth report reads the merged directory (exit 0); merge --report wrote the same JUnit"
 
-# 5. What merge refuses, exit 3 with a clear error.
+# 5. A step-until search in shards: the lab refuses calls above 40/s in
+# all, so each shard (a third of the rate) sees what the whole search sees.
+"$SYNTH" lab --state-dir "$T/lab-cap" --write-target "$T/lab-cap.yaml" --fault max_call_rate=40 \
+    >"$T/lab-cap.out" 2>&1 &
+CAP_LAB=$!
+PIDS="$PIDS $CAP_LAB"
+wait_for_line "$T/lab-cap.out" "lab ready" 10
+CAPS=""
+for k in $(seq 0 $((N - 1))); do
+    "$SYNTH" run "$SRC/scenarios/capacity-step-until.yaml" --target "$T/lab-cap.yaml" --shard "$k/$N" \
+        --out "$T/cap-$k" --workers 1 --quiet >"$T/cap-$k.out" 2>&1 &
+    CAPS="$CAPS $!"
+done
+for p in $CAPS; do wait "$p" || true; done
+rc=0; "$SYNTH" merge "$T/cap-0" "$T/cap-1" "$T/cap-2" --out "$T/cap-merged" --quiet >"$T/cap-merge.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "capacity merge: exit $rc: $(cat "$T/cap-merge.out")"
+rc=0; "$SYNTH" run "$SRC/scenarios/capacity-step-until.yaml" --target "$T/lab-cap.yaml" --out "$T/cap-whole" \
+    --workers 1 --quiet >"$T/cap-whole.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "capacity unsharded: exit $rc: $(tail -20 "$T/cap-whole.out")"
+python3 - "$T" "$N" <<'PY' || fail "the merged capacity search is not the shards' sum, judged again"
+import json, sys
+t, n = sys.argv[1], int(sys.argv[2])
+load = lambda p: json.load(open(p))["capacity"]
+m, w = load(f"{t}/cap-merged/summary.json"), load(f"{t}/cap-whole/summary.json")
+shards = [load(f"{t}/cap-{k}/summary.json") for k in range(n)]
+for i, step in enumerate(m["steps"]):
+    if step["state"] in ("cut", "not-run"):
+        continue
+    for key in ("started", "skipped", "calls", "failures"):
+        want = sum(s["steps"][i][key] for s in shards)
+        if step[key] != want:
+            sys.exit(f"step {i + 1} {key}: merged {step[key]}, the shards' sum {want}")
+    if step["calls"] and abs(step["failure_pct"] - round(100 * step["failures"] / step["calls"], 1)) > 0.051:
+        sys.exit(f"step {i + 1}: failure_pct {step['failure_pct']} is not the merged counts'")
+states = lambda c: [s["state"] for s in c["steps"]]
+if (m["first_broken_step"], m["last_held_step"]) != (w["first_broken_step"], w["last_held_step"]):
+    sys.exit(f"merged search: broke at {m['first_broken_step']}, held {m['last_held_step']}; unsharded: "
+             f"broke at {w['first_broken_step']}, held {w['last_held_step']} (merged {states(m)}, unsharded {states(w)})")
+if states(m) != states(w):
+    sys.exit(f"step states: merged {states(m)}, unsharded {states(w)}")
+if len(m["shard_generators"]) != n or not m["stop_reason"].startswith("shard "):
+    sys.exit(f"shard_generators / stop_reason: {m.get('shard_generators')!r} {m.get('stop_reason')!r}")
+print(f"ok: merged steps {states(m)} as unsharded; step 3 broke at {m['first_broken_rate']}/s; counts the shards' sums")
+PY
+assert_json "$T/cap-merged/summary.json" '[.findings[] | select(.id == "capacity.limit")] | length == 1 and (.[0].evidence | startswith("step 2 at 30/s held; step 3 at 45/s broke"))' \
+    "merged capacity.limit judged on the merged steps (not a shard's)"
+
+# 6. sip.survival in shards: each of the 3 users holds its own silent
+# connections; the merge reads the shards' series back and estimates the
+# idle timeout on the merged intervals.
+"$SYNTH" lab --state-dir "$T/lab-sv" --write-target "$T/lab-sv.yaml" --fault sip_idle_timeout_s=6 \
+    >"$T/lab-sv.out" 2>&1 &
+PIDS="$PIDS $!"
+wait_for_line "$T/lab-sv.out" "lab ready" 10
+cat >"$T/survival.yaml" <<'SCN'
+name: shard-survival
+steps:
+  - sip.survival: {intervals: [2s, 4s, 8s], probe: silent, answer_timeout: 2s}
+load: {users: 3, rate: 3, iterations: 3}
+SCN
+SVS=""
+for k in $(seq 0 $((N - 1))); do
+    "$SYNTH" run "$T/survival.yaml" --target "$T/lab-sv.yaml" --shard "$k/$N" --out "$T/sv-$k" \
+        --workers 1 --quiet >"$T/sv-$k.out" 2>&1 &
+    SVS="$SVS $!"
+done
+"$SYNTH" run "$T/survival.yaml" --target "$T/lab-sv.yaml" --out "$T/sv-whole" --workers 1 --quiet \
+    >"$T/sv-whole.out" 2>&1 || true
+for p in $SVS; do wait "$p" || true; done
+rc=0; "$SYNTH" merge "$T/sv-0" "$T/sv-1" "$T/sv-2" --out "$T/sv-merged" --quiet >"$T/sv-merge.out" 2>&1 || rc=$?
+[ $rc -eq 1 ] || fail "survival merge: exit $rc, want 1 (the short idle timeout is a warning): $(cat "$T/sv-merge.out")"
+SURV='[.survival[] | {probe, intervals: [.intervals[] | {idle_s, probes, survived_count}], estimated_timeout_s}]'
+jq -S "$SURV" "$T/sv-merged/summary.json" >"$T/sv-m.json"
+jq -S "$SURV" "$T/sv-whole/summary.json" >"$T/sv-w.json"
+diff "$T/sv-w.json" "$T/sv-m.json" >"$T/sv.diff" || fail "merged survival differs from the unsharded run's: $(cat "$T/sv.diff")"
+assert_json "$T/sv-merged/summary.json" '.survival[0].intervals | map(.probes) == [3, 3, 3] and map(.survived_count) == [3, 3, 0]' \
+    "merged survival: every shard's probes per interval (3 users: 2 s and 4 s survived, 8 s cut)"
+assert_json "$T/sv-merged/summary.json" '.survival[0].estimated_timeout_s == 6 and ([.findings[] | select(.id == "proxy-idle-timeout-short")] | length == 1 and (.[0].evidence | startswith("shard") | not))' \
+    "merged survival: the estimate (6 s) and its finding made on the merged intervals, as unsharded"
+
+# 7. What merge refuses, exit 3 with a clear error.
 refuse() { # WANT-IN-MESSAGE DIRS...
     want=$1; shift
     rc=0; "$SYNTH" merge "$@" --out "$T/refused" >"$T/ref.out" 2>&1 || rc=$?

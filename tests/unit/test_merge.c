@@ -297,6 +297,59 @@ static void carries_generator_findings(void **state)
     verdict_free(&v);
 }
 
+static json_t *cert_entry(const char *endpoint, const char *sha, const char *result)
+{
+    return json_pack("{ss ss si ss s[{ss}]}", "endpoint", endpoint, "host", "um.lab", "port", 5061,
+                     "result", result, "chain", "sha256", sha);
+}
+
+/* The same endpoint from every shard is kept once; a shard that saw another
+ * certificate is named in the entry and raises a warning; an endpoint only
+ * one shard checked is kept too. */
+static void certificates_once_disagreement_flagged(void **state)
+{
+    struct fixture *f = *state;
+    struct verdict v;
+    json_t *out;
+    for (int k = 0; k < N; k++) {
+        json_t *a = json_array();
+        json_array_append_new(a, cert_entry("um", k == 2 ? "bbbb" : "aaaa", "ok"));
+        if (k == 1)
+            json_array_append_new(a, cert_entry("edge", "cccc", "warn"));
+        json_object_set_new(f->summary[k], "certificates", a);
+    }
+    verdict_init(&v);
+    assert_int_equal(merge_certificates(f->ms, N, &out, &v), 0);
+    assert_int_equal(json_array_size(out), 2);
+    const json_t *um = json_array_get(out, 0), *d = json_object_get(um, "shards_disagree");
+    assert_string_equal(json_string_value(json_object_get(um, "endpoint")), "um");
+    assert_int_equal(json_array_size(d), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(d, 0), "shard")), 2);
+    assert_null(json_object_get(json_array_get(out, 1), "shards_disagree"));
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.findings[0].id, "merge.certificates-differ");
+    assert_int_equal(v.level, VERDICT_WARNING);
+    assert_non_null(strstr(v.findings[0].evidence, "shard 2 saw bbbb"));
+    json_decref(out);
+    verdict_free(&v);
+    /* Agreeing shards: one entry each, no finding; none checked: NULL. */
+    for (int k = 0; k < N; k++) {
+        json_t *a = json_array();
+        json_array_append_new(a, cert_entry("um", "aaaa", "ok"));
+        json_object_set_new(f->summary[k], "certificates", a);
+    }
+    verdict_init(&v);
+    assert_int_equal(merge_certificates(f->ms, N, &out, &v), 0);
+    assert_int_equal(json_array_size(out), 1);
+    assert_int_equal(v.n, 0);
+    json_decref(out);
+    for (int k = 0; k < N; k++)
+        json_object_del(f->summary[k], "certificates");
+    assert_int_equal(merge_certificates(f->ms, N, &out, &v), 0);
+    assert_null(out);
+    verdict_free(&v);
+}
+
 /* Events of three files, each in its own order, come out by start time. */
 static void orders_events_by_time(void **state)
 {
@@ -356,6 +409,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(sums_exactly, setup, teardown),
         cmocka_unit_test_setup_teardown(refuses_events_that_disagree, setup, teardown),
         cmocka_unit_test_setup_teardown(carries_generator_findings, setup, teardown),
+        cmocka_unit_test_setup_teardown(certificates_once_disagreement_flagged, setup, teardown),
         cmocka_unit_test(orders_events_by_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

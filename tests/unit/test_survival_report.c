@@ -116,12 +116,99 @@ static void nothing_probed(void **state)
     json_decref(j);
 }
 
+/* survival_json read back gives the same document: every series, interval,
+ * count, hop and the pongs. */
+static void reads_back_what_it_wrote(void **state)
+{
+    struct survival_log l, back;
+    struct synth_error err = {{0}};
+    fill(&l);
+    survival_log_init(&back);
+    json_t *a = survival_json(&l);
+    assert_int_equal(survival_log_from_json(a, &back, &err), 0);
+    json_t *again = survival_json(&back);
+    assert_true(json_equal(a, again));
+    assert_int_equal(back.n, l.n);
+    json_decref(a);
+    json_decref(again);
+    survival_log_free(&l);
+    survival_log_free(&back);
+}
+
+/* Two shards' series merged: the estimate comes from the merged intervals
+ * (longest survivor 600 s of shard B, shortest death 800 s of shard A:
+ * 700 s), not from the shards' estimates averaged (600 s and 900 s). */
+static void merged_shards_estimate_again(void **state)
+{
+    struct survival_log a, b, m;
+    struct synth_error err = {{0}};
+    struct verdict v;
+    survival_log_init(&a);
+    survival_log_init(&b);
+    survival_log_init(&m);
+    add(&a, SURVIVAL_PGET, 400, true, "", "");
+    add(&a, SURVIVAL_PGET, 800, false, "proxy-504", "");
+    add(&b, SURVIVAL_PGET, 600, true, "", "");
+    add(&b, SURVIVAL_PGET, 1200, false, "proxy-504", "");
+    json_t *ja = survival_json(&a), *jb = survival_json(&b);
+    assert_int_equal(survival_log_from_json(ja, &m, &err), 0);
+    assert_int_equal(survival_log_from_json(jb, &m, &err), 0);
+    assert_int_equal(survival_log_from_json(json_null(), &m, &err), 0); /* a shard without */
+    json_t *jm = survival_json(&m);
+    const json_t *pget = series(jm, "pget", NULL);
+    assert_non_null(pget);
+    assert_float_equal(json_real_value(json_object_get(pget, "estimated_timeout_s")), 700, 0.001);
+    assert_int_equal(json_array_size(json_object_get(pget, "intervals")), 4);
+    verdict_init(&v);
+    assert_int_equal(survival_findings_evaluate(&v, &m), 0);
+    assert_int_equal(v.n, 1);
+    assert_non_null(strstr(v.findings[0].evidence, "estimated idle timeout 700.0 s"));
+    verdict_free(&v);
+    json_decref(ja);
+    json_decref(jb);
+    json_decref(jm);
+    survival_log_free(&a);
+    survival_log_free(&b);
+    survival_log_free(&m);
+}
+
+static void refuses_what_it_did_not_write(void **state)
+{
+    static const char *const bad[] = {
+        "{}",
+        "[{\"probe\": \"ping\", \"intervals\": []}]",
+        "[{\"probe\": \"idle\"}]",
+        "[{\"probe\": \"idle\", \"intervals\": [{\"idle_s\": 5, \"probes\": 1, "
+        "\"survived_count\": 2}]}]",
+        "[{\"probe\": \"idle\", \"intervals\": [{\"idle_s\": -1, \"probes\": 1, "
+        "\"survived_count\": 1}]}]",
+        "[{\"probe\": \"idle\", \"intervals\": [{\"idle_s\": 5, \"probes\": 99999, "
+        "\"survived_count\": 1}]}]",
+        "[{\"probe\": \"keepalive\", \"pongs\": -3, \"intervals\": []}]",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct survival_log l;
+        struct synth_error err = {{0}};
+        json_t *j = json_loads(bad[i], 0, NULL);
+        assert_non_null(j);
+        survival_log_init(&l);
+        if (survival_log_from_json(j, &l, &err) != SYNTH_EPARSE)
+            fail_msg("case %zu accepted: %s", i, bad[i]);
+        assert_non_null(strstr(err.msg, "survival"));
+        survival_log_free(&l);
+        json_decref(j);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(series_per_probe_and_hop),
         cmocka_unit_test(finding_names_the_sip_hop),
         cmocka_unit_test(nothing_probed),
+        cmocka_unit_test(reads_back_what_it_wrote),
+        cmocka_unit_test(merged_shards_estimate_again),
+        cmocka_unit_test(refuses_what_it_did_not_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
