@@ -5,6 +5,7 @@
 #include "registrar.h"
 
 #include "synth/base/sbuf.h"
+#include "synth/lab/lab_nonce.h"
 #include "synth/lab/lab_ntlm.h"
 #include "synth/lab/rate_window.h"
 #include "synth/sip/build.h"
@@ -64,13 +65,9 @@
 #define FE_BINDINGS_PER_USER 4
 #define FE_CONTACT_MAX 256
 /* A nonce: 64-bit issue time, 64 random bits, and a 128-bit HMAC of both,
- * in hex: 64 characters, inside the lengths real servers use. */
-#define FE_NONCE_SECRET_BYTES 32
-#define FE_NONCE_TS_HEX 16
+ * in hex (lab_nonce): 64 characters, inside the lengths real servers use. */
 #define FE_NONCE_RAND_BYTES 8
-#define FE_NONCE_BODY_HEX (FE_NONCE_TS_HEX + 2 * FE_NONCE_RAND_BYTES)
-#define FE_NONCE_MAC_BYTES 16
-#define FE_NONCE_LEN (FE_NONCE_BODY_HEX + 2 * FE_NONCE_MAC_BYTES)
+#define FE_NONCE_LEN LAB_NONCE_LEN(FE_NONCE_RAND_BYTES)
 #define FE_BRANCH_MAX 64
 /* MRAS credentials last 8 hours at most ([MS-AVEDGEA] clients ask 480 minutes). */
 #define MRAS_LIFETIME_MIN 480
@@ -193,7 +190,7 @@ struct registrar {
     struct aor **aors; /* by user index, allocated on first REGISTER */
     uint32_t user_count;
 
-    unsigned char secret[FE_NONCE_SECRET_BYTES];
+    struct lab_nonce_key nonce_key;
     uint64_t hash_salt;
     /* auth: ntlm ([MS-SIPAE]): the Front End's SAs, and the one that signs
      * the answers to the request being handled (NULL: none). */
@@ -611,52 +608,18 @@ static void fe_respond_diag(struct registrar *fe, struct flow *f, const struct s
 
 /* ---- Digest ----------------------------------------------------------------- */
 
-/* Nonces are stateless: issue time and random bits, signed with an HMAC
- * under a secret made at start, so any number of clients can hold one and a
- * stale nonce is told from a forged one without a table. Replay of a (nonce,
- * nc) pair within the lifetime is not detected: the lab trusts its loopback
- * clients. */
-static int nonce_mac(const struct registrar *fe, const char *body, char *hex)
-{
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (!HMAC(EVP_sha256(), fe->secret, sizeof(fe->secret), (const unsigned char *)body,
-              FE_NONCE_BODY_HEX, mac, &len) ||
-        len < FE_NONCE_MAC_BYTES)
-        return SYNTH_EINTERNAL;
-    for (size_t i = 0; i < FE_NONCE_MAC_BYTES; i++)
-        snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-    return 0;
-}
-
+/* Nonces are stateless (lab_nonce). Replay of a (nonce, nc) pair within the
+ * lifetime is not detected: the lab trusts its loopback clients. */
 static int nonce_make(const struct registrar *fe, char out[FE_NONCE_LEN + 1])
 {
-    snprintf(out, FE_NONCE_TS_HEX + 1, "%016" PRIx64, lab_now_ms());
-    int rc = digest_random_hex(out + FE_NONCE_TS_HEX, 2 * FE_NONCE_RAND_BYTES + 1,
-                               FE_NONCE_RAND_BYTES);
-    if (rc != 0)
-        return rc;
-    return nonce_mac(fe, out, out + FE_NONCE_BODY_HEX);
+    return lab_nonce_make(&fe->nonce_key, lab_now_ms(), FE_NONCE_RAND_BYTES, out,
+                          FE_NONCE_LEN + 1);
 }
 
-enum nonce_state { NONCE_FOREIGN, NONCE_FRESH, NONCE_STALE };
-
-static enum nonce_state nonce_check(const struct registrar *fe, struct strv nonce)
+static enum lab_nonce_state nonce_check(const struct registrar *fe, struct strv nonce)
 {
-    char ts[FE_NONCE_TS_HEX + 1], mac[2 * FE_NONCE_MAC_BYTES + 1];
-    if (nonce.l != FE_NONCE_LEN)
-        return NONCE_FOREIGN;
-    if (nonce_mac(fe, nonce.p, mac) != 0 ||
-        CRYPTO_memcmp(mac, nonce.p + FE_NONCE_BODY_HEX, 2 * FE_NONCE_MAC_BYTES) != 0)
-        return NONCE_FOREIGN;
-    memcpy(ts, nonce.p, FE_NONCE_TS_HEX);
-    ts[FE_NONCE_TS_HEX] = '\0';
-    char *end = NULL;
-    uint64_t issued = strtoull(ts, &end, 16);
-    uint64_t now = lab_now_ms();
-    if (!end || *end || issued > now)
-        return NONCE_FOREIGN;
-    return now - issued > fe->nonce_lifetime_ms ? NONCE_STALE : NONCE_FRESH;
+    return lab_nonce_check(&fe->nonce_key, nonce, FE_NONCE_RAND_BYTES, lab_now_ms(),
+                           fe->nonce_lifetime_ms);
 }
 
 /* Two challenges, SHA-256 first (RFC 8760 2.4: in order of preference), MD5
@@ -727,8 +690,8 @@ static enum auth_result auth_check(const struct registrar *fe, const struct sip_
         return AUTH_MISSING;
     if (!user_index(fe, c.username, user))
         return AUTH_NO_USER;
-    enum nonce_state ns = nonce_check(fe, c.nonce);
-    if (ns == NONCE_FOREIGN)
+    enum lab_nonce_state ns = nonce_check(fe, c.nonce);
+    if (ns == LAB_NONCE_FOREIGN)
         return AUTH_MISSING;
     /* RFC 7616 3.4.6 (RFC 2617 3.2.2.5): the digest-uri must be the request's. */
     if (c.uri.l != m->ruri.l || memcmp(c.uri.p, m->ruri.p, c.uri.l) != 0)
@@ -737,7 +700,7 @@ static enum auth_result auth_check(const struct registrar *fe, const struct sip_
         return AUTH_MALFORMED;
     if (!digest_verify(&c, method, fe->cfg->password))
         return AUTH_FAILED;
-    return ns == NONCE_STALE ? AUTH_STALE : AUTH_OK;
+    return ns == LAB_NONCE_STALE ? AUTH_STALE : AUTH_OK;
 }
 
 /* Answers a request whose credentials were not AUTH_OK; proxy selects 407
@@ -1830,7 +1793,7 @@ int registrar_start(struct registrar **out, struct event_base *base,
     lab_uri_host(o->cfg, fe->host, sizeof(fe->host));
     snprintf(fe->fqdn, sizeof(fe->fqdn), "%s", o->fqdn);
     snprintf(fe->hop_name, sizeof(fe->hop_name), "%s", o->hop_name);
-    if (RAND_bytes(fe->secret, sizeof(fe->secret)) != 1 ||
+    if (lab_nonce_key_init(&fe->nonce_key) != 0 ||
         RAND_bytes((unsigned char *)&fe->hash_salt, sizeof(fe->hash_salt)) != 1) {
         rc = synth_error_set(err, SYNTH_EINTERNAL, "front end: no random bytes for nonces");
         goto fail;
@@ -1928,7 +1891,7 @@ void registrar_free(struct registrar *fe)
             free(fe->aors[i]);
         free(fe->aors);
     }
-    OPENSSL_cleanse(fe->secret, sizeof(fe->secret));
+    lab_nonce_key_clear(&fe->nonce_key);
     lab_ntlm_free(fe->ntlm);
     free(fe);
 }

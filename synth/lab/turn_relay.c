@@ -9,7 +9,7 @@
 
 #include "synth/base/net_addr.h"
 #include "synth/lab/turn_creds.h"
-#include "synth/lab/turn_nonce.h"
+#include "synth/lab/lab_nonce.h"
 #include "synth/lab/turn_peers.h"
 #include "synth/turn/msturn_msg.h"
 #include "synth/turn/stun_msg.h"
@@ -129,7 +129,7 @@ struct turn_relay {
     uint32_t lifetime_default_s;
     bool (*inside)(const struct sockaddr_storage *addr, void *arg);
     void *inside_arg;
-    struct turn_nonce_key nonce_key;
+    struct lab_nonce_key nonce_key;
     struct sockaddr_storage relay_ip; /* where relayed sockets bind (port 0) */
     socklen_t relay_ip_len;
     uint16_t port;
@@ -255,8 +255,8 @@ static void reply_error(struct turn_relay *r, const struct relay_flow *f,
     if (code == STUN_ERR_UNKNOWN_ATTRIBUTE)
         stun_enc_unknown_attrs(&e, req->unknown, req->unknown_count);
     if (!key && (code == STUN_ERR_UNAUTHORIZED || code == STUN_ERR_STALE_NONCE)) {
-        char nonce[TURN_NONCE_LEN + 1];
-        if (turn_nonce_make(&r->nonce_key, lab_now_ms(), nonce) != 0)
+        char nonce[LAB_NONCE_LEN(0) + 1];
+        if (lab_nonce_make(&r->nonce_key, lab_now_ms(), 0, nonce, sizeof(nonce)) != 0)
             return;
         stun_enc_str(&e, STUN_ATTR_REALM, r->cfg->turn_realm);
         stun_enc_str(&e, STUN_ATTR_NONCE, nonce);
@@ -299,8 +299,8 @@ static bool authenticate(struct turn_relay *r, const struct relay_flow *f,
     }
     /* A nonce of an earlier run (another secret) is stale too: the client
      * retries with the new one instead of calling its password refused. */
-    if (turn_nonce_check(&r->nonce_key, stun_attr_strv(nonce), lab_now_ms(),
-                         r->nonce_lifetime_ms) != TURN_NONCE_FRESH) {
+    if (lab_nonce_check(&r->nonce_key, stun_attr_strv(nonce), 0, lab_now_ms(),
+                        r->nonce_lifetime_ms) != LAB_NONCE_FRESH) {
         reply_error(r, f, m, STUN_ERR_STALE_NONCE, NULL);
         return false;
     }
@@ -1186,7 +1186,7 @@ int turn_relay_start(struct turn_relay **out, struct event_base *base,
     r->lifetime_default_s = o->lifetime_default_s ? o->lifetime_default_s
                                                   : RELAY_LIFETIME_DEFAULT_S;
     r->udp_fd = -1;
-    if (turn_nonce_key_init(&r->nonce_key) != 0) {
+    if (lab_nonce_key_init(&r->nonce_key) != 0) {
         rc = synth_error_set(err, SYNTH_EINTERNAL, "turn relay: no random bytes for nonces");
         goto fail;
     }
