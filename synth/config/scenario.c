@@ -444,29 +444,19 @@ static int load_steps(struct scenario *s, const struct ynode *root, struct synth
 static int load_via(struct scenario_load *l, const struct ynode *load, struct synth_error *err)
 {
     static const char *const names[] = {"internal", "edge"};
-    struct ynode n, item;
+    struct ynode n;
     l->via[0] = ACCESS_INTERNAL;
     l->via_count = 1;
     if (!ydoc_get(load, "via", &n))
         return 0;
-    bool seq = ydoc_is_seq(&n);
-    size_t count = seq ? ydoc_len(&n) : 1;
-    if (count == 0 || count > ACCESS_PATH_COUNT)
-        return ydoc_error(&n, err, "give internal, edge or [internal, edge]");
-    for (size_t i = 0; i < count; i++) {
-        int v;
-        if (seq)
-            ydoc_seq_at(&n, i, &item);
-        else
-            item = n;
-        int rc = ydoc_enum(&item, names, ACCESS_PATH_COUNT, &v, err);
-        if (rc != 0)
-            return rc;
-        for (size_t j = 0; j < i; j++)
-            if (l->via[j] == (enum access_path)v)
-                return ydoc_error(&item, err, "%s is listed twice", names[v]);
-        l->via[i] = (enum access_path)v;
-    }
+    int v[ACCESS_PATH_COUNT];
+    size_t count = 0;
+    int rc = ydoc_enum_list(&n, names, ACCESS_PATH_COUNT, true, v, ACCESS_PATH_COUNT, &count,
+                            "give internal, edge or [internal, edge]", err);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < count; i++)
+        l->via[i] = (enum access_path)v[i];
     l->via_count = (uint32_t)count;
     return 0;
 }

@@ -52,23 +52,18 @@ static int load_codecs(const struct ynode *media, struct target_media *m,
 {
     static const char *const names[] = {"PCMU", "PCMA", "G722"};
     static const uint8_t pts[] = {AUDIO_CODEC_PT_PCMU, AUDIO_CODEC_PT_PCMA, AUDIO_CODEC_PT_G722};
-    struct ynode n, item;
+    struct ynode n;
     if (!ydoc_get(media, "codecs", &n))
         return 0;
-    size_t count = ydoc_is_seq(&n) ? ydoc_len(&n) : 0;
-    if (count == 0 || count > TARGET_CODECS_MAX)
-        return ydoc_error(&n, err, "expected a list of PCMU, PCMA, G722 (in order of preference)");
-    for (size_t i = 0; i < count; i++) {
-        int v;
-        ydoc_seq_at(&n, i, &item);
-        int rc = ydoc_enum(&item, names, sizeof(names) / sizeof(names[0]), &v, err);
-        if (rc != 0)
-            return rc;
-        for (size_t j = 0; j < i; j++)
-            if (m->codecs[j] == pts[v])
-                return ydoc_error(&item, err, "%s is listed twice", names[v]);
-        m->codecs[i] = pts[v];
-    }
+    int v[TARGET_CODECS_MAX];
+    size_t count = 0;
+    int rc = ydoc_enum_list(&n, names, sizeof(names) / sizeof(names[0]), false, v,
+                            TARGET_CODECS_MAX, &count,
+                            "expected a list of PCMU, PCMA, G722 (in order of preference)", err);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < count; i++)
+        m->codecs[i] = pts[v[i]];
     m->codec_count = count;
     return 0;
 }

@@ -385,6 +385,29 @@ int ydoc_enum(const struct ynode *n, const char *const *names, size_t count, int
     return ydoc_error(n, err, "expected %s", list);
 }
 
+int ydoc_enum_list(const struct ynode *n, const char *const *names, size_t count, bool one_ok,
+                   int *out, size_t max, size_t *out_count, const char *hint,
+                   struct synth_error *err)
+{
+    bool seq = ydoc_is_seq(n);
+    size_t len = seq ? ydoc_len(n) : one_ok ? 1 : 0;
+    if (len == 0 || len > max)
+        return ydoc_error(n, err, "%s", hint);
+    for (size_t i = 0; i < len; i++) {
+        struct ynode item = *n;
+        if (seq)
+            ydoc_seq_at(n, i, &item);
+        int rc = ydoc_enum(&item, names, count, &out[i], err);
+        if (rc != 0)
+            return rc;
+        for (size_t j = 0; j < i; j++)
+            if (out[j] == out[i])
+                return ydoc_error(&item, err, "%s is listed twice", names[out[i]]);
+    }
+    *out_count = len;
+    return 0;
+}
+
 static const char *last_key(const char *path)
 {
     const char *dot = strrchr(path, '.');

@@ -113,6 +113,13 @@ int ydoc_bool(const struct ynode *n, bool *out, struct synth_error *err);
  * "expected a, b or c". */
 int ydoc_enum(const struct ynode *n, const char *const *names, size_t count, int *out,
               struct synth_error *err);
+/* A list of distinct words of names[] (a lone word is a list of one when
+ * one_ok): out[i] gets the index of the i-th, *out_count how many (1 to
+ * max). Errors name the item: a word not in names, one listed twice; and
+ * the node for an empty or too long list, with hint ("give ..."). */
+int ydoc_enum_list(const struct ynode *n, const char *const *names, size_t count, bool one_ok,
+                   int *out, size_t max, size_t *out_count, const char *hint,
+                   struct synth_error *err);
 /* A duration ("500ms", "3s", "16m", "1h"); a plain integer means ms when the
  * key ends in "_ms", s when it ends in "_s", and is refused otherwise (0 is
  * accepted everywhere). Stored in unit store; overflow is an error. */

@@ -171,6 +171,16 @@ static void errors_name_file_line_key(void **state)
          NULL, "DIR/t.yaml:4: users.password: environment variable SYNTH_TEST_UNSET_VAR is not set"},
         {"name: x\nsip_domain: d\nregistrar: {host: h}\nusers: {csv: u.csv, count: 3}\n", NULL,
          "DIR/t.yaml:4: users.count: not with csv: (the CSV holds the users)"},
+        {"name: x\nsip_domain: d\nregistrar: {host: h}\nusers: {csv: u.csv}\n"
+         "media: {codecs: [PCMU, G722, PCMU]}\n",
+         "sip:a@d,a,p\n", "DIR/t.yaml:5: media.codecs[2]: PCMU is listed twice"},
+        {"name: x\nsip_domain: d\nregistrar: {host: h}\nusers: {csv: u.csv}\n"
+         "media: {codecs: PCMU}\n",
+         "sip:a@d,a,p\n",
+         "DIR/t.yaml:5: media.codecs: expected a list of PCMU, PCMA, G722 (in order of preference)"},
+        {"name: x\nsip_domain: d\nregistrar: {host: h}\nusers: {csv: u.csv}\n"
+         "media: {codecs: [PCMU, OPUS]}\n",
+         "sip:a@d,a,p\n", "DIR/t.yaml:5: media.codecs[1]: expected PCMU, PCMA or G722"},
         {"name: x\nsip_domain: d\nregistrar: {host: h}\nusers: {count: 3}\n", NULL,
          "DIR/t.yaml:4: users: give either csv: FILE or pattern: with count and password"},
         {"name: x\nsip_domain: d\nregistrar: {host: h}\nusers: {csv: users.csv}\n",
