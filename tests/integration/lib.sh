@@ -58,6 +58,19 @@ wait_for_line() {
     fail "'$2' did not appear in $1 within $3 s: $(tail -5 "$1" 2>/dev/null)"
 }
 
+# lab_start NAME [ARGS...]: `synth lab` in its own process, its state in
+# $T/NAME, its target file $T/NAME.yaml and its output $T/NAME.out, ARGS
+# passed on (--config FILE, --fault K=V); waits for "lab ready". Sets
+# LABPID; the trap stops it.
+lab_start() {
+    local name=$1
+    shift
+    "$SYNTH" lab --state-dir "$T/$name" --write-target "$T/$name.yaml" "$@" >"$T/$name.out" 2>&1 &
+    LABPID=$!
+    PIDS="$PIDS $LABPID"
+    wait_for_line "$T/$name.out" "lab ready" 10
+}
+
 # wait_for_port PROTO PORT SECONDS (proto tcp or udp)
 wait_for_port() {
     for _ in $(seq $(( $3 * 10 ))); do

@@ -108,9 +108,7 @@ ok "abort_on: terminal says so"
 #    lab runs apart, unpinned. The verdict is unknown (3), the target not
 #    blamed.
 command -v taskset >/dev/null || fail "taskset (util-linux) is needed"
-"$SYNTH" lab --state-dir "$T/lab" --write-target "$T/lab.yaml" >"$T/lab.out" 2>&1 &
-PIDS="$PIDS $!"
-wait_for_line "$T/lab.out" "lab ready" 10
+lab_start lab
 cat >"$T/starve.yaml" <<'SCN'
 name: starved
 steps:

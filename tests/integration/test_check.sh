@@ -33,9 +33,7 @@ assert_json "$S" '([.certificates[] | select(.endpoint == "um")][0]).chain[0].sa
 
 # 2b. The target `synth lab --write-target` writes lists the UM check; without the
 #     Front End's key (kept in memory) the UM asks for a client certificate and gets none.
-"$SYNTH" lab --state-dir "$T/labw" --write-target "$T/labw.yaml" >"$T/labw.out" 2>&1 &
-LABPID=$!; PIDS="$PIDS $LABPID"
-wait_for_line "$T/labw.out" "lab ready" 10
+lab_start labw
 rc=0; "$SYNTH" check --target "$T/labw.yaml" --out "$T/lw" >"$T/lw.out" 2>&1 || rc=$?
 [ $rc -eq 0 ] || fail "written lab target: exit $rc: $(tail -30 "$T/lw.out")"
 assert_json "$T/lw/summary.json" '.target_kind == "deployment" and [.certificates[].endpoint] == ["registrar", "edge", "um"] and .findings == []' "written lab target: registrar, Edge and UM pass"

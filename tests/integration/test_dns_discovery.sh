@@ -7,9 +7,7 @@
 command -v dnsmasq >/dev/null || fail "dnsmasq not installed (scripts/setup.sh --tests)"
 D=lab.synth.test
 
-"$SYNTH" lab --state-dir "$T/lab" --write-target "$T/lab.yaml" >"$T/lab.out" 2>&1 &
-PIDS="$PIDS $!"
-wait_for_line "$T/lab.out" "lab ready" 10
+lab_start lab
 fe_port=$(sed -n 's/.* tls:\([0-9]*\), um.*/\1/p' "$T/lab.out")
 edge_port=$(sed -n 's/.*edge tls:\([0-9]*\),.*/\1/p' "$T/lab.out")
 [ -n "$fe_port" ] && [ -n "$edge_port" ] || fail "cannot read the lab's ports: $(cat "$T/lab.out")"

@@ -7,9 +7,7 @@
 . "$(dirname "$0")/peers.sh"
 command -v nginx >/dev/null || { echo "skip: nginx not installed (scripts/setup.sh --tests)"; exit 0; }
 
-"$SYNTH" lab --state-dir "$T/lab" --write-target "$T/lab.yaml" >"$T/lab.out" 2>&1 &
-PIDS="$PIDS $!"
-wait_for_line "$T/lab.out" "lab ready" 10
+lab_start lab
 UCWA_PORT=$(awk '/ucwa_port:/{print $2}' "$T/lab.yaml")
 [ -n "$UCWA_PORT" ] || fail "no ucwa_port in the lab's target"
 

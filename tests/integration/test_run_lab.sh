@@ -58,9 +58,7 @@ ok "bad scenario: exit 3 naming bad.yaml:3"
 # 6. SIGINT during calls: no new journeys, active calls hung up with BYE,
 #    users unregistered, results written, the interruption said. The lab runs
 #    as its own process here so its counters show what reached it.
-"$SYNTH" lab --state-dir "$T/labsig" --write-target "$T/labsig.yaml" >"$T/labsig.out" 2>&1 &
-LABPID=$!; PIDS="$PIDS $LABPID"
-wait_for_line "$T/labsig.out" "lab ready" 10
+lab_start labsig
 cat >"$T/long.yaml" <<SCN
 name: long
 steps:

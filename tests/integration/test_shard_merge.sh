@@ -21,10 +21,7 @@ command -v jq >/dev/null || fail "jq missing (scripts/setup.sh --tests)"
 N=3
 DELAY_MS=150
 
-"$SYNTH" lab --state-dir "$T/lab" --write-target "$T/lab.yaml" --fault answer_delay_ms=$DELAY_MS \
-    >"$T/lab.out" 2>&1 &
-PIDS="$PIDS $!"
-wait_for_line "$T/lab.out" "lab ready" 10
+lab_start lab --fault answer_delay_ms=$DELAY_MS
 
 cat >"$T/load.yaml" <<'SCN'
 name: shard-merge
@@ -174,11 +171,8 @@ ok "synth report reads the merged directory (exit 0); merge --report wrote the s
 
 # 5. A step-until search in shards: the lab refuses calls above 40/s in
 # all, so each shard (a third of the rate) sees what the whole search sees.
-"$SYNTH" lab --state-dir "$T/lab-cap" --write-target "$T/lab-cap.yaml" --fault max_call_rate=40 \
-    >"$T/lab-cap.out" 2>&1 &
-CAP_LAB=$!
-PIDS="$PIDS $CAP_LAB"
-wait_for_line "$T/lab-cap.out" "lab ready" 10
+lab_start lab-cap --fault max_call_rate=40
+CAP_LAB=$LABPID
 CAPS=""
 for k in $(seq 0 $((N - 1))); do
     "$SYNTH" run "$SRC/scenarios/capacity-step-until.yaml" --target "$T/lab-cap.yaml" --shard "$k/$N" \
@@ -222,10 +216,7 @@ assert_json "$T/cap-merged/summary.json" '[.findings[] | select(.id == "capacity
 # 6. sip.survival in shards: each of the 3 users holds its own silent
 # connections; the merge reads the shards' series back and estimates the
 # idle timeout on the merged intervals.
-"$SYNTH" lab --state-dir "$T/lab-sv" --write-target "$T/lab-sv.yaml" --fault sip_idle_timeout_s=6 \
-    >"$T/lab-sv.out" 2>&1 &
-PIDS="$PIDS $!"
-wait_for_line "$T/lab-sv.out" "lab ready" 10
+lab_start lab-sv --fault sip_idle_timeout_s=6
 cat >"$T/survival.yaml" <<'SCN'
 name: shard-survival
 steps:

@@ -49,9 +49,7 @@ rc=0; "$SYNTH" run "$T/expiry.yaml" --lab --fault ucwa_app_expiry_s=1 --out "$T/
 assert_json "$T/exp/summary.json" '.steps["ucwa.signout"].failures["application-gone"] == 1' "sign-out after expiry: application-gone"
 
 # 4. A target without ucwa: is bad input, named.
-"$SYNTH" lab --state-dir "$T/lab" --write-target "$T/lab.yaml" >"$T/lab.out" 2>&1 &
-PIDS="$PIDS $!"
-wait_for_line "$T/lab.out" "lab ready" 10
+lab_start lab
 sed '/^ucwa:/,/^    ca_file:/d' "$T/lab.yaml" >"$T/noucwa.yaml"
 grep -q "^ucwa:" "$T/noucwa.yaml" && fail "could not strip ucwa: from the target"
 rc=0; "$SYNTH" run "$T/expiry.yaml" --target "$T/noucwa.yaml" --out "$T/nu" --quiet >"$T/nu.out" 2>&1 || rc=$?

@@ -43,9 +43,7 @@ assert_json "$T/run/summary.json" '([.findings[].id] | unique) == ["web-port-mis
 
 # 3. Not answering: a closed port (refused) and a silent one (accepts, says
 #    nothing) against a lab started apart, with a 1 s deadline.
-"$SYNTH" lab --state-dir "$T/lab" --write-target "$T/lab.yaml" >"$T/lab.out" 2>&1 &
-PIDS="$PIDS $!"
-wait_for_line "$T/lab.out" "lab ready" 10
+lab_start lab
 rc=0; "$SYNTH" check --target "$T/lab.yaml" --out "$T/written" >"$T/written.out" 2>&1 || rc=$?
 [ $rc -eq 0 ] || fail "the written lab target: exit $rc: $(tail -30 "$T/written.out")"
 assert_json "$T/written/summary.json" '(.web_ports | length) == 4 and ([.web_ports[] | .outcome == "ok"] | all)' "the written lab target lists both sites, read back"
