@@ -136,8 +136,10 @@ int cli_lab(int argc, char **argv)
            (unsigned long long)c.dtmf_keys, (unsigned long long)c.um_relay_candidates,
            (unsigned long long)c.um_ice_failed);
     printf("lab edge: %llu requests relayed\n", (unsigned long long)c.edge_requests);
-    printf("lab mras: %llu credentials granted, %llu refused\n",
-           (unsigned long long)c.mras_granted, (unsigned long long)c.mras_refused);
+    printf("lab mras: %llu credentials granted, %llu refused; users: %llu granted, "
+           "%llu refused\n",
+           (unsigned long long)c.mras_granted, (unsigned long long)c.mras_refused,
+           (unsigned long long)c.mras_user_granted, (unsigned long long)c.mras_user_refused);
     printf("lab turn: %llu allocations (%llu released by their client), %llu packets relayed "
            "to peers, %llu from peers, %llu dropped, %llu unreachable (the inside network)\n",
            (unsigned long long)c.turn_allocations, (unsigned long long)c.turn_released,
