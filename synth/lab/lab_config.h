@@ -59,6 +59,7 @@ struct lab_faults {
     /* The Front End's MRAS answers users' SERVICE with 403 and an
      * ms-diagnostics of the MRAS range (the UM still gets its credentials). */
     bool mras_refuse_users;
+    bool mras_silent_users;        /* ... or never answers them (a client's MRAS deadline) */
 };
 
 #define LAB_TURN_TEXT_MAX 128
@@ -116,7 +117,8 @@ int lab_config_load_buffer(struct lab_config *c, const char *name, const char *b
  * bye_after_ms, um_no_media, um_wrong_key, um_deaf, um_port_outside_range, um_dscp,
  * um_stop_media_after_ms, um_cert_cn, proxy_idle_timeout_s, ucwa_app_expiry_s,
  * ucwa_token_expiry_s, ucwa_redirect, turn_refuse_allocate, turn_drop_relayed,
- * max_call_rate, web_ports_swapped, sip_idle_timeout_s, sip_idle_cut, mras_refuse_users).
+ * max_call_rate, web_ports_swapped, sip_idle_timeout_s, sip_idle_cut, mras_refuse_users,
+ * mras_silent_users).
  * Errors name the
  * key and the accepted values; a flag also takes 1 or 0. */
 int lab_config_set_fault(struct lab_config *c, const char *key_value, struct synth_error *err);

@@ -1496,7 +1496,8 @@ static bool request_user(struct registrar *fe, struct flow *f, const struct sip_
  * answers its registered users: authenticated like their other requests,
  * registered over this very connection, credentials for the location the
  * request names. mras_refuse_users refuses every user as a pool without an
- * A/V Edge for MRAS (or a user without remote access) does. */
+ * A/V Edge for MRAS (or a user without remote access) does;
+ * mras_silent_users answers nothing. */
 static void fe_user_mras(struct registrar *fe, struct flow *f, const struct sip_msg *m)
 {
     char why[128], username[64];
@@ -1519,6 +1520,8 @@ static void fe_user_mras(struct registrar *fe, struct flow *f, const struct sip_
         fe_respond(fe, f, m, 400, "Bad MRAS Request", NULL);
         return;
     }
+    if (fe->cfg->faults.mras_silent_users)
+        return; /* a Front End whose MRAS never answers */
     if (fe->cfg->faults.mras_refuse_users) {
         atomic_fetch_add(&fe->stats->mras_user_refused, 1);
         fe_respond_diag(fe, f, m, 403, DIAG_MRAS_USER_REFUSED,

@@ -9,11 +9,13 @@
 #       again for the second call);
 #   the same lab with mras_refuse_users: every call mras-refused, the 403's
 #       status and ms-diagnostics (9001, the MRAS range) in its event, a
-#       finding, exit 2 (critical);
+#       finding, exit 2 (critical); with mras_silent_users, mras-refused at
+#       media.turn.mras_timeout;
 #   edge.turn: ms-turn with MRAS credentials (the in-process lab): the
 #       shipped Edge scenario hears every greeting relay to relay;
 #   a grant followed by a refused Allocate: the failed call's trace holds
-#       the SERVICE answer with its password redacted.
+#       the SERVICE answer with its password redacted;
+#   auth: ntlm: the SERVICE signed like the user's other requests.
 . "$(dirname "$0")/lib.sh"
 
 cat >"$T/two-calls.yaml" <<'SCN'
@@ -85,6 +87,16 @@ stop_lab refuse
 grep -q "^lab mras: .*users: 0 granted, [1-9][0-9]* refused" "$T/refuse.out" ||
     fail "the lab should count refused user requests: $(grep '^lab mras' "$T/refuse.out")"
 ok "the lab counted the refused user requests"
+
+# 2b. No answer at all: mras-refused once media.turn.mras_timeout passes.
+start_lab silent --fault mras_silent_users=1
+sed 's/^  turn: {credentials: mras, /  turn: {credentials: mras, mras_timeout: 1s, /' "$T/silent.yaml" >"$T/silent1s.yaml"
+grep -q "mras_timeout: 1s" "$T/silent1s.yaml" || fail "cannot set mras_timeout in $(grep turn "$T/silent.yaml")"
+run silent silent1s 2
+n=$(jq -s '[.[] | select(.step == "call" and .class == "mras-refused" and (.detail | contains("within 1000 ms")) and .duration_ms >= 950 and .duration_ms < 2500)] | length' "$T/silent/events.jsonl")
+[ "$n" -ge 3 ] || fail "a silent MRAS should fail calls mras-refused after 1 s: $(jq -c 'select(.step == "call")' "$T/silent/events.jsonl" | head -2)"
+ok "a silent MRAS: calls mras-refused after media.turn.mras_timeout (1 s)"
+stop_lab silent
 
 # 3. MS-TURN with MRAS credentials, in-process lab, the shipped Edge scenario.
 printf 'turn_credentials: mras\nturn_dialect: ms-turn\n' >"$T/ms-lab.yaml"
