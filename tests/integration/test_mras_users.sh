@@ -43,10 +43,17 @@ stop_lab() { # NAME: stops it and waits for its counters
     kill -TERM "$LABPID"
     wait_for_line "$T/$1.out" "^lab mras:" 10
 }
-run() { # NAME TARGET WANT-EXIT
-    rc=0; "$SYNTH" run "$T/two-calls.yaml" --target "$T/$2.yaml" --out "$T/$1" --workers 1 \
-        --quiet >"$T/$1.out" 2>&1 || rc=$?
-    [ $rc -eq "$3" ] || fail "$1: exit $rc, want $3: $(tail -20 "$T/$1.out")"
+# synth_run NAME WANT-EXIT SCENARIO ARGS...: results in $T/NAME, its exit checked.
+synth_run() {
+    local name=$1 want=$2 scn=$3; shift 3
+    rc=0; "$SYNTH" run "$scn" --out "$T/$name" --quiet "$@" >"$T/$name.out" 2>&1 || rc=$?
+    [ $rc -eq "$want" ] || fail "$name: exit $rc, want $want: $(tail -20 "$T/$name.out")"
+}
+run() { synth_run "$1" "$3" "$T/two-calls.yaml" --target "$T/$2.yaml" --workers 1; } # NAME TARGET WANT-EXIT
+# run_lab NAME WANT-EXIT LAB-YAML: two-calls.yaml against the in-process lab so configured.
+run_lab() {
+    printf '%s\n' "$3" >"$T/$1-lab.yaml"
+    synth_run "$1" "$2" "$T/two-calls.yaml" --lab --lab-config "$T/$1-lab.yaml" --workers 1
 }
 
 printf 'turn_credentials: mras\n' >"$T/mras-lab.yaml"
@@ -100,19 +107,15 @@ stop_lab silent
 
 # 3. MS-TURN with MRAS credentials, in-process lab, the shipped Edge scenario.
 printf 'turn_credentials: mras\nturn_dialect: ms-turn\n' >"$T/ms-lab.yaml"
-rc=0; "$SYNTH" run "$SRC/scenarios/voicemail-edge.yaml" --lab --lab-config "$T/ms-lab.yaml" \
-    --out "$T/ms" --workers 2 --quiet >"$T/ms.out" 2>&1 || rc=$?
-[ $rc -eq 0 ] || fail "voicemail-edge, MS-TURN with MRAS credentials: exit $rc: $(tail -20 "$T/ms.out")"
+synth_run ms 0 "$SRC/scenarios/voicemail-edge.yaml" --lab --lab-config "$T/ms-lab.yaml" --workers 2
 assert_json "$T/ms/summary.json" '.paths.edge.calls.attempted == 10 and .paths.edge.calls.greeting_heard == 10' "edge.turn: ms-turn + MRAS: 10 Edge calls, greeting heard"
 n=$(jq -s '[.[] | select(.step == "call" and .via == "edge" and .media.ice.local_type == "relay" and .media.ice.remote_type == "relay")] | length' "$T/ms/events.jsonl")
 [ "$n" = 10 ] || fail "Edge calls should go relay to relay: $(jq -c 'select(.step == "call" and .via == "edge") | .media' "$T/ms/events.jsonl" | head -2)"
 ok "MS-TURN + MRAS: every Edge call relay to relay"
 
 # 4. A grant, then a refused Allocate: the answer's password stays out of the trace.
-printf 'turn_credentials: mras\nfaults: {turn_refuse_allocate: 486}\n' >"$T/r486-lab.yaml"
-rc=0; "$SYNTH" run "$T/two-calls.yaml" --lab --lab-config "$T/r486-lab.yaml" --out "$T/r486" \
-    --workers 1 --quiet >"$T/r486.out" 2>&1 || rc=$?
-[ $rc -eq 2 ] || fail "refused Allocate: exit $rc, want 2: $(tail -10 "$T/r486.out")"
+run_lab r486 2 'turn_credentials: mras
+faults: {turn_refuse_allocate: 486}'
 assert_json "$T/r486/summary.json" '.steps.call.failures["relay-unavailable"] >= 3' "after a grant, a refused Allocate is relay-unavailable, not mras-refused"
 grep -l "^SIP/2.0 200" "$T"/r486/traces/*.txt | xargs grep -l "<credentials>" >"$T/with-answer" || true
 [ -s "$T/with-answer" ] || fail "no failed call's trace holds the MRAS answer: $(ls "$T/r486/traces")"
@@ -126,8 +129,6 @@ ok "no relay password in results"
 
 # 5. auth: ntlm: the SERVICE is signed with the user's SA like its other
 #    requests, the answer's signature checked.
-printf 'turn_credentials: mras\nauth: ntlm\n' >"$T/ntlm-lab.yaml"
-rc=0; "$SYNTH" run "$T/two-calls.yaml" --lab --lab-config "$T/ntlm-lab.yaml" --out "$T/ntlm" \
-    --workers 1 --quiet >"$T/ntlm.out" 2>&1 || rc=$?
-[ $rc -eq 0 ] || fail "MRAS under NTLM: exit $rc: $(tail -20 "$T/ntlm.out")"
+run_lab ntlm 0 'turn_credentials: mras
+auth: ntlm'
 assert_json "$T/ntlm/summary.json" '.calls.greeting_heard == 6 and .calls.media_path.relay == 6' "auth: ntlm: signed SERVICE, 6 relayed calls, greeting heard"
