@@ -377,6 +377,13 @@ static int load_turn(struct lab_config *c, const struct ynode *root, struct synt
         rc = ydoc_enum(&n, kinds, 2, &k, err);
         c->turn_mras_credentials = k == 1;
     }
+    if (rc == 0 && ydoc_get(root, "mras_max_duration", &n)) {
+        uint32_t s = 0;
+        rc = ydoc_duration(&n, YDOC_UNIT_S, &s, err);
+        if (rc == 0 && (s < 60 || s % 60 != 0))
+            rc = ydoc_error(&n, err, "whole minutes, at least 1m (MRAS durations are minutes)");
+        c->mras_max_duration_min = s / 60;
+    }
     return rc;
 }
 
@@ -388,7 +395,8 @@ static int load_root(struct lab_config *c, const struct ynode *root, struct synt
                                        "um_greeting", "um_record_dir", "register_max_expires",
                                        "turn_port", "turn_relay_ports", "turn_realm", "turn_user",
                                        "turn_password", "turn_user_quota", "turn_nonce_lifetime",
-                                       "turn_dialect", "turn_credentials", "faults", NULL};
+                                       "turn_dialect", "turn_credentials", "mras_max_duration",
+                                       "faults", NULL};
     struct ynode n;
     int rc = ydoc_map_check(root, keys, err);
     if (rc == 0 && ydoc_get(root, "domain", &n)) {

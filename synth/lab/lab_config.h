@@ -100,6 +100,9 @@ struct lab_config {
     /* turn_credentials: mras: the lab's target gives users no TURN
      * password: each asks the Front End's MRAS (media.turn.credentials). */
     bool turn_mras_credentials;
+    /* The longest MRAS grant, minutes (`mras_max_duration`, a whole number
+     * of minutes); 0 = 480, what a pool grants. */
+    uint32_t mras_max_duration_min;
     struct lab_faults faults;
 };
 

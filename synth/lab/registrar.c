@@ -1372,17 +1372,18 @@ static void peer_cn(const struct flow *f, char *out, size_t size)
 }
 
 /* Grants the MRAS request q ([MS-AVEDGEA] 3.1.5.1) to who: a credential
- * the lab relay accepts for the duration asked (at most MRAS_LIFETIME_MIN),
+ * the lab relay accepts for the duration asked (at most mras_max_duration),
  * the relay named for the location the request gave. True when granted. */
 static bool mras_grant(struct registrar *fe, struct flow *f, const struct sip_msg *m,
                        const struct mras_request *q, const char *username)
 {
     char body[MRAS_BODY_MAX];
     struct sbuf sb;
-    struct mras_response r = {.duration_min = q->duration_min &&
-                                                      q->duration_min < MRAS_LIFETIME_MIN
+    uint32_t max = fe->cfg->mras_max_duration_min ? fe->cfg->mras_max_duration_min
+                                                  : MRAS_LIFETIME_MIN;
+    struct mras_response r = {.duration_min = q->duration_min && q->duration_min < max
                                                   ? q->duration_min
-                                                  : MRAS_LIFETIME_MIN,
+                                                  : max,
                               .relay_count = 1};
     bool granted = false;
     snprintf(r.request_id, sizeof(r.request_id), "%s", q->request_id);

@@ -15,7 +15,9 @@
 #       shipped Edge scenario hears every greeting relay to relay;
 #   a grant followed by a refused Allocate: the failed call's trace holds
 #       the SERVICE answer with its password redacted;
-#   auth: ntlm: the SERVICE signed like the user's other requests.
+#   auth: ntlm: the SERVICE signed like the user's other requests;
+#   credentials granted for 1 minute are renewed in the background 30 s in,
+#       with no call asking.
 . "$(dirname "$0")/lib.sh"
 
 cat >"$T/two-calls.yaml" <<'SCN'
@@ -132,3 +134,24 @@ ok "no relay password in results"
 run_lab ntlm 0 'turn_credentials: mras
 auth: ntlm'
 assert_json "$T/ntlm/summary.json" '.calls.greeting_heard == 6 and .calls.media_path.relay == 6' "auth: ntlm: signed SERVICE, 6 relayed calls, greeting heard"
+
+# 6. Renewal: a 1-minute grant is asked again 30 s in (the margin's floor),
+#    while the user only waits: the lab counts a second grant before it stops.
+cat >"$T/renew.yaml" <<'SCN'
+name: mras-renew
+steps:
+  - register: {expires: 300s, timeout: 5s}
+  - call: {hold: 5s, timeout: 5s, greeting: required, first_media_timeout: 4s, media_path: relay}
+  - hangup
+  - wait: {duration: 30s}
+  - unregister
+load: {users: 1, rate: 1, iterations: 1, via: edge}
+sip: {t1: 100ms, keepalive: 10s}
+SCN
+printf 'turn_credentials: mras\nmras_max_duration: 1m\n' >"$T/mras-lab.yaml"
+start_lab renewlab
+synth_run renew 0 "$T/renew.yaml" --target "$T/renewlab.yaml" --workers 1
+stop_lab renewlab
+grep -q "^lab mras: .*users: 2 granted, 0 refused" "$T/renewlab.out" ||
+    fail "a 1-minute credential should be renewed once within 35 s: $(grep '^lab mras' "$T/renewlab.out")"
+ok "a 1-minute MRAS credential renewed in the background 30 s in"

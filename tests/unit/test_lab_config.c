@@ -85,6 +85,10 @@ static void turn_keys(void **state)
     assert_non_null(strstr(err.msg, "lab.yaml:1: turn_credentials: expected static or mras"));
     assert_int_equal(lab_config_set_fault(&c, "mras_refuse_users=0", &err), 0);
     assert_false(c.faults.mras_refuse_users);
+    assert_int_equal(parse(&c, "mras_max_duration: 2m\n", &err), 0);
+    assert_int_equal(c.mras_max_duration_min, 2);
+    assert_int_not_equal(parse(&c, "mras_max_duration: 90s\n", &err), 0);
+    assert_non_null(strstr(err.msg, "lab.yaml:1: mras_max_duration: whole minutes"));
     assert_int_not_equal(lab_config_set_fault(&c, "mras_refuse_users=maybe", &err), 0);
     assert_non_null(strstr(err.msg, "mras_refuse_users"));
 }
