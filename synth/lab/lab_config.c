@@ -144,6 +144,7 @@ static const struct fault_knob {
     {"sip_idle_cut", KNOB_CUSTOM, 0, parse_sip_idle_cut, "fin|rst|drop"},
     FLAG("mras_refuse_users", mras_refuse_users),
     FLAG("mras_silent_users", mras_silent_users),
+    FLAG("mras_empty_users", mras_empty_users),
 };
 #undef FLAG
 #undef MS

@@ -60,6 +60,7 @@ struct lab_faults {
      * ms-diagnostics of the MRAS range (the UM still gets its credentials). */
     bool mras_refuse_users;
     bool mras_silent_users;        /* ... or never answers them (a client's MRAS deadline) */
+    bool mras_empty_users;         /* ... or answers 200 without credentials */
 };
 
 #define LAB_TURN_TEXT_MAX 128
@@ -121,7 +122,7 @@ int lab_config_load_buffer(struct lab_config *c, const char *name, const char *b
  * um_stop_media_after_ms, um_cert_cn, proxy_idle_timeout_s, ucwa_app_expiry_s,
  * ucwa_token_expiry_s, ucwa_redirect, turn_refuse_allocate, turn_drop_relayed,
  * max_call_rate, web_ports_swapped, sip_idle_timeout_s, sip_idle_cut, mras_refuse_users,
- * mras_silent_users).
+ * mras_silent_users, mras_empty_users).
  * Errors name the
  * key and the accepted values; a flag also takes 1 or 0. */
 int lab_config_set_fault(struct lab_config *c, const char *key_value, struct synth_error *err);

@@ -590,6 +590,25 @@ static void fe_respond(struct registrar *fe, struct flow *f, const struct sip_ms
     flow_send(fe, f, sb.buf, sb.len, &req->via);
 }
 
+/* A 200 carrying body (an MRAS answer), signed like every response under
+ * NTLM; the buffer is wiped (it may hold a credential). True when sent. */
+static bool fe_respond_body(struct registrar *fe, struct flow *f, const struct sip_msg *req,
+                            const char *content_type, const char *body, size_t len)
+{
+    char tag[17], out[SIP_BUILD_MAX + MRAS_BODY_MAX];
+    struct sbuf ob;
+    bool sent = false;
+    sbuf_init(&ob, out, sizeof(out));
+    sip_random_token(tag, sizeof(tag));
+    if (sip_build_response(&ob, req, 200, NULL, tag, NULL, content_type, body, len) == 0 &&
+        (!fe->sign_sa || sign_response(fe, fe->sign_sa, &ob) == 0)) {
+        sent = true;
+        flow_send(fe, f, ob.buf, ob.len, &req->via);
+    }
+    OPENSSL_cleanse(out, sizeof(out));
+    return sent;
+}
+
 static void diag_line(struct sbuf *x, const struct registrar *fe, enum fe_diag code,
                       const char *reason)
 {
@@ -1385,7 +1404,7 @@ static bool mras_grant(struct registrar *fe, struct flow *f, const struct sip_ms
                                                   ? q->duration_min
                                                   : max,
                               .relay_count = 1};
-    bool granted = false;
+    bool granted;
     snprintf(r.request_id, sizeof(r.request_id), "%s", q->request_id);
     snprintf(r.credentials_request_id, sizeof(r.credentials_request_id), "%s",
              q->credentials_request_id);
@@ -1400,18 +1419,8 @@ static bool mras_grant(struct registrar *fe, struct flow *f, const struct sip_ms
     sbuf_init(&sb, body, sizeof(body));
     int rc = mras_response_build(&sb, &r);
     OPENSSL_cleanse(r.password, sizeof(r.password));
-    char tag[17], out[SIP_BUILD_MAX + MRAS_BODY_MAX];
-    struct sbuf ob;
-    sbuf_init(&ob, out, sizeof(out));
-    sip_random_token(tag, sizeof(tag));
-    if (rc == 0 && sip_build_response(&ob, m, 200, NULL, tag, NULL, MRAS_CONTENT_TYPE, sb.buf,
-                                      sb.len) == 0 &&
-        (!fe->sign_sa || sign_response(fe, fe->sign_sa, &ob) == 0)) {
-        granted = true;
-        flow_send(fe, f, ob.buf, ob.len, &m->via);
-    }
+    granted = rc == 0 && fe_respond_body(fe, f, m, MRAS_CONTENT_TYPE, sb.buf, sb.len);
     OPENSSL_cleanse(body, sizeof(body));
-    OPENSSL_cleanse(out, sizeof(out));
     return granted;
 }
 
@@ -1498,7 +1507,8 @@ static bool request_user(struct registrar *fe, struct flow *f, const struct sip_
  * registered over this very connection, credentials for the location the
  * request names. mras_refuse_users refuses every user as a pool without an
  * A/V Edge for MRAS (or a user without remote access) does;
- * mras_silent_users answers nothing. */
+ * mras_silent_users answers nothing, mras_empty_users a 200 without
+ * credentials. */
 static void fe_user_mras(struct registrar *fe, struct flow *f, const struct sip_msg *m)
 {
     char why[128], username[64];
@@ -1523,6 +1533,18 @@ static void fe_user_mras(struct registrar *fe, struct flow *f, const struct sip_
     }
     if (fe->cfg->faults.mras_silent_users)
         return; /* a Front End whose MRAS never answers */
+    if (fe->cfg->faults.mras_empty_users) {
+        /* A 200 whose credentialsResponse holds no credentials. */
+        char body[512];
+        snprintf(body, sizeof(body),
+                 "<?xml version=\"1.0\" encoding=\"utf-8\"?><response requestID=\"%s\" "
+                 "version=\"1.0\" serverVersion=\"2.0\" reasonPhrase=\"OK\" "
+                 "xmlns=\"http://schemas.microsoft.com/2006/09/sip/mrasp\">"
+                 "<credentialsResponse credentialsRequestID=\"%s\"/></response>",
+                 q.request_id, q.credentials_request_id);
+        fe_respond_body(fe, f, m, MRAS_CONTENT_TYPE, body, strlen(body));
+        return;
+    }
     if (fe->cfg->faults.mras_refuse_users) {
         atomic_fetch_add(&fe->stats->mras_user_refused, 1);
         fe_respond_diag(fe, f, m, 403, DIAG_MRAS_USER_REFUSED,

@@ -133,6 +133,8 @@ static void hold_end(struct step_run *run, enum failure_class cls, const char *w
     if (rec == RECORD_ALL || (rec == RECORD_FAILED && (cls != FAIL_NONE || poor)))
         call_media_keep_audio(u, run->result.call_id, &run->result.media);
     if (cls == FAIL_NONE) {
+        if (call_media_note(u)[0])
+            snprintf(run->result.detail, sizeof(run->result.detail), "%s", call_media_note(u));
         step_finish_ok(run);
         return;
     }

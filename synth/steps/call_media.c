@@ -48,6 +48,7 @@ struct call_media {
     /* media.turn.credentials: mras: waiting for the user's credentials;
      * failed: they could not be had (the call's class is mras-refused). */
     bool mras_waiting, mras_failed;
+    char note[RESULT_TEXT_MAX]; /* for an answered call's detail; "" none */
 };
 
 static struct call_media *media_of(struct vuser *u)
@@ -131,17 +132,24 @@ static void turn_opts(const struct target_turn *t, const struct mras_grant *g,
 }
 
 /* With the target's media.turn.host and a MRAS answer naming another relay,
- * the operator's host is used and the event says so. */
-static void note_relay_disagreement(struct vuser *u, const struct target_turn *t,
+ * the operator's host is used; the answered call's detail says so. */
+static void note_relay_disagreement(struct call_media *cm, const struct target_turn *t,
                                     const struct mras_grant *g)
 {
-    if (!g || !t->host[0] || !g->relay_host[0] || !u->run)
+    cm->note[0] = '\0';
+    if (!g || !t->host[0] || !g->relay_host[0])
         return;
     if (strcmp(t->host, g->relay_host) == 0 && (!t->port || t->port == g->relay_port))
         return;
-    snprintf(u->run->result.detail, sizeof(u->run->result.detail),
-             "MRAS names the relay %s:%u, media.turn.host %s:%u was used", g->relay_host,
+    snprintf(cm->note, sizeof(cm->note),
+             "MRAS names the relay %s:%u; media.turn.host %s:%u was used", g->relay_host,
              g->relay_port, t->host, t->port);
+}
+
+const char *call_media_note(const struct vuser *u)
+{
+    const struct call_media *cm = u->media;
+    return cm ? cm->note : "";
 }
 
 static bool wants_relay(const struct vuser *u, const struct call_media *cm)
@@ -162,7 +170,7 @@ static int open_ice(struct vuser *u, struct call_media *cm, struct synth_error *
                                "media_path: relay, but the target has no media.turn server");
     if (relay) {
         turn_opts(t, g, &to);
-        note_relay_disagreement(u, t, g);
+        note_relay_disagreement(cm, t, g);
         const char *host = t->host[0] ? t->host : g->relay_host;
         struct sockaddr_storage probe;
         socklen_t len;

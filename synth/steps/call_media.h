@@ -33,6 +33,10 @@ int call_media_prepare(struct vuser *u, bool media, enum scenario_media_path pat
  * edge.turn: ms-turn, else relay-unavailable. */
 enum failure_class call_media_fail_class(const struct vuser *u);
 
+/* A remark for an answered call's detail (the relay MRAS named is not the
+ * target's media.turn.host), or "". */
+const char *call_media_note(const struct vuser *u);
+
 /* Writes our offer into sb. With media, opens the stream (the port, the
  * key) the first time and reuses it for re-sent INVITEs (credentials,
  * redirects); without, an offer that names the discard port so nothing is

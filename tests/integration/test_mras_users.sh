@@ -10,7 +10,8 @@
 #   the same lab with mras_refuse_users: every call mras-refused, the 403's
 #       status and ms-diagnostics (9001, the MRAS range) in its event, a
 #       finding, exit 2 (critical); with mras_silent_users, mras-refused at
-#       media.turn.mras_timeout;
+#       media.turn.mras_timeout; with mras_empty_users (a 200 without
+#       credentials) mras-refused naming what is missing;
 #   edge.turn: ms-turn with MRAS credentials (the in-process lab): the
 #       shipped Edge scenario hears every greeting relay to relay;
 #   a grant followed by a refused Allocate: the failed call's trace holds
@@ -97,7 +98,8 @@ grep -q "^lab mras: .*users: 0 granted, [1-9][0-9]* refused" "$T/refuse.out" ||
     fail "the lab should count refused user requests: $(grep '^lab mras' "$T/refuse.out")"
 ok "the lab counted the refused user requests"
 
-# 2b. No answer at all: mras-refused once media.turn.mras_timeout passes.
+# 2b. No answer at all: mras-refused once media.turn.mras_timeout passes;
+#     an answer without credentials: mras-refused at once.
 start_lab silent --fault mras_silent_users=1
 sed 's/^  turn: {credentials: mras, /  turn: {credentials: mras, mras_timeout: 1s, /' "$T/silent.yaml" >"$T/silent1s.yaml"
 grep -q "mras_timeout: 1s" "$T/silent1s.yaml" || fail "cannot set mras_timeout in $(grep turn "$T/silent.yaml")"
@@ -106,6 +108,12 @@ n=$(jq -s '[.[] | select(.step == "call" and .class == "mras-refused" and (.deta
 [ "$n" -ge 3 ] || fail "a silent MRAS should fail calls mras-refused after 1 s: $(jq -c 'select(.step == "call")' "$T/silent/events.jsonl" | head -2)"
 ok "a silent MRAS: calls mras-refused after media.turn.mras_timeout (1 s)"
 stop_lab silent
+start_lab empty --fault mras_empty_users=1
+run empty empty 2
+n=$(jq -s '[.[] | select(.step == "call" and .class == "mras-refused" and .sip_status == 200 and (.detail | contains("no usable credentials (no <credentials> element)")))] | length' "$T/empty/events.jsonl")
+[ "$n" -ge 3 ] || fail "a 200 without credentials should be mras-refused: $(jq -c 'select(.step == "call")' "$T/empty/events.jsonl" | head -2)"
+ok "a 200 without credentials: mras-refused, the detail names what is missing"
+stop_lab empty
 
 # 3. MS-TURN with MRAS credentials, in-process lab, the shipped Edge scenario.
 printf 'turn_credentials: mras\nturn_dialect: ms-turn\n' >"$T/ms-lab.yaml"

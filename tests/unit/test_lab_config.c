@@ -91,6 +91,10 @@ static void turn_keys(void **state)
     assert_non_null(strstr(err.msg, "lab.yaml:1: mras_max_duration: whole minutes"));
     assert_int_not_equal(lab_config_set_fault(&c, "mras_refuse_users=maybe", &err), 0);
     assert_non_null(strstr(err.msg, "mras_refuse_users"));
+    assert_int_equal(lab_config_set_fault(&c, "mras_empty_users=1", &err), 0);
+    assert_true(c.faults.mras_empty_users);
+    assert_int_equal(lab_config_set_fault(&c, "mras_silent_users=true", &err), 0);
+    assert_true(c.faults.mras_silent_users);
 }
 
 static void auth_setting(void **state)
