@@ -222,6 +222,8 @@ static void on_mras(int err, const struct sip_msg *msg, const char *detail, void
     struct vuser *u = arg;
     struct call_media *cm = u->media;
     struct synth_error e = {{0}};
+    if (!cm || !cm->mras_waiting || !cm->ready)
+        return; /* the call that waited is gone */
     call_media_ready_h *ready = cm->ready;
     void *ready_arg = cm->ready_arg;
     cm->mras_waiting = false;

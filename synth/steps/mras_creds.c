@@ -354,7 +354,13 @@ void mras_creds_cancel(struct vuser *u, void *arg)
 void mras_creds_conn_lost(struct vuser *u)
 {
     struct mras_creds *mc = u->mras;
-    if (!mc || mc->state != MRAS_ASKING)
+    if (!mc)
+        return;
+    /* The waiting call fails with the connection (vuser.c); told again
+     * here, from inside the UA's handler, it would end twice. */
+    mc->h = NULL;
+    mc->arg = NULL;
+    if (mc->state != MRAS_ASKING)
         return;
     mc->ctrans = NULL; /* the UA frees it */
     mc->ua = NULL;

@@ -46,7 +46,8 @@ const struct mras_grant *mras_creds_grant(const struct vuser *u);
 void mras_creds_cancel(struct vuser *u, void *arg);
 
 /* The user's connection is going away: a request on it is forgotten (the
- * UA drops its transactions); the waiter stays for its own step to end. */
+ * UA drops its transactions), and so is the waiter (its step fails with
+ * the connection). */
 void mras_creds_conn_lost(struct vuser *u);
 
 /* Wipes and frees the user's credentials. Safe without any. */
