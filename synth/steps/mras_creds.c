@@ -256,7 +256,8 @@ static int send_service(struct mras_creds *mc, const char *auth_line)
              mc->call_id, mc->cseq + 1);
     snprintf(q.from, sizeof(q.from), "%s", u->id->uri);
     snprintf(q.to, sizeof(q.to), "%s", ruri);
-    snprintf(q.identity, sizeof(q.identity), "%s", u->id->uri);
+    /* identity stays empty, as clients send it (PROTOCOLS.md, "MRAS"): the
+     * authenticated connection says who asks. */
     snprintf(from, sizeof(from), "<%s>", u->id->uri);
     snprintf(to, sizeof(to), "<%s>", ruri);
     sbuf_init(&sb, body, sizeof(body));
