@@ -6,6 +6,7 @@
 #include "synth/base/clock.h"
 #include "synth/engine/worker.h"
 #include "synth/steps/auth.h"
+#include "synth/steps/step.h"
 
 #include <event2/event.h>
 #include <openssl/crypto.h>
@@ -115,7 +116,7 @@ static void arm_renewal(struct mras_creds *mc)
 {
     int64_t wait_us = mc->grant.renew_us - clock_mono_us();
     if (wait_us <= 0)
-        return; /* good for this call only: the next one asks */
+        return; /* already due: the next call asks */
     struct timeval tv = {(time_t)(wait_us / 1000000), (suseconds_t)(wait_us % 1000000)};
     evtimer_add(mc->renew, &tv);
 }
@@ -175,8 +176,8 @@ static void on_response(int err, const struct sip_msg *msg, void *arg)
         return;
     mc->ctrans = NULL;
     if (err) {
-        snprintf(detail, sizeof(detail), "the MRAS SERVICE got no answer: %s",
-                 err == SYNTH_ETIMEDOUT ? "Timer F fired" : synth_strerror(err));
+        snprintf(detail, sizeof(detail), "the MRAS SERVICE got no usable answer: %s",
+                 err == SYNTH_ETIMEDOUT ? "Timer F fired" : step_sip_err_detail(mc->u, err));
         finish(mc, err, NULL, detail);
         return;
     }
