@@ -407,6 +407,15 @@ static struct class_text class_text(enum step_kind kind, enum failure_class c)
                                    "(a standard TURN server stays silent or refuses), its UDP "
                                    "port, and the MRAS credentials (the evidence names the "
                                    "error)"};
+    case FAIL_MRAS_REFUSED:
+        return (struct class_text){"no relay credentials: the Front End's MRAS refused or did "
+                                   "not answer",
+                                   "media.turn.credentials: mras asks the Front End for each "
+                                   "user's A/V Edge credentials (a SIP SERVICE to the MRAS URI): "
+                                   "check that the pool names an A/V Edge for MRAS "
+                                   "(Get-CsService -EdgeServer, its internal certificate), the "
+                                   "user's external access policy, and media.turn.mras_uri (the "
+                                   "evidence has the status and ms-diagnostics)"};
     case FAIL_CERT:
         return (struct class_text){"a certificate rule failed",
                                    "the evidence names the endpoint and the rule; synth check "

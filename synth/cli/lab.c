@@ -30,7 +30,8 @@ static void lab_usage(FILE *out)
             "                       never_answer=true, bye_after_ms=N,\n"
             "                       proxy_idle_timeout_s=N, ucwa_app_expiry_s=N,\n"
             "                       ucwa_token_expiry_s=N, web_ports_swapped=1,\n"
-            "                       turn_refuse_allocate=486|508, turn_drop_relayed=true\n"
+            "                       turn_refuse_allocate=486|508, turn_drop_relayed=true,\n"
+            "                       mras_refuse_users=true\n"
             "                       (docs/lab.md lists them all)\n"
             "  --write-target FILE  write a target file describing the lab (for synth run\n"
             "                       --target, or a person)\n"
@@ -136,8 +137,10 @@ int cli_lab(int argc, char **argv)
            (unsigned long long)c.dtmf_keys, (unsigned long long)c.um_relay_candidates,
            (unsigned long long)c.um_ice_failed);
     printf("lab edge: %llu requests relayed\n", (unsigned long long)c.edge_requests);
-    printf("lab mras: %llu credentials granted, %llu refused\n",
-           (unsigned long long)c.mras_granted, (unsigned long long)c.mras_refused);
+    printf("lab mras: %llu credentials granted, %llu refused; users: %llu granted, "
+           "%llu refused\n",
+           (unsigned long long)c.mras_granted, (unsigned long long)c.mras_refused,
+           (unsigned long long)c.mras_user_granted, (unsigned long long)c.mras_user_refused);
     printf("lab turn: %llu allocations (%llu released by their client), %llu packets relayed "
            "to peers, %llu from peers, %llu dropped, %llu unreachable (the inside network)\n",
            (unsigned long long)c.turn_allocations, (unsigned long long)c.turn_released,

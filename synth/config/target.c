@@ -595,3 +595,12 @@ int target_voicemail_uri(const struct target *t, const struct target_user *u, ch
 {
     return target_expand_uri(t, t->voicemail_uri, u, out, size);
 }
+
+int target_mras_uri(const struct target *t, char *out, size_t size)
+{
+    const char *host = t->registrar.host[0] ? t->registrar.host : t->sip_domain;
+    int n = t->media.turn.mras_uri[0]
+                ? snprintf(out, size, "%s", t->media.turn.mras_uri)
+                : snprintf(out, size, "sip:%s@%s;gruu;opaque=srvr:MRAS", host, t->sip_domain);
+    return n < 0 || (size_t)n >= size ? SYNTH_ETOOBIG : 0;
+}

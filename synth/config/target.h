@@ -66,15 +66,39 @@ const char *target_srtp_name(enum target_srtp s); /* "required", "optional", "of
  * turn: in the target. No host (an empty or absent section) means no relay
  * candidates. The host is an address: the loop makes no DNS lookups. */
 #define TARGET_TURN_SECRET_MAX 256
+/* Where the relay's credentials come from (`credentials:`): the file's
+ * username and password, or each user's own from the Front End's Media
+ * Relay Authentication Service ([MS-AVEDGEA] 3.1.5.1), as a real Skype for
+ * Business client gets them (synth/steps/mras_creds.h). */
+enum target_turn_creds { TARGET_TURN_CREDS_STATIC, TARGET_TURN_CREDS_MRAS };
+/* The location a MRAS request names (`location:`): auto is internet for
+ * users through the Edge and intranet for the others. */
+enum target_turn_location {
+    TARGET_TURN_LOCATION_AUTO,
+    TARGET_TURN_LOCATION_INTERNET,
+    TARGET_TURN_LOCATION_INTRANET,
+};
+/* A MRAS answer is waited for this long by default (mras_timeout). */
+#define TARGET_MRAS_TIMEOUT_MS 5000
 struct target_turn {
-    char host[64];
-    uint16_t port;          /* default 3478 */
+    char host[64];          /* "" with credentials: mras: the relay the answer names */
+    uint16_t port;          /* default 3478 (with mras and no host: the answer's) */
     bool tcp;               /* transport: udp (default) or tcp */
     char username[TARGET_NAME_MAX];
     char password[TARGET_TURN_SECRET_MAX]; /* resolved env:/file: secret; never logged */
     char realm[TARGET_NAME_MAX]; /* optional: the server's 401 names it anyway */
     bool ms_turn; /* edge.turn: ms-turn: the relay speaks [MS-TURN] (see target.c) */
+    enum target_turn_creds credentials;  /* default static */
+    /* The MRAS URI in-band provisioning gives clients (mrasUri); "" = the
+     * default target_mras_uri writes. */
+    char mras_uri[TARGET_URI_MAX];
+    enum target_turn_location location;
+    uint32_t mras_timeout_ms;            /* default TARGET_MRAS_TIMEOUT_MS */
 };
+
+/* Whether calls may get a relay candidate: a media.turn host, or MRAS to
+ * name one. */
+bool target_turn_enabled(const struct target_turn *t);
 
 /* The deployment's media policy (PROTOCOLS.md, "Default QoS port ranges"):
  * the ranges synth's own media binds in (client), the ranges the servers
@@ -230,6 +254,11 @@ void target_free(struct target *t);
  * in pattern into out; SYNTH_ETOOBIG when it does not fit. */
 int target_expand_uri(const struct target *t, const char *pattern, const struct target_user *u,
                       char *out, size_t size);
+
+/* The MRAS URI users send their SERVICE to: media.turn.mras_uri, or
+ * "sip:<registrar host>@<domain>;gruu;opaque=srvr:MRAS", the form a pool's
+ * in-band provisioning hands out (less its instance id). */
+int target_mras_uri(const struct target *t, char *out, size_t size);
 
 /* Expands the voicemail URI pattern for one user into out. */
 int target_voicemail_uri(const struct target *t, const struct target_user *u,

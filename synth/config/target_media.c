@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const srtp_names[] = {
     [TARGET_SRTP_REQUIRED] = "required",
@@ -117,50 +118,111 @@ static int load_dscp(const struct ynode *media, uint8_t *out, struct synth_error
     return rc;
 }
 
-/* turn: {host, port, transport, username, password, realm}; empty = none. */
+bool target_turn_enabled(const struct target_turn *t)
+{
+    return t->host[0] || t->credentials == TARGET_TURN_CREDS_MRAS;
+}
+
+/* password: an env:/file: secret or the text itself, into t->password. */
+static int load_turn_password(const struct ynode *v, const char *base_dir, struct target_turn *t,
+                              struct synth_error *err)
+{
+    char spec[USERS_SECRET_MAX + 8] = "", where[CONFIG_PATH_MAX + 64];
+    char *secret = NULL;
+    int rc = ydoc_str(v, spec, sizeof(spec), err);
+    if (rc == 0) {
+        snprintf(where, sizeof(where), "%s:%u: %s", v->doc->name, v->line, v->path);
+        rc = users_secret_resolve(spec, base_dir, where, &secret, err);
+    }
+    if (rc == 0 && strlen(secret) >= sizeof(t->password))
+        rc = ydoc_error(v, err, "longer than %d bytes", TARGET_TURN_SECRET_MAX - 1);
+    if (rc == 0)
+        snprintf(t->password, sizeof(t->password), "%s", secret);
+    OPENSSL_cleanse(spec, sizeof(spec));
+    users_secret_free(secret);
+    return rc;
+}
+
+/* credentials: static needs username and password; mras refuses them (each
+ * user's come from the Front End) and takes mras_uri, location and
+ * mras_timeout, which static refuses in turn. */
+static int load_turn_credentials(const struct ynode *n, int kind, const char *base_dir,
+                                 struct target_turn *t, struct synth_error *err)
+{
+    static const char *const locations[] = {"auto", "internet", "intranet"};
+    static const char *const mras_only[] = {"mras_uri", "location", "mras_timeout"};
+    static const char *const static_only[] = {"username", "password", "realm"};
+    struct ynode v;
+    int loc = TARGET_TURN_LOCATION_AUTO, rc = 0;
+    t->credentials = (enum target_turn_creds)kind;
+    t->mras_timeout_ms = TARGET_MRAS_TIMEOUT_MS;
+    const char *const *refused = kind == TARGET_TURN_CREDS_MRAS ? static_only : mras_only;
+    for (size_t i = 0; rc == 0 && i < 3; i++)
+        if (ydoc_get(n, refused[i], &v))
+            rc = ydoc_error(&v, err, kind == TARGET_TURN_CREDS_MRAS
+                                         ? "not with credentials: mras (each user gets its own "
+                                           "from the Front End's MRAS)"
+                                         : "only with credentials: mras");
+    if (rc != 0 || kind == TARGET_TURN_CREDS_STATIC) {
+        if (rc == 0)
+            rc = ydoc_require(n, "username", &v, err);
+        if (rc == 0)
+            rc = ydoc_str(&v, t->username, sizeof(t->username), err);
+        if (rc == 0 && ydoc_get(n, "realm", &v))
+            rc = ydoc_str(&v, t->realm, sizeof(t->realm), err);
+        if (rc == 0)
+            rc = ydoc_require(n, "password", &v, err);
+        return rc == 0 ? load_turn_password(&v, base_dir, t, err) : rc;
+    }
+    if (ydoc_get(n, "mras_uri", &v)) {
+        rc = ydoc_str(&v, t->mras_uri, sizeof(t->mras_uri), err);
+        if (rc == 0 && strncasecmp(t->mras_uri, "sip:", 4) != 0 &&
+            strncasecmp(t->mras_uri, "sips:", 5) != 0)
+            rc = ydoc_error(&v, err, "expected a SIP URI (sip:...), as in-band provisioning "
+                                     "gives it");
+    }
+    if (rc == 0 && ydoc_get(n, "location", &v))
+        rc = ydoc_enum(&v, locations, 3, &loc, err);
+    t->location = (enum target_turn_location)loc;
+    if (rc == 0 && ydoc_get(n, "mras_timeout", &v)) {
+        rc = ydoc_duration(&v, YDOC_UNIT_MS, &t->mras_timeout_ms, err);
+        if (rc == 0 && t->mras_timeout_ms == 0)
+            rc = ydoc_error(&v, err, "must be more than 0 (every wait has a deadline)");
+    }
+    return rc;
+}
+
+/* turn: {host, port, transport, credentials, username, password, realm,
+ * mras_uri, location, mras_timeout}; empty = none. */
 static int load_turn(const struct ynode *media, const char *base_dir, struct target_turn *t,
                      struct synth_error *err)
 {
     static const char *const keys[] = {"host", "port", "transport", "username", "password",
-                                       "realm", NULL};
+                                       "realm", "credentials", "mras_uri", "location",
+                                       "mras_timeout", NULL};
     static const char *const transports[] = {"udp", "tcp"};
+    static const char *const kinds[] = {"static", "mras"};
     struct ynode n, v;
-    char spec[USERS_SECRET_MAX + 8] = "", where[CONFIG_PATH_MAX + 64];
-    char *secret = NULL;
     uint32_t port = 3478;
-    int tcp = 0;
+    int tcp = 0, kind = TARGET_TURN_CREDS_STATIC;
+    bool port_set = false;
     if (!ydoc_get(media, "turn", &n) || ydoc_is_null(&n))
         return 0;
     int rc = ydoc_map_check(&n, keys, err);
     if (rc == 0 && ydoc_get(&n, "host", &v))
         rc = ydoc_str(&v, t->host, sizeof(t->host), err);
-    if (rc == 0 && !t->host[0])
+    if (rc == 0 && ydoc_get(&n, "credentials", &v))
+        rc = ydoc_enum(&v, kinds, 2, &kind, err);
+    if (rc == 0 && !t->host[0] && kind != TARGET_TURN_CREDS_MRAS)
         return 0; /* the lab's hook: a section without a relay */
-    if (rc == 0 && ydoc_get(&n, "port", &v))
+    if (rc == 0 && (port_set = ydoc_get(&n, "port", &v)))
         rc = ydoc_u32(&v, 1, 65535, &port, err);
     if (rc == 0 && ydoc_get(&n, "transport", &v))
         rc = ydoc_enum(&v, transports, 2, &tcp, err);
     if (rc == 0)
-        rc = ydoc_require(&n, "username", &v, err);
-    if (rc == 0)
-        rc = ydoc_str(&v, t->username, sizeof(t->username), err);
-    if (rc == 0 && ydoc_get(&n, "realm", &v))
-        rc = ydoc_str(&v, t->realm, sizeof(t->realm), err);
-    if (rc == 0)
-        rc = ydoc_require(&n, "password", &v, err);
-    if (rc == 0)
-        rc = ydoc_str(&v, spec, sizeof(spec), err);
-    if (rc == 0) {
-        snprintf(where, sizeof(where), "%s:%u: %s", v.doc->name, v.line, v.path);
-        rc = users_secret_resolve(spec, base_dir, where, &secret, err);
-    }
-    if (rc == 0 && strlen(secret) >= sizeof(t->password))
-        rc = ydoc_error(&v, err, "longer than %d bytes", TARGET_TURN_SECRET_MAX - 1);
-    if (rc == 0)
-        snprintf(t->password, sizeof(t->password), "%s", secret);
-    OPENSSL_cleanse(spec, sizeof(spec));
-    users_secret_free(secret);
-    t->port = (uint16_t)port;
+        rc = load_turn_credentials(&n, kind, base_dir, t, err);
+    /* Without a host the MRAS answer names the relay, and its port. */
+    t->port = t->host[0] || port_set ? (uint16_t)port : 0;
     t->tcp = tcp == 1;
     return rc;
 }

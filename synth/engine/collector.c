@@ -103,6 +103,37 @@ static bool starts_line_with(const char *p, const char *end, const char *name)
     return (size_t)(end - p) > n && strncasecmp(p, name, n) == 0 && p[n] == ':';
 }
 
+/* The MRAS answer's <password> element ([MS-AVEDGEA] 2.2.3.1.3.2) holds
+ * the relay credential in a body: its text goes the same way. Returns the
+ * new length. */
+static size_t redact_elements(char *buf, size_t len)
+{
+    static const char open_tag[] = "<password>", close_tag[] = "</password>";
+    static const char redacted[] = "[redacted]";
+    const size_t on = sizeof(open_tag) - 1, cn = sizeof(close_tag) - 1, rn = sizeof(redacted) - 1;
+    char *end = buf + len;
+    char *p = buf;
+    while ((size_t)(end - p) > on) {
+        char *at = memmem(p, (size_t)(end - p), open_tag, on);
+        if (!at)
+            break;
+        char *value = at + on;
+        char *close = memmem(value, (size_t)(end - value), close_tag, cn);
+        if (!close)
+            break;
+        size_t old = (size_t)(close - value);
+        if (rn <= old) {
+            memcpy(value, redacted, rn);
+            memmove(value + rn, close, (size_t)(end - close));
+            end -= old - rn;
+        } else {
+            memset(value, '*', old); /* too short for the marker: masked */
+        }
+        p = value + (rn <= old ? rn : old) + cn;
+    }
+    return (size_t)(end - buf);
+}
+
 size_t collector_redact(char *buf, size_t len)
 {
     /* The ICE password signs connectivity checks (RFC 8445 7.2.2): a
@@ -134,7 +165,7 @@ size_t collector_redact(char *buf, size_t len)
         }
         line = line_end < end ? line_end + 1 : end;
     }
-    return (size_t)(end - buf);
+    return redact_elements(buf, (size_t)(end - buf));
 }
 
 static void write_trace(struct collector *c, struct item *it)

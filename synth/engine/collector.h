@@ -22,8 +22,8 @@ int collector_flush(struct collector *c);
 size_t collector_lines(const struct collector *c);
 void collector_close(struct collector *c);
 
-/* Replaces the values of Authorization / Proxy-Authorization headers and
- * of SDP a=ice-pwd lines with
+/* Replaces the values of Authorization / Proxy-Authorization headers, of
+ * SDP a=ice-pwd lines and the text of MRAS <password> elements with
  * "[redacted]" in place; returns the new length. */
 size_t collector_redact(char *buf, size_t len);
 

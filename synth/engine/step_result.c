@@ -33,6 +33,7 @@ const char *failure_class_name(enum failure_class c)
         [FAIL_AUTH_NTLM] = "auth-ntlm-refused",
         [FAIL_AUTH_SCHEME] = "auth-unsupported-scheme",
         [FAIL_MSTURN_ALLOC] = "msturn-allocate-failed",
+        [FAIL_MRAS_REFUSED] = "mras-refused",
     };
     if ((unsigned)c >= FAIL_CLASS_COUNT)
         return "unknown";

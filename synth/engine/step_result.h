@@ -41,6 +41,7 @@ enum failure_class {
     FAIL_AUTH_NTLM,      /* NTLM credentials refused, or the server's signature failed */
     FAIL_AUTH_SCHEME,    /* no challenge in a scheme synth speaks (Kerberos, TLS-DSK only) */
     FAIL_MSTURN_ALLOC,   /* call: edge.turn ms-turn, but the MS-TURN Allocate failed */
+    FAIL_MRAS_REFUSED,   /* call: no relay credentials from the Front End's MRAS (refused, no answer) */
     FAIL_CLASS_COUNT,
 };
 

@@ -7,6 +7,7 @@
 #include "synth/sip/dialog.h"
 #include "synth/steps/call.h"
 #include "synth/steps/call_media.h"
+#include "synth/steps/mras_creds.h"
 #include "synth/steps/step.h"
 #include "synth/tls/tls_ctx.h"
 #include "synth/ucwa/ucwa_client.h"
@@ -42,6 +43,7 @@ int vuser_init(struct vuser *u, struct worker *w, uint32_t index, const struct t
 static void drop_ua(struct vuser *u)
 {
     if (u->ua) {
+        mras_creds_conn_lost(u);
         sip_ua_free(u->ua);
         u->ua = NULL;
     }
@@ -68,6 +70,7 @@ void vuser_cleanup(struct vuser *u)
     ucwa_session_free(u->ucwa);
     u->ucwa = NULL;
     auth_ntlm_free(u);
+    mras_creds_free(u);
     free(u->trace);
     u->trace = NULL;
 }
@@ -126,6 +129,7 @@ static void ua_closed(int err, void *arg)
     auth_ntlm_free(u);
     /* Free the UA from the loop, not inside its own handler. */
     struct sip_ua *ua = u->ua;
+    mras_creds_conn_lost(u);
     u->ua = NULL;
     if (u->run && !u->run->finished)
         step_finish_fail(u->run, step_class_of_err(err ? err : SYNTH_ECLOSED),

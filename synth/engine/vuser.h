@@ -23,6 +23,7 @@ struct dialog;
 struct call_media;
 struct ucwa_session;
 struct sipae_sa;
+struct mras_creds;
 
 /* Bytes of SIP kept per call for the trace of a failed call. */
 #define VUSER_TRACE_MAX (64 * 1024)
@@ -79,6 +80,9 @@ struct vuser {
     bool busy;                /* in a journey */
 
     struct ucwa_session *ucwa; /* UCWA steps: the user's session (token, application) */
+    /* media.turn.credentials: mras: the user's relay credentials from the
+     * Front End (synth/steps/mras_creds.c); NULL until its first relayed call. */
+    struct mras_creds *mras;
 
     char *trace;              /* SIP messages of the current call */
     size_t trace_len;

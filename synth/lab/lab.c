@@ -533,6 +533,8 @@ void lab_counters(const struct lab *lab, struct lab_counters *out)
     out->edge_requests = atomic_load(&s->edge_requests);
     out->mras_granted = atomic_load(&s->mras_granted);
     out->mras_refused = atomic_load(&s->mras_refused);
+    out->mras_user_granted = atomic_load(&s->mras_user_granted);
+    out->mras_user_refused = atomic_load(&s->mras_user_refused);
     out->turn_allocations = atomic_load(&s->turn_allocations);
     out->turn_active = atomic_load(&s->turn_active);
     out->turn_to_peers = atomic_load(&s->turn_to_peers);

@@ -45,6 +45,8 @@ struct lab_counters {
     uint64_t edge_requests;  /* requests the Edge access proxy relayed, either way */
     uint64_t mras_granted;   /* MRAS (relay credentials) requests the Front End granted */
     uint64_t mras_refused;   /* ... and refused (the UM certificate's Subject CN) */
+    uint64_t mras_user_granted; /* MRAS requests of users (clients) granted */
+    uint64_t mras_user_refused; /* ... and refused (not registered there, mras_refuse_users) */
     uint64_t turn_allocations; /* TURN allocations made */
     int64_t turn_active;       /* TURN allocations now */
     uint64_t turn_to_peers;    /* packets relayed from clients to peers */
@@ -62,7 +64,7 @@ struct lab_stats {
     atomic_uint_fast64_t reg_ok, reg_rejected, invites, answered, byes, dtmf_keys;
     atomic_int_fast64_t active_dialogs;
     atomic_uint_fast64_t edge_requests;
-    atomic_uint_fast64_t mras_granted, mras_refused;
+    atomic_uint_fast64_t mras_granted, mras_refused, mras_user_granted, mras_user_refused;
     atomic_uint_fast64_t turn_allocations, turn_to_peers, turn_from_peers, turn_dropped;
     atomic_uint_fast64_t turn_released, turn_unreachable, um_relay_candidates, um_ice_failed;
     atomic_int_fast64_t turn_active;

@@ -142,6 +142,9 @@ static const struct fault_knob {
     {"max_call_rate", KNOB_CUSTOM, 0, parse_max_call_rate, "calls per second"},
     S("sip_idle_timeout_s", sip_idle_timeout_s),
     {"sip_idle_cut", KNOB_CUSTOM, 0, parse_sip_idle_cut, "fin|rst|drop"},
+    FLAG("mras_refuse_users", mras_refuse_users),
+    FLAG("mras_silent_users", mras_silent_users),
+    FLAG("mras_empty_users", mras_empty_users),
 };
 #undef FLAG
 #undef MS
@@ -369,6 +372,19 @@ static int load_turn(struct lab_config *c, const struct ynode *root, struct synt
         rc = ydoc_enum(&n, dialects, 2, &d, err);
         c->turn_msturn = d == 1;
     }
+    if (rc == 0 && ydoc_get(root, "turn_credentials", &n)) {
+        static const char *const kinds[] = {"static", "mras"};
+        int k = 0;
+        rc = ydoc_enum(&n, kinds, 2, &k, err);
+        c->turn_mras_credentials = k == 1;
+    }
+    if (rc == 0 && ydoc_get(root, "mras_max_duration", &n)) {
+        uint32_t s = 0;
+        rc = ydoc_duration(&n, YDOC_UNIT_S, &s, err);
+        if (rc == 0 && (s < 60 || s % 60 != 0))
+            rc = ydoc_error(&n, err, "whole minutes, at least 1m (MRAS durations are minutes)");
+        c->mras_max_duration_min = s / 60;
+    }
     return rc;
 }
 
@@ -380,7 +396,8 @@ static int load_root(struct lab_config *c, const struct ynode *root, struct synt
                                        "um_greeting", "um_record_dir", "register_max_expires",
                                        "turn_port", "turn_relay_ports", "turn_realm", "turn_user",
                                        "turn_password", "turn_user_quota", "turn_nonce_lifetime",
-                                       "turn_dialect", "faults", NULL};
+                                       "turn_dialect", "turn_credentials", "mras_max_duration",
+                                       "faults", NULL};
     struct ynode n;
     int rc = ydoc_map_check(root, keys, err);
     if (rc == 0 && ydoc_get(root, "domain", &n)) {

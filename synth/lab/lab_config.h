@@ -56,6 +56,11 @@ struct lab_faults {
      * of the Front End's and the Edge's TLS listeners: */
     uint32_t sip_idle_timeout_s;   /* cut a client connection idle this long; 0 = no middlebox */
     uint8_t sip_idle_cut;          /* how: 0 fin, 1 rst, 2 drop (enum tcp_idle_cut) */
+    /* The Front End's MRAS answers users' SERVICE with 403 and an
+     * ms-diagnostics of the MRAS range (the UM still gets its credentials). */
+    bool mras_refuse_users;
+    bool mras_silent_users;        /* ... or never answers them (a client's MRAS deadline) */
+    bool mras_empty_users;         /* ... or answers 200 without credentials */
 };
 
 #define LAB_TURN_TEXT_MAX 128
@@ -93,6 +98,12 @@ struct lab_config {
     uint32_t turn_user_quota;        /* allocations at once per user; 0 = no quota */
     uint32_t turn_nonce_lifetime_ms; /* 0 = the lab's nonce lifetime (5 min) */
     bool turn_msturn; /* turn_dialect: ms-turn: the relay (and the UM) speak [MS-TURN] */
+    /* turn_credentials: mras: the lab's target gives users no TURN
+     * password: each asks the Front End's MRAS (media.turn.credentials). */
+    bool turn_mras_credentials;
+    /* The longest MRAS grant, minutes (`mras_max_duration`, a whole number
+     * of minutes); 0 = 480, what a pool grants. */
+    uint32_t mras_max_duration_min;
     struct lab_faults faults;
 };
 
@@ -110,7 +121,9 @@ int lab_config_load_buffer(struct lab_config *c, const char *name, const char *b
  * bye_after_ms, um_no_media, um_wrong_key, um_deaf, um_port_outside_range, um_dscp,
  * um_stop_media_after_ms, um_cert_cn, proxy_idle_timeout_s, ucwa_app_expiry_s,
  * ucwa_token_expiry_s, ucwa_redirect, turn_refuse_allocate, turn_drop_relayed,
- * max_call_rate, web_ports_swapped, sip_idle_timeout_s, sip_idle_cut). Errors name the
+ * max_call_rate, web_ports_swapped, sip_idle_timeout_s, sip_idle_cut, mras_refuse_users,
+ * mras_silent_users, mras_empty_users).
+ * Errors name the
  * key and the accepted values; a flag also takes 1 or 0. */
 int lab_config_set_fault(struct lab_config *c, const char *key_value, struct synth_error *err);
 

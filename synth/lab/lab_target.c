@@ -39,11 +39,21 @@ static void lab_target_media(struct target_media *m)
 }
 
 /* The A/V Edge clients allocate relay candidates on: the lab relay with its
- * static credential (MRAS credentials are the servers'). */
+ * static credential, or (turn_credentials: mras) each user's own from the
+ * Front End's MRAS, which names the relay as a real pool's does. */
 static void lab_target_turn(const struct lab_config *cfg, const struct lab_endpoints *ep,
                             struct target_turn *t)
 {
     memset(t, 0, sizeof(*t));
+    t->mras_timeout_ms = TARGET_MRAS_TIMEOUT_MS;
+    t->ms_turn = cfg->turn_msturn; /* edge.turn follows the lab's turn_dialect */
+    if (cfg->turn_mras_credentials) {
+        /* The pool's FQDN, as the Front End's in-band provisioning names it. */
+        t->credentials = TARGET_TURN_CREDS_MRAS;
+        snprintf(t->mras_uri, sizeof(t->mras_uri), "sip:%s@%s;gruu;opaque=srvr:MRAS",
+                 cfg->fe_cert.cn, cfg->domain);
+        return;
+    }
     if (!cfg->turn_user[0] || !ep->turn_udp_port)
         return;
     snprintf(t->host, sizeof(t->host), "%s", ep->host);
@@ -51,7 +61,6 @@ static void lab_target_turn(const struct lab_config *cfg, const struct lab_endpo
     snprintf(t->username, sizeof(t->username), "%s", cfg->turn_user);
     snprintf(t->password, sizeof(t->password), "%s", cfg->turn_password);
     snprintf(t->realm, sizeof(t->realm), "%s", cfg->turn_realm[0] ? cfg->turn_realm : cfg->domain);
-    t->ms_turn = cfg->turn_msturn; /* edge.turn follows the lab's turn_dialect */
 }
 
 /* The name clients check a lab certificate against (lab.c does the same). */
@@ -252,7 +261,11 @@ static void write_yaml(FILE *f, const struct lab *lab)
             LAB_CLIENT_AUDIO_FIRST, LAB_CLIENT_AUDIO_LAST);
     struct target_turn turn;
     lab_target_turn(cfg, &ep, &turn);
-    if (turn.host[0]) {
+    if (turn.credentials == TARGET_TURN_CREDS_MRAS) {
+        fputs("  turn: {credentials: mras, mras_uri: ", f);
+        yaml_quoted(f, turn.mras_uri);
+        fputs("}\n", f);
+    } else if (turn.host[0]) {
         fprintf(f, "  turn: {host: \"%s\", port: %u, transport: udp, username: ", turn.host,
                 turn.port);
         yaml_quoted(f, turn.username);

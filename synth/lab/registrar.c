@@ -97,7 +97,8 @@ enum fe_diag {
     DIAG_UNAVAILABLE = 1007,      /* "Temporarily cannot route." */
     DIAG_AOR_MISMATCH = 4004,     /* "Credentials provided are not authorized to act as specified from URI." */
     DIAG_NOT_ROUTABLE = 4005,     /* "Destination URI either not enabled for SIP or does not exist." */
-    DIAG_MRAS_REFUSED = 9000,     /* the MRAS range */
+    DIAG_MRAS_REFUSED = 9000,     /* the MRAS range: a server not allowed relay credentials */
+    DIAG_MRAS_USER_REFUSED = 9001, /* ... a user not allowed them (mras_refuse_users) */
 };
 
 enum flow_kind {
@@ -584,6 +585,25 @@ static void fe_respond(struct registrar *fe, struct flow *f, const struct sip_ms
     if (fe->sign_sa && sign_response(fe, fe->sign_sa, &sb) != 0)
         return;
     flow_send(fe, f, sb.buf, sb.len, &req->via);
+}
+
+/* A 200 carrying body (an MRAS answer), signed like every response under
+ * NTLM; the buffer is wiped (it may hold a credential). True when sent. */
+static bool fe_respond_body(struct registrar *fe, struct flow *f, const struct sip_msg *req,
+                            const char *content_type, const char *body, size_t len)
+{
+    char tag[17], out[SIP_BUILD_MAX + MRAS_BODY_MAX];
+    struct sbuf ob;
+    bool sent = false;
+    sbuf_init(&ob, out, sizeof(out));
+    sip_random_token(tag, sizeof(tag));
+    if (sip_build_response(&ob, req, 200, NULL, tag, NULL, content_type, body, len) == 0 &&
+        (!fe->sign_sa || sign_response(fe, fe->sign_sa, &ob) == 0)) {
+        sent = true;
+        flow_send(fe, f, ob.buf, ob.len, &req->via);
+    }
+    OPENSSL_cleanse(out, sizeof(out));
+    return sent;
 }
 
 static void diag_line(struct sbuf *x, const struct registrar *fe, enum fe_diag code,
@@ -1333,15 +1353,48 @@ static void peer_cn(const struct flow *f, char *out, size_t size)
         out[0] = '\0';
 }
 
+/* Grants the MRAS request q ([MS-AVEDGEA] 3.1.5.1) to who: a credential
+ * the lab relay accepts for the duration asked (at most mras_max_duration),
+ * the relay named for the location the request gave. True when granted. */
+static bool mras_grant(struct registrar *fe, struct flow *f, const struct sip_msg *m,
+                       const struct mras_request *q, const char *username)
+{
+    char body[MRAS_BODY_MAX];
+    struct sbuf sb;
+    uint32_t max = fe->cfg->mras_max_duration_min ? fe->cfg->mras_max_duration_min
+                                                  : MRAS_LIFETIME_MIN;
+    struct mras_response r = {.duration_min = q->duration_min && q->duration_min < max
+                                                  ? q->duration_min
+                                                  : max,
+                              .relay_count = 1};
+    bool granted;
+    snprintf(r.request_id, sizeof(r.request_id), "%s", q->request_id);
+    snprintf(r.credentials_request_id, sizeof(r.credentials_request_id), "%s",
+             q->credentials_request_id);
+    snprintf(r.username, sizeof(r.username), "%s", username);
+    sip_random_token(r.password, 33); /* the relay checks it; the lab trusts its loopback */
+    r.relays[0].location = q->location;
+    if (fe->mras_issue(r.username, r.password, r.duration_min * 60, &r.relays[0], fe->arg) != 0) {
+        fe_respond(fe, f, m, 503, NULL, NULL);
+        OPENSSL_cleanse(r.password, sizeof(r.password));
+        return false;
+    }
+    sbuf_init(&sb, body, sizeof(body));
+    int rc = mras_response_build(&sb, &r);
+    OPENSSL_cleanse(r.password, sizeof(r.password));
+    granted = rc == 0 && fe_respond_body(fe, f, m, MRAS_CONTENT_TYPE, sb.buf, sb.len);
+    OPENSSL_cleanse(body, sizeof(body));
+    return granted;
+}
+
 /* A MRAS credentials request from the next hop ([MS-AVEDGEA] 3.1.5.1): the
  * server is recognised by its certificate's Subject CN, not its SAN list,
  * which is why a UM certificate with its FQDN only in the SAN passes TLS
  * everywhere and still gets no relay credentials. */
 static void fe_mras(struct registrar *fe, struct flow *f, const struct sip_msg *m)
 {
-    char cn[LAB_NAME_MAX], why[128], body[MRAS_BODY_MAX], extra[FE_EXTRA_MAX];
+    char cn[LAB_NAME_MAX], why[128], username[LAB_NAME_MAX + 32];
     struct mras_request q;
-    struct sbuf sb, x;
 
     if (!fe->mras_issue) {
         fe_respond(fe, f, m, 501, NULL, NULL);
@@ -1361,36 +1414,111 @@ static void fe_mras(struct registrar *fe, struct flow *f, const struct sip_msg *
         fe_respond_diag(fe, f, m, 403, DIAG_MRAS_REFUSED, reason, 0);
         return;
     }
-    struct mras_response r = {.duration_min = q.duration_min && q.duration_min < MRAS_LIFETIME_MIN
-                                                  ? q.duration_min
-                                                  : MRAS_LIFETIME_MIN,
-                              .relay_count = 1};
-    snprintf(r.request_id, sizeof(r.request_id), "%s", q.request_id);
-    snprintf(r.credentials_request_id, sizeof(r.credentials_request_id), "%s",
-             q.credentials_request_id);
-    snprintf(r.username, sizeof(r.username), "mras-%s-%" PRIu64, cn, lab_now_ms());
-    sip_random_token(r.password, 33); /* the relay checks it; the lab trusts its loopback */
-    r.relays[0].location = MRAS_LOCATION_INTRANET;
-    if (fe->mras_issue(r.username, r.password, r.duration_min * 60, &r.relays[0], fe->arg) != 0) {
-        fe_respond(fe, f, m, 503, NULL, NULL);
-        OPENSSL_cleanse(r.password, sizeof(r.password));
+    /* A server's intranet-side relay, whatever its request said. */
+    q.location = MRAS_LOCATION_INTRANET;
+    snprintf(username, sizeof(username), "mras-%s-%" PRIu64, cn, lab_now_ms());
+    if (mras_grant(fe, f, m, &q, username))
+        atomic_fetch_add(&fe->stats->mras_granted, 1);
+}
+
+/* Whether user holds a live binding made over flow f: the client's own
+ * connection, or the Edge's for a user registered through it. */
+static bool registered_on(const struct registrar *fe, uint32_t user, const struct flow *f)
+{
+    const struct aor *a = fe->aors[user];
+    uint64_t now = lab_now_ms();
+    for (unsigned i = 0; a && i < a->count; i++)
+        if (a->b[i].flow_id == f->id && a->b[i].expire_ms > now)
+            return true;
+    return false;
+}
+
+/* The authenticated lab user a client's request comes from: its NTLM SA's,
+ * or (Digest, with challenge_invites) its Proxy-Authorization's, which must
+ * be the From user's; without either, the From user. False when it has
+ * been answered (a challenge, 403, 404). */
+static bool request_user(struct registrar *fe, struct flow *f, const struct sip_msg *m,
+                         uint32_t *user)
+{
+    struct sip_uri from;
+    uint32_t authed;
+    if (sip_uri_parse(&from, m->from.uri) != 0 || !user_index(fe, from.user, user)) {
+        fe_respond_diag(fe, f, m, 404, DIAG_USER_NOT_FOUND, "User does not exist", 0);
+        return false;
+    }
+    if (fe->ntlm) {
+        if (fe->sign_sa && ntlm_user_index(fe, fe->sign_sa->user, &authed) && authed == *user)
+            return true;
+    } else if (fe->challenge_invites) {
+        enum auth_result ar = auth_check(fe, m, SIP_HDR_PROXY_AUTHORIZATION, &authed);
+        if (ar != AUTH_OK) {
+            auth_refuse(fe, f, m, ar, true);
+            return false;
+        }
+        if (authed == *user)
+            return true;
+    } else {
+        return true;
+    }
+    fe_respond_diag(fe, f, m, 403, DIAG_AOR_MISMATCH,
+                    "Credentials provided are not authorized to act as specified from URI", 0);
+    return false;
+}
+
+/* A MRAS request from a client ([MS-AVEDGEA] 3.1.5.1), as a Front End
+ * answers its registered users: authenticated like their other requests,
+ * registered over this very connection, credentials for the location the
+ * request names. mras_refuse_users refuses every user as a pool without an
+ * A/V Edge for MRAS (or a user without remote access) does;
+ * mras_silent_users answers nothing, mras_empty_users a 200 without
+ * credentials. */
+static void fe_user_mras(struct registrar *fe, struct flow *f, const struct sip_msg *m)
+{
+    char why[128], username[64];
+    struct mras_request q;
+    uint32_t user;
+
+    if (!fe->mras_issue) {
+        fe_respond(fe, f, m, 501, NULL, NULL);
         return;
     }
-    sbuf_init(&sb, body, sizeof(body));
-    sbuf_init(&x, extra, sizeof(extra));
-    int rc = mras_response_build(&sb, &r);
-    OPENSSL_cleanse(r.password, sizeof(r.password));
-    char tag[17], out[SIP_BUILD_MAX + MRAS_BODY_MAX];
-    struct sbuf ob;
-    sbuf_init(&ob, out, sizeof(out));
-    sip_random_token(tag, sizeof(tag));
-    if (rc == 0 && sip_build_response(&ob, m, 200, NULL, tag, NULL, MRAS_CONTENT_TYPE, sb.buf,
-                                      sb.len) == 0) {
-        atomic_fetch_add(&fe->stats->mras_granted, 1);
-        flow_send(fe, f, ob.buf, ob.len, &m->via);
+    if (!request_user(fe, f, m, &user))
+        return;
+    if (!registered_on(fe, user, f)) {
+        atomic_fetch_add(&fe->stats->mras_user_refused, 1);
+        fe_respond_diag(fe, f, m, 403, DIAG_MRAS_USER_REFUSED,
+                        "User is not registered on this connection", 0);
+        return;
     }
-    OPENSSL_cleanse(body, sizeof(body));
-    OPENSSL_cleanse(out, sizeof(out));
+    if (mras_request_parse(m->body.p, m->body.l, &q, why, sizeof(why)) != 0) {
+        fe_respond(fe, f, m, 400, "Bad MRAS Request", NULL);
+        return;
+    }
+    if (fe->cfg->faults.mras_silent_users)
+        return; /* a Front End whose MRAS never answers */
+    if (fe->cfg->faults.mras_empty_users) {
+        /* A 200 whose credentialsResponse holds no credentials. */
+        char body[512];
+        snprintf(body, sizeof(body),
+                 "<?xml version=\"1.0\" encoding=\"utf-8\"?><response requestID=\"%s\" "
+                 "version=\"1.0\" serverVersion=\"2.0\" reasonPhrase=\"OK\" "
+                 "xmlns=\"http://schemas.microsoft.com/2006/09/sip/mrasp\">"
+                 "<credentialsResponse credentialsRequestID=\"%s\"/></response>",
+                 q.request_id, q.credentials_request_id);
+        fe_respond_body(fe, f, m, MRAS_CONTENT_TYPE, body, strlen(body));
+        return;
+    }
+    if (fe->cfg->faults.mras_refuse_users) {
+        atomic_fetch_add(&fe->stats->mras_user_refused, 1);
+        fe_respond_diag(fe, f, m, 403, DIAG_MRAS_USER_REFUSED,
+                        "User is not authorized for media relay", 0);
+        return;
+    }
+    /* One credential per user: a renewal replaces it in the relay's table
+     * (allocations keep the key they were made with). */
+    snprintf(username, sizeof(username), "mras-user%04" PRIu32, user + 1);
+    if (mras_grant(fe, f, m, &q, username))
+        atomic_fetch_add(&fe->stats->mras_user_granted, 1);
 }
 
 /* An ACK goes on to the next hop, unless it acknowledges a response we
@@ -1488,6 +1616,8 @@ static void fe_request(struct registrar *fe, struct flow *f, const struct sip_ms
     bool in_dialog = strv_isset(m->to.tag);
     if (strv_eq(m->method, "REGISTER")) {
         fe_register(fe, f, m);
+    } else if (strv_eq(m->method, "SERVICE") && !in_dialog) {
+        fe_user_mras(fe, f, m);
     } else if (strv_eq(m->method, "OPTIONS") && !in_dialog) {
         fe_respond(fe, f, m, 200, NULL,
                    "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, MESSAGE, "

@@ -43,7 +43,7 @@ static enum scenario_media_path media_path_of(const struct vuser *u,
                                               const struct scenario_step *cfg)
 {
     if (cfg->media_path == MEDIA_PATH_AUTO && u->via == ACCESS_EDGE &&
-        u->w->plan->target->media.turn.host[0])
+        target_turn_enabled(&u->w->plan->target->media.turn))
         return MEDIA_PATH_RELAY;
     return cfg->media_path;
 }
@@ -133,6 +133,8 @@ static void hold_end(struct step_run *run, enum failure_class cls, const char *w
     if (rec == RECORD_ALL || (rec == RECORD_FAILED && (cls != FAIL_NONE || poor)))
         call_media_keep_audio(u, run->result.call_id, &run->result.media);
     if (cls == FAIL_NONE) {
+        if (call_media_note(u)[0])
+            snprintf(run->result.detail, sizeof(run->result.detail), "%s", call_media_note(u));
         step_finish_ok(run);
         return;
     }
@@ -379,10 +381,11 @@ static void send_invite(struct step_run *run, const char *auth_line)
 }
 
 /* A relay that could not be had: under edge.turn: ms-turn the issue's own
- * class, so an MS-TURN failure is told from a standard relay's. */
+ * class, so an MS-TURN failure is told from a standard relay's, and
+ * mras-refused when the user's MRAS credentials were missing. */
 static enum failure_class relay_class(const struct step_run *run)
 {
-    return run->u->w->plan->target->media.turn.ms_turn ? FAIL_MSTURN_ALLOC : FAIL_RELAY;
+    return call_media_fail_class(run->u);
 }
 
 /* The relay candidate is there, or the call goes without it. */
@@ -484,8 +487,12 @@ static void call_deadline(struct step_run *run)
         return;
     }
     if (run->state == CALL_GATHERING) {
-        fail_call(run, run->cfg->media_path == MEDIA_PATH_RELAY ? relay_class(run) : FAIL_TIMEOUT,
-                  "the TURN allocation did not finish before the call's deadline");
+        enum failure_class cls = relay_class(run);
+        fail_call(run, run->cfg->media_path == MEDIA_PATH_RELAY || cls == FAIL_MRAS_REFUSED
+                           ? cls : FAIL_TIMEOUT,
+                  cls == FAIL_MRAS_REFUSED
+                      ? "the MRAS credentials did not come before the call's deadline"
+                      : "the TURN allocation did not finish before the call's deadline");
         return;
     }
     cancel_pending(run);

@@ -9,6 +9,7 @@
 #include "synth/engine/worker.h"
 #include "synth/sdp/sdp_negotiate.h"
 #include "synth/sip/build.h"
+#include "synth/steps/mras_creds.h"
 #include "synth/steps/step.h"
 
 #include <arpa/inet.h>
@@ -44,6 +45,10 @@ struct call_media {
     void *ready_arg;
     struct media_stream_params params; /* waiting for ICE's pair */
     int64_t answer_us, media_start_us;
+    /* media.turn.credentials: mras: waiting for the user's credentials;
+     * failed: they could not be had (the call's class is mras-refused). */
+    bool mras_waiting, mras_failed;
+    char note[RESULT_TEXT_MAX]; /* for an answered call's detail; "" none */
 };
 
 static struct call_media *media_of(struct vuser *u)
@@ -108,34 +113,74 @@ static void on_gathered(struct ice_stream *s, int err, void *arg)
 
 static void on_ice_done(struct ice_stream *s, enum ice_state st, void *arg);
 
-static void turn_opts(const struct target_turn *t, struct turn_client_opts *o)
+/* The relay and credentials: the target's, or with credentials: mras the
+ * user's grant, on the relay it names unless media.turn.host is set. */
+static void turn_opts(const struct target_turn *t, const struct mras_grant *g,
+                      struct turn_client_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->transport = t->tcp ? TURN_TRANSPORT_TCP : TURN_TRANSPORT_UDP;
     o->dialect = t->ms_turn ? TURN_DIALECT_MSTURN : TURN_DIALECT_STANDARD;
-    net_addr_from_ip(strv_from_cstr(t->host), t->port, &o->server, &o->server_len);
-    o->username = t->username;
-    o->password = t->password;
+    const char *host = t->host[0] || !g ? t->host : g->relay_host;
+    uint16_t port = t->port || !g ? t->port : g->relay_port;
+    net_addr_from_ip(strv_from_cstr(host), port, &o->server, &o->server_len);
+    o->username = g ? g->username : t->username;
+    o->password = g ? g->password : t->password;
     o->software = "synth";
     o->rto_ms = TURN_RTO_MS;
     o->rc = TURN_TRIES;
 }
 
+/* With the target's media.turn.host and a MRAS answer naming another relay,
+ * the operator's host is used; the answered call's detail says so. */
+static void note_relay_disagreement(struct call_media *cm, const struct target_turn *t,
+                                    const struct mras_grant *g)
+{
+    cm->note[0] = '\0';
+    if (!g || !t->host[0] || !g->relay_host[0])
+        return;
+    if (strcmp(t->host, g->relay_host) == 0 && (!t->port || t->port == g->relay_port))
+        return;
+    snprintf(cm->note, sizeof(cm->note),
+             "MRAS names the relay %s:%u; media.turn.host %s:%u was used", g->relay_host,
+             g->relay_port, t->host, t->port);
+}
+
+const char *call_media_note(const struct vuser *u)
+{
+    const struct call_media *cm = u->media;
+    return cm ? cm->note : "";
+}
+
+static bool wants_relay(const struct vuser *u, const struct call_media *cm)
+{
+    return target_turn_enabled(&u->w->plan->target->media.turn) &&
+           cm->path != MEDIA_PATH_DIRECT && !cm->mras_failed;
+}
+
 static int open_ice(struct vuser *u, struct call_media *cm, struct synth_error *err)
 {
     const struct target_turn *t = &u->w->plan->target->media.turn;
+    const struct mras_grant *g = t->credentials == TARGET_TURN_CREDS_MRAS ? mras_creds_grant(u)
+                                                                          : NULL;
     struct turn_client_opts to;
-    bool relay = t->host[0] && cm->path != MEDIA_PATH_DIRECT;
-    if (cm->path == MEDIA_PATH_RELAY && !t->host[0])
+    bool relay = wants_relay(u, cm) && (g || t->credentials == TARGET_TURN_CREDS_STATIC);
+    if (cm->path == MEDIA_PATH_RELAY && !target_turn_enabled(t))
         return synth_error_set(err, SYNTH_ECONFIG,
                                "media_path: relay, but the target has no media.turn server");
     if (relay) {
-        turn_opts(t, &to);
+        turn_opts(t, g, &to);
+        note_relay_disagreement(cm, t, g);
+        const char *host = t->host[0] ? t->host : g->relay_host;
         struct sockaddr_storage probe;
         socklen_t len;
-        if (net_addr_from_ip(strv_from_cstr(t->host), t->port, &probe, &len) != 0)
-            return synth_error_set(err, SYNTH_ECONFIG, "media.turn.host %s is not an address",
-                                   t->host);
+        if (net_addr_from_ip(strv_from_cstr(host), 1, &probe, &len) != 0)
+            return synth_error_set(err, SYNTH_ECONFIG, "%s %s is not an address (the worker "
+                                   "loop makes no DNS lookups: set media.turn.host)",
+                                   t->host[0] ? "media.turn.host" : "the MRAS relay", host);
+        if (!t->port && !g->relay_port)
+            return synth_error_set(err, SYNTH_ECONFIG, "the MRAS relay %s has no %s port",
+                                   host, t->tcp ? "TCP" : "UDP");
     }
     uint32_t first = u->run->cfg->first_media_ms;
     struct ice_stream_opts o = {
@@ -153,6 +198,52 @@ static int open_ice(struct vuser *u, struct call_media *cm, struct synth_error *
     return ice_stream_new(&cm->ice, &o, err);
 }
 
+/* ICE with the relay (when one is wanted) from here on: 0 when the offer
+ * can be written now, SYNTH_EINCOMPLETE when cm->ready runs later. */
+static int gather(struct vuser *u, struct call_media *cm, struct synth_error *err)
+{
+    int rc = open_ice(u, cm, err);
+    if (rc != 0)
+        return rc;
+    rc = ice_stream_gather(cm->ice);
+    if (rc == SYNTH_EINCOMPLETE)
+        return rc;
+    if (rc != 0 && cm->path == MEDIA_PATH_RELAY)
+        return synth_error_set(err, SYNTH_EAUTH, "media_path: relay, but the TURN client "
+                               "cannot reach the target's media.turn server");
+    return 0;
+}
+
+/* The user's MRAS credentials came, or could not be had. A call that must
+ * relay fails (mras-refused, with the answer's status and ms-diagnostics
+ * noted); media_path auto goes on without a relay. */
+static void on_mras(int err, const struct sip_msg *msg, const char *detail, void *arg)
+{
+    struct vuser *u = arg;
+    struct call_media *cm = u->media;
+    struct synth_error e = {{0}};
+    if (!cm || !cm->mras_waiting || !cm->ready)
+        return; /* the call that waited is gone */
+    call_media_ready_h *ready = cm->ready;
+    void *ready_arg = cm->ready_arg;
+    cm->mras_waiting = false;
+    if (err) {
+        cm->mras_failed = true;
+        if (msg && u->run)
+            step_note_response(u->run, msg);
+        if (cm->path == MEDIA_PATH_RELAY) {
+            cm->ready = NULL;
+            ready(err, detail, ready_arg);
+            return;
+        }
+    }
+    int rc = gather(u, cm, &e);
+    if (rc == SYNTH_EINCOMPLETE)
+        return;
+    cm->ready = NULL;
+    ready(rc, rc ? e.msg : NULL, ready_arg);
+}
+
 int call_media_prepare(struct vuser *u, bool media, enum scenario_media_path path,
                        call_media_ready_h *ready, void *arg, struct synth_error *err)
 {
@@ -163,20 +254,38 @@ int call_media_prepare(struct vuser *u, bool media, enum scenario_media_path pat
         return 0;
     cm->path = path;
     int rc = open_stream(u, cm, err);
-    if (rc == 0)
-        rc = open_ice(u, cm, err);
     if (rc != 0)
         return rc;
     cm->ready = ready;
     cm->ready_arg = arg;
-    rc = ice_stream_gather(cm->ice);
-    if (rc == SYNTH_EINCOMPLETE)
-        return rc;
-    cm->ready = NULL;
-    if (rc != 0 && path == MEDIA_PATH_RELAY)
-        return synth_error_set(err, SYNTH_EAUTH, "media_path: relay, but the TURN client "
-                               "cannot reach the target's media.turn server");
-    return 0;
+    if (wants_relay(u, cm) &&
+        u->w->plan->target->media.turn.credentials == TARGET_TURN_CREDS_MRAS) {
+        rc = mras_creds_get(u, on_mras, u);
+        if (rc == SYNTH_EINCOMPLETE) {
+            cm->mras_waiting = true;
+            return rc;
+        }
+        if (rc != 0) {
+            cm->mras_failed = true;
+            if (path == MEDIA_PATH_RELAY) {
+                cm->ready = NULL;
+                return synth_error_set(err, rc, "cannot send the MRAS SERVICE: %s",
+                                       synth_strerror(rc));
+            }
+        }
+    }
+    rc = gather(u, cm, err);
+    if (rc != SYNTH_EINCOMPLETE)
+        cm->ready = NULL;
+    return rc;
+}
+
+enum failure_class call_media_fail_class(const struct vuser *u)
+{
+    const struct call_media *cm = u->media;
+    if (cm && (cm->mras_waiting || cm->mras_failed))
+        return FAIL_MRAS_REFUSED;
+    return u->w->plan->target->media.turn.ms_turn ? FAIL_MSTURN_ALLOC : FAIL_RELAY;
 }
 
 static void add_crypto(struct sdp_desc *d, uint32_t tag, enum srtpsess_suite suite,
@@ -370,7 +479,8 @@ static void snapshot_ice(const struct call_media *cm, const struct media_report 
     if (!cm->ice)
         return;
     ice_stream_report(cm->ice, &ir);
-    snprintf(out->relay_error, sizeof(out->relay_error), "%s", ir.relay_error);
+    snprintf(out->relay_error, sizeof(out->relay_error), "%s",
+             cm->mras_failed && !ir.relay_error[0] ? "mras-refused" : ir.relay_error);
     if (ir.relayed)
         snprintf(out->media_path, sizeof(out->media_path), "relay");
     if (!ir.used)
@@ -456,6 +566,7 @@ void call_media_end(struct vuser *u)
     struct call_media *cm = u->media;
     if (!cm)
         return;
+    mras_creds_cancel(u, u);
     ice_stream_free(cm->ice);
     media_stream_free(cm->stream);
     free(cm->answer);

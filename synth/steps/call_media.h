@@ -19,12 +19,23 @@ typedef void(call_media_ready_h)(int err, const char *detail, void *arg);
 
 /* Before the first offer: opens the stream and gathers ICE candidates
  * (host, and a TURN allocation when the target has media.turn and the
- * path is not direct). 0 when the offer can be written now;
+ * path is not direct; with media.turn.credentials: mras, after the user's
+ * credentials came from the Front End, mras_creds.h). 0 when the offer can be written now;
  * SYNTH_EINCOMPLETE: ready(arg) runs once the allocation is done. With
  * media_path relay and no relay possible, SYNTH_ECONFIG / SYNTH_EAUTH;
  * SYNTH_ENOTFOUND when the client port range is exhausted. */
 int call_media_prepare(struct vuser *u, bool media, enum scenario_media_path path,
                        call_media_ready_h *ready, void *arg, struct synth_error *err);
+
+/* The class of a call whose relay could not be had: mras-refused when the
+ * user's MRAS credentials are missing (refused, not answered, or still
+ * awaited at the call's deadline), else msturn-allocate-failed under
+ * edge.turn: ms-turn, else relay-unavailable. */
+enum failure_class call_media_fail_class(const struct vuser *u);
+
+/* A remark for an answered call's detail (the relay MRAS named is not the
+ * target's media.turn.host), or "". */
+const char *call_media_note(const struct vuser *u);
 
 /* Writes our offer into sb. With media, opens the stream (the port, the
  * key) the first time and reuses it for re-sent INVITEs (credentials,

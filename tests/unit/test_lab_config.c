@@ -71,6 +71,30 @@ static void turn_keys(void **state)
     assert_int_not_equal(lab_config_set_fault(&c, "max_call_rate=fast", &err), 0);
     assert_non_null(strstr(err.msg, "calls per second"));
     assert_int_not_equal(parse(&c, "turn_relay_ports: 9-\n", &err), 0);
+    /* MRAS for users (issue #7): the lab's target without a TURN password,
+     * and the Front End refusing users. */
+    lab_config_defaults(&c);
+    assert_false(c.turn_mras_credentials);
+    assert_false(c.faults.mras_refuse_users);
+    assert_int_equal(parse(&c, "turn_credentials: mras\nfaults: {mras_refuse_users: true}\n",
+                           &err),
+                     0);
+    assert_true(c.turn_mras_credentials);
+    assert_true(c.faults.mras_refuse_users);
+    assert_int_not_equal(parse(&c, "turn_credentials: kerberos\n", &err), 0);
+    assert_non_null(strstr(err.msg, "lab.yaml:1: turn_credentials: expected static or mras"));
+    assert_int_equal(lab_config_set_fault(&c, "mras_refuse_users=0", &err), 0);
+    assert_false(c.faults.mras_refuse_users);
+    assert_int_equal(parse(&c, "mras_max_duration: 2m\n", &err), 0);
+    assert_int_equal(c.mras_max_duration_min, 2);
+    assert_int_not_equal(parse(&c, "mras_max_duration: 90s\n", &err), 0);
+    assert_non_null(strstr(err.msg, "lab.yaml:1: mras_max_duration: whole minutes"));
+    assert_int_not_equal(lab_config_set_fault(&c, "mras_refuse_users=maybe", &err), 0);
+    assert_non_null(strstr(err.msg, "mras_refuse_users"));
+    assert_int_equal(lab_config_set_fault(&c, "mras_empty_users=1", &err), 0);
+    assert_true(c.faults.mras_empty_users);
+    assert_int_equal(lab_config_set_fault(&c, "mras_silent_users=true", &err), 0);
+    assert_true(c.faults.mras_silent_users);
 }
 
 static void auth_setting(void **state)

@@ -467,6 +467,93 @@ static void turn_section(void **state)
     assert_non_null(strstr(err.msg, "username"));
 }
 
+/* media.turn.credentials: mras (issue #7): no username or password, the
+ * MRAS URI's default and explicit form, location, mras_timeout; the keys of
+ * one kind refused under the other, each naming file:line:field. */
+static void turn_mras_credentials(void **state)
+{
+    (void)state;
+    struct target t;
+    struct synth_error err = {{0}};
+    static const char head[] = "name: x\nsip_domain: contoso.com\nregistrar: {host: pool.contoso.com}\n"
+                               "users: {pattern: \"sip:u{n}@contoso.com\", count: 1, password: p}\n";
+    char text[1024], uri[TARGET_URI_MAX];
+
+    snprintf(text, sizeof(text), "%smedia:\n  turn: {credentials: mras}\n", head);
+    int rc = load_text(&t, text, &err);
+    if (rc != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(t.media.turn.credentials, TARGET_TURN_CREDS_MRAS);
+    assert_true(target_turn_enabled(&t.media.turn));
+    assert_string_equal(t.media.turn.host, "");
+    assert_int_equal(t.media.turn.port, 0); /* the MRAS answer's */
+    assert_int_equal(t.media.turn.location, TARGET_TURN_LOCATION_AUTO);
+    assert_int_equal(t.media.turn.mras_timeout_ms, TARGET_MRAS_TIMEOUT_MS);
+    assert_int_equal(target_mras_uri(&t, uri, sizeof(uri)), 0);
+    assert_string_equal(uri, "sip:pool.contoso.com@contoso.com;gruu;opaque=srvr:MRAS");
+    assert_int_equal(target_mras_uri(&t, uri, 20), SYNTH_ETOOBIG);
+    target_free(&t);
+
+    snprintf(text, sizeof(text), "%smedia:\n  turn:\n    credentials: mras\n    host: 192.0.2.7\n"
+             "    mras_uri: \"sip:pool.contoso.com@contoso.com;gruu;opaque=srvr:MRAS:Y2Vu\"\n"
+             "    location: internet\n    mras_timeout: 2s\n", head);
+    rc = load_text(&t, text, &err);
+    if (rc != 0)
+        fail_msg("%s", err.msg);
+    assert_string_equal(t.media.turn.host, "192.0.2.7");
+    assert_int_equal(t.media.turn.port, 3478);
+    assert_int_equal(t.media.turn.location, TARGET_TURN_LOCATION_INTERNET);
+    assert_int_equal(t.media.turn.mras_timeout_ms, 2000);
+    assert_int_equal(target_mras_uri(&t, uri, sizeof(uri)), 0);
+    assert_string_equal(uri, "sip:pool.contoso.com@contoso.com;gruu;opaque=srvr:MRAS:Y2Vu");
+    target_free(&t);
+
+    /* A static relay stays as it was; no relay at all is not enabled. */
+    snprintf(text, sizeof(text), "%smedia:\n  turn: {host: 127.0.0.1, username: u, password: p}\n",
+             head);
+    assert_int_equal(load_text(&t, text, &err), 0);
+    assert_int_equal(t.media.turn.credentials, TARGET_TURN_CREDS_STATIC);
+    target_free(&t);
+    snprintf(text, sizeof(text), "%smedia:\n  turn:\n", head);
+    assert_int_equal(load_text(&t, text, &err), 0);
+    assert_false(target_turn_enabled(&t.media.turn));
+    target_free(&t);
+
+    static const struct {
+        const char *turn, *msg;
+    } bad[] = {
+        {"{credentials: ldap}", "DIR/t.yaml:6: media.turn.credentials: expected static or mras"},
+        {"{credentials: mras, password: p}",
+         "DIR/t.yaml:6: media.turn.password: not with credentials: mras (each user gets its own "
+         "from the Front End's MRAS)"},
+        {"{credentials: mras, username: u}",
+         "DIR/t.yaml:6: media.turn.username: not with credentials: mras (each user gets its own "
+         "from the Front End's MRAS)"},
+        {"{host: 127.0.0.1, username: u, password: p, mras_uri: \"sip:a@b\"}",
+         "DIR/t.yaml:6: media.turn.mras_uri: only with credentials: mras"},
+        {"{host: 127.0.0.1, credentials: static, username: u, password: p, location: internet}",
+         "DIR/t.yaml:6: media.turn.location: only with credentials: mras"},
+        {"{credentials: mras, location: dmz}",
+         "DIR/t.yaml:6: media.turn.location: expected auto, internet or intranet"},
+        {"{credentials: mras, mras_uri: \"http://x\"}",
+         "DIR/t.yaml:6: media.turn.mras_uri: expected a SIP URI (sip:...), as in-band "
+         "provisioning gives it"},
+        {"{credentials: mras, mras_timeout: 0}",
+         "DIR/t.yaml:6: media.turn.mras_timeout: must be more than 0 (every wait has a "
+         "deadline)"},
+        {"{credentials: mras, mras_timeout: 5}",
+         NULL}, /* a duration without a unit: the loader's own message */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(text, sizeof(text), "%smedia:\n  turn: %s\n", head, bad[i].turn);
+        assert_int_equal(load_text(&t, text, &err), SYNTH_ECONFIG);
+        if (bad[i].msg)
+            assert_string_equal(rel(err.msg), bad[i].msg);
+        else
+            assert_non_null(strstr(err.msg, "t.yaml:6: media.turn.mras_timeout"));
+    }
+}
+
 static void checks_list(void **state)
 {
     struct target t;
@@ -545,6 +632,7 @@ int main(void)
         cmocka_unit_test(auth_policy),
         cmocka_unit_test(edge_turn_dialect),
         cmocka_unit_test(turn_section),
+        cmocka_unit_test(turn_mras_credentials),
         cmocka_unit_test(checks_list),
     };
     return cmocka_run_group_tests(tests, setup_dir, remove_dir);
