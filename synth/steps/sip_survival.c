@@ -22,7 +22,9 @@
 /* Credentials are sent at most this many times per probe (as register.c). */
 #define PROBE_AUTH_MAX 2
 
-enum probe_state { P_CONNECT, P_REGISTER, P_HOLD, P_PROOF, P_DONE };
+/* P_RETRY: its setup failed once; the old connection's last callbacks are
+ * ignored until retry_cb opens a new one. */
+enum probe_state { P_CONNECT, P_REGISTER, P_HOLD, P_PROOF, P_RETRY, P_DONE };
 
 struct sip_survival;
 
@@ -36,6 +38,7 @@ struct probe {
     struct event *timer;      /* the hold, then the proof's deadline */
     int64_t hold_start_us;
     uint32_t auth_tries, cseq;
+    bool retried;             /* its setup failed once and was started again */
     char call_id[33], tag[20];
 };
 
@@ -94,8 +97,26 @@ static void record(struct probe *p, int err, uint16_t status)
     probe_done(p);
 }
 
+static int probe_open(struct probe *p);
+
+static void retry_cb(evutil_socket_t fd, short what, void *arg);
+
+/* A probe that could not even register says nothing about idle timeouts:
+ * it is started again once (a transient refusal among many parallel
+ * connections), from the loop, on a new connection. A second failure, or
+ * credentials refused, counts as the round's setup failure. */
 static void setup_failed(struct probe *p, enum failure_class cls, const char *what, int err)
 {
+    if (!p->retried && cls != FAIL_AUTH && !p->sv->run->u->credentials_refused) {
+        p->retried = true;
+        p->state = P_RETRY;
+        p->ct = NULL;
+        event_del(p->timer);
+        event_assign(p->timer, p->sv->run->u->w->base, -1, 0, retry_cb, p);
+        struct timeval zero = {0, 0};
+        if (evtimer_add(p->timer, &zero) == 0)
+            return;
+    }
     survival_rounds_setup_failed(&p->sv->rounds, cls, "registering a probe on %s: %s",
                                  p->sv->hop, what ? what : synth_strerror(err));
     probe_done(p);
@@ -107,6 +128,8 @@ static void on_register(int err, const struct sip_msg *msg, void *arg)
 {
     struct probe *p = arg;
     struct vuser *u = p->sv->run->u;
+    if (p->state == P_RETRY)
+        return;
     if (err) {
         p->ct = NULL;
         setup_failed(p, step_class_of_err(err), NULL, err);
@@ -200,6 +223,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 static void on_connected(int err, void *arg)
 {
     struct probe *p = arg;
+    if (p->state == P_RETRY)
+        return;
     if (err) {
         setup_failed(p, step_class_of_err(err), NULL, err);
         return;
@@ -212,11 +237,26 @@ static void on_connected(int err, void *arg)
 static void on_closed(int err, void *arg)
 {
     struct probe *p = arg;
+    if (p->state == P_RETRY)
+        return;
     p->ct = NULL; /* the UA dropped its transactions */
     if (p->state == P_HOLD || p->state == P_PROOF)
         record(p, err ? err : SYNTH_ECLOSED, 0);
     else if (p->state != P_DONE)
         setup_failed(p, step_class_of_err(err), NULL, err ? err : SYNTH_ECLOSED);
+}
+
+/* The retry: the old connection is released here, outside its callbacks. */
+static void retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct probe *p = arg;
+    sip_ua_free(p->ua); /* in P_RETRY: whatever it calls back is ignored */
+    p->ua = NULL;
+    p->ct = NULL;
+    p->auth_tries = 0;
+    p->state = P_CONNECT;
+    event_assign(p->timer, p->sv->run->u->w->base, -1, 0, timer_cb, p);
+    probe_open(p);
 }
 
 static int probe_start(void *arg, enum survival_probe kind, uint32_t idle_s)
@@ -232,14 +272,22 @@ static int probe_start(void *arg, enum survival_probe kind, uint32_t idle_s)
     p->sv = sv;
     p->kind = kind;
     p->idle_s = idle_s;
-    sip_random_token(p->call_id, sizeof(p->call_id));
-    sip_random_token(p->tag, sizeof(p->tag));
     p->timer = evtimer_new(u->w->base, timer_cb, p);
     if (!p->timer)
         return SYNTH_ENOMEM;
+    return probe_open(p);
+}
+
+/* A new connection (and registration) for the probe; its failure is the
+ * probe's setup failure. */
+static int probe_open(struct probe *p)
+{
+    struct vuser *u = p->sv->run->u;
+    sip_random_token(p->call_id, sizeof(p->call_id));
+    sip_random_token(p->tag, sizeof(p->tag));
     struct sip_ua_opts o;
     vuser_ua_opts(u, &o);
-    if (kind == SURVIVAL_SIP_SILENT)
+    if (p->kind == SURVIVAL_SIP_SILENT)
         o.conn.keepalive_ms = 0;
     struct synth_error e;
     int rc = sip_ua_new(&p->ua, u->w->base, &o, on_connected, on_closed, p, &e);

@@ -24,11 +24,18 @@ static void finish(struct survival_rounds *r)
     char detail[RESULT_TEXT_MAX];
     snprintf(detail, sizeof(detail), "%s", r->setup_failed ? r->setup_detail : "no probe ran");
     run->ctx = NULL;
+    uint32_t lost = r->setup_failures;
     rounds_free(r);
-    if (failed)
+    if (failed) {
         step_finish_fail(run, cls, "%s", detail);
-    else
-        step_finish_ok(run);
+        return;
+    }
+    /* The outcomes stand, but a gap in them must not pass unseen. */
+    if (lost)
+        snprintf(run->result.detail, sizeof(run->result.detail),
+                 "%u probe%s never held (their intervals are missing): %s", lost,
+                 lost == 1 ? "" : "s", detail);
+    step_finish_ok(run);
 }
 
 static void start_round(struct survival_rounds *r)
@@ -106,6 +113,7 @@ void survival_rounds_record(struct survival_rounds *r, const struct survival_out
 void survival_rounds_setup_failed(struct survival_rounds *r, enum failure_class cls,
                                   const char *fmt, ...)
 {
+    r->setup_failures++;
     if (r->setup_failed)
         return;
     r->setup_failed = true;

@@ -31,6 +31,7 @@ struct survival_rounds {
     size_t pending, outcomes;
     struct event *next_ev; /* the next round starts from the loop, never inside a probe's callback */
     bool setup_failed;
+    uint32_t setup_failures; /* probes that never got to hold: their intervals are missing */
     enum failure_class setup_class;
     char setup_detail[RESULT_TEXT_MAX];
 };

@@ -71,6 +71,9 @@ echo "reference closes after: $REFS s"
 LO=$(echo $REFS | cut -d' ' -f1); HI=$(echo $REFS | cut -d' ' -f3)
 [ $rc -eq 1 ] || fail "survival against Kamailio: exit $rc, want 1 (warning): $(tail -20 "$T/o.out")"
 S="$T/o/summary.json"
+# What each probe saw, in the log (a failure below is read with it).
+jq -c '.survival[]? | {probe, est: .estimated_timeout_s, iv: [.intervals[] | [.idle_s, .survived, .died_how, .held_s]]}' "$S" || true
+jq -c 'select(.step == "sip.survival") | {outcome, class, detail, duration_ms}' "$T/o/events.jsonl" || true
 assert_json "$S" '[.survival[] | select(.session == "sip-tls" and .probe == "silent")][0] | .estimated_timeout_s != null and .uncertainty_s <= 1' "silent: an estimate within 1 s"
 assert_json "$S" "[.survival[] | select(.probe == \"silent\")][0] | (.estimated_timeout_s + .uncertainty_s) >= ($LO - 1) and (.estimated_timeout_s - .uncertainty_s) <= ($HI + 1)" "silent: the estimate meets Kamailio's own close ($REFS s) within 1 s"
 assert_json "$S" '[.survival[] | select(.probe == "silent") | .intervals[] | select(.survived | not) | .died_how] | length > 0 and all(. == "closed")' "silent: Kamailio closed them (died closed)"

@@ -65,3 +65,18 @@ SCN
 rc=0; "$SYNTH" run "$T/healthy.yaml" --lab --out "$T/hv" --quiet >"$T/hv.out" 2>&1 || rc=$?
 [ $rc -eq 0 ] || fail "healthy sip survival: exit $rc: $(tail -20 "$T/hv.out")"
 assert_json "$T/hv/summary.json" '([.survival[] | select(.session == "sip-tls") | .intervals[].survived] | length == 4 and all(.)) and ([.survival[].estimated_timeout_s] | all(. == null)) and (.findings | length == 0)' "healthy lab: 4 s survived both ways, no estimate, no finding"
+
+# 4. A probe that cannot register is started once more on a new connection
+#    (a transient refusal among parallel connections is no idle timeout);
+#    refused again, the step fails with the registrar's answer. 2 intervals x
+#    2 probes, each tried twice: 8 REGISTERs refused.
+lab_start rej --fault register_reject=503
+rc=0; "$SYNTH" run "$T/healthy.yaml" --target "$T/rej.yaml" --out "$T/rj" --quiet >"$T/rj.out" 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "register_reject: exit $rc, want 2: $(tail -20 "$T/rj.out")"
+assert_json "$T/rj/summary.json" '.steps["sip.survival"].failures["server-error"] == 1' "register_reject: the step fails server-error"
+grep '"step":"sip.survival"' "$T/rj/events.jsonl" | jq -e '.detail | test("registering a probe on registrar .*REGISTER answered 503")' >/dev/null ||
+    fail "register_reject: the event does not name the refused REGISTER: $(grep sip.survival "$T/rj/events.jsonl")"
+kill -INT "$LABPID"
+wait_for_line "$T/rej.out" "lab stopped" 10
+grep -q "0 registrations ok, 8 rejected" "$T/rej.out" || fail "register_reject: want each of 4 probes tried twice: $(grep 'lab stopped' "$T/rej.out")"
+ok "register_reject: each probe tried twice on a new connection, then the step failed naming the 503"
