@@ -66,11 +66,17 @@ if command -v tshark >/dev/null 2>&1; then
     for _ in $(seq 50); do grep -q "Capturing on" "$T/tshark.out" && break; sleep 0.1; done
     run wire 0
     sleep 0.5; kill -INT "$TPID"; wait "$TPID" 2>/dev/null || true
-    dscps=$(tshark -r "$T/media.pcap" -Y "udp.length > 100" -T fields -e ip.dsfield.dscp 2>/dev/null | sort | uniq -c)
+    # Only this run's calls: tests running beside it send media in the same
+    # ranges (relayed packets unmarked), so the UM ports its calls used
+    # select the packets.
+    um_ports=$(jq -r 'select(.step == "call") | .media.peer_port' "$T/wire/events.jsonl" | sort -u | paste -sd',')
+    [ -n "$um_ports" ] || fail "wire: no UM media ports in the events"
+    WIRE="udp.length > 100 && udp.port in {$um_ports}"
+    dscps=$(tshark -r "$T/media.pcap" -Y "$WIRE" -T fields -e ip.dsfield.dscp 2>/dev/null | sort | uniq -c)
     echo "$dscps" | grep -qE '^ *[0-9]+ 46$' || fail "media on the wire not marked 46: $dscps"
     [ "$(echo "$dscps" | grep -vcE ' 46$|^$')" -eq 0 ] || fail "other DSCP marks on the wire: $dscps"
     # 172-byte RTP with PCMU would be 180 bytes of UDP payload + 10 bytes of SRTP tag.
-    sizes=$(tshark -r "$T/media.pcap" -Y "udp.length > 100" -T fields -e udp.length 2>/dev/null | sort | uniq -c | sort -rn | head -1)
+    sizes=$(tshark -r "$T/media.pcap" -Y "$WIRE" -T fields -e udp.length 2>/dev/null | sort | uniq -c | sort -rn | head -1)
     echo "$sizes" | grep -qE ' 190$' || fail "most media packets are not 182-byte SRTP (UDP length 190): $sizes"
     ok "on the wire: SRTP packets (182 bytes: 12 header + 160 PCMU + 10 tag), all DSCP 46"
 else
