@@ -348,7 +348,9 @@ static bool dispatch(struct media_stream *ms, enum media_component c, uint8_t *b
     }
     if (ms->state != STREAM_RUNNING)
         return false; /* nothing is expected before start */
-    int64_t now = clock_mono_us();
+    int64_t now = clock_mono_us() - dp->waited_us; /* when it arrived (dscp.h) */
+    if (now < ms->start_us)
+        now = ms->start_us; /* queued before start: counted from start */
     if (k == MEDIA_PKT_RTCP) {
         on_rtcp(ms, buf, dp->len, now);
         return false;
