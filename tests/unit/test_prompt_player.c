@@ -29,6 +29,26 @@ static void load(struct prompt *p)
     assert_non_null(p->coded[G711LAW_A]);
 }
 
+/* A loaded prompt, a codec and a player over them. */
+struct fixture {
+    struct prompt p;
+    struct audio_codec c;
+    struct prompt_player pl;
+};
+
+static void setup(struct fixture *f, uint8_t pt, bool loop)
+{
+    load(&f->p);
+    assert_int_equal(audio_codec_open(&f->c, pt), 0);
+    prompt_player_init(&f->pl, &f->p, loop);
+}
+
+static void teardown(struct fixture *f)
+{
+    audio_codec_close(&f->c);
+    prompt_free(&f->p);
+}
+
 /* Frame k of the prompt looped, as 8 kHz PCM: what the stream used to encode. */
 static void looped_pcm(const struct prompt *p, size_t k, int16_t *pcm)
 {
@@ -63,25 +83,20 @@ static void g711_frames_equal_per_packet_encoding(void **state)
 
 static void g711_copies_the_coding(void **state)
 {
-    struct prompt p;
-    load(&p);
+    struct fixture f;
+    setup(&f, AUDIO_CODEC_PT_PCMU, true);
     /* A byte no encoding of this sample gives: seen only if copied. */
-    p.coded[G711LAW_MU][3] ^= 0x55;
-    struct audio_codec c;
-    assert_int_equal(audio_codec_open(&c, AUDIO_CODEC_PT_PCMU), 0);
-    struct prompt_player pl;
-    prompt_player_init(&pl, &p, true);
+    f.p.coded[G711LAW_MU][3] ^= 0x55;
     uint8_t got[FRAME];
-    prompt_player_next(&pl, &c, FRAME, got);
-    assert_int_equal(got[3], g711law_ulaw_from_linear(p.pcm[3]) ^ 0x55);
+    prompt_player_next(&f.pl, &f.c, FRAME, got);
+    assert_int_equal(got[3], g711law_ulaw_from_linear(f.p.pcm[3]) ^ 0x55);
 
     /* A prompt built by hand, without codings, is encoded per packet. */
-    struct prompt bare = {.pcm = p.pcm, .samples = p.samples};
-    prompt_player_init(&pl, &bare, true);
-    prompt_player_next(&pl, &c, FRAME, got);
-    assert_int_equal(got[3], g711law_ulaw_from_linear(p.pcm[3]));
-    audio_codec_close(&c);
-    prompt_free(&p);
+    struct prompt bare = {.pcm = f.p.pcm, .samples = f.p.samples};
+    prompt_player_init(&f.pl, &bare, true);
+    prompt_player_next(&f.pl, &f.c, FRAME, got);
+    assert_int_equal(got[3], g711law_ulaw_from_linear(f.p.pcm[3]));
+    teardown(&f);
 }
 
 static void g722_encoded_as_one_stream(void **state)
@@ -108,53 +123,43 @@ static void g722_encoded_as_one_stream(void **state)
 
 static void ends_in_silence_when_not_looping(void **state)
 {
-    struct prompt p;
-    load(&p);
-    struct audio_codec c;
-    assert_int_equal(audio_codec_open(&c, AUDIO_CODEC_PT_PCMA), 0);
-    struct prompt_player pl;
-    prompt_player_init(&pl, &p, false);
-    size_t whole = p.samples / FRAME;
+    struct fixture f;
+    setup(&f, AUDIO_CODEC_PT_PCMA, false);
     uint8_t got[FRAME];
-    for (size_t k = 0; k < whole; k++)
-        prompt_player_next(&pl, &c, FRAME, got);
-    assert_false(pl.done);
-    prompt_player_next(&pl, &c, FRAME, got); /* 104 samples, then silence */
-    assert_true(pl.done);
-    assert_int_equal(got[103], p.coded[G711LAW_A][p.samples - 1]);
+    for (size_t k = 0; k < f.p.samples / FRAME; k++)
+        prompt_player_next(&f.pl, &f.c, FRAME, got);
+    assert_false(f.pl.done);
+    prompt_player_next(&f.pl, &f.c, FRAME, got); /* 104 samples, then silence */
+    assert_true(f.pl.done);
+    assert_int_equal(got[103], f.p.coded[G711LAW_A][f.p.samples - 1]);
     for (size_t i = 104; i < FRAME; i++)
         assert_int_equal(got[i], g711law_silence(G711LAW_A));
-    prompt_player_next(&pl, &c, FRAME, got);
+    prompt_player_next(&f.pl, &f.c, FRAME, got);
     for (size_t i = 0; i < FRAME; i++)
         assert_int_equal(got[i], g711law_silence(G711LAW_A));
 
     /* No prompt at all: silence in the codec's own code. */
-    prompt_player_init(&pl, NULL, true);
-    prompt_player_next(&pl, &c, FRAME, got);
+    prompt_player_init(&f.pl, NULL, true);
+    prompt_player_next(&f.pl, &f.c, FRAME, got);
     assert_int_equal(got[0], 0xd5);
-    audio_codec_close(&c);
-    prompt_free(&p);
+    teardown(&f);
 }
 
 static void skip_keeps_the_pace(void **state)
 {
-    struct prompt p;
-    load(&p);
-    struct audio_codec c;
-    assert_int_equal(audio_codec_open(&c, AUDIO_CODEC_PT_PCMU), 0);
-    struct prompt_player pl;
-    prompt_player_init(&pl, &p, true);
+    struct fixture f;
+    setup(&f, AUDIO_CODEC_PT_PCMU, true);
     /* Frames sent as DTMF events in between: the prompt moves on under them. */
-    for (size_t k = 0; k < p.samples / FRAME + 1; k++)
-        prompt_player_skip(&pl, FRAME);
+    size_t skipped = f.p.samples / FRAME + 1;
+    for (size_t k = 0; k < skipped; k++)
+        prompt_player_skip(&f.pl, FRAME);
     uint8_t got[FRAME], want[FRAME];
     int16_t pcm[FRAME];
-    looped_pcm(&p, p.samples / FRAME + 1, pcm);
+    looped_pcm(&f.p, skipped, pcm);
     g711law_encode(G711LAW_MU, pcm, FRAME, want);
-    prompt_player_next(&pl, &c, FRAME, got);
+    prompt_player_next(&f.pl, &f.c, FRAME, got);
     assert_memory_equal(got, want, FRAME);
-    audio_codec_close(&c);
-    prompt_free(&p);
+    teardown(&f);
 }
 
 int main(void)
