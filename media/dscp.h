@@ -18,8 +18,9 @@
 #define DSCP_AF41 34
 #define DSCP_CS3 24
 
-/* What dscp_recvmsg got: the datagram length, the sender, and the TOS /
- * Traffic Class octet if the kernel reported it. */
+/* What dscp_recvmsg got: the datagram length, the sender, the TOS /
+ * Traffic Class octet if the kernel reported it, and how long the datagram
+ * waited in the socket before it was read. */
 struct dscp_packet {
     size_t len;
     struct sockaddr_storage from;
@@ -27,6 +28,11 @@ struct dscp_packet {
     bool have_tos;
     uint8_t tos;   /* whole octet, ECN included */
     uint8_t dscp;  /* tos >> 2 */
+    /* µs from the kernel's receive timestamp (SO_TIMESTAMPNS) to the read;
+     * 0 without one. Subtracted from the read time it gives the arrival
+     * time, so jitter judges the path and the sender, not how busy the
+     * reading loop was (its other work, other streams' packets first). */
+    int64_t waited_us;
 };
 
 /* Marks what fd sends with dscp (TOS = dscp << 2): IP_TOS on IPv4,
@@ -35,7 +41,8 @@ struct dscp_packet {
 int dscp_set(int fd, uint8_t dscp, struct synth_error *err);
 
 /* Asks the kernel to report each packet's TOS / Traffic Class
- * (IP_RECVTOS, IPV6_RECVTCLASS). Returns 0 or SYNTH_EIO. */
+ * (IP_RECVTOS, IPV6_RECVTCLASS) and, where it can, its receive time
+ * (SO_TIMESTAMPNS). Returns 0 or SYNTH_EIO. */
 int dscp_enable_recv(int fd, struct synth_error *err);
 
 /* One recvmsg into buf; fills out. Returns 0, SYNTH_EINCOMPLETE (nothing

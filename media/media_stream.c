@@ -5,6 +5,7 @@
 #include "media/dscp.h"
 #include "media/media_tick.h"
 #include "media/media_transport.h"
+#include "media/prompt_player.h"
 #include "media/quality.h"
 #include "media/rtp.h"
 #include "media/rtp_stats.h"
@@ -47,8 +48,7 @@ struct media_stream {
     uint32_t ssrc;
     uint16_t seq;
     uint32_t ts;
-    size_t prompt_pos;
-    bool prompt_done;
+    struct prompt_player player; /* p.prompt, coded once at load for G.711 */
     bool sending;
     int64_t start_us;
     int64_t next_rtcp_us;
@@ -135,25 +135,6 @@ static void on_rtcp(struct media_stream *ms, uint8_t *buf, size_t len, int64_t n
 
 /* ---- sending ---- */
 
-static void next_samples(struct media_stream *ms, int16_t *pcm)
-{
-    const struct prompt *pr = ms->p.prompt;
-    size_t n = 0;
-    while (pr && pr->samples && n < MEDIA_FRAME_SAMPLES && !ms->prompt_done) {
-        size_t take = pr->samples - ms->prompt_pos;
-        if (take > MEDIA_FRAME_SAMPLES - n)
-            take = MEDIA_FRAME_SAMPLES - n;
-        memcpy(pcm + n, pr->pcm + ms->prompt_pos, take * sizeof(*pcm));
-        n += take;
-        ms->prompt_pos += take;
-        if (ms->prompt_pos == pr->samples) {
-            ms->prompt_pos = 0;
-            ms->prompt_done = !ms->p.loop_prompt;
-        }
-    }
-    memset(pcm + n, 0, (MEDIA_FRAME_SAMPLES - n) * sizeof(*pcm));
-}
-
 static void send_packet(struct media_stream *ms, const struct rtp_header *h,
                         const uint8_t *payload, size_t payload_len)
 {
@@ -196,13 +177,12 @@ static bool send_dtmf_frame(struct media_stream *ms)
 
 static void send_frame(struct media_stream *ms)
 {
-    int16_t pcm[MEDIA_FRAME_SAMPLES];
     uint8_t payload[MEDIA_FRAME_SAMPLES];
 
-    bool event = ms->dtmf_sending && send_dtmf_frame(ms);
-    next_samples(ms, pcm); /* the prompt keeps its pace under the keys */
-    if (!event) {
-        size_t n = audio_codec_encode(&ms->codec, pcm, MEDIA_FRAME_SAMPLES, payload);
+    if (ms->dtmf_sending && send_dtmf_frame(ms)) {
+        prompt_player_skip(&ms->player, MEDIA_FRAME_SAMPLES); /* it keeps its pace under the keys */
+    } else {
+        size_t n = prompt_player_next(&ms->player, &ms->codec, MEDIA_FRAME_SAMPLES, payload);
         struct rtp_header h = {
             .marker = ms->r.sent_packets == 0, /* RFC 3551 4.1: first packet of a talkspurt */
             .pt = ms->p.pt,
@@ -219,7 +199,7 @@ static void on_tick(struct media_tick_client *c, int64_t due_us, uint32_t period
 {
     struct media_stream *ms = c->arg;
     int64_t now = clock_mono_us();
-    bool was_done = ms->prompt_done;
+    bool was_done = ms->player.done;
     if (ms->sending && ms->p.stop_after_ms &&
         now - ms->start_us >= (int64_t)ms->p.stop_after_ms * 1000)
         ms->sending = false;
@@ -245,7 +225,7 @@ static void on_tick(struct media_tick_client *c, int64_t due_us, uint32_t period
         ms->p.on_event(ms, MEDIA_EVENT_DTMF_SENT, ms->p.arg);
         return;
     }
-    if (!was_done && ms->prompt_done && ms->p.on_event)
+    if (!was_done && ms->player.done && ms->p.on_event)
         ms->p.on_event(ms, MEDIA_EVENT_PROMPT_DONE, ms->p.arg);
 }
 
@@ -368,7 +348,9 @@ static bool dispatch(struct media_stream *ms, enum media_component c, uint8_t *b
     }
     if (ms->state != STREAM_RUNNING)
         return false; /* nothing is expected before start */
-    int64_t now = clock_mono_us();
+    int64_t now = clock_mono_us() - dp->waited_us; /* when it arrived (dscp.h) */
+    if (now < ms->start_us)
+        now = ms->start_us; /* queued before start: counted from start */
     if (k == MEDIA_PKT_RTCP) {
         on_rtcp(ms, buf, dp->len, now);
         return false;
@@ -540,6 +522,7 @@ int media_stream_start(struct media_stream *ms, const struct media_stream_params
     ms->start_us = now;
     ms->next_rtcp_us = now + RTCP_FIRST_MS * 1000;
     ms->sending = p->send;
+    prompt_player_init(&ms->player, p->prompt, p->loop_prompt);
     rtp_stats_init(&ms->rx_stats, PROMPT_RATE);
     rtp_stats_mark_start(&ms->rx_stats, now);
     greeting_init(&ms->greet, &p->greeting);

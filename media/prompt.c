@@ -11,6 +11,14 @@
 /* Frames read from a file per call, to mix down without a second copy. */
 #define READ_CHUNK 4096
 
+static void prompt_free_coded(struct prompt *p)
+{
+    for (size_t i = 0; i < sizeof(p->coded) / sizeof(p->coded[0]); i++) {
+        free(p->coded[i]);
+        p->coded[i] = NULL;
+    }
+}
+
 static int alloc_pcm(struct prompt *p, size_t samples, struct synth_error *err)
 {
     p->pcm = calloc(samples ? samples : 1, sizeof(*p->pcm));
@@ -20,13 +28,45 @@ static int alloc_pcm(struct prompt *p, size_t samples, struct synth_error *err)
     return 0;
 }
 
-int prompt_silence(struct prompt *p, uint32_t ms, struct synth_error *err)
+int prompt_code(struct prompt *p, struct synth_error *err)
+{
+    static const enum g711law laws[] = {G711LAW_MU, G711LAW_A};
+    for (size_t i = 0; i < sizeof(laws) / sizeof(laws[0]); i++) {
+        enum g711law law = laws[i];
+        free(p->coded[law]);
+        p->coded[law] = malloc(p->samples ? p->samples : 1);
+        if (!p->coded[law]) {
+            prompt_free_coded(p);
+            return synth_error_set(err, SYNTH_ENOMEM, "prompt: out of memory");
+        }
+        g711law_encode(law, p->pcm, p->samples, p->coded[law]);
+    }
+    return 0;
+}
+
+/* The loaders' last step: a prompt is whole with its codings or not at all. */
+static int code_or_free(struct prompt *p, struct synth_error *err)
+{
+    int rc = prompt_code(p, err);
+    if (rc != 0)
+        prompt_free(p);
+    return rc;
+}
+
+/* The PCM of ms milliseconds, zeroed, not yet coded. */
+static int alloc_ms(struct prompt *p, uint32_t ms, struct synth_error *err)
 {
     memset(p, 0, sizeof(*p));
     if (ms == 0 || ms > PROMPT_MAX_MS)
         return synth_error_set(err, SYNTH_EINVAL, "prompt: length must be 1 ms to %d ms",
                                PROMPT_MAX_MS);
     return alloc_pcm(p, (size_t)ms * PROMPT_RATE / 1000, err);
+}
+
+int prompt_silence(struct prompt *p, uint32_t ms, struct synth_error *err)
+{
+    int rc = alloc_ms(p, ms, err);
+    return rc ? rc : code_or_free(p, err);
 }
 
 /* A small deterministic generator: the same greeting on every run. */
@@ -73,7 +113,7 @@ static size_t add_syllable(int16_t *pcm, size_t at, size_t end, uint32_t *rng, d
 int prompt_generate_speech(struct prompt *p, uint32_t ms, uint32_t seed,
                            struct synth_error *err)
 {
-    int rc = prompt_silence(p, ms, err);
+    int rc = alloc_ms(p, ms, err);
     if (rc != 0)
         return rc;
     uint32_t rng = seed ? seed : 1;
@@ -90,7 +130,7 @@ int prompt_generate_speech(struct prompt *p, uint32_t ms, uint32_t seed,
         }
         t += (size_t)(gap * PROMPT_RATE);
     }
-    return 0;
+    return code_or_free(p, err);
 }
 
 /* Linear interpolation to 8 kHz: enough for a prompt that is only sent. */
@@ -153,6 +193,8 @@ int prompt_load_wav(struct prompt *p, const char *path, struct synth_error *err)
         goto out;
     }
     rc = resample(p, mono, frames, info.samplerate, err);
+    if (rc == 0)
+        rc = code_or_free(p, err);
 out:
     free(chunk);
     free(mono);
@@ -162,6 +204,7 @@ out:
 
 void prompt_free(struct prompt *p)
 {
+    prompt_free_coded(p);
     free(p->pcm);
     p->pcm = NULL;
     p->samples = 0;

@@ -1,10 +1,13 @@
 /* The audio a stream sends, as 8 kHz 16-bit mono PCM: a WAV file read with
  * libsndfile (mixed down and resampled when it is not 8 kHz mono), a
  * generated speech-like greeting, or silence. Loaded once, shared read-only
- * by every stream that plays it. */
+ * by every stream that plays it. The loaders also code it once in each
+ * G.711 law, so a stream's packetiser copies bytes instead of encoding the
+ * same looped audio 50 times a second per call (issue #3). */
 #ifndef MEDIA_PROMPT_H
 #define MEDIA_PROMPT_H
 
+#include "media/g711.h"
 #include "synth/base/err.h"
 
 #include <stddef.h>
@@ -17,6 +20,11 @@
 struct prompt {
     int16_t *pcm;
     size_t samples;
+    /* pcm coded in each law (indexed by enum g711law), samples bytes each.
+     * G.711 codes every sample alone, so any frame cut from these equals
+     * the encoding of the same samples, across the loop point too. NULL in
+     * a prompt built by hand: streams then encode per packet. */
+    uint8_t *coded[2];
 };
 
 /* Reads a WAV (or any libsndfile format); errors name the file. */
@@ -31,6 +39,10 @@ int prompt_generate_speech(struct prompt *p, uint32_t ms, uint32_t seed,
 
 /* ms of digital silence. */
 int prompt_silence(struct prompt *p, uint32_t ms, struct synth_error *err);
+
+/* Fills p->coded from p->pcm (the loaders above call it; a prompt built
+ * by hand may). SYNTH_ENOMEM leaves both NULL. */
+int prompt_code(struct prompt *p, struct synth_error *err);
 
 void prompt_free(struct prompt *p);
 

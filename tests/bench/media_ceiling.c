@@ -10,8 +10,11 @@
  *   srtp    srtpsess_protect_rtp + srtpsess_unprotect_rtp of a 172-byte PCMU
  *           RTP packet, AES_CM_128_HMAC_SHA1_80 (synth's media/srtp_session
  *           over libsrtp2), keys from sdes_key_generate; also protect alone;
- *   send    synth's send path per packet: the next 20 ms of a prompt, G.711
- *           encode, rtp_build, protect, sendto (drained as in bare);
+ *   send    synth's send path per packet: the next 20 ms of a prompt as
+ *           PCMU through media/prompt_player (a copy of the prompt's coding
+ *           made at load), rtp_build, protect, sendto (drained as in bare);
+ *           also with a prompt built without codings, so every packet is
+ *           encoded (what the send path did before issue #3's change);
  *   full    send, then recv and unprotect on the other socket: one packet
  *           of a call, both ends, as one loop.
  * CPU is this process's (CLOCK_PROCESS_CPUTIME_ID: on loopback the kernel's
@@ -22,7 +25,9 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "media/g711.h"
+#include "media/audio_codec.h"
+#include "media/prompt.h"
+#include "media/prompt_player.h"
 #include "media/rtp.h"
 #include "media/sdes_key.h"
 #include "media/srtp_session.h"
@@ -67,8 +72,10 @@ struct ctx {
     int tx_fd, rx_fd;
     struct sockaddr_in rx_addr;
     struct srtpsess *tx, *rx;
-    int16_t prompt[PROMPT_SAMPLES];
-    size_t prompt_pos;
+    struct prompt prompt;          /* coded at load, as synth's are */
+    struct prompt uncoded;         /* the same samples (borrowed), no codings */
+    struct prompt_player player;   /* over one of them, per loop */
+    struct audio_codec pcmu;
     uint8_t rtp_template[RTP_LEN];
     int burst;
     double seconds;
@@ -264,25 +271,25 @@ static uint64_t loop_many(struct ctx *c, uint64_t *dropped)
 static int build_and_protect(struct ctx *c, uint16_t seq, uint8_t *buf, size_t cap, size_t *len)
 {
     uint8_t payload[FRAME_SAMPLES];
-    g711law_encode(G711LAW_MU, c->prompt + c->prompt_pos, FRAME_SAMPLES, payload);
-    c->prompt_pos = (c->prompt_pos + FRAME_SAMPLES) % PROMPT_SAMPLES;
+    size_t n = prompt_player_next(&c->player, &c->pcmu, FRAME_SAMPLES, payload);
     struct rtp_header h = {
         .pt = 0,
         .seq = seq,
         .ts = (uint32_t)seq * FRAME_SAMPLES,
         .ssrc = 0x5eed1234,
     };
-    if (rtp_build(&h, payload, sizeof(payload), buf, cap, len) != 0)
+    if (rtp_build(&h, payload, n, buf, cap, len) != 0)
         return -1;
     return srtpsess_protect_rtp(c->tx, buf, len, cap, NULL);
 }
 
-static uint64_t loop_send(struct ctx *c, uint64_t *dropped)
+static uint64_t loop_send_from(struct ctx *c, const struct prompt *prompt, uint64_t *dropped)
 {
     uint32_t words[(RTP_PACKET_MAX + SRTPSESS_OVERHEAD_MAX + 3) / 4];
     uint8_t *buf = (uint8_t *)words;
     uint16_t seq = 1;
     fresh_sessions(c);
+    prompt_player_init(&c->player, prompt, true);
     uint64_t sent = 0, got = 0;
     double t0 = now_s(CLOCK_MONOTONIC);
     for (uint64_t i = 1;; i++) {
@@ -302,12 +309,24 @@ static uint64_t loop_send(struct ctx *c, uint64_t *dropped)
     return got;
 }
 
+static uint64_t loop_send(struct ctx *c, uint64_t *dropped)
+{
+    return loop_send_from(c, &c->prompt, dropped);
+}
+
+/* The send loop encoding every packet, as before the prompt was coded at load. */
+static uint64_t loop_send_encoding(struct ctx *c, uint64_t *dropped)
+{
+    return loop_send_from(c, &c->uncoded, dropped);
+}
+
 static uint64_t loop_full(struct ctx *c, uint64_t *dropped)
 {
     uint32_t words[(RTP_PACKET_MAX + SRTPSESS_OVERHEAD_MAX + 3) / 4];
     uint8_t *buf = (uint8_t *)words;
     uint16_t seq = 1;
     fresh_sessions(c);
+    prompt_player_init(&c->player, &c->prompt, true);
     uint64_t sent = 0, got = 0;
     double t0 = now_s(CLOCK_MONOTONIC);
     for (uint64_t i = 1;; i++) {
@@ -379,28 +398,37 @@ int main(int argc, char **argv)
     c.tx_fd = udp_socket(&tx_addr);
     c.rx_fd = udp_socket(&c.rx_addr);
     /* A speech-like level so the encoder sees varied samples, not silence. */
+    if (prompt_silence(&c.prompt, PROMPT_SAMPLES * 1000 / 8000, &err) != 0 ||
+        audio_codec_open(&c.pcmu, AUDIO_CODEC_PT_PCMU) != 0)
+        die("prompt", err.msg);
     for (int i = 0; i < PROMPT_SAMPLES; i++)
-        c.prompt[i] = (int16_t)(8000 * sin(2 * M_PI * 440 * i / 8000.0) +
-                                2000 * sin(2 * M_PI * 1270 * i / 8000.0));
+        c.prompt.pcm[i] = (int16_t)(8000 * sin(2 * M_PI * 440 * i / 8000.0) +
+                                    2000 * sin(2 * M_PI * 1270 * i / 8000.0));
+    if (prompt_code(&c.prompt, &err) != 0)
+        die("prompt", err.msg);
+    /* Borrows the samples; without codings the player encodes each frame. */
+    c.uncoded = (struct prompt){.pcm = c.prompt.pcm, .samples = c.prompt.samples};
     {
         uint8_t payload[FRAME_SAMPLES];
         size_t used = 0;
-        g711law_encode(G711LAW_MU, c.prompt, FRAME_SAMPLES, payload);
         struct rtp_header h = {.pt = 0, .seq = 1, .ts = 0, .ssrc = 0x5eed1234};
+        memcpy(payload, c.prompt.coded[G711LAW_MU], FRAME_SAMPLES);
         if (rtp_build(&h, payload, sizeof(payload), c.rtp_template, sizeof(c.rtp_template),
                       &used) != 0 || used != RTP_LEN)
             die("rtp_build", "template");
     }
 
-    struct result bare, prot, pair, many, send, full;
+    struct result bare, prot, pair, many, send, send_enc, full;
     run(&c, loop_bare, &bare);
     run(&c, loop_protect, &prot);
     run(&c, loop_pair, &pair);
     run(&c, loop_many, &many);
     run(&c, loop_send, &send);
+    run(&c, loop_send_encoding, &send_enc);
     run(&c, loop_full, &full);
 
     double bare_us = us_per(&bare), pair_us = us_per(&pair), prot_us = us_per(&prot);
+    double send_enc_us = us_per(&send_enc);
     double send_us = us_per(&send), full_us = us_per(&full), many_us = us_per(&many);
     /* A call is two directions of 50 packets/s; each packet is protected and
      * sent by one end and received and unprotected by the other. */
@@ -426,12 +454,12 @@ int main(int argc, char **argv)
                 "\"protect_us\":%.3f,\"srtp_pair_us\":%.3f,\"srtp_pairs_per_s\":%.0f,"
                 "\"sessions\":%d,\"srtp_pair_many_us\":%.3f,"
                 "\"send_pps\":%.0f,\"send_us\":%.3f,\"send_ratio_cpu\":%.3f,"
-                "\"send_ratio_wall\":%.3f,\"full_pps\":%.0f,\"full_us\":%.3f,"
+                "\"send_ratio_wall\":%.3f,\"send_encoding_us\":%.3f,\"full_pps\":%.0f,\"full_us\":%.3f,"
                 "\"call_second_us\":%.1f,\"stream_second_us\":%.1f,\"ceiling_calls\":%.0f,"
                 "\"ceiling_relayed_calls\":%.0f,\"ceiling_relay_to_relay_calls\":%.0f}\n",
                 c.seconds, c.burst, cores, per_wall_s(&bare), bare_us,
                 (unsigned long long)bare.dropped, prot_us, pair_us, per_wall_s(&pair), c.sessions,
-                many_us, per_wall_s(&send), send_us, ratio_cpu, ratio_wall, per_wall_s(&full),
+                many_us, per_wall_s(&send), send_us, ratio_cpu, ratio_wall, send_enc_us, per_wall_s(&full),
                 full_us,
                 call_s_us, stream_s_us, ceiling_calls, ceiling_relayed, ceiling_r2r);
         if (fclose(f) != 0)
@@ -450,8 +478,10 @@ int main(int argc, char **argv)
         char label[64];
         snprintf(label, sizeof(label), "(b) the pair over %d sessions in turn", c.sessions);
         printf("%-46s %12.0f %12.3f %10s\n", label, per_wall_s(&many), many_us, "-");
-        printf("%-46s %12.0f %12.3f %10llu\n", "(c) send path: encode+build+protect+sendto",
+        printf("%-46s %12.0f %12.3f %10llu\n", "(c) send path: copy+build+protect+sendto",
                per_wall_s(&send), send_us, (unsigned long long)send.dropped);
+        printf("%-46s %12.0f %12.3f %10llu\n", "(c') (c) encoding each packet (no codings)",
+               per_wall_s(&send_enc), send_enc_us, (unsigned long long)send_enc.dropped);
         printf("%-46s %12.0f %12.3f %10llu\n", "(d) full: (c) + recv + unprotect",
                per_wall_s(&full), full_us, (unsigned long long)full.dropped);
         printf("\nsend path / bare loop: %.2f by CPU per packet, %.2f by packets/s (goal >= 0.50)\n",
@@ -467,6 +497,8 @@ int main(int argc, char **argv)
     }
     srtpsess_free(c.tx);
     srtpsess_free(c.rx);
+    audio_codec_close(&c.pcmu);
+    prompt_free(&c.prompt);
     close(c.tx_fd);
     close(c.rx_fd);
     return 0;

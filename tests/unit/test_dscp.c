@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -119,6 +120,25 @@ static void marks_and_reads(int family)
     close_link(&l);
 }
 
+/* A datagram left 30 ms in the socket says so: arrival is not the read time. */
+static void says_how_long_it_waited(void **state)
+{
+    struct link l;
+    assert_true(open_link(&l, AF_INET));
+    assert_int_equal(dscp_enable_recv(l.rx, NULL), 0);
+    const char *msg = "late";
+    assert_int_equal(sendto(l.tx, msg, 4, 0, (struct sockaddr *)&l.to, l.to_len), 4);
+    struct timespec pause = {0, 30 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    struct dscp_packet pkt;
+    char buf[16];
+    assert_int_equal(dscp_recvmsg(l.rx, buf, sizeof(buf), &pkt, NULL), 0);
+    assert_in_range(pkt.waited_us, 29000, 2000000);
+    send_and_receive(&l, "now", 16, 0, &pkt);
+    assert_in_range(pkt.waited_us, 0, 20000); /* read as soon as poll said so */
+    close_link(&l);
+}
+
 static void ipv4_loopback(void **state)
 {
     marks_and_reads(AF_INET);
@@ -167,6 +187,7 @@ int main(void)
         cmocka_unit_test(ipv6_loopback),
         cmocka_unit_test(sender_option_is_set),
         cmocka_unit_test(empty_and_truncated),
+        cmocka_unit_test(says_how_long_it_waited),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

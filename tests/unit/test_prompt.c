@@ -45,6 +45,23 @@ static void generated_greeting_is_speech(void **state)
     prompt_free(&p);
 }
 
+static void loaders_code_each_law(void **state)
+{
+    struct prompt p;
+    struct synth_error err;
+    assert_int_equal(prompt_generate_speech(&p, 500, 3, &err), 0);
+    for (size_t i = 0; i < p.samples; i++) {
+        assert_int_equal(p.coded[G711LAW_MU][i], g711law_ulaw_from_linear(p.pcm[i]));
+        assert_int_equal(p.coded[G711LAW_A][i], g711law_alaw_from_linear(p.pcm[i]));
+    }
+    prompt_free(&p);
+    assert_null(p.coded[G711LAW_MU]);
+    assert_int_equal(prompt_silence(&p, 20, &err), 0);
+    assert_int_equal(p.coded[G711LAW_MU][159], g711law_silence(G711LAW_MU));
+    assert_int_equal(p.coded[G711LAW_A][0], g711law_silence(G711LAW_A));
+    prompt_free(&p);
+}
+
 static void silence_is_not_speech(void **state)
 {
     struct prompt p;
@@ -84,6 +101,7 @@ static void wav_resampled_and_mixed_down(void **state)
     assert_int_equal(p.samples, 8000);
     /* Channels 10000 and 10000 averaged, through float and back. */
     assert_in_range(p.pcm[4000], 9990, 10010);
+    assert_int_equal(p.coded[G711LAW_MU][4000], g711law_ulaw_from_linear(p.pcm[4000]));
     prompt_free(&p);
     unlink(path);
 
@@ -125,6 +143,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(generated_greeting_is_speech),
         cmocka_unit_test(silence_is_not_speech),
+        cmocka_unit_test(loaders_code_each_law),
         cmocka_unit_test(wav_resampled_and_mixed_down),
         cmocka_unit_test(recording_bounded_and_written),
     };
