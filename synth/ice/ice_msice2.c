@@ -5,7 +5,8 @@
  *   7.2.2 / 7.3: [MS-ICE2] builds on draft-ietf-mmusic-ice-19, which RFC
  *   5245 became, and keeps its short-term credentials;
  * - USERNAME is "their-ufrag:our-ufrag" as in RFC 8445 7.2.2 (ICE-19's
- *   form; the colon-less concatenation belongs to [MS-ICE] version 1);
+ *   form; the base64-decoded "their:component:ours:component" form
+ *   belongs to [MS-ICE] version 1, the ICE-06 dialect);
  * - the priority formula is RFC 8445 5.1.2.1's (ICE-19 section 4.1.2.1):
  *   2^24 type preference + 2^8 local preference + (256 - component);
  *   [MS-ICE2] lays out the local preference differently (transport,
