@@ -465,18 +465,18 @@ static int attr_ice_pwd(struct parser *p, struct strv v)
     return ice_cred(p, v, &p->a->ice_pwd, ICE_PWD_MIN, "ice-pwd: not 22-256 ice-chars");
 }
 
-/* ice-options:<tag> *(SP <tag>), tag = 1*ice-char (RFC 8839 5.6). Only
- * "ice2" (RFC 8445 10) changes what we do. */
+/* ice-options:<tag> *(SP <tag>) (RFC 8839 5.6). Its grammar says
+ * 1*ice-char, but registered options have used other token characters
+ * ("rtp+ecn" fits; proposals with "-" do not), so a token is enough; several
+ * lines in a section add up. Only "ice2" (RFC 8445 10) changes what we do. */
 static int attr_ice_options(struct parser *p, struct strv v)
 {
     struct sdp_scan sc = sdp_scan_of(v);
     struct strv tag;
-    if (p->a->has_ice_options)
-        return attr_fail(p, SYNTH_EPARSE, "ice-options: second line in a section");
     p->a->has_ice_options = true;
     while (sdp_scan_word(&sc, &tag)) {
-        if (!sdp_all(tag, is_ice_char))
-            return attr_fail(p, SYNTH_EPARSE, "ice-options: a tag is not ice-chars");
+        if (!sdp_is_token(tag))
+            return attr_fail(p, SYNTH_EPARSE, "ice-options: a tag is not a token");
         if (strv_eq(tag, "ice2"))
             p->a->ice2 = true;
     }

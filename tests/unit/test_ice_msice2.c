@@ -281,6 +281,12 @@ static void test_sdp_ice_options_session_level(void **state)
         "m=audio 5000 RTP/AVP 0\r\na=ice-options:trickle\r\n";
     assert_int_equal(sdp_parse(&s, sdp2, strlen(sdp2), &err), 0);
     assert_false(sdp_media_ice2(&s, &s.media[0]));
+    /* Two lines in a section add up. */
+    static const char sdp3[] =
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+        "m=audio 5000 RTP/AVP 0\r\na=ice-options:trickle\r\na=ice-options:ice-pac ice2\r\n";
+    assert_int_equal(sdp_parse(&s, sdp3, strlen(sdp3), &err), 0);
+    assert_true(sdp_media_ice2(&s, &s.media[0]));
 }
 
 static void test_sdp_ice_options_malformed(void **state)
@@ -289,7 +295,7 @@ static void test_sdp_ice_options_malformed(void **state)
     static struct sdp_session s;
     static const char *const bad[] = {
         "m=audio 5000 RTP/AVP 0\r\na=ice-options:ice2 b@d\r\n",
-        "m=audio 5000 RTP/AVP 0\r\na=ice-options:ice2\r\na=ice-options:trickle\r\n",
+        "m=audio 5000 RTP/AVP 0\r\na=ice-options:trickle\r\na=ice-options:ice2 [x]\r\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char buf[512];
