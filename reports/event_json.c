@@ -187,6 +187,7 @@ static int ice_object(json_t *media, const struct media_result *m)
     rc |= set_text(x, "local_addr", m->ice_local_addr, sizeof(m->ice_local_addr));
     rc |= set_text(x, "remote_type", m->ice_remote_type, sizeof(m->ice_remote_type));
     rc |= set_text(x, "remote_addr", m->ice_remote_addr, sizeof(m->ice_remote_addr));
+    rc |= set_text(x, "dialect", m->ice_dialect, sizeof(m->ice_dialect));
     rc |= json_object_set_new(x, "checks_sent", json_integer((json_int_t)m->ice_checks_sent));
     rc |= json_object_set_new(x, "checks_received",
                               json_integer((json_int_t)m->ice_checks_received));
@@ -518,6 +519,7 @@ static void lw_ice(struct line_writer *w, const struct media_result *m)
     lw_key_text(w, "local_addr", m->ice_local_addr, sizeof(m->ice_local_addr));
     lw_key_text(w, "remote_type", m->ice_remote_type, sizeof(m->ice_remote_type));
     lw_key_text(w, "remote_addr", m->ice_remote_addr, sizeof(m->ice_remote_addr));
+    lw_key_text(w, "dialect", m->ice_dialect, sizeof(m->ice_dialect));
     lw_key_int(w, "checks_sent", (long long)m->ice_checks_sent);
     lw_key_int(w, "checks_received", (long long)m->ice_checks_received);
     lw_raw(w, "}", 1);

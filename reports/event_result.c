@@ -122,6 +122,7 @@ static void media_of(const json_t *m, struct media_result *x)
         key_text(ice, "local_addr", x->ice_local_addr, sizeof(x->ice_local_addr));
         key_text(ice, "remote_type", x->ice_remote_type, sizeof(x->ice_remote_type));
         key_text(ice, "remote_addr", x->ice_remote_addr, sizeof(x->ice_remote_addr));
+        key_text(ice, "dialect", x->ice_dialect, sizeof(x->ice_dialect));
         x->ice_checks_sent = (uint64_t)key_num(ice, "checks_sent", 0);
         x->ice_checks_received = (uint64_t)key_num(ice, "checks_received", 0);
     }

@@ -84,6 +84,7 @@ struct media_result {
     char ice_failure[24];       /* "timeout", "all-pairs-failed", "no-pairs" */
     char ice_local_type[8], ice_remote_type[8];  /* "host", "relay", ... */
     char ice_local_addr[56], ice_remote_addr[56];
+    char ice_dialect[12];       /* the ICE the checks spoke: "rfc8445", "ms-ice2" */
     int64_t ice_us;             /* answer → nominated pair, -1 none */
     uint64_t ice_checks_sent, ice_checks_received;
     char relay_error[32];       /* why no relay candidate was offered ("auth-refused") */

@@ -130,13 +130,13 @@ const char *ice_failure_name(enum ice_failure f)
     return "?";
 }
 
-static int rfc_username(char *out, size_t size, const char *remote_ufrag, const char *local_ufrag)
+int ice_username_rfc8445(char *out, size_t size, const char *remote_ufrag, const char *local_ufrag)
 {
     int n = snprintf(out, size, "%s:%s", remote_ufrag, local_ufrag);
     return n < 0 || (size_t)n >= size ? SYNTH_ETOOBIG : 0;
 }
 
-static uint32_t rfc_priority(enum ice_cand_type t, uint16_t local_pref, unsigned component)
+uint32_t ice_priority_rfc8445(enum ice_cand_type t, uint16_t local_pref, unsigned component)
 {
     static const uint32_t type_pref[] = {
         [ICE_CAND_HOST] = TYPE_PREF_HOST, [ICE_CAND_SRFLX] = TYPE_PREF_SRFLX,
@@ -148,9 +148,20 @@ static uint32_t rfc_priority(enum ice_cand_type t, uint16_t local_pref, unsigned
 const struct ice_dialect ice_dialect_rfc8445 = {
     .name = "rfc8445",
     .stun = NULL,
-    .username = rfc_username,
-    .priority = rfc_priority,
+    .username = ice_username_rfc8445,
+    .priority = ice_priority_rfc8445,
 };
+
+const char *ice_cand_foundation(enum ice_cand_type t)
+{
+    switch (t) {
+    case ICE_CAND_HOST: return "1";
+    case ICE_CAND_RELAY: return "2";
+    case ICE_CAND_SRFLX: return "3";
+    case ICE_CAND_PRFLX: return "4";
+    }
+    return "0";
+}
 
 void ice_addr_text(const struct sockaddr_storage *ss, char *out, size_t size)
 {
@@ -295,6 +306,19 @@ int ice_agent_set_remote_credentials(struct ice_agent *a, const char *ufrag, con
     snprintf(a->rpwd, sizeof(a->rpwd), "%s", pwd);
     a->have_remote = true;
     return 0;
+}
+
+int ice_agent_set_dialect(struct ice_agent *a, const struct ice_dialect *d)
+{
+    if (!d || a->state != ICE_STATE_NEW)
+        return SYNTH_EINVAL;
+    a->d = d;
+    return 0;
+}
+
+const struct ice_dialect *ice_agent_dialect(const struct ice_agent *a)
+{
+    return a->d;
 }
 
 static int find_remote(const struct ice_agent *a, unsigned component,
@@ -442,6 +466,8 @@ static void transmit(struct ice_agent *a, struct pair *p)
     } else {
         stun_enc_u64(&e, STUN_ATTR_ICE_CONTROLLED, a->tiebreaker);
     }
+    if (a->d->request_attrs)
+        a->d->request_attrs(&e, ice_cand_foundation(l->info.type));
     /* RFC 8445 7.2.2: short-term credentials, the peer's password. */
     stun_enc_integrity(&e, (const uint8_t *)a->rpwd, strlen(a->rpwd));
     stun_enc_fingerprint(&e);
@@ -481,6 +507,8 @@ static void respond(struct ice_agent *a, int l, const struct stun_msg *req,
         stun_enc_error_code(&e, error, "Role Conflict");
     else
         stun_enc_addr(&e, STUN_ATTR_XOR_MAPPED_ADDRESS, (const struct sockaddr *)from, true);
+    if (a->d->response_attrs)
+        a->d->response_attrs(&e);
     /* RFC 8445 7.3: the response is keyed with our own password. */
     stun_enc_integrity(&e, (const uint8_t *)a->pwd, strlen(a->pwd));
     stun_enc_fingerprint(&e);

@@ -64,17 +64,31 @@ enum ice_failure {
 const char *ice_failure_name(enum ice_failure f);
 
 /* What differs between RFC 8445 and Microsoft's [MS-ICE2] in the checks:
- * the wire (a STUN dialect), the USERNAME of a check and the priority
- * formula. Only RFC 8445 exists; [MS-ICE2] will be a second table. */
+ * the wire (a STUN dialect), the USERNAME of a check, the priority formula
+ * and attributes a dialect adds to every check and response. Two tables:
+ * ice_dialect_rfc8445 here, ice_dialect_msice2 (ice_msice2.h). */
+struct stun_enc;
 struct ice_dialect {
-    const char *name;
+    const char *name;                /* "rfc8445", "ms-ice2": the report's media.ice.dialect */
     const struct stun_dialect *stun; /* NULL: RFC 5389 */
     /* USERNAME of a check we send (RFC 8445 7.2.2: "their:ours"). */
     int (*username)(char *out, size_t size, const char *remote_ufrag, const char *local_ufrag);
     /* RFC 8445 5.1.2.1. */
     uint32_t (*priority)(enum ice_cand_type t, uint16_t local_pref, unsigned component);
+    /* Added to a check from a local candidate of this foundation, before
+     * MESSAGE-INTEGRITY (which covers them); NULL: nothing. */
+    void (*request_attrs)(struct stun_enc *e, const char *foundation);
+    /* Added to a success or error response, before MESSAGE-INTEGRITY. */
+    void (*response_attrs)(struct stun_enc *e);
 };
 extern const struct ice_dialect ice_dialect_rfc8445;
+/* RFC 8445's pieces, which [MS-ICE2] shares. */
+int ice_username_rfc8445(char *out, size_t size, const char *remote_ufrag, const char *local_ufrag);
+uint32_t ice_priority_rfc8445(enum ice_cand_type t, uint16_t local_pref, unsigned component);
+/* The foundation of our candidates of a type (RFC 8445 5.1.1.3: one
+ * interface, one STUN/TURN server: one foundation per type): "1" host,
+ * "2" relay, "3" srflx, "4" prflx. The SDP and CANDIDATE-IDENTIFIER use it. */
+const char *ice_cand_foundation(enum ice_cand_type t);
 
 /* Sends one datagram from local candidate (its own transport) to `to`.
  * 0 or an error (a lost datagram: retransmission covers it). */
@@ -156,6 +170,11 @@ void ice_agent_local(const struct ice_agent *a, int local, struct ice_cand_info 
 
 /* The peer's credentials (copied; the pwd is wiped on free). */
 int ice_agent_set_remote_credentials(struct ice_agent *a, const char *ufrag, const char *pwd);
+/* The dialect the peer speaks, once its description says (before start
+ * only; SYNTH_EINVAL after). Our priorities stay the ones already
+ * signalled: both dialects compute them alike. */
+int ice_agent_set_dialect(struct ice_agent *a, const struct ice_dialect *d);
+const struct ice_dialect *ice_agent_dialect(const struct ice_agent *a);
 /* A remote candidate from the SDP. SYNTH_ETOOBIG over ICE_REMOTE_MAX. */
 int ice_agent_add_remote(struct ice_agent *a, enum ice_cand_type type, unsigned component,
                          const struct sockaddr *addr, socklen_t addr_len, uint32_t priority);

@@ -4,6 +4,7 @@
 #include "synth/ice/ice_stream.h"
 
 #include "synth/base/net_addr.h"
+#include "synth/ice/ice_msice2.h"
 #include "synth/turn/stun_msg.h"
 
 #include <arpa/inet.h>
@@ -12,9 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* RFC 8445 5.1.1.3: candidates of one type and base share a foundation. */
-#define FOUNDATION_HOST "1"
-#define FOUNDATION_RELAY "2"
 /* One interface: the highest local preference (RFC 8445 5.1.2.1). */
 #define LOCAL_PREF 65535
 
@@ -175,6 +173,7 @@ int ice_stream_new(struct ice_stream **out, const struct ice_stream_opts *o,
         .role = o->role,
         .components = o->host && o->rtcp_component ? 2 : 1,
         .deadline_ms = o->deadline_ms,
+        .dialect = o->dialect,
         .done = on_done,
         .arg = s,
     };
@@ -244,8 +243,7 @@ static void build_cands(struct ice_stream *s)
         sockaddr_ip_text(&ci.addr, s->addr_text[i], sizeof(s->addr_text[i]));
         struct sdp_candidate *c = &s->cands[i];
         memset(c, 0, sizeof(*c));
-        c->foundation = strv_from_cstr(ci.type == ICE_CAND_RELAY ? FOUNDATION_RELAY
-                                                                 : FOUNDATION_HOST);
+        c->foundation = strv_from_cstr(ice_cand_foundation(ci.type));
         c->component = (uint16_t)ci.component;
         c->transport = SDP_LIT("UDP");
         c->priority = ci.priority;
@@ -265,9 +263,13 @@ static void build_cands(struct ice_stream *s)
 
 /* The lines both an offer (sdp_desc) and an answer (sdp_local) carry. */
 static void describe(struct ice_stream *s, struct strv *ufrag, struct strv *pwd,
-                     struct sdp_candidate *cands, size_t *count)
+                     bool *ice2, struct sdp_candidate *cands, size_t *count)
 {
     build_cands(s);
+    /* An RFC 8445 agent says so (RFC 8445 10); [MS-ICE2]'s never writes
+     * ice-options ([MS-SDPEXT] 3.1.5.21.3). Following the peer: we speak
+     * RFC 8445 until its answer says otherwise. */
+    *ice2 = ice_agent_dialect(s->a) == &ice_dialect_rfc8445;
     *ufrag = strv_from_cstr(ice_agent_ufrag(s->a));
     *pwd = strv_from_cstr(ice_agent_pwd(s->a));
     *count = 0;
@@ -277,7 +279,7 @@ static void describe(struct ice_stream *s, struct strv *ufrag, struct strv *pwd,
 
 void ice_stream_describe(struct ice_stream *s, struct sdp_desc *d)
 {
-    describe(s, &d->ice_ufrag, &d->ice_pwd, d->cands, &d->cand_count);
+    describe(s, &d->ice_ufrag, &d->ice_pwd, &d->ice2, d->cands, &d->cand_count);
     if (!s->o.host && s->relay_local >= 0) {
         /* RFC 8445 5.1.4 / RFC 8839 4.2.1.2: c= and m= carry the default
          * candidate, here the only one: a peer without ICE sends there too. */
@@ -288,7 +290,7 @@ void ice_stream_describe(struct ice_stream *s, struct sdp_desc *d)
 
 void ice_stream_describe_local(struct ice_stream *s, struct sdp_local *l)
 {
-    describe(s, &l->ice_ufrag, &l->ice_pwd, l->cands, &l->cand_count);
+    describe(s, &l->ice_ufrag, &l->ice_pwd, &l->ice2, l->cands, &l->cand_count);
 }
 
 static enum ice_cand_type type_of(enum sdp_cand_type t)
@@ -312,6 +314,8 @@ int ice_stream_set_remote(struct ice_stream *s, const struct sdp_session *sdp,
         ice_agent_set_remote_credentials(s->a, s->rufrag, s->rpwd) != 0)
         return SYNTH_EPARSE;
     s->used = true;
+    if (!s->o.dialect)
+        ice_agent_set_dialect(s->a, ice_dialect_of_sdp(sdp, m));
     /* Our agent may have fewer components (relay only): never more. */
     unsigned have = s->o.host && s->o.rtcp_component ? 2 : 1;
     unsigned n = components < have ? components : have;
@@ -391,6 +395,7 @@ void ice_stream_report(const struct ice_stream *s, struct ice_stream_report *out
     const struct ice_stats *st = ice_agent_stats(s->a);
     out->checks_sent = st->checks_sent;
     out->checks_received = st->checks_received;
+    snprintf(out->dialect, sizeof(out->dialect), "%s", ice_agent_dialect(s->a)->name);
     if (out->state == ICE_STATE_FAILED)
         snprintf(out->failure, sizeof(out->failure), "%s", ice_failure_name(ice_agent_failure(s->a)));
     struct ice_pair_info pi;

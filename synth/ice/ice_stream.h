@@ -30,6 +30,9 @@ struct ice_stream_opts {
     bool rtcp_component;               /* also a host candidate for RTCP (component 2) */
     const struct turn_client_opts *turn; /* relay from this server (copied); NULL: none */
     uint32_t deadline_ms;              /* ICE checks; 0: the agent's default */
+    /* The ICE to speak whatever the peer says (the lab UM's ice_dialect);
+     * NULL: the one the peer's description speaks (ice_dialect_of_sdp). */
+    const struct ice_dialect *dialect;
     ice_stream_gathered_h *gathered;
     ice_stream_done_h *done;
     void *arg;
@@ -45,6 +48,7 @@ struct ice_stream_report {
     char local_addr[ICE_ADDR_TEXT_MAX], remote_addr[ICE_ADDR_TEXT_MAX];
     int64_t ice_us;               /* ice_stream_start → nominated, -1 none */
     uint64_t checks_sent, checks_received;
+    char dialect[12];             /* ice_dialect name: "rfc8445", "ms-ice2" */
     char relay_error[32];         /* why there is no relay candidate (turn_result_class) */
     char relay_addr[ICE_ADDR_TEXT_MAX]; /* our relayed address, "" none */
 };

@@ -5,6 +5,7 @@
 #include "media/media_tick.h"
 #include "media/prompt.h"
 #include "synth/base/net_addr.h"
+#include "synth/ice/ice_msice2.h"
 #include "synth/ice/ice_stream.h"
 #include "synth/sdp/sdp_build.h"
 #include "synth/sdp/sdp_negotiate.h"
@@ -191,6 +192,7 @@ static int offer_ice(struct um_call_media *cm, const struct turn_client_opts *re
         .rtcp_component = !neg->rtcp_mux,
         .turn = relay,
         .deadline_ms = cm->m->cfg->um_media_timeout_ms,
+        .dialect = cm->m->cfg->ice_msice2 ? &ice_dialect_msice2 : &ice_dialect_rfc8445,
         .gathered = on_gathered,
         .done = on_ice_done,
         .arg = cm,

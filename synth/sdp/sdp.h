@@ -179,6 +179,8 @@ struct sdp_common {
     enum sdp_dir dir;
     enum sdp_encryption encryption;
     struct strv ice_ufrag, ice_pwd;  /* NULL views if absent */
+    bool has_ice_options;            /* a=ice-options (RFC 8839 5.6) */
+    bool ice2;                       /* ... listing "ice2": an RFC 8445 agent (RFC 8445 10) */
     size_t attr_first, attr_count;   /* this section's lines in sdp_session.attrs */
 };
 
@@ -268,6 +270,8 @@ enum sdp_encryption sdp_media_encryption(const struct sdp_session *sdp, const st
 /* ICE credentials, media level over session level (RFC 8839 5.4). */
 struct strv sdp_media_ice_ufrag(const struct sdp_session *sdp, const struct sdp_media *m);
 struct strv sdp_media_ice_pwd(const struct sdp_session *sdp, const struct sdp_media *m);
+/* The section's (else the session's) a=ice-options lists "ice2". */
+bool sdp_media_ice2(const struct sdp_session *sdp, const struct sdp_media *m);
 /* The format with this payload type, NULL if the m= line does not list it. */
 const struct sdp_format *sdp_media_format(const struct sdp_media *m, int pt);
 /* First attribute of the section named `name` (case-insensitive), after

@@ -164,6 +164,8 @@ static void put_ice(struct sbuf *sb, const struct sdp_desc *d)
         sbuf_printf(sb, "a=ice-ufrag:%.*s\r\n", (int)d->ice_ufrag.l, d->ice_ufrag.p);
     if (d->ice_pwd.p)
         sbuf_printf(sb, "a=ice-pwd:%.*s\r\n", (int)d->ice_pwd.l, d->ice_pwd.p);
+    if (d->ice2 && d->ice_ufrag.p)
+        sbuf_printf(sb, "a=ice-options:ice2\r\n");
     for (size_t i = 0; i < d->cand_count; i++)
         put_candidate(sb, &d->cands[i]);
 }

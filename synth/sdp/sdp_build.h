@@ -65,6 +65,7 @@ struct sdp_desc {
     size_t crypto_count;
     enum sdp_encryption encryption;  /* SDP_ENC_NONE: no attribute */
     struct strv ice_ufrag, ice_pwd;  /* NULL views: no ICE */
+    bool ice2;                 /* a=ice-options:ice2 (RFC 8445 10), with ICE only */
     struct sdp_candidate cands[SDP_DESC_CANDIDATES_MAX];
     size_t cand_count;
     struct strv label;         /* NULL view: none */

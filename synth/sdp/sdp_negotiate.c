@@ -337,6 +337,7 @@ static void answer_frame(const struct sdp_session *s, size_t idx, const struct s
     if (sdp_media_ice_ufrag(s, m).p && local->ice_ufrag.p) {
         ans->ice_ufrag = local->ice_ufrag;
         ans->ice_pwd = local->ice_pwd;
+        ans->ice2 = local->ice2;
         ans->cand_count = local->cand_count <= SDP_DESC_CANDIDATES_MAX ? local->cand_count
                                                                        : SDP_DESC_CANDIDATES_MAX;
         memcpy(ans->cands, local->cands, ans->cand_count * sizeof(ans->cands[0]));

@@ -90,6 +90,7 @@ struct sdp_local {
      * offer line has an MKI and it fits the offer's length, else 1. */
     struct sdes_key key;
     struct strv ice_ufrag, ice_pwd;  /* answered only if the offer has ICE */
+    bool ice2;                       /* with them a=ice-options:ice2 */
     struct sdp_candidate cands[SDP_DESC_CANDIDATES_MAX];
     size_t cand_count;
     struct strv label;

@@ -494,6 +494,7 @@ static void snapshot_ice(const struct call_media *cm, const struct media_report 
     snprintf(out->ice_remote_type, sizeof(out->ice_remote_type), "%s", ir.remote_type);
     snprintf(out->ice_local_addr, sizeof(out->ice_local_addr), "%s", ir.local_addr);
     snprintf(out->ice_remote_addr, sizeof(out->ice_remote_addr), "%s", ir.remote_addr);
+    snprintf(out->ice_dialect, sizeof(out->ice_dialect), "%s", ir.dialect);
     out->ice_us = ir.ice_us;
     out->ice_checks_sent = ir.checks_sent;
     out->ice_checks_received = ir.checks_received;

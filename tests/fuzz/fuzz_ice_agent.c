@@ -1,12 +1,14 @@
 /* Fuzz target for the ICE agent's handling of what arrives on a candidate
  * (synth/ice/ice_agent.c). Each input is fed as is, then turned into a
- * check the agent cannot refuse on integrity: byte 0 picks the role and
- * the class (request, success, error), the rest is a list of attributes
+ * check the agent cannot refuse on integrity: byte 0 picks the role, the
+ * class (request, success, error) and (bit 3) the dialect, RFC 8445 or
+ * [MS-ICE2], the rest is a list of attributes
  * (type: 2 bytes, length: 1 byte, value), wrapped with the right USERNAME,
  * MESSAGE-INTEGRITY (our password for requests, the peer's for responses,
  * the transaction id of the check in flight) and FINGERPRINT. Invariants:
  * no crash, no read past the input, the state stays one of the four. */
 #include "synth/ice/ice_agent.h"
+#include "synth/ice/ice_msice2.h"
 #include "synth/turn/stun_msg.h"
 
 #include <arpa/inet.h>
@@ -48,7 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     struct ice_agent *a;
     struct ice_agent_opts o = {.base = base, .components = 1,
-                               .role = data[0] & 1 ? ICE_CONTROLLING : ICE_CONTROLLED};
+                               .role = data[0] & 1 ? ICE_CONTROLLING : ICE_CONTROLLED,
+                               .dialect = data[0] & 8 ? &ice_dialect_msice2 : NULL};
     if (ice_agent_new(&a, &o, NULL) != 0)
         abort();
     struct sockaddr_storage local, remote;

@@ -313,6 +313,7 @@ static void test_media_equals_jansson_dump(void **state)
     snprintf(m->ice_local_addr, sizeof(m->ice_local_addr), "127.0.0.1:19901");
     snprintf(m->ice_remote_type, sizeof(m->ice_remote_type), "host");
     snprintf(m->ice_remote_addr, sizeof(m->ice_remote_addr), "[::1]:49152");
+    snprintf(m->ice_dialect, sizeof(m->ice_dialect), "ms-ice2");
     m->ice_checks_sent = 3;
     m->ice_checks_received = 2;
     json_t *o = event_json_object(&r, "sip:a@b");
@@ -325,7 +326,8 @@ static void test_media_equals_jansson_dump(void **state)
     assert_non_null(strstr(buf, "\"jitter_ms\":0.595,\"mos\":4.409"));
     assert_non_null(strstr(buf, "\"media_path\":\"relay\",\"ice\":{\"ok\":true,\"ms\":41.25,"
                                 "\"local_type\":\"relay\",\"local_addr\":\"127.0.0.1:19901\""));
-    assert_non_null(strstr(buf, "\"checks_sent\":3,\"checks_received\":2}}"));
+    assert_non_null(strstr(buf, "\"remote_addr\":\"[::1]:49152\",\"dialect\":\"ms-ice2\","
+                                "\"checks_sent\":3,\"checks_received\":2}}"));
     /* A failed ICE run says why, and that no path was found. */
     snprintf(m->media_path, sizeof(m->media_path), "none");
     m->ice_ok = false;
@@ -387,6 +389,7 @@ static void test_line_equals_jansson_dump(void **state)
             random_text(m->ice_local_addr, sizeof(m->ice_local_addr));
             random_text(m->ice_remote_type, sizeof(m->ice_remote_type));
             random_text(m->ice_remote_addr, sizeof(m->ice_remote_addr));
+            random_text(m->ice_dialect, sizeof(m->ice_dialect));
         }
         random_text(uri, sizeof(uri) - 1);
         uri[sizeof(uri) - 1] = '\0';

@@ -3,10 +3,13 @@
  * component and two), a role conflict (both controlling) is resolved by
  * 487 and ends in one pair, a peer that never answers fails by the
  * deadline, and the checks' integrity: a check verifies with the peer's
- * password only, and one signed with another password gets no answer. */
+ * password only, and one signed with another password gets no answer.
+ * [MS-ICE2] agents reach their pair too, with each other and with an
+ * RFC 8445 agent (its additions are comprehension-optional). */
 #include "synth/base/clock.h"
 #include "synth/base/net_addr.h"
 #include "synth/ice/ice_agent.h"
+#include "synth/ice/ice_msice2.h"
 #include "synth/turn/stun_msg.h"
 
 #include <arpa/inet.h>
@@ -90,8 +93,8 @@ static void open_sock(struct event_base *base, struct sock *s, struct side *sd)
     event_add(s->ev, NULL);
 }
 
-static void side_init(struct side *sd, struct event_base *base, enum ice_role role,
-                      unsigned comps, uint32_t deadline_ms)
+static void side_init_in(struct side *sd, struct event_base *base, enum ice_role role,
+                         unsigned comps, uint32_t deadline_ms, const struct ice_dialect *d)
 {
     memset(sd, 0, sizeof(*sd));
     sd->base = base;
@@ -99,6 +102,7 @@ static void side_init(struct side *sd, struct event_base *base, enum ice_role ro
     struct ice_agent_opts o = {
         .base = base, .role = role, .components = comps, .ta_ms = 5, .rto_ms = 50,
         .deadline_ms = deadline_ms, .nominate_wait_ms = 20, .done = on_done, .arg = sd,
+        .dialect = d,
     };
     struct synth_error err;
     assert_int_equal(ice_agent_new(&sd->a, &o, &err), 0);
@@ -109,6 +113,12 @@ static void side_init(struct side *sd, struct event_base *base, enum ice_role ro
         assert_true(l >= 0);
         sd->s[c].local = l;
     }
+}
+
+static void side_init(struct side *sd, struct event_base *base, enum ice_role role,
+                      unsigned comps, uint32_t deadline_ms)
+{
+    side_init_in(sd, base, role, comps, deadline_ms, NULL);
 }
 
 static void side_free(struct side *sd)
@@ -151,12 +161,12 @@ static void assert_same_pair(struct side *x, struct side *y, unsigned comp)
     assert_true(net_addr_equal(&px.lc.addr, &x->s[comp - 1].addr));
 }
 
-static void pair_up(unsigned comps)
+static void pair_up_in(unsigned comps, const struct ice_dialect *da, const struct ice_dialect *db)
 {
     struct event_base *base = event_base_new();
     struct side a, b;
-    side_init(&a, base, ICE_CONTROLLING, comps, 3000);
-    side_init(&b, base, ICE_CONTROLLED, comps, 3000);
+    side_init_in(&a, base, ICE_CONTROLLING, comps, 3000, da);
+    side_init_in(&b, base, ICE_CONTROLLED, comps, 3000, db);
     a.peer = &b;
     b.peer = &a;
     tell(&a, &b);
@@ -181,10 +191,23 @@ static void pair_up(unsigned comps)
     event_base_free(base);
 }
 
+static void pair_up(unsigned comps)
+{
+    pair_up_in(comps, NULL, NULL);
+}
+
 static void test_nominated_pair(void **state)
 {
     (void)state;
     pair_up(1);
+}
+
+static void test_msice2_pairs(void **state)
+{
+    (void)state;
+    pair_up_in(2, &ice_dialect_msice2, &ice_dialect_msice2);
+    pair_up_in(1, &ice_dialect_msice2, &ice_dialect_rfc8445);
+    pair_up_in(1, &ice_dialect_rfc8445, &ice_dialect_msice2);
 }
 
 static void test_two_components(void **state)
@@ -342,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_priorities),
         cmocka_unit_test(test_nominated_pair),
         cmocka_unit_test(test_two_components),
+        cmocka_unit_test(test_msice2_pairs),
         cmocka_unit_test(test_role_conflict),
         cmocka_unit_test(test_silent_peer_fails_by_deadline),
         cmocka_unit_test(test_integrity),
