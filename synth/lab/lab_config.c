@@ -135,6 +135,7 @@ static const struct fault_knob {
     S("proxy_idle_timeout_s", proxy_idle_timeout_s),
     S("ucwa_app_expiry_s", ucwa_app_expiry_s),
     S("ucwa_token_expiry_s", ucwa_token_expiry_s),
+    S("ntlm_sa_lifetime_s", ntlm_sa_lifetime_s),
     FLAG("ucwa_redirect", ucwa_redirect),
     FLAG("web_ports_swapped", web_ports_swapped),
     {"turn_refuse_allocate", KNOB_CUSTOM, 0, parse_turn_refuse, "486|508"},

@@ -27,10 +27,13 @@ enum lab_ntlm_verdict {
 
 /* fqdn: the targetname (the Front End's name); domain: the SIP domain,
  * also the NTLM DNS domain. password_of maps the AUTHENTICATE's user and
- * domain to a password (NULL: no such user). Caller frees with
- * lab_ntlm_free. */
+ * domain to a password (NULL: no such user). sa_lifetime_ms: how long an
+ * established SA lasts (0: SIPAE_SA_LIFETIME_DEFAULT_MS, a working day);
+ * a request signed with one older than that is challenged afresh. Caller
+ * frees with lab_ntlm_free. */
 int lab_ntlm_new(struct lab_ntlm **out, const char *fqdn, const char *domain,
-                 sipae_password_h *password_of, void *arg, struct synth_error *e);
+                 uint64_t sa_lifetime_ms, sipae_password_h *password_of, void *arg,
+                 struct synth_error *e);
 void lab_ntlm_free(struct lab_ntlm *n);
 
 /* Judges req's NTLM Authorization (or Proxy-Authorization when proxy)

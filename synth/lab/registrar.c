@@ -1846,7 +1846,9 @@ int registrar_start(struct registrar **out, struct event_base *base,
     /* The Front End authenticates; the Edge relays the exchange to it, as
      * an SfB Edge hands sign-in to the Director or pool. */
     if (o->role == REGISTRAR_FRONT_END && o->cfg->auth == LAB_AUTH_NTLM) {
-        rc = lab_ntlm_new(&fe->ntlm, fe->fqdn, o->cfg->domain, ntlm_password_of, fe, err);
+        rc = lab_ntlm_new(&fe->ntlm, fe->fqdn, o->cfg->domain,
+                          (uint64_t)o->cfg->faults.ntlm_sa_lifetime_s * 1000, ntlm_password_of,
+                          fe, err);
         if (rc != 0)
             goto fail;
     }

@@ -132,6 +132,10 @@ static void finish(struct step_run *run)
         sip_ua_abandon(run->u->ua, run->ctrans);
     run->ctrans = NULL;
     run->result.end_us = step_now_us(run);
+    /* NTLM SA renewals and lapses since the user's last step go with this one. */
+    run->result.ntlm_renewals = run->u->ntlm_renewals;
+    run->result.ntlm_lapses = run->u->ntlm_lapses;
+    run->u->ntlm_renewals = run->u->ntlm_lapses = 0;
     run->done(run);
 }
 
