@@ -55,6 +55,9 @@ struct vuser {
     /* Renewals and lapses not yet reported in a step's result. */
     uint16_t ntlm_renewals, ntlm_lapses;
     char ntlm_detail[160];    /* why the last response's signature failed */
+    /* Why a request the server sent failed its signature ("" none yet): the
+     * step under way when it came fails with auth-ntlm-refused (step.c). */
+    char ntlm_request_detail[160];
 
     /* Steps waiting for the connection (a step and a registration refresh at most). */
 #define VUSER_WAITERS_MAX 4

@@ -135,7 +135,6 @@ static const struct fault_knob {
     S("proxy_idle_timeout_s", proxy_idle_timeout_s),
     S("ucwa_app_expiry_s", ucwa_app_expiry_s),
     S("ucwa_token_expiry_s", ucwa_token_expiry_s),
-    S("ntlm_sa_lifetime_s", ntlm_sa_lifetime_s),
     FLAG("ucwa_redirect", ucwa_redirect),
     FLAG("web_ports_swapped", web_ports_swapped),
     {"turn_refuse_allocate", KNOB_CUSTOM, 0, parse_turn_refuse, "486|508"},
@@ -143,6 +142,9 @@ static const struct fault_knob {
     {"max_call_rate", KNOB_CUSTOM, 0, parse_max_call_rate, "calls per second"},
     S("sip_idle_timeout_s", sip_idle_timeout_s),
     {"sip_idle_cut", KNOB_CUSTOM, 0, parse_sip_idle_cut, "fin|rst|drop"},
+    /* Last: the list of knobs in an error message is cut at its size. */
+    S("ntlm_sa_lifetime_s", ntlm_sa_lifetime_s),
+    FLAG("ntlm_bad_request_signature", ntlm_bad_request_signature),
 };
 #undef FLAG
 #undef MS

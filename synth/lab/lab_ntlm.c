@@ -218,11 +218,12 @@ struct sipae_server_sa *lab_ntlm_find(struct lab_ntlm *n, uint64_t flow_id,
 {
     if (!n)
         return NULL;
-    uint64_t h = aor_hash(flow_id, m->from.uri);
+    struct strv aor = m->is_request ? m->to.uri : m->from.uri;
+    uint64_t h = aor_hash(flow_id, aor);
     uint64_t now = lab_now_ms();
     for (struct entry *x = n->by_aor[h % LAB_NTLM_BUCKETS]; x; x = x->next_aor)
         if (x->flow_id == flow_id && x->sa.state == SIPAE_SA_ESTABLISHED &&
-            x->sa.expires_ms > now && strv_eq(m->from.uri, x->aor))
+            x->sa.expires_ms > now && strv_eq(aor, x->aor))
             return &x->sa;
     return NULL;
 }

@@ -208,6 +208,22 @@ static int ntlm_sign(const struct sip_msg *req, struct sbuf *out, void *arg)
     return sbuf_result(out);
 }
 
+/* [MS-SIPAE] 3.3: the server signs the requests it sends over the SA too
+ * (the UM's BYE, relayed by the Front End): one without a signature, or
+ * with one that does not verify, is refused and reported. */
+static int ntlm_verify_request(struct vuser *u, const struct sip_msg *req)
+{
+    struct synth_error e = {{0}};
+    int rc = sipae_sa_verify(u->ntlm, req, &e);
+    if (rc == SYNTH_ENOTFOUND && u->ntlm_prev && u->ntlm_prev->state == SIPAE_SA_ESTABLISHED)
+        rc = sipae_sa_verify(u->ntlm_prev, req, &e);
+    if (rc == 0)
+        return 0;
+    snprintf(u->ntlm_request_detail, sizeof(u->ntlm_request_detail),
+             "%.*s from the server: %s", (int)req->method.l, req->method.p, e.msg);
+    return SYNTH_EAUTH;
+}
+
 /* [MS-SIPAE] 3.2.5.2: the server signs what it answers over an SA. A
  * provisional or an error without a signature passes (a 401 refusing the
  * AUTHENTICATE has none, by nature); a 2xx without one does not. Just
@@ -218,6 +234,8 @@ static int ntlm_verify(const struct sip_msg *resp, void *arg)
     struct vuser *u = arg;
     if (!u->ntlm || u->ntlm->state != SIPAE_SA_ESTABLISHED)
         return 0;
+    if (resp->is_request)
+        return ntlm_verify_request(u, resp);
     struct synth_error e = {{0}};
     int rc = sipae_sa_verify(u->ntlm, resp, &e);
     if (rc == SYNTH_ENOTFOUND && u->ntlm_prev && u->ntlm_prev->state == SIPAE_SA_ESTABLISHED) {
