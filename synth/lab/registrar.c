@@ -1137,9 +1137,6 @@ static const char *transport_upper(enum sip_transport t)
     return "TLS";
 }
 
-/* Forwards a request from `from` to `to` (RFC 3261 16.6): our Via on top,
- * received/rport on the client's, Max-Forwards minus one, our Route popped,
- * Record-Route when asked. Returns 0, or a status for the caller to answer. */
 /* auth: ntlm: a request relayed to a client (the UM's BYE) is signed with
  * the SA of the user it goes to, as a Front End signs its own requests
  * ([MS-SIPAE] 3.3); the signature covers none of what forwarding changes
@@ -1163,6 +1160,9 @@ static int sign_request(struct registrar *fe, struct flow *to, const struct sip_
     return 0;
 }
 
+/* Forwards a request from `from` to `to` (RFC 3261 16.6): our Via on top,
+ * received/rport on the client's, Max-Forwards minus one, our Route popped,
+ * Record-Route when asked. Returns 0, or a status for the caller to answer. */
 static uint16_t fe_forward_request(struct registrar *fe, struct flow *from,
                                    const struct sip_msg *m, struct flow *to,
                                    const char *branch, struct strv pop_route, bool record_route)

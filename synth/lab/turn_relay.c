@@ -3,9 +3,9 @@
  * the STUN codec of synth/turn for every message. Allocate 7.2, Refresh 7.3,
  * CreatePermission 9, Send/Data 10, ChannelBind 11, ChannelData 12. With
  * turn_dialect: ms-turn it speaks [MS-TURN] instead (over TCP in the frames of
- * its 2.1): Allocate (also
- * as refresh and release), Send (which opens the permission), Set Active
- * Destination (whose peer's data then goes unframed) and Data Indication. */
+ * its 2.1): Allocate (also as refresh and release), Send (which opens the
+ * permission), Set Active Destination (whose peer's data then goes
+ * unframed) and Data Indication. */
 #include "synth/lab/turn_relay.h"
 
 #include "synth/base/net_addr.h"
