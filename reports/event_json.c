@@ -300,6 +300,12 @@ json_t *event_json_object(const struct step_result *r, const char *user_uri)
         rc |= json_object_set_new(o, "answered", json_boolean(r->answered));
         rc |= json_object_set_new(o, "bye_by_peer", json_boolean(r->bye_by_peer));
     }
+    if (r->ntlm_renewals || r->ntlm_lapses) {
+        json_t *x = json_object();
+        rc |= json_object_set_new(x, "renewals", json_integer(r->ntlm_renewals));
+        rc |= json_object_set_new(x, "lapses", json_integer(r->ntlm_lapses));
+        rc |= json_object_set_new(o, "ntlm", x);
+    }
     if (r->kind == STEP_CALL && r->media.enabled)
         rc |= media_object(o, &r->media);
     if (rc != 0) {
@@ -643,6 +649,13 @@ int event_json_write(const struct step_result *r, const char *user_uri, char *bu
         lw_bool(&w, r->answered);
         lw_key(&w, "bye_by_peer");
         lw_bool(&w, r->bye_by_peer);
+    }
+    if (r->ntlm_renewals || r->ntlm_lapses) {
+        static const char open[] = ",\"ntlm\":{\"renewals\":";
+        lw_raw(&w, open, sizeof(open) - 1);
+        lw_int(&w, r->ntlm_renewals);
+        lw_key_int(&w, "lapses", r->ntlm_lapses);
+        lw_raw(&w, "}", 1);
     }
     if (r->kind == STEP_CALL && r->media.enabled)
         lw_media(&w, &r->media);

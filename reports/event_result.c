@@ -170,6 +170,13 @@ int event_result_parse(const json_t *ev, int64_t run_start_ms, struct step_resul
     r->setup_us = key_us(ev, "setup_ms", -1);
     r->answered = key_bool(ev, "answered");
     r->bye_by_peer = key_bool(ev, "bye_by_peer");
+    const json_t *ntlm = json_object_get(ev, "ntlm");
+    if (json_is_object(ntlm)) {
+        double v = key_num(ntlm, "renewals", 0);
+        r->ntlm_renewals = v > 0 && v < UINT16_MAX ? (uint16_t)v : 0;
+        v = key_num(ntlm, "lapses", 0);
+        r->ntlm_lapses = v > 0 && v < UINT16_MAX ? (uint16_t)v : 0;
+    }
     const json_t *m = json_object_get(ev, "media");
     if (kind == STEP_CALL && json_is_object(m))
         media_of(m, &r->media);

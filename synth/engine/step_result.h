@@ -120,6 +120,9 @@ struct step_result {
     int64_t setup_us;          /* INVITE sent → 200 */
     bool answered;
     bool bye_by_peer;          /* the far end hung up */
+    /* NTLM ([MS-SIPAE]): SAs renewed before expiry, and lapses (a request
+     * the server challenged afresh, answered with a new SA) during the step. */
+    uint16_t ntlm_renewals, ntlm_lapses;
     struct media_result media;
 };
 

@@ -49,7 +49,16 @@ struct vuser {
     /* NTLM ([MS-SIPAE]): the security association with the registrar,
      * made when it first challenges with NTLM (auth.c); NULL until then. */
     struct sipae_sa *ntlm;
+    /* While the SA is renewed (auth.c): the new one being negotiated by a
+     * REGISTER, and, once it signs, the old one kept to check what the
+     * server signed with it before it saw our AUTHENTICATE. */
+    struct sipae_sa *ntlm_next, *ntlm_prev;
+    /* Renewals and lapses not yet reported in a step's result. */
+    uint16_t ntlm_renewals, ntlm_lapses;
     char ntlm_detail[160];    /* why the last response's signature failed */
+    /* Why a request the server sent failed its signature ("" none yet): the
+     * step under way when it came fails with auth-ntlm-refused (step.c). */
+    char ntlm_request_detail[160];
 
     /* Steps waiting for the connection (a step and a registration refresh at most). */
 #define VUSER_WAITERS_MAX 4

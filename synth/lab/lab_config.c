@@ -145,6 +145,9 @@ static const struct fault_knob {
     FLAG("mras_refuse_users", mras_refuse_users),
     FLAG("mras_silent_users", mras_silent_users),
     FLAG("mras_empty_users", mras_empty_users),
+    /* Last: the list of knobs in an error message is cut at its size. */
+    S("ntlm_sa_lifetime_s", ntlm_sa_lifetime_s),
+    FLAG("ntlm_bad_request_signature", ntlm_bad_request_signature),
 };
 #undef FLAG
 #undef MS

@@ -44,6 +44,9 @@ struct lab_faults {
     uint32_t proxy_idle_timeout_s; /* reverse proxy idle/read timeout; 0 = the healthy 1800 s */
     uint32_t ucwa_app_expiry_s;    /* delete an application idle this long; 0 = never */
     uint32_t ucwa_token_expiry_s;  /* OAuth token lifetime; 0 = 8 hours */
+    /* auth: ntlm ([MS-SIPAE]): */
+    uint32_t ntlm_sa_lifetime_s;   /* an established SA lasts this long; 0 = 8 hours */
+    bool ntlm_bad_request_signature; /* the requests it relays to a client carry a broken rspauth */
     bool ucwa_redirect;            /* users homed on a second pool: the user resource redirects */
     bool web_ports_swapped;        /* the internal and external web sites swap their ports */
     /* The A/V Edge (TURN relay): */
@@ -123,8 +126,7 @@ int lab_config_load_buffer(struct lab_config *c, const char *name, const char *b
  * um_stop_media_after_ms, um_cert_cn, proxy_idle_timeout_s, ucwa_app_expiry_s,
  * ucwa_token_expiry_s, ucwa_redirect, turn_refuse_allocate, turn_drop_relayed,
  * max_call_rate, web_ports_swapped, sip_idle_timeout_s, sip_idle_cut, mras_refuse_users,
- * mras_silent_users, mras_empty_users).
- * Errors name the
+ * mras_silent_users, mras_empty_users, ntlm_sa_lifetime_s, ntlm_bad_request_signature). Errors name the
  * key and the accepted values; a flag also takes 1 or 0. */
 int lab_config_set_fault(struct lab_config *c, const char *key_value, struct synth_error *err);
 

@@ -18,8 +18,6 @@
 /* A CHALLENGE not answered within this is forgotten (a client answers in
  * one round trip). */
 #define LAB_NTLM_NEGOTIATE_MS 30000
-/* The SA's life once established: a working day, as Lync's. */
-#define LAB_NTLM_SA_LIFETIME_MS SIPAE_SA_LIFETIME_DEFAULT_MS
 #define LAB_NTLM_AOR_MAX 256
 #define LAB_NTLM_NAME_MAX 64
 /* Credentials headers looked at in one request. */
@@ -41,6 +39,7 @@ struct lab_ntlm {
     char nb_domain[LAB_NTLM_NAME_MAX], nb_computer[LAB_NTLM_NAME_MAX];
     sipae_password_h *password_of;
     void *arg;
+    uint64_t sa_lifetime_ms; /* once established */
     struct entry *by_key[LAB_NTLM_BUCKETS], *by_aor[LAB_NTLM_BUCKETS];
     struct entry *head, *tail;
     size_t count;
@@ -68,7 +67,8 @@ static void netbios_name(const char *dns, char *out, size_t size)
 }
 
 int lab_ntlm_new(struct lab_ntlm **out, const char *fqdn, const char *domain,
-                 sipae_password_h *password_of, void *arg, struct synth_error *e)
+                 uint64_t sa_lifetime_ms, sipae_password_h *password_of, void *arg,
+                 struct synth_error *e)
 {
     struct synth_error ce;
     if (ntlm_crypto_init(&ce) != 0)
@@ -90,6 +90,8 @@ int lab_ntlm_new(struct lab_ntlm **out, const char *fqdn, const char *domain,
     };
     n->password_of = password_of;
     n->arg = arg;
+    /* A working day when not set, as Lync's. */
+    n->sa_lifetime_ms = sa_lifetime_ms ? sa_lifetime_ms : SIPAE_SA_LIFETIME_DEFAULT_MS;
     *out = n;
     return 0;
 }
@@ -216,11 +218,12 @@ struct sipae_server_sa *lab_ntlm_find(struct lab_ntlm *n, uint64_t flow_id,
 {
     if (!n)
         return NULL;
-    uint64_t h = aor_hash(flow_id, m->from.uri);
+    struct strv aor = m->is_request ? m->to.uri : m->from.uri;
+    uint64_t h = aor_hash(flow_id, aor);
     uint64_t now = lab_now_ms();
     for (struct entry *x = n->by_aor[h % LAB_NTLM_BUCKETS]; x; x = x->next_aor)
         if (x->flow_id == flow_id && x->sa.state == SIPAE_SA_ESTABLISHED &&
-            x->sa.expires_ms > now && strv_eq(m->from.uri, x->aor))
+            x->sa.expires_ms > now && strv_eq(aor, x->aor))
             return &x->sa;
     return NULL;
 }
@@ -279,7 +282,7 @@ enum lab_ntlm_verdict lab_ntlm_check(struct lab_ntlm *n, uint64_t flow_id,
                    : rc == SYNTH_EAUTH  ? LAB_NTLM_REFUSED
                                         : LAB_NTLM_MALFORMED;
         }
-        x->sa.expires_ms = now + LAB_NTLM_SA_LIFETIME_MS;
+        x->sa.expires_ms = now + n->sa_lifetime_ms;
         entry_bind(n, x, req);
         *sa = &x->sa;
         return LAB_NTLM_OK;

@@ -27,10 +27,13 @@ enum lab_ntlm_verdict {
 
 /* fqdn: the targetname (the Front End's name); domain: the SIP domain,
  * also the NTLM DNS domain. password_of maps the AUTHENTICATE's user and
- * domain to a password (NULL: no such user). Caller frees with
- * lab_ntlm_free. */
+ * domain to a password (NULL: no such user). sa_lifetime_ms: how long an
+ * established SA lasts (0: SIPAE_SA_LIFETIME_DEFAULT_MS, a working day);
+ * a request signed with one older than that is challenged afresh. Caller
+ * frees with lab_ntlm_free. */
 int lab_ntlm_new(struct lab_ntlm **out, const char *fqdn, const char *domain,
-                 sipae_password_h *password_of, void *arg, struct synth_error *e);
+                 uint64_t sa_lifetime_ms, sipae_password_h *password_of, void *arg,
+                 struct synth_error *e);
 void lab_ntlm_free(struct lab_ntlm *n);
 
 /* Judges req's NTLM Authorization (or Proxy-Authorization when proxy)
@@ -45,12 +48,16 @@ enum lab_ntlm_verdict lab_ntlm_check(struct lab_ntlm *n, uint64_t flow_id,
 int lab_ntlm_challenge_line(const struct lab_ntlm *n, struct sbuf *x, bool proxy,
                             const struct sipae_server_sa *sa);
 
-/* Writes "Authentication-Info: NTLM rspauth=...\r\n" signing resp. */
+/* Writes "Authentication-Info: NTLM rspauth=...\r\n" signing resp (a
+ * response, or a request the server sends the client). */
 int lab_ntlm_sign_line(const struct lab_ntlm *n, struct sipae_server_sa *sa,
                        const struct sip_msg *resp, struct sbuf *x);
 
-/* The established SA of the user whose From is m's, on flow_id: the one a
- * response forwarded back over that flow is signed with; NULL when none. */
+/* The established SA, on flow_id, of the user m goes to: the one whose
+ * From a response carries, or whose To a request carries (the BYE of the UM
+ * hanging up, [MS-SIPAE] 3.3: the server signs its requests to the client
+ * too). The SA a message forwarded over that flow is signed with; NULL
+ * when none. */
 struct sipae_server_sa *lab_ntlm_find(struct lab_ntlm *n, uint64_t flow_id,
                                       const struct sip_msg *m);
 

@@ -1120,6 +1120,29 @@ static const char *transport_upper(enum sip_transport t)
     return "TLS";
 }
 
+/* auth: ntlm: a request relayed to a client (the UM's BYE) is signed with
+ * the SA of the user it goes to, as a Front End signs its own requests
+ * ([MS-SIPAE] 3.3); the signature covers none of what forwarding changes
+ * (Via, Max-Forwards, Route), so it is computed over m as it came. With
+ * faults.ntlm_bad_request_signature one hex digit of rspauth is changed. */
+static int sign_request(struct registrar *fe, struct flow *to, const struct sip_msg *m,
+                        struct sbuf *out)
+{
+    struct sipae_server_sa *sa = lab_ntlm_find(fe->ntlm, to->id, m);
+    if (!sa)
+        return 0;
+    size_t at = out->len;
+    int rc = lab_ntlm_sign_line(fe->ntlm, sa, m, out);
+    if (rc != 0 || !fe->cfg->faults.ntlm_bad_request_signature)
+        return rc;
+    char *sig = strstr(out->buf + at, "rspauth=\"");
+    if (sig) {
+        sig += strlen("rspauth=\"");
+        *sig = *sig == '0' ? '1' : '0';
+    }
+    return 0;
+}
+
 /* Forwards a request from `from` to `to` (RFC 3261 16.6): our Via on top,
  * received/rport on the client's, Max-Forwards minus one, our Route popped,
  * Record-Route when asked. Returns 0, or a status for the caller to answer. */
@@ -1127,7 +1150,7 @@ static uint16_t fe_forward_request(struct registrar *fe, struct flow *from,
                                    const struct sip_msg *m, struct flow *to,
                                    const char *branch, struct strv pop_route, bool record_route)
 {
-    char insert[1024], append[64], mf_val[16], via_val[1024];
+    char insert[1024], append[64 + FE_AUTH_INFO_MAX], mf_val[16], via_val[1024];
     char buf[FE_FWD_MAX];
     struct sbuf ins, sb, vs;
     struct rewrite rw = {0};
@@ -1167,11 +1190,15 @@ static uint16_t fe_forward_request(struct registrar *fe, struct flow *from,
             return 400;
         rewrite_edit(&rw, via->value, via_val);
     }
-    if (!sip_msg_hdr(m, SIP_HDR_CONTENT_LENGTH, NULL)) {
+    struct sbuf ap;
+    sbuf_init(&ap, append, sizeof(append));
+    if (!sip_msg_hdr(m, SIP_HDR_CONTENT_LENGTH, NULL))
         /* A datagram may omit it (RFC 3261 18.3); a stream may not. */
-        snprintf(append, sizeof(append), "Content-Length: %zu\r\n", m->body.l);
+        sbuf_printf(&ap, "Content-Length: %zu\r\n", m->body.l);
+    if (fe->ntlm && to->kind != FLOW_HOP && sign_request(fe, to, m, &ap) != 0)
+        return 500;
+    if (ap.len)
         rw.append = append;
-    }
     sbuf_init(&sb, buf, sizeof(buf));
     if (msg_rewrite(&sb, m, &rw) != 0)
         return 513;
@@ -1939,7 +1966,9 @@ int registrar_start(struct registrar **out, struct event_base *base,
     /* The Front End authenticates; the Edge relays the exchange to it, as
      * an SfB Edge hands sign-in to the Director or pool. */
     if (o->role == REGISTRAR_FRONT_END && o->cfg->auth == LAB_AUTH_NTLM) {
-        rc = lab_ntlm_new(&fe->ntlm, fe->fqdn, o->cfg->domain, ntlm_password_of, fe, err);
+        rc = lab_ntlm_new(&fe->ntlm, fe->fqdn, o->cfg->domain,
+                          (uint64_t)o->cfg->faults.ntlm_sa_lifetime_s * 1000, ntlm_password_of,
+                          fe, err);
         if (rc != 0)
             goto fail;
     }

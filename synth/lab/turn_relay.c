@@ -2,9 +2,10 @@
  * the long-term credential mechanism of RFC 8489 9.2 with stateless nonces,
  * the STUN codec of synth/turn for every message. Allocate 7.2, Refresh 7.3,
  * CreatePermission 9, Send/Data 10, ChannelBind 11, ChannelData 12. With
- * turn_dialect: ms-turn it speaks [MS-TURN] over UDP instead: Allocate (also
- * as refresh and release), Send (which opens the permission), Set Active
- * Destination (whose peer's data then goes unframed) and Data Indication. */
+ * turn_dialect: ms-turn it speaks [MS-TURN] instead (over TCP in the frames of
+ * its 2.1): Allocate (also as refresh and release), Send (which opens the
+ * permission), Set Active Destination (whose peer's data then goes
+ * unframed) and Data Indication. */
 #include "synth/lab/turn_relay.h"
 
 #include "synth/base/net_addr.h"
@@ -192,11 +193,25 @@ static void set_port(struct sockaddr_storage *a, uint16_t port)
 
 /* ---- sending ---- */
 
+/* A TCP client's bytes: with turn_dialect ms-turn each in an [MS-TURN]
+ * 2.1 frame of its type. */
+static void conn_send(struct turn_relay *r, struct relay_conn *c, enum msturn_tcp_type type,
+                      const uint8_t *buf, size_t len)
+{
+    uint8_t hdr[MSTURN_TCP_HEADER_LEN];
+    if (r->ms) {
+        if (msturn_tcp_header(hdr, type, len) != 0)
+            return;
+        bufferevent_write(c->bev, hdr, sizeof(hdr));
+    }
+    bufferevent_write(c->bev, buf, len);
+}
+
 static void flow_send(struct turn_relay *r, const struct relay_flow *f, const uint8_t *buf,
                       size_t len)
 {
     if (f->conn) {
-        bufferevent_write(f->conn->bev, buf, len);
+        conn_send(r, f->conn, MSTURN_TCP_CONTROL, buf, len);
         return;
     }
     /* Best effort, as UDP is: a full socket buffer loses the datagram. */
@@ -853,7 +868,10 @@ static void relay_in(struct relay_alloc *a, const struct sockaddr_storage *peer,
         evbuffer_get_length(bufferevent_get_output(a->flow.conn->bev)) > RELAY_TCP_OUT_MAX)
         return;
     if (active) {
-        flow_send(r, &a->flow, data, len);
+        if (a->flow.conn)
+            conn_send(r, a->flow.conn, MSTURN_TCP_DATA, data, len);
+        else
+            flow_send(r, &a->flow, data, len);
         atomic_fetch_add(&r->stats->turn_from_peers, 1);
         return;
     }
@@ -1034,10 +1052,40 @@ static void conn_free(struct relay_conn *c)
     free(c);
 }
 
+/* [MS-TURN] 2.1 frames from a TCP client: a control frame is a TURN
+ * message, an end-to-end data frame goes to the active destination. */
+static void conn_read_msturn(struct relay_conn *c, struct evbuffer *in)
+{
+    for (;;) {
+        size_t avail = evbuffer_get_length(in), frame = 0;
+        enum msturn_tcp_type type;
+        uint8_t *head = avail >= MSTURN_TCP_HEADER_LEN ? evbuffer_pullup(in, MSTURN_TCP_HEADER_LEN)
+                                                       : NULL;
+        int rc = head ? msturn_tcp_frame(head, avail, &type, &frame) : SYNTH_EINCOMPLETE;
+        if (rc == SYNTH_EINCOMPLETE || (rc == 0 && frame > avail))
+            return;
+        if (rc != 0) {
+            conn_free(c); /* not MS-TURN framing: nothing more can be read */
+            return;
+        }
+        const uint8_t *p = evbuffer_pullup(in, (ssize_t)frame) + MSTURN_TCP_HEADER_LEN;
+        size_t n = frame - MSTURN_TCP_HEADER_LEN;
+        if (type == MSTURN_TCP_DATA)
+            to_active(c->r, &c->flow, p, n);
+        else
+            on_client_frame(c->r, &c->flow, p, n);
+        evbuffer_drain(in, frame);
+    }
+}
+
 static void conn_read(struct bufferevent *bev, void *arg)
 {
     struct relay_conn *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
+    if (c->r->ms) {
+        conn_read_msturn(c, in);
+        return;
+    }
     /* Bounded by what the input holds (RELAY_TCP_IN_MAX, the watermark). */
     for (;;) {
         size_t avail = evbuffer_get_length(in), frame = 0;

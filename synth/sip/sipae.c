@@ -251,6 +251,23 @@ void sipae_sa_reset(struct sipae_sa *sa)
     sipae_sa_init(sa, lifetime);
 }
 
+void sipae_sa_renew_start(struct sipae_sa *next, const struct sipae_sa *cur)
+{
+    sipae_sa_init(next, cur->lifetime_ms);
+    next->proxy = cur->proxy;
+    next->version = cur->version;
+    snprintf(next->realm, sizeof(next->realm), "%s", cur->realm);
+    snprintf(next->targetname, sizeof(next->targetname), "%s", cur->targetname);
+    next->token_pending = true; /* connectionless: the empty token opens it */
+    next->state = SIPAE_SA_NEGOTIATING;
+}
+
+uint64_t sipae_sa_margin_ms(const struct sipae_sa *sa)
+{
+    uint64_t m = sa->lifetime_ms / 4;
+    return m < SIPAE_RENEW_MARGIN_MAX_MS ? m : SIPAE_RENEW_MARGIN_MAX_MS;
+}
+
 /* The NTLM challenge of resp (WWW- or Proxy-Authenticate by its status). */
 static int find_ntlm(const struct sip_msg *resp, bool *proxy, struct sipae_challenge *ch)
 {
@@ -389,7 +406,15 @@ int sipae_sa_on_challenge(struct sipae_sa *sa, const struct sip_msg *resp,
             return synth_error_set(e, SYNTH_EAUTH,
                                    "NTLM credentials refused by %s (challenged again after AUTHENTICATE)",
                                    sa->targetname);
+        bool lapsed = sa->state == SIPAE_SA_ESTABLISHED && sa->confirmed;
+        if (lapsed) {
+            /* What it lasted: from its AUTHENTICATE to this challenge. */
+            uint64_t lasted = now_ms - (sa->expires_ms - sa->lifetime_ms);
+            if (lasted > 0 && lasted < sa->lifetime_ms)
+                sa->lifetime_ms = lasted;
+        }
         sipae_sa_reset(sa);
+        sa->lapsed = lapsed;
         sa->proxy = proxy;
         sa->version = ch.version;
         strv_copy(ch.realm, sa->realm, sizeof(sa->realm));
@@ -529,9 +554,12 @@ static int find_auth_info(const struct sipae_sa *sa, const struct sip_msg *msg,
     for (; h; h = h->id == SIP_HDR_AUTHENTICATION_INFO
                       ? sip_msg_hdr(msg, SIP_HDR_AUTHENTICATION_INFO, h)
                       : NULL) {
-        /* 3.2.5.2 step 1: the SA with the same protocol, realm and target. */
+        /* 3.2.5.2 step 1: the SA with the same protocol, realm and target;
+         * while an SA is renewed two share those, and the opaque tells
+         * which one signed. */
         if (sipae_auth_info_parse(ai, h->value) == 0 && strv_caseeq(ai->scheme_name, "NTLM") &&
-            strv_eq(ai->realm, sa->realm) && strv_eq(ai->targetname, sa->targetname))
+            strv_eq(ai->realm, sa->realm) && strv_eq(ai->targetname, sa->targetname) &&
+            (!strv_isset(ai->opaque) || !sa->opaque[0] || strv_eq(ai->opaque, sa->opaque)))
             return 0;
     }
     return SYNTH_ENOTFOUND;

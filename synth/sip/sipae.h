@@ -35,6 +35,10 @@
 /* SA lifetime when the caller gives none: Lync's NTLM SA lasts hours; the
  * client renews it by authenticating again before this runs out. */
 #define SIPAE_SA_LIFETIME_DEFAULT_MS (8ull * 3600 * 1000)
+/* How early an SA is renewed: SIPE re-authenticates six minutes before its
+ * eight hours are up; a short lifetime (one learned from a server that let
+ * the SA lapse, a lab's) is renewed with a quarter of it left. */
+#define SIPAE_RENEW_MARGIN_MAX_MS (6ull * 60 * 1000)
 
 enum sipae_scheme { SIPAE_SCHEME_NTLM, SIPAE_SCHEME_KERBEROS, SIPAE_SCHEME_TLS_DSK, SIPAE_SCHEME_OTHER };
 
@@ -109,6 +113,10 @@ struct sipae_sa {
     uint32_t cnum;        /* of the last signed request */
     uint32_t snum;        /* of the last verified server signature */
     uint64_t lifetime_ms, expires_ms; /* monotonic */
+    /* The server challenged afresh a request signed by this confirmed SA:
+     * it let the SA lapse (set by sipae_sa_on_challenge; the caller counts
+     * and clears it). */
+    bool lapsed;
     struct ntlm_session ntlm;
 };
 
@@ -116,6 +124,17 @@ struct sipae_sa {
 void sipae_sa_init(struct sipae_sa *sa, uint64_t lifetime_ms);
 /* Wipes the keys and returns to none (keeps the lifetime). */
 void sipae_sa_reset(struct sipae_sa *sa);
+
+/* Starts the renewal of cur into next ([MS-SIPAE] 3.2.1: a new SA is
+ * negotiated on the same connection before the old one expires): next takes
+ * cur's realm, targetname, version, direction and lifetime and is
+ * negotiating with the empty token, so the next request signed with it
+ * opens a fresh exchange while cur goes on signing everything else. */
+void sipae_sa_renew_start(struct sipae_sa *next, const struct sipae_sa *cur);
+
+/* The margin before expiry at which sa is renewed: a quarter of its
+ * lifetime, at most SIPAE_RENEW_MARGIN_MAX_MS. */
+uint64_t sipae_sa_margin_ms(const struct sipae_sa *sa);
 
 /* A 401 or 407 arrived for a request of this SA. The NTLM challenge
  * without gssapi-data starts negotiating (the next request carries an empty
@@ -126,7 +145,11 @@ void sipae_sa_reset(struct sipae_sa *sa);
  * when the server challenges afresh after our AUTHENTICATE (credentials
  * refused), when targetname is not expected_target or not the computer the
  * CHALLENGE names, or realm/targetname change mid-exchange; SYNTH_EPARSE for
- * a broken gssapi-data. now_ms: monotonic, for the SA's expiry. */
+ * a broken gssapi-data. now_ms: monotonic, for the SA's expiry.
+ * No lifetime comes with an NTLM SA on the wire ([MS-SIPAE] names none;
+ * SIPE assumes eight hours), so a confirmed SA challenged afresh is a lapse:
+ * lapsed is set, and the SA's lifetime shrinks to what this one lasted, so
+ * the next SA is renewed before the server drops it. */
 int sipae_sa_on_challenge(struct sipae_sa *sa, const struct sip_msg *resp,
                           const struct sipae_credentials *cr, uint64_t now_ms,
                           struct synth_error *e);

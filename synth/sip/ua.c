@@ -355,6 +355,13 @@ static void conn_recv(struct sip_conn *c, const struct sip_msg *msg,
         handle_response(ua, msg);
         return;
     }
+    /* A request over the user's SA whose signature fails ([MS-SIPAE]
+     * 3.2.5.2) is not acted on; the verifier has noted why. */
+    if (ua->auth.verify && ua->auth.verify(msg, ua->auth.arg) != 0) {
+        if (!strv_eq(msg->method, "ACK"))
+            sip_ua_reply(ua, msg, 403, NULL);
+        return;
+    }
     if (!ua->req_h || !ua->req_h(ua, msg, ua->req_arg)) {
         /* Nobody wants it: answer so the far end stops retransmitting. */
         if (!strv_eq(msg->method, "ACK"))

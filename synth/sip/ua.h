@@ -72,7 +72,9 @@ void sip_ua_abandon(struct sip_ua *ua, struct sip_ctrans *t);
  * and writes the header lines to add, each ending in CRLF, or nothing;
  * non-zero stops the send with that error. verify gets each response of a
  * transaction before its handler: non-zero ends the transaction with that
- * error instead (SYNTH_EAUTH: a signature that fails). NULL: none. */
+ * error instead (SYNTH_EAUTH: a signature that fails); and each request
+ * received before the request handler: non-zero answers it 403 (an ACK not
+ * at all) and drops it. NULL: none. */
 struct sip_ua_auth {
     int (*sign)(const struct sip_msg *req, struct sbuf *out, void *arg);
     int (*verify)(const struct sip_msg *resp, void *arg);

@@ -5,6 +5,7 @@
 #include "synth/base/clock.h"
 #include "synth/sip/digest.h"
 #include "synth/sip/sipae.h"
+#include "synth/steps/step.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,21 @@ int auth_answer(struct vuser *u, const struct sip_msg *resp, const char *method,
             n++;
     }
     int pick = digest_challenge_pick(chs, n);
+    if (pick < 0 && u->ntlm) {
+        /* A request signed over the SA challenged afresh (the server let
+         * the SA lapse): it is sent again and negotiates a new SA, the
+         * signing hook carrying the tokens (no line here). */
+        struct synth_error e = {{0}};
+        int rc = auth_ntlm_challenge(u, resp, &e);
+        if (rc != 0) {
+            snprintf(u->ntlm_detail, sizeof(u->ntlm_detail), "%s", e.msg);
+            return rc;
+        }
+        *stale = false;
+        if (size)
+            out[0] = '\0';
+        return 0;
+    }
     if (pick < 0)
         return SYNTH_EUNSUPPORTED;
     const struct digest_challenge *ch = &chs[pick];
@@ -75,16 +91,77 @@ enum auth_scheme auth_choose(const struct sip_msg *resp, enum target_auth policy
     return AUTH_SCHEME_NONE;
 }
 
+static uint64_t now_ms(void)
+{
+    return (uint64_t)(clock_mono_us() / 1000);
+}
+
+static struct sipae_sa *sa_new(uint64_t lifetime_ms)
+{
+    struct sipae_sa *sa = malloc(sizeof(*sa));
+    if (sa)
+        sipae_sa_init(sa, lifetime_ms);
+    return sa;
+}
+
+static void sa_free(struct sipae_sa **sa)
+{
+    if (!*sa)
+        return;
+    sipae_sa_reset(*sa);
+    free(*sa);
+    *sa = NULL;
+}
+
+/* The renewal's AUTHENTICATE is written: the new SA signs from now on
+ * (requests after it reach the server after it, on the same connection);
+ * the old one stays only to check what the server signed before. */
+static void renewal_done(struct vuser *u)
+{
+    sa_free(&u->ntlm_prev);
+    u->ntlm_prev = u->ntlm;
+    u->ntlm = u->ntlm_next;
+    u->ntlm_next = NULL;
+    u->ntlm_renewals++;
+}
+
 int auth_ntlm_challenge(struct vuser *u, const struct sip_msg *resp, struct synth_error *e)
 {
     if (!u->ntlm) {
-        u->ntlm = malloc(sizeof(*u->ntlm));
+        u->ntlm = sa_new(0);
         if (!u->ntlm)
             return synth_error_set(e, SYNTH_ENOMEM, "no memory for the NTLM SA");
-        sipae_sa_init(u->ntlm, 0);
     }
     struct sipae_credentials cr = {.login = u->id->auth_user, .password = u->id->password};
-    return sipae_sa_on_challenge(u->ntlm, resp, &cr, (uint64_t)(clock_mono_us() / 1000), e);
+    /* The renewal runs on a REGISTER of its own; other requests' challenges
+     * are the current SA's. */
+    bool renewal = u->ntlm_next && strv_eq(resp->cseq_method, "REGISTER");
+    struct sipae_sa *sa = renewal ? u->ntlm_next : u->ntlm;
+    int rc = sipae_sa_on_challenge(sa, resp, &cr, now_ms(), e);
+    if (rc != 0)
+        return rc;
+    if (sa->lapsed) {
+        /* The server dropped the SA before we renewed it: this request
+         * negotiates a new one, and the lifetime it lasted is kept. */
+        sa->lapsed = false;
+        u->ntlm_lapses++;
+        sa_free(&u->ntlm_next);
+        sa_free(&u->ntlm_prev);
+    }
+    if (renewal && sa->state == SIPAE_SA_ESTABLISHED)
+        renewal_done(u);
+    else if (!renewal && sa->state == SIPAE_SA_ESTABLISHED && u->registered)
+        step_register_refresh_arm(u); /* a lapse mended: renew the new SA in time */
+    return 0;
+}
+
+uint64_t auth_ntlm_renew_in_ms(struct vuser *u)
+{
+    struct sipae_sa *sa = u->ntlm;
+    if (!sa || sa->state != SIPAE_SA_ESTABLISHED || u->ntlm_next)
+        return UINT64_MAX;
+    uint64_t now = now_ms(), margin = sipae_sa_margin_ms(sa);
+    return sa->expires_ms > now + margin ? sa->expires_ms - margin - now : 0;
 }
 
 bool auth_ntlm_active(const struct vuser *u)
@@ -92,8 +169,25 @@ bool auth_ntlm_active(const struct vuser *u)
     if (!u->ntlm)
         return false;
     if (u->ntlm->state == SIPAE_SA_ESTABLISHED)
-        sipae_sa_tick(u->ntlm, (uint64_t)(clock_mono_us() / 1000), 0);
+        sipae_sa_tick(u->ntlm, now_ms(), 0);
     return u->ntlm->state == SIPAE_SA_NEGOTIATING || u->ntlm->state == SIPAE_SA_ESTABLISHED;
+}
+
+/* The SA that signs req: a REGISTER sent within the renewal margin starts
+ * the renewal and negotiates it (as SIPE re-authenticates with a REGISTER);
+ * everything else is signed by the current SA. */
+static struct sipae_sa *sa_for_request(struct vuser *u, const struct sip_msg *req)
+{
+    if (!strv_eq(req->method, "REGISTER"))
+        return u->ntlm;
+    if (!u->ntlm_next && u->ntlm->state == SIPAE_SA_ESTABLISHED && u->ntlm->confirmed &&
+        sipae_sa_tick(u->ntlm, now_ms(), sipae_sa_margin_ms(u->ntlm)) &&
+        u->ntlm->state == SIPAE_SA_ESTABLISHED) {
+        u->ntlm_next = sa_new(0);
+        if (u->ntlm_next)
+            sipae_sa_renew_start(u->ntlm_next, u->ntlm);
+    }
+    return u->ntlm_next ? u->ntlm_next : u->ntlm;
 }
 
 static int ntlm_sign(const struct sip_msg *req, struct sbuf *out, void *arg)
@@ -105,24 +199,53 @@ static int ntlm_sign(const struct sip_msg *req, struct sbuf *out, void *arg)
         return 0;
     /* Zeroed only here: the hooks run on every message of every user. */
     struct synth_error e = {{0}};
-    sbuf_puts(out, u->ntlm->proxy ? "Proxy-Authorization: " : "Authorization: ");
-    int rc = sipae_authorization(u->ntlm, out, req, NULL, &e);
+    struct sipae_sa *sa = sa_for_request(u, req);
+    sbuf_puts(out, sa->proxy ? "Proxy-Authorization: " : "Authorization: ");
+    int rc = sipae_authorization(sa, out, req, NULL, &e);
     if (rc != 0)
         return rc;
     sbuf_puts(out, "\r\n");
     return sbuf_result(out);
 }
 
+/* [MS-SIPAE] 3.3: the server signs the requests it sends over the SA too
+ * (the UM's BYE, relayed by the Front End): one without a signature, or
+ * with one that does not verify, is refused and reported. */
+static int ntlm_verify_request(struct vuser *u, const struct sip_msg *req)
+{
+    struct synth_error e = {{0}};
+    int rc = sipae_sa_verify(u->ntlm, req, &e);
+    if (rc == SYNTH_ENOTFOUND && u->ntlm_prev && u->ntlm_prev->state == SIPAE_SA_ESTABLISHED)
+        rc = sipae_sa_verify(u->ntlm_prev, req, &e);
+    if (rc == 0)
+        return 0;
+    snprintf(u->ntlm_request_detail, sizeof(u->ntlm_request_detail),
+             "%.*s from the server: %s", (int)req->method.l, req->method.p, e.msg);
+    return SYNTH_EAUTH;
+}
+
 /* [MS-SIPAE] 3.2.5.2: the server signs what it answers over an SA. A
  * provisional or an error without a signature passes (a 401 refusing the
- * AUTHENTICATE has none, by nature); a 2xx without one does not. */
+ * AUTHENTICATE has none, by nature); a 2xx without one does not. Just
+ * after a renewal the server may still sign with the old SA (its opaque
+ * tells). */
 static int ntlm_verify(const struct sip_msg *resp, void *arg)
 {
     struct vuser *u = arg;
     if (!u->ntlm || u->ntlm->state != SIPAE_SA_ESTABLISHED)
         return 0;
+    if (resp->is_request)
+        return ntlm_verify_request(u, resp);
     struct synth_error e = {{0}};
     int rc = sipae_sa_verify(u->ntlm, resp, &e);
+    if (rc == SYNTH_ENOTFOUND && u->ntlm_prev && u->ntlm_prev->state == SIPAE_SA_ESTABLISHED) {
+        struct synth_error pe = {{0}};
+        int prc = sipae_sa_verify(u->ntlm_prev, resp, &pe);
+        if (prc != SYNTH_ENOTFOUND) {
+            rc = prc;
+            e = pe;
+        }
+    }
     if (rc == SYNTH_ENOTFOUND && (resp->status < 200 || resp->status >= 300))
         return 0;
     if (rc == 0)
@@ -140,9 +263,7 @@ void auth_ntlm_attach(struct vuser *u, struct sip_ua *ua)
 
 void auth_ntlm_free(struct vuser *u)
 {
-    if (!u->ntlm)
-        return;
-    sipae_sa_reset(u->ntlm);
-    free(u->ntlm);
-    u->ntlm = NULL;
+    sa_free(&u->ntlm);
+    sa_free(&u->ntlm_next);
+    sa_free(&u->ntlm_prev);
 }

@@ -27,6 +27,13 @@ enum auth_scheme auth_choose(const struct sip_msg *resp, enum target_auth policy
  * naming the schemes offered where there is no NTLM. */
 int auth_ntlm_challenge(struct vuser *u, const struct sip_msg *resp, struct synth_error *e);
 
+/* Milliseconds until u's SA is due for renewal (its margin before expiry,
+ * sipae_sa_margin_ms); 0 when due now; UINT64_MAX without an established SA
+ * or with a renewal under way. A REGISTER sent once it is due negotiates
+ * the new SA on the same connection; until that one's AUTHENTICATE goes out
+ * the old one signs everything else. */
+uint64_t auth_ntlm_renew_in_ms(struct vuser *u);
+
 /* True when requests of u carry NTLM credentials (an exchange under way or
  * an established SA). */
 bool auth_ntlm_active(const struct vuser *u);

@@ -4,9 +4,31 @@
 
 #include "synth/engine/call_link.h"
 #include "synth/sip/dialog.h"
+#include "synth/steps/auth.h"
 #include "synth/steps/call.h"
 
 #include <stdio.h>
+
+/* Credentials answered at most twice: a Digest challenge, or NTLM's two
+ * rounds when the server let the user's SA lapse ([MS-SIPAE] 3.2.1). */
+#define HANGUP_AUTH_MAX 2
+
+static void send_bye(struct step_run *run, const char *auth_line);
+
+/* A BYE challenged: answered and sent again (a new CSeq), or not. */
+static bool bye_challenged(struct step_run *run, const struct sip_msg *msg)
+{
+    struct vuser *u = run->u;
+    char line[1024];
+    bool stale = false;
+    if ((msg->status != 401 && msg->status != 407) || run->attempts >= HANGUP_AUTH_MAX ||
+        !u->call ||
+        auth_answer(u, msg, "BYE", u->call->remote_target, line, sizeof(line), &stale) != 0)
+        return false;
+    run->attempts++;
+    send_bye(run, line);
+    return true;
+}
 
 static void on_bye_response(int err, const struct sip_msg *msg, void *arg)
 {
@@ -15,6 +37,8 @@ static void on_bye_response(int err, const struct sip_msg *msg, void *arg)
         return;
     run->ctrans = NULL;
     struct vuser *u = run->u;
+    if (!err && bye_challenged(run, msg))
+        return;
     call_end_dialog(u);
     if (err) {
         step_finish_fail(run, step_class_of_sip_err(err), "BYE: %s", step_sip_err_detail(u, err));
@@ -52,8 +76,16 @@ static void hangup_start(struct step_run *run)
         return;
     }
     snprintf(run->result.call_id, sizeof(run->result.call_id), "%s", d->call_id);
+    send_bye(run, NULL);
+}
+
+static void send_bye(struct step_run *run, const char *auth_line)
+{
+    struct vuser *u = run->u;
+    struct dialog *d = u->call;
     struct sip_request_spec spec;
     dialog_request(d, "BYE", &spec);
+    spec.extra = auth_line && auth_line[0] ? auth_line : NULL;
     d->terminated = true;
     int rc = sip_ua_request(call_link_ua(u), &spec, on_bye_response, run, &run->ctrans);
     if (rc != 0)

@@ -15,6 +15,9 @@
 #define REGISTER_AUTH_MAX 2
 /* A refresh goes out at half the granted time, never sooner than this. */
 #define REFRESH_MIN_S 5
+/* A renewal due now still waits this long: the REGISTER that made the SA
+ * has just been answered, and a lab lifetime of seconds must not spin. */
+#define REFRESH_NTLM_MIN_MS 200
 
 static void send_register(struct step_run *run, const char *auth_line);
 
@@ -50,7 +53,6 @@ static void register_ntlm_challenge(struct step_run *run, const struct sip_msg *
     run->attempts++;
     send_register(run, NULL);
 }
-static void refresh_arm(struct vuser *u);
 
 static uint32_t requested_expires(const struct step_run *run)
 {
@@ -98,7 +100,7 @@ static void on_response(int err, const struct sip_msg *msg, void *arg)
         u->registered = granted > 0;
         u->reg_expires_s = granted;
         if (u->registered)
-            refresh_arm(u);
+            step_register_refresh_arm(u);
         else if (u->reregister)
             event_del(u->reregister);
         step_finish_ok(run);
@@ -289,15 +291,20 @@ static void refresh_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static void refresh_arm(struct vuser *u)
+void step_register_refresh_arm(struct vuser *u)
 {
     if (!u->reregister)
         u->reregister = evtimer_new(u->w->base, refresh_cb, u);
     if (!u->reregister)
         return;
-    uint32_t s = u->reg_expires_s / 2;
-    if (s < REFRESH_MIN_S)
-        s = REFRESH_MIN_S;
-    struct timeval tv = {s, 0};
+    uint64_t ms = (uint64_t)(u->reg_expires_s / 2) * 1000;
+    if (ms < REFRESH_MIN_S * 1000)
+        ms = REFRESH_MIN_S * 1000;
+    /* An NTLM SA due for renewal sooner re-REGISTERs then: that REGISTER
+     * negotiates the new SA (auth.c). */
+    uint64_t renew = auth_ntlm_renew_in_ms(u);
+    if (renew < ms)
+        ms = renew < REFRESH_NTLM_MIN_MS ? REFRESH_NTLM_MIN_MS : renew;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     evtimer_add(u->reregister, &tv);
 }

@@ -132,6 +132,19 @@ static void finish(struct step_run *run)
         sip_ua_abandon(run->u->ua, run->ctrans);
     run->ctrans = NULL;
     run->result.end_us = step_now_us(run);
+    /* A request from the server that failed its NTLM signature while this
+     * step ran: the step did not get what it seemed to ([MS-SIPAE] 3.3). */
+    if (run->u->ntlm_request_detail[0]) {
+        run->result.ok = false;
+        run->result.cls = FAIL_AUTH_NTLM;
+        snprintf(run->result.detail, sizeof(run->result.detail), "%s",
+                 run->u->ntlm_request_detail);
+        run->u->ntlm_request_detail[0] = '\0';
+    }
+    /* NTLM SA renewals and lapses since the user's last step go with this one. */
+    run->result.ntlm_renewals = run->u->ntlm_renewals;
+    run->result.ntlm_lapses = run->u->ntlm_lapses;
+    run->u->ntlm_renewals = run->u->ntlm_lapses = 0;
     run->done(run);
 }
 

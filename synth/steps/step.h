@@ -74,6 +74,10 @@ struct step_register_ids {
 /* Sends u's REGISTER on ua (register.c): To and From the user's AOR, the
  * Request-URI its domain, auth_line (NULL the first time) the answer to
  * the last challenge. Returns sip_ua_request's code. */
+/* (Re)arms u's background re-REGISTER: at half the granted expiry, or
+ * sooner when the NTLM SA is due for renewal (auth_ntlm_renew_in_ms). */
+void step_register_refresh_arm(struct vuser *u);
+
 int step_send_register(struct vuser *u, struct sip_ua *ua, const struct step_register_ids *ids,
                        int expires, const char *auth_line, sip_resp_h *h, void *arg,
                        struct sip_ctrans **out);

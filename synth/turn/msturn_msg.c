@@ -93,3 +93,30 @@ void msturn_enc_init(struct stun_enc *e, uint8_t *buf, size_t cap, uint16_t type
     enum stun_class cls = (enum stun_class)(((type >> 4) & 1) | ((type >> 7) & 2));
     stun_enc_init(e, buf, cap, &stun_dialect_msturn, method, cls, tid);
 }
+
+int msturn_tcp_frame(const uint8_t *buf, size_t len, enum msturn_tcp_type *type,
+                     size_t *frame_len)
+{
+    if (len < MSTURN_TCP_HEADER_LEN)
+        return SYNTH_EINCOMPLETE;
+    if ((buf[0] != MSTURN_TCP_CONTROL && buf[0] != MSTURN_TCP_DATA) || buf[1] != 0)
+        return SYNTH_EPARSE;
+    size_t n = ((size_t)buf[2] << 8) | buf[3];
+    if (n > STUN_MSG_MAX)
+        return SYNTH_ETOOBIG;
+    *type = (enum msturn_tcp_type)buf[0];
+    *frame_len = MSTURN_TCP_HEADER_LEN + n;
+    return 0;
+}
+
+int msturn_tcp_header(uint8_t out[MSTURN_TCP_HEADER_LEN], enum msturn_tcp_type type,
+                      size_t payload_len)
+{
+    if (payload_len > STUN_MSG_MAX)
+        return SYNTH_ETOOBIG;
+    out[0] = (uint8_t)type;
+    out[1] = 0;
+    out[2] = (uint8_t)(payload_len >> 8);
+    out[3] = (uint8_t)payload_len;
+    return 0;
+}

@@ -68,4 +68,25 @@ void msturn_enc_init(struct stun_enc *e, uint8_t *buf, size_t cap, uint16_t type
 int msturn_integrity(const uint8_t *msg, size_t len, const uint8_t *key, size_t key_len,
                      uint8_t out[STUN_MI_LEN]);
 
+/* [MS-TURN] 2.1: over TCP every message goes in a frame of its own: a
+ * 4-byte header (type, a reserved zero byte, the payload's length, big
+ * endian) before it. A control frame carries a TURN message; an
+ * end-to-end data frame, data to or from the active destination as it is
+ * (what the UDP dialect sends unframed). libnice's OC2007 TCP mode reads
+ * it the same way. */
+#define MSTURN_TCP_HEADER_LEN 4
+enum msturn_tcp_type { MSTURN_TCP_CONTROL = 0x02, MSTURN_TCP_DATA = 0x03 };
+
+/* The frame at the head of buf: its type and whole length (header
+ * included, at most MSTURN_TCP_HEADER_LEN + STUN_MSG_MAX). 0;
+ * SYNTH_EINCOMPLETE before the header is all there; SYNTH_EPARSE for
+ * another type or a non-zero reserved byte (a stream cannot resynchronise
+ * after one); SYNTH_ETOOBIG past the bound. */
+int msturn_tcp_frame(const uint8_t *buf, size_t len, enum msturn_tcp_type *type,
+                     size_t *frame_len);
+/* Writes the header of a frame carrying payload_len bytes; SYNTH_ETOOBIG
+ * past STUN_MSG_MAX. */
+int msturn_tcp_header(uint8_t out[MSTURN_TCP_HEADER_LEN], enum msturn_tcp_type type,
+                      size_t payload_len);
+
 #endif

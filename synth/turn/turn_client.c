@@ -242,6 +242,30 @@ static bool handler_leave(struct turn_client *tc)
 
 /* ---- sending ---- */
 
+static int send_bytes(struct turn_client *tc, const uint8_t *buf, size_t len);
+
+/* [MS-TURN] 2.1 over TCP: the frame header goes first (raw_active is the
+ * MS-TURN dialect's mark). type says what buf is: a TURN message or data
+ * for the active destination. */
+static int send_framed(struct turn_client *tc, enum msturn_tcp_type type, const uint8_t *buf,
+                       size_t len)
+{
+    if (tc->o.transport != TURN_TRANSPORT_TCP || !tc->w->raw_active)
+        return send_bytes(tc, buf, len);
+    uint8_t hdr[MSTURN_TCP_HEADER_LEN];
+    int rc = msturn_tcp_header(hdr, type, len);
+    if (rc != 0)
+        return rc;
+    if (!tc->bev)
+        return SYNTH_ECLOSED;
+    if (evbuffer_get_length(bufferevent_get_output(tc->bev)) + sizeof(hdr) + len >
+        TURN_TCP_OUTPUT_MAX)
+        return SYNTH_ETOOBIG;
+    if (bufferevent_write(tc->bev, hdr, sizeof(hdr)) != 0)
+        return SYNTH_ENOMEM;
+    return bufferevent_write(tc->bev, buf, len) == 0 ? 0 : SYNTH_ENOMEM;
+}
+
 static int send_bytes(struct turn_client *tc, const uint8_t *buf, size_t len)
 {
     if (tc->o.transport == TURN_TRANSPORT_UDP) {
@@ -361,7 +385,7 @@ static uint64_t trans_wait_ms(const struct turn_client *tc, const struct turn_tr
 
 static int trans_transmit(struct turn_client *tc, struct turn_trans *tr)
 {
-    int rc = send_bytes(tc, tr->req, tr->req_len);
+    int rc = send_framed(tc, MSTURN_TCP_CONTROL, tr->req, tr->req_len);
     if (rc)
         return rc;
     tr->sent++;
@@ -712,20 +736,25 @@ static int active_peer(const struct turn_client *tc)
     return -1;
 }
 
+/* Data from the active destination, as it came; dropped without one. */
+static bool deliver_active(struct turn_client *tc, const uint8_t *buf, size_t len)
+{
+    int a = active_peer(tc);
+    if (a < 0) {
+        tc->stats.rx_dropped++;
+        return true;
+    }
+    tc->stats.rx_channel++;
+    return deliver(tc, &tc->peers[a].addr, buf, len);
+}
+
 static bool on_packet(struct turn_client *tc, const uint8_t *buf, size_t len)
 {
     bool stream = tc->o.transport == TURN_TRANSPORT_TCP;
-    if (tc->w->raw_active && stun_demux(buf, len) != STUN_DEMUX_STUN) {
+    if (tc->w->raw_active && stun_demux(buf, len) != STUN_DEMUX_STUN)
         /* [MS-TURN] Set Active Destination: the server forwards the active
          * destination's datagrams as they are. */
-        int a = active_peer(tc);
-        if (a < 0) {
-            tc->stats.rx_dropped++;
-            return true;
-        }
-        tc->stats.rx_channel++;
-        return deliver(tc, &tc->peers[a].addr, buf, len);
-    }
+        return deliver_active(tc, buf, len);
     if (stun_demux(buf, len) == STUN_DEMUX_CHANNEL) {
         uint16_t ch;
         const uint8_t *data;
@@ -798,14 +827,30 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* One [MS-TURN] 2.1 frame: a TURN message, or the active destination's
+ * data as it is (its media, or its own STUN: an ICE check). False if the
+ * client is gone. */
+static bool on_msturn_frame(struct turn_client *tc, enum msturn_tcp_type type,
+                            const uint8_t *p, size_t len)
+{
+    return type == MSTURN_TCP_CONTROL ? on_packet(tc, p, len) : deliver_active(tc, p, len);
+}
+
+/* Splits the stream: self-delimiting STUN and ChannelData (RFC 8656
+ * 12.5), or under MS-TURN its 2.1 frames, whose header is skipped. */
 static void tcp_read_cb(struct bufferevent *bev, void *arg)
 {
     struct turn_client *tc = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
+    bool ms = tc->w->raw_active;
+    size_t skip = ms ? MSTURN_TCP_HEADER_LEN : 0;
     for (;;) {
         size_t avail = evbuffer_get_length(in), frame = 0;
+        enum msturn_tcp_type type = MSTURN_TCP_CONTROL;
         const uint8_t *head = evbuffer_pullup(in, avail < 4 ? (ev_ssize_t)avail : 4);
-        int rc = head ? stun_stream_frame_len(head, avail, &frame) : SYNTH_EINCOMPLETE;
+        int rc = !head ? SYNTH_EINCOMPLETE
+                 : ms  ? msturn_tcp_frame(head, avail, &type, &frame)
+                       : stun_stream_frame_len(head, avail, &frame);
         if (rc == SYNTH_EINCOMPLETE || (rc == 0 && frame > avail))
             return;
         if (rc) {
@@ -819,7 +864,9 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
             return;
         /* A STUN message parses at its own length; the ChannelData frame
          * keeps its padding, which the parser skips. */
-        if (!on_packet(tc, p, frame) || tc->reopen_pending)
+        bool alive = ms ? on_msturn_frame(tc, type, p + skip, frame - skip)
+                        : on_packet(tc, p, frame);
+        if (!alive || tc->reopen_pending)
             return;
         evbuffer_drain(in, frame);
     }
@@ -1011,9 +1058,6 @@ int turn_client_new(struct turn_client **out, struct event_base *base,
     *out = NULL;
     if (o->rc > STUN_RC_MAX)
         return synth_error_set(err, SYNTH_EINVAL, "turn: Rc %u over %d", o->rc, STUN_RC_MAX);
-    if (o->dialect == TURN_DIALECT_MSTURN && o->transport != TURN_TRANSPORT_UDP)
-        return synth_error_set(err, SYNTH_EUNSUPPORTED,
-                               "turn: MS-TURN over TCP is not supported (use UDP)");
     struct turn_client *tc = calloc(1, sizeof(*tc));
     if (!tc)
         return synth_error_set(err, SYNTH_ENOMEM, "turn: out of memory");
@@ -1186,7 +1230,7 @@ int turn_client_send(struct turn_client *tc, const struct sockaddr *peer, const 
     int idx = peer_find(tc, &ss, true);
     if (idx >= 0 && tc->peers[idx].channel_ok && tc->w->raw_active) {
         tc->stats.tx_channel++; /* [MS-TURN] the active destination: as it is */
-        return send_bytes(tc, data, len);
+        return send_framed(tc, MSTURN_TCP_DATA, data, len);
     }
     if (idx >= 0 && tc->peers[idx].channel_ok) {
         int rc = stun_chandata_encode(buf, sizeof(buf), tc->peers[idx].channel, data, len, stream,
@@ -1208,7 +1252,7 @@ int turn_client_send(struct turn_client *tc, const struct sockaddr *peer, const 
     rc = stun_enc_finish(&e, &n);
     if (rc == 0)
         tc->stats.tx_indication++;
-    return rc ? rc : send_bytes(tc, buf, n);
+    return rc ? rc : send_framed(tc, MSTURN_TCP_CONTROL, buf, n);
 }
 
 const struct turn_alloc_info *turn_client_info(const struct turn_client *tc)

@@ -37,8 +37,9 @@ enum turn_transport {
  * under MS-TURN a refresh is a new Allocate on the allocation, there is no
  * CreatePermission (sending to a peer installs it on the server), a
  * bound channel is the Set Active Destination, after which data to and
- * from that peer goes unframed, and Send carries the credentials. MS-TURN
- * runs over UDP only here (its TCP framing is not written). */
+ * from that peer goes unframed, and Send carries the credentials. Over
+ * TCP MS-TURN puts each message in a frame of [MS-TURN] 2.1 (a TURN
+ * message, or data for the active destination). */
 enum turn_dialect {
     TURN_DIALECT_STANDARD,
     TURN_DIALECT_MSTURN,

@@ -24,9 +24,36 @@ static void check_span(const uint8_t *p, size_t n, const uint8_t *data, size_t s
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* [MS-TURN] 2.1 TCP framing: a stream of frames split as the client and
+ * the relay split it; each frame stays inside the input, its header
+ * rewritten from its type and length is the input's, and its control
+ * payload goes through the message parser. */
+static void check_tcp_frames(const uint8_t *data, size_t size)
+{
+    size_t off = 0;
+    while (off < size) {
+        enum msturn_tcp_type type;
+        size_t frame = 0, used = 0;
+        if (msturn_tcp_frame(data + off, size - off, &type, &frame) != 0 || frame > size - off)
+            return;
+        if (frame < MSTURN_TCP_HEADER_LEN || frame > MSTURN_TCP_HEADER_LEN + STUN_MSG_MAX)
+            abort();
+        uint8_t hdr[MSTURN_TCP_HEADER_LEN];
+        if (msturn_tcp_header(hdr, type, frame - MSTURN_TCP_HEADER_LEN) != 0 ||
+            memcmp(hdr, data + off, sizeof(hdr)) != 0)
+            abort();
+        if (type == MSTURN_TCP_CONTROL)
+            (void)stun_msg_parse(&again_msg, data + off + MSTURN_TCP_HEADER_LEN,
+                                 frame - MSTURN_TCP_HEADER_LEN, true, &stun_dialect_msturn,
+                                 &used, NULL);
+        off += frame;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t used = 0, sused = 0;
+    check_tcp_frames(data, size);
     int rc = stun_msg_parse(&dgram_msg, data, size, true, &stun_dialect_msturn, &used, NULL);
     int src = stun_msg_parse(&stream_msg, data, size, false, &stun_dialect_msturn, &sused, NULL);
     if (rc != 0)

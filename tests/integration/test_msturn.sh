@@ -7,6 +7,7 @@
 #   the target `synth lab --write-target` writes carries edge.turn: ms-turn,
 #       and with it media_path: relay hears the greeting, every allocation
 #       released (MS-TURN's Allocate with LIFETIME 0);
+#   the same over TCP ([MS-TURN] 2.1 framing), the frames read by tshark;
 #   a standard client (no edge.turn) against the MS-TURN lab: the relay does
 #       not answer it, relay-unavailable naming the timeout;
 #   an MS-TURN client against the standard lab: msturn-allocate-failed.
@@ -52,14 +53,19 @@ run() { # NAME TARGET WANT-EXIT
 }
 TPORT=$(sed -n 's/^  turn: {host: "[^"]*", port: \([0-9]*\),.*/\1/p' "$T/lab.yaml")
 [ -n "$TPORT" ] || fail "no media.turn port in the lab's target: $(grep turn "$T/lab.yaml")"
-CAP=""
-if command -v tshark >/dev/null && tshark -D 2>/dev/null | grep -qw lo; then
-    tshark -i lo -f "udp port $TPORT" -w "$T/ms.pcap" -q >"$T/tshark.out" 2>&1 &
+# capture FILTER PCAP: tshark on lo into PCAP when it can capture there
+# (CAP its pid, else empty); capture_stop ends it.
+capture() {
+    CAP=""
+    command -v tshark >/dev/null && tshark -D 2>/dev/null | grep -qw lo || return 0
+    tshark -i lo -f "$1" -w "$2" -q >"$2.log" 2>&1 &
     CAP=$!; PIDS="$PIDS $CAP"
-    for _ in $(seq 50); do grep -q "Capturing on" "$T/tshark.out" && break; sleep 0.1; done
-fi
+    for _ in $(seq 50); do grep -q "Capturing on" "$2.log" && break; sleep 0.1; done
+}
+capture_stop() { [ -z "$CAP" ] || { kill -INT "$CAP" 2>/dev/null || true; wait "$CAP" 2>/dev/null || true; }; }
+capture "udp port $TPORT" "$T/ms.pcap"
 run ms lab 0
-[ -n "$CAP" ] && { kill -INT "$CAP" 2>/dev/null || true; wait "$CAP" 2>/dev/null || true; }
+capture_stop
 assert_json "$T/ms/summary.json" '.calls.answered == 2 and .calls.greeting_heard == 2 and .calls.media_path.relay == 2' "edge.turn: ms-turn, media_path relay: 2 calls, greeting heard"
 if [ -n "$CAP" ] && [ -s "$T/ms.pcap" ]; then
     # On the wire, read by tshark, not by our parser: every TURN message to
@@ -80,6 +86,30 @@ else
     echo "note: tshark not usable on lo, wire check skipped"
 fi
 
+# 2b. [MS-TURN] over TCP (the A/V Edge's TCP 443), the same relay's TCP
+#     listener: each message in a 2.1 frame (02 00 LEN a TURN message,
+#     03 00 LEN data for the active destination), the greeting heard.
+sed '/^  turn: {host: /s/transport: udp/transport: tcp/' "$T/lab.yaml" >"$T/tcp.yaml"
+capture "tcp port $TPORT" "$T/tcp.pcap"
+run tcp tcp 0
+capture_stop
+assert_json "$T/tcp/summary.json" '.calls.answered == 2 and .calls.greeting_heard == 2 and .calls.media_path.relay == 2' "edge.turn: ms-turn over TCP, media_path relay: 2 calls, greeting heard"
+if [ -n "$CAP" ] && [ -s "$T/tcp.pcap" ]; then
+    # Read by tshark, not by our parser: the first bytes each client sends
+    # on its connection are a control frame (02 00, the length) holding an
+    # MS-TURN Allocate (0003) whose first attribute is MAGIC-COOKIE.
+    tshark -r "$T/tcp.pcap" -Y "tcp.dstport == $TPORT && tcp.len > 0" -T fields -e tcp.stream \
+        -e tcp.payload 2>/dev/null | tr -d ':' | sort -s -u -k1,1 >"$T/first.txt" || true
+    n=$(wc -l <"$T/first.txt")
+    good=$(awk '{print substr($2, 1, 4) substr($2, 9, 4) substr($2, 49, 16)}' "$T/first.txt" |
+        grep -c '^02000003000f000472c64bc6$') || true
+    [ "$n" -ge 2 ] && [ "$good" = "$n" ] ||
+        fail "tshark: $good of $n TCP connections open with an [MS-TURN] 2.1 control frame: $(head -3 "$T/first.txt")"
+    ok "tshark: each of $n TCP connections to the relay opens with a framed MS-TURN Allocate"
+else
+    echo "note: tshark not usable on lo, TCP wire check skipped"
+fi
+
 # 3. The standard dialect against the MS-TURN relay: no answer, no allocation.
 run std std 2
 n=$(jq -s '[.[] | select(.step == "call" and .class == "relay-unavailable" and (.detail | contains("timeout")))] | length' "$T/std/events.jsonl")
@@ -89,7 +119,9 @@ kill -TERM "$LABPID"
 for _ in $(seq 100); do grep -q "^lab turn:" "$T/lab.out" && break; sleep 0.1; done
 allocs=$(sed -n 's/^lab turn: \([0-9]*\) allocations.*/\1/p' "$T/lab.out")
 released=$(sed -n 's/^lab turn: [0-9]* allocations (\([0-9]*\) released.*/\1/p' "$T/lab.out")
-[ "${allocs:-0}" -ge 2 ] && [ "$released" = "$allocs" ] ||
+# The two TCP allocations of 2b go with their connection: over TCP the
+# lab does not count the client's closing release (standard TURN alike).
+[ "${allocs:-0}" -ge 4 ] && [ "$released" = "$((allocs - 2))" ] ||
     fail "MS-TURN allocations should be made and released: $(grep '^lab turn' "$T/lab.out")"
 ok "the MS-TURN relay made $allocs allocations, $released released by Allocate LIFETIME 0"
 

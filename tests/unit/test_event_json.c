@@ -109,6 +109,7 @@ static void test_ok_register(void **state)
     assert_null(json_object_get(o, "call_id"));
     assert_null(json_object_get(o, "pdd_ms"));
     assert_null(json_object_get(o, "answered")); /* call steps only */
+    assert_null(json_object_get(o, "ntlm"));     /* no SA renewed or lapsed */
     assert_int_equal(json_integer_value(json_object_get(o, "sip_status")), 200);
     /* Every key of the contract that an ok register has. */
     static const char *const keys[] = {"ts", "user", "step", "outcome", "duration_ms"};
@@ -116,6 +117,16 @@ static void test_ok_register(void **state)
         assert_non_null(json_object_get(o, keys[i]));
     json_decref(o);
     free(line);
+
+    /* A re-REGISTER that renewed the user's NTLM SA says so. */
+    r.ntlm_renewals = 1;
+    assert_int_equal(event_json_line(&r, NULL, &line), 0);
+    o = parse(line);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "ntlm"), "renewals")), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "ntlm"), "lapses")), 0);
+    json_decref(o);
+    free(line);
+    r.ntlm_renewals = 0;
 
     /* An empty URI is as good as none. */
     assert_int_equal(event_json_line(&r, "", &line), 0);
@@ -374,6 +385,10 @@ static void test_line_equals_jansson_dump(void **state)
         r.setup_us = rnd() % 3 ? random_us() : -1;
         r.answered = rnd() % 2;
         r.bye_by_peer = rnd() % 2;
+        if (rnd() % 4 == 0) { /* NTLM SA renewals and lapses (issue #7) */
+            r.ntlm_renewals = (uint16_t)(rnd() % 3);
+            r.ntlm_lapses = (uint16_t)(rnd() % 3);
+        }
         if (rnd() % 2) { /* a call's media with ICE (issue #4) */
             struct media_result *m = &r.media;
             m->enabled = true;

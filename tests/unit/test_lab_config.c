@@ -186,6 +186,12 @@ static void faults_in_file_and_flags(void **state)
     assert_int_equal(c.faults.sip_idle_cut, 1);
     assert_int_equal(lab_config_set_fault(&c, "sip_idle_cut=icmp", &err), SYNTH_ECONFIG);
     assert_string_equal(err.msg, "sip_idle_cut: expected fin, rst or drop");
+    /* auth: ntlm: the SA's lifetime in whole seconds, the broken signature. */
+    assert_int_equal(parse(&c, "faults: {ntlm_sa_lifetime_s: 4, ntlm_bad_request_signature: true}\n", &err), 0);
+    assert_int_equal(c.faults.ntlm_sa_lifetime_s, 4);
+    assert_true(c.faults.ntlm_bad_request_signature);
+    assert_int_equal(lab_config_set_fault(&c, "ntlm_sa_lifetime_s=1m", &err), 0);
+    assert_int_equal(c.faults.ntlm_sa_lifetime_s, 60);
     /* The list of known knobs names the last one too (not cut short). */
     assert_int_equal(lab_config_set_fault(&c, "explode=1", &err), SYNTH_ECONFIG);
     assert_non_null(strstr(err.msg, "ucwa_redirect=true|false"));

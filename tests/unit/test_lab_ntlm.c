@@ -105,7 +105,7 @@ static int setup(void **state)
 {
     struct lab_ntlm *n = NULL;
     struct synth_error e = {{0}};
-    int rc = lab_ntlm_new(&n, "fe.lab.synth.test", "lab.synth.test", password_of, NULL, &e);
+    int rc = lab_ntlm_new(&n, "fe.lab.synth.test", "lab.synth.test", 0, password_of, NULL, &e);
     *state = n;
     return rc;
 }

@@ -737,6 +737,95 @@ static void test_server_refusals(void **state)
     assert_int_equal(sipae_server_sa_accept(&ssa, &lab_id, &a, &m, lab_password, NULL, 0, &e), SYNTH_EAUTH);
 }
 
+/* A 200 to REGISTER cseq 3 signed by ssa, parsed into buf. */
+static struct sip_msg signed_200(struct sipae_server_sa *ssa, char *buf, size_t size)
+{
+    static const char ok[] = "SIP/2.0 200 OK\r\n"
+                             "From: <sip:user0001@lab.synth.test>;tag=c1\r\n"
+                             "To: <sip:user0001@lab.synth.test>;tag=srv7\r\n"
+                             "Call-ID: lab-call-1\r\nCSeq: 3 REGISTER\r\nExpires: 600\r\n"
+                             "Via: SIP/2.0/TLS 127.0.0.1:5062\r\nContent-Length: 0\r\n\r\n";
+    char line[1024], hdr[1100];
+    struct sip_msg m = msg_with(buf, size, ok, NULL);
+    struct sbuf sb;
+    sbuf_init(&sb, line, sizeof(line));
+    assert_int_equal(sipae_server_sign(ssa, &lab_id, &sb, &m, NULL), 0);
+    snprintf(hdr, sizeof(hdr), "Authentication-Info: %s\r\n", line);
+    return msg_with(buf, size, ok, hdr);
+}
+
+/* [MS-SIPAE] 3.2.1: a new SA negotiated beside the old one on the same
+ * connection; signatures told apart by opaque; a lapse shortens the
+ * lifetime to what the SA lasted. */
+static void test_renewal_and_lapse(void **state)
+{
+    (void)state;
+    struct sipae_sa sa, next;
+    struct sipae_server_sa ssa, ssa2;
+    struct synth_error e = {{0}};
+    char buf[SIPAE_TOKEN_MAX + 2048], ch[SIPAE_TOKEN_MAX + 200];
+    struct sip_msg req, m;
+    struct sipae_client_auth a;
+    struct sbuf sb;
+    struct sipae_credentials cr = {.login = "LAB\\user0001", .password = "s3cret-pw"};
+
+    assert_int_equal(server_exchange(&sa, &ssa, "LAB\\user0001", "s3cret-pw", &e), 0);
+    assert_int_equal(sipae_sa_margin_ms(&sa), SIPAE_RENEW_MARGIN_MAX_MS);
+    assert_false(sipae_sa_tick(&sa, sa.expires_ms - SIPAE_RENEW_MARGIN_MAX_MS - 1,
+                               sipae_sa_margin_ms(&sa)));
+    assert_true(sipae_sa_tick(&sa, sa.expires_ms - SIPAE_RENEW_MARGIN_MAX_MS,
+                              sipae_sa_margin_ms(&sa)));
+    m = signed_200(&ssa, buf, sizeof(buf));
+    assert_int_equal(sipae_sa_verify(&sa, &m, &e), 0);
+
+    /* The renewal opens with the empty token and no opaque. */
+    sipae_sa_renew_start(&next, &sa);
+    assert_int_equal(next.state, SIPAE_SA_NEGOTIATING);
+    client_request(&next, 4, "lab-call-1", buf, sizeof(buf), &req, &a);
+    assert_true(strv_isset(a.gssapi_data) && a.gssapi_data.l == 0 && !strv_isset(a.opaque));
+    assert_true(strv_eq(a.realm, "SIP Communications Service") && a.version == 4);
+    assert_int_equal(sipae_server_sa_start(&ssa2, &lab_id, 2000, 30000, &e), 0);
+    sbuf_init(&sb, ch, sizeof(ch));
+    assert_int_equal(sipae_server_challenge(&sb, &lab_id, &ssa2), 0);
+    assert_int_equal(client_challenged(&next, &cr, 4, ch, &e), 0);
+    assert_int_equal(next.state, SIPAE_SA_ESTABLISHED);
+    assert_false(next.lapsed);
+    client_request(&next, 5, "lab-call-1", buf, sizeof(buf), &req, &a);
+    assert_int_equal(sipae_server_sa_accept(&ssa2, &lab_id, &a, &req, lab_password, NULL, 2000, &e), 0);
+    assert_string_not_equal(ssa.opaque, ssa2.opaque);
+
+    /* What the old SA signs is not the new one's, and the reverse. */
+    m = signed_200(&ssa, buf, sizeof(buf));
+    assert_int_equal(sipae_sa_verify(&next, &m, &e), SYNTH_ENOTFOUND);
+    assert_int_equal(sipae_sa_verify(&sa, &m, &e), 0);
+    m = signed_200(&ssa2, buf, sizeof(buf));
+    assert_int_equal(sipae_sa_verify(&sa, &m, &e), SYNTH_ENOTFOUND);
+    assert_int_equal(sipae_sa_verify(&next, &m, &e), 0);
+
+    /* The server challenges afresh 4 s after the AUTHENTICATE: a lapse. */
+    char text[1024], hdr[300];
+    snprintf(text, sizeof(text), srv_401_fmt, 6, 6);
+    snprintf(hdr, sizeof(hdr), "WWW-Authenticate: NTLM realm=\"SIP Communications Service\", "
+                               "targetname=\"fe.lab.synth.test\", version=4\r\n");
+    m = msg_with(buf, sizeof(buf), text, hdr);
+    uint64_t born = next.expires_ms - next.lifetime_ms;
+    assert_int_equal(sipae_sa_on_challenge(&next, &m, &cr, born + 4000, &e), 0);
+    assert_true(next.lapsed);
+    assert_int_equal(next.state, SIPAE_SA_NEGOTIATING);
+    assert_int_equal(next.lifetime_ms, 4000);
+    assert_int_equal(sipae_sa_margin_ms(&next), 1000);
+    /* An SA not yet confirmed challenged afresh is refused credentials. */
+    sipae_sa_reset(&sa);
+    sipae_server_sa_clear(&ssa);
+    assert_int_equal(server_exchange(&sa, &ssa, "LAB\\user0001", "s3cret-pw", &e), 0);
+    assert_int_equal(sipae_sa_on_challenge(&sa, &m, &cr, 5000, &e), SYNTH_EAUTH);
+    assert_false(sa.lapsed);
+    sipae_sa_reset(&sa);
+    sipae_sa_reset(&next);
+    sipae_server_sa_clear(&ssa);
+    sipae_server_sa_clear(&ssa2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -751,6 +840,7 @@ int main(void)
         cmocka_unit_test(test_sig_buffer_asserted_identity),
         cmocka_unit_test(test_server_exchange),
         cmocka_unit_test(test_server_refusals),
+        cmocka_unit_test(test_renewal_and_lapse),
     };
     return cmocka_run_group_tests(tests, arena_setup, arena_teardown);
 }
