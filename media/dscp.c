@@ -3,6 +3,8 @@
  * an int IPV6_TCLASS message (ip(7), ipv6(7)). */
 #include "dscp.h"
 
+#include "synth/base/rx_stamp.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -11,7 +13,7 @@
 
 /* Room for one IP_TOS or IPV6_TCLASS message and a timestamp; the kernel
  * may add others we did not ask for only if another option enables them. */
-#define DSCP_CMSG_SPACE (CMSG_SPACE(sizeof(int)) * 2 + CMSG_SPACE(sizeof(struct timespec)))
+#define DSCP_CMSG_SPACE (CMSG_SPACE(sizeof(int)) * 2 + RX_STAMP_CMSG_SPACE)
 
 static int socket_family(int fd, struct synth_error *err)
 {
@@ -54,8 +56,7 @@ int dscp_enable_recv(int fd, struct synth_error *err)
     int family = socket_family(fd, err);
     if (family < 0)
         return family;
-    /* Best effort: without it, arrival is the read time. */
-    (void)set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS", NULL);
+    rx_stamp_enable(fd); /* best effort: without it, arrival is the read time */
     if (family == AF_INET6) {
         int rc = set_int(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1, "IPV6_RECVTCLASS", err);
         if (rc)
@@ -66,27 +67,11 @@ int dscp_enable_recv(int fd, struct synth_error *err)
     return set_int(fd, IPPROTO_IP, IP_RECVTOS, 1, "IP_RECVTOS", err);
 }
 
-/* The kernel stamps with the wall clock; only the age is kept, so the
- * caller's monotonic clock gives the arrival time. */
-static int64_t waited_since(const struct timespec *stamp)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    int64_t us = (int64_t)(now.tv_sec - stamp->tv_sec) * 1000000 +
-                 (now.tv_nsec - stamp->tv_nsec) / 1000;
-    return us > 0 ? us : 0; /* a wall-clock step backwards: say no wait */
-}
-
 static void read_cmsgs(struct msghdr *msg, struct dscp_packet *out)
 {
     for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
-            c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
-            struct timespec stamp;
-            memcpy(&stamp, CMSG_DATA(c), sizeof(stamp));
-            out->waited_us = waited_since(&stamp);
+        if (rx_stamp_age(c, &out->waited_us))
             continue;
-        }
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TOS &&
             c->cmsg_len >= CMSG_LEN(sizeof(uint8_t))) {
             uint8_t tos;

@@ -5,6 +5,7 @@
 #include "synth/sip/udp_rx.h"
 
 #include "synth/base/clock.h"
+#include "synth/base/rx_stamp.h"
 #include "synth/sip/msg.h"
 
 #include <errno.h>
@@ -20,7 +21,7 @@ struct rx_batch {
     struct mmsghdr h[UDP_RX_BATCH];
     struct iovec iov[UDP_RX_BATCH];
     struct sip_addr_storage src[UDP_RX_BATCH];
-    char ctl[UDP_RX_BATCH][CMSG_SPACE(sizeof(struct timespec))];
+    char ctl[UDP_RX_BATCH][RX_STAMP_CMSG_SPACE];
     char buf[UDP_RX_BATCH][SIP_MSG_MAX];
 };
 
@@ -48,8 +49,7 @@ static struct rx_batch *thread_batch(void)
 
 void udp_rx_enable(int fd)
 {
-    int one = 1;
-    (void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+    rx_stamp_enable(fd);
 }
 
 static void batch_arm(struct rx_batch *b, int n)
@@ -68,27 +68,14 @@ static void batch_arm(struct rx_batch *b, int n)
     }
 }
 
-/* SCM_TIMESTAMPNS is CLOCK_REALTIME; the offset to the monotonic clock is
- * taken once per batch (a clock step between two reads moves it, no more). */
-static int64_t rx_time(struct msghdr *h, int64_t mono_now, int64_t real_now)
+/* The kernel's arrival time on the monotonic clock, or now without a stamp. */
+static int64_t rx_time(struct msghdr *h, int64_t mono_now)
 {
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
-            continue;
-        struct timespec ts;
-        memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-        int64_t real = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-        int64_t age = real_now - real;
-        return age > 0 ? mono_now - age : mono_now;
-    }
+    int64_t age;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c))
+        if (rx_stamp_age(c, &age))
+            return mono_now - age;
     return mono_now;
-}
-
-static int64_t real_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 int udp_rx_read(int fd, int max, udp_rx_handler on_dgram, void *arg)
@@ -103,11 +90,11 @@ int udp_rx_read(int fd, int max, udp_rx_handler on_dgram, void *arg)
         int n = recvmmsg(fd, b->h, (unsigned)want, MSG_DONTWAIT, NULL);
         if (n < 0)
             return done == 0 && errno != EAGAIN && errno != EWOULDBLOCK ? errno : 0;
-        int64_t mono_now = clock_mono_us(), real_now = real_us();
+        int64_t mono_now = clock_mono_us();
         for (int i = 0; i < n; i++) {
             b->src[i].len = b->h[i].msg_hdr.msg_namelen;
             struct udp_rx_dgram d = {b->buf[i], b->h[i].msg_len, &b->src[i],
-                                     rx_time(&b->h[i].msg_hdr, mono_now, real_now)};
+                                     rx_time(&b->h[i].msg_hdr, mono_now)};
             if (!on_dgram(&d, arg))
                 return 0;
         }
