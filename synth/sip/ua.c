@@ -72,7 +72,7 @@ struct sip_ua {
  * after the request line: what it signs is the request as built. */
 static int ua_sign(struct sip_ua *ua, char *buf, size_t *len, size_t cap)
 {
-    if (!ua->auth.sign)
+    if (!ua->auth.sign || (ua->auth.signing && !ua->auth.signing(ua->auth.arg)))
         return 0;
     static _Thread_local char line[UA_AUTH_LINE_MAX];
     struct sip_msg req;

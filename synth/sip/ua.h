@@ -8,6 +8,7 @@
 #include "synth/sip/build.h"
 #include "synth/sip/transport.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct sip_ua;
@@ -74,9 +75,12 @@ void sip_ua_abandon(struct sip_ua *ua, struct sip_ctrans *t);
  * transaction before its handler: non-zero ends the transaction with that
  * error instead (SYNTH_EAUTH: a signature that fails); and each request
  * received before the request handler: non-zero answers it 403 (an ACK not
- * at all) and drops it. NULL: none. */
+ * at all) and drops it. NULL: none. signing, when set, says whether sign
+ * may add anything now: sign needs the request parsed, and a user with no
+ * SA would have every request parsed for nothing. */
 struct sip_ua_auth {
     int (*sign)(const struct sip_msg *req, struct sbuf *out, void *arg);
+    bool (*signing)(void *arg);
     int (*verify)(const struct sip_msg *resp, void *arg);
     void *arg;
 };

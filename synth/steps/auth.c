@@ -255,9 +255,15 @@ static int ntlm_verify(const struct sip_msg *resp, void *arg)
     return SYNTH_EAUTH;
 }
 
+static bool ntlm_signing(void *arg)
+{
+    return auth_ntlm_active(arg);
+}
+
 void auth_ntlm_attach(struct vuser *u, struct sip_ua *ua)
 {
-    const struct sip_ua_auth a = {ntlm_sign, ntlm_verify, u};
+    const struct sip_ua_auth a = {.sign = ntlm_sign, .signing = ntlm_signing,
+                                  .verify = ntlm_verify, .arg = u};
     sip_ua_set_auth(ua, &a);
 }
 
