@@ -1,14 +1,17 @@
-/* libsrtp2 2.x cipher and auth types over OpenSSL 3 EVP: AES-ICM 128/256 as
- * AES-CTR (RFC 3711 4.1.1, RFC 6188) and HMAC-SHA1 (RFC 3711 4.2.1, RFC 2104).
- * Each instance owns its EVP context, keyed once at init; per packet only the
- * IV (cipher) or the HMAC state (auth) is reset, so the cost does not depend
- * on how many sessions are live. No state is shared between instances. */
+/* libsrtp2 2.x cipher and auth types over OpenSSL 3: AES-ICM 128/256 as EVP
+ * AES-CTR (RFC 3711 4.1.1, RFC 6188) and HMAC-SHA1 (RFC 3711 4.2.1, RFC 2104)
+ * on OpenSSL's SHA-1. Each instance is keyed once at init; per packet only
+ * the IV (cipher) or the HMAC state (auth) is reset, so the cost does not
+ * depend on how many sessions are live. No state is shared between
+ * instances. */
 #include "srtp_ossl_crypto.h"
 
-#include <openssl/core_names.h>
+/* Before any OpenSSL header: the low-level SHA-1 calls below (see HMAC). */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
+#include <openssl/sha.h>
 #include <srtp2/auth.h>
 #include <srtp2/cipher.h>
 #include <srtp2/srtp.h>
@@ -221,9 +224,19 @@ static const srtp_cipher_type_t icm_256_type = {
 
 /* ---- HMAC-SHA1 -------------------------------------------------------- */
 
+/* RFC 2104 with the keyed inner and outer SHA-1 states kept: a packet's MAC
+ * starts from a struct copy of the inner state. OpenSSL 3's EVP_MAC re-init
+ * duplicates a provider context per packet (an allocation, a copy, a free:
+ * EVP_MD_CTX_copy_ex and EVP_MAC_init were 5 % of the lab's CPU at 400
+ * calls), so this one file uses the low-level SHA-1 calls, deprecated in
+ * 3.0 but kept, whose context is a plain struct. */
+#define SHA1_BLOCK 64
+
 struct hmac {
     srtp_auth_t base; /* first, as for struct icm */
-    EVP_MAC_CTX *ctx;
+    SHA_CTX inner;    /* after key ^ ipad */
+    SHA_CTX outer;    /* after key ^ opad */
+    SHA_CTX work;     /* the packet being authenticated */
 };
 
 static const srtp_auth_type_t hmac_type;
@@ -232,65 +245,65 @@ static srtp_err_status_t hmac_alloc(srtp_auth_pointer_t *ap, int key_len, int ou
 {
     if (key_len < 0 || out_len < 0 || out_len > SHA1_LEN)
         return srtp_err_status_bad_param;
-    srtp_err_status_t st = srtp_err_status_alloc_fail;
     struct hmac *a = OPENSSL_zalloc(sizeof(*a));
-    /* Fetched per instance: the context keeps its own reference, so no
-     * process-wide handle needs to outlive it. */
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
-    if (!a || !mac)
-        goto out;
-    a->ctx = EVP_MAC_CTX_new(mac);
-    if (!a->ctx)
-        goto out;
+    if (!a)
+        return srtp_err_status_alloc_fail;
     a->base.type = &hmac_type;
     a->base.state = a;
     a->base.out_len = out_len;
     a->base.key_len = key_len;
     a->base.prefix_len = 0;
     *ap = &a->base;
-    a = NULL;
-    st = srtp_err_status_ok;
-out:
-    EVP_MAC_free(mac);
-    OPENSSL_free(a);
-    return st;
+    return srtp_err_status_ok;
 }
 
 static srtp_err_status_t hmac_dealloc(srtp_auth_pointer_t ap)
 {
     struct hmac *a = ap->state;
-    /* Freeing the context wipes the keyed inner and outer states. */
-    EVP_MAC_CTX_free(a->ctx);
-    OPENSSL_free(a);
+    /* The states are the key in all but name. */
+    OPENSSL_clear_free(a, sizeof(*a));
     return srtp_err_status_ok;
 }
 
 static srtp_err_status_t hmac_init(void *state, const uint8_t *key, int key_len)
 {
     struct hmac *a = state;
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA1", 0),
-        OSSL_PARAM_construct_end(),
-    };
-    if (!EVP_MAC_init(a->ctx, key, (size_t)key_len, params))
-        return srtp_err_status_init_fail;
-    return srtp_err_status_ok;
+    uint8_t k[SHA1_BLOCK] = {0}, pad[SHA1_BLOCK];
+    srtp_err_status_t st = srtp_err_status_init_fail;
+    if (key_len < 0)
+        return srtp_err_status_bad_param;
+    if ((size_t)key_len > sizeof(k)) { /* RFC 2104 2: a long key is hashed first */
+        if (!SHA1(key, (size_t)key_len, k))
+            goto out;
+    } else if (key_len > 0) {
+        memcpy(k, key, (size_t)key_len);
+    }
+    for (size_t i = 0; i < sizeof(pad); i++)
+        pad[i] = k[i] ^ 0x36;
+    if (!SHA1_Init(&a->inner) || !SHA1_Update(&a->inner, pad, sizeof(pad)))
+        goto out;
+    for (size_t i = 0; i < sizeof(pad); i++)
+        pad[i] = k[i] ^ 0x5c;
+    if (!SHA1_Init(&a->outer) || !SHA1_Update(&a->outer, pad, sizeof(pad)))
+        goto out;
+    st = srtp_err_status_ok;
+out:
+    OPENSSL_cleanse(k, sizeof(k));
+    OPENSSL_cleanse(pad, sizeof(pad));
+    return st;
 }
 
-/* A NULL key keeps the one init set: OpenSSL only copies back the keyed
- * inner state, no key schedule per packet. */
 static srtp_err_status_t hmac_start(void *state)
 {
     struct hmac *a = state;
-    if (!EVP_MAC_init(a->ctx, NULL, 0, NULL))
-        return srtp_err_status_auth_fail;
+    a->work = a->inner;
     return srtp_err_status_ok;
 }
 
 static srtp_err_status_t hmac_update(void *state, const uint8_t *buf, int len)
 {
     struct hmac *a = state;
-    if (len < 0 || !EVP_MAC_update(a->ctx, buf, (size_t)len))
+    if (len < 0 || !SHA1_Update(&a->work, buf, (size_t)len))
         return srtp_err_status_auth_fail;
     return srtp_err_status_ok;
 }
@@ -301,18 +314,23 @@ static srtp_err_status_t hmac_compute(void *state, const uint8_t *buf, int len, 
                                       uint8_t *tag)
 {
     struct hmac *a = state;
-    uint8_t full[SHA1_LEN];
-    size_t out = 0;
+    uint8_t inner_hash[SHA1_LEN], full[SHA1_LEN];
+    SHA_CTX outer;
+    srtp_err_status_t st = srtp_err_status_auth_fail;
     if (tag_len < 0 || tag_len > SHA1_LEN)
         return srtp_err_status_bad_param;
-    srtp_err_status_t st = hmac_update(state, buf, len);
-    if (st)
-        return st;
-    if (!EVP_MAC_final(a->ctx, full, &out, sizeof(full)) || out != sizeof(full))
-        return srtp_err_status_auth_fail;
+    if (hmac_update(state, buf, len) != srtp_err_status_ok || !SHA1_Final(inner_hash, &a->work))
+        goto out;
+    outer = a->outer;
+    if (!SHA1_Update(&outer, inner_hash, sizeof(inner_hash)) || !SHA1_Final(full, &outer))
+        goto out;
     memcpy(tag, full, (size_t)tag_len);
+    st = srtp_err_status_ok;
+out:
+    OPENSSL_cleanse(inner_hash, sizeof(inner_hash));
     OPENSSL_cleanse(full, sizeof(full));
-    return srtp_err_status_ok;
+    OPENSSL_cleanse(&outer, sizeof(outer));
+    return st;
 }
 
 /* RFC 2202 section 3, test cases 1, 2 and 3 (full 160-bit MACs), and test
@@ -378,7 +396,7 @@ static const srtp_auth_type_t hmac_type = {
     .compute = hmac_compute,
     .update = hmac_update,
     .start = hmac_start,
-    .description = "HMAC-SHA1 (OpenSSL EVP_MAC)",
+    .description = "HMAC-SHA1 (OpenSSL SHA-1, keyed states kept)",
     .test_data = &hmac_test_1,
     .id = SRTP_HMAC_SHA1,
 };

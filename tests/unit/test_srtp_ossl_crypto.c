@@ -813,10 +813,10 @@ static void create_fails_cleanly(void **state)
     fail_msg("srtpsess_create still allocating after %d allocations", ALLOC_FAIL_MAX);
 }
 
-/* Every OpenSSL allocation of protect and unprotect in turn (OpenSSL
- * copies the keyed HMAC state per packet): a failure is an error, never a
- * packet with a bad tag, and nothing leaks. */
-static void packet_fails_cleanly(void **state)
+/* Protect and unprotect allocate nothing: the keyed HMAC states are copied
+ * as structs, so a packet cannot fail for want of memory, and the first
+ * allocation armed to fail is never reached. */
+static void packet_allocates_nothing(void **state)
 {
     struct sdes_key k;
     assert_int_equal(sdes_key_generate(&k, NULL), 0);
@@ -825,32 +825,21 @@ static void packet_fails_cleanly(void **state)
                                      NULL), 0);
     assert_int_equal(srtpsess_create(&rx, SRTPSESS_AES_CM_128_HMAC_SHA1_80, SRTPSESS_RECV, &k,
                                      NULL), 0);
-    int failures = 0;
-    for (int n = 1; n <= ALLOC_FAIL_MAX; n++) {
+    for (int n = 1; n <= 4; n++) {
         _Alignas(4) uint8_t buf[PKT_CAP], plain[PKT_CAP];
         size_t len = make_rtp(buf, 0);
-        buf[2] = (uint8_t)(n >> 8); /* a new sequence number each time */
-        buf[3] = (uint8_t)n;
+        buf[3] = (uint8_t)n; /* a new sequence number each time */
         memcpy(plain, buf, len);
         size_t plain_len = len;
-        alloc_fail_at(n, false);
-        int rc = srtpsess_protect_rtp(tx, buf, &len, sizeof(buf), NULL);
-        if (rc == 0)
-            rc = srtpsess_unprotect_rtp(rx, buf, &len, NULL, NULL);
-        bool hit = alloc_disarm();
-        if (rc == 0) {
-            assert_int_equal(len, plain_len);
-            assert_memory_equal(buf, plain, len);
-        } else {
-            assert_true(hit);
-            failures++;
-        }
-        if (!hit)
-            break;
+        alloc_fail_at(1, false);
+        assert_int_equal(srtpsess_protect_rtp(tx, buf, &len, sizeof(buf), NULL), 0);
+        assert_int_equal(srtpsess_unprotect_rtp(rx, buf, &len, NULL, NULL), 0);
+        assert_false(alloc_disarm());
+        assert_int_equal(len, plain_len);
+        assert_memory_equal(buf, plain, len);
     }
     srtpsess_free(tx);
     srtpsess_free(rx);
-    assert_true(failures > 0);
 }
 
 static void install_happened(void **state)
@@ -881,7 +870,7 @@ int main(void)
         cmocka_unit_test(threads_with_own_sessions),
         cmocka_unit_test(faster_than_stock_backend),
         cmocka_unit_test(create_fails_cleanly),
-        cmocka_unit_test(packet_fails_cleanly),
+        cmocka_unit_test(packet_allocates_nothing),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     if (oracle_stop() != 0) {
