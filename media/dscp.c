@@ -51,12 +51,15 @@ int dscp_set(int fd, uint8_t dscp, struct synth_error *err)
     return set_int(fd, IPPROTO_IP, IP_TOS, tos, "IP_TOS", err);
 }
 
-int dscp_enable_recv(int fd, struct synth_error *err)
+int dscp_enable_recv(int fd, bool *stamped, struct synth_error *err)
 {
     int family = socket_family(fd, err);
     if (family < 0)
         return family;
-    rx_stamp_enable(fd); /* best effort: without it, arrival is the read time */
+    /* best effort: without it, arrival is the read time */
+    bool on = rx_stamp_enable(fd);
+    if (stamped)
+        *stamped = on;
     if (family == AF_INET6) {
         int rc = set_int(fd, IPPROTO_IPV6, IPV6_RECVTCLASS, 1, "IPV6_RECVTCLASS", err);
         if (rc)
@@ -89,24 +92,44 @@ static void read_cmsgs(struct msghdr *msg, struct dscp_packet *out)
     out->dscp = (uint8_t)(out->tos >> 2);
 }
 
+/* Room for one datagram's control messages, aligned for struct cmsghdr as
+ * CMSG_FIRSTHDR expects. */
+union dscp_control {
+    char buf[DSCP_CMSG_SPACE];
+    struct cmsghdr align;
+};
+
+static void prepare(struct msghdr *msg, struct iovec *iov, union dscp_control *control,
+                    void *buf, size_t size, struct dscp_packet *out)
+{
+    *iov = (struct iovec){.iov_base = buf, .iov_len = size};
+    memset(out, 0, sizeof(*out));
+    *msg = (struct msghdr){
+        .msg_name = &out->from,
+        .msg_namelen = sizeof(out->from),
+        .msg_iov = iov,
+        .msg_iovlen = 1,
+        .msg_control = control->buf,
+        .msg_controllen = sizeof(control->buf),
+    };
+}
+
+/* What the kernel said of a datagram read into msg, len bytes long. */
+static void finish(struct msghdr *msg, size_t len, struct dscp_packet *out)
+{
+    out->len = len;
+    out->from_len = msg->msg_namelen;
+    out->truncated = (msg->msg_flags & MSG_TRUNC) != 0;
+    read_cmsgs(msg, out);
+}
+
 int dscp_recvmsg(int fd, void *buf, size_t size, struct dscp_packet *out,
                  struct synth_error *err)
 {
-    /* Aligned for struct cmsghdr, as CMSG_FIRSTHDR expects. */
-    union {
-        char buf[DSCP_CMSG_SPACE];
-        struct cmsghdr align;
-    } control;
-    struct iovec iov = {.iov_base = buf, .iov_len = size};
-    memset(out, 0, sizeof(*out));
-    struct msghdr msg = {
-        .msg_name = &out->from,
-        .msg_namelen = sizeof(out->from),
-        .msg_iov = &iov,
-        .msg_iovlen = 1,
-        .msg_control = control.buf,
-        .msg_controllen = sizeof(control.buf),
-    };
+    union dscp_control control;
+    struct iovec iov;
+    struct msghdr msg;
+    prepare(&msg, &iov, &control, buf, size, out);
     ssize_t n;
     do {
         n = recvmsg(fd, &msg, 0);
@@ -116,10 +139,32 @@ int dscp_recvmsg(int fd, void *buf, size_t size, struct dscp_packet *out,
             return SYNTH_EINCOMPLETE;
         return synth_error_set(err, SYNTH_EIO, "dscp: recvmsg: %s", strerror(errno));
     }
-    out->len = (size_t)n;
-    out->from_len = msg.msg_namelen;
-    read_cmsgs(&msg, out);
-    if (msg.msg_flags & MSG_TRUNC)
+    finish(&msg, (size_t)n, out);
+    if (out->truncated)
         return synth_error_set(err, SYNTH_ETOOBIG, "dscp: datagram larger than %zu bytes", size);
     return 0;
+}
+
+int dscp_recv_batch(int fd, uint8_t *bufs, size_t size, struct dscp_packet *out, unsigned n,
+                    struct synth_error *err)
+{
+    if (n > DSCP_BATCH_MAX)
+        n = DSCP_BATCH_MAX;
+    struct mmsghdr mm[DSCP_BATCH_MAX];
+    struct iovec iov[DSCP_BATCH_MAX];
+    union dscp_control control[DSCP_BATCH_MAX];
+    for (unsigned i = 0; i < n; i++)
+        prepare(&mm[i].msg_hdr, &iov[i], &control[i], bufs + (size_t)i * size, size, &out[i]);
+    int got;
+    do {
+        got = recvmmsg(fd, mm, n, MSG_DONTWAIT, NULL);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        return synth_error_set(err, SYNTH_EIO, "dscp: recvmmsg: %s", strerror(errno));
+    }
+    for (int i = 0; i < got; i++)
+        finish(&mm[i].msg_hdr, mm[i].msg_len, &out[i]);
+    return got;
 }

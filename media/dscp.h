@@ -33,6 +33,7 @@ struct dscp_packet {
      * time, so jitter judges the path and the sender, not how busy the
      * reading loop was (its other work, other streams' packets first). */
     int64_t waited_us;
+    bool truncated; /* longer than the buffer: len is what fit */
 };
 
 /* Marks what fd sends with dscp (TOS = dscp << 2): IP_TOS on IPv4,
@@ -42,13 +43,24 @@ int dscp_set(int fd, uint8_t dscp, struct synth_error *err);
 
 /* Asks the kernel to report each packet's TOS / Traffic Class
  * (IP_RECVTOS, IPV6_RECVTCLASS) and, where it can, its receive time
- * (SO_TIMESTAMPNS). Returns 0 or SYNTH_EIO. */
-int dscp_enable_recv(int fd, struct synth_error *err);
+ * (SO_TIMESTAMPNS); *stamped (when not NULL) says whether it will. Returns
+ * 0 or SYNTH_EIO. */
+int dscp_enable_recv(int fd, bool *stamped, struct synth_error *err);
 
 /* One recvmsg into buf; fills out. Returns 0, SYNTH_EINCOMPLETE (nothing
  * to read on a non-blocking socket), SYNTH_ETOOBIG (datagram longer than
  * size, truncated) or SYNTH_EIO. */
 int dscp_recvmsg(int fd, void *buf, size_t size, struct dscp_packet *out,
                  struct synth_error *err);
+
+/* The most datagrams one dscp_recv_batch takes. */
+#define DSCP_BATCH_MAX 16
+
+/* Up to n (at most DSCP_BATCH_MAX) queued datagrams in one recvmmsg,
+ * without waiting: the i-th into bufs + i * size, described by out[i]
+ * (out[i].truncated when it did not fit). Returns how many were read (0:
+ * none queued) or SYNTH_EIO. */
+int dscp_recv_batch(int fd, uint8_t *bufs, size_t size, struct dscp_packet *out, unsigned n,
+                    struct synth_error *err);
 
 #endif

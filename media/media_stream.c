@@ -1,5 +1,6 @@
 /* One audio stream (media_stream.h): RTP/SRTP out on the media clock, RTP
- * and RTCP in on socket events, everything counted (RFC 3550, RFC 3711). */
+ * in on the same clock (direct media) or on socket events, RTCP on events,
+ * everything counted (RFC 3550, RFC 3711). */
 #include "media/media_stream.h"
 
 #include "media/dscp.h"
@@ -25,6 +26,9 @@
 
 /* Datagrams read per wake-up before yielding to the rest of the loop. */
 #define RECV_BATCH 32
+/* Datagrams one read of a polled RTP socket asks for: one is due per
+ * period, a few more after a burst; a full batch reads again. */
+#define POLL_BATCH 4
 /* After a stall, at most this many frames are sent at once; the rest are
  * skipped (their timestamps advance) rather than bursting a second of audio. */
 #define CATCH_UP_MAX 5
@@ -71,6 +75,12 @@ struct media_stream {
     struct dtmf_receiver dtmf_rx;
     char last_key;          /* a key that just arrived, for the event */
     struct audio_codec codec; /* p.pt's */
+    /* Direct media with kernel stamps: the RTP socket is read on the media
+     * clock, not on its own wake-ups (media_stream_start says why). */
+    bool stamped;      /* the RTP socket's datagrams carry receive stamps */
+    bool polled;
+    bool busy;         /* inside the clock's read: a free waits for its end */
+    bool free_pending;
 };
 
 /* ---- helpers ---- */
@@ -195,9 +205,23 @@ static void send_frame(struct media_stream *ms)
     ms->ts += MEDIA_FRAME_SAMPLES;
 }
 
+static void poll_rtp(struct media_stream *ms, bool stun);
+static void destroy(struct media_stream *ms);
+
 static void on_tick(struct media_tick_client *c, int64_t due_us, uint32_t periods)
 {
     struct media_stream *ms = c->arg;
+    if (ms->polled) {
+        ms->busy = true;
+        poll_rtp(ms, true);
+        ms->busy = false;
+        if (ms->free_pending) {
+            destroy(ms);
+            return;
+        }
+        if (ms->state != STREAM_RUNNING)
+            return; /* an ICE handler stopped it */
+    }
     int64_t now = clock_mono_us();
     bool was_done = ms->player.done;
     if (ms->sending && ms->p.stop_after_ms &&
@@ -380,6 +404,32 @@ static void on_readable(struct media_stream *ms, int fd, enum media_component c)
     }
 }
 
+/* What a polled RTP socket holds, in one recvmmsg per POLL_BATCH. STUN is
+ * dispatched only when `stun` (its handler may free the stream: the clock's
+ * read holds busy so that the free waits); otherwise it is dropped. */
+static void poll_rtp(struct media_stream *ms, bool stun)
+{
+    uint8_t bufs[POLL_BATCH][PACKET_BUF];
+    struct dscp_packet dp[POLL_BATCH];
+    for (int total = 0; total < RECV_BATCH; total += POLL_BATCH) {
+        int n = dscp_recv_batch(ms->bind.fd[0], &bufs[0][0], PACKET_BUF, dp, POLL_BATCH, NULL);
+        for (int i = 0; i < n; i++) {
+            if (ms->free_pending || ms->state != STREAM_RUNNING)
+                return;
+            if (dp[i].truncated) {
+                ms->r.recv_other_bad++;
+                continue;
+            }
+            if (!stun && media_transport_classify(bufs[i], dp[i].len, false, ms->p.rtcp_mux) ==
+                             MEDIA_PKT_STUN)
+                continue;
+            dispatch(ms, MEDIA_COMP_RTP, bufs[i], &dp[i]);
+        }
+        if (n < POLL_BATCH)
+            return;
+    }
+}
+
 void media_stream_input(struct media_stream *ms, enum media_component c,
                         const struct sockaddr_storage *from, const uint8_t *data, size_t len)
 {
@@ -419,10 +469,10 @@ static void report_init(struct media_report *r)
     r->dscp_seen = -1;
 }
 
-static int mark_socket(int fd, int dscp, struct synth_error *err)
+static int mark_socket(int fd, int dscp, bool *stamped, struct synth_error *err)
 {
     int rc = dscp >= 0 ? dscp_set(fd, (uint8_t)dscp, err) : 0;
-    return rc ? rc : dscp_enable_recv(fd, err);
+    return rc ? rc : dscp_enable_recv(fd, stamped, err);
 }
 
 int media_stream_open(struct media_stream **out, const struct media_stream_opts *o,
@@ -439,9 +489,9 @@ int media_stream_open(struct media_stream **out, const struct media_stream_opts 
     rc = port_range_pool_bind(o->ports, o->modality, o->local, o->local_len, true, &ms->bind,
                               err);
     if (rc == 0)
-        rc = mark_socket(ms->bind.fd[0], o->dscp, err);
+        rc = mark_socket(ms->bind.fd[0], o->dscp, &ms->stamped, err);
     if (rc == 0)
-        rc = mark_socket(ms->bind.fd[1], o->dscp, err);
+        rc = mark_socket(ms->bind.fd[1], o->dscp, NULL, err);
     if (rc != 0)
         goto fail;
     /* Before start only STUN (ICE checks) is taken; media is drained. */
@@ -539,6 +589,18 @@ int media_stream_start(struct media_stream *ms, const struct media_stream_params
         .relay_arg = p->relay_arg,
     };
     ms->state = STREAM_RUNNING;
+    /* Direct media is read by the clock that sends it: one packet is due per
+     * period, and a wake-up of the loop per packet (epoll, a context switch,
+     * the read that finds the socket empty) cost more than the read itself.
+     * The kernel's stamps keep each packet's arrival time exact however late
+     * it is read, so jitter and first-packet times are unchanged; ICE checks
+     * after the start wait up to a period. Relayed media arrives through the
+     * TURN client's socket, and without stamps the read time is all we
+     * know: those stay on events. */
+    if (!p->relay && ms->stamped && !ms->o.rx_on_events) {
+        event_del(ms->rtp_ev);
+        ms->polled = true;
+    }
     media_tick_add(ms->o.tick, &ms->tick);
     return 0;
 }
@@ -561,6 +623,8 @@ void media_stream_stop(struct media_stream *ms)
 {
     if (ms->state != STREAM_RUNNING)
         return;
+    if (ms->polled && !ms->busy)
+        poll_rtp(ms, false); /* what came since the last tick counts too */
     send_rtcp(ms, true, clock_mono_us());
     ms->state = STREAM_STOPPED;
     media_tick_remove(ms->o.tick, &ms->tick);
@@ -609,10 +673,8 @@ const struct recording *media_stream_recording(const struct media_stream *ms)
     return &ms->rec;
 }
 
-void media_stream_free(struct media_stream *ms)
+static void destroy(struct media_stream *ms)
 {
-    if (!ms)
-        return;
     if (ms->state == STREAM_RUNNING) {
         ms->state = STREAM_STOPPED;
         media_tick_remove(ms->o.tick, &ms->tick);
@@ -629,4 +691,15 @@ void media_stream_free(struct media_stream *ms)
     recording_free(&ms->rec);
     audio_codec_close(&ms->codec);
     free(ms);
+}
+
+void media_stream_free(struct media_stream *ms)
+{
+    if (!ms)
+        return;
+    if (ms->busy) {
+        ms->free_pending = true; /* freed when the clock's read returns */
+        return;
+    }
+    destroy(ms);
 }

@@ -43,6 +43,9 @@ struct media_stream_opts {
     const struct sockaddr *local;     /* the address to bind (its port is ignored) */
     socklen_t local_len;
     int dscp;                         /* mark what we send; -1 = leave unmarked */
+    /* Read direct RTP on socket wake-ups instead of on the media clock
+     * (media_stream_start): for tests and benchmarks of the two ways. */
+    bool rx_on_events;
 };
 
 /* Something worth telling the owner as it happens. */
@@ -165,6 +168,8 @@ void media_stream_report(const struct media_stream *ms, struct media_report *out
 /* The received audio (empty unless record_ms was set). */
 const struct recording *media_stream_recording(const struct media_stream *ms);
 
+/* Frees the stream; from a STUN handler that runs inside the stream's own
+ * read, the free completes when that read returns. */
 void media_stream_free(struct media_stream *ms);
 
 #endif

@@ -3,10 +3,10 @@
 
 #include <string.h>
 
-void rx_stamp_enable(int fd)
+bool rx_stamp_enable(int fd)
 {
     int one = 1;
-    (void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+    return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) == 0;
 }
 
 bool rx_stamp_age(const struct cmsghdr *c, int64_t *age_us)

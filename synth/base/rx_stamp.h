@@ -13,9 +13,9 @@
 /* Control-message room one stamp needs. */
 #define RX_STAMP_CMSG_SPACE CMSG_SPACE(sizeof(struct timespec))
 
-/* Asks the kernel to stamp what fd receives. Best effort: without stamps
- * the caller times a datagram by its read. */
-void rx_stamp_enable(int fd);
+/* Asks the kernel to stamp what fd receives; true if it will. Best effort:
+ * without stamps the caller times a datagram by its read. */
+bool rx_stamp_enable(int fd);
 
 /* When c is a SCM_TIMESTAMPNS message: *age_us gets how long ago the
  * kernel stamped it, by the wall clock the kernel stamps with (0 when that

@@ -97,7 +97,7 @@ static void marks_and_reads(int family)
         skip();
     }
     struct synth_error err;
-    assert_int_equal(dscp_enable_recv(l.rx, &err), 0);
+    assert_int_equal(dscp_enable_recv(l.rx, NULL, &err), 0);
 
     struct dscp_packet pkt;
     send_and_receive(&l, "unmarked", 64, 0, &pkt);
@@ -125,7 +125,22 @@ static void says_how_long_it_waited(void **state)
 {
     struct link l;
     assert_true(open_link(&l, AF_INET));
-    assert_int_equal(dscp_enable_recv(l.rx, NULL), 0);
+    assert_int_equal(dscp_enable_recv(l.rx, NULL, NULL), 0);
+    /* The kernel turns receive stamps on for the first socket that asks in
+     * deferred work (net_enable_timestamp): until it has run, a datagram is
+     * stamped when it is read. Wait, with a deadline, until one that waited
+     * 2 ms says so. */
+    bool live = false;
+    for (int i = 0; i < 100 && !live; i++) {
+        struct dscp_packet warm;
+        char wbuf[16];
+        assert_int_equal(sendto(l.tx, "warm", 4, 0, (struct sockaddr *)&l.to, l.to_len), 4);
+        struct timespec two = {0, 2 * 1000 * 1000};
+        nanosleep(&two, NULL);
+        assert_int_equal(dscp_recvmsg(l.rx, wbuf, sizeof(wbuf), &warm, NULL), 0);
+        live = warm.waited_us >= 1500;
+    }
+    assert_true(live);
     const char *msg = "late";
     assert_int_equal(sendto(l.tx, msg, 4, 0, (struct sockaddr *)&l.to, l.to_len), 4);
     struct timespec pause = {0, 30 * 1000 * 1000};
@@ -169,7 +184,7 @@ static void empty_and_truncated(void **state)
 {
     struct link l;
     assert_true(open_link(&l, AF_INET));
-    assert_int_equal(dscp_enable_recv(l.rx, NULL), 0);
+    assert_int_equal(dscp_enable_recv(l.rx, NULL, NULL), 0);
     struct dscp_packet pkt;
     char buf[8];
     assert_int_equal(dscp_recvmsg(l.rx, buf, sizeof(buf), &pkt, NULL), SYNTH_EINCOMPLETE);

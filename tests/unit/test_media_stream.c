@@ -31,6 +31,7 @@ struct pair {
     struct sdes_key caller_key, um_key;
     bool greeting_event, first_event, dtmf_sent_event;
     int dtmf_keys_seen;
+    bool um_on_events; /* the UM reads its RTP on socket events, not the clock */
 };
 
 static const struct sockaddr_in loopback = {.sin_family = AF_INET,
@@ -96,6 +97,7 @@ static struct media_stream *open_stream(struct pair *p, struct port_range_pool *
     struct media_stream_opts o = {
         .base = p->base, .tick = p->tick, .ports = pool, .modality = PORT_RANGE_AUDIO,
         .local = (const struct sockaddr *)&loopback, .local_len = sizeof(loopback), .dscp = dscp,
+        .rx_on_events = pool == &p->um_ports && p->um_on_events,
     };
     if (media_stream_open(&ms, &o, &err) != 0)
         fail_msg("open: %s", err.msg);
@@ -185,6 +187,15 @@ static void greeting_heard_over_srtp(void **state)
     assert_true(media_stream_recording(p->caller)->samples > 8000);
     media_stream_stop(p->caller);
     media_stream_stop(p->caller); /* twice is safe */
+}
+
+/* The same call with the UM reading on socket wake-ups while the caller
+ * reads on the media clock: both ways of receiving count alike. */
+static void greeting_heard_um_on_events(void **state)
+{
+    struct pair *p = *state;
+    p->um_on_events = true;
+    greeting_heard_over_srtp(state);
 }
 
 static void wrong_key_is_unauthenticated(void **state)
@@ -287,6 +298,43 @@ static void send_stun_to(struct pair *p, uint16_t port)
     close(fd);
 }
 
+/* An ICE handler that frees the stream from inside the clock's read of its
+ * RTP socket (a check that ends the call): the free waits for the read to
+ * return, and nothing of the stream is touched after it (ASan). */
+static void on_stun_free(struct media_stream *ms, enum media_component c,
+                         const struct sockaddr_storage *from, const uint8_t *buf, size_t len,
+                         void *arg)
+{
+    struct pair *p = arg;
+    stun_seen++;
+    assert_ptr_equal(ms, p->caller);
+    media_stream_free(p->caller);
+    p->caller = NULL;
+}
+
+static void stun_frees_the_stream_while_it_reads(void **state)
+{
+    struct pair *p = *state;
+    p->caller = open_stream(p, &p->caller_ports, -1);
+    p->um = open_stream(p, &p->um_ports, -1);
+    stun_seen = 0;
+    start_both(p, &p->um_key, true);
+    run_for(p, 300);
+    struct media_report c;
+    media_stream_report(p->caller, &c);
+    assert_true(c.recv_packets > 5); /* direct media, read on the clock */
+    media_stream_set_stun_handler(p->caller, on_stun_free, p);
+    send_stun_to(p, media_stream_port(p->caller));
+    send_stun_to(p, media_stream_port(p->caller)); /* a second one in the same read */
+    run_for(p, 200);
+    assert_int_equal(stun_seen, 1);
+    assert_null(p->caller);
+    run_for(p, 100); /* the clock goes on for the UM alone */
+    struct media_report u;
+    media_stream_report(p->um, &u);
+    assert_true(u.sent_packets > 20);
+}
+
 static void relay_path_and_stun(void **state)
 {
     struct pair *p = *state;
@@ -339,6 +387,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(relay_path_and_stun, setup, teardown),
         cmocka_unit_test_setup_teardown(greeting_heard_over_srtp, setup, teardown),
+        cmocka_unit_test_setup_teardown(greeting_heard_um_on_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(stun_frees_the_stream_while_it_reads, setup, teardown),
         cmocka_unit_test_setup_teardown(wrong_key_is_unauthenticated, setup, teardown),
         cmocka_unit_test_setup_teardown(no_media_from_the_peer, setup, teardown),
         cmocka_unit_test_setup_teardown(dtmf_keys_cross, setup, teardown),
