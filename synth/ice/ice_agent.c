@@ -3,6 +3,8 @@
  * checks), 8 (nomination) with the STUN codec of synth/turn. */
 #include "synth/ice/ice_agent.h"
 
+#include "synth/ice/ice_msice2.h"
+
 #include "synth/base/clock.h"
 #include "synth/base/net_addr.h"
 
@@ -145,9 +147,12 @@ uint32_t ice_priority_rfc8445(enum ice_cand_type t, uint16_t local_pref, unsigne
     return (type_pref[t] << 24) + ((uint32_t)local_pref << 8) + (256 - component);
 }
 
+/* A Microsoft agent's checks can come before its answer says what it
+ * speaks: they verify in its integrity rule too, and are answered in it. */
 const struct ice_dialect ice_dialect_rfc8445 = {
     .name = "rfc8445",
     .stun = NULL,
+    .stun_alt = &stun_dialect_msice2,
     .username = ice_username_rfc8445,
     .priority = ice_priority_rfc8445,
 };
@@ -492,8 +497,26 @@ static void start_check(struct ice_agent *a, struct pair *p, bool use_cand)
     transmit(a, p);
 }
 
+/* The integrity rule of ours, or of the dialect's alternative, under which
+ * m verifies with key; NULL (counted) if neither. */
+static const struct stun_dialect *verify(struct ice_agent *a, const struct stun_msg *m,
+                                         const char *key)
+{
+    size_t n = strlen(key);
+    if (stun_msg_check_integrity(m, (const uint8_t *)key, n) == 0)
+        return m->dialect;
+    if (a->d->stun_alt && stun_msg_check_integrity_as(m, a->d->stun_alt, (const uint8_t *)key, n) == 0) {
+        a->stats.alt_integrity++;
+        return a->d->stun_alt;
+    }
+    a->stats.bad_integrity++;
+    return NULL;
+}
+
+/* form: the integrity rule the request came in, which the answer keeps. */
 static void respond(struct ice_agent *a, int l, const struct stun_msg *req,
-                    const struct sockaddr_storage *from, uint16_t error)
+                    const struct sockaddr_storage *from, uint16_t error,
+                    const struct stun_dialect *form)
 {
     const struct local_cand *lc = &a->locals[l];
     uint8_t buf[256];
@@ -501,7 +524,7 @@ static void respond(struct ice_agent *a, int l, const struct stun_msg *req,
     size_t len;
     socklen_t from_len = from->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
                                                      : sizeof(struct sockaddr_in);
-    stun_enc_init(&e, buf, sizeof(buf), a->d->stun, STUN_METHOD_BINDING,
+    stun_enc_init(&e, buf, sizeof(buf), form, STUN_METHOD_BINDING,
                   error ? STUN_CLASS_ERROR : STUN_CLASS_SUCCESS, req->tid);
     if (error)
         stun_enc_error_code(&e, error, "Role Conflict");
@@ -642,17 +665,19 @@ static bool triggered(struct ice_agent *a, int l, const struct sockaddr_storage 
 static int on_request(struct ice_agent *a, int l, const struct stun_msg *m,
                       const struct sockaddr_storage *from)
 {
-    if (!username_ok(a, m) ||
-        stun_msg_check_integrity(m, (const uint8_t *)a->pwd, strlen(a->pwd)) != 0) {
+    if (!username_ok(a, m)) {
         a->stats.bad_integrity++;
         return 0;
     }
+    const struct stun_dialect *form = verify(a, m, a->pwd);
+    if (!form)
+        return 0;
     a->stats.checks_received++;
     if (role_conflict(a, m)) {
-        respond(a, l, m, from, STUN_ERR_ROLE_CONFLICT);
+        respond(a, l, m, from, STUN_ERR_ROLE_CONFLICT, form);
         return 0;
     }
-    respond(a, l, m, from, 0);
+    respond(a, l, m, from, 0, form);
     uint32_t prio = 0;
     stun_attr_u32(stun_msg_attr(m, STUN_ATTR_PRIORITY), &prio);
     bool use_cand = stun_msg_attr(m, STUN_ATTR_USE_CANDIDATE) != NULL;
@@ -681,10 +706,8 @@ static int on_response(struct ice_agent *a, int l, const struct stun_msg *m,
             i = (int)k;
     if (i < 0 || a->state != ICE_STATE_RUNNING)
         return 0;
-    if (stun_msg_check_integrity(m, (const uint8_t *)a->rpwd, strlen(a->rpwd)) != 0) {
-        a->stats.bad_integrity++;
+    if (!verify(a, m, a->rpwd))
         return 0;
-    }
     a->stats.responses_received++;
     struct pair *p = &a->pairs[i];
     if (m->cls == STUN_CLASS_ERROR) {

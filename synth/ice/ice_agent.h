@@ -71,6 +71,10 @@ struct stun_enc;
 struct ice_dialect {
     const char *name;                /* "rfc8445", "ms-ice2": the report's media.ice.dialect */
     const struct stun_dialect *stun; /* NULL: RFC 5389 */
+    /* A second integrity rule accepted from a peer (a Microsoft agent of
+     * another implementation version, or one of them before its answer
+     * told us what it speaks); a request in it is answered in it. NULL: none. */
+    const struct stun_dialect *stun_alt;
     /* USERNAME of a check we send (RFC 8445 7.2.2: "their:ours"). */
     int (*username)(char *out, size_t size, const char *remote_ufrag, const char *local_ufrag);
     /* RFC 8445 5.1.2.1. */
@@ -139,6 +143,7 @@ struct ice_stats {
     uint64_t checks_received;  /* requests that passed integrity */
     uint64_t responses_received;
     uint64_t bad_integrity;    /* requests or responses that failed MESSAGE-INTEGRITY */
+    uint64_t alt_integrity;    /* requests or responses that passed in the dialect's stun_alt */
     uint64_t role_conflicts;   /* 487 sent or received, or a switch */
     uint64_t triggered;
     int64_t start_us;          /* ice_agent_start (monotonic) */

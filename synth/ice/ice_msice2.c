@@ -1,9 +1,13 @@
 /* [MS-ICE2] checks (ice_msice2.h). What differs from RFC 8445 on the wire,
  * for an [MS-ICE2] version 2 agent speaking over UDP:
- * - STUN is RFC 5389's, magic cookie, MESSAGE-INTEGRITY (HMAC-SHA1 keyed
- *   with the password of the side answering) and FINGERPRINT as in RFC 8445
- *   7.2.2 / 7.3: [MS-ICE2] builds on draft-ietf-mmusic-ice-19, which RFC
- *   5245 became, and keeps its short-term credentials;
+ * - the STUN header and attributes are RFC 5389's (magic cookie,
+ *   FINGERPRINT), with short-term credentials keyed with the password of
+ *   the side answering, as in RFC 8445 7.2.2 / 7.3: [MS-ICE2] builds on
+ *   draft-ietf-mmusic-ice-19, which RFC 5245 became;
+ * - MESSAGE-INTEGRITY is computed as the STUN drafts did, the way an
+ *   agent of implementation version 2 expects (msice2_integrity below);
+ *   the other way (RFC 5389's, which agents of version 3 and later use) is
+ *   accepted from a peer too, and answered in kind;
  * - USERNAME is "their-ufrag:our-ufrag" as in RFC 8445 7.2.2 (ICE-19's
  *   form; the base64-decoded "their:component:ours:component" form
  *   belongs to [MS-ICE] version 1, the ICE-06 dialect);
@@ -25,9 +29,50 @@
  * answers our standard copy anyway. */
 #include "synth/ice/ice_msice2.h"
 
+#include "synth/turn/msturn_msg.h"
 #include "synth/turn/stun_msg.h"
 
 #include <string.h>
+
+/* What an implementation-version-2 agent MACs (the form libnice's MS-ICE2
+ * mode sends to Lync and Skype for Business; Wireshark's STUN dissector
+ * tells versions up to 2, "RFC3489bis-02 formats", from 3 and later, "RFC
+ * 5389 formats"): the message before MESSAGE-INTEGRITY with the length
+ * field counting the FINGERPRINT that follows it too, zero-padded to a
+ * multiple of 64 bytes as [MS-TURN]'s drafts-era integrity is. Every
+ * [MS-ICE2] check and response carries FINGERPRINT last (a check without
+ * one is not ICE's, ice_agent_receive), so the length is known. */
+static int msice2_integrity(const uint8_t *msg, size_t len, const uint8_t *key, size_t key_len,
+                            uint8_t out[STUN_MI_LEN])
+{
+    uint8_t copy[STUN_MSG_MAX];
+    if (len < STUN_HEADER_LEN || len > sizeof(copy))
+        return SYNTH_ETOOBIG;
+    memcpy(copy, msg, len);
+    unsigned field = ((unsigned)copy[2] << 8 | copy[3]) + STUN_ATTR_HEADER_LEN + 4;
+    copy[2] = (uint8_t)(field >> 8);
+    copy[3] = (uint8_t)field;
+    return msturn_integrity(copy, len, key, key_len, out);
+}
+
+static bool msice2_header_ok(const uint8_t *hdr)
+{
+    return stun_dialect_rfc5389.header_ok(hdr);
+}
+
+static uint16_t msice2_attr_same(uint16_t type)
+{
+    return type;
+}
+
+const struct stun_dialect stun_dialect_msice2 = {
+    .name = "ms-ice2",
+    .tid_len = STUN_TID_LEN,
+    .header_ok = msice2_header_ok,
+    .attr_to_wire = msice2_attr_same,
+    .attr_from_wire = msice2_attr_same,
+    .integrity = msice2_integrity,
+};
 
 /* The attribute's value is the foundation's characters, zero-padded to a
  * multiple of four, the padding counted in the length (libnice writes it
@@ -51,7 +96,8 @@ static void msice2_response_attrs(struct stun_enc *e)
 
 const struct ice_dialect ice_dialect_msice2 = {
     .name = "ms-ice2",
-    .stun = NULL,
+    .stun = &stun_dialect_msice2,
+    .stun_alt = &stun_dialect_rfc5389,
     .username = ice_username_rfc8445,
     .priority = ice_priority_rfc8445,
     .request_attrs = msice2_request_attrs,

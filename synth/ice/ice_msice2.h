@@ -16,6 +16,8 @@
 #define ICE_MSICE2_IMPLEMENTATION_VERSION 2
 
 extern const struct ice_dialect ice_dialect_msice2;
+/* Its STUN: RFC 5389's header and attributes, the drafts' integrity. */
+extern const struct stun_dialect stun_dialect_msice2;
 
 /* The dialect the peer's media section speaks. An RFC 8445 agent says so
  * with the "ice2" ICE option (RFC 8445 10, RFC 8839 5.6); [MS-SDPEXT]

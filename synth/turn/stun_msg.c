@@ -509,8 +509,8 @@ static size_t prefix_with_length(const struct stun_msg *m, const struct stun_att
     return a->off;
 }
 
-static int check_mac(const struct stun_msg *m, int idx, bool sha256, const uint8_t *key,
-                     size_t key_len)
+static int check_mac(const struct stun_msg *m, const struct stun_dialect *d, int idx, bool sha256,
+                     const uint8_t *key, size_t key_len)
 {
     if (idx < 0)
         return SYNTH_ENOTFOUND;
@@ -519,7 +519,7 @@ static int check_mac(const struct stun_msg *m, int idx, bool sha256, const uint8
     uint8_t mac[EVP_MAX_MD_SIZE];
     size_t n = prefix_with_length(m, a, copy);
     int rc = sha256 ? hmac_into(EVP_sha256(), copy, n, key, key_len, mac, a->len)
-                    : m->dialect->integrity(copy, n, key, key_len, mac);
+                    : d->integrity(copy, n, key, key_len, mac);
     if (rc)
         return rc;
     return CRYPTO_memcmp(mac, a->val, a->len) == 0 ? 0 : SYNTH_EAUTH;
@@ -527,12 +527,18 @@ static int check_mac(const struct stun_msg *m, int idx, bool sha256, const uint8
 
 int stun_msg_check_integrity(const struct stun_msg *m, const uint8_t *key, size_t key_len)
 {
-    return check_mac(m, m->mi, false, key, key_len);
+    return check_mac(m, m->dialect, m->mi, false, key, key_len);
+}
+
+int stun_msg_check_integrity_as(const struct stun_msg *m, const struct stun_dialect *d,
+                                const uint8_t *key, size_t key_len)
+{
+    return check_mac(m, dialect_or_rfc(d), m->mi, false, key, key_len);
 }
 
 int stun_msg_check_integrity_sha256(const struct stun_msg *m, const uint8_t *key, size_t key_len)
 {
-    return check_mac(m, m->mi256, true, key, key_len);
+    return check_mac(m, m->dialect, m->mi256, true, key, key_len);
 }
 
 int stun_msg_check_fingerprint(const struct stun_msg *m)

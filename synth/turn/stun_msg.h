@@ -230,6 +230,11 @@ uint16_t stun_msg_error(const struct stun_msg *m, struct strv *reason);
 /* 0 if MESSAGE-INTEGRITY (-SHA256) verifies with key; SYNTH_EAUTH if it does
  * not; SYNTH_ENOTFOUND if the message has none. */
 int stun_msg_check_integrity(const struct stun_msg *m, const uint8_t *key, size_t key_len);
+/* The same with the integrity rule of dialect d (NULL: RFC 5389's) instead
+ * of the one the message was parsed with: for peers that speak one header
+ * but two ways of computing the MAC. */
+int stun_msg_check_integrity_as(const struct stun_msg *m, const struct stun_dialect *d,
+                                const uint8_t *key, size_t key_len);
 int stun_msg_check_integrity_sha256(const struct stun_msg *m, const uint8_t *key, size_t key_len);
 /* 0 if FINGERPRINT verifies; SYNTH_EPARSE if not; SYNTH_ENOTFOUND if absent. */
 int stun_msg_check_fingerprint(const struct stun_msg *m);

@@ -1,12 +1,17 @@
 /* Unit tests of [MS-ICE2] as an ICE dialect (synth/ice/ice_msice2.c): a
  * check and a response built with the dialect's attributes match, byte for
  * byte, messages whose bytes were worked out by hand from RFC 5389 (header,
- * attribute padding, MESSAGE-INTEGRITY over the header with the length up
- * to it, FINGERPRINT as CRC-32 XOR 0x5354554e) and [MS-ICE2]'s attributes
- * (CANDIDATE-IDENTIFIER 0x8054 with the foundation zero-padded,
- * MS-IMPLEMENTATION-VERSION 0x8070 = 2); they parse back and verify; the
- * agent's own checks and responses carry them; and which dialect a peer's
- * SDP speaks (a=ice-options:ice2 or not). */
+ * attribute padding, FINGERPRINT as CRC-32 XOR 0x5354554e), [MS-ICE2]'s
+ * attributes (CANDIDATE-IDENTIFIER 0x8054 with the foundation zero-padded,
+ * MS-IMPLEMENTATION-VERSION 0x8070 = 2) and the integrity an
+ * implementation-version-2 agent computes (HMAC-SHA1 over the message
+ * before MESSAGE-INTEGRITY, its length field counting FINGERPRINT too,
+ * zero-padded to 64 bytes; the MACs below were computed with Python's hmac
+ * module from that rule, not with our code); they parse back and verify;
+ * the same check with RFC 5389's integrity (a version-3 agent's) is
+ * accepted and answered in kind; the agent's own checks and responses
+ * carry the attributes; and which dialect a peer's SDP speaks
+ * (a=ice-options:ice2 or not). */
 #include "synth/ice/ice_msice2.h"
 #include "synth/sdp/sdp.h"
 #include "synth/turn/stun_msg.h"
@@ -41,10 +46,28 @@ static const uint8_t check_bytes[] = {
     0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
     0x80, 0x54, 0x00, 0x04, 0x31, 0x00, 0x00, 0x00, /* CANDIDATE-IDENTIFIER "1\0\0\0" */
     0x80, 0x70, 0x00, 0x04, 0x00, 0x00, 0x00, 0x02, /* MS-IMPLEMENTATION-VERSION 2 */
-    0x00, 0x08, 0x00, 0x14, 0xca, 0x49, 0x2b, 0x0f, /* MESSAGE-INTEGRITY */
+    0x00, 0x08, 0x00, 0x14, 0x7e, 0xce, 0xe2, 0x4f, /* MESSAGE-INTEGRITY (version 2) */
+    0x27, 0x42, 0xc1, 0x3d, 0x25, 0x78, 0xb0, 0x3d,
+    0x3c, 0x41, 0x11, 0x7b, 0xfe, 0x23, 0xc0, 0x83,
+    0x80, 0x28, 0x00, 0x04, 0xd0, 0x37, 0x09, 0xd9, /* FINGERPRINT */
+};
+
+/* The same check as an agent of version 3 or later MACs it: RFC 5389 14.5,
+ * the length up to MESSAGE-INTEGRITY, no padding. */
+static const uint8_t check_bytes_rfc[] = {
+    0x00, 0x01, 0x00, 0x54, 0x21, 0x12, 0xa4, 0x42,
+    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+    0x09, 0x0a, 0x0b, 0x0c, 0x00, 0x06, 0x00, 0x09,
+    0x65, 0x76, 0x74, 0x6a, 0x3a, 0x68, 0x36, 0x76,
+    0x59, 0x00, 0x00, 0x00, 0x00, 0x24, 0x00, 0x04,
+    0x6e, 0xff, 0xff, 0xff, 0x80, 0x2a, 0x00, 0x08,
+    0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+    0x80, 0x54, 0x00, 0x04, 0x31, 0x00, 0x00, 0x00,
+    0x80, 0x70, 0x00, 0x04, 0x00, 0x00, 0x00, 0x02,
+    0x00, 0x08, 0x00, 0x14, 0xca, 0x49, 0x2b, 0x0f, /* MESSAGE-INTEGRITY (RFC 5389) */
     0xce, 0xec, 0xb9, 0xc1, 0x82, 0xc9, 0xc5, 0x7c,
     0xce, 0xf8, 0x4d, 0xeb, 0x6d, 0x63, 0x4f, 0x55,
-    0x80, 0x28, 0x00, 0x04, 0x41, 0xb6, 0x77, 0xfc, /* FINGERPRINT */
+    0x80, 0x28, 0x00, 0x04, 0x41, 0xb6, 0x77, 0xfc,
 };
 
 /* Success: XOR-MAPPED-ADDRESS 127.0.0.1:5000, MS-IMPLEMENTATION-VERSION 2,
@@ -55,10 +78,10 @@ static const uint8_t response_bytes[] = {
     0x09, 0x0a, 0x0b, 0x0c, 0x00, 0x20, 0x00, 0x08, /* XOR-MAPPED-ADDRESS */
     0x00, 0x01, 0x32, 0x9a, 0x5e, 0x12, 0xa4, 0x43, /* 5000 ^ 0x2112, 127.0.0.1 ^ cookie */
     0x80, 0x70, 0x00, 0x04, 0x00, 0x00, 0x00, 0x02,
-    0x00, 0x08, 0x00, 0x14, 0xbf, 0xe9, 0x46, 0x4f,
-    0xa3, 0x8e, 0x69, 0x35, 0xb0, 0x3d, 0x66, 0x02,
-    0xc5, 0x78, 0xf3, 0xf3, 0xf5, 0x31, 0xda, 0x3f,
-    0x80, 0x28, 0x00, 0x04, 0xad, 0x45, 0xf2, 0x47,
+    0x00, 0x08, 0x00, 0x14, 0x5b, 0x8a, 0xaa, 0x0a, /* MESSAGE-INTEGRITY (version 2) */
+    0x69, 0x3c, 0x19, 0x8e, 0x2c, 0x27, 0x58, 0x4a,
+    0x77, 0x44, 0x73, 0x1b, 0x7c, 0x6c, 0x67, 0xb2,
+    0x80, 0x28, 0x00, 0x04, 0x68, 0xba, 0x43, 0x58,
 };
 
 static void test_check_bytes(void **state)
@@ -108,8 +131,12 @@ static void test_check_parses(void **state)
     struct stun_msg m;
     size_t used;
     uint32_t v = 0;
-    assert_int_equal(stun_msg_parse(&m, check_bytes, sizeof(check_bytes), true, NULL, &used, NULL), 0);
+    assert_int_equal(stun_msg_parse(&m, check_bytes, sizeof(check_bytes), true,
+                                    &stun_dialect_msice2, &used, NULL), 0);
     assert_int_equal(used, sizeof(check_bytes));
+    /* Not in RFC 5389's rule: the two MACs differ. */
+    assert_int_equal(stun_msg_check_integrity_as(&m, NULL, (const uint8_t *)pwd, strlen(pwd)),
+                     SYNTH_EAUTH);
     assert_int_equal(m.cls, STUN_CLASS_REQUEST);
     assert_int_equal(stun_msg_check_fingerprint(&m), 0);
     assert_int_equal(stun_msg_check_integrity(&m, (const uint8_t *)pwd, strlen(pwd)), 0);
@@ -123,6 +150,13 @@ static void test_check_parses(void **state)
     assert_int_equal(v, ICE_MSICE2_IMPLEMENTATION_VERSION);
     assert_int_equal(stun_attr_u32(stun_msg_attr(&m, STUN_ATTR_PRIORITY), &v), 0);
     assert_int_equal(v, 0x6effffffu);
+    /* The version-3 form of the same check verifies in RFC 5389's rule only. */
+    assert_int_equal(stun_msg_parse(&m, check_bytes_rfc, sizeof(check_bytes_rfc), true, NULL,
+                                    &used, NULL), 0);
+    assert_int_equal(stun_msg_check_fingerprint(&m), 0);
+    assert_int_equal(stun_msg_check_integrity(&m, (const uint8_t *)pwd, strlen(pwd)), 0);
+    assert_int_equal(stun_msg_check_integrity_as(&m, &stun_dialect_msice2, (const uint8_t *)pwd,
+                                                 strlen(pwd)), SYNTH_EAUTH);
 }
 
 /* Longer foundations pad to the next four; a 32-character one fills 32. */
@@ -234,6 +268,104 @@ static void test_agent_checks_and_answers(void **state)
     event_base_free(base);
 }
 
+/* Which integrity rule a message verifies in, with key. */
+static bool verifies_in(const uint8_t *buf, size_t len, const struct stun_dialect *d,
+                        const char *key)
+{
+    struct stun_msg m;
+    size_t used;
+    assert_int_equal(stun_msg_parse(&m, buf, len, true, d, &used, NULL), 0);
+    return stun_msg_check_integrity(&m, (const uint8_t *)key, strlen(key)) == 0;
+}
+
+/* An [MS-ICE2] agent's checks and answers are MACed the version-2 way; a
+ * check MACed the RFC 5389 way (a version-3 peer) is taken too and answered
+ * the same way; an RFC 8445 agent that has not yet read the answer takes a
+ * Microsoft agent's check and answers in its rule. */
+static void test_agent_integrity_forms(void **state)
+{
+    (void)state;
+    struct event_base *base = event_base_new();
+    struct ice_agent *a = agent(base, ICE_CONTROLLING, &ice_dialect_msice2, 9);
+    struct ice_agent *b = agent(base, ICE_CONTROLLED, &ice_dialect_msice2, 10);
+    struct ice_agent *c = agent(base, ICE_CONTROLLED, &ice_dialect_rfc8445, 11);
+    assert_int_equal(ice_agent_set_remote_credentials(a, ice_agent_ufrag(b), ice_agent_pwd(b)), 0);
+    assert_int_equal(ice_agent_set_remote_credentials(b, ice_agent_ufrag(a), ice_agent_pwd(a)), 0);
+    assert_int_equal(ice_agent_set_remote_credentials(c, ice_agent_ufrag(a), ice_agent_pwd(a)), 0);
+    struct sockaddr_in pb = {.sin_family = AF_INET, .sin_port = htons(10),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_storage fa = {0};
+    struct sockaddr_in *fa4 = (struct sockaddr_in *)&fa;
+    *fa4 = pb;
+    fa4->sin_port = htons(9);
+    assert_int_equal(ice_agent_add_remote(a, ICE_CAND_HOST, 1, (struct sockaddr *)&pb, sizeof(pb),
+                                          2130706431), 0);
+    sent_len = 0;
+    assert_int_equal(ice_agent_start(a), 0);
+    uint8_t check[512];
+    size_t check_len = sent_len;
+    memcpy(check, sent, check_len);
+    assert_true(verifies_in(check, check_len, &stun_dialect_msice2, ice_agent_pwd(b)));
+    assert_false(verifies_in(check, check_len, NULL, ice_agent_pwd(b)));
+
+    /* b answers a's check in the version-2 rule. */
+    sent_len = 0;
+    assert_int_equal(ice_agent_receive(b, 0, &fa, check, check_len), 0);
+    assert_true(sent_len > 0);
+    assert_true(verifies_in(sent, sent_len, &stun_dialect_msice2, ice_agent_pwd(b)));
+    assert_int_equal(ice_agent_stats(b)->alt_integrity, 0);
+
+    /* The same check MACed the RFC 5389 way: taken, answered that way. */
+    struct stun_msg m;
+    size_t used;
+    assert_int_equal(stun_msg_parse(&m, check, check_len, true, NULL, &used, NULL), 0);
+    uint8_t rfc[512];
+    struct stun_enc e;
+    size_t rfc_len;
+    stun_enc_init(&e, rfc, sizeof(rfc), NULL, STUN_METHOD_BINDING, STUN_CLASS_REQUEST, m.tid);
+    for (size_t i = 0; i < m.attr_count; i++)
+        if (m.attrs[i].type != STUN_ATTR_MESSAGE_INTEGRITY && m.attrs[i].type != STUN_ATTR_FINGERPRINT)
+            stun_enc_attr(&e, m.attrs[i].type, m.attrs[i].val, m.attrs[i].len);
+    stun_enc_integrity(&e, (const uint8_t *)ice_agent_pwd(b), strlen(ice_agent_pwd(b)));
+    stun_enc_fingerprint(&e);
+    assert_int_equal(stun_enc_finish(&e, &rfc_len), 0);
+    sent_len = 0;
+    assert_int_equal(ice_agent_receive(b, 0, &fa, rfc, rfc_len), 0);
+    assert_int_equal(ice_agent_stats(b)->checks_received, 2);
+    assert_int_equal(ice_agent_stats(b)->alt_integrity, 1);
+    assert_true(sent_len > 0);
+    assert_true(verifies_in(sent, sent_len, NULL, ice_agent_pwd(b)));
+    assert_false(verifies_in(sent, sent_len, &stun_dialect_msice2, ice_agent_pwd(b)));
+
+    /* c (RFC 8445, a's answer not read yet) takes the version-2 check. */
+    {
+        uint8_t again[512];
+        size_t again_len;
+        /* a's check was keyed with b's password: key one for c. */
+        stun_enc_init(&e, again, sizeof(again), &stun_dialect_msice2, STUN_METHOD_BINDING,
+                      STUN_CLASS_REQUEST, m.tid);
+        char user[80];
+        snprintf(user, sizeof(user), "%s:%s", ice_agent_ufrag(c), ice_agent_ufrag(a));
+        stun_enc_str(&e, STUN_ATTR_USERNAME, user);
+        for (size_t i = 0; i < m.attr_count; i++)
+            if (m.attrs[i].type != STUN_ATTR_MESSAGE_INTEGRITY &&
+                m.attrs[i].type != STUN_ATTR_FINGERPRINT && m.attrs[i].type != STUN_ATTR_USERNAME)
+                stun_enc_attr(&e, m.attrs[i].type, m.attrs[i].val, m.attrs[i].len);
+        stun_enc_integrity(&e, (const uint8_t *)ice_agent_pwd(c), strlen(ice_agent_pwd(c)));
+        stun_enc_fingerprint(&e);
+        assert_int_equal(stun_enc_finish(&e, &again_len), 0);
+        sent_len = 0;
+        assert_int_equal(ice_agent_receive(c, 0, &fa, again, again_len), 0);
+        assert_int_equal(ice_agent_stats(c)->checks_received, 1);
+        assert_int_equal(ice_agent_stats(c)->alt_integrity, 1);
+        assert_true(verifies_in(sent, sent_len, &stun_dialect_msice2, ice_agent_pwd(c)));
+    }
+    ice_agent_free(a);
+    ice_agent_free(b);
+    ice_agent_free(c);
+    event_base_free(base);
+}
+
 /* ---- which ICE a description speaks ---- */
 
 static const struct ice_dialect *dialect_of(const char *media_lines)
@@ -317,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_check_parses),
         cmocka_unit_test(test_identifier_padding),
         cmocka_unit_test(test_agent_checks_and_answers),
+        cmocka_unit_test(test_agent_integrity_forms),
         cmocka_unit_test(test_sdp_choice),
         cmocka_unit_test(test_sdp_ice_options_session_level),
         cmocka_unit_test(test_sdp_ice_options_malformed),
