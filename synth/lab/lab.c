@@ -5,10 +5,12 @@
 #include "lab.h"
 
 #include "synth/base/loop.h"
+#include "synth/base/net_addr.h"
 #include "synth/lab/certs.h"
 #include "synth/lab/registrar.h"
 #include "synth/lab/lab_web.h"
 #include "synth/lab/tcp_idle_relay.h"
+#include "synth/lab/turn_director.h"
 #include "synth/lab/turn_relay.h"
 #include "synth/lab/um.h"
 #include "synth/tls/tls_ctx.h"
@@ -69,6 +71,7 @@ struct lab {
     struct lab_web *web; /* UCWA service and reverse proxy */
     struct tcp_idle_relay *sip_box[2]; /* sip_idle_timeout_s: before the FE's and the Edge's TLS */
     struct turn_relay *turn;
+    struct turn_director *turn_director; /* turn_pool_redirect */
     unsigned links_pending; /* FE→UM and Edge→FE, both up before the lab is ready */
 };
 
@@ -358,6 +361,20 @@ static int components_start(struct lab *lab, struct synth_error *err)
     if (rc != 0)
         return rc;
     lab->ep.turn_udp_port = lab->ep.turn_tcp_port = turn_relay_port(lab->turn);
+    if (!lab->cfg.turn_pool_redirect)
+        return 0;
+    /* Clients (the target, MRAS) are given the pool's first Edge over UDP;
+     * it names the relay. */
+    struct sockaddr_storage relay;
+    socklen_t relay_len;
+    if (net_addr_from_ip(strv_from_cstr(lab->ep.host), lab->ep.turn_udp_port, &relay,
+                         &relay_len) != 0)
+        return synth_error_set(err, SYNTH_ECONFIG, "turn director: host %s is not an IP",
+                               lab->ep.host);
+    rc = turn_director_start(&lab->turn_director, lab->base, &lab->cfg, &lab->stats, &relay, err);
+    if (rc != 0)
+        return rc;
+    lab->ep.turn_udp_port = turn_director_port(lab->turn_director);
     return 0;
 }
 
@@ -366,6 +383,8 @@ static void components_free(struct lab *lab)
     /* Outside in: each link closes before its far end goes. */
     lab_web_free(lab->web);
     lab->web = NULL;
+    turn_director_free(lab->turn_director);
+    lab->turn_director = NULL;
     turn_relay_free(lab->turn);
     lab->turn = NULL;
     for (int i = 0; i < 2; i++) {
@@ -542,6 +561,7 @@ void lab_counters(const struct lab *lab, struct lab_counters *out)
     out->turn_dropped = atomic_load(&s->turn_dropped);
     out->turn_released = atomic_load(&s->turn_released);
     out->turn_unreachable = atomic_load(&s->turn_unreachable);
+    out->turn_redirected = atomic_load(&s->turn_redirected);
     out->um_relay_candidates = atomic_load(&s->um_relay_candidates);
     out->um_ice_failed = atomic_load(&s->um_ice_failed);
 }

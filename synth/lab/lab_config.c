@@ -375,6 +375,8 @@ static int load_turn(struct lab_config *c, const struct ynode *root, struct synt
         rc = ydoc_enum(&n, dialects, 2, &d, err);
         c->turn_msturn = d == 1;
     }
+    if (rc == 0 && ydoc_get(root, "turn_pool_redirect", &n))
+        rc = ydoc_bool(&n, &c->turn_pool_redirect, err);
     if (rc == 0 && ydoc_get(root, "ice_dialect", &n)) {
         static const char *const dialects[] = {"rfc8445", "ms-ice2"};
         int d = 0;
@@ -405,7 +407,7 @@ static int load_root(struct lab_config *c, const struct ynode *root, struct synt
                                        "um_greeting", "um_record_dir", "register_max_expires",
                                        "turn_port", "turn_relay_ports", "turn_realm", "turn_user",
                                        "turn_password", "turn_user_quota", "turn_nonce_lifetime",
-                                       "turn_dialect", "turn_credentials", "mras_max_duration", "ice_dialect",
+                                       "turn_dialect", "turn_pool_redirect", "turn_credentials", "mras_max_duration", "ice_dialect",
                                        "faults", NULL};
     struct ynode n;
     int rc = ydoc_map_check(root, keys, err);

@@ -101,6 +101,9 @@ struct lab_config {
     uint32_t turn_user_quota;        /* allocations at once per user; 0 = no quota */
     uint32_t turn_nonce_lifetime_ms; /* 0 = the lab's nonce lifetime (5 min) */
     bool turn_msturn; /* turn_dialect: ms-turn: the relay (and the UM) speak [MS-TURN] */
+    /* turn_pool_redirect: the Edge clients are sent to (the target, MRAS)
+     * is a pool's first, which sends every Allocate on to the relay. */
+    bool turn_pool_redirect;
     bool ice_msice2;  /* ice_dialect: ms-ice2: the UM answers and checks in [MS-ICE2] */
     /* turn_credentials: mras: the lab's target gives users no TURN
      * password: each asks the Front End's MRAS (media.turn.credentials). */

@@ -275,6 +275,14 @@ static void reply_error(struct turn_relay *r, const struct relay_flow *f,
             return;
         stun_enc_str(&e, STUN_ATTR_REALM, r->cfg->turn_realm);
         stun_enc_str(&e, STUN_ATTR_NONCE, nonce);
+        /* An Edge names itself in its 401 over UDP when it keeps the
+         * client ([MS-TURN]; libnice notes the Edge always sends it): the
+         * client stays. The pool's first Edge names another (turn_director). */
+        if (r->ms && !f->conn) {
+            struct sockaddr_storage self = r->relay_ip;
+            set_port(&self, r->port);
+            stun_enc_addr(&e, STUN_ATTR_ALTERNATE_SERVER, (const struct sockaddr *)&self, false);
+        }
     }
     reply_send(r, f, &e, key);
 }

@@ -46,6 +46,7 @@ enum msturn_method {
 /* Attribute numbers on the MS-TURN wire ([MS-TURN] 2.2.2) where they differ
  * from the codec's (stun_msg.h): the dialect translates both ways. */
 enum msturn_wire_attr {
+    MSTURN_WIRE_ALTERNATE_SERVER = 0x000E,
     MSTURN_WIRE_MAGIC_COOKIE = 0x000F,
     MSTURN_WIRE_DESTINATION_ADDRESS = 0x0011,
     MSTURN_WIRE_REMOTE_ADDRESS = 0x0012,

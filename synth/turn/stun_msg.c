@@ -229,7 +229,8 @@ static bool is_addr_type(uint16_t t)
 {
     return t == STUN_ATTR_MAPPED_ADDRESS || t == STUN_ATTR_XOR_PEER_ADDRESS ||
            t == STUN_ATTR_XOR_RELAYED_ADDRESS || t == STUN_ATTR_XOR_MAPPED_ADDRESS ||
-           t == STUN_ATTR_OLD_DESTINATION_ADDRESS || t == STUN_ATTR_OLD_REMOTE_ADDRESS;
+           t == STUN_ATTR_OLD_DESTINATION_ADDRESS || t == STUN_ATTR_OLD_REMOTE_ADDRESS ||
+           t == STUN_ATTR_ALTERNATE_SERVER;
 }
 
 /* Checks one attribute's value beyond its length; NULL or why not. */

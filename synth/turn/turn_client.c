@@ -38,6 +38,9 @@
  * UDP allocations, and on 1.4% once more after one retry). A new local port
  * is a new 5-tuple: retried up to three times. */
 #define TURN_MISMATCH_RETRIES 3
+/* Servers an Allocate may be sent on to (redirect): a pool names one of its
+ * members, which keeps the client; more than two hops is a loop. */
+#define TURN_REDIRECTS_MAX 2
 
 /* What differs between the dialects (turn_client.h), in one table: the
  * codec's dialect, the methods a logical request goes out as, the
@@ -145,6 +148,7 @@ struct turn_client {
     struct event *reopen_ev;  /* a new socket, from the loop (not inside a read) */
     bool reopen_pending;
     unsigned mismatch_retries;
+    unsigned redirects;
     char username[TURN_CREDENTIAL_MAX];
     char password[TURN_CREDENTIAL_MAX];
     char software[TURN_CREDENTIAL_MAX];
@@ -635,6 +639,34 @@ static int take_challenge(struct turn_client *tc, const struct stun_msg *m)
     return rc;
 }
 
+/* Where the Allocate is to go instead: RFC 8656 (RFC 5766 6.2.2) answers
+ * 300 Try Alternate with ALTERNATE-SERVER; an [MS-TURN] Edge names in its
+ * 401 to an Allocate over UDP the server of its pool the client is to send
+ * its next Allocate to (usually itself). Another server means the Allocate
+ * again from the start on a new socket (the nonce is the first server's).
+ * True when redirected: tr is released. */
+static bool redirect(struct turn_client *tc, struct turn_trans *tr, const struct stun_msg *m,
+                     uint16_t code)
+{
+    bool ms_challenge = tc->w->stun == &stun_dialect_msturn && code == STUN_ERR_UNAUTHORIZED &&
+                        tc->o.transport == TURN_TRANSPORT_UDP;
+    if (code != STUN_ERR_TRY_ALTERNATE && !ms_challenge)
+        return false;
+    struct sockaddr_storage alt;
+    socklen_t alt_len;
+    if (stun_attr_addr(stun_msg_attr(m, STUN_ATTR_ALTERNATE_SERVER), &alt, &alt_len) != 0 ||
+        net_addr_equal(&alt, &tc->o.server) || tc->redirects >= TURN_REDIRECTS_MAX)
+        return false; /* a 300 without one stays an error */
+    tc->redirects++;
+    tc->stats.redirects++;
+    tc->o.server = alt;
+    tc->o.server_len = alt_len;
+    trans_release(tr);
+    tc->reopen_pending = true;
+    event_active(tc->reopen_ev, EV_TIMEOUT, 1);
+    return true;
+}
+
 static void on_response(struct turn_client *tc, const struct stun_msg *m)
 {
     struct turn_trans *tr = NULL;
@@ -669,6 +701,8 @@ static void on_response(struct turn_client *tc, const struct stun_msg *m)
         event_active(tc->reopen_ev, EV_TIMEOUT, 1);
         return;
     }
+    if (tr->method == TURN_METHOD_ALLOCATE && tc->state != TURN_ALLOCATED && redirect(tc, tr, m, code))
+        return;
     bool retry = false;
     if (code == STUN_ERR_UNAUTHORIZED && !tr->authed)
         retry = true; /* the first challenge: now with credentials */
@@ -1010,8 +1044,9 @@ static int open_socket(struct turn_client *tc, struct synth_error *err)
     return 0;
 }
 
-/* After a 437: the Allocate again from a new socket, from the start (the
- * server's nonce may belong to the old 5-tuple). The new socket opens before
+/* After a 437 or a redirect: the Allocate again from a new socket (to the
+ * server now in o.server), from the start (the server's nonce may belong to
+ * the old 5-tuple, or to the other server). The new socket opens before
  * the old one closes, so the kernel cannot hand out the same port again. */
 static void reopen_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -1287,4 +1322,9 @@ const char *turn_result_class(int err, const struct turn_result *res)
     case STUN_ERR_PEER_ADDRESS_FAMILY: return "address-family";
     default: return res->code >= 500 ? "server-error" : "refused";
     }
+}
+
+const struct sockaddr_storage *turn_client_server(const struct turn_client *tc)
+{
+    return &tc->o.server;
 }

@@ -100,7 +100,12 @@ struct turn_client_stats {
     uint64_t rx_dropped; /* from the server but unreadable or for no known channel */
     uint64_t stale_nonces;     /* 438 answers retried with the new nonce */
     uint64_t mismatch_retries; /* 437 answers to an Allocate retried from a new port */
+    uint64_t redirects;        /* Allocates sent on to an ALTERNATE-SERVER (300; MS-TURN 401) */
 };
+
+/* The server the client talks to now: the configured one, or where a
+ * redirect sent it. */
+const struct sockaddr_storage *turn_client_server(const struct turn_client *tc);
 
 typedef void(turn_done_h)(int err, const struct turn_result *res, void *arg);
 typedef void(turn_data_h)(const struct sockaddr_storage *peer, const uint8_t *data, size_t len,

@@ -137,3 +137,41 @@ assert_json "$T/rev/summary.json" '[.findings[].id] | length > 0' "MS-TURN clien
 ok "MS-TURN client against the standard relay: msturn-allocate-failed"
 grep -rq "synth-turn-lab" "$T"/ms "$T"/std "$T"/rev 2>/dev/null && fail "the TURN password appears in the results"
 ok "no TURN password in results"
+
+# 5. An Edge pool (turn_pool_redirect): the target and MRAS name the pool's
+#    first Edge, which allocates nothing and sends every Allocate on to the
+#    relay: [MS-TURN] in its 401 with ALTERNATE-SERVER, standard TURN with
+#    300 Try Alternate. Calls relayed through the pool hear the greeting only
+#    if synth follows; the relay's own 401s name itself (the client stays).
+#    The first Edge's answers are read by tshark: ALTERNATE-SERVER (000e on
+#    the MS-TURN wire, 8023 in RFC 5389) naming the relay's port.
+pool() { # NAME LAB-YAML-LINES...
+    local name=$1; shift
+    printf '%s\n' "$@" >"$T/$name-lab.yaml"
+    "$SYNTH" lab --state-dir "$T/$name-lab" --config "$T/$name-lab.yaml" \
+        --write-target "$T/$name.yaml" >"$T/$name-lab.out" 2>&1 &
+    POOLPID=$!; PIDS="$PIDS $POOLPID"
+    wait_for_line "$T/$name-lab.out" "lab ready" 10
+    DPORT=$(sed -n 's/^  turn: {host: "[^"]*", port: \([0-9]*\),.*/\1/p' "$T/$name.yaml")
+    capture "udp port $DPORT" "$T/$name.pcap"
+    run "$name" "$name" 0
+    capture_stop
+    kill -TERM "$POOLPID"
+    for _ in $(seq 100); do grep -q "^lab turn pool:" "$T/$name-lab.out" && break; sleep 0.1; done
+    assert_json "$T/$name/summary.json" '.calls.answered == 2 and .calls.greeting_heard == 2 and .calls.media_path.relay == 2' "$name: 2 relayed calls through the pool, greeting heard"
+    sent_on=$(sed -n 's/^lab turn pool: \([0-9]*\) Allocates.*/\1/p' "$T/$name-lab.out")
+    [ "${sent_on:-0}" -ge 2 ] || fail "$name: the pool's first Edge should have sent the Allocates on: $(grep '^lab turn' "$T/$name-lab.out")"
+    ok "$name: the first Edge sent $sent_on Allocates on to the relay, synth followed"
+}
+wire_alternate() { # NAME ERROR-TYPE ATTR
+    [ -n "$CAP" ] && [ -s "$T/$1.pcap" ] || { echo "note: tshark not usable on lo, wire check skipped"; return 0; }
+    tshark -r "$T/$1.pcap" -Y "udp.srcport == $DPORT" -T fields -e udp.payload 2>/dev/null | tr -d ':' >"$T/$1.hex" || true
+    n=$(grep -c "^$2" "$T/$1.hex") || true
+    alt=$(grep "^$2" "$T/$1.hex" | grep -c "${3}0008" ) || true
+    [ "$n" -ge 2 ] && [ "$alt" = "$n" ] || fail "tshark: $n answers $2 from the first Edge, $alt with ALTERNATE-SERVER ($3)"
+    ok "tshark: the first Edge's $n answers ($2) carry ALTERNATE-SERVER ($3)"
+}
+pool mspool "turn_dialect: ms-turn" "turn_pool_redirect: true"
+wire_alternate mspool 0113 000e
+pool stdpool "turn_pool_redirect: true"
+wire_alternate stdpool 0113 8023

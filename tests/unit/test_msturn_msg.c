@@ -173,6 +173,35 @@ static void test_data_indication(void **state)
     assert_null(stun_msg_attr(&m, STUN_ATTR_XOR_PEER_ADDRESS));
 }
 
+/* A 401 naming another Edge of the pool: ALTERNATE-SERVER is 0x000E on the
+ * MS-TURN wire (RFC 5389's number, 0x8023, read as the codec's), a plain
+ * address. Written by hand: 401 to an Allocate, MAGIC-COOKIE, then
+ * 000e 0008 0001 0d96 c0000202 = 192.0.2.2:3478. */
+static void test_alternate_server(void **state)
+{
+    (void)state;
+    static const uint8_t msg[] = {
+        0x01, 0x13, 0x00, 0x14, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+        0x00, 0x0f, 0x00, 0x04, 0x72, 0xc6, 0x4b, 0xc6,
+        0x00, 0x0e, 0x00, 0x08, 0x00, 0x01, 0x0d, 0x96, 0xc0, 0x00, 0x02, 0x02,
+    };
+    struct stun_msg m;
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    assert_int_equal(parse(&m, msg, sizeof(msg), &stun_dialect_msturn), 0);
+    assert_int_equal(stun_attr_addr(stun_msg_attr(&m, STUN_ATTR_ALTERNATE_SERVER), &ss, &sl), 0);
+    sin_expect(&ss, "192.0.2.2", 3478);
+    /* Encoded back, the codec's number goes out as 0x000E. */
+    uint8_t buf[64];
+    struct stun_enc e;
+    size_t n;
+    msturn_enc_init(&e, buf, sizeof(buf), MSTURN_ALLOCATE_ERR, msg + 4);
+    stun_enc_addr(&e, STUN_ATTR_ALTERNATE_SERVER, (const struct sockaddr *)&ss, false);
+    assert_int_equal(stun_enc_finish(&e, &n), 0);
+    assert_int_equal(n, sizeof(msg));
+    assert_memory_equal(buf, msg, n);
+}
+
 /* A signed Send: the MESSAGE-INTEGRITY is HMAC-SHA1 over the message up to
  * it, the length field covering it, zero-padded to 64 bytes, keyed with
  * MD5(username:realm:password). Computed here from those words alone. */
@@ -280,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_allocated_addresses),
         cmocka_unit_test(test_data_indication),
         cmocka_unit_test(test_send_integrity),
+        cmocka_unit_test(test_alternate_server),
         cmocka_unit_test(test_dialects_apart),
     };
     return cmocka_run_group_tests(tests, arena_setup, arena_teardown);

@@ -79,11 +79,13 @@ struct server {
     bool refuse_permissions; /* 403 to every CreatePermission from now on */
     uint16_t bound_channel;
     struct sockaddr_storage bound_peer;
+    const struct sockaddr_storage *redirect_to; /* 300 Try Alternate to every Allocate */
 };
 
 struct harness {
     struct event_base *base;
     struct server srv;
+    struct server alt; /* a second server, for redirects (alt.fd 0: none) */
     struct turn_client *tc;
     int alloc_calls, alloc_err;
     struct turn_result alloc_res;
@@ -123,6 +125,9 @@ static void reply(struct server *s, const struct sockaddr_storage *to, socklen_t
             stun_enc_str(&e, STUN_ATTR_REALM, REALM);
             stun_enc_str(&e, STUN_ATTR_NONCE, s->nonce);
         }
+        if (code == 300)
+            stun_enc_addr(&e, STUN_ATTR_ALTERNATE_SERVER,
+                          (const struct sockaddr *)s->redirect_to, false);
     } else if (extra) {
         extra(s, &e, to);
     }
@@ -232,6 +237,10 @@ static void server_cb(evutil_socket_t fd, short what, void *arg)
     strv_copy(stun_attr_strv(stun_msg_attr(&m, STUN_ATTR_NONCE)), c->nonce, sizeof(c->nonce));
     (void)stun_attr_u32(stun_msg_attr(&m, STUN_ATTR_LIFETIME), &c->lifetime);
 
+    if (s->redirect_to && m.method == TURN_METHOD_ALLOCATE) {
+        reply(s, &from, flen, &m, 300, "Try Alternate", false, NULL);
+        return;
+    }
     bool sign = false;
     switch (s->policy) {
     case POLICY_SILENT:
@@ -310,9 +319,8 @@ static void server_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static void server_start(struct harness *h, enum policy policy)
+static void server_open(struct event_base *base, struct server *s, enum policy policy)
 {
-    struct server *s = &h->srv;
     memset(s, 0, sizeof(*s));
     s->policy = policy;
     s->nonce = "nonce-1";
@@ -324,9 +332,14 @@ static void server_start(struct harness *h, enum policy policy)
     assert_int_equal(net_addr_from_ip(strv_from_cstr("127.0.0.1"), 0, &s->addr, &s->addr_len), 0);
     assert_int_equal(bind(s->fd, (struct sockaddr *)&s->addr, s->addr_len), 0);
     assert_int_equal(getsockname(s->fd, (struct sockaddr *)&s->addr, &s->addr_len), 0);
-    s->ev = event_new(h->base, s->fd, EV_READ | EV_PERSIST, server_cb, s);
+    s->ev = event_new(base, s->fd, EV_READ | EV_PERSIST, server_cb, s);
     assert_non_null(s->ev);
     assert_int_equal(event_add(s->ev, NULL), 0);
+}
+
+static void server_start(struct harness *h, enum policy policy)
+{
+    server_open(h->base, &h->srv, policy);
 }
 
 static void on_allocated(int err, const struct turn_result *res, const struct turn_alloc_info *info,
@@ -418,6 +431,10 @@ static void harness_free(struct harness *h)
     turn_client_free(h->tc);
     event_free(h->srv.ev);
     close(h->srv.fd);
+    if (h->alt.ev) {
+        event_free(h->alt.ev);
+        close(h->alt.fd);
+    }
     event_base_free(h->base);
 }
 
@@ -482,6 +499,45 @@ static void test_mismatch_new_port(void **state)
     assert_true(h.srv.copy[3].authed);
     assert_int_equal(h.info.requests, 4);
     assert_true(turn_client_stats(h.tc)->mismatch_retries == 1);
+    harness_free(&h);
+}
+
+/* RFC 8656 (RFC 5766 6.2.2): a 300 with ALTERNATE-SERVER sends the Allocate
+ * to that server, from the start and from a new socket. */
+static void test_try_alternate(void **state)
+{
+    (void)state;
+    struct harness h;
+    harness_init(&h, POLICY_AUTH, PASS);
+    server_open(h.base, &h.alt, POLICY_AUTH);
+    h.srv.redirect_to = &h.alt.addr;
+    allocate(&h);
+    assert_int_equal(h.alloc_err, 0);
+    assert_int_equal(h.alloc_res.code, 0);
+    assert_int_equal(h.srv.copies, 1);
+    assert_int_equal(h.alt.copies, 2); /* 401, then with credentials */
+    assert_false(h.alt.copy[0].authed);
+    assert_true(h.alt.copy[1].authed);
+    assert_int_equal(turn_client_stats(h.tc)->redirects, 1);
+    assert_true(net_addr_equal(turn_client_server(h.tc), &h.alt.addr));
+    harness_free(&h);
+}
+
+/* Two servers that send the client to each other: it gives up after
+ * TURN_REDIRECTS_MAX hops with the 300 as the answer. */
+static void test_redirect_loop_bounded(void **state)
+{
+    (void)state;
+    struct harness h;
+    harness_init(&h, POLICY_AUTH, PASS);
+    server_open(h.base, &h.alt, POLICY_AUTH);
+    h.srv.redirect_to = &h.alt.addr;
+    h.alt.redirect_to = &h.srv.addr;
+    allocate(&h);
+    assert_int_equal(h.alloc_err, 0);
+    assert_int_equal(h.alloc_res.code, 300);
+    assert_int_equal(turn_client_stats(h.tc)->redirects, 2);
+    assert_int_equal(h.srv.copies + h.alt.copies, 3);
     harness_free(&h);
 }
 
@@ -790,6 +846,8 @@ int main(void)
         cmocka_unit_test(test_allocate_with_credentials),
         cmocka_unit_test(test_stale_nonce_retried),
         cmocka_unit_test(test_mismatch_new_port),
+        cmocka_unit_test(test_try_alternate),
+        cmocka_unit_test(test_redirect_loop_bounded),
         cmocka_unit_test(test_quota_486),
         cmocka_unit_test(test_capacity_508),
         cmocka_unit_test(test_wrong_password),
