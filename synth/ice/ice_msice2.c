@@ -72,6 +72,7 @@ const struct stun_dialect stun_dialect_msice2 = {
     .attr_to_wire = msice2_attr_same,
     .attr_from_wire = msice2_attr_same,
     .integrity = msice2_integrity,
+    .unpadded_ok = true,
 };
 
 /* The attribute's value is the foundation's characters, zero-padded to a

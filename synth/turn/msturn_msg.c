@@ -83,6 +83,7 @@ const struct stun_dialect stun_dialect_msturn = {
     .integrity = msturn_integrity,
     .enc_begin = cookie_first,
     .msg_check = cookie_check,
+    .unpadded_ok = true,
 };
 
 void msturn_enc_init(struct stun_enc *e, uint8_t *buf, size_t cap, uint16_t type,

@@ -278,7 +278,10 @@ int stun_stream_frame_len(const uint8_t *buf, size_t len, size_t *frame_len)
     return 0;
 }
 
-static int parse_attrs(struct stun_msg *m, const struct stun_dialect *d, struct synth_error *err)
+/* One reading of the attributes: padded to four bytes each (RFC 8489 14),
+ * or not. */
+static int walk_attrs(struct stun_msg *m, const struct stun_dialect *d, bool padded,
+                      struct synth_error *err)
 {
     size_t off = STUN_HEADER_LEN;
     while (off < m->len) {
@@ -297,7 +300,8 @@ static int parse_attrs(struct stun_msg *m, const struct stun_dialect *d, struct 
         size_t room = m->len - off - STUN_ATTR_HEADER_LEN;
         if (a->len > room)
             return parse_fail(err, off, "attribute value past the end");
-        if (pad4(a->len) > room)
+        size_t step = padded ? pad4(a->len) : a->len;
+        if (step > room)
             return parse_fail(err, off, "attribute padding past the end");
         const char *why = attr_value_check(a);
         if (why)
@@ -321,9 +325,22 @@ static int parse_attrs(struct stun_msg *m, const struct stun_dialect *d, struct 
                 m->unknown[m->unknown_count++] = a->type;
             break;
         }
-        off += STUN_ATTR_HEADER_LEN + pad4(a->len);
+        off += STUN_ATTR_HEADER_LEN + step;
     }
     return 0;
+}
+
+/* Padded first; in a dialect that allows it, unpadded when that fails (the
+ * first reading's error is the one reported). */
+static int parse_attrs(struct stun_msg *m, const struct stun_dialect *d, struct synth_error *err)
+{
+    int rc = walk_attrs(m, d, true, err);
+    if (rc == 0 || rc == SYNTH_ETOOBIG || !d->unpadded_ok)
+        return rc;
+    m->attr_count = 0;
+    m->mi = m->mi256 = m->fp = -1;
+    m->unknown_count = 0;
+    return walk_attrs(m, d, false, NULL) == 0 ? 0 : rc;
 }
 
 int stun_msg_parse(struct stun_msg *m, const uint8_t *buf, size_t len, bool datagram,
@@ -345,7 +362,7 @@ int stun_msg_parse(struct stun_msg *m, const uint8_t *buf, size_t len, bool data
                                "offset %zu: shorter than a STUN header", len);
     }
     size_t body = get16(buf + 2);
-    if (body % 4 != 0)
+    if (body % 4 != 0 && !d->unpadded_ok)
         return parse_fail(err, 2, "message length is not a multiple of 4");
     if (STUN_HEADER_LEN + body > STUN_MSG_MAX)
         return synth_error_set(err, SYNTH_ETOOBIG, "offset 2: message of %zu bytes, over %d",

@@ -144,6 +144,12 @@ struct stun_dialect {
      * SYNTH_EUNSUPPORTED so the caller treats it as not STUN. */
     void (*enc_begin)(struct stun_enc *e);
     int (*msg_check)(const struct stun_msg *m);
+    /* Also reads attributes that are not padded to four bytes, when the
+     * padded reading fails: libnice writes MS-TURN and MS-ICE2 so (its
+     * NO_ALIGNED_ATTRIBUTES mode), and Microsoft's servers take it, so a
+     * Microsoft peer may answer so too. We write them padded, as RFC 5389
+     * and [MS-TURN] 2.2.2's lengths that exclude padding do. */
+    bool unpadded_ok;
 };
 
 extern const struct stun_dialect stun_dialect_rfc5389;

@@ -202,6 +202,36 @@ static void test_alternate_server(void **state)
     assert_memory_equal(buf, msg, n);
 }
 
+/* The same challenge as libnice writes it (no padding after an attribute
+ * whose length is not a multiple of four): REALM "SIP Communications
+ * Service", 26 bytes, then NONCE right after it; the body is 58 bytes. The
+ * padded reading fails and the unpadded one is taken; RFC 5389's codec
+ * refuses it. */
+static void test_unpadded_attributes(void **state)
+{
+    (void)state;
+    static const uint8_t msg[] = {
+        0x01, 0x13, 0x00, 0x3a, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+        0x00, 0x0f, 0x00, 0x04, 0x72, 0xc6, 0x4b, 0xc6,             /* MAGIC-COOKIE */
+        0x00, 0x09, 0x00, 0x04, 0x00, 0x00, 0x04, 0x01,             /* ERROR-CODE 401 */
+        0x00, 0x15, 0x00, 0x1a, 'S', 'I', 'P', ' ', 'C', 'o', 'm', 'm', 'u', 'n', 'i', 'c',
+        'a', 't', 'i', 'o', 'n', 's', ' ', 'S', 'e', 'r', 'v', 'i', 'c', 'e', /* REALM */
+        0x00, 0x14, 0x00, 0x08, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', /* NONCE */
+    };
+    struct stun_msg m;
+    assert_int_equal(parse(&m, msg, sizeof(msg), &stun_dialect_msturn), 0);
+    assert_int_equal(m.attr_count, 4);
+    struct strv realm = stun_attr_strv(stun_msg_attr(&m, STUN_ATTR_REALM));
+    struct strv nonce = stun_attr_strv(stun_msg_attr(&m, STUN_ATTR_NONCE));
+    assert_int_equal(realm.l, 26);
+    assert_memory_equal(realm.p, "SIP Communications Service", 26);
+    assert_int_equal(nonce.l, 8);
+    assert_memory_equal(nonce.p, "abcdefgh", 8);
+    struct strv reason;
+    assert_int_equal(stun_msg_error(&m, &reason), 401);
+    assert_int_not_equal(parse(&m, msg, sizeof(msg), NULL), 0);
+}
+
 /* A signed Send: the MESSAGE-INTEGRITY is HMAC-SHA1 over the message up to
  * it, the length field covering it, zero-padded to 64 bytes, keyed with
  * MD5(username:realm:password). Computed here from those words alone. */
@@ -310,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_data_indication),
         cmocka_unit_test(test_send_integrity),
         cmocka_unit_test(test_alternate_server),
+        cmocka_unit_test(test_unpadded_attributes),
         cmocka_unit_test(test_dialects_apart),
     };
     return cmocka_run_group_tests(tests, arena_setup, arena_teardown);
