@@ -237,6 +237,7 @@ static int media_object(json_t *o, const struct media_result *m)
     rc |= set_text(x, "audio_file", m->audio_file, sizeof(m->audio_file));
     rc |= set_text(x, "media_path", m->media_path, sizeof(m->media_path));
     rc |= set_text(x, "relay_error", m->relay_error, sizeof(m->relay_error));
+    rc |= set_text(x, "relay_server", m->relay_server, sizeof(m->relay_server));
     rc |= set_text(x, "no_media_cause", m->no_media_cause, sizeof(m->no_media_cause));
     if (m->ice)
         rc |= ice_object(x, m);
@@ -566,6 +567,7 @@ static void lw_media(struct line_writer *w, const struct media_result *m)
     lw_key_text(w, "audio_file", m->audio_file, sizeof(m->audio_file));
     lw_key_text(w, "media_path", m->media_path, sizeof(m->media_path));
     lw_key_text(w, "relay_error", m->relay_error, sizeof(m->relay_error));
+    lw_key_text(w, "relay_server", m->relay_server, sizeof(m->relay_server));
     lw_key_text(w, "no_media_cause", m->no_media_cause, sizeof(m->no_media_cause));
     if (m->ice)
         lw_ice(w, m);

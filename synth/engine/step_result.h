@@ -88,6 +88,7 @@ struct media_result {
     int64_t ice_us;             /* answer → nominated pair, -1 none */
     uint64_t ice_checks_sent, ice_checks_received;
     char relay_error[32];       /* why no relay candidate was offered ("auth-refused") */
+    char relay_server[56];      /* the TURN server that allocated (after redirects), "" none */
     /* Why a connected call had no media: "ice-failed" (no candidate pair:
      * nothing was sent), "srtp-auth" (packets came, none authenticated),
      * "none-received"; "" when media flowed. */

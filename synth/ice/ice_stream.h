@@ -51,6 +51,9 @@ struct ice_stream_report {
     char dialect[12];             /* ice_dialect name: "rfc8445", "ms-ice2" */
     char relay_error[32];         /* why there is no relay candidate (turn_result_class) */
     char relay_addr[ICE_ADDR_TEXT_MAX]; /* our relayed address, "" none */
+    /* The TURN server that allocated it: the configured one, or another
+     * of the Edge pool a redirect sent us to; "" none. */
+    char relay_server[ICE_ADDR_TEXT_MAX];
 };
 
 /* Host candidates at once; caller frees with ice_stream_free. */

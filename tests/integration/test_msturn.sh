@@ -159,6 +159,12 @@ pool() { # NAME LAB-YAML-LINES...
     kill -TERM "$POOLPID"
     for _ in $(seq 100); do grep -q "^lab turn pool:" "$T/$name-lab.out" && break; sleep 0.1; done
     assert_json "$T/$name/summary.json" '.calls.answered == 2 and .calls.greeting_heard == 2 and .calls.media_path.relay == 2' "$name: 2 relayed calls through the pool, greeting heard"
+    # The relay's own port is its TCP one (UDP clients are given the first Edge).
+    relay=$(sed -n 's/^lab ready:.* turn udp:[0-9]* tcp:\([0-9]*\),.*/\1/p' "$T/$name-lab.out")
+    n=$(jq -s --arg r "127.0.0.1:$relay" '[.[] | select(.step == "call" and .media.relay_server == $r)] | length' "$T/$name/events.jsonl")
+    [ -n "$relay" ] && [ "$relay" != "$DPORT" ] && [ "$n" = 2 ] ||
+        fail "$name: want both calls' relay_server 127.0.0.1:$relay (not the first Edge, $DPORT): $(jq -c 'select(.step == "call") | .media.relay_server' "$T/$name/events.jsonl")"
+    ok "$name: media.relay_server names the relay (:$relay), not the first Edge (:$DPORT)"
     sent_on=$(sed -n 's/^lab turn pool: \([0-9]*\) Allocates.*/\1/p' "$T/$name-lab.out")
     [ "${sent_on:-0}" -ge 2 ] || fail "$name: the pool's first Edge should have sent the Allocates on: $(grep '^lab turn' "$T/$name-lab.out")"
     ok "$name: the first Edge sent $sent_on Allocates on to the relay, synth followed"
