@@ -207,6 +207,7 @@ static const struct attr_rule attr_rules[] = {
     {STUN_ATTR_PRIORITY, 4, 4, 1},
     {STUN_ATTR_USE_CANDIDATE, 0, 0, 1},
     {STUN_ATTR_SOFTWARE, 0, STUN_TEXT_MAX, 1},
+    {STUN_ATTR_ALTERNATE_SERVER, 8, 20, 12},
     {STUN_ATTR_FINGERPRINT, 4, 4, 1},
     {STUN_ATTR_ICE_CONTROLLED, 8, 8, 1},
     {STUN_ATTR_ICE_CONTROLLING, 8, 8, 1},
@@ -237,6 +238,10 @@ static bool is_addr_type(uint16_t t)
 static const char *attr_value_check(const struct stun_attr *a)
 {
     const struct attr_rule *r = rule_of(a->type);
+    /* An address is read by offset: never without its length checked, rule
+     * or no rule. */
+    if (is_addr_type(a->type) && a->len != 8 && a->len != 20)
+        return "address value has a wrong length";
     if (!r)
         return NULL;
     if (a->len < r->min || a->len > r->max || (a->len - r->min) % r->step != 0)

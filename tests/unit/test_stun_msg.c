@@ -480,6 +480,12 @@ static void test_malformed(void **state)
     memcpy(b, RFC5769_RESPONSE_V4, sizeof(RFC5769_RESPONSE_V4));
     b[41] = 0x02;
     expect_broken(b, sizeof(RFC5769_RESPONSE_V4), "family 2 in 8 bytes");
+    /* An address of 2 bytes (ALTERNATE-SERVER, read by offset): broken, not
+     * read past its end (the fuzzer's find). */
+    stun_enc_init(&e, out, sizeof(out), NULL, TURN_METHOD_ALLOCATE, STUN_CLASS_ERROR, TID);
+    stun_enc_attr(&e, STUN_ATTR_ALTERNATE_SERVER, "hi", 2);
+    assert_int_equal(stun_enc_finish(&e, &len), 0);
+    expect_broken(out, len, "ALTERNATE-SERVER of 2 bytes");
     /* An error code outside 300-699. */
     stun_enc_init(&e, out, sizeof(out), NULL, TURN_METHOD_ALLOCATE, STUN_CLASS_ERROR, TID);
     stun_enc_error_code(&e, 486, "x");
