@@ -13,8 +13,11 @@
 /* [MS-TURN] 2.2.2.8: the value of the MAGIC-COOKIE attribute. */
 #define MSTURN_MAGIC_COOKIE 0x72C64BC6u
 #define MSTURN_TID_LEN 16
-/* [MS-TURN] 2.2.2.17 MS-Version: 1, the client of [MS-ICE] (ICE without
- * the [MS-ICE2] extensions, as synth's RFC 8445 agent is). */
+/* [MS-TURN] 2.2.2.17 MS-Version: 1 says an [MS-ICE] client, 2 an [MS-ICE2]
+ * one, 3 and up add SHA-256 integrity, IPv6 and multiplexed TURN. We send
+ * 1, as libnice's MS-TURN mode does against Lync and Skype for Business
+ * Edges: the allocation is made before the answer says which ICE the peer
+ * speaks, and 1 asks the Edge for nothing we do not do. */
 #define MSTURN_VERSION 1u
 /* MS-Sequence Number: a 20-byte connection id the server chose, then a
  * 32-bit sequence number the client raises on each Send and Set Active
