@@ -55,22 +55,12 @@ static int msice2_integrity(const uint8_t *msg, size_t len, const uint8_t *key, 
     return msturn_integrity(copy, len, key, key_len, out);
 }
 
-static bool msice2_header_ok(const uint8_t *hdr)
-{
-    return stun_dialect_rfc5389.header_ok(hdr);
-}
-
-static uint16_t msice2_attr_same(uint16_t type)
-{
-    return type;
-}
-
 const struct stun_dialect stun_dialect_msice2 = {
     .name = "ms-ice2",
     .tid_len = STUN_TID_LEN,
-    .header_ok = msice2_header_ok,
-    .attr_to_wire = msice2_attr_same,
-    .attr_from_wire = msice2_attr_same,
+    .header_ok = stun_header_rfc5389,
+    .attr_to_wire = stun_attr_same,
+    .attr_from_wire = stun_attr_same,
     .integrity = msice2_integrity,
     .unpadded_ok = true,
 };

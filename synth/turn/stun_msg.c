@@ -41,12 +41,12 @@ static size_t pad4(size_t n)
 
 /* ---- the RFC 5389 dialect ---- */
 
-static bool rfc_header_ok(const uint8_t *hdr)
+bool stun_header_rfc5389(const uint8_t *hdr)
 {
     return get32(hdr + 4) == STUN_MAGIC_COOKIE;
 }
 
-static uint16_t rfc_attr_same(uint16_t t)
+uint16_t stun_attr_same(uint16_t t)
 {
     return t;
 }
@@ -73,9 +73,9 @@ static int rfc_integrity(const uint8_t *msg, size_t len, const uint8_t *key, siz
 const struct stun_dialect stun_dialect_rfc5389 = {
     .name = "rfc5389",
     .tid_len = STUN_TID_LEN,
-    .header_ok = rfc_header_ok,
-    .attr_to_wire = rfc_attr_same,
-    .attr_from_wire = rfc_attr_same,
+    .header_ok = stun_header_rfc5389,
+    .attr_to_wire = stun_attr_same,
+    .attr_from_wire = stun_attr_same,
     .integrity = rfc_integrity,
 };
 

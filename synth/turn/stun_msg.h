@@ -153,6 +153,10 @@ struct stun_dialect {
 };
 
 extern const struct stun_dialect stun_dialect_rfc5389;
+/* Its pieces, for dialects that share them: the magic cookie in bytes
+ * 4..7, attribute numbers as they are. */
+bool stun_header_rfc5389(const uint8_t *hdr);
+uint16_t stun_attr_same(uint16_t type);
 
 /* ---- parsing ---- */
 

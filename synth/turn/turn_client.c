@@ -147,8 +147,6 @@ struct turn_client {
     struct event *refresh_timer, *perm_timer, *chan_timer;
     struct event *reopen_ev;  /* a new socket, from the loop (not inside a read) */
     bool reopen_pending;
-    unsigned mismatch_retries;
-    unsigned redirects;
     char username[TURN_CREDENTIAL_MAX];
     char password[TURN_CREDENTIAL_MAX];
     char software[TURN_CREDENTIAL_MAX];
@@ -645,6 +643,15 @@ static int take_challenge(struct turn_client *tc, const struct stun_msg *m)
  * its next Allocate to (usually itself). Another server means the Allocate
  * again from the start on a new socket (the nonce is the first server's).
  * True when redirected: tr is released. */
+/* The Allocate again from the start on a new socket (reopen_cb), from the
+ * loop rather than inside this read. */
+static void reopen(struct turn_client *tc, struct turn_trans *tr)
+{
+    trans_release(tr);
+    tc->reopen_pending = true;
+    event_active(tc->reopen_ev, EV_TIMEOUT, 1);
+}
+
 static bool redirect(struct turn_client *tc, struct turn_trans *tr, const struct stun_msg *m,
                      uint16_t code)
 {
@@ -655,15 +662,12 @@ static bool redirect(struct turn_client *tc, struct turn_trans *tr, const struct
     struct sockaddr_storage alt;
     socklen_t alt_len;
     if (stun_attr_addr(stun_msg_attr(m, STUN_ATTR_ALTERNATE_SERVER), &alt, &alt_len) != 0 ||
-        net_addr_equal(&alt, &tc->o.server) || tc->redirects >= TURN_REDIRECTS_MAX)
+        net_addr_equal(&alt, &tc->o.server) || tc->stats.redirects >= TURN_REDIRECTS_MAX)
         return false; /* a 300 without one stays an error */
-    tc->redirects++;
     tc->stats.redirects++;
     tc->o.server = alt;
     tc->o.server_len = alt_len;
-    trans_release(tr);
-    tc->reopen_pending = true;
-    event_active(tc->reopen_ev, EV_TIMEOUT, 1);
+    reopen(tc, tr);
     return true;
 }
 
@@ -693,12 +697,9 @@ static void on_response(struct turn_client *tc, const struct stun_msg *m)
         code = STUN_ERR_SERVER_ERROR; /* an error without ERROR-CODE: broken server */
 
     if (code == STUN_ERR_ALLOCATION_MISMATCH && tr->method == TURN_METHOD_ALLOCATE &&
-        tc->mismatch_retries < TURN_MISMATCH_RETRIES) {
-        tc->mismatch_retries++;
+        tc->stats.mismatch_retries < TURN_MISMATCH_RETRIES) {
         tc->stats.mismatch_retries++;
-        trans_release(tr);
-        tc->reopen_pending = true;
-        event_active(tc->reopen_ev, EV_TIMEOUT, 1);
+        reopen(tc, tr);
         return;
     }
     if (tr->method == TURN_METHOD_ALLOCATE && tc->state != TURN_ALLOCATED && redirect(tc, tr, m, code))
