@@ -1,14 +1,15 @@
-/* The embedded lab: certificates, one thread with its event loop, and the
- * components on it (Front End, UM; later Edge, TURN, UCWA). Everything the
- * components touch lives on the lab thread; other threads see only the
- * atomic counters and the stop pipe. */
+/* The embedded lab: certificates, and its servers on three threads with an
+ * event loop each (lab_thread.h): the UM, the A/V Edge (TURN relay), and the
+ * Front End with the Edge's SIP side, the web services and the middleboxes.
+ * Servers on different threads meet only through sockets, the atomic
+ * counters, the relay's locked credential table (MRAS) and the UM's atomic
+ * port table (the relay's inside network). */
 #include "lab.h"
 
-#include "synth/base/loop.h"
-#include "synth/base/net_addr.h"
 #include "synth/lab/certs.h"
-#include "synth/lab/registrar.h"
+#include "synth/lab/lab_thread.h"
 #include "synth/lab/lab_web.h"
+#include "synth/lab/registrar.h"
 #include "synth/lab/tcp_idle_relay.h"
 #include "synth/lab/turn_director.h"
 #include "synth/lab/turn_relay.h"
@@ -18,15 +19,11 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #define LAB_PATH_MAX 1024
 #define LAB_CA_CN "synth lab CA"
@@ -52,25 +49,25 @@ struct lab {
     SSL_CTX *edge_server_ctx, *edge_client_ctx;
     struct lab_stats stats;
     struct lab_endpoints ep;
-    int stop_pipe[2];
 
-    pthread_t thread;
-    bool thread_started;
+    /* Started in this order (each names what the next needs) and stopped
+     * in the reverse: the relay asks the UM what is inside. */
+    struct lab_thread *um_thread, *turn_thread, *fe_thread;
     pthread_mutex_t mu;
     pthread_cond_t cond;
     enum lab_state state;
     int start_rc;
     struct synth_error start_err;
 
-    /* Lab thread only. */
-    struct event_base *base;
-    struct event *stop_ev;
+    /* Each on its own thread; written before the next thread starts. */
+    struct um *um;
+    struct turn_relay *turn;
+    /* The Front End's thread. */
+    struct event_base *fe_base;
     struct registrar *fe;
     struct registrar *edge;
-    struct um *um;
     struct lab_web *web; /* UCWA service and reverse proxy */
     struct tcp_idle_relay *sip_box[2]; /* sip_idle_timeout_s: before the FE's and the Edge's TLS */
-    struct turn_relay *turn;
     struct turn_director *turn_director; /* turn_pool_redirect */
     unsigned links_pending; /* FE→UM and Edge→FE, both up before the lab is ready */
 };
@@ -197,15 +194,6 @@ static void set_state(struct lab *lab, enum lab_state st, int rc, const char *ms
     pthread_mutex_unlock(&lab->mu);
 }
 
-static void stop_cb(evutil_socket_t fd, short what, void *arg)
-{
-    struct lab *lab = arg;
-    char b[16];
-    while (read(fd, b, sizeof(b)) > 0)
-        ;
-    event_base_loopbreak(lab->base);
-}
-
 static void link_report(struct lab *lab, const char *what, int err, const char *detail)
 {
     char msg[SYNTH_ERROR_MSG_MAX];
@@ -217,11 +205,12 @@ static void link_report(struct lab *lab, const char *what, int err, const char *
     snprintf(msg, sizeof(msg), "%s (%s): %s", what, synth_strerror(err),
              detail && *detail ? detail : "connection failed");
     set_state(lab, LAB_FAILED, err, msg);
-    event_base_loopbreak(lab->base);
+    event_base_loopbreak(lab->fe_base);
 }
 
 /* The Front End's MRAS hands out a credential the A/V Edge (the lab relay)
- * accepts for its lifetime, and names the relay. */
+ * accepts for its lifetime, and names the relay. On the Front End's thread:
+ * the relay locks its table. */
 static int mras_issue(const char *user, const char *password, uint32_t lifetime_s,
                       struct mras_relay *relay, void *arg)
 {
@@ -271,7 +260,7 @@ static int sip_middlebox_start(struct lab *lab, struct synth_error *err)
             .timeout_s = f->sip_idle_timeout_s,
             .cut = (enum tcp_idle_cut)f->sip_idle_cut,
         };
-        int rc = tcp_idle_relay_start(&lab->sip_box[i], lab->base, &o, err);
+        int rc = tcp_idle_relay_start(&lab->sip_box[i], lab->fe_base, &o, err);
         if (rc != 0)
             return rc;
         *ports[i] = tcp_idle_relay_port(lab->sip_box[i]);
@@ -279,15 +268,9 @@ static int sip_middlebox_start(struct lab *lab, struct synth_error *err)
     return 0;
 }
 
-static int components_start(struct lab *lab, struct synth_error *err)
+static int um_thread_start(struct event_base *base, void *arg, struct synth_error *err)
 {
-    lab->base = loop_new(true); /* the UM paces media */
-    if (!lab->base)
-        return synth_error_set(err, SYNTH_ENOMEM, "lab: event_base_new failed");
-    lab->stop_ev = event_new(lab->base, lab->stop_pipe[0], EV_READ | EV_PERSIST, stop_cb, lab);
-    if (!lab->stop_ev || event_add(lab->stop_ev, NULL) != 0)
-        return synth_error_set(err, SYNTH_ENOMEM, "lab: stop event");
-
+    struct lab *lab = arg;
     struct um_opts uo = {
         .cfg = &lab->cfg,
         .stats = &lab->stats,
@@ -295,9 +278,62 @@ static int components_start(struct lab *lab, struct synth_error *err)
         .fqdn = lab->um_name,
         .peer_name = lab->fe_name,
     };
-    int rc = um_start(&lab->um, lab->base, &uo, err);
-    if (rc != 0)
-        return rc;
+    int rc = um_start(&lab->um, base, &uo, err);
+    if (rc == 0)
+        lab->ep.um_port = um_port(lab->um);
+    return rc;
+}
+
+static void um_thread_free(void *arg)
+{
+    struct lab *lab = arg;
+    um_free(lab->um);
+    lab->um = NULL;
+}
+
+static int turn_thread_start(struct event_base *base, void *arg, struct synth_error *err)
+{
+    struct lab *lab = arg;
+    struct turn_relay_opts to = {
+        .cfg = &lab->cfg,
+        .stats = &lab->stats,
+        .nonce_lifetime_ms = lab->opts.nonce_lifetime_ms,
+        .inside = relay_inside,
+        .inside_arg = lab->um,
+    };
+    int rc = turn_relay_start(&lab->turn, base, &to, err);
+    if (rc == 0)
+        lab->ep.turn_udp_port = lab->ep.turn_tcp_port = turn_relay_port(lab->turn);
+    return rc;
+}
+
+static void turn_thread_free(void *arg)
+{
+    struct lab *lab = arg;
+    turn_relay_free(lab->turn);
+    lab->turn = NULL;
+}
+
+/* turn_pool_redirect: clients (the target, MRAS) are given the pool's first
+ * Edge over UDP; it names the relay. */
+static int turn_director_up(struct lab *lab, struct synth_error *err)
+{
+    if (!lab->cfg.turn_pool_redirect)
+        return 0;
+    struct sockaddr_storage relay;
+    socklen_t relay_len;
+    turn_relay_address(lab->turn, &relay, &relay_len);
+    int rc = turn_director_start(&lab->turn_director, lab->fe_base, &lab->cfg, &lab->stats,
+                                 &relay, err);
+    if (rc == 0)
+        lab->ep.turn_udp_port = turn_director_port(lab->turn_director);
+    return rc;
+}
+
+static int fe_thread_start(struct event_base *base, void *arg, struct synth_error *err)
+{
+    struct lab *lab = arg;
+    lab->fe_base = base;
     lab->links_pending = 2;
     struct registrar_opts ro = {
         .role = REGISTRAR_FRONT_END,
@@ -307,19 +343,17 @@ static int components_start(struct lab *lab, struct synth_error *err)
         .hop_ctx = lab->fe_client_ctx,
         .fqdn = lab->fe_name,
         .hop_name = lab->um_name,
-        .hop_port = um_port(lab->um),
+        .hop_port = lab->ep.um_port,
         .nonce_lifetime_ms = lab->opts.nonce_lifetime_ms,
         .challenge_invites = lab->opts.challenge_invites,
         .link_ready = um_link_ready,
         .mras_issue = mras_issue,
         .arg = lab,
     };
-    rc = registrar_start(&lab->fe, lab->base, &ro, err);
+    int rc = registrar_start(&lab->fe, base, &ro, err);
     if (rc != 0)
         return rc;
-    snprintf(lab->ep.host, sizeof(lab->ep.host), "%s", advertised_host(&lab->cfg));
     registrar_ports(lab->fe, &lab->ep.udp_port, &lab->ep.tcp_port, &lab->ep.tls_port);
-    lab->ep.um_port = um_port(lab->um);
 
     struct registrar_opts eo = {
         .role = REGISTRAR_EDGE,
@@ -335,7 +369,7 @@ static int components_start(struct lab *lab, struct synth_error *err)
         .link_ready = fe_link_ready,
         .arg = lab,
     };
-    rc = registrar_start(&lab->edge, lab->base, &eo, err);
+    rc = registrar_start(&lab->edge, base, &eo, err);
     if (rc != 0)
         return rc;
     uint16_t none;
@@ -343,50 +377,23 @@ static int components_start(struct lab *lab, struct synth_error *err)
     rc = sip_middlebox_start(lab, err);
     if (rc != 0)
         return rc;
-    rc = lab_web_start(&lab->web, lab->base, &lab->cfg, lab->ca, lab->ep.host, err);
+    rc = lab_web_start(&lab->web, base, &lab->cfg, lab->ca, lab->ep.host, err);
     if (rc != 0)
         return rc;
     lab_web_ports(lab->web, &lab->ep.ucwa_port, &lab->ep.proxy_port);
     lab_web_site_ports(lab->web, true, &lab->ep.web_internal_https, &lab->ep.web_internal_http);
     lab_web_site_ports(lab->web, false, &lab->ep.web_external_https, &lab->ep.web_external_http);
-
-    struct turn_relay_opts to = {
-        .cfg = &lab->cfg,
-        .stats = &lab->stats,
-        .nonce_lifetime_ms = lab->opts.nonce_lifetime_ms,
-        .inside = relay_inside,
-        .inside_arg = lab->um,
-    };
-    rc = turn_relay_start(&lab->turn, lab->base, &to, err);
-    if (rc != 0)
-        return rc;
-    lab->ep.turn_udp_port = lab->ep.turn_tcp_port = turn_relay_port(lab->turn);
-    if (!lab->cfg.turn_pool_redirect)
-        return 0;
-    /* Clients (the target, MRAS) are given the pool's first Edge over UDP;
-     * it names the relay. */
-    struct sockaddr_storage relay;
-    socklen_t relay_len;
-    if (net_addr_from_ip(strv_from_cstr(lab->ep.host), lab->ep.turn_udp_port, &relay,
-                         &relay_len) != 0)
-        return synth_error_set(err, SYNTH_ECONFIG, "turn director: host %s is not an IP",
-                               lab->ep.host);
-    rc = turn_director_start(&lab->turn_director, lab->base, &lab->cfg, &lab->stats, &relay, err);
-    if (rc != 0)
-        return rc;
-    lab->ep.turn_udp_port = turn_director_port(lab->turn_director);
-    return 0;
+    return turn_director_up(lab, err);
 }
 
-static void components_free(struct lab *lab)
+static void fe_thread_free(void *arg)
 {
+    struct lab *lab = arg;
     /* Outside in: each link closes before its far end goes. */
     lab_web_free(lab->web);
     lab->web = NULL;
     turn_director_free(lab->turn_director);
     lab->turn_director = NULL;
-    turn_relay_free(lab->turn);
-    lab->turn = NULL;
     for (int i = 0; i < 2; i++) {
         tcp_idle_relay_free(lab->sip_box[i]);
         lab->sip_box[i] = NULL;
@@ -395,27 +402,29 @@ static void components_free(struct lab *lab)
     lab->edge = NULL;
     registrar_free(lab->fe);
     lab->fe = NULL;
-    um_free(lab->um);
-    lab->um = NULL;
-    if (lab->stop_ev)
-        event_free(lab->stop_ev);
-    lab->stop_ev = NULL;
-    if (lab->base)
-        event_base_free(lab->base);
-    lab->base = NULL;
 }
 
-static void *lab_thread(void *arg)
+static int threads_start(struct lab *lab, struct synth_error *err)
 {
-    struct lab *lab = arg;
-    struct synth_error err = {{0}};
-    int rc = components_start(lab, &err);
-    if (rc != 0)
-        set_state(lab, LAB_FAILED, rc, err.msg);
-    else
-        event_base_dispatch(lab->base);
-    components_free(lab);
-    return NULL;
+    struct lab_thread_opts um = {"lab-um", true, um_thread_start, um_thread_free, lab};
+    struct lab_thread_opts turn = {"lab-turn", false, turn_thread_start, turn_thread_free, lab};
+    struct lab_thread_opts fe = {"lab-fe", false, fe_thread_start, fe_thread_free, lab};
+    int rc = lab_thread_start(&lab->um_thread, &um, err);
+    if (rc == 0)
+        rc = lab_thread_start(&lab->turn_thread, &turn, err);
+    if (rc == 0)
+        rc = lab_thread_start(&lab->fe_thread, &fe, err);
+    return rc;
+}
+
+static void threads_stop(struct lab *lab)
+{
+    lab_thread_stop(lab->fe_thread);
+    lab->fe_thread = NULL;
+    lab_thread_stop(lab->turn_thread);
+    lab->turn_thread = NULL;
+    lab_thread_stop(lab->um_thread);
+    lab->um_thread = NULL;
 }
 
 static void lab_free(struct lab *lab)
@@ -434,9 +443,6 @@ static void lab_free(struct lab *lab)
     lab_cert_free(lab->um_cert);
     lab_cert_free(lab->edge_cert);
     lab_ca_free(lab->ca);
-    for (int i = 0; i < 2; i++)
-        if (lab->stop_pipe[i] >= 0)
-            close(lab->stop_pipe[i]);
     pthread_mutex_destroy(&lab->mu);
     pthread_cond_destroy(&lab->cond);
     OPENSSL_cleanse(lab->cfg.password, sizeof(lab->cfg.password));
@@ -462,7 +468,6 @@ int lab_start_opts(struct lab **out, const struct lab_config *cfg,
     struct lab *lab = calloc(1, sizeof(*lab));
     if (!lab)
         return synth_error_set(err, SYNTH_ENOMEM, "lab: out of memory");
-    lab->stop_pipe[0] = lab->stop_pipe[1] = -1;
     pthread_mutex_init(&lab->mu, NULL);
     pthread_cond_init(&lab->cond, NULL);
     lab->cfg = *cfg;
@@ -484,23 +489,11 @@ int lab_start_opts(struct lab **out, const struct lab_config *cfg,
     rc = make_certs(lab, err);
     if (rc != 0)
         goto fail;
-    if (pipe2(lab->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-        rc = synth_error_set(err, SYNTH_EIO, "lab: pipe: %s", strerror(errno));
+    snprintf(lab->ep.host, sizeof(lab->ep.host), "%s", advertised_host(&lab->cfg));
+    rc = threads_start(lab, err);
+    if (rc != 0)
         goto fail;
-    }
-
-    /* The lab thread takes no signals: SIGTERM and SIGINT are the CLI's. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int prc = pthread_create(&lab->thread, NULL, lab_thread, lab);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (prc != 0) {
-        rc = synth_error_set(err, SYNTH_EINTERNAL, "lab: pthread_create: %s", strerror(prc));
-        goto fail;
-    }
-    lab->thread_started = true;
-
+    /* Ready once the Front End's links to the UM and from the Edge are up. */
     pthread_mutex_lock(&lab->mu);
     while (lab->state == LAB_STARTING)
         pthread_cond_wait(&lab->cond, &lab->mu);
@@ -508,12 +501,12 @@ int lab_start_opts(struct lab **out, const struct lab_config *cfg,
     if (lab->state == LAB_FAILED) {
         rc = lab->start_rc ? lab->start_rc : SYNTH_EINTERNAL;
         synth_error_set(err, rc, "%s", lab->start_err.msg);
-        pthread_join(lab->thread, NULL);
         goto fail;
     }
     *out = lab;
     return 0;
 fail:
+    threads_stop(lab);
     lab_free(lab);
     return rc;
 }
@@ -522,15 +515,7 @@ void lab_stop(struct lab *lab)
 {
     if (!lab)
         return;
-    if (lab->thread_started) {
-        /* A byte in the pipe wakes the loop; event_base_loopbreak itself is
-         * not safe from another thread without libevent's locking. */
-        ssize_t n;
-        do {
-            n = write(lab->stop_pipe[1], "x", 1);
-        } while (n < 0 && errno == EINTR);
-        pthread_join(lab->thread, NULL);
-    }
+    threads_stop(lab);
     lab_free(lab);
 }
 

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,10 @@ struct turn_relay {
     size_t alloc_count;
     struct relay_conn *conns;
     size_t conn_count;
+    /* MRAS on the Front End's thread adds credentials while the relay's
+     * thread reads them: the table is shared under creds_mu. A lookup is
+     * one per Allocate, never per packet. */
+    pthread_mutex_t creds_mu;
     struct turn_creds creds;
     struct relay_reservation resv[RELAY_RESERVATIONS_MAX];
     size_t resv_count;
@@ -279,8 +284,9 @@ static void reply_error(struct turn_relay *r, const struct relay_flow *f,
          * client ([MS-TURN]; libnice notes the Edge always sends it): the
          * client stays. The pool's first Edge names another (turn_director). */
         if (r->ms && !f->conn) {
-            struct sockaddr_storage self = r->relay_ip;
-            set_port(&self, r->port);
+            struct sockaddr_storage self;
+            socklen_t self_len;
+            turn_relay_address(r, &self, &self_len);
             stun_enc_addr(&e, STUN_ATTR_ALTERNATE_SERVER, (const struct sockaddr *)&self, false);
         }
     }
@@ -293,12 +299,29 @@ int turn_relay_add_credential(struct turn_relay *r, const char *user, const char
                               uint32_t lifetime_s)
 {
     uint64_t expire = lifetime_s ? lab_now_ms() + (uint64_t)lifetime_s * 1000 : 0;
-    return turn_creds_add(&r->creds, r->cfg->turn_realm, user, password, expire);
+    pthread_mutex_lock(&r->creds_mu);
+    int rc = turn_creds_add(&r->creds, r->cfg->turn_realm, user, password, expire);
+    pthread_mutex_unlock(&r->creds_mu);
+    return rc;
 }
 
 int turn_relay_remove_credential(struct turn_relay *r, const char *user)
 {
-    return turn_creds_remove(&r->creds, user);
+    pthread_mutex_lock(&r->creds_mu);
+    int rc = turn_creds_remove(&r->creds, user);
+    pthread_mutex_unlock(&r->creds_mu);
+    return rc;
+}
+
+/* The key of user's credential if it has not expired; false otherwise. */
+static bool credential_key(struct turn_relay *r, struct strv user, uint8_t *key)
+{
+    pthread_mutex_lock(&r->creds_mu);
+    const struct turn_cred *c = turn_creds_find(&r->creds, user, lab_now_ms());
+    if (c)
+        memcpy(key, c->key, STUN_LONG_TERM_KEY_LEN);
+    pthread_mutex_unlock(&r->creds_mu);
+    return c != NULL;
 }
 
 /* RFC 8489 9.2.4, in its order. The key the allocation on this 5-tuple was
@@ -332,12 +355,10 @@ static bool authenticate(struct turn_relay *r, const struct relay_flow *f,
     if (a && !other_user) {
         memcpy(key, a->key, STUN_LONG_TERM_KEY_LEN);
     } else {
-        const struct turn_cred *c = turn_creds_find(&r->creds, *user, lab_now_ms());
-        if (!c) {
+        if (!credential_key(r, *user, key)) {
             reply_error(r, f, m, STUN_ERR_UNAUTHORIZED, NULL);
             return false;
         }
-        memcpy(key, c->key, STUN_LONG_TERM_KEY_LEN);
     }
     if (stun_msg_check_integrity(m, key, STUN_LONG_TERM_KEY_LEN) != 0) {
         reply_error(r, f, m, STUN_ERR_UNAUTHORIZED, NULL);
@@ -1167,7 +1188,9 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
         else
             turn_peers_expire(&a->peers, now);
     }
+    pthread_mutex_lock(&r->creds_mu);
     turn_creds_expire(&r->creds, now);
+    pthread_mutex_unlock(&r->creds_mu);
     resv_expire(r, now);
 }
 
@@ -1242,6 +1265,7 @@ int turn_relay_start(struct turn_relay **out, struct event_base *base,
     r->lifetime_default_s = o->lifetime_default_s ? o->lifetime_default_s
                                                   : RELAY_LIFETIME_DEFAULT_S;
     r->udp_fd = -1;
+    pthread_mutex_init(&r->creds_mu, NULL);
     if (lab_nonce_key_init(&r->nonce_key) != 0) {
         rc = synth_error_set(err, SYNTH_EINTERNAL, "turn relay: no random bytes for nonces");
         goto fail;
@@ -1289,6 +1313,7 @@ void turn_relay_free(struct turn_relay *r)
         evconnlistener_free(r->tcp);
     if (r->udp_fd >= 0)
         close(r->udp_fd);
+    pthread_mutex_destroy(&r->creds_mu);
     OPENSSL_cleanse(r, sizeof(*r));
     free(r);
 }
@@ -1296,4 +1321,12 @@ void turn_relay_free(struct turn_relay *r)
 uint16_t turn_relay_port(const struct turn_relay *r)
 {
     return r->port;
+}
+
+void turn_relay_address(const struct turn_relay *r, struct sockaddr_storage *out,
+                        socklen_t *out_len)
+{
+    *out = r->relay_ip;
+    *out_len = r->relay_ip_len;
+    set_port(out, r->port);
 }

@@ -41,10 +41,16 @@ void turn_relay_free(struct turn_relay *r);
 /* The listening port (UDP and TCP share it). */
 uint16_t turn_relay_port(const struct turn_relay *r);
 
+/* Where clients reach the relay: its address (a wildcard listen address
+ * becomes loopback) and port, as its MS-TURN 401 names it. */
+void turn_relay_address(const struct turn_relay *r, struct sockaddr_storage *out,
+                        socklen_t *out_len);
+
 /* Time-limited credentials, as MRAS hands them out ([MS-AVEDGEA]): user and
  * password valid for lifetime_s seconds (0: until removed) in the relay's
  * realm. Adding a user again replaces its password and lifetime; existing
- * allocations keep the key they were made with. Lab thread only. 0,
+ * allocations keep the key they were made with. Safe from any thread (MRAS
+ * runs on the Front End's). 0,
  * SYNTH_EINVAL (empty or too long), SYNTH_ETOOBIG (table full). */
 int turn_relay_add_credential(struct turn_relay *r, const char *user, const char *password,
                               uint32_t lifetime_s);

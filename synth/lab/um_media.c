@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +38,10 @@ struct um_media {
     struct sockaddr_storage local;
     socklen_t local_len;
     /* Ports of the UM's open streams (RTP and RTCP): the addresses that
-     * make up the inside network an Edge relay cannot reach. */
-    uint8_t in_use[65536]; /* streams holding the port (a count: pairs may abut) */
+     * make up the inside network an Edge relay cannot reach. Written on the
+     * UM's thread, read by the relay's (um_media_owns): atomic, relaxed,
+     * as a port's state only matters to packets that come after it. */
+    atomic_uchar in_use[65536]; /* streams holding the port (a count: pairs may abut) */
 };
 
 /* The offer and our answer's parts while the relay candidate is gathered
@@ -105,17 +108,20 @@ bool um_media_owns(const struct um_media *m, const struct sockaddr_storage *a)
         ((struct sockaddr_in6 *)&ip)->sin6_port =
             ((const struct sockaddr_in6 *)&m->local)->sin6_port;
     uint16_t port = net_addr_port(a);
-    return net_addr_equal(&ip, &m->local) && m->in_use[port] > 0;
+    return net_addr_equal(&ip, &m->local) &&
+           atomic_load_explicit(&m->in_use[port], memory_order_relaxed) > 0;
 }
 
 /* The stream's RTP port and the one above it (RTCP without rtcp-mux). */
 static void mark_ports(struct um_media *m, uint16_t port, bool used)
 {
     for (uint32_t p = port; p <= (uint32_t)port + 1 && p <= 65535; p++) {
-        if (used && m->in_use[p] < UINT8_MAX)
-            m->in_use[p]++;
-        else if (!used && m->in_use[p] > 0)
-            m->in_use[p]--;
+        unsigned char n = atomic_load_explicit(&m->in_use[p], memory_order_relaxed);
+        if (used && n < UINT8_MAX)
+            n++;
+        else if (!used && n > 0)
+            n--;
+        atomic_store_explicit(&m->in_use[p], n, memory_order_relaxed);
     }
 }
 

@@ -31,6 +31,22 @@ cpu_s() {
     echo "$s" | awk -v hz="$CLK_TCK" '{ printf "%.2f\n", ($12 + $13) / hz }'
 }
 
+# thread_cpu PID: "name seconds" per thread of a live process (its CPU so
+# far), threads of one name summed.
+thread_cpu() {
+    local t s
+    for t in /proc/"$1"/task/*; do
+        s=$(cat "$t/stat" 2>/dev/null) || continue
+        printf '%s %s\n' "$(cat "$t/comm" 2>/dev/null)" "${s##*) }"
+    done | awk -v hz="$CLK_TCK" '{ c[$1] += ($12 + $13) / hz } END { for (n in c) printf "%s %.2f\n", n, c[n] }'
+}
+
+# thread_pct BEFORE AFTER WINDOW_S: each thread name's CPU between two
+# thread_cpu snapshots, in % of one core ("lab-um 61 %, lab-fe 4 %").
+thread_pct() {
+    awk -v w="$3" 'NR == FNR { a[$1] = $2; next } { d = $2 - a[$1]; if (w > 0) out = out sep $1 " " sprintf("%.0f", d * 100 / w) " %"; sep = ", " } END { print out }' "$1" "$2"
+}
+
 # rss_kb PID FIELD: VmRSS or VmHWM of a live process, KB.
 rss_kb() {
     awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0

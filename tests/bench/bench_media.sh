@@ -202,13 +202,14 @@ SCN
         fi
         if kill -0 "$SPID" 2>/dev/null; then
             ta=$(now_s); sc0=$(cpu_s "$SPID"); lc0=$(cpu_s "$LAB_PID")
+            thread_cpu "$LAB_PID" >"$d/lab_threads0.txt"
             tc0=0; [ -n "$TURN_PID" ] && tc0=$(cpu_s "$TURN_PID")
             sleep_until "$w1"
             if kill -0 "$SPID" 2>/dev/null; then
                 tb=$(now_s); sc1=$(cpu_s "$SPID"); lc1=$(cpu_s "$LAB_PID")
                 tc1=0; [ -n "$TURN_PID" ] && tc1=$(cpu_s "$TURN_PID")
                 win=$(awk -v a="$ta" -v b="$tb" 'BEGIN { printf "%.2f", b - a }')
-                ps -L -o tid=,pcpu=,comm= -p "$LAB_PID" >"$d/lab_threads.txt" 2>/dev/null || true
+                thread_cpu "$LAB_PID" >"$d/lab_threads1.txt"
                 ps -L -o tid=,pcpu=,comm= -p "$SPID" >"$d/synth_threads.txt" 2>/dev/null || true
             fi
         fi
@@ -263,6 +264,8 @@ SCN
     else held="no:$why"; fi
     printf '%s\n' "$n|$ok|$media_ok|$loss|$ploss|$jit|$pjit|$sendiv|$s_us|$s_pct|$l_us|$l_pct|$r_us|$lag|$held" >>"$OUT/media.tsv"
     echo "n=$n: $ok ok, loss max $loss % / peer $ploss %, peer jitter p99 $pjit ms, send interval dev p99/max $sendiv ms, synth $s_us µs/stream-s ($s_pct % core), lab $l_us ($l_pct %), total CPU synth $(jq .cpu_s "$d/synth.json") s lab $lab_cpu s: held $held"
+    # The lab's servers each on its thread (docs/lab.md): which one is the limit.
+    [ -s "$d/lab_threads1.txt" ] && echo "n=$n: lab threads over the window: $(thread_pct "$d/lab_threads0.txt" "$d/lab_threads1.txt" "$win")"
     if [ "$held" != yes ] && [ "$STOP_ON_FAIL" = 1 ]; then break; fi
 done
 
