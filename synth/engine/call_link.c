@@ -19,7 +19,7 @@ struct call_link {
     struct sip_ua *ua;
     struct sip_addr_storage dest;
     enum sip_transport transport;
-    char server[TARGET_HOST_MAX + 8]; /* "host:port", for the details */
+    char server[64]; /* "192.0.2.7:5061", "[2001:db8::7]:5061": for the details */
     struct vuser_ntlm ntlm;           /* signs what goes on ua once challenged */
 };
 
@@ -138,9 +138,7 @@ int call_link_open(struct vuser *u, const struct sip_addr_storage *dest,
     }
     l->dest = *dest;
     l->transport = transport;
-    char addr[64];
-    sip_addr_format(dest, addr, sizeof(addr));
-    snprintf(l->server, sizeof(l->server), "%s", addr);
+    sip_addr_format(dest, l->server, sizeof(l->server));
     l->ntlm.u = u;
     u->call_link = l;
     sip_ua_set_request_handler(l->ua, call_on_request, u);
