@@ -1,7 +1,10 @@
 /* A call's own SIP connection, for when a redirect (RFC 3261 8.1.3.4) names
  * another server than the registrar: a Director sending a user to its home
  * pool, the UM call router naming the UM server. The dialog's requests
- * (ACK, BYE, CANCEL) then go the same way. */
+ * (ACK, BYE, CANCEL) then go the same way. A server there that
+ * authenticates with NTLM gets an SA of this connection's own ([MS-SIPAE]
+ * 3.2.1), negotiated by the INVITE it challenges; it signs every request
+ * of the link and checks what that server signs, and goes with the link. */
 #ifndef SYNTH_ENGINE_CALL_LINK_H
 #define SYNTH_ENGINE_CALL_LINK_H
 
@@ -9,6 +12,14 @@
 
 /* The UA the current call uses: its own link, or the registrar's. */
 struct sip_ua *call_link_ua(struct vuser *u);
+
+/* The NTLM of the connection the current call uses: its link's, or the
+ * registrar connection's. */
+struct vuser_ntlm *call_link_ntlm(struct vuser *u);
+
+/* Who is at the other end, for details: the link's server ("192.0.2.7:5061")
+ * or "the registrar". */
+const char *call_link_server(const struct vuser *u);
 
 /* Where the call's requests go now (the link's, or the registrar's). */
 void call_link_dest(const struct vuser *u, struct sip_addr_storage *dest,
@@ -26,7 +37,8 @@ void call_link_cancel_wait(struct vuser *u, void *arg);
 /* The call is over: its link (if any) is retired. Safe inside its callbacks. */
 void call_link_release(struct vuser *u);
 
-/* Frees a retired link; call only outside any callback of it. */
+/* Frees a retired link and wipes its SA; call only outside any callback of
+ * it. */
 void call_link_reap(struct vuser *u);
 
 #endif

@@ -37,6 +37,7 @@ int vuser_init(struct vuser *u, struct worker *w, uint32_t index, const struct t
     sip_random_token(token, sizeof(token));
     snprintf(u->reg_call_id, sizeof(u->reg_call_id), "%s-reg", token);
     u->reg_cseq = 0;
+    u->ntlm.u = u;
     return 0;
 }
 
@@ -69,7 +70,7 @@ void vuser_cleanup(struct vuser *u)
     drop_ua(u);
     ucwa_session_free(u->ucwa);
     u->ucwa = NULL;
-    auth_ntlm_free(u);
+    auth_ntlm_free(&u->ntlm);
     mras_creds_free(u);
     free(u->trace);
     u->trace = NULL;
@@ -126,7 +127,7 @@ static void ua_closed(int err, void *arg)
     describe_failure(u, err ? err : SYNTH_ECLOSED);
     /* The NTLM SA belonged to that connection (3.2.1): the next one
      * negotiates its own. */
-    auth_ntlm_free(u);
+    auth_ntlm_free(&u->ntlm);
     /* Free the UA from the loop, not inside its own handler. */
     struct sip_ua *ua = u->ua;
     mras_creds_conn_lost(u);
@@ -228,7 +229,7 @@ static int connect_ua(struct vuser *u)
     }
     sip_ua_set_request_handler(u->ua, call_on_request, u);
     sip_ua_set_trace(u->ua, vuser_trace_append, u);
-    auth_ntlm_attach(u, u->ua);
+    auth_ntlm_attach(&u->ntlm, u->ua);
     return 0;
 }
 

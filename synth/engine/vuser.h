@@ -24,6 +24,23 @@ struct call_media;
 struct ucwa_session;
 struct sipae_sa;
 struct mras_creds;
+struct call_link;
+
+/* NTLM ([MS-SIPAE]) on one connection of a user. An SA belongs to its
+ * connection (3.2.1): the registrar connection has one (vuser.ntlm), a
+ * call's own link after a redirect another (call_link.c), each negotiated
+ * with the server at its end. auth.c makes and uses them. */
+struct vuser_ntlm {
+    struct vuser *u;      /* whose credentials; where failures are told */
+    /* The SA, made when the server first challenges with NTLM; NULL until
+     * then. */
+    struct sipae_sa *sa;
+    /* While the SA is renewed (only on the registrar connection, by a
+     * REGISTER): the new one being negotiated, and, once it signs, the old
+     * one kept to check what the server signed with it before it saw our
+     * AUTHENTICATE. */
+    struct sipae_sa *next, *prev;
+};
 
 /* Bytes of SIP kept per call for the trace of a failed call. */
 #define VUSER_TRACE_MAX (64 * 1024)
@@ -46,13 +63,8 @@ struct vuser {
     struct event *reregister;
     uint32_t nonce_count;     /* Digest nc for the current nonce */
     char last_nonce[128];
-    /* NTLM ([MS-SIPAE]): the security association with the registrar,
-     * made when it first challenges with NTLM (auth.c); NULL until then. */
-    struct sipae_sa *ntlm;
-    /* While the SA is renewed (auth.c): the new one being negotiated by a
-     * REGISTER, and, once it signs, the old one kept to check what the
-     * server signed with it before it saw our AUTHENTICATE. */
-    struct sipae_sa *ntlm_next, *ntlm_prev;
+    /* NTLM ([MS-SIPAE]) with the registrar, on the user's connection. */
+    struct vuser_ntlm ntlm;
     /* Renewals and lapses not yet reported in a step's result. */
     uint16_t ntlm_renewals, ntlm_lapses;
     char ntlm_detail[160];    /* why the last response's signature failed */
@@ -79,10 +91,8 @@ struct vuser {
      * server than the registrar; NULL: the call uses ua. A link no longer
      * used is retired and freed at the next safe point, never inside its
      * own callbacks (call_link.c). */
-    struct sip_ua *call_ua;
-    struct sip_addr_storage call_dest;
-    enum sip_transport call_transport;
-    struct sip_ua *retired_ua;
+    struct call_link *call_link;
+    struct call_link *retired_link;
     vuser_ready_h *call_ready;
     void *call_ready_arg;
     struct step_run *run;     /* the step in progress, if any */

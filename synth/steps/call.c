@@ -293,6 +293,39 @@ static bool follow_redirect(struct step_run *run, const struct sip_msg *msg)
     return true;
 }
 
+/* A 401/407 to the INVITE, from the registrar or from the server a
+ * redirect sent the call to. NTLM negotiates the SA of the connection the
+ * INVITE went on (each INVITE sent again carries the next token, then the
+ * signature: the connection's hook writes them); Digest answers with
+ * credentials. */
+static void invite_challenged(struct step_run *run, const struct sip_msg *msg)
+{
+    struct vuser *u = run->u;
+    struct vuser_ntlm *ntlm = call_link_ntlm(u);
+    enum auth_scheme scheme;
+    char why[RESULT_TEXT_MAX];
+    enum failure_class cls = auth_on_challenge(run, ntlm, msg, call_link_server(u),
+                                               &run->ntlm_rounds, &scheme, why, sizeof(why));
+    if (cls != FAIL_NONE) {
+        fail_call(run, cls, why);
+        return;
+    }
+    if (scheme == AUTH_SCHEME_NTLM) {
+        send_invite(run, NULL);
+        return;
+    }
+    char line[1024];
+    bool stale = false;
+    if (run->attempts < CALL_AUTH_MAX &&
+        auth_answer(u, ntlm, msg, "INVITE", u->call->remote_target, line, sizeof(line),
+                    &stale) == 0) {
+        run->attempts++;
+        send_invite(run, line);
+        return;
+    }
+    fail_call(run, FAIL_AUTH, "INVITE credentials refused");
+}
+
 static void on_invite_response(int err, const struct sip_msg *msg, void *arg)
 {
     struct step_run *run = arg;
@@ -327,17 +360,7 @@ static void on_invite_response(int err, const struct sip_msg *msg, void *arg)
     if (msg->status < 400 && follow_redirect(run, msg))
         return;
     if (msg->status == 401 || msg->status == 407) {
-        struct vuser *u = run->u;
-        char line[1024];
-        bool stale = false;
-        if (run->attempts < CALL_AUTH_MAX &&
-            auth_answer(u, msg, "INVITE", u->call->remote_target, line, sizeof(line),
-                        &stale) == 0) {
-            run->attempts++;
-            send_invite(run, line);
-            return;
-        }
-        fail_call(run, FAIL_AUTH, "INVITE credentials refused");
+        invite_challenged(run, msg);
         return;
     }
     char d[128];

@@ -23,7 +23,8 @@ static bool bye_challenged(struct step_run *run, const struct sip_msg *msg)
     bool stale = false;
     if ((msg->status != 401 && msg->status != 407) || run->attempts >= HANGUP_AUTH_MAX ||
         !u->call ||
-        auth_answer(u, msg, "BYE", u->call->remote_target, line, sizeof(line), &stale) != 0)
+        auth_answer(u, call_link_ntlm(u), msg, "BYE", u->call->remote_target, line,
+                    sizeof(line), &stale) != 0)
         return false;
     run->attempts++;
     send_bye(run, line);

@@ -185,7 +185,8 @@ static void on_response(int err, const struct sip_msg *msg, void *arg)
         char line[MRAS_AUTH_LINE_MAX], ruri[TARGET_URI_MAX];
         bool stale = false;
         if (target_mras_uri(mc->u->w->plan->target, ruri, sizeof(ruri)) == 0 &&
-            auth_answer(mc->u, msg, "SERVICE", ruri, line, sizeof(line), &stale) == 0) {
+            auth_answer(mc->u, &mc->u->ntlm, msg, "SERVICE", ruri, line, sizeof(line),
+                        &stale) == 0) {
             mc->attempts++;
             int rc = send_service(mc, line);
             OPENSSL_cleanse(line, sizeof(line));

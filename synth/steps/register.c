@@ -3,7 +3,6 @@
 #include "step.h"
 
 #include "synth/engine/worker.h"
-#include "synth/sip/sipae.h"
 #include "synth/steps/auth.h"
 
 #include <stdio.h>
@@ -20,39 +19,6 @@
 #define REFRESH_NTLM_MIN_MS 200
 
 static void send_register(struct step_run *run, const char *auth_line);
-
-/* NTLM takes two rounds ([MS-SIPAE] 3.2.2: an empty token, then the
- * AUTHENTICATE), and one more when an established SA was dropped by the
- * server and is negotiated again. */
-#define REGISTER_NTLM_ROUNDS_MAX 4
-
-static void register_ntlm_challenge(struct step_run *run, const struct sip_msg *msg)
-{
-    struct vuser *u = run->u;
-    struct synth_error e = {{0}};
-    if (run->attempts >= REGISTER_NTLM_ROUNDS_MAX) {
-        u->credentials_refused = true;
-        step_finish_fail(run, FAIL_AUTH_NTLM, "NTLM for %s not done after %u rounds",
-                         u->id->auth_user, run->attempts);
-        return;
-    }
-    int rc = auth_ntlm_challenge(u, msg, &e);
-    if (rc == SYNTH_EAUTH) {
-        u->credentials_refused = true;
-        step_finish_fail(run, FAIL_AUTH_NTLM, "%s; not retried", e.msg);
-        return;
-    }
-    if (rc == SYNTH_EUNSUPPORTED) {
-        step_finish_fail(run, FAIL_AUTH_SCHEME, "%s", e.msg);
-        return;
-    }
-    if (rc != 0) {
-        step_finish_fail(run, FAIL_PROTOCOL, "NTLM challenge: %s", e.msg);
-        return;
-    }
-    run->attempts++;
-    send_register(run, NULL);
-}
 
 static uint32_t requested_expires(const struct step_run *run)
 {
@@ -111,20 +77,16 @@ static void on_response(int err, const struct sip_msg *msg, void *arg)
         char line[1024];
         char ruri[300];
         snprintf(ruri, sizeof(ruri), "sip:%s", u->w->plan->target->sip_domain);
-        const struct target_endpoint *ep = target_endpoint_for(u->w->plan->target, u->via);
-        enum target_auth policy = ep ? ep->auth : TARGET_AUTH_AUTO;
-        enum auth_scheme scheme = auth_choose(msg, policy);
-        if (scheme == AUTH_SCHEME_NTLM) {
-            register_ntlm_challenge(run, msg);
+        enum auth_scheme scheme;
+        char why[RESULT_TEXT_MAX];
+        enum failure_class cls = auth_on_challenge(run, &u->ntlm, msg, "the registrar",
+                                                   &run->attempts, &scheme, why, sizeof(why));
+        if (cls != FAIL_NONE) {
+            step_finish_fail(run, cls, "%s", why);
             return;
         }
-        if (scheme == AUTH_SCHEME_NONE) {
-            char offered[256];
-            sipae_offered_schemes(msg, offered, sizeof(offered));
-            step_finish_fail(run, FAIL_AUTH_SCHEME,
-                             "the registrar offers no scheme synth answers under auth: %s "
-                             "(schemes offered: %s)",
-                             target_auth_name(policy), offered);
+        if (scheme == AUTH_SCHEME_NTLM) {
+            send_register(run, NULL);
             return;
         }
         if (run->attempts >= REGISTER_AUTH_MAX) {
@@ -134,7 +96,7 @@ static void on_response(int err, const struct sip_msg *msg, void *arg)
                              u->id->auth_user, msg->status);
             return;
         }
-        int rc = auth_answer(u, msg, "REGISTER", ruri, line, sizeof(line), &stale);
+        int rc = auth_answer(u, &u->ntlm, msg, "REGISTER", ruri, line, sizeof(line), &stale);
         if (rc == SYNTH_EUNSUPPORTED) {
             step_finish_fail(run, FAIL_AUTH, "the registrar offers no Digest challenge");
             return;

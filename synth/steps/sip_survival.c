@@ -149,7 +149,7 @@ static void on_register(int err, const struct sip_msg *msg, void *arg)
     if ((msg->status == 401 || msg->status == 407) && p->auth_tries < PROBE_AUTH_MAX) {
         char line[1024];
         bool stale = false;
-        int rc = auth_answer(u, msg, "REGISTER", p->sv->ruri, line, sizeof(line), &stale);
+        int rc = auth_answer(u, NULL, msg, "REGISTER", p->sv->ruri, line, sizeof(line), &stale);
         if (rc != 0) {
             setup_failed(p, rc == SYNTH_EUNSUPPORTED ? FAIL_AUTH : FAIL_PROTOCOL,
                          "cannot answer the registrar's challenge", rc);

@@ -30,6 +30,7 @@ struct step_run {
     int state;                  /* the kind's own enum */
     void *ctx;                  /* the kind's own state, freed by the kind before it finishes */
     uint32_t attempts;          /* auth retries, redirects */
+    uint32_t ntlm_rounds;       /* NTLM rounds of a call's INVITE (auth_on_challenge) */
     step_done_h *done;
     void *arg;
     bool finished;

@@ -24,6 +24,26 @@ start_sipp_uas() {
     if [ "$2" = t1 ]; then wait_for_port tcp "$1" 10; else wait_for_port udp "$1" 10; fi
 }
 
+# start_sipp NAME PORT ARGS...: a SIPp UAS (ARGS: its scenario and keys) in
+# the background on UDP, its messages traced to $T/NAME.msg; stopped by
+# lib.sh's trap.
+start_sipp() {
+    local name=$1 port=$2 pid
+    shift 2
+    # -bg prints the PID of the background process; the parent exits 99.
+    sipp "$@" -i 127.0.0.1 -p "$port" -t u1 -bg -trace_msg -message_file "$T/$name.msg" \
+        -trace_err -error_file "$T/$name.err" >"$T/$name.out" 2>&1 </dev/null || true
+    pid=$(grep -o 'PID=\[[0-9]*\]' "$T/$name.out" | tr -dc 0-9)
+    [ -n "$pid" ] || fail "no sipp PID in $(cat "$T/$name.out")"
+    PIDS="$PIDS $pid"
+    for _ in $(seq 100); do
+        ss -lunH "sport = :$port" | grep -q . && return 0
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    fail "SIPp $name does not listen on udp $port: $(cat "$T/$name.out" "$T/$name.err" 2>/dev/null | tail -5)"
+}
+
 # start_kamailio DIR UDPPORT TLSPORT UASPORT REALM PASSWORD: a Digest registrar
 # on UDP and TLS that routes every INVITE to the SIPp UAS over UDP.
 # KAM_EXTRA, if set, is added after the module parameters (core or module

@@ -3,27 +3,10 @@
 # (SIPp) sends the call to the Contact it names, a second SIPp that answers;
 # a redirect loop ends after sip.max_redirects with class redirect-limit.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/peers.sh"
 SIPP_DIR="$SRC/tests/integration/sipp"
 # The redirector's pause before each 302 (uas-redirect.xml).
 REDIRECT_PAUSE_MS=300
-
-# start_sipp NAME PORT ARGS...: a SIPp UAS in the background on UDP, its
-# messages traced to $T/NAME.msg; stopped by lib.sh's trap.
-start_sipp() {
-    name=$1; port=$2; shift 2
-    # -bg prints the PID of the background process; the parent exits 99.
-    sipp "$@" -i 127.0.0.1 -p "$port" -t u1 -bg -trace_msg -message_file "$T/$name.msg" \
-        -trace_err -error_file "$T/$name.err" >"$T/$name.out" 2>&1 </dev/null || true
-    pid=$(grep -o 'PID=\[[0-9]*\]' "$T/$name.out" | tr -dc 0-9)
-    [ -n "$pid" ] || fail "no sipp PID in $(cat "$T/$name.out")"
-    PIDS="$PIDS $pid"
-    for _ in $(seq 100); do
-        ss -lunH "sport = :$port" | grep -q . && return 0
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    fail "SIPp $name does not listen on udp $port: $(cat "$T/$name.out" "$T/$name.err" 2>/dev/null | tail -5)"
-}
 
 # count NAME REGEX: lines of SIPp NAME's message trace that match.
 count() { grep -cE "$2" "$T/$1.msg" 2>/dev/null || true; }
