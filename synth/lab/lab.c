@@ -50,8 +50,9 @@ struct lab {
     struct lab_stats stats;
     struct lab_endpoints ep;
 
-    /* Started in this order (each names what the next needs) and stopped
-     * in the reverse: the relay asks the UM what is inside. */
+    /* threads: per-server: started in this order (each names what the
+     * next needs) and stopped in the reverse (the relay asks the UM what is
+     * inside). threads: one: fe_thread alone runs the three. */
     struct lab_thread *um_thread, *turn_thread, *fe_thread;
     pthread_mutex_t mu;
     pthread_cond_t cond;
@@ -404,8 +405,30 @@ static void fe_thread_free(void *arg)
     lab->fe = NULL;
 }
 
+/* threads: one: the three servers on one loop, in the same order. */
+static int all_start(struct event_base *base, void *arg, struct synth_error *err)
+{
+    int rc = um_thread_start(base, arg, err);
+    if (rc == 0)
+        rc = turn_thread_start(base, arg, err);
+    if (rc == 0)
+        rc = fe_thread_start(base, arg, err);
+    return rc;
+}
+
+static void all_free(void *arg)
+{
+    fe_thread_free(arg);
+    turn_thread_free(arg);
+    um_thread_free(arg);
+}
+
 static int threads_start(struct lab *lab, struct synth_error *err)
 {
+    if (!lab->cfg.threads_per_server) {
+        struct lab_thread_opts all = {"lab", true, all_start, all_free, lab};
+        return lab_thread_start(&lab->fe_thread, &all, err);
+    }
     struct lab_thread_opts um = {"lab-um", true, um_thread_start, um_thread_free, lab};
     struct lab_thread_opts turn = {"lab-turn", false, turn_thread_start, turn_thread_free, lab};
     struct lab_thread_opts fe = {"lab-fe", false, fe_thread_start, fe_thread_free, lab};

@@ -396,6 +396,12 @@ static int load_turn(struct lab_config *c, const struct ynode *root, struct synt
             rc = ydoc_error(&n, err, "whole minutes, at least 1m (MRAS durations are minutes)");
         c->mras_max_duration_min = s / 60;
     }
+    if (rc == 0 && ydoc_get(root, "threads", &n)) {
+        static const char *const layouts[] = {"one", "per-server"};
+        int t = 0;
+        rc = ydoc_enum(&n, layouts, 2, &t, err);
+        c->threads_per_server = t == 1;
+    }
     return rc;
 }
 
@@ -408,7 +414,7 @@ static int load_root(struct lab_config *c, const struct ynode *root, struct synt
                                        "turn_port", "turn_relay_ports", "turn_realm", "turn_user",
                                        "turn_password", "turn_user_quota", "turn_nonce_lifetime",
                                        "turn_dialect", "turn_pool_redirect", "turn_credentials", "mras_max_duration", "ice_dialect",
-                                       "faults", NULL};
+                                       "threads", "faults", NULL};
     struct ynode n;
     int rc = ydoc_map_check(root, keys, err);
     if (rc == 0 && ydoc_get(root, "domain", &n)) {

@@ -111,6 +111,9 @@ struct lab_config {
     /* The longest MRAS grant, minutes (`mras_max_duration`, a whole number
      * of minutes); 0 = 480, what a pool grants. */
     uint32_t mras_max_duration_min;
+    /* threads: one: every server on one thread and loop (the default);
+     * per-server: the UM, the relay and the Front End each on its own. */
+    bool threads_per_server;
     struct lab_faults faults;
 };
 

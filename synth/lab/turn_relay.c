@@ -8,6 +8,7 @@
  * unframed) and Data Indication. */
 #include "synth/lab/turn_relay.h"
 
+#include "media/dscp.h"
 #include "synth/base/net_addr.h"
 #include "synth/lab/turn_creds.h"
 #include "synth/lab/lab_nonce.h"
@@ -44,6 +45,10 @@
 /* Datagrams read per readiness of one socket, so one busy peer cannot keep
  * the loop from the others. */
 #define RELAY_RX_BURST 64
+/* Datagrams one read takes (recvmmsg): a busy socket empties in a few
+ * calls, and one that holds a single datagram, as an allocation's relayed
+ * socket does, costs one call instead of a second that finds it empty. */
+#define RELAY_RX_BATCH DSCP_BATCH_MAX
 /* The client-facing UDP socket's receive buffer, bytes (see listen_on). */
 #define RELAY_UDP_RCVBUF (4 * 1024 * 1024)
 /* Bytes queued toward a TCP client past which relayed data is dropped, as a
@@ -151,6 +156,7 @@ struct turn_relay {
      * one per Allocate, never per packet. */
     pthread_mutex_t creds_mu;
     struct turn_creds creds;
+    uint8_t *rx; /* RELAY_RX_BATCH datagrams of RELAY_DATAGRAM_MAX, for every read */
     struct relay_reservation resv[RELAY_RESERVATIONS_MAX];
     size_t resv_count;
 };
@@ -910,19 +916,32 @@ static void relay_in(struct relay_alloc *a, const struct sockaddr_storage *peer,
     atomic_fetch_add(&r->stats->turn_from_peers, 1);
 }
 
+typedef void(relay_rx_h)(void *arg, const struct dscp_packet *dp, uint8_t *buf);
+
+/* What fd holds, RELAY_RX_BATCH datagrams per read and at most
+ * RELAY_RX_BURST, each to h. */
+static void read_burst(struct turn_relay *r, int fd, relay_rx_h *h, void *arg)
+{
+    struct dscp_packet dp[RELAY_RX_BATCH];
+    for (int total = 0; total < RELAY_RX_BURST; total += RELAY_RX_BATCH) {
+        int n = dscp_recv_batch(fd, r->rx, RELAY_DATAGRAM_MAX, dp, RELAY_RX_BATCH, NULL);
+        for (int i = 0; i < n; i++)
+            h(arg, &dp[i], r->rx + (size_t)i * RELAY_DATAGRAM_MAX);
+        if (n < RELAY_RX_BATCH)
+            return;
+    }
+}
+
+static void peer_datagram(void *arg, const struct dscp_packet *dp, uint8_t *buf)
+{
+    relay_in(arg, &dp->from, buf, dp->len);
+}
+
 static void on_peer_data(evutil_socket_t fd, short what, void *arg)
 {
     struct relay_alloc *a = arg;
-    static uint8_t buf[RELAY_DATAGRAM_MAX]; /* the lab thread's only */
     (void)what;
-    for (int i = 0; i < RELAY_RX_BURST; i++) {
-        struct sockaddr_storage from;
-        socklen_t flen = sizeof(from);
-        ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
-        if (n < 0)
-            return;
-        relay_in(a, &from, buf, (size_t)n);
-    }
+    read_burst(a->r, (int)fd, peer_datagram, a);
 }
 
 /* ---- messages from clients ---- */
@@ -1048,18 +1067,16 @@ static void on_client_frame(struct turn_relay *r, const struct relay_flow *f, co
         on_send_indication(r, &m, alloc_find(r, f));
 }
 
+static void client_datagram(void *arg, const struct dscp_packet *dp, uint8_t *buf)
+{
+    struct relay_flow f = {.conn = NULL, .addr = dp->from, .addr_len = dp->from_len};
+    on_client_frame(arg, &f, buf, dp->len);
+}
+
 static void on_udp(evutil_socket_t fd, short what, void *arg)
 {
-    struct turn_relay *r = arg;
-    static uint8_t buf[RELAY_DATAGRAM_MAX]; /* the lab thread's only */
     (void)what;
-    for (int i = 0; i < RELAY_RX_BURST; i++) {
-        struct relay_flow f = {.conn = NULL, .addr_len = sizeof(f.addr)};
-        ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&f.addr, &f.addr_len);
-        if (n < 0)
-            return;
-        on_client_frame(r, &f, buf, (size_t)n);
-    }
+    read_burst(arg, (int)fd, client_datagram, arg);
 }
 
 /* ---- TCP ---- */
@@ -1266,6 +1283,11 @@ int turn_relay_start(struct turn_relay **out, struct event_base *base,
                                                   : RELAY_LIFETIME_DEFAULT_S;
     r->udp_fd = -1;
     pthread_mutex_init(&r->creds_mu, NULL);
+    r->rx = malloc((size_t)RELAY_RX_BATCH * RELAY_DATAGRAM_MAX);
+    if (!r->rx) {
+        rc = synth_error_set(err, SYNTH_ENOMEM, "turn relay: out of memory");
+        goto fail;
+    }
     if (lab_nonce_key_init(&r->nonce_key) != 0) {
         rc = synth_error_set(err, SYNTH_EINTERNAL, "turn relay: no random bytes for nonces");
         goto fail;
@@ -1314,6 +1336,7 @@ void turn_relay_free(struct turn_relay *r)
     if (r->udp_fd >= 0)
         close(r->udp_fd);
     pthread_mutex_destroy(&r->creds_mu);
+    free(r->rx);
     OPENSSL_cleanse(r, sizeof(*r));
     free(r);
 }

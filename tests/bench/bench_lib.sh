@@ -38,7 +38,7 @@ thread_cpu() {
     for t in /proc/"$1"/task/*; do
         s=$(cat "$t/stat" 2>/dev/null) || continue
         printf '%s %s\n' "$(cat "$t/comm" 2>/dev/null)" "${s##*) }"
-    done | awk -v hz="$CLK_TCK" '{ c[$1] += ($12 + $13) / hz } END { for (n in c) printf "%s %.2f\n", n, c[n] }'
+    done | awk -v hz="$CLK_TCK" '{ c[$1] += ($13 + $14) / hz } END { for (n in c) printf "%s %.2f\n", n, c[n] }'
 }
 
 # thread_pct BEFORE AFTER WINDOW_S: each thread name's CPU between two

@@ -34,7 +34,8 @@
 # BENCH_CEILING_S (2: seconds per media_ceiling loop), BENCH_CAPTURE_S (3:
 # seconds of dumpcap on lo at the start of the steady state, to measure
 # synth's send intervals on the wire; 0 = none), BENCH_UM_PORTS
-# (the lab's um_media_ports, default its own), MEDIA_CEILING (the
+# (the lab's um_media_ports, default its own), BENCH_LAB_THREADS (the lab's
+# `threads`: one or per-server; default the lab's), MEDIA_CEILING (the
 # media_ceiling binary; default next to SYNTH, in tests/), BENCH_OUT, SYNTH.
 . "$(dirname "$0")/bench_lib.sh"
 
@@ -45,6 +46,7 @@ WORKERS=${BENCH_WORKERS:-}
 STOP_ON_FAIL=${BENCH_STOP_ON_FAIL:-0}
 CEIL_S=${BENCH_CEILING_S:-2}
 UM_PORTS=${BENCH_UM_PORTS:-}
+LAB_THREADS=${BENCH_LAB_THREADS:-}
 RELAY=${BENCH_RELAY:-}
 case "$RELAY" in ""|coturn|lab) ;; *) fail "BENCH_RELAY $RELAY: coturn or lab (or unset)" ;; esac
 CAPTURE_S=${BENCH_CAPTURE_S:-3}
@@ -155,6 +157,7 @@ for n in $COUNTS; do
         echo "users: $n"
         echo "um_max_message: $(( SECONDS_HOLD + 60 ))s"
         [ -n "$UM_PORTS" ] && echo "um_media_ports: $UM_PORTS"
+        [ -n "$LAB_THREADS" ] && echo "threads: $LAB_THREADS"
     } >"$d/lab.yaml"
     "$SYNTH" lab --config "$d/lab.yaml" --state-dir "$d/state" --write-target "$d/target.yaml" \
         >"$d/lab.out" 2>&1 </dev/null &

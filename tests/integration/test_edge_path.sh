@@ -25,10 +25,17 @@ ok "terminal shows calls per path"
 # 2. The Edge really carries the external users: a lab in its own process,
 #    a target whose registrar is a dead port and whose edge is the lab's Edge.
 #    Edge users still register, call and hear the greeting; the lab counts
-#    what the Edge relayed.
-"$SYNTH" lab --state-dir "$T/lab" --write-target "$T/lab.yaml" >"$T/lab.out" 2>&1 &
+#    what the Edge relayed. This lab runs each server on its own thread
+#    (threads: per-server): MRAS credentials cross from the Front End's
+#    thread to the relay's, the relay asks the UM's thread what is inside.
+echo "threads: per-server" >"$T/lab-config.yaml"
+"$SYNTH" lab --config "$T/lab-config.yaml" --state-dir "$T/lab" --write-target "$T/lab.yaml" \
+    >"$T/lab.out" 2>&1 &
 LABPID=$!; PIDS="$PIDS $LABPID"
 wait_for_line "$T/lab.out" "lab ready" 10
+names=$(cat /proc/"$LABPID"/task/*/comm | grep '^lab-' | sort | tr '\n' ' ')
+[ "$names" = "lab-fe lab-turn lab-um " ] || fail "threads: per-server: lab threads '$names'"
+ok "threads: per-server: the lab runs lab-fe, lab-turn and lab-um"
 grep -q "edge tls:[1-9]" "$T/lab.out" || fail "lab does not announce its edge: $(cat "$T/lab.out")"
 dead=$(free_port)
 edge_port=$(awk '/^edge:/{e=1} e && /port:/{print $2; exit}' "$T/lab.yaml")

@@ -114,6 +114,22 @@ static void auth_setting(void **state)
     assert_non_null(strstr(err.msg, "ntlm"));
 }
 
+static void threads_setting(void **state)
+{
+    struct lab_config c;
+    struct synth_error err = {{0}};
+    (void)state;
+    lab_config_defaults(&c);
+    assert_false(c.threads_per_server);
+    assert_int_equal(parse(&c, "threads: per-server\n", &err), 0);
+    assert_true(c.threads_per_server);
+    assert_int_equal(parse(&c, "threads: one\n", &err), 0);
+    assert_false(c.threads_per_server);
+    assert_int_not_equal(parse(&c, "users: 3\nthreads: 2\n", &err), 0);
+    assert_non_null(strstr(err.msg, ":2:"));
+    assert_non_null(strstr(err.msg, "per-server"));
+}
+
 static void um_cert_without_fqdn_in_cn(void **state)
 {
     /* The field failure: the UM's FQDN only in the SAN list. */
@@ -235,7 +251,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_follow_domain), cmocka_unit_test(turn_keys), cmocka_unit_test(um_cert_without_fqdn_in_cn),
-        cmocka_unit_test(faults_in_file_and_flags), cmocka_unit_test(fault_errors), cmocka_unit_test(auth_setting),
+        cmocka_unit_test(faults_in_file_and_flags), cmocka_unit_test(fault_errors), cmocka_unit_test(auth_setting), cmocka_unit_test(threads_setting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
