@@ -230,42 +230,65 @@ static void assert_msice2(const uint8_t *buf, size_t len, bool request)
     }
 }
 
+/* a (controlling, dialect da, port 9) has sent its first check to b
+ * (controlled, db, port 10): the check and where b sees it come from. */
+struct checked_pair {
+    struct event_base *base;
+    struct ice_agent *a, *b;
+    struct sockaddr_storage from_a;
+    uint8_t check[512];
+    size_t check_len;
+};
+
+static void pair_start(struct checked_pair *p, const struct ice_dialect *da,
+                       const struct ice_dialect *db)
+{
+    memset(p, 0, sizeof(*p));
+    p->base = event_base_new();
+    p->a = agent(p->base, ICE_CONTROLLING, da, 9);
+    p->b = agent(p->base, ICE_CONTROLLED, db, 10);
+    assert_int_equal(ice_agent_set_remote_credentials(p->a, ice_agent_ufrag(p->b),
+                                                      ice_agent_pwd(p->b)), 0);
+    assert_int_equal(ice_agent_set_remote_credentials(p->b, ice_agent_ufrag(p->a),
+                                                      ice_agent_pwd(p->a)), 0);
+    struct sockaddr_in pb = {.sin_family = AF_INET, .sin_port = htons(10),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in *fa4 = (struct sockaddr_in *)&p->from_a;
+    *fa4 = pb;
+    fa4->sin_port = htons(9);
+    assert_int_equal(ice_agent_add_remote(p->a, ICE_CAND_HOST, 1, (struct sockaddr *)&pb,
+                                          sizeof(pb), 2130706431), 0);
+    sent_len = 0;
+    assert_int_equal(ice_agent_start(p->a), 0);
+    assert_true(sent_len > 0);
+    p->check_len = sent_len;
+    memcpy(p->check, sent, sent_len);
+}
+
+static void pair_free(struct checked_pair *p)
+{
+    ice_agent_free(p->a);
+    ice_agent_free(p->b);
+    event_base_free(p->base);
+}
+
 static void test_agent_checks_and_answers(void **state)
 {
     (void)state;
-    struct event_base *base = event_base_new();
-    struct ice_agent *a = agent(base, ICE_CONTROLLING, &ice_dialect_msice2, 9);
-    struct ice_agent *b = agent(base, ICE_CONTROLLED, &ice_dialect_rfc8445, 10);
-    assert_ptr_equal(ice_agent_dialect(a), &ice_dialect_msice2);
+    struct checked_pair p;
+    pair_start(&p, &ice_dialect_msice2, &ice_dialect_rfc8445);
+    assert_ptr_equal(ice_agent_dialect(p.a), &ice_dialect_msice2);
+    assert_msice2(p.check, p.check_len, true);
     /* b learns from a's answer that it speaks [MS-ICE2]. */
-    assert_int_equal(ice_agent_set_dialect(b, &ice_dialect_msice2), 0);
-    assert_int_equal(ice_agent_set_remote_credentials(a, ice_agent_ufrag(b), ice_agent_pwd(b)), 0);
-    assert_int_equal(ice_agent_set_remote_credentials(b, ice_agent_ufrag(a), ice_agent_pwd(a)), 0);
-    struct sockaddr_in pb = {.sin_family = AF_INET, .sin_port = htons(10),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct sockaddr_storage fa = {0};
-    struct sockaddr_in *fa4 = (struct sockaddr_in *)&fa;
-    *fa4 = pb;
-    fa4->sin_port = htons(9);
-    assert_int_equal(ice_agent_add_remote(a, ICE_CAND_HOST, 1, (struct sockaddr *)&pb, sizeof(pb),
-                                          2130706431), 0);
+    assert_int_equal(ice_agent_set_dialect(p.b, &ice_dialect_msice2), 0);
     sent_len = 0;
-    assert_int_equal(ice_agent_start(a), 0);
-    assert_true(sent_len > 0);
-    assert_msice2(sent, sent_len, true);
-    uint8_t check[512];
-    size_t check_len = sent_len;
-    memcpy(check, sent, check_len);
-    sent_len = 0;
-    assert_int_equal(ice_agent_receive(b, 0, &fa, check, check_len), 0);
-    assert_int_equal(ice_agent_stats(b)->checks_received, 1);
+    assert_int_equal(ice_agent_receive(p.b, 0, &p.from_a, p.check, p.check_len), 0);
+    assert_int_equal(ice_agent_stats(p.b)->checks_received, 1);
     assert_true(sent_len > 0);
     assert_msice2(sent, sent_len, false);
     /* Set once the checks run: too late to change. */
-    assert_int_equal(ice_agent_set_dialect(a, &ice_dialect_rfc8445), SYNTH_EINVAL);
-    ice_agent_free(a);
-    ice_agent_free(b);
-    event_base_free(base);
+    assert_int_equal(ice_agent_set_dialect(p.a, &ice_dialect_rfc8445), SYNTH_EINVAL);
+    pair_free(&p);
 }
 
 /* Which integrity rule a message verifies in, with key. */
@@ -278,6 +301,30 @@ static bool verifies_in(const uint8_t *buf, size_t len, const struct stun_dialec
     return stun_msg_check_integrity(&m, (const uint8_t *)key, strlen(key)) == 0;
 }
 
+/* The check again, with its attributes but MACed in dialect d's rule with
+ * key (and, when user is given, that USERNAME instead of its own). */
+static size_t recheck(const uint8_t *check, size_t check_len, const struct stun_dialect *d,
+                      const char *user, const char *key, uint8_t *out, size_t size)
+{
+    struct stun_msg m;
+    size_t used, len;
+    struct stun_enc e;
+    assert_int_equal(stun_msg_parse(&m, check, check_len, true, NULL, &used, NULL), 0);
+    stun_enc_init(&e, out, size, d, STUN_METHOD_BINDING, STUN_CLASS_REQUEST, m.tid);
+    if (user)
+        stun_enc_str(&e, STUN_ATTR_USERNAME, user);
+    for (size_t i = 0; i < m.attr_count; i++) {
+        uint16_t t = m.attrs[i].type;
+        if (t != STUN_ATTR_MESSAGE_INTEGRITY && t != STUN_ATTR_FINGERPRINT &&
+            !(user && t == STUN_ATTR_USERNAME))
+            stun_enc_attr(&e, t, m.attrs[i].val, m.attrs[i].len);
+    }
+    stun_enc_integrity(&e, (const uint8_t *)key, strlen(key));
+    stun_enc_fingerprint(&e);
+    assert_int_equal(stun_enc_finish(&e, &len), 0);
+    return len;
+}
+
 /* An [MS-ICE2] agent's checks and answers are MACed the version-2 way; a
  * check MACed the RFC 5389 way (a version-3 peer) is taken too and answered
  * the same way; an RFC 8445 agent that has not yet read the answer takes a
@@ -285,85 +332,46 @@ static bool verifies_in(const uint8_t *buf, size_t len, const struct stun_dialec
 static void test_agent_integrity_forms(void **state)
 {
     (void)state;
-    struct event_base *base = event_base_new();
-    struct ice_agent *a = agent(base, ICE_CONTROLLING, &ice_dialect_msice2, 9);
-    struct ice_agent *b = agent(base, ICE_CONTROLLED, &ice_dialect_msice2, 10);
-    struct ice_agent *c = agent(base, ICE_CONTROLLED, &ice_dialect_rfc8445, 11);
-    assert_int_equal(ice_agent_set_remote_credentials(a, ice_agent_ufrag(b), ice_agent_pwd(b)), 0);
-    assert_int_equal(ice_agent_set_remote_credentials(b, ice_agent_ufrag(a), ice_agent_pwd(a)), 0);
-    assert_int_equal(ice_agent_set_remote_credentials(c, ice_agent_ufrag(a), ice_agent_pwd(a)), 0);
-    struct sockaddr_in pb = {.sin_family = AF_INET, .sin_port = htons(10),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct sockaddr_storage fa = {0};
-    struct sockaddr_in *fa4 = (struct sockaddr_in *)&fa;
-    *fa4 = pb;
-    fa4->sin_port = htons(9);
-    assert_int_equal(ice_agent_add_remote(a, ICE_CAND_HOST, 1, (struct sockaddr *)&pb, sizeof(pb),
-                                          2130706431), 0);
-    sent_len = 0;
-    assert_int_equal(ice_agent_start(a), 0);
-    uint8_t check[512];
-    size_t check_len = sent_len;
-    memcpy(check, sent, check_len);
-    assert_true(verifies_in(check, check_len, &stun_dialect_msice2, ice_agent_pwd(b)));
-    assert_false(verifies_in(check, check_len, NULL, ice_agent_pwd(b)));
+    struct checked_pair p;
+    pair_start(&p, &ice_dialect_msice2, &ice_dialect_msice2);
+    const char *pwd_b = ice_agent_pwd(p.b);
+    assert_true(verifies_in(p.check, p.check_len, &stun_dialect_msice2, pwd_b));
+    assert_false(verifies_in(p.check, p.check_len, NULL, pwd_b));
 
     /* b answers a's check in the version-2 rule. */
     sent_len = 0;
-    assert_int_equal(ice_agent_receive(b, 0, &fa, check, check_len), 0);
+    assert_int_equal(ice_agent_receive(p.b, 0, &p.from_a, p.check, p.check_len), 0);
     assert_true(sent_len > 0);
-    assert_true(verifies_in(sent, sent_len, &stun_dialect_msice2, ice_agent_pwd(b)));
-    assert_int_equal(ice_agent_stats(b)->alt_integrity, 0);
+    assert_true(verifies_in(sent, sent_len, &stun_dialect_msice2, pwd_b));
+    assert_int_equal(ice_agent_stats(p.b)->alt_integrity, 0);
 
     /* The same check MACed the RFC 5389 way: taken, answered that way. */
-    struct stun_msg m;
-    size_t used;
-    assert_int_equal(stun_msg_parse(&m, check, check_len, true, NULL, &used, NULL), 0);
-    uint8_t rfc[512];
-    struct stun_enc e;
-    size_t rfc_len;
-    stun_enc_init(&e, rfc, sizeof(rfc), NULL, STUN_METHOD_BINDING, STUN_CLASS_REQUEST, m.tid);
-    for (size_t i = 0; i < m.attr_count; i++)
-        if (m.attrs[i].type != STUN_ATTR_MESSAGE_INTEGRITY && m.attrs[i].type != STUN_ATTR_FINGERPRINT)
-            stun_enc_attr(&e, m.attrs[i].type, m.attrs[i].val, m.attrs[i].len);
-    stun_enc_integrity(&e, (const uint8_t *)ice_agent_pwd(b), strlen(ice_agent_pwd(b)));
-    stun_enc_fingerprint(&e);
-    assert_int_equal(stun_enc_finish(&e, &rfc_len), 0);
+    uint8_t again[512];
+    size_t again_len = recheck(p.check, p.check_len, NULL, NULL, pwd_b, again, sizeof(again));
     sent_len = 0;
-    assert_int_equal(ice_agent_receive(b, 0, &fa, rfc, rfc_len), 0);
-    assert_int_equal(ice_agent_stats(b)->checks_received, 2);
-    assert_int_equal(ice_agent_stats(b)->alt_integrity, 1);
+    assert_int_equal(ice_agent_receive(p.b, 0, &p.from_a, again, again_len), 0);
+    assert_int_equal(ice_agent_stats(p.b)->checks_received, 2);
+    assert_int_equal(ice_agent_stats(p.b)->alt_integrity, 1);
     assert_true(sent_len > 0);
-    assert_true(verifies_in(sent, sent_len, NULL, ice_agent_pwd(b)));
-    assert_false(verifies_in(sent, sent_len, &stun_dialect_msice2, ice_agent_pwd(b)));
+    assert_true(verifies_in(sent, sent_len, NULL, pwd_b));
+    assert_false(verifies_in(sent, sent_len, &stun_dialect_msice2, pwd_b));
 
-    /* c (RFC 8445, a's answer not read yet) takes the version-2 check. */
-    {
-        uint8_t again[512];
-        size_t again_len;
-        /* a's check was keyed with b's password: key one for c. */
-        stun_enc_init(&e, again, sizeof(again), &stun_dialect_msice2, STUN_METHOD_BINDING,
-                      STUN_CLASS_REQUEST, m.tid);
-        char user[80];
-        snprintf(user, sizeof(user), "%s:%s", ice_agent_ufrag(c), ice_agent_ufrag(a));
-        stun_enc_str(&e, STUN_ATTR_USERNAME, user);
-        for (size_t i = 0; i < m.attr_count; i++)
-            if (m.attrs[i].type != STUN_ATTR_MESSAGE_INTEGRITY &&
-                m.attrs[i].type != STUN_ATTR_FINGERPRINT && m.attrs[i].type != STUN_ATTR_USERNAME)
-                stun_enc_attr(&e, m.attrs[i].type, m.attrs[i].val, m.attrs[i].len);
-        stun_enc_integrity(&e, (const uint8_t *)ice_agent_pwd(c), strlen(ice_agent_pwd(c)));
-        stun_enc_fingerprint(&e);
-        assert_int_equal(stun_enc_finish(&e, &again_len), 0);
-        sent_len = 0;
-        assert_int_equal(ice_agent_receive(c, 0, &fa, again, again_len), 0);
-        assert_int_equal(ice_agent_stats(c)->checks_received, 1);
-        assert_int_equal(ice_agent_stats(c)->alt_integrity, 1);
-        assert_true(verifies_in(sent, sent_len, &stun_dialect_msice2, ice_agent_pwd(c)));
-    }
-    ice_agent_free(a);
-    ice_agent_free(b);
+    /* c (RFC 8445, a's answer not read yet) takes the version-2 check,
+     * addressed and keyed to it. */
+    struct ice_agent *c = agent(p.base, ICE_CONTROLLED, &ice_dialect_rfc8445, 11);
+    assert_int_equal(ice_agent_set_remote_credentials(c, ice_agent_ufrag(p.a),
+                                                      ice_agent_pwd(p.a)), 0);
+    char user[80];
+    snprintf(user, sizeof(user), "%s:%s", ice_agent_ufrag(c), ice_agent_ufrag(p.a));
+    again_len = recheck(p.check, p.check_len, &stun_dialect_msice2, user, ice_agent_pwd(c), again,
+                        sizeof(again));
+    sent_len = 0;
+    assert_int_equal(ice_agent_receive(c, 0, &p.from_a, again, again_len), 0);
+    assert_int_equal(ice_agent_stats(c)->checks_received, 1);
+    assert_int_equal(ice_agent_stats(c)->alt_integrity, 1);
+    assert_true(verifies_in(sent, sent_len, &stun_dialect_msice2, ice_agent_pwd(c)));
     ice_agent_free(c);
-    event_base_free(base);
+    pair_free(&p);
 }
 
 /* ---- which ICE a description speaks ---- */
