@@ -168,8 +168,8 @@ void media_stream_report(const struct media_stream *ms, struct media_report *out
 /* The received audio (empty unless record_ms was set). */
 const struct recording *media_stream_recording(const struct media_stream *ms);
 
-/* Frees the stream; from a STUN handler that runs inside the stream's own
- * read, the free completes when that read returns. */
+/* Frees the stream; from a handler that runs inside the stream's own read
+ * of its sockets, the free completes when that read returns. */
 void media_stream_free(struct media_stream *ms);
 
 #endif
