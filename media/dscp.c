@@ -140,7 +140,8 @@ int dscp_recv_batch(int fd, uint8_t *bufs, size_t size, struct dscp_packet *out,
     if (got < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             return 0;
-        return synth_error_set(err, SYNTH_EIO, "dscp: recvmmsg: %s", strerror(errno));
+        return synth_error_set(err, errno == ECONNREFUSED ? SYNTH_ECONNREFUSED : SYNTH_EIO,
+                               "dscp: recvmmsg: %s", strerror(errno));
     }
     for (int i = 0; i < got; i++)
         finish(&mm[i].msg_hdr, mm[i].msg_len, &out[i]);

@@ -53,7 +53,8 @@ int dscp_enable_recv(int fd, bool *stamped, struct synth_error *err);
 /* Up to n (at most DSCP_BATCH_MAX) queued datagrams in one recvmmsg,
  * without waiting: the i-th into bufs + i * size, described by out[i]
  * (out[i].truncated when it did not fit). Returns how many were read (0:
- * none queued) or SYNTH_EIO. */
+ * none queued), SYNTH_ECONNREFUSED (a connected socket's peer port is
+ * closed: the ICMP error of an earlier send) or SYNTH_EIO. */
 int dscp_recv_batch(int fd, uint8_t *bufs, size_t size, struct dscp_packet *out, unsigned n,
                     struct synth_error *err);
 

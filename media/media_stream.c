@@ -1,6 +1,6 @@
 /* One audio stream (media_stream.h): RTP/SRTP out on the media clock, RTP
- * in on the same clock (direct media) or on socket events, RTCP on events,
- * everything counted (RFC 3550, RFC 3711). */
+ * in on the same clock (from its socket or its relay) or on socket events,
+ * RTCP on events, everything counted (RFC 3550, RFC 3711). */
 #include "media/media_stream.h"
 
 #include "media/dscp.h"
@@ -76,8 +76,9 @@ struct media_stream {
     struct dtmf_receiver dtmf_rx;
     char last_key;          /* a key that just arrived, for the event */
     struct audio_codec codec; /* p.pt's */
-    /* Direct media with kernel stamps: the RTP socket is read on the media
-     * clock, not on its own wake-ups (media_stream_start says why). */
+    /* RTP read on the media clock, not on wake-ups (media_stream_start
+     * says why): direct media with kernel stamps from the RTP socket
+     * (polled), relayed media from tp.poll. */
     bool stamped;      /* the RTP socket's datagrams carry receive stamps */
     bool polled;
     int busy;          /* reads in progress (a handler may stop the stream inside one) */
@@ -211,7 +212,7 @@ static bool read_pending(struct media_stream *ms);
 static void on_tick(struct media_tick_client *c, int64_t due_us, uint32_t periods)
 {
     struct media_stream *ms = c->arg;
-    if (ms->polled) {
+    if (ms->polled || ms->tp.poll) {
         if (!read_pending(ms))
             return; /* a handler freed it */
         if (ms->state != STREAM_RUNNING)
@@ -437,22 +438,27 @@ static bool read_socket(struct media_stream *ms, int fd, enum media_component c)
 }
 
 /* What came for a running stream since its last read, where the clock reads
- * it: its RTP socket (direct media). False when a handler freed the
- * stream. */
+ * it: its RTP socket (direct media) or its relay. False when a handler
+ * freed the stream. */
 static bool read_pending(struct media_stream *ms)
 {
-    return read_socket(ms, ms->bind.fd[0], MEDIA_COMP_RTP);
+    if (ms->polled)
+        return read_socket(ms, ms->bind.fd[0], MEDIA_COMP_RTP);
+    guard_enter(ms);
+    ms->tp.poll(ms->tp.relay_arg, MEDIA_POLL_READ);
+    return guard_leave(ms);
 }
 
 void media_stream_input(struct media_stream *ms, enum media_component c,
-                        const struct sockaddr_storage *from, const uint8_t *data, size_t len)
+                        const struct sockaddr_storage *from, const uint8_t *data, size_t len,
+                        int64_t rx_us)
 {
     uint8_t buf[PACKET_BUF];
     if (!reading(ms) || len > sizeof(buf))
         return;
     memcpy(buf, data, len);
     struct dscp_packet dp = {.len = len, .from = *from, .from_len = sizeof(*from)};
-    dispatch(ms, c, buf, &dp, clock_mono_us());
+    dispatch(ms, c, buf, &dp, rx_us);
 }
 
 static void rtp_cb(evutil_socket_t fd, short what, void *arg)
@@ -600,17 +606,19 @@ int media_stream_start(struct media_stream *ms, const struct media_stream_params
         .peer_len = {p->peer_rtp_len, p->peer_rtcp_len},
         .rtcp_mux = p->rtcp_mux,
         .relay = p->relay,
+        .poll = p->relay && !ms->o.rx_on_events ? p->relay_poll : NULL,
         .relay_arg = p->relay_arg,
     };
     ms->state = STREAM_RUNNING;
-    /* Direct media is read by the clock that sends it: one packet is due per
+    /* Media is read by the clock that sends it: one packet is due per
      * period, and a wake-up of the loop per packet (epoll, a context switch,
      * the read that finds the socket empty) cost more than the read itself.
      * The kernel's stamps keep each packet's arrival time exact however late
      * it is read, so jitter and first-packet times are unchanged; ICE checks
-     * after the start wait up to a period. Relayed media arrives through the
-     * TURN client's socket, and without stamps the read time is all we
-     * know: those stay on events. */
+     * after the start wait up to a period. Direct media: our RTP socket,
+     * when it has stamps. Relayed media arrives on the TURN client's socket:
+     * the relay's poll (tp.poll, offered only with stamps) reads it; without
+     * one it stays on the relay's events. */
     if (!p->relay && ms->stamped && !ms->o.rx_on_events) {
         event_del(ms->rtp_ev);
         ms->polled = true;
@@ -639,7 +647,7 @@ void media_stream_stop(struct media_stream *ms)
         return;
     /* What came since the last tick counts too; not from a handler inside
      * a read, whose own batch is still being dispatched. */
-    if (ms->polled && !ms->busy &&
+    if ((ms->polled || ms->tp.poll) && !ms->busy &&
         (!read_pending(ms) || ms->state != STREAM_RUNNING))
         return; /* a handler freed or stopped it */
     send_rtcp(ms, true, clock_mono_us());
@@ -649,6 +657,9 @@ void media_stream_stop(struct media_stream *ms)
         event_del(ms->rtp_ev);
     if (ms->rtcp_ev)
         event_del(ms->rtcp_ev);
+    /* Last: the relay (its allocation may live on) reads for itself again. */
+    if (ms->tp.poll)
+        ms->tp.poll(ms->tp.relay_arg, MEDIA_POLL_END);
 }
 
 static void finish_report(const struct media_stream *ms, struct media_report *out)
@@ -690,6 +701,8 @@ const struct recording *media_stream_recording(const struct media_stream *ms)
     return &ms->rec;
 }
 
+/* No MEDIA_POLL_END for a running stream: its relay's owner is freed
+ * before it (media_stream_params), and the polling with it. */
 static void destroy(struct media_stream *ms)
 {
     if (ms->state == STREAM_RUNNING) {
