@@ -123,28 +123,6 @@ static void finish(struct msghdr *msg, size_t len, struct dscp_packet *out)
     read_cmsgs(msg, out);
 }
 
-int dscp_recvmsg(int fd, void *buf, size_t size, struct dscp_packet *out,
-                 struct synth_error *err)
-{
-    union dscp_control control;
-    struct iovec iov;
-    struct msghdr msg;
-    prepare(&msg, &iov, &control, buf, size, out);
-    ssize_t n;
-    do {
-        n = recvmsg(fd, &msg, 0);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return SYNTH_EINCOMPLETE;
-        return synth_error_set(err, SYNTH_EIO, "dscp: recvmsg: %s", strerror(errno));
-    }
-    finish(&msg, (size_t)n, out);
-    if (out->truncated)
-        return synth_error_set(err, SYNTH_ETOOBIG, "dscp: datagram larger than %zu bytes", size);
-    return 0;
-}
-
 int dscp_recv_batch(int fd, uint8_t *bufs, size_t size, struct dscp_packet *out, unsigned n,
                     struct synth_error *err)
 {
@@ -162,7 +140,8 @@ int dscp_recv_batch(int fd, uint8_t *bufs, size_t size, struct dscp_packet *out,
     if (got < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             return 0;
-        return synth_error_set(err, SYNTH_EIO, "dscp: recvmmsg: %s", strerror(errno));
+        return synth_error_set(err, errno == ECONNREFUSED ? SYNTH_ECONNREFUSED : SYNTH_EIO,
+                               "dscp: recvmmsg: %s", strerror(errno));
     }
     for (int i = 0; i < got; i++)
         finish(&mm[i].msg_hdr, mm[i].msg_len, &out[i]);

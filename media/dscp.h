@@ -18,9 +18,9 @@
 #define DSCP_AF41 34
 #define DSCP_CS3 24
 
-/* What dscp_recvmsg got: the datagram length, the sender, the TOS /
- * Traffic Class octet if the kernel reported it, and how long the datagram
- * waited in the socket before it was read. */
+/* What dscp_recv_batch got of one datagram: its length, the sender, the
+ * TOS / Traffic Class octet if the kernel reported it, and how long the
+ * datagram waited in the socket before it was read. */
 struct dscp_packet {
     size_t len;
     struct sockaddr_storage from;
@@ -47,19 +47,14 @@ int dscp_set(int fd, uint8_t dscp, struct synth_error *err);
  * 0 or SYNTH_EIO. */
 int dscp_enable_recv(int fd, bool *stamped, struct synth_error *err);
 
-/* One recvmsg into buf; fills out. Returns 0, SYNTH_EINCOMPLETE (nothing
- * to read on a non-blocking socket), SYNTH_ETOOBIG (datagram longer than
- * size, truncated) or SYNTH_EIO. */
-int dscp_recvmsg(int fd, void *buf, size_t size, struct dscp_packet *out,
-                 struct synth_error *err);
-
 /* The most datagrams one dscp_recv_batch takes. */
 #define DSCP_BATCH_MAX 16
 
 /* Up to n (at most DSCP_BATCH_MAX) queued datagrams in one recvmmsg,
  * without waiting: the i-th into bufs + i * size, described by out[i]
  * (out[i].truncated when it did not fit). Returns how many were read (0:
- * none queued) or SYNTH_EIO. */
+ * none queued), SYNTH_ECONNREFUSED (a connected socket's peer port is
+ * closed: the ICMP error of an earlier send) or SYNTH_EIO. */
 int dscp_recv_batch(int fd, uint8_t *bufs, size_t size, struct dscp_packet *out, unsigned n,
                     struct synth_error *err);
 

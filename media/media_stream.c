@@ -1,6 +1,6 @@
 /* One audio stream (media_stream.h): RTP/SRTP out on the media clock, RTP
- * in on the same clock (direct media) or on socket events, RTCP on events,
- * everything counted (RFC 3550, RFC 3711). */
+ * in on the same clock (from its socket or its relay) or on socket events,
+ * RTCP on events, everything counted (RFC 3550, RFC 3711). */
 #include "media/media_stream.h"
 
 #include "media/dscp.h"
@@ -24,11 +24,12 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Datagrams read per wake-up before yielding to the rest of the loop. */
-#define RECV_BATCH 32
-/* Datagrams one read of a polled RTP socket asks for: one is due per
- * period, a few more after a burst; a full batch reads again. */
-#define POLL_BATCH 4
+/* Datagrams read at one go before yielding to the rest of the loop. */
+#define READ_MAX 32
+/* Datagrams one recvmmsg asks for: on the clock one is due per period, a
+ * few more after a burst; on events one has come (RTCP, an ICE check). A
+ * full batch reads again. */
+#define READ_BATCH 4
 /* After a stall, at most this many frames are sent at once; the rest are
  * skipped (their timestamps advance) rather than bursting a second of audio. */
 #define CATCH_UP_MAX 5
@@ -75,12 +76,13 @@ struct media_stream {
     struct dtmf_receiver dtmf_rx;
     char last_key;          /* a key that just arrived, for the event */
     struct audio_codec codec; /* p.pt's */
-    /* Direct media with kernel stamps: the RTP socket is read on the media
-     * clock, not on its own wake-ups (media_stream_start says why). */
+    /* RTP read on the media clock, not on wake-ups (media_stream_start
+     * says why): direct media with kernel stamps from the RTP socket
+     * (polled), relayed media from tp.poll. */
     bool stamped;      /* the RTP socket's datagrams carry receive stamps */
     bool polled;
-    bool busy;         /* inside the clock's read: a free waits for its end */
-    bool free_pending;
+    int busy;          /* reads in progress (a handler may stop the stream inside one) */
+    bool free_pending; /* freed inside a read: destroyed when the last one returns */
 };
 
 /* ---- helpers ---- */
@@ -205,22 +207,16 @@ static void send_frame(struct media_stream *ms)
     ms->ts += MEDIA_FRAME_SAMPLES;
 }
 
-static void poll_rtp(struct media_stream *ms, bool stun);
-static void destroy(struct media_stream *ms);
+static bool read_pending(struct media_stream *ms);
 
 static void on_tick(struct media_tick_client *c, int64_t due_us, uint32_t periods)
 {
     struct media_stream *ms = c->arg;
-    if (ms->polled) {
-        ms->busy = true;
-        poll_rtp(ms, true);
-        ms->busy = false;
-        if (ms->free_pending) {
-            destroy(ms);
-            return;
-        }
+    if (ms->polled || ms->tp.poll) {
+        if (!read_pending(ms))
+            return; /* a handler freed it */
         if (ms->state != STREAM_RUNNING)
-            return; /* an ICE handler stopped it */
+            return; /* a handler stopped it */
     }
     int64_t now = clock_mono_us();
     bool was_done = ms->player.done;
@@ -357,10 +353,11 @@ static bool on_rtp(struct media_stream *ms, uint8_t *buf, size_t len,
     return false;
 }
 
-/* One datagram from a socket or the relay. Returns true when a handler
- * ran that may have freed the stream: the caller returns at once. */
+/* One datagram from a socket or the relay, arrived at rx_us. Returns true
+ * when a handler ran that may have freed the stream: outside a read
+ * (guard_enter) the caller returns at once. */
 static bool dispatch(struct media_stream *ms, enum media_component c, uint8_t *buf,
-                     const struct dscp_packet *dp)
+                     const struct dscp_packet *dp, int64_t rx_us)
 {
     enum media_pkt k = media_transport_classify(buf, dp->len, c == MEDIA_COMP_RTCP,
                                                 ms->p.rtcp_mux);
@@ -372,7 +369,7 @@ static bool dispatch(struct media_stream *ms, enum media_component c, uint8_t *b
     }
     if (ms->state != STREAM_RUNNING)
         return false; /* nothing is expected before start */
-    int64_t now = clock_mono_us() - dp->waited_us; /* when it arrived (dscp.h) */
+    int64_t now = rx_us;
     if (now < ms->start_us)
         now = ms->start_us; /* queued before start: counted from start */
     if (k == MEDIA_PKT_RTCP) {
@@ -386,69 +383,92 @@ static bool dispatch(struct media_stream *ms, enum media_component c, uint8_t *b
     return on_rtp(ms, buf, dp->len, dp, now);
 }
 
-static void on_readable(struct media_stream *ms, int fd, enum media_component c)
+/* ---- reading ---- */
+
+static void destroy(struct media_stream *ms);
+
+/* Around every read of the stream's sockets or relay: a handler inside
+ * (ICE's, the owner's) may free the stream, which then waits for the
+ * outermost read to end. */
+static void guard_enter(struct media_stream *ms)
 {
-    uint8_t buf[PACKET_BUF];
-    for (int i = 0; i < RECV_BATCH && ms->state != STREAM_STOPPED; i++) {
-        struct dscp_packet dp;
-        int rc = dscp_recvmsg(fd, buf, sizeof(buf), &dp, NULL);
-        if (rc == SYNTH_EINCOMPLETE || rc == SYNTH_EIO)
-            return;
-        if (rc != 0) {
-            if (ms->state == STREAM_RUNNING)
-                ms->r.recv_other_bad++;
-            continue;
-        }
-        if (dispatch(ms, c, buf, &dp))
-            return;
-    }
+    ms->busy++;
 }
 
-/* What a polled RTP socket holds, in one recvmmsg per POLL_BATCH. STUN is
- * dispatched only when `stun` (its handler may free the stream: the clock's
- * read holds busy so that the free waits); otherwise it is dropped. */
-static void poll_rtp(struct media_stream *ms, bool stun)
+/* False when the stream is gone: the caller returns at once. */
+static bool guard_leave(struct media_stream *ms)
 {
-    uint8_t bufs[POLL_BATCH][PACKET_BUF];
-    struct dscp_packet dp[POLL_BATCH];
-    for (int total = 0; total < RECV_BATCH; total += POLL_BATCH) {
-        int n = dscp_recv_batch(ms->bind.fd[0], &bufs[0][0], PACKET_BUF, dp, POLL_BATCH, NULL);
-        for (int i = 0; i < n; i++) {
-            if (ms->free_pending || ms->state != STREAM_RUNNING)
-                return;
+    if (--ms->busy == 0 && ms->free_pending) {
+        destroy(ms);
+        return false;
+    }
+    return !ms->free_pending;
+}
+
+/* Whether what was read may still be dispatched. */
+static bool reading(const struct media_stream *ms)
+{
+    return !ms->free_pending && ms->state != STREAM_STOPPED;
+}
+
+/* The one reader of the stream's sockets, on their wake-ups and on the
+ * clock: what fd holds now, READ_BATCH datagrams per recvmmsg, up to
+ * READ_MAX. False when a handler freed the stream. */
+static bool read_socket(struct media_stream *ms, int fd, enum media_component c)
+{
+    uint8_t bufs[READ_BATCH][PACKET_BUF];
+    struct dscp_packet dp[READ_BATCH];
+    guard_enter(ms);
+    for (int total = 0; total < READ_MAX && reading(ms); total += READ_BATCH) {
+        int n = dscp_recv_batch(fd, &bufs[0][0], PACKET_BUF, dp, READ_BATCH, NULL);
+        int64_t now = clock_mono_us();
+        for (int i = 0; i < n && reading(ms); i++) {
             if (dp[i].truncated) {
-                ms->r.recv_other_bad++;
+                if (ms->state == STREAM_RUNNING)
+                    ms->r.recv_other_bad++;
                 continue;
             }
-            if (!stun && media_transport_classify(bufs[i], dp[i].len, false, ms->p.rtcp_mux) ==
-                             MEDIA_PKT_STUN)
-                continue;
-            dispatch(ms, MEDIA_COMP_RTP, bufs[i], &dp[i]);
+            /* Arrival from the kernel's stamp (dscp.h), however late the read. */
+            dispatch(ms, c, bufs[i], &dp[i], now - dp[i].waited_us);
         }
-        if (n < POLL_BATCH)
-            return;
+        if (n < READ_BATCH)
+            break;
     }
+    return guard_leave(ms);
+}
+
+/* What came for a running stream since its last read, where the clock reads
+ * it: its RTP socket (direct media) or its relay. False when a handler
+ * freed the stream. */
+static bool read_pending(struct media_stream *ms)
+{
+    if (ms->polled)
+        return read_socket(ms, ms->bind.fd[0], MEDIA_COMP_RTP);
+    guard_enter(ms);
+    ms->tp.poll(ms->tp.relay_arg, MEDIA_POLL_READ);
+    return guard_leave(ms);
 }
 
 void media_stream_input(struct media_stream *ms, enum media_component c,
-                        const struct sockaddr_storage *from, const uint8_t *data, size_t len)
+                        const struct sockaddr_storage *from, const uint8_t *data, size_t len,
+                        int64_t rx_us)
 {
     uint8_t buf[PACKET_BUF];
-    if (ms->state == STREAM_STOPPED || len > sizeof(buf))
+    if (!reading(ms) || len > sizeof(buf))
         return;
     memcpy(buf, data, len);
     struct dscp_packet dp = {.len = len, .from = *from, .from_len = sizeof(*from)};
-    dispatch(ms, c, buf, &dp);
+    dispatch(ms, c, buf, &dp, rx_us);
 }
 
 static void rtp_cb(evutil_socket_t fd, short what, void *arg)
 {
-    on_readable(arg, (int)fd, MEDIA_COMP_RTP);
+    read_socket(arg, (int)fd, MEDIA_COMP_RTP);
 }
 
 static void rtcp_cb(evutil_socket_t fd, short what, void *arg)
 {
-    on_readable(arg, (int)fd, MEDIA_COMP_RTCP);
+    read_socket(arg, (int)fd, MEDIA_COMP_RTCP);
 }
 
 /* ---- life cycle ---- */
@@ -586,17 +606,19 @@ int media_stream_start(struct media_stream *ms, const struct media_stream_params
         .peer_len = {p->peer_rtp_len, p->peer_rtcp_len},
         .rtcp_mux = p->rtcp_mux,
         .relay = p->relay,
+        .poll = p->relay && !ms->o.rx_on_events ? p->relay_poll : NULL,
         .relay_arg = p->relay_arg,
     };
     ms->state = STREAM_RUNNING;
-    /* Direct media is read by the clock that sends it: one packet is due per
+    /* Media is read by the clock that sends it: one packet is due per
      * period, and a wake-up of the loop per packet (epoll, a context switch,
      * the read that finds the socket empty) cost more than the read itself.
      * The kernel's stamps keep each packet's arrival time exact however late
      * it is read, so jitter and first-packet times are unchanged; ICE checks
-     * after the start wait up to a period. Relayed media arrives through the
-     * TURN client's socket, and without stamps the read time is all we
-     * know: those stay on events. */
+     * after the start wait up to a period. Direct media: our RTP socket,
+     * when it has stamps. Relayed media arrives on the TURN client's socket:
+     * the relay's poll (tp.poll, offered only with stamps) reads it; without
+     * one it stays on the relay's events. */
     if (!p->relay && ms->stamped && !ms->o.rx_on_events) {
         event_del(ms->rtp_ev);
         ms->polled = true;
@@ -623,8 +645,11 @@ void media_stream_stop(struct media_stream *ms)
 {
     if (ms->state != STREAM_RUNNING)
         return;
-    if (ms->polled && !ms->busy)
-        poll_rtp(ms, false); /* what came since the last tick counts too */
+    /* What came since the last tick counts too; not from a handler inside
+     * a read, whose own batch is still being dispatched. */
+    if ((ms->polled || ms->tp.poll) && !ms->busy &&
+        (!read_pending(ms) || ms->state != STREAM_RUNNING))
+        return; /* a handler freed or stopped it */
     send_rtcp(ms, true, clock_mono_us());
     ms->state = STREAM_STOPPED;
     media_tick_remove(ms->o.tick, &ms->tick);
@@ -632,6 +657,9 @@ void media_stream_stop(struct media_stream *ms)
         event_del(ms->rtp_ev);
     if (ms->rtcp_ev)
         event_del(ms->rtcp_ev);
+    /* Last: the relay (its allocation may live on) reads for itself again. */
+    if (ms->tp.poll)
+        ms->tp.poll(ms->tp.relay_arg, MEDIA_POLL_END);
 }
 
 static void finish_report(const struct media_stream *ms, struct media_report *out)
@@ -673,6 +701,8 @@ const struct recording *media_stream_recording(const struct media_stream *ms)
     return &ms->rec;
 }
 
+/* No MEDIA_POLL_END for a running stream: its relay's owner is freed
+ * before it (media_stream_params), and the polling with it. */
 static void destroy(struct media_stream *ms)
 {
     if (ms->state == STREAM_RUNNING) {

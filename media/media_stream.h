@@ -43,8 +43,9 @@ struct media_stream_opts {
     const struct sockaddr *local;     /* the address to bind (its port is ignored) */
     socklen_t local_len;
     int dscp;                         /* mark what we send; -1 = leave unmarked */
-    /* Read direct RTP on socket wake-ups instead of on the media clock
-     * (media_stream_start): for tests and benchmarks of the two ways. */
+    /* Read RTP on wake-ups of its socket (direct) or of the relay's,
+     * instead of on the media clock (media_stream_start): for tests and
+     * benchmarks of the two ways. */
     bool rx_on_events;
 };
 
@@ -84,8 +85,13 @@ struct media_stream_params {
     const char *cname;                  /* RTCP SDES CNAME */
     /* The path: NULL sends from our sockets to peer_rtp/peer_rtcp; else
      * everything goes through relay (a TURN client) to those addresses,
-     * and what comes back is fed with media_stream_input. */
+     * and what comes back is fed with media_stream_input. With relay_poll
+     * the stream's clock reads the relay (media_transport.h); the relay
+     * offers it only when it knows each datagram's arrival time. Both stay
+     * valid while the stream runs: their owner (an ice_stream) is freed
+     * before the stream, and that ends the polling with it. */
     media_relay_send_h *relay;
+    media_relay_poll_h *relay_poll;
     void *relay_arg;
     media_event_h *on_event;
     void *arg;
@@ -145,9 +151,12 @@ int media_stream_send_raw(struct media_stream *ms, enum media_component c,
                           const struct sockaddr *to, socklen_t to_len, const uint8_t *buf,
                           size_t len);
 /* A datagram that arrived by another path (the TURN relay): handled as if
- * it came on the component's socket, without a DSCP mark. */
+ * it came on the component's socket at rx_us (clock_mono_us() time: the
+ * kernel's stamp of the relay's socket, so a late read does not count as
+ * jitter; the read time when that is all there is), without a DSCP mark. */
 void media_stream_input(struct media_stream *ms, enum media_component c,
-                        const struct sockaddr_storage *from, const uint8_t *data, size_t len);
+                        const struct sockaddr_storage *from, const uint8_t *data, size_t len,
+                        int64_t rx_us);
 
 /* Starts the media with the negotiated parameters (copied). */
 int media_stream_start(struct media_stream *ms, const struct media_stream_params *p,
@@ -168,8 +177,9 @@ void media_stream_report(const struct media_stream *ms, struct media_report *out
 /* The received audio (empty unless record_ms was set). */
 const struct recording *media_stream_recording(const struct media_stream *ms);
 
-/* Frees the stream; from a STUN handler that runs inside the stream's own
- * read, the free completes when that read returns. */
+/* Frees the stream; from a handler that runs inside the stream's own read
+ * (of its sockets or its relay), the free completes when that read
+ * returns. */
 void media_stream_free(struct media_stream *ms);
 
 #endif

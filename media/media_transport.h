@@ -18,12 +18,23 @@ enum media_component { MEDIA_COMP_RTP = 0, MEDIA_COMP_RTCP = 1 };
 typedef int(media_relay_send_h)(void *arg, const struct sockaddr *to, socklen_t to_len,
                                 const uint8_t *buf, size_t len);
 
+/* What a running stream's media clock asks of its relay. */
+enum media_poll {
+    MEDIA_POLL_READ, /* hand over now what arrived for the stream (media_stream_input) */
+    MEDIA_POLL_END,  /* the stream stopped: the relay reads on its own again */
+};
+/* Reads the relay on the stream's clock instead of on the relay's own
+ * socket wake-ups (media_stream_start says why). From inside READ the
+ * relay's handlers run: they may free the stream and the relay's owner. */
+typedef void(media_relay_poll_h)(void *arg, enum media_poll what);
+
 struct media_transport {
     int fd[2];                         /* the stream's sockets (not owned); fd[1] RTCP */
     struct sockaddr_storage peer[2];   /* where RTP and RTCP go */
     socklen_t peer_len[2];
     bool rtcp_mux;                     /* RTCP on the RTP socket and address */
     media_relay_send_h *relay;         /* non-NULL: everything goes through it */
+    media_relay_poll_h *poll;          /* non-NULL: the clock reads the relay (relay_arg) */
     void *relay_arg;
 };
 

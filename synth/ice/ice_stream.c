@@ -58,6 +58,18 @@ static int relay_send(void *arg, const struct sockaddr *to, socklen_t to_len, co
     return s->tc ? turn_client_send(s->tc, to, buf, len) : SYNTH_EIO;
 }
 
+/* The stream's clock reads the relay (media_transport.h). */
+static void relay_poll(void *arg, enum media_poll what)
+{
+    struct ice_stream *s = arg;
+    if (!s->tc)
+        return;
+    if (what == MEDIA_POLL_END)
+        turn_client_poll_end(s->tc);
+    else
+        turn_client_poll(s->tc); /* may free s: nothing after */
+}
+
 static void relay_permit(void *arg, const struct sockaddr *peer, socklen_t peer_len)
 {
     struct ice_stream *s = arg;
@@ -78,7 +90,7 @@ static void on_stun(struct media_stream *ms, enum media_component c,
 }
 
 static void on_relay_data(const struct sockaddr_storage *peer, const uint8_t *data, size_t len,
-                          void *arg)
+                          int64_t rx_us, void *arg)
 {
     struct ice_stream *s = arg;
     if (stun_demux(data, len) == STUN_DEMUX_STUN) {
@@ -86,7 +98,7 @@ static void on_relay_data(const struct sockaddr_storage *peer, const uint8_t *da
             ice_agent_receive(s->a, s->relay_local, peer, data, len);
         return;
     }
-    media_stream_input(s->o.ms, MEDIA_COMP_RTP, peer, data, len);
+    media_stream_input(s->o.ms, MEDIA_COMP_RTP, peer, data, len, rx_us);
 }
 
 /* ---- the relay ---- */
@@ -360,6 +372,15 @@ int ice_stream_start(struct ice_stream *s)
     return ice_agent_start(s->a);
 }
 
+/* Media through the relay, read on the stream's clock when the TURN
+ * client knows arrival times (turn_client_pollable). */
+static void use_relay(struct ice_stream *s, struct media_stream_params *p)
+{
+    p->relay = relay_send;
+    p->relay_poll = s->tc && turn_client_pollable(s->tc) ? relay_poll : NULL;
+    p->relay_arg = s;
+}
+
 void ice_stream_apply_path(struct ice_stream *s, struct media_stream_params *p)
 {
     struct ice_pair_info pi;
@@ -371,10 +392,8 @@ void ice_stream_apply_path(struct ice_stream *s, struct media_stream_params *p)
             p->peer_rtcp_len = pi.rc.addr_len;
         }
         ice_agent_selected(s->a, 1, &pi);
-        if (pi.lc.type == ICE_CAND_RELAY) {
-            p->relay = relay_send;
-            p->relay_arg = s;
-        }
+        if (pi.lc.type == ICE_CAND_RELAY)
+            use_relay(s, p);
         return;
     }
     if (!s->used && !s->o.host && s->tc) {
@@ -383,8 +402,7 @@ void ice_stream_apply_path(struct ice_stream *s, struct media_stream_params *p)
         uint16_t ch;
         turn_client_permit(s->tc, (const struct sockaddr *)&p->peer_rtp, NULL, NULL);
         turn_client_bind_channel(s->tc, (const struct sockaddr *)&p->peer_rtp, &ch, NULL, NULL);
-        p->relay = relay_send;
-        p->relay_arg = s;
+        use_relay(s, p);
     }
 }
 

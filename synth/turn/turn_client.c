@@ -7,8 +7,10 @@
 
 #include "synth/turn/msturn_msg.h"
 
+#include "media/dscp.h"
 #include "synth/base/clock.h"
 #include "synth/base/net_addr.h"
+#include "synth/base/rx_stamp.h"
 #include "synth/turn/stun_rto.h"
 
 #include <errno.h>
@@ -25,8 +27,11 @@
 /* A request (CreatePermission for every peer, with credentials) stays far
  * below this; it is kept for retransmission. */
 #define TURN_REQ_MAX 1024
-/* Datagrams read per wake-up before the loop serves other sockets. */
+/* Datagrams read at one go before the loop serves other sockets. */
 #define TURN_UDP_BATCH 16
+/* Datagrams one recvmmsg asks for: a polled socket holds a period's media
+ * packet or two, now and then an answer; each buffer is STUN_MSG_MAX. */
+#define TURN_READ_BATCH 4
 /* Bytes queued towards a TCP server that stopped reading before we call it
  * stuck: a load generator must not buffer without bound. */
 #define TURN_TCP_OUTPUT_MAX (256 * 1024)
@@ -106,6 +111,20 @@ enum turn_state {
     TURN_FAILED,
 };
 
+/* Who reads the UDP socket. The loop, on its wake-ups, until a media
+ * stream's clock polls (turn_client_poll) and takes over; back to the loop
+ * when the stream stops (turn_client_poll_end). Keeping the event while
+ * polled would save nothing: packets arrive out of phase with the clock,
+ * so the event would fire for nearly each one before the poll came. While
+ * polled, answers (Refresh, CreatePermission, ChannelBind, 401/438
+ * rounds) wait up to a period, against an RTO of 500 ms. Nobody once the
+ * transport is down. TCP stays on its bufferevent. */
+enum turn_reader {
+    TURN_READER_LOOP,
+    TURN_READER_OWNER,
+    TURN_READER_NONE,
+};
+
 struct turn_peer {
     bool used;
     struct sockaddr_storage addr;
@@ -142,6 +161,8 @@ struct turn_client {
     enum turn_state state;
     int fd;                  /* UDP */
     struct event *udp_ev;
+    enum turn_reader reader;
+    bool stamped;            /* the UDP socket has kernel receive stamps */
     struct bufferevent *bev; /* TCP */
     struct event *connect_timer;
     struct event *refresh_timer, *perm_timer, *chan_timer;
@@ -172,6 +193,14 @@ struct turn_client {
 
 /* ---- lifetime of the object across handlers ---- */
 
+static int reader_set(struct turn_client *tc, enum turn_reader r)
+{
+    tc->reader = r;
+    if (!tc->udp_ev)
+        return 0;
+    return r == TURN_READER_LOOP ? event_add(tc->udp_ev, NULL) : event_del(tc->udp_ev);
+}
+
 static void client_destroy(struct turn_client *tc)
 {
     for (size_t i = 0; i < TURN_TRANS_MAX; i++)
@@ -199,8 +228,7 @@ void turn_client_free(struct turn_client *tc)
         /* Stop everything now; the memory goes when the handler returns. */
         tc->free_pending = true;
         tc->state = TURN_FAILED;
-        if (tc->udp_ev)
-            event_del(tc->udp_ev);
+        reader_set(tc, TURN_READER_NONE);
         if (tc->bev)
             bufferevent_disable(tc->bev, EV_READ | EV_WRITE);
         for (size_t i = 0; i < TURN_TRANS_MAX; i++)
@@ -752,12 +780,12 @@ static int peer_find(const struct turn_client *tc, const struct sockaddr_storage
 }
 
 static bool deliver(struct turn_client *tc, const struct sockaddr_storage *peer,
-                    const uint8_t *data, size_t len)
+                    const uint8_t *data, size_t len, int64_t rx_us)
 {
     if (!tc->h.data)
         return true;
     handler_enter(tc);
-    tc->h.data(peer, data, len, tc->arg);
+    tc->h.data(peer, data, len, rx_us, tc->arg);
     return handler_leave(tc);
 }
 
@@ -772,7 +800,8 @@ static int active_peer(const struct turn_client *tc)
 }
 
 /* Data from the active destination, as it came; dropped without one. */
-static bool deliver_active(struct turn_client *tc, const uint8_t *buf, size_t len)
+static bool deliver_active(struct turn_client *tc, const uint8_t *buf, size_t len,
+                           int64_t rx_us)
 {
     int a = active_peer(tc);
     if (a < 0) {
@@ -780,16 +809,17 @@ static bool deliver_active(struct turn_client *tc, const uint8_t *buf, size_t le
         return true;
     }
     tc->stats.rx_channel++;
-    return deliver(tc, &tc->peers[a].addr, buf, len);
+    return deliver(tc, &tc->peers[a].addr, buf, len, rx_us);
 }
 
-static bool on_packet(struct turn_client *tc, const uint8_t *buf, size_t len)
+/* One datagram or frame that reached us at rx_us (turn_data_h). */
+static bool on_packet(struct turn_client *tc, const uint8_t *buf, size_t len, int64_t rx_us)
 {
     bool stream = tc->o.transport == TURN_TRANSPORT_TCP;
     if (tc->w->raw_active && stun_demux(buf, len) != STUN_DEMUX_STUN)
         /* [MS-TURN] Set Active Destination: the server forwards the active
          * destination's datagrams as they are. */
-        return deliver_active(tc, buf, len);
+        return deliver_active(tc, buf, len, rx_us);
     if (stun_demux(buf, len) == STUN_DEMUX_CHANNEL) {
         uint16_t ch;
         const uint8_t *data;
@@ -798,7 +828,7 @@ static bool on_packet(struct turn_client *tc, const uint8_t *buf, size_t len)
             for (int i = 0; i < TURN_PEERS_MAX; i++)
                 if (tc->peers[i].used && tc->peers[i].channel == ch && tc->peers[i].channel_ok) {
                     tc->stats.rx_channel++;
-                    return deliver(tc, &tc->peers[i].addr, data, dlen);
+                    return deliver(tc, &tc->peers[i].addr, data, dlen, rx_us);
                 }
         tc->stats.rx_dropped++;
         return true;
@@ -810,7 +840,7 @@ static bool on_packet(struct turn_client *tc, const uint8_t *buf, size_t len)
         /* Not MS-TURN but STUN-shaped: the active destination's own STUN
          * (an ICE check), forwarded as it is. */
         tc->stats.rx_channel++;
-        return deliver(tc, &tc->peers[active_peer(tc)].addr, buf, len);
+        return deliver(tc, &tc->peers[active_peer(tc)].addr, buf, len, rx_us);
     }
     if (rc != 0) {
         tc->stats.rx_dropped++; /* a client drops what it cannot read */
@@ -828,7 +858,7 @@ static bool on_packet(struct turn_client *tc, const uint8_t *buf, size_t len)
             return true;
         }
         tc->stats.rx_indication++;
-        return deliver(tc, &peer, data->val, data->len);
+        return deliver(tc, &peer, data->val, data->len, rx_us);
     }
     if (m.cls == STUN_CLASS_SUCCESS || m.cls == STUN_CLASS_ERROR) {
         handler_enter(tc);
@@ -840,35 +870,49 @@ static bool on_packet(struct turn_client *tc, const uint8_t *buf, size_t len)
 
 static void transport_down(struct turn_client *tc, int err);
 
-static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
+/* The one reader of the UDP socket, on its wake-ups and on the owner's
+ * polls: what it holds now, TURN_READ_BATCH datagrams per recvmmsg, up to
+ * TURN_UDP_BATCH, each with its arrival time. The client may be gone when
+ * it returns. */
+static void udp_read(struct turn_client *tc)
 {
-    struct turn_client *tc = arg;
-    /* One byte more than a message may have, to tell "too big" from "fits". */
-    uint8_t buf[STUN_MSG_MAX + 1];
-    (void)what;
-    for (int i = 0; i < TURN_UDP_BATCH; i++) {
-        ssize_t n = recv(fd, buf, sizeof(buf), 0);
-        if (n < 0) {
-            /* Port unreachable from the server's host: nobody listens there,
-             * which a monitoring run should say at once, not after 39.5 s. */
-            if (errno == ECONNREFUSED)
-                transport_down(tc, SYNTH_ECONNREFUSED);
+    uint8_t bufs[TURN_READ_BATCH][STUN_MSG_MAX];
+    struct dscp_packet dp[TURN_READ_BATCH];
+    for (int total = 0; total < TURN_UDP_BATCH; total += TURN_READ_BATCH) {
+        int n = dscp_recv_batch(tc->fd, &bufs[0][0], STUN_MSG_MAX, dp, TURN_READ_BATCH, NULL);
+        /* Port unreachable from the server's host: nobody listens there,
+         * which a monitoring run should say at once, not after 39.5 s. */
+        if (n == SYNTH_ECONNREFUSED)
+            transport_down(tc, SYNTH_ECONNREFUSED);
+        if (n <= 0)
             return;
+        int64_t now = clock_mono_us();
+        for (int i = 0; i < n; i++) {
+            if (dp[i].truncated)
+                continue; /* over STUN_MSG_MAX: no message of ours */
+            if (!on_packet(tc, bufs[i], dp[i].len, now - dp[i].waited_us) || tc->reopen_pending)
+                return;
         }
-        if ((size_t)n > STUN_MSG_MAX)
-            continue;
-        if (!on_packet(tc, buf, (size_t)n) || tc->reopen_pending)
+        if (n < TURN_READ_BATCH)
             return;
     }
+}
+
+static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    udp_read(arg);
 }
 
 /* One [MS-TURN] 2.1 frame: a TURN message, or the active destination's
  * data as it is (its media, or its own STUN: an ICE check). False if the
  * client is gone. */
 static bool on_msturn_frame(struct turn_client *tc, enum msturn_tcp_type type,
-                            const uint8_t *p, size_t len)
+                            const uint8_t *p, size_t len, int64_t rx_us)
 {
-    return type == MSTURN_TCP_CONTROL ? on_packet(tc, p, len) : deliver_active(tc, p, len);
+    return type == MSTURN_TCP_CONTROL ? on_packet(tc, p, len, rx_us)
+                                      : deliver_active(tc, p, len, rx_us);
 }
 
 /* Splits the stream: self-delimiting STUN and ChannelData (RFC 8656
@@ -879,6 +923,7 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
     struct evbuffer *in = bufferevent_get_input(bev);
     bool ms = tc->w->raw_active;
     size_t skip = ms ? MSTURN_TCP_HEADER_LEN : 0;
+    int64_t now = clock_mono_us(); /* a stream has no per-datagram stamps */
     for (;;) {
         size_t avail = evbuffer_get_length(in), frame = 0;
         enum msturn_tcp_type type = MSTURN_TCP_CONTROL;
@@ -899,8 +944,8 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
             return;
         /* A STUN message parses at its own length; the ChannelData frame
          * keeps its padding, which the parser skips. */
-        bool alive = ms ? on_msturn_frame(tc, type, p + skip, frame - skip)
-                        : on_packet(tc, p, frame);
+        bool alive = ms ? on_msturn_frame(tc, type, p + skip, frame - skip, now)
+                        : on_packet(tc, p, frame, now);
         if (!alive || tc->reopen_pending)
             return;
         evbuffer_drain(in, frame);
@@ -914,8 +959,7 @@ static void transport_down(struct turn_client *tc, int err)
 {
     if (tc->bev)
         bufferevent_disable(tc->bev, EV_READ | EV_WRITE);
-    if (tc->udp_ev)
-        event_del(tc->udp_ev);
+    reader_set(tc, TURN_READER_NONE);
     if (tc->connect_timer)
         evtimer_del(tc->connect_timer);
     handler_enter(tc);
@@ -1025,8 +1069,13 @@ static int open_socket(struct turn_client *tc, struct synth_error *err)
         /* Connected, so only the server's datagrams arrive. */
         if (connect(tc->fd, sa, tc->o.server_len) != 0)
             return synth_error_set(err, SYNTH_EIO, "turn: connect: %s", strerror(errno));
+        /* Best effort: without stamps the client is read on wake-ups only. */
+        tc->stamped = rx_stamp_enable(tc->fd);
         tc->udp_ev = event_new(tc->base, tc->fd, EV_READ | EV_PERSIST, udp_read_cb, tc);
-        if (!tc->udp_ev || event_add(tc->udp_ev, NULL) != 0)
+        /* A new socket of a polled client (a 437 retry) stays polled. */
+        if (!tc->udp_ev ||
+            reader_set(tc, tc->reader == TURN_READER_OWNER ? TURN_READER_OWNER
+                                                           : TURN_READER_LOOP) != 0)
             return synth_error_set(err, SYNTH_ENOMEM, "turn: out of memory");
         return 0;
     }
@@ -1289,6 +1338,28 @@ int turn_client_send(struct turn_client *tc, const struct sockaddr *peer, const 
     if (rc == 0)
         tc->stats.tx_indication++;
     return rc ? rc : send_framed(tc, MSTURN_TCP_CONTROL, buf, n);
+}
+
+bool turn_client_pollable(const struct turn_client *tc)
+{
+    return tc->o.transport == TURN_TRANSPORT_UDP && tc->stamped;
+}
+
+void turn_client_poll(struct turn_client *tc)
+{
+    /* Inside a handler the socket is being read already: the rest of
+     * that batch is still to be dispatched. */
+    if (!turn_client_pollable(tc) || tc->in_handler || tc->reader == TURN_READER_NONE)
+        return;
+    if (tc->reader == TURN_READER_LOOP)
+        reader_set(tc, TURN_READER_OWNER);
+    udp_read(tc);
+}
+
+void turn_client_poll_end(struct turn_client *tc)
+{
+    if (tc->reader == TURN_READER_OWNER)
+        reader_set(tc, TURN_READER_LOOP);
 }
 
 const struct turn_alloc_info *turn_client_info(const struct turn_client *tc)

@@ -108,8 +108,11 @@ struct turn_client_stats {
 const struct sockaddr_storage *turn_client_server(const struct turn_client *tc);
 
 typedef void(turn_done_h)(int err, const struct turn_result *res, void *arg);
+/* rx_us: when the datagram reached our socket, on clock_mono_us()'s clock:
+ * the kernel's receive stamp over UDP (however late it was read), the read
+ * time over TCP or without stamps. */
 typedef void(turn_data_h)(const struct sockaddr_storage *peer, const uint8_t *data, size_t len,
-                          void *arg);
+                          int64_t rx_us, void *arg);
 
 struct turn_client_handlers {
     /* The Allocate finished: info is NULL unless err == 0 && res->code == 0. */
@@ -160,6 +163,22 @@ int turn_client_release(struct turn_client *tc, turn_done_h *h, void *arg);
  * effort, like the UDP it stands for. */
 int turn_client_send(struct turn_client *tc, const struct sockaddr *peer, const uint8_t *data,
                      size_t len);
+
+/* Reading on the owner's clock (a media stream's, through ice_stream):
+ * relayed media is one datagram per period, and waking the loop for each
+ * cost more than reading it. True when the client can be read so: over
+ * UDP, its socket stamping what it receives, so late reads keep exact
+ * arrival times. */
+bool turn_client_pollable(const struct turn_client *tc);
+/* Reads what the socket holds now and runs the handlers, as its wake-up
+ * would; they may free the client (and their owner). From the first call
+ * the socket is no longer read on its own wake-ups: the owner polls at
+ * least once per period until turn_client_poll_end. Does nothing when not
+ * pollable, or from inside the client's own handlers. */
+void turn_client_poll(struct turn_client *tc);
+/* The owner stops polling (its stream stopped; the allocation may live
+ * on): the socket is read on its wake-ups again. Runs no handler. */
+void turn_client_poll_end(struct turn_client *tc);
 
 const struct turn_alloc_info *turn_client_info(const struct turn_client *tc);
 const struct turn_client_stats *turn_client_stats(const struct turn_client *tc);

@@ -131,7 +131,7 @@ static void send_burst(struct probe *p)
 }
 
 static void on_data(const struct sockaddr_storage *peer, const uint8_t *data, size_t len,
-                    void *arg)
+                    int64_t rx_us, void *arg)
 {
     struct probe *p = arg;
     if (p->step != STEP_INDICATIONS && p->step != STEP_CHANNELDATA)

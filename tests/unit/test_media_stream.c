@@ -2,8 +2,10 @@
  * greeting like the lab's UM, one listening like a synthetic caller: SRTP
  * both ways, the greeting heard, DSCP and ports checked, RTCP reports and
  * the wrong-key and no-media cases. */
+#include "media/dscp.h"
 #include "media/media_stream.h"
 #include "media/media_tick.h"
+#include "synth/base/clock.h"
 #include "synth/base/net_addr.h"
 #include "synth/turn/stun_msg.h"
 
@@ -32,6 +34,10 @@ struct pair {
     bool greeting_event, first_event, dtmf_sent_event;
     int dtmf_keys_seen;
     bool um_on_events; /* the UM reads its RTP on socket events, not the clock */
+    /* A relay for the caller (relay_poll): the UM sends to relay_fd, which
+     * the caller's clock reads through the hook on every poll_every-th poll. */
+    int relay_fd;
+    int polls, ends, poll_every;
 };
 
 static const struct sockaddr_in loopback = {.sin_family = AF_INET,
@@ -61,6 +67,7 @@ static int setup(void **state)
 {
     struct pair *p = calloc(1, sizeof(*p));
     struct synth_error err;
+    p->relay_fd = -1;
     p->base = event_base_new();
     if (media_tick_new(&p->tick, p->base, 20000, &err) != 0)
         return -1;
@@ -83,6 +90,8 @@ static int teardown(void **state)
     struct pair *p = *state;
     media_stream_free(p->caller);
     media_stream_free(p->um);
+    if (p->relay_fd >= 0)
+        close(p->relay_fd);
     prompt_free(&p->greeting);
     media_tick_free(p->tick);
     event_base_free(p->base);
@@ -272,7 +281,7 @@ static int relay_to_um(void *arg, const struct sockaddr *to, socklen_t to_len, c
     socklen_t fl;
     assert_int_equal(media_stream_local(p->caller, MEDIA_COMP_RTP, &from, &fl), 0);
     relayed++;
-    media_stream_input(p->um, MEDIA_COMP_RTP, &from, buf, len);
+    media_stream_input(p->um, MEDIA_COMP_RTP, &from, buf, len, clock_mono_us());
     return 0;
 }
 
@@ -301,15 +310,20 @@ static void send_stun_to(struct pair *p, uint16_t port)
 /* An ICE handler that frees the stream from inside the clock's read of its
  * RTP socket (a check that ends the call): the free waits for the read to
  * return, and nothing of the stream is touched after it (ASan). */
+/* A handler of the caller's ending the call from inside the stream. */
+static void free_caller(struct pair *p, struct media_stream *ms)
+{
+    assert_ptr_equal(ms, p->caller);
+    media_stream_free(p->caller);
+    p->caller = NULL;
+}
+
 static void on_stun_free(struct media_stream *ms, enum media_component c,
                          const struct sockaddr_storage *from, const uint8_t *buf, size_t len,
                          void *arg)
 {
-    struct pair *p = arg;
     stun_seen++;
-    assert_ptr_equal(ms, p->caller);
-    media_stream_free(p->caller);
-    p->caller = NULL;
+    free_caller(arg, ms);
 }
 
 static void stun_frees_the_stream_while_it_reads(void **state)
@@ -382,6 +396,119 @@ static void relay_path_and_stun(void **state)
     assert_true(ur.rtcp_received >= 1);     /* RTCP took the relay too (rtcp-mux) */
 }
 
+/* ---- relayed media read on the caller's clock (relay_poll) ---- */
+
+/* The relay's side of a poll: what reached relay_fd, handed over with the
+ * kernel's arrival stamps, as turn_client_poll does. Every poll_every-th
+ * poll only, so most packets wait 20-40 ms in the socket: a late read. */
+static void relay_poll_sim(void *arg, enum media_poll what)
+{
+    struct pair *p = arg;
+    if (what == MEDIA_POLL_END) {
+        p->ends++;
+        return;
+    }
+    assert_int_equal(p->ends, 0); /* never polled after the end */
+    if (++p->polls % p->poll_every != 0)
+        return;
+    struct media_stream *ms = p->caller; /* a handler may free it and clear p->caller */
+    uint8_t bufs[DSCP_BATCH_MAX][1600];
+    struct dscp_packet dp[DSCP_BATCH_MAX];
+    int n = dscp_recv_batch(p->relay_fd, &bufs[0][0], sizeof(bufs[0]), dp, DSCP_BATCH_MAX, NULL);
+    int64_t now = clock_mono_us();
+    for (int i = 0; i < n; i++)
+        media_stream_input(ms, MEDIA_COMP_RTP, &dp[i].from, bufs[i], dp[i].len,
+                           now - dp[i].waited_us);
+}
+
+/* The UM sends to a socket of the test (the relay); the caller sends
+ * through relay_to_um and reads the relay on its clock. */
+static void start_relayed(struct pair *p, int poll_every, media_event_h *caller_event)
+{
+    struct synth_error err;
+    struct sockaddr_in ra = loopback;
+    socklen_t rl = sizeof(ra);
+    p->poll_every = poll_every;
+    p->relay_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    assert_true(p->relay_fd >= 0);
+    assert_int_equal(bind(p->relay_fd, (struct sockaddr *)&ra, rl), 0);
+    assert_int_equal(getsockname(p->relay_fd, (struct sockaddr *)&ra, &rl), 0);
+    bool stamped = false;
+    assert_int_equal(dscp_enable_recv(p->relay_fd, &stamped, &err), 0);
+    assert_true(stamped);
+    struct media_stream_params c = {.pt = 0, .srtp = true, .suite = SRTPSESS_AES_CM_128_HMAC_SHA1_80,
+                                    .tx_key = p->caller_key, .rx_key = p->um_key, .send = true,
+                                    .expect_dscp = -1, .rtcp_mux = true,
+                                    .relay = relay_to_um, .relay_poll = relay_poll_sim,
+                                    .relay_arg = p, .on_event = caller_event, .arg = p};
+    address(&c, media_stream_port(p->um));
+    struct media_stream_params u = {.pt = 0, .srtp = true, .suite = SRTPSESS_AES_CM_128_HMAC_SHA1_80,
+                                    .tx_key = p->um_key, .rx_key = p->caller_key,
+                                    .prompt = &p->greeting, .loop_prompt = true, .send = true,
+                                    .rtcp_mux = true, .expect_dscp = -1};
+    address(&u, ntohs(ra.sin_port));
+    if (media_stream_start(p->um, &u, &err) != 0 || media_stream_start(p->caller, &c, &err) != 0)
+        fail_msg("start: %s", err.msg);
+}
+
+/* Packets read three periods late in bunches of three: jitter (RFC 3550
+ * A.8) comes from the kernel's stamps, so it stays near zero; judged by the
+ * read time it would be over 10 ms. The stream's stop ends the polling once,
+ * and nothing polls after it. */
+static void relayed_media_read_on_the_clock(void **state)
+{
+    struct pair *p = *state;
+    p->caller = open_stream(p, &p->caller_ports, -1);
+    p->um = open_stream(p, &p->um_ports, -1);
+    start_relayed(p, 3, on_event);
+    run_for(p, 1500);
+    struct media_report c, u;
+    media_stream_report(p->caller, &c);
+    assert_true(p->polls >= 50); /* about one per 20 ms period */
+    assert_true(c.recv_packets >= 50);
+    assert_true(p->first_event);
+    assert_int_equal(c.recv_foreign, 0);
+    assert_true(c.loss_pct < 1.0);
+    assert_true(c.jitter_ms < 3.0);
+    media_stream_report(p->um, &u);
+    assert_true(u.recv_packets >= 50); /* the other way, through relay_to_um */
+    int polls = p->polls;
+    media_stream_stop(p->caller);
+    assert_int_equal(p->ends, 1);
+    assert_int_equal(p->polls, polls + 1); /* stop read what was left first */
+    run_for(p, 100);
+    assert_int_equal(p->ends, 1);
+    assert_int_equal(p->polls, polls + 1);
+}
+
+/* The owner frees the stream from its first-packet event, raised inside the
+ * relay's poll while more of the batch is still to be handed over: the rest
+ * is ignored, the free completes when the poll returns (ASan), and no
+ * MEDIA_POLL_END follows (the relay's owner goes before the stream). */
+static void on_event_free(struct media_stream *ms, enum media_event ev, void *arg)
+{
+    struct pair *p = arg;
+    if (ev != MEDIA_EVENT_FIRST_PACKET)
+        return;
+    p->first_event = true;
+    free_caller(p, ms);
+}
+
+static void relay_poll_frees_the_stream(void **state)
+{
+    struct pair *p = *state;
+    p->caller = open_stream(p, &p->caller_ports, -1);
+    p->um = open_stream(p, &p->um_ports, -1);
+    start_relayed(p, 5, on_event_free); /* four periods' packets in the first read */
+    run_for(p, 400);
+    assert_true(p->first_event);
+    assert_null(p->caller);
+    int polls = p->polls;
+    run_for(p, 100); /* the clock goes on for the UM alone */
+    assert_int_equal(p->polls, polls);
+    assert_int_equal(p->ends, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -392,6 +519,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(wrong_key_is_unauthenticated, setup, teardown),
         cmocka_unit_test_setup_teardown(no_media_from_the_peer, setup, teardown),
         cmocka_unit_test_setup_teardown(dtmf_keys_cross, setup, teardown),
+        cmocka_unit_test_setup_teardown(relayed_media_read_on_the_clock, setup, teardown),
+        cmocka_unit_test_setup_teardown(relay_poll_frees_the_stream, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

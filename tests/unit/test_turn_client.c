@@ -4,7 +4,9 @@
  * new nonce, 486/508/401 reported with code and reason, the RFC 8489 6.2.1
  * retransmission schedule and its timeout, permissions, Send/Data
  * indications, ChannelBind and ChannelData both ways, refresh (on time by
- * itself) and release, and a client freed from its own handler. The coturn
+ * itself) and release, a client freed from its own handler, and reading on
+ * the owner's clock (turn_client_poll: kernel arrival stamps, answers still
+ * handled, a free from inside the poll). The coturn
  * integration test (tests/integration/test_peers_coturn.sh) covers TCP and
  * a server we did not write. */
 #include "synth/base/clock.h"
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -80,6 +83,10 @@ struct server {
     uint16_t bound_channel;
     struct sockaddr_storage bound_peer;
     const struct sockaddr_storage *redirect_to; /* 300 Try Alternate to every Allocate */
+    struct sockaddr_storage client; /* where the last request came from */
+    socklen_t client_len;
+    struct event *media_timer;      /* sends media_left ChannelData to client, one per 20 ms */
+    int media_left;
 };
 
 struct harness {
@@ -96,7 +103,9 @@ struct harness {
     uint8_t data[256];
     size_t data_len;
     struct sockaddr_storage data_peer;
+    int64_t data_rx_us[8];  /* arrival times the data handler was given */
     bool free_in_handler;
+    bool free_on_data;
     bool expect_failed;
     int failed_calls, failed_err;
     struct turn_result failed_res;
@@ -227,6 +236,8 @@ static void server_cb(evutil_socket_t fd, short what, void *arg)
         on_send_indication(s, &from, flen, &m);
         return;
     }
+    s->client = from;
+    s->client_len = flen;
     struct copy *c = &s->copy[s->copies < COPIES_MAX ? s->copies++ : COPIES_MAX - 1];
     memset(c, 0, sizeof(*c));
     c->t_us = clock_mono_us();
@@ -367,11 +378,18 @@ static void on_done(int err, const struct turn_result *res, void *arg)
     event_base_loopbreak(h->base);
 }
 
-static void on_data(const struct sockaddr_storage *peer, const uint8_t *data, size_t len, void *arg)
+static void on_data(const struct sockaddr_storage *peer, const uint8_t *data, size_t len,
+                    int64_t rx_us, void *arg)
 {
     struct harness *h = arg;
+    if (h->data_calls < 8)
+        h->data_rx_us[h->data_calls] = rx_us;
     h->data_calls++;
     h->data_peer = *peer;
+    if (h->free_on_data) {
+        turn_client_free(h->tc);
+        h->tc = NULL;
+    }
     memcpy(h->data, data, len < sizeof(h->data) ? len : sizeof(h->data));
     h->data_len = len;
     event_base_loopbreak(h->base);
@@ -760,6 +778,7 @@ static void test_server_port_closed(void **state)
         h.alloc_calls = 0;
         turn_client_free(h.tc);
         assert_int_equal(turn_client_new(&h.tc, h.base, &o, &hs, &h, &err), 0);
+        assert_int_equal(turn_client_pollable(h.tc), !tcp); /* TCP stays on its events */
         int64_t t0 = clock_mono_us();
         allocate(&h);
         assert_int_equal(h.alloc_err, SYNTH_ECONNREFUSED);
@@ -779,6 +798,135 @@ static void test_free_inside_handler(void **state)
     assert_null(h.tc);
     run_for(&h, 50); /* nothing of the client may run any more */
     harness_free(&h);
+}
+
+/* ---- read on the owner's clock ---- */
+
+static void media_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = arg;
+    uint8_t out[64];
+    size_t n = 0;
+    (void)fd;
+    (void)what;
+    assert_int_equal(stun_chandata_encode(out, sizeof(out), s->bound_channel,
+                                          (const uint8_t *)"rtp!", 4, false, &n), 0);
+    assert_true(sendto(s->fd, out, n, 0, (const struct sockaddr *)&s->client, s->client_len) ==
+                (ssize_t)n);
+    if (--s->media_left > 0) {
+        struct timeval tv = {0, 20 * 1000};
+        evtimer_add(s->media_timer, &tv);
+    }
+}
+
+/* An allocation with a channel to the peer, then polled once: from then on
+ * the client's socket is the owner's to read. */
+static void polled_channel(struct harness *h)
+{
+    harness_init(h, POLICY_AUTH, PASS);
+    allocate(h);
+    struct sockaddr_storage peer = peer_addr();
+    assert_int_equal(turn_client_permit(h->tc, (struct sockaddr *)&peer, on_done, h), 0);
+    wait_done(h, 1);
+    assert_int_equal(turn_client_bind_channel(h->tc, (struct sockaddr *)&peer, NULL, on_done, h),
+                     0);
+    wait_done(h, 2);
+    assert_true(turn_client_pollable(h->tc)); /* UDP, and this kernel stamps */
+    turn_client_poll(h->tc);
+    assert_int_equal(h->data_calls, 0);
+    h->srv.media_timer = evtimer_new(h->base, media_timer_cb, &h->srv);
+    assert_non_null(h->srv.media_timer);
+    /* The kernel turns receive stamps on in deferred work once a first
+     * socket asks (test_dscp says more); until then a datagram is stamped
+     * when it is read. Wait, with a deadline, for one that waited 2 ms to
+     * say so. */
+    bool live = false;
+    for (int i = 0; i < 100 && !live; i++) {
+        h->srv.media_left = 1;
+        media_timer_cb(-1, 0, &h->srv);
+        struct timespec three = {0, 3 * 1000 * 1000};
+        nanosleep(&three, NULL);
+        turn_client_poll(h->tc);
+        live = h->data_calls == 1 && clock_mono_us() - h->data_rx_us[0] >= 2000;
+        h->data_calls = 0;
+    }
+    assert_true(live);
+}
+
+static void polled_free(struct harness *h)
+{
+    event_free(h->srv.media_timer);
+    harness_free(h);
+}
+
+/* Five ChannelData packets 20 ms apart that nobody reads until the owner
+ * polls: all five at once, each with the time it reached the socket. */
+static void test_poll_gives_kernel_arrival(void **state)
+{
+    (void)state;
+    struct harness h;
+    polled_channel(&h);
+    h.srv.media_left = 5;
+    int64_t sent_us = clock_mono_us();
+    media_timer_cb(-1, 0, &h.srv);
+    while (h.srv.media_left > 0) /* an earlier run's loopexit may end a run early */
+        run_for(&h, 50);
+    run_for(&h, 30);
+    assert_int_equal(h.data_calls, 0); /* the loop no longer reads the socket */
+    int64_t read_us = clock_mono_us();
+    turn_client_poll(h.tc);
+    assert_int_equal(h.data_calls, 5);
+    assert_int_equal(h.data_len, 4);
+    assert_memory_equal(h.data, "rtp!", 4);
+    /* The first arrived as it was sent, 80 ms or more before the read; each
+     * came 20 ms after the one before (timers may run late, never early). */
+    assert_in_range(h.data_rx_us[0] - sent_us, 0, 10000);
+    assert_true(read_us - h.data_rx_us[0] >= 80000);
+    for (int i = 1; i < 5; i++)
+        assert_in_range(h.data_rx_us[i] - h.data_rx_us[i - 1], 18000, 60000);
+    polled_free(&h);
+}
+
+/* While polled, an answer waits for the next poll; once the owner ends its
+ * polling (its stream stopped, the allocation lives on) the loop reads the
+ * answers again, with no poll at all. */
+static void test_poll_end_answers_on_events(void **state)
+{
+    (void)state;
+    struct harness h;
+    polled_channel(&h);
+    assert_int_equal(turn_client_refresh(h.tc, on_done, &h), 0);
+    run_for(&h, 60); /* answered, retransmitted, answered: nobody reads */
+    assert_int_equal(h.done_calls, 2);
+    turn_client_poll(h.tc);
+    assert_int_equal(h.done_calls, 3); /* the first answer; the copies' match nothing */
+    assert_int_equal(h.done_res.code, 0);
+    turn_client_poll_end(h.tc);
+    assert_int_equal(turn_client_refresh(h.tc, on_done, &h), 0);
+    wait_done(&h, 4);
+    h.srv.media_left = 2;
+    media_timer_cb(-1, 0, &h.srv);
+    wait_data(&h, 2); /* media on the loop's wake-ups too */
+    polled_free(&h);
+}
+
+/* The data handler frees the client at the first of three packets read in
+ * one poll: the rest are not handed over, and nothing of the client is
+ * touched after (ASan). */
+static void test_free_inside_poll(void **state)
+{
+    (void)state;
+    struct harness h;
+    polled_channel(&h);
+    h.free_on_data = true;
+    h.srv.media_left = 3;
+    media_timer_cb(-1, 0, &h.srv);
+    run_for(&h, 100);
+    turn_client_poll(h.tc);
+    assert_int_equal(h.data_calls, 1);
+    assert_null(h.tc);
+    run_for(&h, 50);
+    polled_free(&h);
 }
 
 struct binding_result {
@@ -858,6 +1006,9 @@ int main(void)
         cmocka_unit_test(test_permission_refresh_refused),
         cmocka_unit_test(test_server_port_closed),
         cmocka_unit_test(test_free_inside_handler),
+        cmocka_unit_test(test_poll_gives_kernel_arrival),
+        cmocka_unit_test(test_poll_end_answers_on_events),
+        cmocka_unit_test(test_free_inside_poll),
         cmocka_unit_test(test_binding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -177,7 +177,7 @@ struct ms_rx {
 };
 
 static void ms_data(const struct sockaddr_storage *peer, const uint8_t *data, size_t len,
-                    void *arg)
+                    int64_t rx_us, void *arg)
 {
     struct ms_rx *rx = arg;
     rx->len = len < sizeof(rx->data) ? len : sizeof(rx->data);
