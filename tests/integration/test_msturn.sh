@@ -97,9 +97,16 @@ assert_json "$T/tcp/summary.json" '.calls.answered == 2 and .calls.greeting_hear
 if [ -n "$CAP" ] && [ -s "$T/tcp.pcap" ]; then
     # Read by tshark, not by our parser: the first bytes each client sends
     # on its connection are a control frame (02 00, the length) holding an
-    # MS-TURN Allocate (0003) whose first attribute is MAGIC-COOKIE.
+    # MS-TURN Allocate (0003) whose first attribute is MAGIC-COOKIE. Each
+    # stream's bytes from its start (relative sequence 1), joined across
+    # segments: a loaded machine may send the frame's header in a segment
+    # of its own.
     tshark -r "$T/tcp.pcap" -Y "tcp.dstport == $TPORT && tcp.len > 0" -T fields -e tcp.stream \
-        -e tcp.payload 2>/dev/null | tr -d ':' | sort -s -u -k1,1 >"$T/first.txt" || true
+        -e tcp.seq -e tcp.payload 2>/dev/null | tr -d ':' | sort -s -k1,1n -k2,2n |
+        awk '{ if (!($1 in next_seq)) { if ($2 != 1) next; next_seq[$1] = 1 }
+               if ($2 != next_seq[$1] || length(head[$1]) >= 64) next
+               head[$1] = head[$1] $3; next_seq[$1] += length($3) / 2 }
+             END { for (s in head) print s, head[s] }' >"$T/first.txt" || true
     n=$(wc -l <"$T/first.txt")
     good=$(awk '{print substr($2, 1, 4) substr($2, 9, 4) substr($2, 49, 16)}' "$T/first.txt" |
         grep -c '^02000003000f000472c64bc6$') || true
