@@ -1,9 +1,9 @@
-/* The embedded lab: certificates, and its servers on three threads with an
- * event loop each (lab_thread.h): the UM, the A/V Edge (TURN relay), and the
- * Front End with the Edge's SIP side, the web services and the middleboxes.
- * Servers on different threads meet only through sockets, the atomic
- * counters, the relay's locked credential table (MRAS) and the UM's atomic
- * port table (the relay's inside network). */
+/* The embedded lab: certificates, and its servers on lab_threads: one loop
+ * for all by default, or (threads: per-server) three, for the UM, the A/V
+ * Edge (TURN relay), and the Front End with the Edge's SIP side, the web
+ * services and the middleboxes. Servers meet only through sockets, the
+ * atomic counters, the relay's locked credential table (MRAS) and the UM's
+ * atomic port table (the relay's inside network), so either layout holds. */
 #include "lab.h"
 
 #include "synth/lab/certs.h"

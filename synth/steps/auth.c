@@ -114,7 +114,6 @@ static void sa_free(struct sipae_sa **sa)
     *sa = NULL;
 }
 
-
 /* The renewal's AUTHENTICATE is written: the new SA signs from now on
  * (requests after it reach the server after it, on the same connection);
  * the old one stays only to check what the server signed before. */

@@ -665,12 +665,6 @@ static int take_challenge(struct turn_client *tc, const struct stun_msg *m)
     return rc;
 }
 
-/* Where the Allocate is to go instead: RFC 8656 (RFC 5766 6.2.2) answers
- * 300 Try Alternate with ALTERNATE-SERVER; an [MS-TURN] Edge names in its
- * 401 to an Allocate over UDP the server of its pool the client is to send
- * its next Allocate to (usually itself). Another server means the Allocate
- * again from the start on a new socket (the nonce is the first server's).
- * True when redirected: tr is released. */
 /* The Allocate again from the start on a new socket (reopen_cb), from the
  * loop rather than inside this read. */
 static void reopen(struct turn_client *tc, struct turn_trans *tr)
@@ -680,6 +674,12 @@ static void reopen(struct turn_client *tc, struct turn_trans *tr)
     event_active(tc->reopen_ev, EV_TIMEOUT, 1);
 }
 
+/* Where the Allocate is to go instead: RFC 8656 (RFC 5766 6.2.2) answers
+ * 300 Try Alternate with ALTERNATE-SERVER; an [MS-TURN] Edge names in its
+ * 401 to an Allocate over UDP the server of its pool the client is to send
+ * its next Allocate to (usually itself). Another server means the Allocate
+ * again from the start on a new socket (the nonce is the first server's).
+ * True when redirected: tr is released. */
 static bool redirect(struct turn_client *tc, struct turn_trans *tr, const struct stun_msg *m,
                      uint16_t code)
 {
