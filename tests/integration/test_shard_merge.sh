@@ -148,15 +148,17 @@ PY
 
 # Percentiles against the unsharded run: two runs, so the same only up to
 # the machine's scheduling noise (2 cores shared with other builds; the
-# lab answers after DELAY_MS, late when it is starved): the median and p90
-# within 1/128 plus 15 % (10 ms at least). The tail of 60 calls (p95 is
-# the fourth slowest) moves by tens of ms under load and is not compared;
-# the exactness of the merge itself is checked above.
+# lab answers after DELAY_MS, late when it is starved): the median within
+# 1/128 plus 15 % (10 ms at least), p90 (the sixth slowest of 60) plus
+# 25 %: three shard processes beside an ASan lab on two cores were 17 %
+# slower there than one process (182 vs 156 ms, ctest -j6). The tail (p95
+# is the fourth slowest) moves by tens of ms under load and is not
+# compared; the exactness of the merge itself is checked above.
 python3 - "$M" "$W" <<'PY' || fail "merged percentiles differ from the unsharded run's"
 import json, sys
 m, w = (json.load(open(p))["calls"]["setup_ms"] for p in sys.argv[1:3])
-for p in ("p50", "p90"):
-    tol = w[p] / 128 + max(10.0, 0.15 * w[p])
+for p, share in (("p50", 0.15), ("p90", 0.25)):
+    tol = w[p] / 128 + max(10.0, share * w[p])
     if abs(m[p] - w[p]) > tol:
         sys.exit(f"setup {p}: merged {m[p]} ms, unsharded {w[p]} ms (tolerance {tol:.2f})")
 print(f"ok: setup p50/p90/p95 merged {m['p50']}/{m['p90']}/{m['p95']} ms, unsharded {w['p50']}/{w['p90']}/{w['p95']} ms")
