@@ -146,6 +146,9 @@ int cli_lab(int argc, char **argv)
            (unsigned long long)c.turn_allocations, (unsigned long long)c.turn_released,
            (unsigned long long)c.turn_to_peers, (unsigned long long)c.turn_from_peers,
            (unsigned long long)c.turn_dropped, (unsigned long long)c.turn_unreachable);
+    if (cfg.turn_msturn)
+        printf("lab turn: %llu TCP connections opened with pseudo-TLS\n",
+               (unsigned long long)c.turn_pseudo_tls);
     if (cfg.turn_pool_redirect)
         printf("lab turn pool: %llu Allocates sent on to the relay by the first Edge\n",
                (unsigned long long)c.turn_redirected);

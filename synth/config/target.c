@@ -186,6 +186,24 @@ static int load_edge_turn(struct target_loader *l, const struct ynode *root, str
     return rc;
 }
 
+/* media.turn.pseudo_tls: true|false, default true with ms-turn over TCP.
+ * Only a TCP connection to an MS-TURN relay can take it: a standard TURN
+ * server (coturn) would read the ClientHello as a broken message. */
+static int load_pseudo_tls(struct target_loader *l, const struct ynode *root, struct target *t)
+{
+    struct target_turn *turn = &t->media.turn;
+    struct ynode media, n, v;
+    turn->pseudo_tls = turn->ms_turn && turn->tcp;
+    if (!ydoc_get(root, "media", &media) || !ydoc_get(&media, "turn", &n) ||
+        !ydoc_get(&n, "pseudo_tls", &v))
+        return 0;
+    int rc = ydoc_bool(&v, &turn->pseudo_tls, l->err);
+    if (rc == 0 && turn->pseudo_tls && !(turn->ms_turn && turn->tcp))
+        rc = ydoc_error(&v, l->err, "only with transport: tcp and edge.turn: ms-turn "
+                                    "(an A/V Edge's TCP 443)");
+    return rc;
+}
+
 /* ucwa: {discover_url, tls?, pget_min?} */
 static int load_ucwa(struct target_loader *l, const struct ynode *root, struct target_ucwa *u)
 {
@@ -496,6 +514,8 @@ static int load_root(struct target_loader *l, const struct ynode *root)
         rc = target_media_load(&t->media, root, l->dir, l->err);
     if (rc == 0)
         rc = load_edge_turn(l, root, t);
+    if (rc == 0)
+        rc = load_pseudo_tls(l, root, t);
     if (rc == 0)
         rc = load_ucwa(l, root, &t->ucwa);
     if (rc == 0)

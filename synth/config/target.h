@@ -88,6 +88,10 @@ struct target_turn {
     char password[TARGET_TURN_SECRET_MAX]; /* resolved env:/file: secret; never logged */
     char realm[TARGET_NAME_MAX]; /* optional: the server's 401 names it anyway */
     bool ms_turn; /* edge.turn: ms-turn: the relay speaks [MS-TURN] (see target.c) */
+    /* pseudo_tls: open each TCP connection to the relay with [MS-TURN]'s
+     * pseudo-TLS handshake. Default: with ms-turn over TCP, as clients of
+     * an A/V Edge on TCP 443 do (target.c settles it). */
+    bool pseudo_tls;
     enum target_turn_creds credentials;  /* default static */
     /* The MRAS URI in-band provisioning gives clients (mrasUri); "" = the
      * default target_mras_uri writes. */

@@ -193,13 +193,14 @@ static int load_turn_credentials(const struct ynode *n, int kind, const char *ba
 }
 
 /* turn: {host, port, transport, credentials, username, password, realm,
- * mras_uri, location, mras_timeout}; empty = none. */
+ * mras_uri, location, mras_timeout, pseudo_tls}; empty = none. pseudo_tls
+ * is read with the dialect (target.c), once edge.turn is known. */
 static int load_turn(const struct ynode *media, const char *base_dir, struct target_turn *t,
                      struct synth_error *err)
 {
     static const char *const keys[] = {"host", "port", "transport", "username", "password",
                                        "realm", "credentials", "mras_uri", "location",
-                                       "mras_timeout", NULL};
+                                       "mras_timeout", "pseudo_tls", NULL};
     static const char *const transports[] = {"udp", "tcp"};
     static const char *const kinds[] = {"static", "mras"};
     struct ynode n, v;

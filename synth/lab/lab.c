@@ -570,6 +570,7 @@ void lab_counters(const struct lab *lab, struct lab_counters *out)
     out->turn_released = atomic_load(&s->turn_released);
     out->turn_unreachable = atomic_load(&s->turn_unreachable);
     out->turn_redirected = atomic_load(&s->turn_redirected);
+    out->turn_pseudo_tls = atomic_load(&s->turn_pseudo_tls);
     out->um_relay_candidates = atomic_load(&s->um_relay_candidates);
     out->um_ice_failed = atomic_load(&s->um_ice_failed);
 }

@@ -57,6 +57,7 @@ struct lab_counters {
     uint64_t um_ice_failed;    /* UM calls given up: no ICE pair within um_media_timeout */
     uint64_t turn_unreachable; /* relayed packets to or from the lab's inside network, dropped */
     uint64_t turn_redirected;  /* Allocates the pool's first Edge sent on (turn_pool_redirect) */
+    uint64_t turn_pseudo_tls;  /* TCP connections opened with [MS-TURN]'s pseudo-TLS handshake */
 };
 
 /* The live counters; the components bump them on the lab thread, other
@@ -68,7 +69,7 @@ struct lab_stats {
     atomic_uint_fast64_t mras_granted, mras_refused, mras_user_granted, mras_user_refused;
     atomic_uint_fast64_t turn_allocations, turn_to_peers, turn_from_peers, turn_dropped;
     atomic_uint_fast64_t turn_released, turn_unreachable, um_relay_candidates, um_ice_failed;
-    atomic_uint_fast64_t turn_redirected;
+    atomic_uint_fast64_t turn_redirected, turn_pseudo_tls;
     atomic_int_fast64_t turn_active;
 };
 

@@ -14,6 +14,7 @@
 #include "synth/lab/lab_nonce.h"
 #include "synth/lab/turn_peers.h"
 #include "synth/turn/msturn_msg.h"
+#include "synth/turn/pseudo_tls.h"
 #include "synth/turn/stun_msg.h"
 
 #include <event2/buffer.h>
@@ -114,6 +115,7 @@ struct relay_conn {
     struct relay_flow flow;
     struct relay_alloc *alloc;
     struct relay_conn *prev, *next;
+    bool opened; /* its first bytes were read: a pseudo-TLS handshake or not */
 };
 
 /* A relayed port held for the Allocate that presents its token. */
@@ -1124,12 +1126,45 @@ static void conn_read_msturn(struct relay_conn *c, struct evbuffer *in)
     }
 }
 
+/* [MS-TURN]: an Edge on TCP 443 MUST take a pseudo-TLS ClientHello as a
+ * connection's first bytes and answer it (pseudo_tls.h); a connection that
+ * opens with a 2.1 frame has none. False while the hello is incomplete,
+ * or when the connection was closed for a wrong one. */
+static bool conn_opening(struct relay_conn *c, struct evbuffer *in)
+{
+    size_t avail = evbuffer_get_length(in);
+    const uint8_t *p = evbuffer_pullup(in, 1);
+    if (!p)
+        return false;
+    if (p[0] != PSEUDO_TLS_RECORD_HANDSHAKE) {
+        c->opened = true;
+        return true;
+    }
+    size_t want = avail < PSEUDO_TLS_CLIENT_HELLO_LEN ? avail : PSEUDO_TLS_CLIENT_HELLO_LEN;
+    p = evbuffer_pullup(in, (ev_ssize_t)want);
+    int rc = pseudo_tls_check_client_hello(p, want, NULL);
+    if (rc == SYNTH_EINCOMPLETE)
+        return false;
+    if (rc != 0) {
+        conn_free(c); /* a real TLS client, or garbage: nothing we can read */
+        return false;
+    }
+    evbuffer_drain(in, PSEUDO_TLS_CLIENT_HELLO_LEN);
+    uint8_t answer[PSEUDO_TLS_SERVER_HELLO_LEN];
+    pseudo_tls_server_hello(answer);
+    bufferevent_write(c->bev, answer, sizeof(answer));
+    atomic_fetch_add(&c->r->stats->turn_pseudo_tls, 1);
+    c->opened = true;
+    return true;
+}
+
 static void conn_read(struct bufferevent *bev, void *arg)
 {
     struct relay_conn *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     if (c->r->ms) {
-        conn_read_msturn(c, in);
+        if (c->opened || conn_opening(c, in))
+            conn_read_msturn(c, in);
         return;
     }
     /* Bounded by what the input holds (RELAY_TCP_IN_MAX, the watermark). */

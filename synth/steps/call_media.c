@@ -121,6 +121,7 @@ static void turn_opts(const struct target_turn *t, const struct mras_grant *g,
     memset(o, 0, sizeof(*o));
     o->transport = t->tcp ? TURN_TRANSPORT_TCP : TURN_TRANSPORT_UDP;
     o->dialect = t->ms_turn ? TURN_DIALECT_MSTURN : TURN_DIALECT_STANDARD;
+    o->pseudo_tls = t->pseudo_tls;
     const char *host = t->host[0] || !g ? t->host : g->relay_host;
     uint16_t port = t->port || !g ? t->port : g->relay_port;
     net_addr_from_ip(strv_from_cstr(host), port, &o->server, &o->server_len);

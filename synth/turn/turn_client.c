@@ -11,6 +11,7 @@
 #include "synth/base/clock.h"
 #include "synth/base/net_addr.h"
 #include "synth/base/rx_stamp.h"
+#include "synth/turn/pseudo_tls.h"
 #include "synth/turn/stun_rto.h"
 
 #include <errno.h>
@@ -164,6 +165,10 @@ struct turn_client {
     enum turn_reader reader;
     bool stamped;            /* the UDP socket has kernel receive stamps */
     struct bufferevent *bev; /* TCP */
+    /* o.pseudo_tls: what we send waits here until the server's pseudo-TLS
+     * answer came (ptls_wait). */
+    struct evbuffer *held;
+    bool ptls_wait;
     struct event *connect_timer;
     struct event *refresh_timer, *perm_timer, *chan_timer;
     struct event *reopen_ev;  /* a new socket, from the loop (not inside a read) */
@@ -213,6 +218,8 @@ static void client_destroy(struct turn_client *tc)
             event_free(evs[i]);
     if (tc->bev)
         bufferevent_free(tc->bev);
+    if (tc->held)
+        evbuffer_free(tc->held);
     if (tc->fd >= 0)
         close(tc->fd);
     OPENSSL_cleanse(tc->password, sizeof(tc->password));
@@ -274,6 +281,16 @@ static bool handler_leave(struct turn_client *tc)
 
 static int send_bytes(struct turn_client *tc, const uint8_t *buf, size_t len);
 
+/* Where bytes toward a TCP server go: the connection, or, until its
+ * pseudo-TLS answer came, the held buffer. NULL when there is no
+ * connection. */
+static struct evbuffer *stream_out(struct turn_client *tc)
+{
+    if (!tc->bev)
+        return NULL;
+    return tc->ptls_wait ? tc->held : bufferevent_get_output(tc->bev);
+}
+
 /* [MS-TURN] 2.1 over TCP: the frame header goes first (raw_active is the
  * MS-TURN dialect's mark). type says what buf is: a TURN message or data
  * for the active destination. */
@@ -286,14 +303,14 @@ static int send_framed(struct turn_client *tc, enum msturn_tcp_type type, const 
     int rc = msturn_tcp_header(hdr, type, len);
     if (rc != 0)
         return rc;
-    if (!tc->bev)
+    struct evbuffer *out = stream_out(tc);
+    if (!out)
         return SYNTH_ECLOSED;
-    if (evbuffer_get_length(bufferevent_get_output(tc->bev)) + sizeof(hdr) + len >
-        TURN_TCP_OUTPUT_MAX)
+    if (evbuffer_get_length(out) + sizeof(hdr) + len > TURN_TCP_OUTPUT_MAX)
         return SYNTH_ETOOBIG;
-    if (bufferevent_write(tc->bev, hdr, sizeof(hdr)) != 0)
+    if (evbuffer_add(out, hdr, sizeof(hdr)) != 0)
         return SYNTH_ENOMEM;
-    return bufferevent_write(tc->bev, buf, len) == 0 ? 0 : SYNTH_ENOMEM;
+    return evbuffer_add(out, buf, len) == 0 ? 0 : SYNTH_ENOMEM;
 }
 
 static int send_bytes(struct turn_client *tc, const uint8_t *buf, size_t len)
@@ -306,11 +323,12 @@ static int send_bytes(struct turn_client *tc, const uint8_t *buf, size_t len)
             return errno == ECONNREFUSED ? SYNTH_ECONNREFUSED : SYNTH_EIO;
         return 0;
     }
-    if (!tc->bev)
+    struct evbuffer *out = stream_out(tc);
+    if (!out)
         return SYNTH_ECLOSED;
-    if (evbuffer_get_length(bufferevent_get_output(tc->bev)) + len > TURN_TCP_OUTPUT_MAX)
+    if (evbuffer_get_length(out) + len > TURN_TCP_OUTPUT_MAX)
         return SYNTH_ETOOBIG;
-    return bufferevent_write(tc->bev, buf, len) == 0 ? 0 : SYNTH_ENOMEM;
+    return evbuffer_add(out, buf, len) == 0 ? 0 : SYNTH_ENOMEM;
 }
 
 static struct timeval tv_ms(uint64_t ms)
@@ -905,6 +923,8 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
     udp_read(arg);
 }
 
+static void transport_down(struct turn_client *tc, int err);
+
 /* One [MS-TURN] 2.1 frame: a TURN message, or the active destination's
  * data as it is (its media, or its own STUN: an ICE check). False if the
  * client is gone. */
@@ -913,6 +933,30 @@ static bool on_msturn_frame(struct turn_client *tc, enum msturn_tcp_type type,
 {
     return type == MSTURN_TCP_CONTROL ? on_packet(tc, p, len, rx_us)
                                       : deliver_active(tc, p, len, rx_us);
+}
+
+/* The server's pseudo-TLS answer, once it is whole: what waited is sent.
+ * False while it is incomplete, or when it is wrong (the client has then
+ * failed: the server does not speak pseudo-TLS, or is no A/V Edge). */
+static bool pseudo_tls_answered(struct turn_client *tc, struct evbuffer *in)
+{
+    size_t avail = evbuffer_get_length(in);
+    size_t want = avail < PSEUDO_TLS_SERVER_HELLO_LEN ? avail : PSEUDO_TLS_SERVER_HELLO_LEN;
+    const uint8_t *p = evbuffer_pullup(in, (ev_ssize_t)want);
+    int rc = p ? pseudo_tls_check_server_hello(p, want, NULL) : SYNTH_EINCOMPLETE;
+    if (rc == SYNTH_EINCOMPLETE)
+        return false;
+    if (rc != 0) {
+        transport_down(tc, SYNTH_ETLS);
+        return false;
+    }
+    evbuffer_drain(in, PSEUDO_TLS_SERVER_HELLO_LEN);
+    tc->ptls_wait = false;
+    if (evbuffer_add_buffer(bufferevent_get_output(tc->bev), tc->held) != 0) {
+        transport_down(tc, SYNTH_ENOMEM);
+        return false;
+    }
+    return true;
 }
 
 /* Splits the stream: self-delimiting STUN and ChannelData (RFC 8656
@@ -924,6 +968,8 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
     bool ms = tc->w->raw_active;
     size_t skip = ms ? MSTURN_TCP_HEADER_LEN : 0;
     int64_t now = clock_mono_us(); /* a stream has no per-datagram stamps */
+    if (tc->ptls_wait && !pseudo_tls_answered(tc, in))
+        return;
     for (;;) {
         size_t avail = evbuffer_get_length(in), frame = 0;
         enum msturn_tcp_type type = MSTURN_TCP_CONTROL;
@@ -1059,6 +1105,21 @@ static int copy_str(char *dst, size_t size, const char *src)
     return 0;
 }
 
+/* A new connection opens with the pseudo-TLS ClientHello (written while
+ * the connect is in progress); what follows waits for the answer. */
+static int pseudo_tls_start(struct turn_client *tc, struct synth_error *err)
+{
+    uint8_t hello[PSEUDO_TLS_CLIENT_HELLO_LEN];
+    pseudo_tls_client_hello(hello);
+    if (!tc->held)
+        tc->held = evbuffer_new();
+    if (!tc->held || evbuffer_drain(tc->held, evbuffer_get_length(tc->held)) != 0 ||
+        bufferevent_write(tc->bev, hello, sizeof(hello)) != 0)
+        return synth_error_set(err, SYNTH_ENOMEM, "turn: out of memory");
+    tc->ptls_wait = true;
+    return 0;
+}
+
 static int open_socket(struct turn_client *tc, struct synth_error *err)
 {
     const struct sockaddr *sa = (const struct sockaddr *)&tc->o.server;
@@ -1091,7 +1152,7 @@ static int open_socket(struct turn_client *tc, struct synth_error *err)
                                    (int)tc->o.server_len) != 0)
         return synth_error_set(err, SYNTH_ECONNREFUSED, "turn: TCP connect failed at once");
     arm_ms(tc->connect_timer, tc->o.connect_timeout_ms);
-    return 0;
+    return tc->o.pseudo_tls ? pseudo_tls_start(tc, err) : 0;
 }
 
 /* After a 437 or a redirect: the Allocate again from a new socket (to the
@@ -1143,6 +1204,8 @@ int turn_client_new(struct turn_client **out, struct event_base *base,
     *out = NULL;
     if (o->rc > STUN_RC_MAX)
         return synth_error_set(err, SYNTH_EINVAL, "turn: Rc %u over %d", o->rc, STUN_RC_MAX);
+    if (o->pseudo_tls && o->transport != TURN_TRANSPORT_TCP)
+        return synth_error_set(err, SYNTH_EINVAL, "turn: pseudo-TLS is a TCP handshake");
     struct turn_client *tc = calloc(1, sizeof(*tc));
     if (!tc)
         return synth_error_set(err, SYNTH_ENOMEM, "turn: out of memory");
@@ -1378,6 +1441,8 @@ const char *turn_result_class(int err, const struct turn_result *res)
         return "timeout";
     if (err == SYNTH_EPARSE)
         return "protocol";
+    if (err == SYNTH_ETLS)
+        return "pseudo-tls"; /* the server's answer to our ClientHello was not a ServerHello */
     if (err)
         return "transport";
     switch (res->code) {

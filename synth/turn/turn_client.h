@@ -60,6 +60,11 @@ struct turn_client_opts {
     uint32_t rc;
     uint32_t rm;
     uint32_t connect_timeout_ms; /* TCP; default 5000 */
+    /* TCP: open the connection with [MS-TURN]'s pseudo-TLS handshake
+     * (synth/turn/pseudo_tls.h), as clients of an A/V Edge on TCP 443 do;
+     * nothing else is sent before the server's answer. A server that
+     * answers something else fails the client with SYNTH_ETLS. */
+    bool pseudo_tls;
     uint32_t lifetime_s;         /* LIFETIME asked for; 0 = the server's default */
     /* AF_INET6 asks for an IPv6 relay (REQUESTED-ADDRESS-FAMILY, RFC 8656
      * 7.1); 0 or AF_INET leaves the server's default, IPv4, whatever the

@@ -5,8 +5,12 @@
  * input, an accepted message starts with the MAGIC-COOKIE, the two modes
  * agree, and what was accepted re-encodes attribute by attribute (through
  * the dialect's number translation) to a message that parses again with
- * the same types. */
+ * the same types. The input's start is also read as a pseudo-TLS record
+ * (pseudo_tls.c), as the relay and the client read a TCP connection's
+ * first bytes. */
 #include "synth/turn/msturn_msg.h"
+#include "synth/turn/pseudo_tls.h"
+#include "synth/base/err.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,10 +54,32 @@ static void check_tcp_frames(const uint8_t *data, size_t size)
     }
 }
 
+/* A pseudo-TLS check answers 0 only for the whole record, reports a bad
+ * byte inside what it read, and agrees with itself on every prefix. */
+static void check_pseudo_tls(const uint8_t *data, size_t size)
+{
+    int (*const checks[])(const uint8_t *, size_t, size_t *) = {pseudo_tls_check_client_hello,
+                                                                pseudo_tls_check_server_hello};
+    const size_t lens[] = {PSEUDO_TLS_CLIENT_HELLO_LEN, PSEUDO_TLS_SERVER_HELLO_LEN};
+    for (size_t k = 0; k < 2; k++) {
+        size_t bad = SIZE_MAX;
+        int rc = checks[k](data, size, &bad);
+        if (rc == 0 && size < lens[k])
+            abort();
+        if (rc == SYNTH_EPARSE && (bad >= size || bad >= lens[k]))
+            abort();
+        if (rc != 0 && rc != SYNTH_EPARSE && rc != SYNTH_EINCOMPLETE)
+            abort();
+        if (rc == SYNTH_EPARSE && checks[k](data, bad, NULL) != SYNTH_EINCOMPLETE)
+            abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t used = 0, sused = 0;
     check_tcp_frames(data, size);
+    check_pseudo_tls(data, size);
     int rc = stun_msg_parse(&dgram_msg, data, size, true, &stun_dialect_msturn, &used, NULL);
     int src = stun_msg_parse(&stream_msg, data, size, false, &stun_dialect_msturn, &sused, NULL);
     if (rc != 0)

@@ -7,7 +7,9 @@
 #   the target `synth lab --write-target` writes carries edge.turn: ms-turn,
 #       and with it media_path: relay hears the greeting, every allocation
 #       released (MS-TURN's Allocate with LIFETIME 0);
-#   the same over TCP ([MS-TURN] 2.1 framing), the frames read by tshark;
+#   the same over TCP: the pseudo-TLS handshake, then [MS-TURN] 2.1
+#       framing, read by tshark; and without the handshake (pseudo_tls:
+#       false);
 #   a standard client (no edge.turn) against the MS-TURN lab: the relay does
 #       not answer it, relay-unavailable naming the timeout;
 #   an MS-TURN client against the standard lab: msturn-allocate-failed.
@@ -86,35 +88,67 @@ else
     echo "note: tshark not usable on lo, wire check skipped"
 fi
 
+# first_bytes PCAP DISPLAY-FILTER OUT: each TCP stream's payload from its
+# start (relative sequence 1) in one direction, joined across segments (a
+# loaded machine may send a header in a segment of its own), its first 100
+# bytes as hex: "STREAM HEX" lines. Read by tshark, not by our parser.
+first_bytes() {
+    tshark -r "$1" -Y "$2 && tcp.len > 0" -T fields -e tcp.stream -e tcp.seq -e tcp.payload \
+        2>/dev/null | tr -d ':' | sort -s -k1,1n -k2,2n |
+        awk '{ if (!($1 in next_seq)) { if ($2 != 1) next; next_seq[$1] = 1 }
+               if ($2 != next_seq[$1] || length(head[$1]) >= 200) next
+               head[$1] = head[$1] $3; next_seq[$1] += length($3) / 2 }
+             END { for (s in head) print s, head[s] }' >"$3" || true
+}
+
 # 2b. [MS-TURN] over TCP (the A/V Edge's TCP 443), the same relay's TCP
-#     listener: each message in a 2.1 frame (02 00 LEN a TURN message,
-#     03 00 LEN data for the active destination), the greeting heard.
+#     listener: by default each connection opens with the pseudo-TLS
+#     handshake (a ClientHello, the relay's ServerHello and ServerHelloDone
+#     in one record), then each message in a 2.1 frame (02 00 LEN a TURN
+#     message, 03 00 LEN data for the active destination), greeting heard.
 sed '/^  turn: {host: /s/transport: udp/transport: tcp/' "$T/lab.yaml" >"$T/tcp.yaml"
 capture "tcp port $TPORT" "$T/tcp.pcap"
 run tcp tcp 0
 capture_stop
-assert_json "$T/tcp/summary.json" '.calls.answered == 2 and .calls.greeting_heard == 2 and .calls.media_path.relay == 2' "edge.turn: ms-turn over TCP, media_path relay: 2 calls, greeting heard"
+assert_json "$T/tcp/summary.json" '.calls.answered == 2 and .calls.greeting_heard == 2 and .calls.media_path.relay == 2' "edge.turn: ms-turn over TCP, pseudo-TLS, media_path relay: 2 calls, greeting heard"
 if [ -n "$CAP" ] && [ -s "$T/tcp.pcap" ]; then
-    # Read by tshark, not by our parser: the first bytes each client sends
-    # on its connection are a control frame (02 00, the length) holding an
-    # MS-TURN Allocate (0003) whose first attribute is MAGIC-COOKIE. Each
-    # stream's bytes from its start (relative sequence 1), joined across
-    # segments: a loaded machine may send the frame's header in a segment
-    # of its own.
-    tshark -r "$T/tcp.pcap" -Y "tcp.dstport == $TPORT && tcp.len > 0" -T fields -e tcp.stream \
-        -e tcp.seq -e tcp.payload 2>/dev/null | tr -d ':' | sort -s -k1,1n -k2,2n |
-        awk '{ if (!($1 in next_seq)) { if ($2 != 1) next; next_seq[$1] = 1 }
-               if ($2 != next_seq[$1] || length(head[$1]) >= 64) next
-               head[$1] = head[$1] $3; next_seq[$1] += length($3) / 2 }
-             END { for (s in head) print s, head[s] }' >"$T/first.txt" || true
+    # tshark's TLS dissector on the relay's port: a ClientHello (1) from
+    # each client, a ServerHello (2) and ServerHelloDone (14) from the relay.
+    hs=$(tshark -r "$T/tcp.pcap" -d "tcp.port==$TPORT,tls" -Y tls.handshake -T fields \
+        -e tcp.srcport -e tls.handshake.type 2>/dev/null | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+    n_hello=$(echo "$hs" | tr ';' '\n' | awk -v p="$TPORT" '$2 != p && $3 == "1" {n += $1} END {print n + 0}')
+    n_answer=$(echo "$hs" | tr ';' '\n' | awk -v p="$TPORT" '$2 == p && $3 == "2,14" {n += $1} END {print n + 0}')
+    [ "${n_hello:-0}" -ge 2 ] && [ "${n_answer:-0}" = "$n_hello" ] ||
+        fail "tshark (TLS): want a ClientHello per connection and a ServerHello+ServerHelloDone record for each: $hs"
+    # After the client's 50-byte record: a control frame (02 00, the
+    # length) holding an MS-TURN Allocate (0003) whose first attribute is
+    # MAGIC-COOKIE; the client sent nothing between.
+    first_bytes "$T/tcp.pcap" "tcp.dstport == $TPORT" "$T/first.txt"
     n=$(wc -l <"$T/first.txt")
-    good=$(awk '{print substr($2, 1, 4) substr($2, 9, 4) substr($2, 49, 16)}' "$T/first.txt" |
-        grep -c '^02000003000f000472c64bc6$') || true
+    good=$(awk '{print substr($2, 1, 12) substr($2, 101, 4) substr($2, 109, 4) substr($2, 149, 16)}' "$T/first.txt" |
+        grep -c '^160301002d0102000003000f000472c64bc6$') || true
     [ "$n" -ge 2 ] && [ "$good" = "$n" ] ||
-        fail "tshark: $good of $n TCP connections open with an [MS-TURN] 2.1 control frame: $(head -3 "$T/first.txt")"
-    ok "tshark: each of $n TCP connections to the relay opens with a framed MS-TURN Allocate"
+        fail "tshark: $good of $n TCP connections open with the pseudo-TLS ClientHello, then a framed MS-TURN Allocate: $(head -3 "$T/first.txt")"
+    ok "tshark: each of $n TCP connections opens with the pseudo-TLS handshake (ClientHello; ServerHello and ServerHelloDone), then a framed MS-TURN Allocate"
 else
     echo "note: tshark not usable on lo, TCP wire check skipped"
+fi
+
+# 2c. The same with media.turn.pseudo_tls: false: the first bytes are the
+#     framed Allocate (an Edge MUST take both).
+sed '/^  turn: {host: /s/transport: udp/transport: tcp, pseudo_tls: false/' "$T/lab.yaml" >"$T/tcp-plain.yaml"
+capture "tcp port $TPORT" "$T/plain.pcap"
+run tcp-plain tcp-plain 0
+capture_stop
+assert_json "$T/tcp-plain/summary.json" '.calls.answered == 2 and .calls.greeting_heard == 2 and .calls.media_path.relay == 2' "pseudo_tls: false: 2 calls over TCP, greeting heard"
+if [ -n "$CAP" ] && [ -s "$T/plain.pcap" ]; then
+    first_bytes "$T/plain.pcap" "tcp.dstport == $TPORT" "$T/first-plain.txt"
+    n=$(wc -l <"$T/first-plain.txt")
+    good=$(awk '{print substr($2, 1, 4) substr($2, 9, 4) substr($2, 49, 16)}' "$T/first-plain.txt" |
+        grep -c '^02000003000f000472c64bc6$') || true
+    [ "$n" -ge 2 ] && [ "$good" = "$n" ] ||
+        fail "tshark: $good of $n TCP connections open with an [MS-TURN] 2.1 control frame: $(head -3 "$T/first-plain.txt")"
+    ok "tshark: pseudo_tls: false, each of $n TCP connections opens with a framed MS-TURN Allocate"
 fi
 
 # 3. The standard dialect against the MS-TURN relay: no answer, no allocation.
@@ -126,11 +160,15 @@ kill -TERM "$LABPID"
 for _ in $(seq 100); do grep -q "^lab turn:" "$T/lab.out" && break; sleep 0.1; done
 allocs=$(sed -n 's/^lab turn: \([0-9]*\) allocations.*/\1/p' "$T/lab.out")
 released=$(sed -n 's/^lab turn: [0-9]* allocations (\([0-9]*\) released.*/\1/p' "$T/lab.out")
-# The two TCP allocations of 2b go with their connection: over TCP the
-# lab does not count the client's closing release (standard TURN alike).
-[ "${allocs:-0}" -ge 4 ] && [ "$released" = "$((allocs - 2))" ] ||
+# The four TCP allocations of 2b and 2c go with their connection: over
+# TCP the lab does not count the client's closing release (standard TURN
+# alike).
+[ "${allocs:-0}" -ge 6 ] && [ "$released" = "$((allocs - 4))" ] ||
     fail "MS-TURN allocations should be made and released: $(grep '^lab turn' "$T/lab.out")"
 ok "the MS-TURN relay made $allocs allocations, $released released by Allocate LIFETIME 0"
+ptls=$(sed -n 's/^lab turn: \([0-9]*\) TCP connections opened with pseudo-TLS$/\1/p' "$T/lab.out")
+[ "$ptls" = 2 ] || fail "the relay should count 2 pseudo-TLS connections (2b, not 2c): $(grep '^lab turn' "$T/lab.out")"
+ok "the relay answered 2 pseudo-TLS handshakes (2b), and took 2c's connections without"
 
 # 4. The reverse: an MS-TURN client against the standard lab relay.
 "$SYNTH" lab --state-dir "$T/lab2" --write-target "$T/lab2.yaml" >"$T/lab2.out" 2>&1 &

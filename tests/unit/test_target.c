@@ -428,7 +428,25 @@ static void edge_turn_dialect(void **state)
     /* Over TCP: [MS-TURN] 2.1 framing (the A/V Edge's TCP 443). */
     assert_int_equal(load_text(&t, text, &err), 0);
     assert_true(t.media.turn.ms_turn && t.media.turn.tcp);
+    assert_true(t.media.turn.pseudo_tls); /* its default over TCP */
     target_free(&t);
+    snprintf(text, sizeof(text), "name: x\nsip_domain: d\nregistrar: {host: h}\n"
+             "edge: {host: e, turn: ms-turn}\n%smedia:\n  turn: {host: 127.0.0.1, "
+             "transport: tcp, pseudo_tls: false, username: u, password: p}\n", users);
+    assert_int_equal(load_text(&t, text, &err), 0);
+    assert_false(t.media.turn.pseudo_tls);
+    target_free(&t);
+    /* Only an MS-TURN relay over TCP takes the handshake. */
+    snprintf(text, sizeof(text), "name: x\nsip_domain: d\nregistrar: {host: h}\n"
+             "edge: {host: e, turn: ms-turn}\n%smedia:\n  turn: {host: 127.0.0.1, "
+             "pseudo_tls: true, username: u, password: p}\n", users);
+    assert_int_equal(load_text(&t, text, &err), SYNTH_ECONFIG);
+    assert_non_null(strstr(err.msg, "t.yaml:7: media.turn.pseudo_tls: only with transport: tcp"));
+    snprintf(text, sizeof(text), "name: x\nsip_domain: d\nregistrar: {host: h}\n"
+             "%smedia:\n  turn: {host: 127.0.0.1, transport: tcp, pseudo_tls: true, "
+             "username: u, password: p}\n", users);
+    assert_int_equal(load_text(&t, text, &err), SYNTH_ECONFIG);
+    assert_non_null(strstr(err.msg, "edge.turn: ms-turn"));
     snprintf(text, sizeof(text), "name: x\nsip_domain: d\nregistrar: {host: h, turn: ms-turn}\n%s",
              users);
     assert_int_equal(load_text(&t, text, &err), SYNTH_ECONFIG);
