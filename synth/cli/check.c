@@ -12,6 +12,7 @@
 #include "synth/base/clock.h"
 #include "synth/cli/cli_common.h"
 #include "synth/cli/cli_target.h"
+#include "synth/cli/relay_check.h"
 #include "synth/config/target.h"
 #include "synth/config/yaml_doc.h"
 #include "synth/lab/lab.h"
@@ -44,6 +45,9 @@ static void check_usage(FILE *out)
             "expiry, Subject CN == FQDN, SAN names, EKU, key size, signature digest.\n"
             "With web: in the target, asks every listed web service URL which Front End\n"
             "site (internal, external) answers there (finding web-port-mismatch).\n"
+            "With media.turn, sends the relay (the A/V Edge) a TURN Allocate over its\n"
+            "transport and dialect, TCP after the pseudo-TLS handshake where the target\n"
+            "makes it: any TURN answer proves it reachable (finding turn-relay-unreachable).\n"
             "Without --target the embedded lab is started and checked.\n\n"
             "options:\n"
             "  --target FILE      the deployment (see docs/configuration.md, checks:)\n"
@@ -112,6 +116,9 @@ struct check_ctx {
     struct web_probe *web; /* the target's web: ports, probed on the same loop */
     struct web_port_result web_results[WEB_PROBE_URLS_MAX];
     size_t web_n;
+    struct relay_check *relay; /* media.turn, probed on the same loop */
+    struct relay_check_result relay_result;
+    bool relay_probed;
 };
 
 /* Every endpoint at once on one loop, certificates and web ports: the check
@@ -126,6 +133,8 @@ static int probe_all(struct check_ctx *c, struct synth_error *err)
         rc = 0;
     if (rc == 0 && c->target.web.enabled)
         rc = web_probe_start(&c->web, base, &c->target.web, err);
+    if (rc == 0 && relay_check_wanted(&c->target))
+        rc = relay_check_start(&c->relay, base, &c->target, c->args.timeout_ms, err);
     /* Returns once every probe has ended; after a set-up error the probes
      * started still end, each under its deadline. */
     event_base_dispatch(base);
@@ -135,6 +144,12 @@ static int probe_all(struct check_ctx *c, struct synth_error *err)
         memcpy(c->web_results, r, c->web_n * sizeof(*r));
         web_probe_free(c->web); /* its curl handle lives on base */
         c->web = NULL;
+    }
+    if (c->relay) {
+        relay_check_result(c->relay, &c->relay_result);
+        c->relay_probed = true;
+        relay_check_free(c->relay);
+        c->relay = NULL;
     }
     event_base_free(base);
     return rc;
@@ -170,6 +185,8 @@ static int write_results(struct check_ctx *c, struct verdict *v, json_t *certs,
     if (!summary || json_object_set(summary, "certificates", certs) ||
         (c->target.web.enabled &&
          json_object_set_new(summary, "web_ports", web_findings_json(c->web_results, c->web_n))) ||
+        (c->relay_probed &&
+         json_object_set_new(summary, "relay", relay_check_json(&c->relay_result))) ||
         summary_write(path, summary, &err) != 0) {
         fprintf(stderr, "synth check: cannot write %s: %s\n", path,
                 summary ? err.msg : "out of memory");
@@ -178,6 +195,8 @@ static int write_results(struct check_ctx *c, struct verdict *v, json_t *certs,
     if (summary) {
         terminal_check_summary(stdout, summary, isatty(STDOUT_FILENO));
         web_findings_print(stdout, c->web_results, c->web_n);
+        if (c->relay_probed)
+            relay_check_print(stdout, &c->relay_result);
         json_decref(summary);
     }
     printf("results: %s (summary.json)\n", c->args.t.out_dir);
@@ -209,7 +228,8 @@ static int run_checks(struct check_ctx *c, struct synth_error *err)
     if (c->lab) /* the lab's UM expects its Front End's certificate, held in memory */
         lab_fe_identity(c->lab, &c->sweep.um_client_x509, &c->sweep.um_client_pkey);
     cert_sweep_add_target(&c->sweep);
-    if (c->sweep.item_count == 0 && !c->discovered && !c->target.web.enabled)
+    if (c->sweep.item_count == 0 && !c->discovered && !c->target.web.enabled &&
+        !relay_check_wanted(&c->target))
         verdict_add_finding(&v, VERDICT_UNKNOWN, "check.nothing-to-check",
                             "no TLS endpoint to check: the check measured nothing",
                             "the registrar's transport is not tls and the target lists no checks",
@@ -218,7 +238,8 @@ static int run_checks(struct check_ctx *c, struct synth_error *err)
     if (rc == 0)
         rc = cert_sweep_evaluate(&c->sweep, err);
     if (rc == 0 && (cert_findings_add_sweep(&v, certs, &c->sweep) != 0 ||
-                    web_findings_add(&v, c->web_results, c->web_n)))
+                    web_findings_add(&v, c->web_results, c->web_n) ||
+                    (c->relay_probed && relay_check_findings(&v, &c->relay_result))))
         rc = synth_error_set(err, SYNTH_ENOMEM, "out of memory");
     if (rc == 0)
         rc = write_results(c, &v, certs, started_ms, started_us);

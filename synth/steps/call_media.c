@@ -113,10 +113,8 @@ static void on_gathered(struct ice_stream *s, int err, void *arg)
 
 static void on_ice_done(struct ice_stream *s, enum ice_state st, void *arg);
 
-/* The relay and credentials: the target's, or with credentials: mras the
- * user's grant, on the relay it names unless media.turn.host is set. */
-static void turn_opts(const struct target_turn *t, const struct mras_grant *g,
-                      struct turn_client_opts *o)
+void call_media_turn_opts(const struct target_turn *t, const struct mras_grant *g,
+                          struct turn_client_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->transport = t->tcp ? TURN_TRANSPORT_TCP : TURN_TRANSPORT_UDP;
@@ -170,7 +168,7 @@ static int open_ice(struct vuser *u, struct call_media *cm, struct synth_error *
         return synth_error_set(err, SYNTH_ECONFIG,
                                "media_path: relay, but the target has no media.turn server");
     if (relay) {
-        turn_opts(t, g, &to);
+        call_media_turn_opts(t, g, &to);
         note_relay_disagreement(cm, t, g);
         const char *host = t->host[0] ? t->host : g->relay_host;
         struct sockaddr_storage probe;

@@ -62,4 +62,13 @@ int call_media_send_dtmf(struct vuser *u, const char *keys, uint32_t tone_ms, ui
 /* The dialog is over: stops and frees the stream. Safe without one. */
 void call_media_end(struct vuser *u);
 
+struct target_turn;
+struct mras_grant;
+struct turn_client_opts;
+/* A call's TURN client options: the target's relay and credentials, or
+ * with credentials: mras the user's grant g (NULL: the target's alone), on
+ * the relay g names unless media.turn.host is set. */
+void call_media_turn_opts(const struct target_turn *t, const struct mras_grant *g,
+                          struct turn_client_opts *o);
+
 #endif
