@@ -163,6 +163,10 @@ static int write_results(struct check_ctx *c, struct verdict *v, json_t *certs,
     char path[1200];
     int code = (int)v->level;
 
+    char ok_reason[160];
+    snprintf(ok_reason, sizeof(ok_reason), "every certificate rule passed%s%s",
+             c->target.web.enabled ? ", every web service port answers for its site" : "",
+             c->relay_probed ? ", the media relay answers" : "");
     run_stats_init(&none);
     json_t *disc = c->discovered ? discovery_json(&c->discovery) : NULL;
     struct summary_input in = {
@@ -174,9 +178,7 @@ static int write_results(struct check_ctx *c, struct verdict *v, json_t *certs,
         .duration_us = clock_mono_us() - started_us,
         .stats = &none,
         .verdict = v,
-        .ok_reason = c->target.web.enabled ? "every certificate rule passed, every web "
-                                             "service port answers for its site"
-                                           : "every certificate rule passed",
+        .ok_reason = ok_reason,
         .discovery = disc,
     };
     json_t *summary = summary_build(&in);

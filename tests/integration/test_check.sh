@@ -11,7 +11,7 @@
 rc=0; "$SYNTH" check --lab --out "$T/lab" >"$T/lab.out" 2>&1 || rc=$?
 [ $rc -eq 0 ] || fail "check --lab: exit $rc: $(tail -30 "$T/lab.out")"
 S="$T/lab/summary.json"
-assert_json "$S" '.verdict == "ok" and .target == "lab" and .findings == [] and .reason == "every certificate rule passed, every web service port answers for its site"' "lab: verdict ok, no findings"
+assert_json "$S" '.verdict == "ok" and .target == "lab" and .findings == [] and .reason == "every certificate rule passed, every web service port answers for its site, the media relay answers"' "lab: verdict ok, no findings"
 assert_json "$S" '[.certificates[].endpoint] == ["registrar", "edge", "um"]' "lab: the Front End, the Edge and the UM checked"
 assert_json "$S" '[.certificates[] | .result == "pass" and (.chain | length) >= 1 and (.rules | length) == 7] | all' "lab: a chain and 7 passing rules each"
 assert_json "$S" '([.certificates[] | select(.endpoint == "um")][0]).chain[0].subject_cn == "um.lab.synth.test" and ([.certificates[] | select(.endpoint == "um")][0]).mtls' "lab: the UM's CN is its FQDN, mutual TLS expected"
