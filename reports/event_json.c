@@ -238,6 +238,9 @@ static int media_object(json_t *o, const struct media_result *m)
     rc |= set_text(x, "media_path", m->media_path, sizeof(m->media_path));
     rc |= set_text(x, "relay_error", m->relay_error, sizeof(m->relay_error));
     rc |= set_text(x, "relay_server", m->relay_server, sizeof(m->relay_server));
+    if (m->relay_allocate_us >= 0)
+        rc |= json_object_set_new(x, "relay_allocate_ms",
+                                  json_real(event_json_ms(m->relay_allocate_us)));
     rc |= set_text(x, "no_media_cause", m->no_media_cause, sizeof(m->no_media_cause));
     if (m->ice)
         rc |= ice_object(x, m);
@@ -568,6 +571,8 @@ static void lw_media(struct line_writer *w, const struct media_result *m)
     lw_key_text(w, "media_path", m->media_path, sizeof(m->media_path));
     lw_key_text(w, "relay_error", m->relay_error, sizeof(m->relay_error));
     lw_key_text(w, "relay_server", m->relay_server, sizeof(m->relay_server));
+    if (m->relay_allocate_us >= 0)
+        lw_key_ms(w, "relay_allocate_ms", m->relay_allocate_us);
     lw_key_text(w, "no_media_cause", m->no_media_cause, sizeof(m->no_media_cause));
     if (m->ice)
         lw_ice(w, m);

@@ -112,6 +112,7 @@ static void media_of(const json_t *m, struct media_result *x)
     key_text(m, "media_path", x->media_path, sizeof(x->media_path));
     key_text(m, "relay_error", x->relay_error, sizeof(x->relay_error));
     key_text(m, "relay_server", x->relay_server, sizeof(x->relay_server));
+    x->relay_allocate_us = key_us(m, "relay_allocate_ms", -1);
     key_text(m, "no_media_cause", x->no_media_cause, sizeof(x->no_media_cause));
     const json_t *ice = json_object_get(m, "ice");
     if (json_is_object(ice)) {

@@ -382,6 +382,8 @@ static int media(const struct prom *p)
          "Packet loss the far end reported (RTCP), as a ratio.", 1e-2},
         {"peer_jitter_ms", "synth_media_peer_jitter_seconds",
          "Jitter the far end reported (RTCP).", 1e-3},
+        {"relay_allocate_ms", "synth_media_relay_allocate_seconds",
+         "TURN allocation on the media relay (A/V Edge), first Allocate to success.", 1e-3},
     };
     const json_t *c = json_object_get(p->summary, "calls");
     double n;

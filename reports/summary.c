@@ -125,6 +125,7 @@ static int media_json(json_t *o, const struct media_stats *m)
     rc |= set(ice, "failed", count_json(m->ice_failed));
     rc |= set(ice, "ms", latency_json(&m->ice));
     rc |= set(o, "ice", ice);
+    rc |= set(o, "relay_allocate_ms", latency_json(&m->relay_allocate));
     return rc;
 }
 

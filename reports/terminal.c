@@ -199,12 +199,18 @@ static void percentile_cells(const struct term *t, const json_t *lat)
 /* The calls' audio, where any was measured (summary.json calls.*). */
 static void media_rows(const struct term *t, const json_t *calls)
 {
+    /* only_if_any: a row for calls some runs have none of (ICE, a relay). */
     static const struct {
         const char *label, *key;
+        bool only_if_any;
     } rows[] = {
-        {"first media ms", "first_media_ms"}, {"greeting onset ms", "greeting_onset_ms"},
-        {"loss %", "loss_pct"},               {"jitter ms", "jitter_ms"},
-        {"MOS", "mos"},                       {"ICE ms", "ice.ms"},
+        {"first media ms", "first_media_ms", false},
+        {"greeting onset ms", "greeting_onset_ms", false},
+        {"loss %", "loss_pct", false},
+        {"jitter ms", "jitter_ms", false},
+        {"MOS", "mos", false},
+        {"ICE ms", "ice.ms", true},
+        {"relay allocate ms", "relay_allocate_ms", true},
     };
     double n;
     if (!num_of(json_object_get(calls, "first_media_ms"), "count", &n) || n == 0)
@@ -214,7 +220,7 @@ static void media_rows(const struct term *t, const json_t *calls)
         const char *dot = strchr(rows[i].key, '.');
         const json_t *lat = dot ? json_object_get(json_object_get(calls, "ice"), dot + 1)
                                 : json_object_get(calls, rows[i].key);
-        if (dot && (!num_of(lat, "count", &n) || n == 0))
+        if (rows[i].only_if_any && (!num_of(lat, "count", &n) || n == 0))
             continue;
         fprintf(t->out, "%-20s", rows[i].label);
         percentile_cells(t, lat);

@@ -13,13 +13,14 @@ enum media_hist {
     MH_MOS,
     MH_PEER_LOSS,
     MH_PEER_JITTER,
+    MH_RELAY_ALLOCATE,
     MH_COUNT
 };
 static const char *const hist_prefix[MH_COUNT] = {
     [MH_FIRST_MEDIA] = "first_media_ms.", [MH_GREETING_ONSET] = "greeting_onset_ms.",
     [MH_LOSS] = "loss_pct.",               [MH_JITTER] = "jitter_ms.",
     [MH_MOS] = "mos.",                     [MH_PEER_LOSS] = "peer_loss_pct.",
-    [MH_PEER_JITTER] = "peer_jitter_ms.",
+    [MH_PEER_JITTER] = "peer_jitter_ms.", [MH_RELAY_ALLOCATE] = "relay_allocate_ms.",
 };
 /* The far end lost this much of our audio: it does not hear us. */
 #define ONE_WAY_LOSS_PCT 90.0
@@ -36,6 +37,7 @@ static const struct hist *hist_of(const struct media_stats *m, enum media_hist h
     case MH_JITTER: return &m->jitter;
     case MH_PEER_LOSS: return &m->peer_loss;
     case MH_PEER_JITTER: return &m->peer_jitter;
+    case MH_RELAY_ALLOCATE: return &m->relay_allocate;
     case MH_MOS:
     case MH_COUNT: break;
     }
@@ -53,6 +55,7 @@ void media_stats_init(struct media_stats *m)
     hist_init(&m->peer_loss);
     hist_init(&m->peer_jitter);
     hist_init(&m->ice);
+    hist_init(&m->relay_allocate);
 }
 
 static void example(struct media_policy_example *e, const struct step_result *r)
@@ -94,6 +97,8 @@ void media_stats_add(struct media_stats *m, const struct step_result *r)
         else if (x->ice_us >= 0)
             hist_record(&m->ice, (uint64_t)x->ice_us);
     }
+    if (x->relay_allocate_us >= 0)
+        hist_record(&m->relay_allocate, (uint64_t)x->relay_allocate_us);
     if (r->cls == FAIL_NO_MEDIA)
         m->connected_no_media++;
     if (x->peer_port) {
@@ -173,6 +178,7 @@ void media_stats_merge(struct media_stats *d, const struct media_stats *s)
     d->ice_calls += s->ice_calls;
     d->ice_failed += s->ice_failed;
     hist_merge(&d->ice, &s->ice);
+    hist_merge(&d->relay_allocate, &s->relay_allocate);
 }
 
 int media_stats_metric(const struct media_stats *m, const char *metric, double *out)

@@ -51,6 +51,7 @@ struct media_stats {
     uint64_t ice_calls;          /* the peer did ICE */
     uint64_t ice_failed;         /* ... and no pair was nominated (ice-failed) */
     struct hist ice;             /* µs, answer → nominated pair */
+    struct hist relay_allocate;  /* µs, the TURN allocation of a relayed-capable call */
 };
 
 void media_stats_init(struct media_stats *m);

@@ -54,4 +54,5 @@ void step_result_init(struct step_result *r, enum step_kind kind, uint32_t step_
     r->media.dscp_seen = -1;
     r->media.dscp_expected = -1;
     r->media.ice_us = -1;
+    r->media.relay_allocate_us = -1;
 }

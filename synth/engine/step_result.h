@@ -89,6 +89,9 @@ struct media_result {
     uint64_t ice_checks_sent, ice_checks_received;
     char relay_error[32];       /* why no relay candidate was offered ("auth-refused") */
     char relay_server[56];      /* the TURN server that allocated (after redirects), "" none */
+    /* The relay allocation: first Allocate sent → its success, the 401
+     * round and any redirect included (RFC 8656 7), -1 none. */
+    int64_t relay_allocate_us;
     /* Why a connected call had no media: "ice-failed" (no candidate pair:
      * nothing was sent), "srtp-auth" (packets came, none authenticated),
      * "none-received"; "" when media flowed. */

@@ -127,6 +127,7 @@ static void on_allocated(int err, const struct turn_result *res, const struct tu
             s->relay_local = l;
         ice_addr_text(&info->relayed, s->rep.relay_addr, sizeof(s->rep.relay_addr));
         ice_addr_text(turn_client_server(s->tc), s->rep.relay_server, sizeof(s->rep.relay_server));
+        s->rep.relay_allocate_us = info->allocate_us;
     }
     if (rc != 0) {
         snprintf(s->rep.relay_error, sizeof(s->rep.relay_error), "%s",

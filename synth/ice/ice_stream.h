@@ -54,6 +54,7 @@ struct ice_stream_report {
     /* The TURN server that allocated it: the configured one, or another
      * of the Edge pool a redirect sent us to; "" none. */
     char relay_server[ICE_ADDR_TEXT_MAX];
+    int64_t relay_allocate_us; /* the allocation's time (turn_alloc_info), -1 none */
 };
 
 /* Host candidates at once; caller frees with ice_stream_free. */

@@ -481,6 +481,7 @@ static void snapshot_ice(const struct call_media *cm, const struct media_report 
     snprintf(out->relay_error, sizeof(out->relay_error), "%s",
              cm->mras_failed && !ir.relay_error[0] ? "mras-refused" : ir.relay_error);
     snprintf(out->relay_server, sizeof(out->relay_server), "%s", ir.relay_server);
+    out->relay_allocate_us = ir.relay_server[0] ? ir.relay_allocate_us : -1;
     if (ir.relayed)
         snprintf(out->media_path, sizeof(out->media_path), "relay");
     if (!ir.used)

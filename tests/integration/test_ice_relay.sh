@@ -68,6 +68,9 @@ run relay good relay 0
 S="$T/relay/summary.json"
 assert_json "$S" '.calls.answered == 3 and .calls.greeting_heard == 3' "relay: 3 calls, greeting heard through coturn"
 assert_json "$S" '.calls.media_path.relay == 3 and .calls.media_path.direct == 0' "relay: summary counts 3 calls by relay"
+assert_json "$S" '.calls.relay_allocate_ms.count == 3 and .calls.relay_allocate_ms.p50 > 0 and .calls.relay_allocate_ms.max < 2000' "relay: coturn's allocation time in calls.relay_allocate_ms (3 calls)"
+n=$(jq -s '[.[] | select(.step == "call" and (.media.relay_allocate_ms // 0) > 0)] | length' "$T/relay/events.jsonl")
+[ "$n" = 3 ] || fail "each relayed call's event should carry media.relay_allocate_ms: $(jq -c 'select(.step == "call") | .media' "$T/relay/events.jsonl" | head -2)"
 n=$(calls relay | jq -s "[.[] | select(.media.media_path == \"relay\" and .media.ice.ok and .media.ice.local_type == \"relay\" and (.media.ice.local_addr | split(\":\")[1] | tonumber) >= $RMIN and (.media.ice.local_addr | split(\":\")[1] | tonumber) <= $RMAX)] | length")
 [ "$n" = 3 ] || fail "relay: want 3 calls with media_path relay and a relay pair in $RMIN-$RMAX: $(calls relay | jq -c .media)"
 ok "relay: every call event says media_path relay, local candidate relay in coturn's range $RMIN-$RMAX"

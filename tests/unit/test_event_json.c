@@ -327,6 +327,8 @@ static void test_media_equals_jansson_dump(void **state)
     snprintf(m->ice_dialect, sizeof(m->ice_dialect), "ms-ice2");
     m->ice_checks_sent = 3;
     m->ice_checks_received = 2;
+    snprintf(m->relay_server, sizeof(m->relay_server), "127.0.0.1:3478");
+    m->relay_allocate_us = 1875; /* the allocation, its 401 round included */
     json_t *o = event_json_object(&r, "sip:a@b");
     char *want = json_dumps(o, EVENT_JSON_DUMP_FLAGS);
     char buf[EVENT_JSON_LINE_MAX];
@@ -335,7 +337,8 @@ static void test_media_equals_jansson_dump(void **state)
     assert_string_equal(buf, want);
     assert_non_null(strstr(buf, "\"media\":{\"srtp\":true,\"codec\":\"G722\",\"flowed\":true"));
     assert_non_null(strstr(buf, "\"jitter_ms\":0.595,\"mos\":4.409"));
-    assert_non_null(strstr(buf, "\"media_path\":\"relay\",\"ice\":{\"ok\":true,\"ms\":41.25,"
+    assert_non_null(strstr(buf, "\"relay_server\":\"127.0.0.1:3478\",\"relay_allocate_ms\":1.875,"));
+    assert_non_null(strstr(buf, "\"media_path\":\"relay\",\"relay_server\":\"127.0.0.1:3478\",\"relay_allocate_ms\":1.875,\"ice\":{\"ok\":true,\"ms\":41.25,"
                                 "\"local_type\":\"relay\",\"local_addr\":\"127.0.0.1:19901\""));
     assert_non_null(strstr(buf, "\"remote_addr\":\"[::1]:49152\",\"dialect\":\"ms-ice2\","
                                 "\"checks_sent\":3,\"checks_received\":2}}"));
@@ -343,6 +346,8 @@ static void test_media_equals_jansson_dump(void **state)
     snprintf(m->media_path, sizeof(m->media_path), "none");
     m->ice_ok = false;
     m->ice_us = -1;
+    m->relay_server[0] = '\0';
+    m->relay_allocate_us = -1;
     snprintf(m->ice_failure, sizeof(m->ice_failure), "timeout");
     snprintf(m->relay_error, sizeof(m->relay_error), "auth-refused");
     json_decref(o);
@@ -395,6 +400,7 @@ static void test_line_equals_jansson_dump(void **state)
             m->ice = rnd() % 2;
             m->ice_ok = rnd() % 2;
             m->ice_us = rnd() % 3 ? random_us() : -1;
+            m->relay_allocate_us = rnd() % 3 ? random_us() : -1;
             m->ice_checks_sent = rnd() % 1000;
             m->ice_checks_received = rnd() % 1000;
             random_text(m->media_path, sizeof(m->media_path));

@@ -48,6 +48,8 @@ static void call_result(struct step_result *r)
     r->media.peer_report = true;
     r->media.peer_loss_pct = 2.5;
     r->media.peer_jitter_ms = 0.125;
+    snprintf(r->media.relay_server, sizeof(r->media.relay_server), "127.0.0.1:3478");
+    r->media.relay_allocate_us = 2250;
 }
 
 static void test_round_trip(void **state)
@@ -92,6 +94,9 @@ static void test_round_trip(void **state)
     assert_int_equal(out.media.dscp_expected, -1);
     assert_true(out.media.peer_report);
     assert_true(out.media.peer_loss_pct == 2.5);
+    /* The relay's allocation time comes back: a merge counts it again. */
+    assert_string_equal(out.media.relay_server, "127.0.0.1:3478");
+    assert_int_equal(out.media.relay_allocate_us, 2250);
     json_decref(ev);
 }
 

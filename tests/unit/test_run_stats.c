@@ -396,6 +396,7 @@ static void test_metric_names(void **state)
             r.media.peer_rtcp = r.media.peer_report = true;
             r.media.peer_loss_pct = 0.2;
             r.media.peer_jitter_ms = 0.8;
+            r.media.relay_allocate_us = 2 * MS;
         }
         assert_int_equal(run_stats_add_result(&full, &r), 0);
     }
@@ -414,8 +415,11 @@ static void test_metric_names(void **state)
             fail_msg("metric %s: a value without data", name);
     }
     /* 3 run-wide latencies x 6, 2 percentages, per kind 6 latencies + success,
-     * then media: 2 percentages and 7 distributions x 6. */
-    assert_int_equal(n, 3 * 6 + 2 + STEP_KIND_COUNT * 7 + 2 + 7 * 6);
+     * then media: 2 percentages and 8 distributions x 6 (the relay's
+     * allocation time the eighth). */
+    assert_int_equal(n, 3 * 6 + 2 + STEP_KIND_COUNT * 7 + 2 + 8 * 6);
+    assert_int_equal(run_stats_metric(&full, "relay_allocate_ms.p95", &v), 0);
+    assert_true(v > 1.9 && v < 2.1);
     assert_int_equal(run_stats_metric(&full, "mos.p50", &v), 0);
     assert_true(v > 4.25 && v < 4.35);
     assert_int_equal(run_stats_metric(&full, "loss_pct.max", &v), 0);
