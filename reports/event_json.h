@@ -36,7 +36,8 @@ int event_json_line(const struct step_result *r, const char *user_uri, char **li
 #define EVENT_JSON_MEDIA_TEXT_MAX (sizeof(((struct media_result *)0)->codec) + \
     sizeof(((struct media_result *)0)->sdp_problem) + sizeof(((struct media_result *)0)->audio_file) + \
     sizeof(((struct media_result *)0)->media_path) + sizeof(((struct media_result *)0)->relay_error) + \
-    sizeof(((struct media_result *)0)->no_media_cause) + \
+    sizeof(((struct media_result *)0)->no_media_cause) + sizeof(((struct media_result *)0)->relay_server) + \
+    sizeof(((struct media_result *)0)->ice_dialect) + \
     sizeof(((struct media_result *)0)->ice_failure) + 2 * sizeof(((struct media_result *)0)->ice_local_type) + \
     2 * sizeof(((struct media_result *)0)->ice_local_addr))
 #define EVENT_JSON_LINE_MAX \
