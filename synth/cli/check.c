@@ -116,8 +116,8 @@ struct check_ctx {
     struct web_probe *web; /* the target's web: ports, probed on the same loop */
     struct web_port_result web_results[WEB_PROBE_URLS_MAX];
     size_t web_n;
-    struct relay_check *relay; /* media.turn, probed on the same loop */
-    struct relay_check_result relay_result;
+    struct relay_probe *relay; /* media.turn, probed on the same loop */
+    struct relay_probe_result relay_result;
     bool relay_probed;
 };
 
@@ -133,8 +133,8 @@ static int probe_all(struct check_ctx *c, struct synth_error *err)
         rc = 0;
     if (rc == 0 && c->target.web.enabled)
         rc = web_probe_start(&c->web, base, &c->target.web, err);
-    if (rc == 0 && relay_check_wanted(&c->target))
-        rc = relay_check_start(&c->relay, base, &c->target, c->args.timeout_ms, err);
+    if (rc == 0 && relay_probe_wanted(&c->target))
+        rc = relay_probe_start(&c->relay, base, &c->target, c->args.timeout_ms, NULL, NULL, err);
     /* Returns once every probe has ended; after a set-up error the probes
      * started still end, each under its deadline. */
     event_base_dispatch(base);
@@ -146,9 +146,9 @@ static int probe_all(struct check_ctx *c, struct synth_error *err)
         c->web = NULL;
     }
     if (c->relay) {
-        relay_check_result(c->relay, &c->relay_result);
+        relay_probe_result(c->relay, &c->relay_result);
         c->relay_probed = true;
-        relay_check_free(c->relay);
+        relay_probe_free(c->relay);
         c->relay = NULL;
     }
     event_base_free(base);
@@ -231,7 +231,7 @@ static int run_checks(struct check_ctx *c, struct synth_error *err)
         lab_fe_identity(c->lab, &c->sweep.um_client_x509, &c->sweep.um_client_pkey);
     cert_sweep_add_target(&c->sweep);
     if (c->sweep.item_count == 0 && !c->discovered && !c->target.web.enabled &&
-        !relay_check_wanted(&c->target))
+        !relay_probe_wanted(&c->target))
         verdict_add_finding(&v, VERDICT_UNKNOWN, "check.nothing-to-check",
                             "no TLS endpoint to check: the check measured nothing",
                             "the registrar's transport is not tls and the target lists no checks",

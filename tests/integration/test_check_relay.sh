@@ -5,6 +5,8 @@
 #       counting the handshake;
 #   credentials: mras (the check has none): the relay's 401 proves it
 #       reachable, no finding;
+#   the check step of a scenario: ok, then relay-unavailable naming the
+#       relay when only it does not answer;
 #   a TLS server (openssl s_server) on the relay's address, as a
 #       TLS-inspecting proxy or a web server on TCP 443 would be: outcome
 #       pseudo-tls, the critical finding turn-relay-unreachable naming the
@@ -40,13 +42,32 @@ grep -q 'credentials: mras' "$T/mras.yaml" || fail "sed left no credentials: mra
 check mras mras 0
 assert_json "$T/mras/summary.json" '.relay.reachable and .relay.outcome == "auth-refused"' "credentials: mras: the relay's 401 proves it reachable"
 
+# 2b. The check step does the same in a journey (for a scheduled run or
+#     the exporter): ok against the lab, relay-unavailable when only the
+#     relay does not answer, naming it.
+cat >"$T/step.yaml" <<'SCN'
+name: check-step
+steps:
+  - check: {timeout: 3s}
+load: {users: 1, rate: 1, iterations: 1}
+SCN
+rc=0; "$SYNTH" run "$T/step.yaml" --target "$T/lab.yaml" --out "$T/step-ok" --quiet >"$T/step-ok.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || fail "check step against the lab: exit $rc: $(tail -20 "$T/step-ok.out")"
+sed -E "/^  turn: \{host: /s/port: [0-9]+/port: $(free_port)/" "$T/lab.yaml" >"$T/step-closed.yaml"
+rc=0; "$SYNTH" run "$T/step.yaml" --target "$T/step-closed.yaml" --out "$T/step-bad" --quiet >"$T/step-bad.out" 2>&1 || rc=$?
+[ $rc -eq 2 ] || fail "check step, relay closed: exit $rc, want 2: $(tail -20 "$T/step-bad.out")"
+n=$(jq -s '[.[] | select(.step == "check" and .class == "relay-unavailable" and (.detail | test("^relay 127\\.0\\.0\\.1:[0-9]+ over udp \\(ms-turn\\): (transport|timeout) after [0-9]+ ms: not reachable$")))] | length' "$T/step-bad/events.jsonl")
+[ "$n" = 1 ] || fail "check step: want relay-unavailable naming the relay: $(jq -c 'select(.step == "check")' "$T/step-bad/events.jsonl")"
+ok "the check step probes the relay too: ok, then relay-unavailable naming it"
+
 kill -TERM "$LABPID"
 for _ in $(seq 100); do grep -q "^lab turn:" "$T/lab.out" && break; sleep 0.1; done
 grep -q "^lab turn: 1 TCP connections opened with pseudo-TLS$" "$T/lab.out" ||
     fail "the lab should have answered one pseudo-TLS handshake: $(grep '^lab turn' "$T/lab.out")"
 released=$(sed -n 's/^lab turn: \([0-9]*\) allocations (\([0-9]*\) released.*/\1 \2/p' "$T/lab.out")
-# The UDP allocation is released by LIFETIME 0; the TCP one goes with its connection.
-[ "$released" = "2 1" ] || fail "allocations made and released by the check: $(grep '^lab turn' "$T/lab.out")"
+# The UDP allocations (udp, and the step's) are released by LIFETIME 0;
+# the TCP one goes with its connection.
+[ "$released" = "3 2" ] || fail "allocations made and released by the check: $(grep '^lab turn' "$T/lab.out")"
 ok "the lab answered 1 pseudo-TLS handshake; the check's UDP allocation was released"
 
 # 3. A TLS server where the Edge's TCP port should be (what a
