@@ -13,6 +13,7 @@
 #include "synth/base/clock.h"
 #include "synth/base/loop.h"
 #include "synth/base/net_addr.h"
+#include "synth/base/udp_peer.h"
 
 #include <event2/event.h>
 #include <openssl/rand.h>
@@ -121,9 +122,10 @@ static void send_rtcp(struct media_stream *ms, bool bye, int64_t now)
         ms->r.rtcp_sent++;
 }
 
-static void on_rtcp(struct media_stream *ms, uint8_t *buf, size_t len, int64_t now)
+static void on_rtcp(struct media_stream *ms, enum media_component c,
+                    const struct sockaddr_storage *from, uint8_t *buf, size_t len, int64_t now)
 {
-    struct rtcp_compound c;
+    struct rtcp_compound rc;
     if (ms->rx) {
         enum srtpsess_result res;
         if (srtpsess_unprotect_rtcp(ms->rx, buf, &len, &res, NULL) != 0) {
@@ -131,16 +133,17 @@ static void on_rtcp(struct media_stream *ms, uint8_t *buf, size_t len, int64_t n
             return;
         }
     }
-    if (rtcp_parse(&c, buf, len, NULL) != 0) {
+    if (rtcp_parse(&rc, buf, len, NULL) != 0) {
         ms->rtcp.compounds_bad++;
         return;
     }
-    rtcp_session_receive(&ms->rtcp, &c, clock_ntp_now(), now);
+    media_transport_heard(&ms->tp, c, from);
+    rtcp_session_receive(&ms->rtcp, &rc, clock_ntp_now(), now);
     ms->r.rtcp_received++;
     /* Only a report (SR or RR) says what the peer heard, and only one made
      * after our first packets could arrive: an APP ping at answer time (as
      * baresip sends) says nothing. */
-    bool report = rtcp_find(&c, RTCP_SR) || rtcp_find(&c, RTCP_RR);
+    bool report = rtcp_find(&rc, RTCP_SR) || rtcp_find(&rc, RTCP_RR);
     if (report && now - ms->start_us >= REPORT_AFTER_US)
         ms->r.peer_reports_late++;
 }
@@ -308,7 +311,7 @@ static bool accept_rtp(struct media_stream *ms, uint8_t *buf, size_t *len, struc
 }
 
 /* Returns true when an event was raised: the caller must return at once. */
-static bool on_rtp(struct media_stream *ms, uint8_t *buf, size_t len,
+static bool on_rtp(struct media_stream *ms, enum media_component c, uint8_t *buf, size_t len,
                    const struct dscp_packet *dp, int64_t now)
 {
     struct rtp_packet pkt;
@@ -320,7 +323,7 @@ static bool on_rtp(struct media_stream *ms, uint8_t *buf, size_t len,
         }
         return false;
     }
-    if (!net_addr_equal(&dp->from, &ms->p.peer_rtp))
+    if (!media_transport_heard(&ms->tp, c, &dp->from))
         ms->r.recv_foreign++;
     rtp_stats_update(&ms->rx_stats, pkt.hdr.ssrc, pkt.hdr.seq, pkt.hdr.ts, now, pkt.payload_len);
     ms->r.recv_packets++;
@@ -373,14 +376,14 @@ static bool dispatch(struct media_stream *ms, enum media_component c, uint8_t *b
     if (now < ms->start_us)
         now = ms->start_us; /* queued before start: counted from start */
     if (k == MEDIA_PKT_RTCP) {
-        on_rtcp(ms, buf, dp->len, now);
+        on_rtcp(ms, c, &dp->from, buf, dp->len, now);
         return false;
     }
     if (k == MEDIA_PKT_OTHER) {
         ms->r.recv_other_bad++;
         return false;
     }
-    return on_rtp(ms, buf, dp->len, dp, now);
+    return on_rtp(ms, c, buf, dp->len, dp, now);
 }
 
 /* ---- reading ---- */
@@ -421,6 +424,13 @@ static bool read_socket(struct media_stream *ms, int fd, enum media_component c)
     guard_enter(ms);
     for (int total = 0; total < READ_MAX && reading(ms); total += READ_BATCH) {
         int n = dscp_recv_batch(fd, &bufs[0][0], PACKET_BUF, dp, READ_BATCH, NULL);
+        if (n == SYNTH_ECONNREFUSED) {
+            /* A connected socket's peer port closed (the ICMP of one of our
+             * sends); reading it cleared the error, and what is queued
+             * behind it is still to be read. */
+            ms->tp.refused++;
+            continue;
+        }
         int64_t now = clock_mono_us();
         for (int i = 0; i < n && reading(ms); i++) {
             if (dp[i].truncated) {
@@ -558,7 +568,30 @@ int media_stream_send_raw(struct media_stream *ms, enum media_component c,
                           size_t len)
 {
     int fd = ms->bind.fd[c == MEDIA_COMP_RTCP ? 1 : 0];
-    return sendto(fd, buf, len, 0, to, to_len) < 0 ? SYNTH_EIO : 0;
+    return udp_peer_send(fd, buf, len, to, to_len, &ms->tp.refused);
+}
+
+int media_stream_peer(const struct media_stream *ms, enum media_component c,
+                      struct sockaddr_storage *out, socklen_t *len)
+{
+    *len = sizeof(*out);
+    return getpeername(ms->bind.fd[c == MEDIA_COMP_RTCP ? 1 : 0], (struct sockaddr *)out, len)
+               ? SYNTH_ENOTFOUND : 0;
+}
+
+int media_stream_set_peer(struct media_stream *ms, enum media_component c,
+                          const struct sockaddr_storage *addr, socklen_t addr_len)
+{
+    if (ms->state != STREAM_RUNNING)
+        return SYNTH_EINVAL;
+    if (c == MEDIA_COMP_RTCP) {
+        ms->p.peer_rtcp = *addr;
+        ms->p.peer_rtcp_len = addr_len;
+    } else {
+        ms->p.peer_rtp = *addr;
+        ms->p.peer_rtp_len = addr_len;
+    }
+    return media_transport_set_peer(&ms->tp, c, addr, addr_len);
 }
 
 static int make_srtp(struct media_stream *ms, struct synth_error *err)
@@ -692,6 +725,7 @@ static void finish_report(const struct media_stream *ms, struct media_report *ou
 void media_stream_report(const struct media_stream *ms, struct media_report *out)
 {
     *out = ms->r;
+    out->icmp_refused = ms->tp.refused;
     if (ms->r.started)
         finish_report(ms, out);
 }

@@ -108,7 +108,8 @@ struct media_report {
     uint64_t recv_unauthenticated;      /* SRTP auth failures */
     uint64_t recv_replayed;
     uint64_t recv_other_bad;            /* bad MKI, malformed, not RTP, wrong PT */
-    uint64_t recv_foreign;              /* from an address other than the negotiated one */
+    uint64_t recv_foreign;              /* from an address other than the negotiated one
+                                           (seen only while the socket is unconnected) */
     double loss_pct;
     int32_t lost;
     double jitter_ms;
@@ -123,6 +124,7 @@ struct media_report {
     uint64_t rtcp_sent, rtcp_received;
     uint64_t peer_reports_late;         /* SR/RR from the peer sent after our media could reach it */
     uint64_t send_errors;
+    uint64_t icmp_refused;              /* the peer's port closed under a connected socket: counted only */
     char dtmf_received[DTMF_DIGITS_MAX * 2 + 1]; /* keys the peer sent (RFC 4733) */
     uint32_t dtmf_sent;                 /* keys we sent */
 };
@@ -150,6 +152,11 @@ int media_stream_local(const struct media_stream *ms, enum media_component c,
 int media_stream_send_raw(struct media_stream *ms, enum media_component c,
                           const struct sockaddr *to, socklen_t to_len, const uint8_t *buf,
                           size_t len);
+/* The peer that socket is connected to: once a running stream on a direct
+ * path has heard its peer from where it sends to (media_transport_heard);
+ * SYNTH_ENOTFOUND while it receives from every source. */
+int media_stream_peer(const struct media_stream *ms, enum media_component c,
+                      struct sockaddr_storage *out, socklen_t *len);
 /* A datagram that arrived by another path (the TURN relay): handled as if
  * it came on the component's socket at rx_us (clock_mono_us() time: the
  * kernel's stamp of the relay's socket, so a late read does not count as
@@ -161,6 +168,12 @@ void media_stream_input(struct media_stream *ms, enum media_component c,
 /* Starts the media with the negotiated parameters (copied). */
 int media_stream_start(struct media_stream *ms, const struct media_stream_params *p,
                        struct synth_error *err);
+
+/* The peer of a running stream moved (a new ICE pair, a new answer): what
+ * component c sends goes to addr from now on, and its socket is connected
+ * again once the new peer is heard. SYNTH_EINVAL unless running. */
+int media_stream_set_peer(struct media_stream *ms, enum media_component c,
+                          const struct sockaddr_storage *addr, socklen_t addr_len);
 
 /* Sends keys as RFC 4733 events (tone_ms each, pause_ms between) in place
  * of audio; MEDIA_EVENT_DTMF_SENT when done. SYNTH_EINVAL for keys that are

@@ -11,6 +11,7 @@
 #include "synth/base/clock.h"
 #include "synth/base/net_addr.h"
 #include "synth/base/rx_stamp.h"
+#include "synth/base/udp_peer.h"
 #include "synth/turn/pseudo_tls.h"
 #include "synth/turn/stun_rto.h"
 
@@ -1127,9 +1128,10 @@ static int open_socket(struct turn_client *tc, struct synth_error *err)
         tc->fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (tc->fd < 0)
             return synth_error_set(err, SYNTH_EIO, "turn: socket: %s", strerror(errno));
-        /* Connected, so only the server's datagrams arrive. */
-        if (connect(tc->fd, sa, tc->o.server_len) != 0)
-            return synth_error_set(err, SYNTH_EIO, "turn: connect: %s", strerror(errno));
+        /* Connected, so only the server's datagrams arrive; a closed
+         * server port comes back as ECONNREFUSED and fails the requests. */
+        if (udp_peer_set(tc->fd, &tc->o.server, err) != 0)
+            return SYNTH_EIO;
         /* Best effort: without stamps the client is read on wake-ups only. */
         tc->stamped = rx_stamp_enable(tc->fd);
         tc->udp_ev = event_new(tc->base, tc->fd, EV_READ | EV_PERSIST, udp_read_cb, tc);

@@ -21,30 +21,48 @@ CLK_TCK=$(getconf CLK_TCK)
 OUT=${BENCH_OUT:-$T}
 mkdir -p "$OUT"
 
+# stat_cpu FILE: "TICKS NAME" of one /proc/PID/stat or /proc/PID/task/TID/stat
+# (proc(5)): the user+system clock ticks used so far (fields 14 and 15) and
+# the command name (field 2, its parentheses dropped). The name may hold
+# spaces and parentheses itself: it ends at the line's last ')', and the
+# numbered fields are counted after that. Fails, printing nothing, when the
+# file is gone.
+stat_cpu() {
+    local s name
+    s=$(cat "$1" 2>/dev/null) || return 1
+    name=${s%)*}
+    name=${name#*(}
+    # shellcheck disable=SC2086 # the fields after the name: numbers and a state letter
+    set -- ${s##*)}
+    echo "$((${12} + ${13})) $name"
+}
+
 # cpu_s PID: user+system CPU seconds a live process has used so far (all its
-# threads), from /proc/PID/stat fields 14 and 15. The command name (field 2)
-# may hold spaces, so fields are counted after its closing parenthesis.
+# threads); 0 when it is gone.
 cpu_s() {
-    local s
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
-    s=${s##*) }
-    echo "$s" | awk -v hz="$CLK_TCK" '{ printf "%.2f\n", ($12 + $13) / hz }'
+    local c
+    c=$(stat_cpu "/proc/$1/stat") || { echo 0; return; }
+    awk -v t="${c%% *}" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f\n", t / hz }'
 }
 
 # thread_cpu PID: "name seconds" per thread of a live process (its CPU so
 # far), threads of one name summed.
 thread_cpu() {
-    local t s
+    local t
     for t in /proc/"$1"/task/*; do
-        s=$(cat "$t/stat" 2>/dev/null) || continue
-        printf '%s %s\n' "$(cat "$t/comm" 2>/dev/null)" "${s##*) }"
-    done | awk -v hz="$CLK_TCK" '{ c[$1] += ($13 + $14) / hz } END { for (n in c) printf "%s %.2f\n", n, c[n] }'
+        stat_cpu "$t/stat" || continue
+    done | awk -v hz="$CLK_TCK" '{ n = substr($0, index($0, " ") + 1); c[n] += $1 / hz }
+        END { for (n in c) printf "%s %.2f\n", n, c[n] }'
 }
 
 # thread_pct BEFORE AFTER WINDOW_S: each thread name's CPU between two
 # thread_cpu snapshots, in % of one core ("lab-um 61 %, lab-fe 4 %").
 thread_pct() {
-    awk -v w="$3" 'NR == FNR { a[$1] = $2; next } { d = $2 - a[$1]; if (w > 0) out = out sep $1 " " sprintf("%.0f", d * 100 / w) " %"; sep = ", " } END { print out }' "$1" "$2"
+    # A name is all but a line's last field: it may hold spaces (stat_cpu).
+    awk -v w="$3" '{ n = $0; sub(/ [^ ]*$/, "", n) }
+        NR == FNR { a[n] = $NF; next }
+        { d = $NF - a[n]; if (w > 0) out = out sep n " " sprintf("%.0f", d * 100 / w) " %"; sep = ", " }
+        END { print out }' "$1" "$2"
 }
 
 # rss_kb PID FIELD: VmRSS or VmHWM of a live process, KB.

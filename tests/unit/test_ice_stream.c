@@ -4,13 +4,16 @@
  * on the same loop, its media read on the stream's clock through the TURN
  * client (turn_client_poll); the allocation kept refreshed while the stream
  * polls it and after the stream stopped; the owner ending the call from
- * inside the poll. */
+ * inside the poll. And two agents with host candidates: the sockets
+ * unconnected through the checks, connected to the nominated pair's far
+ * end once media flows on it. */
 #include "media/media_stream.h"
 #include "media/media_tick.h"
 #include "synth/base/net_addr.h"
 #include "synth/ice/ice_stream.h"
 #include "synth/lab/lab.h"
 #include "synth/lab/turn_relay.h"
+#include "synth/sdp/sdp_build.h"
 
 #include <event2/event.h>
 #include <netinet/in.h>
@@ -32,7 +35,10 @@ struct call {
     struct turn_relay *relay;
     struct port_range_pool ports;
     struct media_stream *caller, *um;
-    struct ice_stream *ice;
+    struct ice_stream *ice, *um_ice;
+    struct sockaddr_storage relayed; /* the caller's relayed address: the UM sends there */
+    int ice_done;                    /* agents completed (both ends ICE) */
+    struct media_stream_params cp, up; /* waiting for ICE's pair */
     bool gathered;
     int gather_err;
     bool first_packet;
@@ -83,6 +89,7 @@ static int teardown(void **state)
 {
     struct call *c = *state;
     ice_stream_free(c->ice); /* before its stream (ice_stream.h) */
+    ice_stream_free(c->um_ice);
     media_stream_free(c->caller);
     media_stream_free(c->um);
     turn_relay_free(c->relay);
@@ -165,6 +172,7 @@ static void start_call(struct call *c)
     assert_non_null(cp.relay_poll);
     struct media_stream_params up = {.pt = 0, .send = true, .expect_dscp = -1, .rtcp_mux = true};
     assert_int_equal(net_addr_from_ip(d.addr, d.port, &up.peer_rtp, &up.peer_rtp_len), 0);
+    c->relayed = up.peer_rtp;
     up.peer_rtcp = up.peer_rtp;
     up.peer_rtcp_len = up.peer_rtp_len;
     if (media_stream_start(c->caller, &cp, &err) != 0 || media_stream_start(c->um, &up, &err) != 0)
@@ -197,6 +205,15 @@ static void relayed_media_on_the_clock(void **state)
     assert_int_equal(cr.recv_foreign, 0);
     assert_true(ur.recv_packets > 40); /* the caller's, through the relay */
     assert_relay_alive(c);
+    /* The UM's socket is connected to the relayed address its media comes
+     * from; the caller's own socket carries none (the TURN client's does,
+     * connected to the server) and stays open. */
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+    assert_int_equal(media_stream_peer(c->um, MEDIA_COMP_RTP, &peer, &peer_len), 0);
+    assert_true(net_addr_equal(&peer, &c->relayed));
+    assert_int_equal(media_stream_peer(c->caller, MEDIA_COMP_RTP, &peer, &peer_len),
+                     SYNTH_ENOTFOUND);
 
     media_stream_stop(c->caller);
     run_for(c, 3000);
@@ -223,11 +240,105 @@ static void call_ended_inside_the_poll(void **state)
     assert_true(ur.sent_packets > 40);
 }
 
+/* ---- both ends ICE, host candidates ---- */
+
+static void assert_unconnected(const struct media_stream *ms)
+{
+    struct sockaddr_storage peer;
+    socklen_t len;
+    assert_int_equal(media_stream_peer(ms, MEDIA_COMP_RTP, &peer, &len), SYNTH_ENOTFOUND);
+}
+
+/* As call_media and um_media do: the stream starts on the nominated pair;
+ * its socket is still open to every source then. */
+static void on_host_done(struct ice_stream *s, enum ice_state st, void *arg)
+{
+    struct call *c = arg;
+    bool caller = s == c->ice;
+    struct media_stream *ms = caller ? c->caller : c->um;
+    struct media_stream_params *p = caller ? &c->cp : &c->up;
+    assert_int_equal(st, ICE_STATE_COMPLETED);
+    assert_unconnected(ms);
+    ice_stream_apply_path(s, p);
+    assert_int_equal(media_stream_start(ms, p, NULL), 0);
+    c->ice_done++;
+}
+
+/* s's description as its SDP, parsed as the other end reads it. */
+static void describe_to(struct ice_stream *s, const struct media_stream *ms,
+                        struct sdp_session *out, char *buf, size_t size)
+{
+    struct sdp_desc d;
+    struct sdp_error se;
+    struct sbuf sb;
+    memset(&d, 0, sizeof(d));
+    d.addr = strv_from_cstr("127.0.0.1");
+    d.port = media_stream_port(ms);
+    d.rtcp_mux = true;
+    d.proto = SDP_PROTO_RTP_AVP;
+    d.codecs[d.codec_count++] = SDP_CODEC_PCMU;
+    ice_stream_describe(s, &d);
+    sbuf_init(&sb, buf, size);
+    assert_int_equal(sdp_build(&sb, &d), 0);
+    assert_int_equal(sdp_parse(out, buf, sb.len, &se), 0);
+}
+
+static struct ice_stream *host_agent(struct call *c, struct media_stream *ms, enum ice_role role)
+{
+    struct ice_stream *s;
+    struct synth_error err;
+    struct ice_stream_opts o = {.base = c->base, .ms = ms, .role = role, .host = true,
+                                .done = on_host_done, .arg = c};
+    assert_int_equal(ice_stream_new(&s, &o, &err), 0);
+    return s;
+}
+
+/* Checks, nomination, then media on the pair: each stream's socket is
+ * connected to the far end of the nominated pair (getpeername), not before. */
+static void host_pair_connected_after_nomination(void **state)
+{
+    struct call *c = *state;
+    static struct sdp_session offer, answer;
+    char offer_buf[2048], answer_buf[2048];
+    c->caller = open_stream(c);
+    c->um = open_stream(c);
+    c->ice = host_agent(c, c->caller, ICE_CONTROLLING);
+    c->um_ice = host_agent(c, c->um, ICE_CONTROLLED);
+    describe_to(c->ice, c->caller, &offer, offer_buf, sizeof(offer_buf));
+    describe_to(c->um_ice, c->um, &answer, answer_buf, sizeof(answer_buf));
+    assert_int_equal(ice_stream_set_remote(c->um_ice, &offer, &offer.media[0], 1), 0);
+    assert_int_equal(ice_stream_set_remote(c->ice, &answer, &answer.media[0], 1), 0);
+    c->cp = (struct media_stream_params){.pt = 0, .send = true, .expect_dscp = -1,
+                                         .rtcp_mux = true};
+    c->up = c->cp;
+    assert_int_equal(ice_stream_start(c->um_ice), 0);
+    assert_int_equal(ice_stream_start(c->ice), 0);
+    for (int i = 0; i < 100 && c->ice_done < 2; i++)
+        run_for(c, 20);
+    assert_int_equal(c->ice_done, 2);
+    run_for(c, 200);
+    struct sockaddr_storage peer, local;
+    socklen_t peer_len, local_len;
+    assert_int_equal(media_stream_peer(c->caller, MEDIA_COMP_RTP, &peer, &peer_len), 0);
+    assert_int_equal(media_stream_local(c->um, MEDIA_COMP_RTP, &local, &local_len), 0);
+    assert_true(net_addr_equal(&peer, &local));
+    assert_true(net_addr_equal(&peer, &c->cp.peer_rtp)); /* the nominated pair's */
+    assert_int_equal(media_stream_peer(c->um, MEDIA_COMP_RTP, &peer, &peer_len), 0);
+    assert_int_equal(media_stream_local(c->caller, MEDIA_COMP_RTP, &local, &local_len), 0);
+    assert_true(net_addr_equal(&peer, &local));
+    struct media_report cr, ur;
+    media_stream_report(c->caller, &cr);
+    media_stream_report(c->um, &ur);
+    assert_true(cr.recv_packets > 5);
+    assert_true(ur.recv_packets > 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(relayed_media_on_the_clock, setup, teardown),
         cmocka_unit_test_setup_teardown(call_ended_inside_the_poll, setup, teardown),
+        cmocka_unit_test_setup_teardown(host_pair_connected_after_nomination, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

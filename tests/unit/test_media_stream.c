@@ -1,7 +1,9 @@
 /* Unit tests: two media streams on loopback, one playing a generated
  * greeting like the lab's UM, one listening like a synthetic caller: SRTP
  * both ways, the greeting heard, DSCP and ports checked, RTCP reports and
- * the wrong-key and no-media cases. */
+ * the wrong-key and no-media cases; the sockets connected to the peer once
+ * it is heard (IPv4 and IPv6), again when it moves, and a peer gone
+ * mid-call (ICMP port unreachable) that ends nothing. */
 #include "media/dscp.h"
 #include "media/media_stream.h"
 #include "media/media_tick.h"
@@ -34,6 +36,8 @@ struct pair {
     bool greeting_event, first_event, dtmf_sent_event;
     int dtmf_keys_seen;
     bool um_on_events; /* the UM reads its RTP on socket events, not the clock */
+    bool caller_on_events;
+    struct media_stream *um2; /* where the UM moves to */
     /* A relay for the caller (relay_poll): the UM sends to relay_fd, which
      * the caller's clock reads through the hook on every poll_every-th poll. */
     int relay_fd;
@@ -42,6 +46,8 @@ struct pair {
 
 static const struct sockaddr_in loopback = {.sin_family = AF_INET,
                                             .sin_addr.s_addr = 0x0100007f};
+static const struct sockaddr_in6 loopback6 = {.sin6_family = AF_INET6,
+                                              .sin6_addr = IN6ADDR_LOOPBACK_INIT};
 
 static void on_event(struct media_stream *ms, enum media_event ev, void *arg)
 {
@@ -90,6 +96,7 @@ static int teardown(void **state)
     struct pair *p = *state;
     media_stream_free(p->caller);
     media_stream_free(p->um);
+    media_stream_free(p->um2);
     if (p->relay_fd >= 0)
         close(p->relay_fd);
     prompt_free(&p->greeting);
@@ -99,18 +106,24 @@ static int teardown(void **state)
     return 0;
 }
 
-static struct media_stream *open_stream(struct pair *p, struct port_range_pool *pool, int dscp)
+static struct media_stream *open_stream_at(struct pair *p, struct port_range_pool *pool, int dscp,
+                                           const struct sockaddr *local, socklen_t local_len)
 {
     struct media_stream *ms;
     struct synth_error err;
     struct media_stream_opts o = {
         .base = p->base, .tick = p->tick, .ports = pool, .modality = PORT_RANGE_AUDIO,
-        .local = (const struct sockaddr *)&loopback, .local_len = sizeof(loopback), .dscp = dscp,
-        .rx_on_events = pool == &p->um_ports && p->um_on_events,
+        .local = local, .local_len = local_len, .dscp = dscp,
+        .rx_on_events = pool == &p->um_ports ? p->um_on_events : p->caller_on_events,
     };
     if (media_stream_open(&ms, &o, &err) != 0)
         fail_msg("open: %s", err.msg);
     return ms;
+}
+
+static struct media_stream *open_stream(struct pair *p, struct port_range_pool *pool, int dscp)
+{
+    return open_stream_at(p, pool, dscp, (const struct sockaddr *)&loopback, sizeof(loopback));
 }
 
 static void address(struct media_stream_params *mp, uint16_t port)
@@ -125,6 +138,15 @@ static void address(struct media_stream_params *mp, uint16_t port)
     mp->peer_rtcp_len = sizeof(*a);
 }
 
+/* The peer's RTP and RTCP addresses, as its SDP says: its sockets'. */
+static void peer_of(struct media_stream_params *mp, const struct media_stream *peer)
+{
+    assert_int_equal(media_stream_local(peer, MEDIA_COMP_RTP, &mp->peer_rtp, &mp->peer_rtp_len),
+                     0);
+    assert_int_equal(
+        media_stream_local(peer, MEDIA_COMP_RTCP, &mp->peer_rtcp, &mp->peer_rtcp_len), 0);
+}
+
 /* Starts both ends; um_tx is the key the UM really uses (a fault when it
  * is not the one it announced). */
 static void start_both(struct pair *p, const struct sdes_key *um_tx, bool um_sends)
@@ -136,13 +158,13 @@ static void start_both(struct pair *p, const struct sdes_key *um_tx, bool um_sen
                                     .expect_dscp = 46, .rtcp_interval_ms = 500,
                                     .on_event = on_event, .arg = p};
     greeting_config_default(&c.greeting);
-    address(&c, media_stream_port(p->um));
+    peer_of(&c, p->um);
     struct media_stream_params u = {.pt = 0, .dtmf = true, .dtmf_pt = 101, .srtp = true, .suite = SRTPSESS_AES_CM_128_HMAC_SHA1_80,
                                     .tx_key = *um_tx, .rx_key = p->caller_key,
                                     .prompt = &p->greeting, .send = um_sends,
                                     .expect_dscp = -1, .rtcp_interval_ms = 500,
                                     .on_event = on_um_event, .arg = p};
-    address(&u, media_stream_port(p->caller));
+    peer_of(&u, p->caller);
     if (media_stream_start(p->um, &u, &err) != 0 || media_stream_start(p->caller, &c, &err) != 0)
         fail_msg("start: %s", err.msg);
 }
@@ -292,19 +314,42 @@ static void on_stun(struct media_stream *ms, enum media_component c,
     stun_comp = c;
 }
 
-static void send_stun_to(struct pair *p, uint16_t port)
+#define STUN_REQUEST_LEN (STUN_HEADER_LEN + 8)
+
+static void stun_request(uint8_t msg[STUN_REQUEST_LEN])
 {
-    uint8_t msg[STUN_HEADER_LEN + 8], tid[STUN_TID_LEN] = {1};
+    uint8_t tid[STUN_TID_LEN] = {1};
     struct stun_enc e;
     size_t len;
-    stun_enc_init(&e, msg, sizeof(msg), NULL, STUN_METHOD_BINDING, STUN_CLASS_REQUEST, tid);
+    stun_enc_init(&e, msg, STUN_REQUEST_LEN, NULL, STUN_METHOD_BINDING, STUN_CLASS_REQUEST, tid);
     stun_enc_fingerprint(&e);
     assert_int_equal(stun_enc_finish(&e, &len), 0);
+    assert_int_equal(len, STUN_REQUEST_LEN);
+}
+
+/* A Binding request from a socket of nobody's to a loopback port. */
+static void send_stun_to(struct pair *p, uint16_t port)
+{
+    uint8_t msg[STUN_REQUEST_LEN];
+    stun_request(msg);
     struct sockaddr_in to = loopback;
     to.sin_port = htons(port);
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    sendto(fd, msg, len, 0, (struct sockaddr *)&to, sizeof(to));
+    sendto(fd, msg, sizeof(msg), 0, (struct sockaddr *)&to, sizeof(to));
     close(fd);
+}
+
+/* One from a stream's RTP socket to another's: the peer's ICE check. */
+static void send_stun_from(struct media_stream *from, const struct media_stream *to)
+{
+    uint8_t msg[STUN_REQUEST_LEN];
+    struct sockaddr_storage ss;
+    socklen_t len;
+    stun_request(msg);
+    assert_int_equal(media_stream_local(to, MEDIA_COMP_RTP, &ss, &len), 0);
+    assert_int_equal(media_stream_send_raw(from, MEDIA_COMP_RTP, (struct sockaddr *)&ss, len, msg,
+                                           sizeof(msg)),
+                     0);
 }
 
 /* An ICE handler that frees the stream from inside the clock's read of its
@@ -338,8 +383,9 @@ static void stun_frees_the_stream_while_it_reads(void **state)
     media_stream_report(p->caller, &c);
     assert_true(c.recv_packets > 5); /* direct media, read on the clock */
     media_stream_set_stun_handler(p->caller, on_stun_free, p);
-    send_stun_to(p, media_stream_port(p->caller));
-    send_stun_to(p, media_stream_port(p->caller)); /* a second one in the same read */
+    /* From the peer: by now the caller's socket takes nothing from elsewhere. */
+    send_stun_from(p->um, p->caller);
+    send_stun_from(p->um, p->caller); /* a second one in the same read */
     run_for(p, 200);
     assert_int_equal(stun_seen, 1);
     assert_null(p->caller);
@@ -509,6 +555,201 @@ static void relay_poll_frees_the_stream(void **state)
     assert_int_equal(p->ends, 0);
 }
 
+/* ---- the sockets connected to the peer (media_transport_heard) ---- */
+
+/* Runs the loop for ms by the clock, however often a handler breaks it
+ * (the caller's greeting does). */
+static void run_ms(struct pair *p, int ms)
+{
+    int64_t end = clock_mono_us() + (int64_t)ms * 1000;
+    while (clock_mono_us() < end)
+        run_for(p, 20);
+}
+
+/* ms's socket c is connected to peer's socket c (getpeername). */
+static void assert_connected(const struct media_stream *ms, enum media_component c,
+                             const struct media_stream *peer)
+{
+    struct sockaddr_storage got, want;
+    socklen_t got_len, want_len;
+    assert_int_equal(media_stream_peer(ms, c, &got, &got_len), 0);
+    assert_int_equal(media_stream_local(peer, c, &want, &want_len), 0);
+    assert_true(net_addr_equal(&got, &want));
+}
+
+static void assert_unconnected(const struct media_stream *ms, enum media_component c)
+{
+    struct sockaddr_storage got;
+    socklen_t got_len;
+    assert_int_equal(media_stream_peer(ms, c, &got, &got_len), SYNTH_ENOTFOUND);
+}
+
+/* A Binding request to a stream's RTP socket from a socket of nobody's. */
+static void send_stun_stranger(const struct media_stream *to)
+{
+    uint8_t msg[STUN_REQUEST_LEN];
+    struct sockaddr_storage ss;
+    socklen_t len;
+    stun_request(msg);
+    assert_int_equal(media_stream_local(to, MEDIA_COMP_RTP, &ss, &len), 0);
+    int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(sendto(fd, msg, sizeof(msg), 0, (struct sockaddr *)&ss, len),
+                     (ssize_t)sizeof(msg));
+    close(fd);
+}
+
+/* Unconnected until the stream runs and the peer's first authenticated
+ * packet on a socket came from where that socket sends to; then connected
+ * to it, RTP at once and RTCP (no rtcp-mux) at the first report, both ends.
+ * What the stream judges of the peer's media is read as before: the DSCP of
+ * every packet (the UM marks AF41, not audio's EF) and the peer's port.
+ * From then on a stranger's datagrams no longer reach the stream; the
+ * peer's (an ICE check) still do. */
+static void connected_once_heard(struct pair *p, const struct sockaddr *local, socklen_t len)
+{
+    p->caller = open_stream_at(p, &p->caller_ports, 46, local, len);
+    p->um = open_stream_at(p, &p->um_ports, DSCP_AF41, local, len);
+    stun_seen = 0;
+    media_stream_set_stun_handler(p->caller, on_stun, p);
+    send_stun_stranger(p->caller);
+    run_for(p, 50);
+    assert_int_equal(stun_seen, 1); /* before start, everyone's checks come in */
+    start_both(p, &p->um_key, true);
+    assert_unconnected(p->caller, MEDIA_COMP_RTP);
+    assert_unconnected(p->caller, MEDIA_COMP_RTCP);
+    run_ms(p, 1300); /* past the first RTCP reports (1 s) */
+    for (enum media_component c = MEDIA_COMP_RTP; c <= MEDIA_COMP_RTCP; c++) {
+        assert_connected(p->caller, c, p->um);
+        assert_connected(p->um, c, p->caller);
+    }
+    struct media_report c;
+    media_stream_report(p->caller, &c);
+    assert_true(c.recv_packets > 40);
+    assert_true(c.rtcp_received >= 1);
+    assert_int_equal(c.dscp_seen, DSCP_AF41);
+    assert_int_equal(c.dscp_mismatches, c.recv_packets); /* after the connect too */
+    assert_int_equal(c.peer_port_seen, media_stream_port(p->um));
+    assert_false(c.peer_port_in_range);
+    assert_int_equal(c.recv_foreign, 0);
+    assert_int_equal(c.icmp_refused, 0);
+    send_stun_stranger(p->caller);
+    run_for(p, 50);
+    assert_int_equal(stun_seen, 1);
+    send_stun_from(p->um, p->caller);
+    run_for(p, 50);
+    assert_int_equal(stun_seen, 2);
+}
+
+static void connected_once_heard_ipv4(void **state)
+{
+    connected_once_heard(*state, (const struct sockaddr *)&loopback, sizeof(loopback));
+}
+
+static void connected_once_heard_ipv6(void **state)
+{
+    connected_once_heard(*state, (const struct sockaddr *)&loopback6, sizeof(loopback6));
+}
+
+/* The peer moves to another socket (a new pair): the caller's socket is
+ * unconnected at once, so the new peer's media comes in, and connected to
+ * the new peer once it is heard. */
+static void reconnected_when_the_peer_moves(void **state)
+{
+    struct pair *p = *state;
+    struct synth_error err;
+    p->caller = open_stream(p, &p->caller_ports, -1);
+    p->um = open_stream(p, &p->um_ports, -1);
+    start_both(p, &p->um_key, true);
+    run_ms(p, 300);
+    assert_connected(p->caller, MEDIA_COMP_RTP, p->um);
+
+    p->um2 = open_stream(p, &p->um_ports, -1);
+    struct media_stream_params u = {.pt = 0, .srtp = true, .suite = SRTPSESS_AES_CM_128_HMAC_SHA1_80,
+                                    .tx_key = p->um_key, .rx_key = p->caller_key,
+                                    .prompt = &p->greeting, .loop_prompt = true, .send = true,
+                                    .expect_dscp = -1};
+    peer_of(&u, p->caller);
+    if (media_stream_start(p->um2, &u, &err) != 0)
+        fail_msg("start: %s", err.msg);
+    media_stream_free(p->um);
+    p->um = NULL;
+    struct media_stream_params moved;
+    peer_of(&moved, p->um2);
+    assert_int_equal(media_stream_set_peer(p->caller, MEDIA_COMP_RTP, &moved.peer_rtp,
+                                           moved.peer_rtp_len),
+                     0);
+    assert_int_equal(media_stream_set_peer(p->caller, MEDIA_COMP_RTCP, &moved.peer_rtcp,
+                                           moved.peer_rtcp_len),
+                     0);
+    assert_unconnected(p->caller, MEDIA_COMP_RTP);
+    struct media_report before, after, u2;
+    media_stream_report(p->caller, &before);
+    run_ms(p, 400);
+    assert_connected(p->caller, MEDIA_COMP_RTP, p->um2);
+    media_stream_report(p->caller, &after);
+    media_stream_report(p->um2, &u2);
+    assert_true(after.recv_packets >= before.recv_packets + 10);
+    assert_int_equal(after.recv_foreign, 0);
+    assert_true(u2.recv_packets >= 10); /* what the caller sends goes to the new place */
+}
+
+/* The UM's sockets close mid-call: every packet the caller sends comes back
+ * as ICMP port unreachable, reported on its connected sockets as
+ * ECONNREFUSED. The caller counts it and goes on: it sends every period,
+ * with no send error, and still reads its socket (a check from the peer's
+ * address, open again, arrives). */
+static void peer_gone_mid_call(void **state)
+{
+    struct pair *p = *state;
+    p->caller = open_stream(p, &p->caller_ports, -1);
+    p->um = open_stream(p, &p->um_ports, -1);
+    stun_seen = 0;
+    media_stream_set_stun_handler(p->caller, on_stun, p);
+    start_both(p, &p->um_key, true);
+    run_ms(p, 300);
+    assert_connected(p->caller, MEDIA_COMP_RTP, p->um);
+    struct sockaddr_storage gone;
+    socklen_t gone_len;
+    assert_int_equal(media_stream_local(p->um, MEDIA_COMP_RTP, &gone, &gone_len), 0);
+    struct media_report before, after;
+    media_stream_report(p->caller, &before);
+    media_stream_free(p->um);
+    p->um = NULL;
+    run_ms(p, 400);
+    media_stream_report(p->caller, &after);
+    assert_true(after.icmp_refused >= 10);
+    assert_int_equal(after.send_errors, 0);
+    assert_true(after.sent_packets >= before.sent_packets + 15);
+
+    int fd = socket(gone.ss_family, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&gone, gone_len), 0);
+    uint8_t msg[STUN_REQUEST_LEN];
+    struct sockaddr_storage to;
+    socklen_t to_len;
+    stun_request(msg);
+    assert_int_equal(media_stream_local(p->caller, MEDIA_COMP_RTP, &to, &to_len), 0);
+    assert_int_equal(sendto(fd, msg, sizeof(msg), 0, (struct sockaddr *)&to, to_len),
+                     (ssize_t)sizeof(msg));
+    run_ms(p, 60);
+    close(fd);
+    assert_int_equal(stun_seen, 1);
+    struct sockaddr_storage peer;
+    socklen_t peer_len;
+    assert_int_equal(media_stream_peer(p->caller, MEDIA_COMP_RTP, &peer, &peer_len), 0);
+    assert_true(net_addr_equal(&peer, &gone));
+}
+
+/* The same with the caller reading on socket wake-ups: the error wakes the
+ * socket, and its read clears it. */
+static void peer_gone_mid_call_on_events(void **state)
+{
+    struct pair *p = *state;
+    p->caller_on_events = true;
+    peer_gone_mid_call(state);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -521,6 +762,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(dtmf_keys_cross, setup, teardown),
         cmocka_unit_test_setup_teardown(relayed_media_read_on_the_clock, setup, teardown),
         cmocka_unit_test_setup_teardown(relay_poll_frees_the_stream, setup, teardown),
+        cmocka_unit_test_setup_teardown(connected_once_heard_ipv4, setup, teardown),
+        cmocka_unit_test_setup_teardown(connected_once_heard_ipv6, setup, teardown),
+        cmocka_unit_test_setup_teardown(reconnected_when_the_peer_moves, setup, teardown),
+        cmocka_unit_test_setup_teardown(peer_gone_mid_call, setup, teardown),
+        cmocka_unit_test_setup_teardown(peer_gone_mid_call_on_events, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
