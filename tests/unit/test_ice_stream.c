@@ -78,7 +78,11 @@ static int setup(void **state)
                                  .nonce_lifetime_ms = 60000, .lifetime_default_s = 1};
     if (turn_relay_start(&c->relay, c->base, &ro, &err) != 0)
         return -1;
-    struct port_range r[PORT_RANGE_MODALITY_COUNT] = {{50040, 50079}, {58000, 58039},
+    /* Its own audio ports, apart from test_media_stream's 50040-50079
+     * (ctest -j runs the two side by side, and once found every pair of a
+     * shared range busy): the top of synth's client range (20000-32767),
+     * below the kernel's ephemeral ports and the lab's relay range. */
+    struct port_range r[PORT_RANGE_MODALITY_COUNT] = {{32700, 32739}, {58000, 58039},
                                                       {42000, 42039}};
     port_range_pool_init(&c->ports, r, 1);
     *state = c;
