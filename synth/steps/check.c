@@ -47,10 +47,8 @@ static void describe(const struct cert_sweep *s, char *out, size_t size, enum fa
 struct check_run {
     struct cert_sweep sweep;
     bool sweeping;            /* sweep started and not ended */
-    struct relay_probe *relay; /* NULL: none, or ended and read */
+    struct relay_probe *relay; /* NULL: the target names no relay */
     bool relay_running;
-    struct relay_probe_result relay_result;
-    bool relay_probed;
 };
 
 /* The step's probes, cancelled if they still run, and freed. */
@@ -71,19 +69,21 @@ static void finish(struct step_run *run)
     struct synth_error err;
     char detail[RESULT_TEXT_MAX];
     enum failure_class cls = FAIL_NONE;
-    int rc = c->sweep.item_count ? cert_sweep_evaluate(&c->sweep, &err) : 0;
-    enum cert_status worst = rc == 0 && c->sweep.item_count ? cert_sweep_worst(&c->sweep) : CERT_PASS;
-    bool relay_bad = c->relay_probed && !c->relay_result.reachable;
+    struct relay_probe_result relay = {.reachable = true};
+    if (c->relay)
+        relay_probe_result(c->relay, &relay);
+    int rc = cert_sweep_evaluate(&c->sweep, &err); /* no endpoints: nothing to judge */
+    enum cert_status worst = rc == 0 ? cert_sweep_worst(&c->sweep) : CERT_FAIL;
     if (rc != 0) {
         snprintf(detail, sizeof(detail), "%s", err.msg);
         cls = FAIL_INTERNAL;
     } else if (worst == CERT_FAIL) {
         describe(&c->sweep, detail, sizeof(detail), &cls);
     }
-    if (rc == 0 && relay_bad) {
+    if (rc == 0 && !relay.reachable) {
         size_t n = cls == FAIL_NONE ? 0 : strlen(detail);
         char what[200];
-        relay_probe_describe(&c->relay_result, what, sizeof(what));
+        relay_probe_describe(&relay, what, sizeof(what));
         snprintf(detail + n, sizeof(detail) - n, "%s%s: not reachable", n ? "; " : "", what);
         if (cls == FAIL_NONE)
             cls = FAIL_RELAY;
@@ -109,8 +109,7 @@ static void on_relay_done(struct relay_probe *p, void *arg)
 {
     struct step_run *run = arg;
     struct check_run *c = run->ctx;
-    relay_probe_result(p, &c->relay_result);
-    c->relay_probed = true;
+    (void)p;
     c->relay_running = false;
     if (!c->sweeping)
         finish(run);
